@@ -1,0 +1,257 @@
+"""Typed, self-documenting configuration with validation that names the problem.
+
+Every scenario value (population, a lever, a calibrated parameter) is a dataclass
+field declared with :func:`spec`, which records its units, allowed range or
+choices, a one-line meaning and its evidence (an EVIDENCE.md item, a seed
+section, or the word "assumption" with a reason).  One mechanism then serves
+YAML files, ``--set KEY=VALUE`` on the command line and dashboard controls:
+
+* :func:`build` turns a nested dict into dataclasses and collects *every*
+  problem (unknown key, wrong type, out of range) into one :class:`ConfigError`,
+  each message naming the field, the value and what is allowed, with a
+  close-match suggestion for typos;
+* :func:`set_path` applies a dotted-path override to a nested dict;
+* :func:`describe` lists every field with its metadata (for ``abm params``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import MISSING, field, fields, is_dataclass
+from typing import Any
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A scenario (or design, or override) was refused; ``problems`` lists why."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        text = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"invalid scenario ({len(self.problems)} problem(s)):\n{text}")
+
+
+def spec(
+    default: Any,
+    *,
+    units: str = "",
+    doc: str = "",
+    source: str = "assumption",
+    lo: float | None = None,
+    hi: float | None = None,
+    choices: tuple | None = None,
+) -> Any:
+    """Declare a configuration field with its documentation and allowed values.
+
+    A list default fixes the list's length (e.g. one value per age band).
+    """
+    meta = {"units": units, "doc": doc, "source": source, "lo": lo, "hi": hi, "choices": choices}
+    if is_dataclass(default):
+        return field(default_factory=type(default), metadata=meta)
+    if isinstance(default, list):
+        meta["length"] = len(default)
+        return field(default_factory=lambda d=tuple(default): list(d), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def suggest(name: str, allowed: typing.Iterable[str]) -> str:
+    """A ' (did you mean ...?)' hint for a misspelt name, or ''."""
+    close = difflib.get_close_matches(str(name), list(allowed), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin in (list, tuple):
+        (arg, *_) = typing.get_args(tp) or (Any,)
+        return f"list of {_type_name(arg)}"
+    if is_dataclass(tp):
+        return "mapping"
+    return getattr(tp, "__name__", str(tp))
+
+
+def _allowed_text(meta: dict, tp: Any) -> str:
+    if meta.get("choices"):
+        return "one of " + ", ".join(repr(c) for c in meta["choices"])
+    lo, hi = meta.get("lo"), meta.get("hi")
+    rng = ""
+    if lo is not None and hi is not None:
+        rng = f" in [{lo}, {hi}]"
+    elif lo is not None:
+        rng = f" >= {lo}"
+    elif hi is not None:
+        rng = f" <= {hi}"
+    return f"{_type_name(tp)}{rng}"
+
+
+def _coerce_scalar(value: Any, tp: Any, path: str, meta: dict, problems: list[str]) -> Any:
+    """Check one scalar against its declared type and range; return the clean value."""
+    allowed = _allowed_text(meta, tp)
+    ok = True
+    if tp is bool:
+        ok = isinstance(value, bool)
+    elif tp is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        if not ok and isinstance(value, float) and value.is_integer():
+            value, ok = int(value), True
+    elif tp is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if ok:
+            value = float(value)
+    elif tp is str:
+        ok = isinstance(value, str)
+    if not ok:
+        problems.append(f"{path}: {value!r} is a {type(value).__name__}; allowed: {allowed}")
+        return MISSING
+    if meta.get("choices") and value not in meta["choices"]:
+        problems.append(f"{path}: {value!r} is not allowed; allowed: {allowed}{suggest(value, map(str, meta['choices']))}")
+        return MISSING
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if tp in (int, float) and ((lo is not None and value < lo) or (hi is not None and value > hi)):
+        problems.append(f"{path}: {value!r} is out of range; allowed: {allowed}")
+        return MISSING
+    return value
+
+
+def _build_value(value: Any, tp: Any, path: str, meta: dict, problems: list[str]) -> Any:
+    if is_dataclass(tp):
+        return _build(tp, value, path, problems)
+    origin = typing.get_origin(tp)
+    if origin in (list, tuple):
+        (arg,) = typing.get_args(tp)[:1] or (Any,)
+        if not isinstance(value, (list, tuple)):
+            problems.append(f"{path}: {value!r} is a {type(value).__name__}; allowed: {_type_name(tp)}")
+            return MISSING
+        if meta.get("length") is not None and len(value) != meta["length"]:
+            problems.append(f"{path}: has {len(value)} item(s); allowed: exactly {meta['length']} ({meta.get('units', '')})")
+            return MISSING
+        items = [_build_value(v, arg, f"{path}.{i}", meta, problems) for i, v in enumerate(value)]
+        return MISSING if any(v is MISSING for v in items) else list(items)
+    if origin in (typing.Union, types.UnionType):  # Optional[X]
+        if value is None:
+            return None
+        (arg,) = [a for a in typing.get_args(tp) if a is not type(None)][:1]
+        return _build_value(value, arg, path, meta, problems)
+    return _coerce_scalar(value, tp, path, meta, problems)
+
+
+def _build(cls: type, data: Any, path: str, problems: list[str]) -> Any:
+    where = path or "scenario"
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        problems.append(f"{where}: expected a mapping of keys to values, got {type(data).__name__} {data!r}")
+        return MISSING
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in fields(cls) if f.init}
+    for key in data:
+        if key not in known:
+            full = f"{path}.{key}" if path else str(key)
+            problems.append(
+                f"{full}: unknown key{suggest(key, known)}; allowed keys here: {', '.join(sorted(known))}"
+            )
+    kwargs = {}
+    for name, f in known.items():
+        if name not in data:
+            continue
+        full = f"{path}.{name}" if path else name
+        value = _build_value(data[name], hints[name], full, dict(f.metadata), problems)
+        if value is not MISSING:
+            kwargs[name] = value
+    try:
+        obj = cls(**kwargs)
+    except (TypeError, ValueError) as exc:  # a __post_init__ cross-field check
+        problems.append(f"{where}: {exc}")
+        return MISSING
+    check = getattr(obj, "check", None)
+    if callable(check):
+        problems.extend(f"{where}.{p}" if path else p for p in check())
+    return obj
+
+
+def build(cls: type, data: dict | None, path: str = "") -> Any:
+    """Build ``cls`` from a nested dict, raising one ConfigError listing every problem."""
+    problems: list[str] = []
+    obj = _build(cls, data, path, problems)
+    if problems:
+        raise ConfigError(problems)
+    return obj
+
+
+def to_dict(obj: Any) -> Any:
+    """A plain nested dict/list of a config dataclass (YAML- and JSON-safe)."""
+    return dataclasses.asdict(obj) if is_dataclass(obj) else obj
+
+
+def parse_value(text: str) -> Any:
+    """Parse a command-line value the way YAML would (``0.8`` → float, ``true`` → bool)."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def set_path(data: dict, cls: type, dotted: str, value: Any) -> None:
+    """Set ``data[a][b]... = value`` for ``dotted='a.b...'``, checking each key exists in ``cls``.
+
+    Raises ConfigError naming the first unknown key and suggesting a close match.
+    """
+    parts = dotted.split(".")
+    node: Any = data
+    tp: Any = cls
+    for depth, key in enumerate(parts):
+        here = ".".join(parts[: depth + 1])
+        last = depth == len(parts) - 1
+        origin = typing.get_origin(tp)
+        if origin in (list, tuple):
+            if not key.isdigit() or int(key) >= len(node):
+                raise ConfigError([f"{here}: no item {key!r}; this list has {len(node)} item(s), indexed from 0"])
+            tp = typing.get_args(tp)[0]
+            idx = int(key)
+            if last:
+                node[idx] = value
+                return
+            node = node[idx]
+            continue
+        if not is_dataclass(tp):
+            raise ConfigError([f"{here}: '{parts[depth - 1]}' is a single value and has no keys"])
+        hints = typing.get_type_hints(tp)
+        if key not in hints:
+            raise ConfigError([f"{here}: unknown key{suggest(key, hints)}; allowed keys here: {', '.join(sorted(hints))}"])
+        if last:
+            node[key] = value
+            return
+        if key not in node or node[key] is None:
+            default = next(f for f in fields(tp) if f.name == key)
+            node[key] = to_dict(default.default_factory() if default.default_factory is not MISSING else default.default)
+        node, tp = node[key], hints[key]
+
+
+def describe(cls: type, prefix: str = "") -> list[dict]:
+    """Every leaf field of a config dataclass with its default and documentation."""
+    rows = []
+    hints = typing.get_type_hints(cls)
+    instance = cls()
+    for f in fields(cls):
+        tp = hints[f.name]
+        name = f"{prefix}{f.name}"
+        value = getattr(instance, f.name)
+        if is_dataclass(tp):
+            rows.extend(describe(tp, name + "."))
+            continue
+        meta = dict(f.metadata)
+        rows.append(
+            {
+                "name": name,
+                "default": value,
+                "units": meta.get("units", ""),
+                "allowed": _allowed_text(meta, tp),
+                "doc": meta.get("doc", ""),
+                "source": meta.get("source", ""),
+            }
+        )
+    return rows

@@ -1,0 +1,195 @@
+"""Weekly outputs per Place and for the ICS (DESIGN 6).
+
+Counts of people in each setting and of unmet need come from one ``bincount``
+over the population per week (key: Place x age band x deprivation x setting x
+need x rationed); events (admissions, appointments...) are tallied by the
+phases as they happen.  Counts are people or events in the week, money in £,
+occupancy 0-1, unmet need in person-weeks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from abm.population import AGE_BAND_LABELS, N_SETTINGS, Setting
+from agents.patient import AGE_BAND_TABLE
+
+EVENT_COLUMNS = (
+    "emergency_admissions", "ed_attendances", "gp_appointments", "gp_hospital_referrals", "chs_referrals",
+    "chs_contacts", "chs_rationed", "ucr_responses", "deaths", "electives_cancelled_bed_days",
+)
+COLUMNS = (
+    "population", "emergency_admissions", "ed_attendances", "bed_occupancy", "beds", "inpatients",
+    "delayed_discharge_bed_days", "corridor_care", "electives_cancelled_bed_days",
+    "gp_appointments", "gp_waiting", "gp_managed", "gp_hospital_referrals",
+    "chs_caseload", "chs_waiting", "chs_referrals", "chs_contacts", "chs_rationed", "ucr_responses",
+    "virtual_ward_patients", "proactive_care", "social_care_packages",
+    "unmet_need", "unmet_need_gp", "unmet_need_chs", "unmet_need_rationed", "unmet_need_delayed_discharge",
+    "unmet_need_never_sought", "unmet_need_most_deprived_per_1000", "unmet_need_least_deprived_per_1000",
+    "unmet_need_equity_gap_per_1000", "deaths",
+    "spend_acute", "spend_chs_core", "spend_addon", "spend_primary", "spend_social_care", "chs_share_of_spend",
+    "chs_fte", "chs_vacancies", "acute_deficit",
+)
+GROUP_COLUMNS = ("population", "unmet_need", "emergency_admissions")
+
+
+class Events:
+    """Per-Place tallies of this week's events."""
+
+    def __init__(self, n_places: int):
+        self.n_places = n_places
+        self.counts = {name: np.zeros(n_places) for name in EVENT_COLUMNS}
+        self.admissions_by_group = np.zeros((5, 5))  # age band x deprivation
+
+    def reset(self) -> None:
+        for arr in self.counts.values():
+            arr[:] = 0.0
+        self.admissions_by_group[:] = 0.0
+
+    def add(self, name: str, places: np.ndarray) -> None:
+        self.counts[name] += np.bincount(places, minlength=self.n_places)
+
+    def add_admissions_by_group(self, age_band: np.ndarray, deprivation: np.ndarray) -> None:
+        self.admissions_by_group += np.bincount(age_band.astype(np.int64) * 5 + deprivation, minlength=25).reshape(5, 5)
+
+    def add_amounts(self, name: str, places: np.ndarray, amounts: np.ndarray) -> None:
+        np.add.at(self.counts[name], np.asarray(places, dtype=np.int64), amounts)
+
+
+class MetricsRecorder:
+    """Preallocated weekly table: weeks x (Places + ICS) x columns."""
+
+    def __init__(self, place_names: list[str], weeks: int):
+        self.place_names = list(place_names) + ["ICS"]
+        self.weeks = weeks
+        self.data = np.zeros((weeks, len(self.place_names), len(COLUMNS)))
+        self.groups = np.zeros((weeks, 5, 5, len(GROUP_COLUMNS)))  # age band x deprivation
+        self.recorded = 0
+        self._col = {c: i for i, c in enumerate(COLUMNS)}
+
+    def record(self, model, week: int, state: np.ndarray) -> None:
+        """Fill one week from the state counts (see :func:`state_counts`) and the model's events and agents."""
+        n_places = len(self.place_names) - 1
+        row = np.zeros((n_places, len(COLUMNS)))
+        col = self._col
+        by_setting = state.sum(axis=(1, 2, 4, 5))  # place x setting
+        alive = by_setting[:, : Setting.DEAD].sum(axis=1)
+        need = state[..., 1, :].sum(axis=(1, 2))  # place x setting x rationed, people with need
+        unmet = {
+            "unmet_need_gp": by_setting[:, Setting.WAITING_GP],
+            "unmet_need_chs": by_setting[:, Setting.WAITING_CHS],
+            "unmet_need_rationed": need[:, Setting.HOME, 1],
+            "unmet_need_delayed_discharge": by_setting[:, Setting.DELAYED_DISCHARGE],
+            "unmet_need_never_sought": need[:, Setting.HOME, 0],
+        }
+        row[:, col["population"]] = alive
+        row[:, col["inpatients"]] = by_setting[:, Setting.ACUTE_BED]
+        row[:, col["corridor_care"]] = by_setting[:, Setting.ED]
+        row[:, col["delayed_discharge_bed_days"]] = by_setting[:, Setting.DELAYED_DISCHARGE] * 7
+        row[:, col["gp_waiting"]] = by_setting[:, Setting.WAITING_GP]
+        row[:, col["gp_managed"]] = by_setting[:, Setting.GP_MANAGED]
+        row[:, col["chs_caseload"]] = by_setting[:, Setting.CHS_CASELOAD]
+        row[:, col["chs_waiting"]] = by_setting[:, Setting.WAITING_CHS]
+        row[:, col["virtual_ward_patients"]] = by_setting[:, Setting.VIRTUAL_WARD]
+        for name, values in unmet.items():
+            row[:, col[name]] = values
+        row[:, col["unmet_need"]] = sum(unmet.values())
+        for name, values in model.events.counts.items():
+            row[:, col[name]] = values
+
+        unmet_by_dep = unmet_by_deprivation(state)  # place x quintile (person-weeks)
+        people_by_dep = state[:, :, :, : Setting.DEAD].sum(axis=(1, 3, 4, 5))
+        self._equity(row, unmet_by_dep, people_by_dep)
+
+        row[:, col["proactive_care"]] = model.place_counts["proactive"]
+        row[:, col["social_care_packages"]] = [c.in_use for c in model.councils]
+        payments = model.commissioner.payments
+        for k, sector in enumerate(("acute", "chs_core", "addon", "primary")):
+            row[:, col[f"spend_{sector}"]] = payments[k]
+        row[:, col["spend_social_care"]] = [c.weekly_spend for c in model.councils]
+        for t in model.teams:
+            row[t.place, col["chs_fte"]] += t.in_post.sum()
+            row[t.place, col["chs_vacancies"]] += t.vacancies
+        for t in model.trusts:
+            share = alive[t.places] / max(alive[t.places].sum(), 1)
+            row[t.places, col["beds"]] += t.beds * share
+            row[t.places, col["bed_occupancy"]] = t.occupancy
+            row[t.places, col["acute_deficit"]] += t.deficit * share
+
+        ics = row.sum(axis=0)
+        ics[col["bed_occupancy"]] = sum(t.bed_days_used for t in model.trusts) / max(
+            sum(max(t.beds * 7, t.bed_days_used) for t in model.trusts), 1e-9)
+        self._equity(ics[None, :], unmet_by_dep.sum(axis=0)[None, :], people_by_dep.sum(axis=0)[None, :])
+        block = np.vstack([row, ics])
+        spend = block[:, [col["spend_acute"], col["spend_chs_core"], col["spend_addon"], col["spend_primary"]]].sum(axis=1)
+        block[:, col["chs_share_of_spend"]] = (block[:, col["spend_chs_core"]] + block[:, col["spend_addon"]]) / np.maximum(spend, 1e-9)
+        self.data[week] = block
+
+        groups = state[:, :, :, : Setting.DEAD].sum(axis=(0, 3, 5))  # age x dep x need
+        self.groups[week, :, :, 0] = groups.sum(axis=2)
+        self.groups[week, :, :, 1] = unmet_by_group(state)
+        self.groups[week, :, :, 2] = model.events.admissions_by_group
+        self.recorded = max(self.recorded, week + 1)
+
+    def _equity(self, row, unmet_by_dep, people_by_dep) -> None:
+        col = self._col
+        rate = 1000 * unmet_by_dep / np.maximum(people_by_dep, 1)
+        row[:, col["unmet_need_most_deprived_per_1000"]] = rate[:, 0]
+        row[:, col["unmet_need_least_deprived_per_1000"]] = rate[:, 4]
+        row[:, col["unmet_need_equity_gap_per_1000"]] = rate[:, 0] - rate[:, 4]
+
+    def frame(self) -> pd.DataFrame:
+        """Long table: one row per week per Place (and ``ICS``)."""
+        weeks, places, _ = self.data[: self.recorded].shape
+        df = pd.DataFrame(self.data[: self.recorded].reshape(weeks * places, -1), columns=COLUMNS)
+        df.insert(0, "place", np.tile(self.place_names, weeks))
+        week = np.repeat(np.arange(weeks), places)
+        df.insert(0, "year", week // 52)
+        df.insert(0, "week", week)
+        return df
+
+    def group_frame(self) -> pd.DataFrame:
+        """ICS-level weekly population, unmet need and admissions by age band and deprivation quintile."""
+        weeks = self.recorded
+        rows = self.groups[:weeks].reshape(weeks * 25, len(GROUP_COLUMNS))
+        df = pd.DataFrame(rows, columns=GROUP_COLUMNS)
+        df.insert(0, "deprivation_quintile", np.tile(np.arange(1, 6), weeks * 5))
+        df.insert(0, "age_band", np.tile(np.repeat(AGE_BAND_LABELS, 5), weeks))
+        week = np.repeat(np.arange(weeks), 25)
+        df.insert(0, "year", week // 52)
+        df.insert(0, "week", week)
+        return df
+
+
+def state_counts(model) -> np.ndarray:
+    """People by Place x age band x deprivation x setting x need (0/1) x rationed (0/1): one pass."""
+    pop = model.pop
+    n_places = len(model.scenario.places)
+    key = pop.place.astype(np.int64) * 5 + AGE_BAND_TABLE[pop.age]
+    key = (key * 5 + pop.deprivation) * N_SETTINGS + pop.setting
+    key = (key * 2 + (pop.acuity > 0)) * 2 + pop.rationed
+    counts = np.bincount(key, minlength=n_places * 5 * 5 * N_SETTINGS * 4)
+    return counts.reshape(n_places, 5, 5, N_SETTINGS, 2, 2)
+
+
+UNMET_SETTINGS = (Setting.WAITING_GP, Setting.WAITING_CHS, Setting.DELAYED_DISCHARGE)
+
+
+def unmet_by_deprivation(state: np.ndarray) -> np.ndarray:
+    waiting = state[:, :, :, list(UNMET_SETTINGS)].sum(axis=(1, 3, 4, 5))
+    at_home = state[:, :, :, Setting.HOME, 1].sum(axis=(1, 3))
+    return waiting + at_home
+
+
+def unmet_by_group(state: np.ndarray) -> np.ndarray:
+    waiting = state[:, :, :, list(UNMET_SETTINGS)].sum(axis=(0, 3, 4, 5))
+    at_home = state[:, :, :, Setting.HOME, 1].sum(axis=(0, 3))
+    return waiting + at_home
+
+
+def unmet_mask(pop) -> np.ndarray:
+    """People whose need is unmet this week (the five kinds of unmet need)."""
+    s = pop.setting
+    return ((s == Setting.HOME) & (pop.acuity > 0)) | (s == Setting.WAITING_GP) | (s == Setting.WAITING_CHS) | \
+        (s == Setting.DELAYED_DISCHARGE)

@@ -1,0 +1,256 @@
+"""The whole-system model: an Integrated Care System, week by week.
+
+``ICSModel`` builds the Places, their GP practices, CHS teams and councils, the
+acute trust(s) and the ICB, and a vectorised patient population; ``step`` runs
+one week as an ordered list of phases with no rule logic of its own.
+
+    model = ICSModel("baseline", population=20_000, years=2)
+    model.run()
+    model.metrics.frame()          # weekly outputs per Place and ICS
+    model.patient(42)              # one person, readably, with their journey
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from pathlib import Path
+
+import mesa
+import numpy as np
+
+from abm import metrics as metrics_mod
+from abm.config import build
+from abm.population import ALIVE_LIMIT, Population, Setting
+from abm.scenario import Scenario, apply_overrides, load_scenario, validate_lever
+from agents import acute_trust, chs_team, council, gp_practice, patient
+from agents.acute_trust import AcuteTrust
+from agents.chs_team import CHSTeam
+from agents.commissioner import Commissioner
+from agents.council import Council
+from agents.gp_practice import GPPractice
+
+WEEKS_PER_YEAR = 52
+LARGE_ICS = 750_000  # above this population the ICS has two acute trusts (assumption: DESIGN 3 "one or two")
+
+
+class ICSModel(mesa.Model):
+    """An English Integrated Care System with community health services.
+
+    Args:
+        scenario: a :class:`Scenario`, a preset name, a YAML path, or None for the default.
+        rng: seed or numpy Generator; defaults to the scenario's ``seed``.
+        patients: ``"arrays"`` (the vectorised engine) or ``"objects"`` (the per-object
+            Mesa reference, for testing and benchmarking only).
+        **overrides: scenario values by dotted path, e.g. ``population=20000`` or
+            ``**{"levers.acute_beds_multiplier": 1.2}`` (also how ``mesa.batch_run`` passes them).
+    """
+
+    def __init__(self, scenario: Scenario | str | Path | None = None, *, rng=None, patients: str = "arrays",
+                 **overrides):
+        if not isinstance(scenario, Scenario):
+            scenario = load_scenario(scenario, overrides)
+        elif overrides:
+            scenario = build(Scenario, apply_overrides(scenario.to_dict(), overrides))
+        super().__init__(rng=scenario.seed if rng is None else rng)
+        self.scenario = scenario
+        self.params = scenario.params
+        self.levers = copy.deepcopy(scenario.levers)
+        self.lever_changes: list[tuple[int, str, object]] = []  # (reporting week, lever, value)
+        self.week_number = 0  # weeks stepped since the start, burn-in included
+        self.burn_in_weeks = scenario.burn_in_weeks
+        self.horizon_weeks = scenario.years * WEEKS_PER_YEAR
+        self.counters = Counter(entered=0, died=0, left=0)
+        self.events = metrics_mod.Events(len(scenario.places))
+        self.place_counts = {"proactive": np.zeros(len(scenario.places))}
+        self._build_organisations()
+        self._build_population(patients)
+        self.metrics = metrics_mod.MetricsRecorder([p.name for p in scenario.places], self.horizon_weeks)
+        self._start_financial_year()
+        for team in self.teams:
+            team.fund(self.team_population[team.index], float(self.commissioner.funding_ratio("chs_core")[team.place]),
+                      float(self.commissioner.funding_ratio("addon")[team.place]), start=True)
+        self._plan_week()
+        council.seed_packages(self)
+
+    # ------------------------------------------------------------------ build
+    def _build_organisations(self) -> None:
+        s, p = self.scenario, self.params
+        shares = np.array([pl.population_share for pl in s.places], dtype=np.float64)
+        expected = s.population * shares / shares.sum()
+        self.practices: list[GPPractice] = []
+        self.teams: list[CHSTeam] = []
+        self.practices_of_place: list[np.ndarray] = []
+        practice_team, practice_place, team_place = [], [], []
+        for k, people in enumerate(expected):
+            n_teams = max(1, int(round(people / p.chs.team_population)))
+            n_practices = max(1, int(round(people / p.gp.list_size)))
+            first_team = len(self.teams)
+            for _ in range(n_teams):
+                self.teams.append(CHSTeam(self, place=k, index=len(self.teams)))
+                team_place.append(k)
+            own = []
+            for j in range(n_practices):
+                team = first_team + j * n_teams // n_practices
+                self.practices.append(GPPractice(self, place=k, team=team, index=len(self.practices)))
+                own.append(len(self.practices) - 1)
+                practice_team.append(team)
+                practice_place.append(k)
+            self.practices_of_place.append(np.array(own, dtype=np.uint16))
+        self.practice_team = np.array(practice_team, dtype=np.uint16)
+        self.practice_place = np.array(practice_place, dtype=np.int64)
+        self.team_place = np.array(team_place, dtype=np.int64)
+        self.integration_order = self.rng.permutation(len(self.practices))
+        self.councils = [Council(self, place=k) for k in range(len(s.places))]
+        n_trusts = 2 if s.population > LARGE_ICS and len(s.places) > 1 else 1
+        self.trusts = [AcuteTrust(self, places=[k for k in range(len(s.places)) if k % n_trusts == i], index=i)
+                       for i in range(n_trusts)]
+        self.place_trust = np.array([k % n_trusts for k in range(len(s.places))], dtype=np.int64)
+        self.commissioner = Commissioner(self, len(s.places))
+        self.inpatient_bed_days = np.zeros(n_trusts)
+
+    def _build_population(self, patients: str) -> None:
+        if patients == "arrays":
+            self.pop = Population(capacity=int(self.scenario.population * 1.15))
+            self.patient_rules = patient
+        elif patients == "objects":
+            from agents import reference
+
+            self.pop = reference.ObjectPopulation(self, capacity=int(self.scenario.population * 1.15))
+            self.patient_rules = reference
+        else:
+            raise ValueError(f"patients: {patients!r} is not allowed; allowed: 'arrays', 'objects'")
+        patient.create_population(self, self.scenario.population)
+        self.start_population = self.pop.n
+        self._count_people()
+        self.place_onset_factor = np.ones(len(self.scenario.places))
+
+    # ------------------------------------------------------------------ time
+    @property
+    def reporting_week(self) -> int:
+        """Weeks since reporting started (negative during burn-in)."""
+        return self.week_number - self.burn_in_weeks
+
+    @property
+    def year(self) -> int:
+        """Reporting (and financial) year, from 0; negative during burn-in."""
+        return self.reporting_week // WEEKS_PER_YEAR
+
+    @property
+    def finished(self) -> bool:
+        return self.reporting_week >= self.horizon_weeks
+
+    def step(self) -> None:
+        """One week, as an ordered list of phases."""
+        self.pop.week = self.week_number
+        self.events.reset()
+        self._start_of_week()
+        self.patient_rules.demography(self)
+        self.patient_rules.need(self)
+        self.patient_rules.seek_care(self)
+        acute_trust.progress_inpatients(self)
+        council.run_social_care(self)
+        gp_practice.run_clinics(self)
+        chs_team.run_services(self)
+        acute_trust.run_ed(self)
+        self._end_of_week()
+        self.week_number += 1
+        self.running = not self.finished
+
+    def run(self, weeks: int | None = None, progress=None) -> ICSModel:
+        """Run the burn-in and the horizon (or ``weeks`` more weeks); ``progress(done, total)`` is called weekly."""
+        total = (self.burn_in_weeks + self.horizon_weeks - self.week_number) if weeks is None else weeks
+        for done in range(total):
+            self.step()
+            if progress is not None:
+                progress(done + 1, total)
+        return self
+
+    def _start_of_week(self) -> None:
+        if self.reporting_week % WEEKS_PER_YEAR == 0:
+            self._apply_schedule()
+            self._start_financial_year()
+            for team in self.teams:
+                team.fund(self.team_population[team.index], float(self.commissioner.funding_ratio("chs_core")[team.place]),
+                          float(self.commissioner.funding_ratio("addon")[team.place]))
+        self.commissioner.pay_week(self.reporting_week % WEEKS_PER_YEAR)
+        self._plan_week()
+
+    def _start_financial_year(self) -> None:
+        self.commissioner.new_financial_year(self.year, self.place_population)
+        for trust in self.trusts:
+            trust.new_financial_year()
+
+    def _plan_week(self) -> None:
+        """Providers set this week's capacity from funding, levers and population."""
+        primary = self.commissioner.funding_ratio("primary")
+        for g in self.practices:
+            g.plan_week(int(self.list_sizes[g.index]), float(primary[g.place]))
+        n_integrated = {k: int(round(self.levers.integration_share * len(own)))
+                        for k, own in enumerate(self.practices_of_place)}
+        for k, own in enumerate(self.practices_of_place):
+            ranked = [i for i in self.integration_order if i in set(own.tolist())]
+            for rank, i in enumerate(ranked):
+                self.practices[i].integrated = rank < n_integrated[k]
+        for team in self.teams:
+            team.update_workforce()
+        for trust in self.trusts:
+            trust.plan_week(int(self.place_population[trust.places].sum()))
+        for c in self.councils:
+            c.plan_week(int(self.place_population[c.place]))
+        self.place_onset_factor = np.array([c.onset_factor for c in self.councils]) * self.levers.demand_multiplier
+
+    def _end_of_week(self) -> None:
+        pop = self.pop
+        unmet = metrics_mod.unmet_mask(pop)
+        pop.assign("weeks_unmet", np.flatnonzero(unmet), pop.weeks_unmet[unmet] + 1)
+        state = metrics_mod.state_counts(self)
+        if 0 <= self.reporting_week < self.horizon_weeks:
+            self.metrics.record(self, self.reporting_week, state)
+        alive_now = pop.setting < ALIVE_LIMIT
+        pop.assign("weeks_in_setting", np.flatnonzero(alive_now),
+                   np.minimum(pop.weeks_in_setting[alive_now].astype(np.int64) + 1, 65535))
+        self._count_people()
+
+    def _count_people(self) -> None:
+        pop = self.pop
+        alive = pop.setting < ALIVE_LIMIT
+        n_places = len(self.scenario.places)
+        self.place_population = np.bincount(pop.place[alive], minlength=n_places)
+        self.list_sizes = np.bincount(pop.practice[alive], minlength=len(self.practices))
+        self.team_population = np.bincount(pop.team[alive], minlength=len(self.teams))
+
+    # ------------------------------------------------------------------ levers
+    def set_lever(self, name: str, value) -> None:
+        """Change a lever on the running model; it acts from the next week (no reset)."""
+        value = validate_lever(name, value)
+        setattr(self.levers, name, value)
+        self.lever_changes.append((self.reporting_week, name, value))
+
+    def _apply_schedule(self) -> None:
+        for change in self.scenario.schedule:
+            if change.year == self.year:
+                self.set_lever(change.lever, change.value)
+
+    # ------------------------------------------------------------------ reading
+    def patient(self, i: int) -> dict:
+        """A readable record of person ``i``: attributes, current setting and recent journey.
+
+        Journey weeks are reporting weeks (negative during burn-in).
+        """
+        view = self.pop.view(i)
+        view["journey"] = [(week - self.burn_in_weeks, label) for week, label in view["journey"]]
+        view["entered_week"] = -1 if view["entered_week"] < 0 else view["entered_week"] - self.burn_in_weeks
+        view["place"] = self.scenario.places[view["place"]].name
+        return view
+
+    def people_accounts(self) -> dict:
+        """Conservation of people: start + entered must equal alive + dead + left."""
+        setting = self.pop.setting
+        return {
+            "start": self.start_population,
+            "entered": self.counters["entered"],
+            "alive": int(np.count_nonzero(setting < ALIVE_LIMIT)),
+            "dead": int(np.count_nonzero(setting == Setting.DEAD)),
+            "left": int(np.count_nonzero(setting == Setting.LEFT)),
+        }

@@ -1,0 +1,323 @@
+"""Model parameters: every number the rules use, with units and evidence.
+
+Grouped by actor.  Each field's ``source`` names an EVIDENCE.md figure or
+mechanism (and the seed section it comes from), "national statistics,
+approximate" for the starter figures EVIDENCE.md lists from outside the seeds,
+or "assumption: <reason>".  Rates are per person (or per FTE) per year unless
+the name or units say per week; rules convert annual rates to weekly
+probabilities with :func:`agents.patient.weekly_prob`.
+
+All capacities and budgets are per head, so results per 1,000 people are
+comparable from 10k to 1.5M people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from abm.config import spec
+
+NAT = "national statistics, approximate (EVIDENCE.md starter figures)"
+
+
+@dataclass
+class DemographyParams:
+    """Ageing, deaths, births and migration."""
+
+    age_band_shares: list[float] = spec(
+        [0.21, 0.60, 0.10, 0.065, 0.025],
+        units="share of population in bands 0-17, 18-64, 65-74, 75-84, 85+",
+        doc="initial age structure",
+        source=NAT + ": England age structure",
+    )
+    births_per_1000_year: float = spec(10.5, units="per 1,000 per year", lo=0, hi=40, source=NAT, doc="births (entries at age 0)")
+    in_migration_per_1000_year: float = spec(
+        6.0, units="per 1,000 per year", lo=0, hi=50,
+        source="assumption: net migration of young adults keeps the age structure near its projection",
+        doc="people moving in (ages 18-45)",
+    )
+    out_migration_per_1000_year: float = spec(
+        5.0, units="per 1,000 per year", lo=0, hi=50,
+        source="assumption: as in-migration", doc="people moving away (ages 18-45)",
+    )
+    gompertz_log_base: float = spec(
+        -10.4, units="log annual death probability at age 0", lo=-15, hi=-5,
+        source=NAT + ": England life tables fitted as Gompertz", doc="mortality level",
+    )
+    gompertz_slope: float = spec(
+        0.094, units="per year of age", lo=0.05, hi=0.15,
+        source=NAT + ": England life tables fitted as Gompertz", doc="mortality rise with age",
+    )
+    frailty_death_slope: float = spec(
+        3.0, units="multiplier per unit frailty", lo=0, hi=10,
+        source="assumption: eFI predicts mortality; death hazard x (0.7 + slope x frailty)",
+        doc="how much frailty raises the death hazard",
+    )
+    crisis_death_weekly: float = spec(
+        0.02, units="probability per week", lo=0, hi=0.5,
+        source="assumption: untreated crisis at home is dangerous (DESIGN 4)",
+        doc="extra weekly death probability in a crisis outside hospital",
+    )
+    inpatient_death_weekly: float = spec(
+        0.02, units="probability per week (plus 0.06 x frailty)", lo=0, hi=0.5,
+        source=NAT + ": ~3-4% of emergency admissions end in death",
+        doc="weekly death probability in an acute bed",
+    )
+    frailty_drift_per_year: float = spec(
+        0.012, units="eFI points per year over 65", lo=0, hi=0.1,
+        source="assumption: eFI rises with age and accumulating deficits",
+        doc="yearly rise of frailty over 65",
+    )
+    frailty_per_admission: float = spec(
+        0.02, units="eFI points per hospital stay", lo=0, hi=0.2,
+        source="assumption: deconditioning in hospital (DESIGN 4: frailty rises with hospital stays)",
+        doc="frailty added by each hospital stay",
+    )
+
+
+@dataclass
+class NeedParams:
+    """Onset, escalation, resolution of need and care seeking."""
+
+    onset_per_year_by_age: list[float] = spec(
+        [1.3, 1.5, 2.4, 3.1, 3.6],
+        units="episodes of need per person per year, bands 0-17, 18-64, 65-74, 75-84, 85+",
+        source="calibrated so GP consultations are ~6 per person a year (001 Introduction); age gradient from 004 §5",
+        doc="onset of a new episode of need (well -> low or high need)",
+    )
+    onset_per_ltc: float = spec(0.12, units="relative increase per long-term condition", lo=0, hi=1,
+                                source="004 §5: over-65s with LTCs dominate demand", doc="LTC effect on onset")
+    deprivation_onset_multiplier: list[float] = spec(
+        [1.30, 1.15, 1.00, 0.92, 0.85],
+        units="multiplier by deprivation quintile, most to least deprived",
+        source="assumption: social gradient in ill health (001 §3 deprived case-study Places)",
+        doc="deprivation effect on onset",
+    )
+    high_need_share_base: float = spec(0.03, units="share of onsets", lo=0, hi=1,
+                                       source="assumption", doc="share of new episodes that start at high need")
+    high_need_share_per_frailty: float = spec(0.6, units="per unit frailty", lo=0, hi=5,
+                                              source="assumption: frail people present sicker", doc="frailty effect on that share")
+    escalate_low_weekly: float = spec(0.02, units="probability per week", lo=0, hi=1, source="assumption",
+                                      doc="low -> high need")
+    escalate_high_weekly: float = spec(0.003, units="probability per week (plus frailty term)", lo=0, hi=1,
+                                       source="assumption", doc="high need -> crisis, base")
+    escalate_high_per_frailty: float = spec(0.03, units="probability per week per unit frailty", lo=0, hi=1,
+                                            source="assumption: frailty predicts crises", doc="high need -> crisis, frailty term")
+    unmet_escalation_multiplier: float = spec(
+        1.8, units="multiplier", lo=1, hi=10,
+        source="mechanism 3 (001 §2-3): unmet need leads to deterioration", doc="escalation when need is unmet",
+    )
+    escalation_in_care_multiplier: list[float] = spec(
+        [0.75, 0.55, 0.35],
+        units="multiplier while GP-managed, on CHS caseload, on virtual ward",
+        source="mechanism 13 (001 §4): continuity of care lowers crises; size is an assumption (mechanism 18: modest)",
+        doc="escalation while receiving care",
+    )
+    social_care_escalation_multiplier: float = spec(0.85, units="multiplier", lo=0, hi=1,
+                                                    source="assumption: support at home", doc="escalation with a care package")
+    proactive_onset_multiplier: float = spec(
+        0.85, units="multiplier", lo=0, hi=1,
+        source="mechanism 3 (001): prevention is what gets cut; effect size an assumption (modest, mechanism 18)",
+        doc="onset for people on proactive care",
+    )
+    resolve_low_weekly: list[float] = spec([0.22, 0.45], units="probability per week untreated, treated",
+                                           source="assumption: episodes last weeks", doc="low need -> well")
+    resolve_high_weekly: list[float] = spec([0.04, 0.14], units="probability per week untreated, treated",
+                                            source="assumption", doc="high need -> low need")
+    seek_probability: list[float] = spec(
+        [0.85, 0.97], units="probability an episode is taken to a GP, low and high need",
+        source="DESIGN 4: not everyone with need seeks care (hidden unmet need); values an assumption",
+        doc="care seeking",
+    )
+    seek_deprivation_penalty: float = spec(
+        0.03, units="probability lower per quintile more deprived", lo=0, hi=0.2,
+        source="assumption: inverse care law", doc="deprivation effect on care seeking",
+    )
+    seek_weekly: float = spec(0.75, units="probability per week", lo=0, hi=1, source="assumption",
+                              doc="weekly chance a person who will seek care does so")
+
+
+@dataclass
+class GPParams:
+    """General practice."""
+
+    list_size: int = spec(9500, units="registered patients per practice", lo=1000, hi=60000,
+                          source="DESIGN 3 (~9,500 per practice)", doc="practice size")
+    appointments_per_head_year: float = spec(
+        6.3, units="appointments per registered patient per year", lo=0.5, hi=20,
+        source="001 Introduction: ~340m consultations a year (~6 per person)", doc="practice capacity",
+    )
+    followups_per_managed_week: float = spec(0.5, units="appointments per GP-managed patient per week", lo=0, hi=3,
+                                             source="assumption", doc="follow-up demand of GP-managed patients")
+    refer_hospital: list[float] = spec([0.004, 0.07], units="probability at a consultation, low and high need",
+                                       source="assumption", doc="refer to hospital (ED / acute assessment)")
+    refer_chs: list[float] = spec([0.012, 0.18], units="probability at a consultation, low and high need",
+                                  source="assumption", doc="refer to community health services")
+    refer_chs_older_multiplier: float = spec(3.0, units="multiplier for people 75+ or frailty >= 0.25", lo=1, hi=10,
+                                             source="004 §5: 57% of over-85s see a district nurse a year",
+                                             doc="older and frail people are referred to CHS more")
+    pressure_hospital_referral: float = spec(0.5, units="relative increase per unit pressure", lo=0, hi=5,
+                                             source="DESIGN 4: under pressure practices refer more to hospital; size assumption",
+                                             doc="pressure -> hospital referrals")
+    pressure_home_visit_shift: float = spec(0.4, units="relative increase in CHS referrals per unit pressure", lo=0, hi=5,
+                                            source="mechanism 9 (001 §2): fewer GP home visits push work to district nursing",
+                                            doc="pressure -> CHS referrals")
+    ed_spill_weekly: float = spec(0.04, units="probability per week per unit pressure, high need waiting", lo=0, hi=1,
+                                  source="DESIGN 4: patients of practices under pressure use ED more; size assumption",
+                                  doc="waiting patients going to ED")
+    integration_chs_referral_multiplier: float = spec(
+        1.3, units="multiplier on CHS referrals for integrated practices", lo=1, hi=5,
+        source="mechanism 12 (001, 004 §7): integration lowers referral friction", doc="integration effect",
+    )
+
+
+@dataclass
+class CHSParams:
+    """Community health services neighbourhood teams."""
+
+    team_population: int = spec(40000, units="people per neighbourhood team", lo=5000, hi=200000,
+                                source="001 §4: integrated teams of 30,000-50,000", doc="team footprint")
+    clinical_fte_per_1000: float = spec(
+        3.4, units="funded clinical FTE per 1,000 people", lo=0.1, hi=20,
+        source="004 §3: ~250,000 CHS staff in England (~4.5 per 1,000), of whom most are clinical",
+        doc="funded establishment at baseline funding",
+    )
+    role_mix: list[float] = spec(
+        [0.50, 0.20, 0.20, 0.10],
+        units="share of clinical FTE: district nursing, therapy, support, urgent community response",
+        source="004 §3: >70% nurses and support staff, ~20% AHPs", doc="workforce by role",
+    )
+    contacts_per_fte_week: float = spec(
+        10.0, units="patient contacts per clinical FTE per week", lo=1, hi=40,
+        source="001 Introduction: ~100m contacts a year by ~250k staff (004 §3), i.e. ~8-10 per FTE a week",
+        doc="productivity",
+    )
+    vacancy_rate_start: float = spec(0.08, units="share of establishment vacant at start", lo=0, hi=0.9,
+                                     source=NAT + ": community nursing vacancy rates", doc="initial vacancies")
+    recruitment_per_year: float = spec(0.6, units="share of vacancies filled per year", lo=0, hi=5,
+                                       source="mechanism 11 (001 §2, 004 §3): CHS cannot expand quickly; rate assumption",
+                                       doc="recruitment")
+    attrition_per_year: float = spec(0.10, units="share of staff leaving per year at safe caseloads", lo=0, hi=1,
+                                     source="004 §3: >30% over 50 could retire within 10 years", doc="attrition")
+    unsafe_attrition_slope: float = spec(
+        1.0, units="relative rise in attrition per unit of load above safe", lo=0, hi=10,
+        source="mechanism 3 (001 §2-3): pressure, rushed visits and lost continuity drive staff out; size assumption",
+        doc="attrition rising with unsafe caseloads",
+    )
+    contacts_low: float = spec(0.5, units="contacts per week, low-need caseload patient", lo=0, hi=10, source="assumption",
+                               doc="caseload intensity, low need")
+    contacts_high: float = spec(1.5, units="contacts per week, high-need caseload patient", lo=0, hi=10,
+                                source="assumption", doc="caseload intensity, high need")
+    contacts_virtual_ward: float = spec(4.0, units="contacts per week per virtual-ward patient", lo=0, hi=20,
+                                        source="assumption: daily remote and home review", doc="virtual-ward intensity")
+    contacts_proactive: float = spec(0.15, units="contacts per week per proactive-care patient", lo=0, hi=5,
+                                     source="assumption", doc="proactive care intensity")
+    contacts_discharge_start: float = spec(2.0, units="contacts to set up a supported discharge", lo=0, hi=10,
+                                           source="assumption", doc="discharge support")
+    contacts_urgent_response: float = spec(2.0, units="contacts per 2-hour urgent response", lo=0, hi=10,
+                                           source="assumption", doc="urgent community response")
+    urgent_response_avert: float = spec(
+        0.3, units="probability a responded crisis is managed at home", lo=0, hi=1,
+        source="mechanism 18 (000, 002): community activity's effect on admissions is real but modest",
+        doc="UCR effect",
+    )
+    proactive_min_frailty: float = spec(0.2, units="eFI", lo=0, hi=1, source="assumption: case-finding targets moderate frailty",
+                                        doc="who is offered proactive care")
+    rationing_weekly: float = spec(0.25, units="probability per week a low-need referral is turned away when over capacity",
+                                   lo=0, hi=1, source="mechanism 3 (001): thresholds rise under pressure", doc="rationing")
+    virtual_ward_beds_per_100k: float = spec(20.0, units="virtual-ward places per 100,000 people at baseline add-on funding",
+                                             lo=0, hi=500, source=NAT + ": ~12,000 virtual-ward places in England",
+                                             doc="add-on capacity")
+    virtual_ward_admit_weekly: float = spec(0.08, units="probability per week a virtual-ward patient is admitted",
+                                            lo=0, hi=1, source="assumption", doc="virtual-ward failure")
+
+
+@dataclass
+class AcuteParams:
+    """Acute trusts: ED, beds, flow and finance."""
+
+    beds_per_1000: float = spec(2.3, units="general and acute beds per 1,000", lo=0.1, hi=20,
+                                source=NAT + ": ~1.8 G&A beds per 1,000 (plus elective share)", doc="bed base")
+    los_days_by_age: list[float] = spec(
+        [2.5, 3.8, 5.5, 7.5, 9.0], units="mean length of stay in days, bands 0-17, 18-64, 65-74, 75-84, 85+",
+        source=NAT + ": ~5-6 days on average, 9-10 over 75", doc="length of stay by age",
+    )
+    los_frailty_slope: float = spec(1.5, units="relative increase per unit frailty", lo=0, hi=10,
+                                    source="assumption: frailty lengthens stays (DESIGN 4)", doc="length of stay by frailty")
+    admit_crisis: list[float] = spec([0.45, 0.6], units="admission probability for a crisis: base, per unit frailty",
+                                     source="calibrated to ~110-120 emergency admissions per 1,000 a year (national statistics)",
+                                     doc="admission threshold, crisis")
+    admit_referred: list[float] = spec([0.3, 0.5], units="admission probability for a referral: base, per unit frailty",
+                                       source="assumption", doc="admission threshold, referral")
+    alternatives_admission_multiplier: float = spec(
+        0.9, units="multiplier when the patient's CHS team has spare capacity", lo=0, hi=1,
+        source="mechanism 18: alternatives avert some admissions (modest)", doc="alternatives to admission",
+    )
+    support_need_base: float = spec(0.02, units="probability", lo=0, hi=1, source="assumption",
+                                    doc="discharge needs support, base")
+    support_need_per_frailty: float = spec(
+        1.3, units="probability per unit frailty", lo=0, hi=5,
+        source="DESIGN 4: discharge support in proportion to frailty", doc="discharge needs support, frailty term",
+    )
+    social_care_share: list[float] = spec([0.3, 1.0], units="share of supported discharges needing social care: base, per unit frailty",
+                                          source="mechanism 10 (001 §2): most delays wait for community or social care",
+                                          doc="social care vs CHS support")
+    flow_occupancy: float = spec(0.92, units="occupancy above which flow slows", lo=0.5, hi=1,
+                                 source="DESIGN 4 (~92%)", doc="flow threshold")
+    los_slowdown: float = spec(0.4, units="relative LOS increase at 100% occupancy", lo=0, hi=3,
+                               source="assumption: crowding slows flow", doc="slower flow under pressure")
+    elective_bed_days_per_1000_year: float = spec(130.0, units="bed days per 1,000 per year", lo=0, hi=2000,
+                                                  source="assumption: elective share of G&A bed use",
+                                                  doc="elective demand for beds")
+    bed_day_cost_gbp: float = spec(400.0, units="£ per occupied bed day", lo=0, hi=5000,
+                                   source="001 §4 Bradford virtual ward (~£401 per bed day); national statistics ~£400",
+                                   doc="marginal cost of a bed day")
+    corridor_premium_gbp: float = spec(200.0, units="£ extra per corridor-care patient week", lo=0, hi=5000,
+                                       source="assumption", doc="cost of crowding")
+
+
+@dataclass
+class SocialCareParams:
+    """Councils: social care and public health."""
+
+    packages_per_1000: float = spec(14.0, units="concurrent care packages per 1,000 people", lo=0, hi=100,
+                                    source=NAT + ": ~0.8m adults on long-term social care", doc="social-care capacity")
+    package_weeks: float = spec(104.0, units="mean weeks a package lasts", lo=1, hi=1000, source="assumption",
+                                doc="package duration")
+    community_fill_weekly: float = spec(0.1, units="share of free packages given to people at home each week", lo=0, hi=1,
+                                        source="assumption: councils also serve people not leaving hospital",
+                                        doc="community starts")
+    budget_per_head_gbp: float = spec(300.0, units="£ per head per year", lo=0, hi=5000,
+                                      source="001 Introduction: £16.97bn adult social care (2015/16)", doc="council budget")
+    public_health_elasticity: float = spec(
+        0.05, units="onset falls by (multiplier^elasticity)", lo=0, hi=1,
+        source="mechanism 16 (003): public-health spending lowers onset; size assumption (small)", doc="public health effect",
+    )
+
+
+@dataclass
+class CommissionerParams:
+    """The ICB's budget (the fixed allocation of the engine; issue 3 makes it decide)."""
+
+    budget_per_head_gbp: float = spec(1800.0, units="£ per head per year", lo=0, hi=20000,
+                                      source="001 Introduction: £99bn NHS England spend (2014/15)", doc="ICB allocation")
+    shares: list[float] = spec(
+        [0.54, 0.11, 0.01, 0.23, 0.11],
+        units="share of budget: acute, core CHS, add-on schemes, primary care, other (not modelled)",
+        source="001 Introduction: acute 54%, CHS ~12% (incl. add-ons), primary 23% (2014/15)", doc="allocation",
+    )
+    growth_pct_year: float = spec(3.0, units="% per year", lo=-10, hi=20, source="assumption: NHS cash growth",
+                                  doc="budget growth")
+
+
+@dataclass
+class Parameters:
+    """All calibrated parameters, grouped by actor."""
+
+    demography: DemographyParams = spec(DemographyParams())
+    need: NeedParams = spec(NeedParams())
+    gp: GPParams = spec(GPParams())
+    chs: CHSParams = spec(CHSParams())
+    acute: AcuteParams = spec(AcuteParams())
+    social_care: SocialCareParams = spec(SocialCareParams())
+    commissioner: CommissionerParams = spec(CommissionerParams())

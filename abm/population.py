@@ -1,0 +1,199 @@
+"""The patient population held as a structure of arrays (one row per person).
+
+Patients are agents, but there are up to 1.5 million of them, so they are held
+like Starsim's ``People``: one numpy array per attribute, compact dtypes, and
+rules written once as array expressions (in ``agents/patient.py``).  A person is
+a row; ``Population.view(i)`` gives a readable record of one person, including
+the last settings they passed through.
+
+Dead people and people who moved away keep their rows (so a journey can be
+read after death); their ``setting`` is DEAD or LEFT and every rule skips them.
+
+All writes to patients go through :meth:`Population.move` (a change of care
+setting, recorded in the journey) or :meth:`Population.assign` so the
+object-per-patient reference (``agents/reference.py``) can offer the same
+interface to the organisations.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+
+class Setting(IntEnum):
+    """Where a person is in the system this week."""
+
+    HOME = 0  # at home without formal care (well, or with need not (yet) met)
+    WAITING_GP = 1
+    GP_MANAGED = 2
+    WAITING_CHS = 3
+    CHS_CASELOAD = 4
+    VIRTUAL_WARD = 5
+    ED = 6  # in ED or waiting for a bed (corridor care)
+    ACUTE_BED = 7
+    DELAYED_DISCHARGE = 8  # medically fit, waiting for CHS or social-care support
+    DEAD = 9
+    LEFT = 10  # moved out of the ICS
+
+
+class Acuity(IntEnum):
+    WELL = 0
+    LOW = 1
+    HIGH = 2
+    CRISIS = 3
+
+
+class Support(IntEnum):
+    """What a medically fit inpatient needs before discharge."""
+
+    NONE = 0
+    CHS = 1
+    SOCIAL_CARE = 2
+
+
+N_SETTINGS = len(Setting)
+SETTING_LABELS = {
+    Setting.HOME: "home",
+    Setting.WAITING_GP: "waiting for GP",
+    Setting.GP_MANAGED: "GP-managed",
+    Setting.WAITING_CHS: "waiting for CHS",
+    Setting.CHS_CASELOAD: "CHS caseload",
+    Setting.VIRTUAL_WARD: "virtual ward",
+    Setting.ED: "ED / awaiting a bed",
+    Setting.ACUTE_BED: "acute bed",
+    Setting.DELAYED_DISCHARGE: "medically fit, awaiting discharge",
+    Setting.DEAD: "dead",
+    Setting.LEFT: "moved away",
+}
+COMMUNITY_SETTINGS = (Setting.HOME, Setting.WAITING_GP, Setting.GP_MANAGED, Setting.WAITING_CHS,
+                      Setting.CHS_CASELOAD)
+ALIVE_LIMIT = Setting.DEAD  # setting < DEAD means alive and in the ICS
+
+AGE_BAND_EDGES = np.array([18, 65, 75, 85])  # bands 0-17, 18-64, 65-74, 75-84, 85+
+AGE_BAND_LABELS = ("0-17", "18-64", "65-74", "75-84", "85+")
+HISTORY_LENGTH = 16  # settings remembered per person (the most recent)
+
+# attribute name -> dtype; every rule reads and writes these
+FIELDS: dict[str, np.dtype] = {
+    "age": np.dtype(np.uint8),
+    "sex": np.dtype(np.uint8),  # 0 female, 1 male
+    "place": np.dtype(np.uint8),
+    "practice": np.dtype(np.uint16),
+    "team": np.dtype(np.uint16),
+    "deprivation": np.dtype(np.uint8),  # quintile, 0 most deprived .. 4 least
+    "frailty": np.dtype(np.float32),  # eFI-like, 0..1
+    "ltc": np.dtype(np.uint8),  # long-term conditions
+    "acuity": np.dtype(np.uint8),
+    "setting": np.dtype(np.uint8),
+    "weeks_in_setting": np.dtype(np.uint16),
+    "weeks_unmet": np.dtype(np.uint16),  # cumulative person-weeks of unmet need
+    "will_seek": np.dtype(np.bool_),  # this episode will be taken to a GP
+    "rationed": np.dtype(np.bool_),  # turned away by a service this episode
+    "proactive": np.dtype(np.bool_),  # on CHS proactive care
+    "social_care": np.dtype(np.bool_),  # holds a council care package
+    "support_needed": np.dtype(np.uint8),  # Support, for inpatients
+    "los_days": np.dtype(np.float32),  # remaining days in bed until medically fit
+    "entered_week": np.dtype(np.int16),  # model week of entry (-1 for the starting population)
+}
+
+
+def age_band(age: np.ndarray) -> np.ndarray:
+    """Age band index 0..4 for ages (bands 0-17, 18-64, 65-74, 75-84, 85+)."""
+    return np.searchsorted(AGE_BAND_EDGES, age, side="right").astype(np.uint8)
+
+
+class Population:
+    """Structure-of-arrays patient store with amortised growth and per-person journeys."""
+
+    def __init__(self, capacity: int):
+        capacity = max(int(capacity), 16)
+        self.n = 0
+        self._data = {name: np.zeros(capacity, dtype=dt) for name, dt in FIELDS.items()}
+        self._hist_setting = np.zeros((capacity, HISTORY_LENGTH), dtype=np.uint8)
+        self._hist_week = np.zeros((capacity, HISTORY_LENGTH), dtype=np.int16)
+        self._hist_count = np.zeros(capacity, dtype=np.uint16)
+        self.week = 0  # the model's absolute week, for journeys
+
+    # ---- array access -------------------------------------------------
+    def __getattr__(self, name: str) -> np.ndarray:
+        data = self.__dict__.get("_data")
+        if data is not None and name in data:
+            return data[name][: self.n]
+        raise AttributeError(name)
+
+    def alive(self) -> np.ndarray:
+        """Boolean mask of people alive and living in the ICS."""
+        return self.setting < ALIVE_LIMIT
+
+    def assign(self, field: str, idx: np.ndarray, values) -> None:
+        """Set an attribute for the people ``idx``."""
+        self._data[field][idx] = values
+
+    def move(self, idx: np.ndarray, setting: int | np.ndarray) -> None:
+        """Move people ``idx`` to a care setting, resetting their weeks there and recording the journey."""
+        idx = np.asarray(idx, dtype=np.int64)
+        if idx.size == 0:
+            return
+        self._data["setting"][idx] = setting
+        self._data["weeks_in_setting"][idx] = 0
+        slot = self._hist_count[idx] % HISTORY_LENGTH
+        self._hist_setting[idx, slot] = setting
+        self._hist_week[idx, slot] = self.week
+        self._hist_count[idx] += 1
+
+    def add(self, count: int, **values) -> np.ndarray:
+        """Append ``count`` people with the given attribute values; return their indices."""
+        start = self.n
+        self._ensure_capacity(start + count)
+        self.n = start + count
+        idx = np.arange(start, start + count)
+        for name, arr in self._data.items():
+            arr[idx] = values.get(name, 0)
+        self._hist_count[idx] = 0
+        self.move(idx, values.get("setting", Setting.HOME))
+        return idx
+
+    def _ensure_capacity(self, needed: int) -> None:
+        capacity = len(self._data["age"])
+        if needed <= capacity:
+            return
+        new_capacity = max(needed, int(capacity * 1.25) + 16)
+        for name, arr in self._data.items():
+            grown = np.zeros(new_capacity, dtype=arr.dtype)
+            grown[:capacity] = arr
+            self._data[name] = grown
+        for name in ("_hist_setting", "_hist_week", "_hist_count"):
+            arr = getattr(self, name)
+            grown = np.zeros((new_capacity,) + arr.shape[1:], dtype=arr.dtype)
+            grown[:capacity] = arr
+            setattr(self, name, grown)
+
+    # ---- reading one person -------------------------------------------
+    def journey(self, i: int) -> list[tuple[int, str]]:
+        """The (model week, setting label) pairs person ``i`` passed through, oldest first (last 16)."""
+        count = int(self._hist_count[i])
+        order = [(count - k - 1) % HISTORY_LENGTH for k in range(min(count, HISTORY_LENGTH))][::-1]
+        return [(int(self._hist_week[i, s]), SETTING_LABELS[Setting(int(self._hist_setting[i, s]))]) for s in order]
+
+    def view(self, i: int) -> dict:
+        """A readable record of one person."""
+        if not 0 <= i < self.n:
+            raise IndexError(f"patient {i} does not exist; patients are numbered 0..{self.n - 1}")
+        row = {name: self._data[name][i].item() for name in FIELDS}
+        row["id"] = int(i)
+        row["age_band"] = AGE_BAND_LABELS[int(age_band(np.array([row["age"]]))[0])]
+        row["sex"] = "male" if row["sex"] else "female"
+        row["deprivation_quintile"] = row.pop("deprivation") + 1
+        row["acuity"] = Acuity(row["acuity"]).name.lower()
+        row["setting"] = SETTING_LABELS[Setting(row["setting"])]
+        row["support_needed"] = Support(row["support_needed"]).name.lower()
+        row["frailty"] = round(row["frailty"], 3)
+        row["los_days"] = round(row["los_days"], 1)
+        row["journey"] = self.journey(i)
+        return row
+
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in self._data.values()) + self._hist_setting.nbytes + \
+            self._hist_week.nbytes + self._hist_count.nbytes

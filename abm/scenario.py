@@ -1,0 +1,171 @@
+"""Scenarios: what a run is (population, horizon, Places, levers, schedule, parameters).
+
+A scenario is loaded from YAML (a preset name or a file), then ``--set``
+overrides are applied by dotted path, then everything is validated at once.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from abm.config import ConfigError, build, parse_value, set_path, spec, suggest, to_dict
+from abm.parameters import Parameters
+from policies.levers import Levers
+
+PRESET_DIR = Path(__file__).resolve().parent.parent / "policies" / "presets"
+
+
+@dataclass
+class PlaceSpec:
+    """One Place of the ICS (a council footprint with its practices and CHS teams)."""
+
+    name: str = spec("Place", doc="Place name")
+    population_share: float = spec(1.0, units="share of ICS population (normalised)", lo=0.0, hi=1.0,
+                                   source="assumption: scenario design")
+    deprivation_shares: list[float] = spec(
+        [0.2, 0.2, 0.2, 0.2, 0.2], units="share of residents in national deprivation quintiles, most to least deprived",
+        source="001 §3: case-study Places differ in deprivation",
+    )
+    age_shift_years: float = spec(0.0, units="years added to everyone's starting age (older Place > 0)", lo=-15, hi=15,
+                                  source="001 §3: South Warwickshire older, Birmingham younger")
+
+
+def _default_places() -> list[dict]:
+    return [
+        {"name": "North", "population_share": 0.40, "deprivation_shares": [0.35, 0.25, 0.18, 0.12, 0.10], "age_shift_years": -2.0},
+        {"name": "Central", "population_share": 0.35, "deprivation_shares": [0.20, 0.20, 0.20, 0.20, 0.20], "age_shift_years": 0.0},
+        {"name": "South", "population_share": 0.25, "deprivation_shares": [0.05, 0.10, 0.20, 0.30, 0.35], "age_shift_years": 3.0},
+    ]
+
+
+@dataclass
+class ScheduledChange:
+    """Set a lever to a value from the start of a reporting year (year 0 = first)."""
+
+    year: int = spec(0, units="reporting year, from 0", lo=0, hi=200)
+    lever: str = spec("", doc="lever name (a key of levers:)")
+    value: Any = None
+
+
+@dataclass
+class Scenario:
+    """A complete, validated description of a run."""
+
+    name: str = spec("baseline", doc="scenario name")
+    description: str = spec("", doc="one line on what the scenario shows")
+    population: int = spec(100_000, units="people", lo=1_000, hi=5_000_000,
+                           doc="ICS population at the start", source="DESIGN 3")
+    years: int = spec(10, units="reporting years (52 weeks each)", lo=1, hi=60, source="DESIGN 3")
+    burn_in_weeks: int = spec(104, units="weeks run before reporting starts", lo=0, hi=1040,
+                              source="DESIGN 3: a burn-in brings queues, caseloads and workforce to steady state")
+    seed: int = spec(1, units="integer", lo=0, hi=2**63 - 1, doc="random seed: fixes the run")
+    places: list[PlaceSpec] = spec([], doc="the Places (default: three)")
+    levers: Levers = spec(Levers())
+    schedule: list[ScheduledChange] = spec([], doc="lever changes at given years")
+    params: Parameters = spec(Parameters())
+
+    def __post_init__(self):
+        if not self.places:
+            self.places = [build(PlaceSpec, p) for p in _default_places()]
+
+    def check(self) -> list[str]:
+        """Cross-field checks: Place names unique, schedule entries name real levers with valid values."""
+        problems = []
+        names = [p.name for p in self.places]
+        if len(set(names)) != len(names) or "ICS" in names:
+            problems.append(f"places: names must be unique and not 'ICS'; got {names}")
+        if sum(p.population_share for p in self.places) <= 0:
+            problems.append("places: population_share values sum to 0; at least one Place needs people")
+        lever_names = Levers.names()
+        for i, change in enumerate(self.schedule):
+            if change.lever not in lever_names:
+                problems.append(
+                    f"schedule.{i}.lever: {change.lever!r} is not a lever{suggest(change.lever, lever_names)}; "
+                    f"levers: {', '.join(lever_names)}"
+                )
+                continue
+            try:
+                validate_lever(change.lever, change.value, path=f"schedule.{i}.value")
+            except ConfigError as exc:
+                problems.extend(exc.problems)
+        return problems
+
+    def to_dict(self) -> dict:
+        return to_dict(self)
+
+
+def validate_lever(name: str, value: Any, path: str | None = None) -> Any:
+    """Check one lever value; return it cleaned (e.g. int -> float) or raise ConfigError."""
+    lever_names = Levers.names()
+    if name not in lever_names:
+        raise ConfigError([f"{path or name}: unknown lever{suggest(name, lever_names)}; levers: {', '.join(lever_names)}"])
+    try:
+        levers = build(Levers, {name: value}, path="levers")
+    except ConfigError as exc:
+        if path:
+            exc = ConfigError([p.replace(f"levers.{name}", path, 1) for p in exc.problems])
+        raise exc from None
+    return getattr(levers, name)
+
+
+def preset_names() -> list[str]:
+    return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
+
+
+def load_scenario_dict(source: str | Path | None) -> dict:
+    """The raw dict of a preset name or YAML file (the default scenario when None)."""
+    if source is None:
+        source = "baseline"
+    path = Path(source)
+    if not path.suffix and not path.exists():
+        if str(source) not in preset_names():
+            raise ConfigError([f"scenario: {str(source)!r} is neither a file nor a preset{suggest(str(source), preset_names())}; "
+                               f"presets: {', '.join(preset_names())}"])
+        path = PRESET_DIR / f"{source}.yaml"
+    if not path.exists():
+        raise ConfigError([f"scenario: file {str(path)!r} does not exist"])
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"scenario: {path} is not valid YAML: {exc}"]) from None
+    if not isinstance(data, dict):
+        raise ConfigError([f"scenario: {path} must hold a mapping of keys to values, not {type(data).__name__}"])
+    return data
+
+
+def apply_overrides(data: dict, overrides: list[str] | dict | None) -> dict:
+    """Apply ``KEY=VALUE`` strings (or a {dotted: value} dict) to a scenario dict; return a new dict."""
+    data = copy.deepcopy(data)
+    if not overrides:
+        return data
+    items = overrides.items() if isinstance(overrides, dict) else [_split_override(o) for o in overrides]
+    problems = []
+    for key, value in items:
+        try:
+            set_path(data, Scenario, key, parse_value(value) if isinstance(value, str) else value)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    return data
+
+
+def _split_override(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise ConfigError([f"--set {text!r}: expected KEY=VALUE, e.g. levers.acute_beds_multiplier=1.2"])
+    key, value = text.split("=", 1)
+    return key.strip(), value.strip()
+
+
+def load_scenario(source: str | Path | None = None, overrides: list[str] | dict | None = None) -> Scenario:
+    """Load a preset or YAML file, apply overrides, validate; raise ConfigError listing every problem."""
+    return build(Scenario, apply_overrides(load_scenario_dict(source), overrides))
+
+
+def scenario_field_names() -> list[str]:
+    return [f.name for f in fields(Scenario)]

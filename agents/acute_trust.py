@@ -1,0 +1,185 @@
+"""Acute trusts: ED, admission, beds, length of stay, discharge, electives and finances.
+
+Each trust is a ``mesa.Agent`` serving one or more Places.  Capacity is counted
+in bed-days: a week offers ``beds x 7``; patients already in beds and those
+medically fit but waiting for support (delayed discharges) use theirs first,
+emergency admissions take what is left in priority order, and electives only
+run while occupancy is under the flow threshold (~92%).  Emergency patients who
+cannot get a bed wait in ED (corridor care) and are first in line next week.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from abm.population import AGE_BAND_EDGES, Acuity, Setting, Support
+from abm.queues import serve_in_priority_order, total_by
+from agents.patient import AGE_BAND_TABLE
+
+DAYS = 7.0
+
+
+class AcuteTrust(mesa.Agent):
+    """An acute hospital trust with general and acute beds and an emergency department."""
+
+    def __init__(self, model, places: list[int], index: int):
+        super().__init__(model)
+        self.places = places
+        self.index = index
+        self.beds = 0.0
+        self.occupancy = 0.9  # share of bed-days used last week
+        self.bed_days_used = 0.0
+        self.electives_cancelled_bed_days = 0.0
+        self.income = 0.0  # this financial year, £
+        self.cost = 0.0
+        self.weekly_payment = 0.0
+
+    @property
+    def deficit(self) -> float:
+        """Cost above income this financial year (£; negative is a surplus)."""
+        return self.cost - self.income
+
+    @property
+    def under_pressure(self) -> bool:
+        """Pressure signal to commissioners: occupancy above the flow threshold or a deficit (DESIGN 4)."""
+        return self.occupancy > self.model.params.acute.flow_occupancy or self.deficit > 0
+
+    def plan_week(self, population: int) -> None:
+        """Beds per head, times the beds lever."""
+        p = self.model.params.acute
+        self.beds = p.beds_per_1000 * population / 1000 * self.model.levers.acute_beds_multiplier
+
+    def slowdown(self) -> float:
+        """How much longer recovery takes when the hospital is crowded (flow slows above ~92%)."""
+        p = self.model.params.acute
+        excess = np.clip((self.occupancy - p.flow_occupancy) / max(1 - p.flow_occupancy, 1e-9), 0, 1)
+        return 1.0 + p.los_slowdown * excess
+
+    def new_financial_year(self) -> None:
+        self.income = 0.0
+        self.cost = 0.0
+
+    def account_week(self, payment: float, corridor_patients: int) -> None:
+        """Income is the commissioner's payment; cost rises with occupancy and corridor care (assumption)."""
+        p = self.model.params.acute
+        self.weekly_payment = payment
+        self.income += payment
+        self.cost += payment * (0.75 + 0.25 * self.occupancy / 0.9) + corridor_patients * p.corridor_premium_gbp
+
+
+def length_of_stay(age, frailty, p) -> np.ndarray:
+    """Mean length of stay in days by age band and frailty (national statistics: 5-6 days, 9-10 over 75)."""
+    band = np.searchsorted(AGE_BAND_EDGES, age, side="right")
+    return np.asarray(p.los_days_by_age)[band] * np.maximum(1 + p.los_frailty_slope * (np.asarray(frailty) - 0.1), 0.3)
+
+
+def support_needed(frailty, u_need, u_kind, p) -> np.ndarray:
+    """What support a medically fit patient needs to go home, in proportion to frailty (DESIGN 4)."""
+    needs = u_need < np.clip(p.support_need_base + p.support_need_per_frailty * frailty, 0, 0.9)
+    social = u_kind < np.clip(p.social_care_share[0] + p.social_care_share[1] * frailty, 0, 1)
+    return np.where(needs, np.where(social, Support.SOCIAL_CARE, Support.CHS), Support.NONE).astype(np.uint8)
+
+
+def progress_inpatients(model) -> None:
+    """A week of recovery for inpatients; the medically fit go home or wait for support.
+
+    Crowding (occupancy above the flow threshold) slows recovery.  Bed-days used
+    are recorded per trust.
+    """
+    from agents.chs_team import discharge_to
+
+    pop, p, rng = model.pop, model.params.acute, model.rng
+    inpatients = np.flatnonzero(pop.setting == Setting.ACUTE_BED)
+    trust = model.place_trust[pop.place[inpatients]]
+    slow = np.array([t.slowdown() for t in model.trusts])[trust]
+    remaining = pop.los_days[inpatients] * slow
+    used = np.minimum(remaining, DAYS)
+    model.inpatient_bed_days = total_by(trust, used, len(model.trusts))
+    pop.assign("los_days", inpatients, (remaining - used) / slow)
+    fit = inpatients[remaining <= DAYS]
+    support = support_needed(pop.frailty[fit], rng.random(fit.size), rng.random(fit.size), p)
+    frailty = pop.frailty[fit]
+    pop.assign("frailty", fit, np.minimum(frailty + model.params.demography.frailty_per_admission, 1.0))
+    pop.assign("support_needed", fit, support)
+    discharge_to(model, fit[support == Support.NONE], Setting.HOME)
+    pop.move(fit[support != Support.NONE], Setting.DELAYED_DISCHARGE)
+
+
+def run_ed(model) -> None:
+    """ED attendances, admission decisions, bed allocation, electives, occupancy and accounts.
+
+    Admission probability rises with frailty and crisis (calibrated to national
+    admission rates) and falls a little when the patient's CHS team has spare
+    capacity to offer an alternative (mechanism 18, modest).  Those not admitted
+    go home with a GP follow-up.
+    """
+    pop, p, rng = model.pop, model.params.acute, model.rng
+    n_trusts = len(model.trusts)
+    days = model.inpatient_bed_days.copy()
+    delayed = np.flatnonzero(pop.setting == Setting.DELAYED_DISCHARGE)
+    days += np.bincount(model.place_trust[pop.place[delayed]], minlength=n_trusts) * DAYS
+
+    in_ed = np.flatnonzero(pop.setting == Setting.ED)
+    arrivals = in_ed[pop.weeks_in_setting[in_ed] == 0]
+    model.events.add("ed_attendances", pop.place[arrivals])
+    admit = decide_admission(model, arrivals)
+    sent_home = arrivals[~admit]
+    pop.assign("acuity", sent_home, np.minimum(pop.acuity[sent_home], Acuity.HIGH))
+    pop.move(sent_home, Setting.WAITING_GP)
+
+    queue = np.concatenate([in_ed[pop.weeks_in_setting[in_ed] > 0], arrivals[admit]])
+    new_los = np.where(pop.weeks_in_setting[queue] > 0, pop.los_days[queue],
+                       draw_length_of_stay(model, queue))
+    pop.assign("los_days", queue, new_los)
+    trust = model.place_trust[pop.place[queue]]
+    capacity = np.array([t.beds for t in model.trusts]) * DAYS
+    room = np.maximum(capacity - days, 0)
+    cost = np.minimum(new_los, DAYS)
+    admitted_mask = serve_in_priority_order(trust, pop.acuity[queue], pop.weeks_in_setting[queue], room, rng, cost)
+    admitted = queue[admitted_mask]
+    days += total_by(trust[admitted_mask], cost[admitted_mask], n_trusts)
+    pop.assign("los_days", admitted, pop.los_days[admitted] - DAYS)
+    pop.move(admitted, Setting.ACUTE_BED)
+    model.events.add("emergency_admissions", pop.place[admitted])
+    model.events.add_admissions_by_group(AGE_BAND_TABLE[pop.age[admitted]], pop.deprivation[admitted])
+    corridor = np.bincount(trust[~admitted_mask], minlength=n_trusts)
+
+    for t in model.trusts:
+        run_electives(model, t, days, capacity)
+        t.bed_days_used = days[t.index]
+        t.occupancy = float(days[t.index] / max(capacity[t.index], days[t.index], 1e-9))
+        t.account_week(model.commissioner.weekly_payment_to("acute", t.places), int(corridor[t.index]))
+
+
+def run_electives(model, trust: AcuteTrust, days: np.ndarray, capacity: np.ndarray) -> None:
+    """Electives use beds only below the flow threshold; the rest are cancelled (DESIGN 4)."""
+    p = model.params.acute
+    population = model.place_population[trust.places].sum()
+    demand = p.elective_bed_days_per_1000_year * population / 1000 / 52
+    room = max(p.flow_occupancy * capacity[trust.index] - days[trust.index], 0.0)
+    granted = min(demand, room)
+    days[trust.index] += granted
+    trust.electives_cancelled_bed_days = demand - granted
+    shares = model.place_population[trust.places] / max(population, 1)
+    model.events.add_amounts("electives_cancelled_bed_days", np.asarray(trust.places), (demand - granted) * shares)
+
+
+def decide_admission(model, arrivals: np.ndarray) -> np.ndarray:
+    """Admit or not: crises and frail people more often; less when community alternatives have room."""
+    pop, p = model.pop, model.params.acute
+    frailty = pop.frailty[arrivals]
+    crisis = pop.acuity[arrivals] == Acuity.CRISIS
+    base = np.where(crisis, p.admit_crisis[0] + p.admit_crisis[1] * frailty,
+                    p.admit_referred[0] + p.admit_referred[1] * frailty)
+    spare = np.array([t.load < 1.0 for t in model.teams])[pop.team[arrivals]]
+    prob = np.clip(base * np.where(spare, p.alternatives_admission_multiplier, 1.0), 0, 1)
+    return model.rng.random(arrivals.size) < prob
+
+
+def draw_length_of_stay(model, idx: np.ndarray) -> np.ndarray:
+    """Length of stay in days: gamma-distributed around the mean for age and frailty."""
+    pop = model.pop
+    mean = length_of_stay(pop.age[idx], pop.frailty[idx], model.params.acute)
+    shape = 1.5
+    return model.rng.gamma(shape, mean / shape).astype(np.float32)

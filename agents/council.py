@@ -1,0 +1,85 @@
+"""Councils: social care for discharges and for people at home, and public health.
+
+Each Place has a council (a ``mesa.Agent``) with a stock of concurrent care
+packages (home care and care-home placements) funded from its own budget.
+Packages end (recovery, a move, a change of need) or are freed by death; free
+packages go first to medically fit inpatients waiting for social care, then
+to frail people at home with need.  Public-health spending lowers the onset of
+need a little.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from abm.population import Acuity, Setting, Support
+from abm.queues import serve_in_priority_order
+
+
+class Council(mesa.Agent):
+    """The social-care and public-health side of a Place's local authority."""
+
+    def __init__(self, model, place: int):
+        super().__init__(model)
+        self.place = place
+        self.capacity = 0  # concurrent care packages
+        self.in_use = 0
+        self.weekly_spend = 0.0
+
+    @property
+    def onset_factor(self) -> float:
+        """Multiplier on onset of need from public-health spending (mechanism 16, 003; small, assumption)."""
+        p = self.model.params.social_care
+        return float(max(self.model.levers.public_health_multiplier, 0.05) ** -p.public_health_elasticity)
+
+    def plan_week(self, population: int) -> None:
+        """Packages per head times the social-care lever; spend is the council's budget per head.
+
+        001 Introduction: £16.97bn adult social care; mechanism 10: cuts raise delayed transfers.
+        """
+        p, lever = self.model.params.social_care, self.model.levers.social_care_capacity_multiplier
+        self.capacity = int(round(p.packages_per_1000 * population / 1000 * lever))
+        self.weekly_spend = p.budget_per_head_gbp * population / 52 * lever
+
+
+def run_social_care(model) -> None:
+    """Packages end; free packages go to delayed discharges first, then frail people at home."""
+    from agents.chs_team import discharge_to
+
+    pop, p, rng = model.pop, model.params.social_care, model.rng
+    n_places = len(model.councils)
+    holders = np.flatnonzero(pop.social_care & (pop.setting < Setting.DEAD))
+    ending = holders[rng.random(holders.size) < 1.0 / p.package_weeks]
+    pop.assign("social_care", ending, False)
+    pop.assign("social_care", np.flatnonzero(pop.social_care & (pop.setting >= Setting.DEAD)), False)
+    holders = np.flatnonzero(pop.social_care)
+    in_use = np.bincount(pop.place[holders], minlength=n_places)
+    free = np.maximum(np.array([c.capacity for c in model.councils]) - in_use, 0)
+
+    waiting = np.flatnonzero((pop.setting == Setting.DELAYED_DISCHARGE) & (pop.support_needed == Support.SOCIAL_CARE))
+    place = pop.place[waiting]
+    placed = waiting[serve_in_priority_order(place, np.zeros(waiting.size), pop.weeks_in_setting[waiting], free, rng)]
+    pop.assign("social_care", placed, True)
+    discharge_to(model, placed, Setting.HOME)
+    free -= np.bincount(pop.place[placed], minlength=n_places)
+
+    community_places = np.floor(free * p.community_fill_weekly)
+    if community_places.sum() >= 1:
+        at_home = np.flatnonzero((pop.setting == Setting.HOME) & (pop.acuity >= Acuity.LOW) & ~pop.social_care)
+        chosen = at_home[serve_in_priority_order(pop.place[at_home], pop.frailty[at_home], np.zeros(at_home.size),
+                                                 community_places, rng)]
+        pop.assign("social_care", chosen, True)
+        free -= np.bincount(pop.place[chosen], minlength=n_places)
+    capacity = np.array([c.capacity for c in model.councils])
+    for c in model.councils:
+        c.in_use = int(max(capacity[c.place] - free[c.place], in_use[c.place]))
+
+
+def seed_packages(model) -> None:
+    """At the start, the frailest older people hold ~90% of each council's packages (assumption)."""
+    pop = model.pop
+    older = np.flatnonzero(pop.age >= 65)
+    cap = np.array([int(0.9 * c.capacity) for c in model.councils])
+    chosen = older[serve_in_priority_order(pop.place[older], pop.frailty[older], np.zeros(older.size), cap, model.rng)]
+    pop.assign("social_care", chosen, True)

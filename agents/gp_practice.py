@@ -1,0 +1,119 @@
+"""GP practices: capacity, a priority queue, and what to do with each patient seen.
+
+Each practice is a ``mesa.Agent`` holding its own state (capacity, pressure,
+integration with its neighbourhood CHS team).  The weekly clinic for all
+practices is one vectorised pass (:func:`run_clinics`): follow-ups of
+GP-managed patients are booked first, then the waiting list is served in
+priority order (need, then waiting time) up to each practice's capacity.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from abm.population import Acuity, Setting
+from abm.queues import serve_in_priority_order
+
+
+class GPPractice(mesa.Agent):
+    """A general practice with a registered list in one Place."""
+
+    def __init__(self, model, place: int, team: int, index: int):
+        super().__init__(model)
+        self.place = place
+        self.team = team
+        self.index = index  # position in the model's practice arrays
+        self.integrated = False  # in an integrated neighbourhood team with its CHS team
+        self.capacity = 0.0  # appointments this week
+        self.pressure = 0.0  # backlog / weekly capacity, last week
+        self.appointments = 0
+
+    def plan_week(self, list_size: int, funding_ratio: float) -> None:
+        """Capacity from list size, funding and the national rate of consultations.
+
+        001 Introduction: ~340m consultations a year, ~6 per person; capacity follows
+        the primary-care allocation (funding_ratio = this year's budget / baseline).
+        """
+        p = self.model.params.gp
+        self.capacity = list_size * p.appointments_per_head_year / 52 * funding_ratio
+
+
+def run_clinics(model) -> None:
+    """One week of general practice for every practice at once.
+
+    Follow-ups for GP-managed patients come first; the rest of each practice's
+    capacity serves its waiting list in priority order.  Each patient seen is
+    managed by the practice, referred to CHS, or referred to hospital (ED).
+    Under pressure (a backlog) practices refer more to hospital, do fewer home
+    visits so refer more to district nursing (mechanism 9), and waiting
+    patients with high need go to ED (DESIGN 4).
+    """
+    pop, rng, p = model.pop, model.rng, model.params.gp
+    practices = model.practices
+    n_practices = len(practices)
+    capacity = np.array([g.capacity for g in practices])
+    pressure = np.array([g.pressure for g in practices])
+    integrated = np.array([g.integrated for g in practices])
+
+    managed = np.flatnonzero(pop.setting == Setting.GP_MANAGED)
+    followups = np.bincount(pop.practice[managed], minlength=n_practices) * p.followups_per_managed_week
+    followups_served = np.minimum(followups, capacity)
+    new_slots = np.floor(capacity - followups_served)  # never more than capacity
+
+    waiting = np.flatnonzero((pop.setting == Setting.WAITING_GP) & (pop.acuity < Acuity.CRISIS))
+    practice_of = pop.practice[waiting]
+    seen = waiting[serve_in_priority_order(practice_of, pop.acuity[waiting], pop.weeks_in_setting[waiting],
+                                           new_slots, rng)]
+    decide_after_consultation(model, seen, pressure, integrated)
+
+    still_waiting = np.flatnonzero((pop.setting == Setting.WAITING_GP) & (pop.acuity < Acuity.CRISIS))
+    backlog = np.bincount(pop.practice[still_waiting], minlength=n_practices)
+    spill_to_ed(model, still_waiting, pressure)
+
+    seen_count = np.bincount(pop.practice[seen], minlength=n_practices)
+    appointments = followups_served + seen_count
+    new_pressure = backlog / np.maximum(capacity, 1e-9)
+    for g in practices:
+        g.appointments = appointments[g.index]
+        g.pressure = float(new_pressure[g.index])
+    model.events.add_amounts("gp_appointments", model.practice_place, appointments)
+
+
+def decide_after_consultation(model, seen: np.ndarray, pressure: np.ndarray, integrated: np.ndarray) -> None:
+    """Manage, refer to CHS, or refer to hospital, for the patients seen this week.
+
+    Referral probabilities rise with need; CHS referrals are higher for people
+    over 75 or frail (004 §5), for integrated practices (mechanism 12) and under
+    pressure (fewer home visits, mechanism 9); hospital referrals rise under
+    pressure (DESIGN 4).
+    """
+    pop, p = model.pop, model.params.gp
+    if seen.size == 0:
+        return
+    acuity = pop.acuity[seen]
+    practice = pop.practice[seen]
+    need_level = (acuity >= Acuity.HIGH).astype(np.int64)
+    pressure_here = pressure[practice]
+    p_hospital = np.asarray(p.refer_hospital)[need_level] * (1 + p.pressure_hospital_referral * pressure_here)
+    older = (pop.age[seen] >= 75) | (pop.frailty[seen] >= 0.25)
+    p_chs = np.asarray(p.refer_chs)[need_level] * np.where(older, p.refer_chs_older_multiplier, 1.0)
+    p_chs = p_chs * (1 + p.pressure_home_visit_shift * pressure_here)
+    p_chs = p_chs * np.where(integrated[practice], p.integration_chs_referral_multiplier, 1.0)
+    u = model.rng.random(seen.size)
+    to_hospital = u < p_hospital
+    to_chs = ~to_hospital & (u < p_hospital + p_chs)
+    model.pop.move(seen[to_hospital], Setting.ED)
+    model.pop.move(seen[to_chs], Setting.WAITING_CHS)
+    model.pop.move(seen[~to_hospital & ~to_chs], Setting.GP_MANAGED)
+    model.events.add("chs_referrals", pop.place[seen[to_chs]])
+    model.events.add("gp_hospital_referrals", pop.place[seen[to_hospital]])
+
+
+def spill_to_ed(model, waiting: np.ndarray, pressure: np.ndarray) -> None:
+    """Patients with high need who cannot get an appointment go to ED, more so under pressure (DESIGN 4)."""
+    pop = model.pop
+    high = waiting[pop.acuity[waiting] == Acuity.HIGH]
+    p_spill = np.minimum(model.params.gp.ed_spill_weekly * pressure[pop.practice[high]], 0.5)
+    going = high[model.rng.random(high.size) < p_spill]
+    pop.move(going, Setting.ED)

@@ -1,0 +1,299 @@
+"""Patients: who they are and their weekly rules, written once as array operations.
+
+The hazard functions at the top are pure: they take ages, frailties, settings...
+as numpy arrays *or* plain scalars, so the vectorised engine (below) and the
+object-per-patient reference (``agents/reference.py``) apply exactly the same
+rules.  Each names what it models and its evidence (see ``abm/parameters.py``
+for every number's source).
+
+Weekly order (called by ``abm.model.ICSModel.step``):
+``demography`` (ageing, deaths, migration, births) → ``need`` (onset,
+escalation, resolution) → ``seek_care``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abm.parameters import DemographyParams, NeedParams
+from abm.population import AGE_BAND_EDGES, ALIVE_LIMIT, Acuity, Setting
+
+WEEKS_PER_YEAR = 52
+AGE_BAND_TABLE = np.searchsorted(AGE_BAND_EDGES, np.arange(256), side="right").astype(np.uint8)
+
+
+def weekly_prob(rate_per_year):
+    """Probability of at least one event in a week for an annual rate."""
+    return -np.expm1(-np.asarray(rate_per_year, dtype=np.float64) / WEEKS_PER_YEAR)
+
+
+# ---------------------------------------------------------------------------
+# Pure hazard functions (arrays or scalars)
+# ---------------------------------------------------------------------------
+
+def death_prob(age, frailty, setting, acuity, p: DemographyParams):
+    """Weekly death probability.
+
+    Gompertz mortality by age (national life tables, approximate), multiplied by
+    frailty (eFI predicts death, assumption), plus the danger of a crisis outside
+    hospital and of being an inpatient (DESIGN 4: higher in untreated crisis).
+    """
+    annual = np.minimum(np.exp(p.gompertz_log_base + p.gompertz_slope * age) * (0.7 + p.frailty_death_slope * frailty), 0.95)
+    weekly = annual / WEEKS_PER_YEAR
+    crisis_outside = (acuity == Acuity.CRISIS) & (setting <= Setting.VIRTUAL_WARD)
+    in_bed = setting == Setting.ACUTE_BED
+    return weekly + crisis_outside * p.crisis_death_weekly + in_bed * (p.inpatient_death_weekly + 0.06 * frailty)
+
+
+def onset_prob(age, ltc, deprivation, proactive, place_factor, p: NeedParams):
+    """Weekly probability a well person develops a new episode of need.
+
+    Rises with age (004 §5) and long-term conditions, with deprivation (assumption:
+    social gradient), and falls with proactive care (mechanism 3, modest) and public
+    health (via ``place_factor``, which also carries the demand lever).
+    """
+    rate = np.asarray(p.onset_per_year_by_age)[AGE_BAND_TABLE[age]]
+    rate = rate * (1.0 + p.onset_per_ltc * ltc) * np.asarray(p.deprivation_onset_multiplier)[deprivation]
+    rate = rate * np.where(proactive, p.proactive_onset_multiplier, 1.0) * place_factor
+    return weekly_prob(rate)
+
+
+def high_need_share(frailty, p: NeedParams):
+    """Share of new episodes that start at high need (frail people present sicker; assumption)."""
+    return np.minimum(p.high_need_share_base + p.high_need_share_per_frailty * frailty, 0.9)
+
+
+def care_multiplier(setting, social_care, p: NeedParams):
+    """Multiplier on escalation from where a person is.
+
+    Unmet need (at home with need, or waiting) accelerates deterioration (mechanism 3);
+    GP management, a CHS caseload and a virtual ward slow it (mechanism 13, modest per
+    mechanism 18); a social-care package helps a little (assumption).
+    """
+    table = np.array([p.unmet_escalation_multiplier, p.unmet_escalation_multiplier,
+                      p.escalation_in_care_multiplier[0], p.unmet_escalation_multiplier,
+                      p.escalation_in_care_multiplier[1], p.escalation_in_care_multiplier[2],
+                      1.0, 1.0, 1.0, 1.0, 1.0])
+    return table[setting] * np.where(social_care, p.social_care_escalation_multiplier, 1.0)
+
+
+def is_treated(setting):
+    """Receiving care that speeds recovery: GP-managed, on a CHS caseload or a virtual ward."""
+    return (setting == Setting.GP_MANAGED) | (setting == Setting.CHS_CASELOAD) | (setting == Setting.VIRTUAL_WARD)
+
+
+def resolve_prob(acuity, treated, p: NeedParams):
+    """Weekly probability need falls one level (low → well, high → low); faster when treated (assumption)."""
+    t = np.asarray(treated, dtype=np.int64)
+    low = np.asarray(p.resolve_low_weekly)[t]
+    high = np.asarray(p.resolve_high_weekly)[t]
+    return np.where(acuity == Acuity.LOW, low, np.where(acuity == Acuity.HIGH, high, 0.0))
+
+
+def escalate_prob(acuity, frailty, multiplier, p: NeedParams):
+    """Weekly probability need rises one level (low → high, high → crisis); frailty raises crises."""
+    high = p.escalate_high_weekly + p.escalate_high_per_frailty * frailty
+    base = np.where(acuity == Acuity.LOW, p.escalate_low_weekly, np.where(acuity == Acuity.HIGH, high, 0.0))
+    return np.minimum(base * multiplier, 0.5)
+
+
+def seek_prob(acuity, deprivation, p: NeedParams):
+    """Probability an episode will be taken to a GP (not everyone seeks care: hidden unmet need).
+
+    Lower in more deprived quintiles (inverse care law, assumption).
+    """
+    base = np.where(acuity >= Acuity.HIGH, p.seek_probability[1], p.seek_probability[0])
+    return np.clip(base - p.seek_deprivation_penalty * (4 - np.asarray(deprivation, dtype=np.float64)), 0.0, 1.0)
+
+
+def initial_frailty_mean(age):
+    """Mean eFI-like frailty by age: low before 60, rising steeply after 75 (assumption, eFI shape)."""
+    return 0.02 + 0.28 / (1.0 + np.exp(-(np.asarray(age, dtype=np.float64) - 82.0) / 7.0))
+
+
+def ltc_mean(age):
+    """Mean count of long-term conditions by age (004 §5: >60% of over-65s have an LTC)."""
+    return 0.1 + 2.6 / (1.0 + np.exp(-(np.asarray(age, dtype=np.float64) - 62.0) / 12.0))
+
+
+# ---------------------------------------------------------------------------
+# Creating people
+# ---------------------------------------------------------------------------
+
+def sample_ages(rng: np.random.Generator, count: int, band_shares, age_shift: float = 0.0) -> np.ndarray:
+    """Ages for a population with the given band shares (0-17, 18-64, 65-74, 75-84, 85+)."""
+    shares = np.asarray(band_shares, dtype=np.float64)
+    band = rng.choice(5, size=count, p=shares / shares.sum())
+    lo = np.array([0, 18, 65, 75, 85])[band]
+    width = np.array([18, 47, 10, 10, 1])[band]
+    age = lo + rng.random(count) * width
+    old = band == 4
+    age[old] = 85 + rng.exponential(5.0, size=int(old.sum()))  # 85+: thinning tail
+    age = age + age_shift * rng.random(count) * 2  # an older (younger) Place, spread around the shift
+    return np.clip(age, 0, 104).astype(np.uint8)
+
+
+def new_person_attributes(model, ages: np.ndarray, places: np.ndarray) -> dict:
+    """Attributes of new people of given ages and Places (used at start, for births and migration)."""
+    rng = model.rng
+    count = len(ages)
+    practice = np.empty(count, dtype=np.uint16)
+    deprivation = np.empty(count, dtype=np.uint8)
+    for k, spec in enumerate(model.scenario.places):
+        here = np.flatnonzero(places == k)
+        own = model.practices_of_place[k]
+        practice[here] = own[rng.integers(0, len(own), size=len(here))]
+        shares = np.asarray(spec.deprivation_shares, dtype=np.float64)
+        deprivation[here] = rng.choice(5, size=len(here), p=shares / shares.sum())
+    mean = initial_frailty_mean(ages)
+    kappa = 6.0
+    frailty = rng.beta(mean * kappa, (1.0 - mean) * kappa).astype(np.float32)
+    return {
+        "age": ages,
+        "sex": rng.integers(0, 2, size=count, dtype=np.uint8),
+        "place": places.astype(np.uint8),
+        "practice": practice,
+        "team": model.practice_team[practice],
+        "deprivation": deprivation,
+        "frailty": frailty,
+        "ltc": np.minimum(rng.poisson(ltc_mean(ages)), 12).astype(np.uint8),
+        "acuity": Acuity.WELL,
+        "setting": Setting.HOME,
+        "entered_week": model.week_number,
+    }
+
+
+def sample_places(model, count: int) -> np.ndarray:
+    shares = np.array([p.population_share for p in model.scenario.places], dtype=np.float64)
+    return model.rng.choice(len(shares), size=count, p=shares / shares.sum())
+
+
+def create_population(model, count: int) -> None:
+    """The starting population: ages by Place, then attributes."""
+    places = np.sort(sample_places(model, count))
+    ages = np.empty(count, dtype=np.uint8)
+    for k, spec in enumerate(model.scenario.places):
+        here = places == k
+        ages[here] = sample_ages(model.rng, int(here.sum()), model.params.demography.age_band_shares, spec.age_shift_years)
+    attributes = new_person_attributes(model, ages, places)
+    attributes["entered_week"] = -1
+    model.pop.add(count, **attributes)
+
+
+def entries_this_week(model, alive_count: int) -> tuple[int, int]:
+    """Births and in-migrants this week (Poisson, per head; national statistics / assumption)."""
+    p = model.params.demography
+    births = model.rng.poisson(p.births_per_1000_year * alive_count / 1000 / WEEKS_PER_YEAR)
+    movers_in = model.rng.poisson(p.in_migration_per_1000_year * alive_count / 1000 / WEEKS_PER_YEAR)
+    return int(births), int(movers_in)
+
+
+def add_entrants(model, births: int, movers_in: int) -> np.ndarray:
+    """Add babies (age 0) and in-migrants (18-45) to the population; return their ids."""
+    ages = np.concatenate([np.zeros(births, dtype=np.uint8),
+                           model.rng.integers(18, 46, size=movers_in).astype(np.uint8)])
+    if ages.size == 0:
+        return np.empty(0, dtype=np.int64)
+    idx = model.pop.add(ages.size, **new_person_attributes(model, ages, sample_places(model, ages.size)))
+    model.counters["entered"] += ages.size
+    return idx
+
+
+# ---------------------------------------------------------------------------
+# The vectorised weekly rules
+# ---------------------------------------------------------------------------
+
+def demography(model) -> None:
+    """Ageing (a 52nd of people have a birthday each week), deaths, out-migration, births and in-migration."""
+    pop, p = model.pop, model.params.demography
+    birthday = slice(model.week_number % WEEKS_PER_YEAR, pop.n, WEEKS_PER_YEAR)
+    alive_b = pop.setting[birthday] < ALIVE_LIMIT
+    ages = pop.age[birthday]
+    ages[alive_b] = np.minimum(ages[alive_b] + 1, 110)
+    older = alive_b & (ages >= 65)
+    frail = pop.frailty[birthday]
+    frail[older] = np.minimum(frail[older] + p.frailty_drift_per_year, 1.0)
+
+    alive = np.flatnonzero(pop.setting < ALIVE_LIMIT)
+    q = death_prob(pop.age[alive], pop.frailty[alive], pop.setting[alive], pop.acuity[alive], p)
+    died = alive[model.rng.random(alive.size) < q]
+    record_deaths(model, died)
+    pop.move(died, Setting.DEAD)
+
+    movers_out = model.rng.poisson(p.out_migration_per_1000_year * alive.size / 1000 / WEEKS_PER_YEAR)
+    # (those who died above are no longer at HOME)
+    eligible = alive[(pop.age[alive] >= 18) & (pop.age[alive] <= 45) & (pop.setting[alive] == Setting.HOME)]
+    leaving = model.rng.choice(eligible, size=min(int(movers_out), eligible.size), replace=False)
+    pop.move(leaving, Setting.LEFT)
+    model.counters["left"] += leaving.size
+
+    births, movers_in = entries_this_week(model, alive.size - died.size)
+    add_entrants(model, births, movers_in)
+
+
+def record_deaths(model, died: np.ndarray) -> None:
+    model.counters["died"] += died.size
+    model.events.add("deaths", model.pop.place[died])
+
+
+def need(model) -> None:
+    """Onset, escalation and resolution of need for people outside hospital (one uniform each).
+
+    Competing events share one uniform draw: for a well person ``u < onset``
+    starts an episode (high need if ``u < onset x high_share``); for a person in
+    need ``u < resolve`` lowers need and ``resolve <= u < resolve + escalate``
+    raises it.  Crises are then handled by CHS urgent response and ED.
+    """
+    pop, p = model.pop, model.params.need
+    active = np.flatnonzero(pop.setting <= Setting.VIRTUAL_WARD)
+    acuity = pop.acuity[active]
+    setting = pop.setting[active]
+    u = model.rng.random(active.size)
+
+    well = acuity == Acuity.WELL
+    w = active[well]
+    p_on = onset_prob(pop.age[w], pop.ltc[w], pop.deprivation[w], pop.proactive[w], model.place_onset_factor[pop.place[w]], p)
+    uw = u[well]
+    onset = uw < p_on
+    starts = w[onset]
+    starts_high = uw[onset] < p_on[onset] * high_need_share(pop.frailty[starts], p)
+    start_episode(model, starts, np.where(starts_high, Acuity.HIGH, Acuity.LOW).astype(np.uint8))
+
+    ill = (acuity == Acuity.LOW) | (acuity == Acuity.HIGH)
+    s = active[ill]
+    a, st = acuity[ill], setting[ill]
+    p_res = resolve_prob(a, is_treated(st), p)
+    p_esc = escalate_prob(a, pop.frailty[s], care_multiplier(st, pop.social_care[s], p), p)
+    ui = u[ill]
+    down = ui < p_res
+    up = (~down) & (ui < p_res + p_esc)
+    pop.assign("acuity", s[down], a[down] - 1)
+    pop.assign("acuity", s[up], a[up] + 1)
+    recovered = s[down & (a == Acuity.LOW)]
+    end_episode(model, recovered)
+
+
+def start_episode(model, idx: np.ndarray, acuity: np.ndarray) -> None:
+    """A new episode of need: set acuity and decide whether it will be taken to a GP."""
+    pop = model.pop
+    pop.assign("acuity", idx, acuity)
+    pop.assign("rationed", idx, False)
+    pop.assign("will_seek", idx, model.rng.random(idx.size) < seek_prob(acuity, pop.deprivation[idx], model.params.need))
+
+
+def end_episode(model, idx: np.ndarray) -> None:
+    """Need resolved: leave any queue or caseload for home (proactive care continues)."""
+    pop = model.pop
+    pop.assign("rationed", idx, False)
+    in_service = idx[pop.setting[idx] != Setting.HOME]
+    pop.move(in_service, Setting.HOME)
+
+
+def seek_care(model) -> None:
+    """People at home with need who will seek care book a GP appointment (joining the practice's queue)."""
+    pop, p = model.pop, model.params.need
+    acuity = pop.acuity
+    home = np.flatnonzero((pop.setting == Setting.HOME) & ((acuity == Acuity.LOW) | (acuity == Acuity.HIGH)))
+    home = home[pop.will_seek[home] & ~pop.rationed[home]]
+    seeking = home[model.rng.random(home.size) < p.seek_weekly]
+    pop.move(seeking, Setting.WAITING_GP)
