@@ -41,7 +41,7 @@ class DemographyParams:
         source="assumption: as in-migration", doc="people moving away (ages 18-45)",
     )
     gompertz_log_base: float = spec(
-        -10.4, units="log annual death probability at age 0", lo=-15, hi=-5,
+        -11.05, units="log annual death probability at age 0", lo=-15, hi=-5,
         source=NAT + ": England life tables fitted as Gompertz", doc="mortality level",
     )
     gompertz_slope: float = spec(
@@ -59,7 +59,7 @@ class DemographyParams:
         doc="extra weekly death probability in a crisis outside hospital",
     )
     inpatient_death_weekly: float = spec(
-        0.02, units="probability per week (plus 0.06 x frailty)", lo=0, hi=0.5,
+        0.012, units="probability per week (plus 0.06 x frailty)", lo=0, hi=0.5,
         source=NAT + ": ~3-4% of emergency admissions end in death",
         doc="weekly death probability in an acute bed",
     )
@@ -80,7 +80,7 @@ class NeedParams:
     """Onset, escalation, resolution of need and care seeking."""
 
     onset_per_year_by_age: list[float] = spec(
-        [1.3, 1.5, 2.4, 3.1, 3.6],
+        [2.4, 2.9, 4.3, 5.5, 6.5],
         units="episodes of need per person per year, bands 0-17, 18-64, 65-74, 75-84, 85+",
         source="calibrated so GP consultations are ~6 per person a year (001 Introduction); age gradient from 004 §5",
         doc="onset of a new episode of need (well -> low or high need)",
@@ -93,15 +93,15 @@ class NeedParams:
         source="assumption: social gradient in ill health (001 §3 deprived case-study Places)",
         doc="deprivation effect on onset",
     )
-    high_need_share_base: float = spec(0.03, units="share of onsets", lo=0, hi=1,
+    high_need_share_base: float = spec(0.06, units="share of onsets", lo=0, hi=1,
                                        source="assumption", doc="share of new episodes that start at high need")
     high_need_share_per_frailty: float = spec(0.6, units="per unit frailty", lo=0, hi=5,
                                               source="assumption: frail people present sicker", doc="frailty effect on that share")
     escalate_low_weekly: float = spec(0.02, units="probability per week", lo=0, hi=1, source="assumption",
                                       doc="low -> high need")
-    escalate_high_weekly: float = spec(0.003, units="probability per week (plus frailty term)", lo=0, hi=1,
+    escalate_high_weekly: float = spec(0.035, units="probability per week (plus frailty term)", lo=0, hi=1,
                                        source="assumption", doc="high need -> crisis, base")
-    escalate_high_per_frailty: float = spec(0.03, units="probability per week per unit frailty", lo=0, hi=1,
+    escalate_high_per_frailty: float = spec(0.2, units="probability per week per unit frailty", lo=0, hi=1,
                                             source="assumption: frailty predicts crises", doc="high need -> crisis, frailty term")
     unmet_escalation_multiplier: float = spec(
         1.8, units="multiplier", lo=1, hi=10,
@@ -122,7 +122,7 @@ class NeedParams:
     )
     resolve_low_weekly: list[float] = spec([0.22, 0.45], units="probability per week untreated, treated",
                                            source="assumption: episodes last weeks", doc="low need -> well")
-    resolve_high_weekly: list[float] = spec([0.04, 0.14], units="probability per week untreated, treated",
+    resolve_high_weekly: list[float] = spec([0.06, 0.14], units="probability per week untreated, treated",
                                             source="assumption", doc="high need -> low need")
     seek_probability: list[float] = spec(
         [0.85, 0.97], units="probability an episode is taken to a GP, low and high need",
@@ -147,15 +147,19 @@ class GPParams:
         6.3, units="appointments per registered patient per year", lo=0.5, hi=20,
         source="001 Introduction: ~340m consultations a year (~6 per person)", doc="practice capacity",
     )
-    followups_per_managed_week: float = spec(0.5, units="appointments per GP-managed patient per week", lo=0, hi=3,
+    followups_per_managed_week: float = spec(1.0, units="appointments per GP-managed patient per week", lo=0, hi=3,
                                              source="assumption", doc="follow-up demand of GP-managed patients")
-    refer_hospital: list[float] = spec([0.004, 0.07], units="probability at a consultation, low and high need",
+    refer_hospital: list[float] = spec([0.012, 0.35], units="probability at a consultation, low and high need",
                                        source="assumption", doc="refer to hospital (ED / acute assessment)")
-    refer_chs: list[float] = spec([0.012, 0.18], units="probability at a consultation, low and high need",
+    refer_chs: list[float] = spec([0.02, 0.25], units="probability at a consultation, low and high need",
                                   source="assumption", doc="refer to community health services")
-    refer_chs_older_multiplier: float = spec(3.0, units="multiplier for people 75+ or frailty >= 0.25", lo=1, hi=10,
-                                             source="004 §5: 57% of over-85s see a district nurse a year",
-                                             doc="older and frail people are referred to CHS more")
+    refer_chs_by_age: list[float] = spec(
+        [0.2, 0.5, 1.5, 3.0, 4.5], units="multiplier on CHS referral by age band 0-17, 18-64, 65-74, 75-84, 85+",
+        source="004 §5: 57% of over-85s see a district nurse a year; DESIGN 7: most CHS contacts are with over-65s",
+        doc="older people are referred to CHS more")
+    refer_chs_frail_multiplier: float = spec(1.5, units="multiplier for frailty >= 0.25", lo=1, hi=10,
+                                             source="assumption: housebound frail patients need home visits",
+                                             doc="frail people are referred to CHS more")
     pressure_hospital_referral: float = spec(0.5, units="relative increase per unit pressure", lo=0, hi=5,
                                              source="DESIGN 4: under pressure practices refer more to hospital; size assumption",
                                              doc="pressure -> hospital referrals")
@@ -178,7 +182,7 @@ class CHSParams:
     team_population: int = spec(40000, units="people per neighbourhood team", lo=5000, hi=200000,
                                 source="001 §4: integrated teams of 30,000-50,000", doc="team footprint")
     clinical_fte_per_1000: float = spec(
-        3.4, units="funded clinical FTE per 1,000 people", lo=0.1, hi=20,
+        3.6, units="funded clinical FTE per 1,000 people", lo=0.1, hi=20,
         source="004 §3: ~250,000 CHS staff in England (~4.5 per 1,000), of whom most are clinical",
         doc="funded establishment at baseline funding",
     )
@@ -188,13 +192,13 @@ class CHSParams:
         source="004 §3: >70% nurses and support staff, ~20% AHPs", doc="workforce by role",
     )
     contacts_per_fte_week: float = spec(
-        10.0, units="patient contacts per clinical FTE per week", lo=1, hi=40,
+        11.0, units="patient contacts per clinical FTE per week", lo=1, hi=40,
         source="001 Introduction: ~100m contacts a year by ~250k staff (004 §3), i.e. ~8-10 per FTE a week",
         doc="productivity",
     )
     vacancy_rate_start: float = spec(0.08, units="share of establishment vacant at start", lo=0, hi=0.9,
                                      source=NAT + ": community nursing vacancy rates", doc="initial vacancies")
-    recruitment_per_year: float = spec(0.6, units="share of vacancies filled per year", lo=0, hi=5,
+    recruitment_per_year: float = spec(0.9, units="share of vacancies filled per year", lo=0, hi=5,
                                        source="mechanism 11 (001 §2, 004 §3): CHS cannot expand quickly; rate assumption",
                                        doc="recruitment")
     attrition_per_year: float = spec(0.10, units="share of staff leaving per year at safe caseloads", lo=0, hi=1,
@@ -214,6 +218,10 @@ class CHSParams:
                                      source="assumption", doc="proactive care intensity")
     contacts_discharge_start: float = spec(2.0, units="contacts to set up a supported discharge", lo=0, hi=10,
                                            source="assumption", doc="discharge support")
+    discharge_start_weekly: float = spec(
+        0.6, units="probability per week a supported discharge is set up, capacity allowing", lo=0.01, hi=1,
+        source="assumption: referral, assessment and first visit take days", doc="discharge-support delay",
+    )
     contacts_urgent_response: float = spec(2.0, units="contacts per 2-hour urgent response", lo=0, hi=10,
                                            source="assumption", doc="urgent community response")
     urgent_response_avert: float = spec(
@@ -244,10 +252,10 @@ class AcuteParams:
     )
     los_frailty_slope: float = spec(1.5, units="relative increase per unit frailty", lo=0, hi=10,
                                     source="assumption: frailty lengthens stays (DESIGN 4)", doc="length of stay by frailty")
-    admit_crisis: list[float] = spec([0.45, 0.6], units="admission probability for a crisis: base, per unit frailty",
+    admit_crisis: list[float] = spec([0.55, 0.6], units="admission probability for a crisis: base, per unit frailty",
                                      source="calibrated to ~110-120 emergency admissions per 1,000 a year (national statistics)",
                                      doc="admission threshold, crisis")
-    admit_referred: list[float] = spec([0.3, 0.5], units="admission probability for a referral: base, per unit frailty",
+    admit_referred: list[float] = spec([0.35, 0.6], units="admission probability for a referral: base, per unit frailty",
                                        source="assumption", doc="admission threshold, referral")
     alternatives_admission_multiplier: float = spec(
         0.9, units="multiplier when the patient's CHS team has spare capacity", lo=0, hi=1,
@@ -256,7 +264,7 @@ class AcuteParams:
     support_need_base: float = spec(0.02, units="probability", lo=0, hi=1, source="assumption",
                                     doc="discharge needs support, base")
     support_need_per_frailty: float = spec(
-        1.3, units="probability per unit frailty", lo=0, hi=5,
+        1.0, units="probability per unit frailty", lo=0, hi=5,
         source="DESIGN 4: discharge support in proportion to frailty", doc="discharge needs support, frailty term",
     )
     social_care_share: list[float] = spec([0.3, 1.0], units="share of supported discharges needing social care: base, per unit frailty",
@@ -282,8 +290,14 @@ class SocialCareParams:
 
     packages_per_1000: float = spec(14.0, units="concurrent care packages per 1,000 people", lo=0, hi=100,
                                     source=NAT + ": ~0.8m adults on long-term social care", doc="social-care capacity")
-    package_weeks: float = spec(104.0, units="mean weeks a package lasts", lo=1, hi=1000, source="assumption",
+    package_weeks: float = spec(78.0, units="mean weeks a package lasts", lo=1, hi=1000, source="assumption",
                                 doc="package duration")
+    package_start_weekly: float = spec(
+        0.5, units="probability per week a free package starts for a waiting inpatient", lo=0.01, hi=1,
+        source="assumption: assessment and brokerage take days to weeks (national statistics: ~12-14% of G&A beds "
+               "hold medically fit patients, most waiting for community or social-care support)",
+        doc="social-care assessment and brokerage delay",
+    )
     community_fill_weekly: float = spec(0.1, units="share of free packages given to people at home each week", lo=0, hi=1,
                                         source="assumption: councils also serve people not leaving hospital",
                                         doc="community starts")

@@ -94,7 +94,7 @@ def progress_inpatients(model) -> None:
     trust = model.place_trust[pop.place[inpatients]]
     slow = np.array([t.slowdown() for t in model.trusts])[trust]
     remaining = pop.los_days[inpatients] * slow
-    used = np.minimum(remaining, DAYS)
+    used = np.clip(remaining, 0.0, DAYS)  # those fit since last week use no more days
     model.inpatient_bed_days = total_by(trust, used, len(model.trusts))
     pop.assign("los_days", inpatients, (remaining - used) / slow)
     fit = inpatients[remaining <= DAYS]

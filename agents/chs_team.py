@@ -109,6 +109,7 @@ def discharge_support(model, capacity: np.ndarray, demand: np.ndarray) -> np.nda
     """First call on capacity: take medically fit inpatients who need CHS onto the caseload."""
     pop, p = model.pop, model.params.chs
     waiting = np.flatnonzero((pop.setting == Setting.DELAYED_DISCHARGE) & (pop.support_needed == Support.CHS))
+    waiting = waiting[model.rng.random(waiting.size) < p.discharge_start_weekly]  # referral and assessment done
     team = pop.team[waiting]
     cost = np.full(waiting.size, p.contacts_discharge_start)
     demand += total_by(team, cost, len(capacity))

@@ -58,6 +58,7 @@ def run_social_care(model) -> None:
     free = np.maximum(np.array([c.capacity for c in model.councils]) - in_use, 0)
 
     waiting = np.flatnonzero((pop.setting == Setting.DELAYED_DISCHARGE) & (pop.support_needed == Support.SOCIAL_CARE))
+    waiting = waiting[rng.random(waiting.size) < p.package_start_weekly]  # assessed and brokered this week
     place = pop.place[waiting]
     placed = waiting[serve_in_priority_order(place, np.zeros(waiting.size), pop.weeks_in_setting[waiting], free, rng)]
     pop.assign("social_care", placed, True)

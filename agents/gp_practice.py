@@ -14,6 +14,7 @@ import numpy as np
 
 from abm.population import Acuity, Setting
 from abm.queues import serve_in_priority_order
+from agents.patient import AGE_BAND_TABLE
 
 
 class GPPractice(mesa.Agent):
@@ -83,8 +84,8 @@ def run_clinics(model) -> None:
 def decide_after_consultation(model, seen: np.ndarray, pressure: np.ndarray, integrated: np.ndarray) -> None:
     """Manage, refer to CHS, or refer to hospital, for the patients seen this week.
 
-    Referral probabilities rise with need; CHS referrals are higher for people
-    over 75 or frail (004 §5), for integrated practices (mechanism 12) and under
+    Referral probabilities rise with need; CHS referrals are higher for older
+    and frail people (004 §5), for integrated practices (mechanism 12) and under
     pressure (fewer home visits, mechanism 9); hospital referrals rise under
     pressure (DESIGN 4).
     """
@@ -96,8 +97,8 @@ def decide_after_consultation(model, seen: np.ndarray, pressure: np.ndarray, int
     need_level = (acuity >= Acuity.HIGH).astype(np.int64)
     pressure_here = pressure[practice]
     p_hospital = np.asarray(p.refer_hospital)[need_level] * (1 + p.pressure_hospital_referral * pressure_here)
-    older = (pop.age[seen] >= 75) | (pop.frailty[seen] >= 0.25)
-    p_chs = np.asarray(p.refer_chs)[need_level] * np.where(older, p.refer_chs_older_multiplier, 1.0)
+    p_chs = np.asarray(p.refer_chs)[need_level] * np.asarray(p.refer_chs_by_age)[AGE_BAND_TABLE[pop.age[seen]]]
+    p_chs = p_chs * np.where(pop.frailty[seen] >= 0.25, p.refer_chs_frail_multiplier, 1.0)
     p_chs = p_chs * (1 + p.pressure_home_visit_shift * pressure_here)
     p_chs = p_chs * np.where(integrated[practice], p.integration_chs_referral_multiplier, 1.0)
     u = model.rng.random(seen.size)

@@ -269,6 +269,8 @@ def need(model) -> None:
     up = (~down) & (ui < p_res + p_esc)
     pop.assign("acuity", s[down], a[down] - 1)
     pop.assign("acuity", s[up], a[up] + 1)
+    worse = s[up & (a == Acuity.LOW)]  # worsening need prompts a fresh decision to seek care
+    pop.assign("will_seek", worse, model.rng.random(worse.size) < seek_prob(Acuity.HIGH, pop.deprivation[worse], p))
     recovered = s[down & (a == Acuity.LOW)]
     end_episode(model, recovered)
 

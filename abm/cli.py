@@ -1,0 +1,201 @@
+"""The ``abm`` command line: run a scenario, list presets, document parameters.
+
+    abm run baseline --population 20000 --years 2 --seed 3 --out runs/demo
+    abm run my_scenario.yaml --set levers.acute_beds_multiplier=1.2 --set params.gp.list_size=8000
+    abm presets
+    abm params --markdown
+
+``python -m abm ...`` is the same.  The work is done in :mod:`abm.runner`; this
+module only parses arguments, reports problems and prints results.  Exit codes:
+0 success, 2 invalid scenario or arguments, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import is_dataclass
+from datetime import datetime
+from pathlib import Path
+
+from abm import __version__
+from abm.config import ConfigError, describe, to_dict
+from abm.scenario import Scenario, load_scenario, load_scenario_dict, preset_names
+
+EXIT_INVALID = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for ``abm`` and its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="abm",
+        description="Agent-based whole-system model of community health services in an English "
+                    "Integrated Care System.",
+        epilog="Run 'abm COMMAND --help' for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser(
+        "run",
+        help="run a scenario and write its outputs",
+        description="Run a scenario (burn-in, then the reporting years) and write metrics.parquet/.csv, "
+                    "metrics_by_group.parquet/.csv, summary.json and run.json to the output directory; "
+                    "print headline results per year.",
+        epilog="Examples:\n"
+               "  abm run --population 20000 --years 2 --out runs/demo\n"
+               "  abm run baseline --set levers.acute_beds_multiplier=1.2 --set params.gp.list_size=8000\n"
+               "  abm run my_scenario.yaml --set places.0.population_share=0.5\n"
+               "Keys and allowed values: 'abm params'.  Presets: 'abm presets'.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("scenario", nargs="?", default="baseline", metavar="SCENARIO",
+                     help="a preset name or a YAML file (default: baseline)")
+    run.add_argument("--population", metavar="N", help="ICS population at the start (same as --set population=N)")
+    run.add_argument("--years", metavar="Y", help="reporting years (same as --set years=Y)")
+    run.add_argument("--seed", metavar="S", help="random seed (same as --set seed=S)")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="override any scenario value by dotted path, e.g. levers.acute_beds_multiplier=1.2; "
+                          "repeatable; applied after --population/--years/--seed")
+    run.add_argument("--out", metavar="DIR", type=Path,
+                     help="output directory, created if needed (default: runs/SCENARIO-YYYYmmdd-HHMMSS)")
+    run.add_argument("--quiet", "-q", action="store_true",
+                     help="no progress bar and no results table; print only the output directory")
+    run.set_defaults(handler=cmd_run)
+
+    presets = commands.add_parser("presets", help="list the preset scenarios",
+                                  description="List the preset scenarios with their one-line descriptions.")
+    presets.set_defaults(handler=cmd_presets)
+
+    params = commands.add_parser(
+        "params", help="list every parameter and lever",
+        description="List every scenario key, lever and parameter with its default, units, allowed values "
+                    "and source.  Any of them can be set with 'abm run --set KEY=VALUE'.",
+    )
+    params.add_argument("--markdown", action="store_true", help="print a Markdown table (with each key's meaning)")
+    params.set_defaults(handler=cmd_params)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``abm`` and ``python -m abm``; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args, argv)
+    except ConfigError as exc:
+        return _invalid(exc.problems)
+    except KeyboardInterrupt:
+        print("\ninterrupted: output files already written are complete; the rest were not written",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `abm params | head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+# --------------------------------------------------------------------------- run
+def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``abm run``: validate the scenario, run it, write outputs, print the headline table."""
+    from abm.runner import headline_table, run_scenario
+
+    shorthands = [f"{key}={value}" for key in ("population", "years", "seed")
+                  if (value := getattr(args, key)) is not None]
+    try:
+        scenario = load_scenario(args.scenario, shorthands + args.overrides)
+    except OSError as exc:  # e.g. the scenario path is a directory or unreadable
+        return _invalid([f"scenario: cannot read {args.scenario!r}: {exc.strerror or exc}"])
+
+    out = args.out or Path("runs") / f"{scenario.name}-{datetime.now():%Y%m%d-%H%M%S}"
+    if out.exists() and not out.is_dir():
+        return _error(f"--out {str(out)!r} is a file; give a directory (it is created if needed)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return _error(f"--out {str(out)!r}: cannot create the directory: {exc.strerror or exc}")
+
+    result = run_scenario(scenario, out, progress=not args.quiet, command=["abm", *argv])
+    if not args.quiet:
+        print(f"{scenario.name}: population {scenario.population:,}, {scenario.years} year(s), seed {scenario.seed}")
+        print(headline_table(result.summary))
+    print(f"outputs: {out}")
+    return 0
+
+
+# --------------------------------------------------------------------------- presets
+def cmd_presets(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``abm presets``: each preset's name and one-line description."""
+    names = preset_names()
+    width = max((len(n) for n in names), default=0)
+    for name in names:
+        try:
+            description = str(load_scenario_dict(name).get("description", "") or "")
+        except ConfigError as exc:
+            description = f"(unreadable: {exc.problems[0]})"
+        print(f"{name.ljust(width)}  {description}".rstrip())
+    return 0
+
+
+# --------------------------------------------------------------------------- params
+PARAM_COLUMNS = ("name", "default", "units", "allowed", "source")
+
+
+def cmd_params(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``abm params``: every scenario key, lever and parameter, as aligned text or Markdown."""
+    rows = [dict(r, default=format_default(r["default"])) for r in describe(Scenario)]
+    print(params_markdown(rows) if args.markdown else params_text(rows))
+    return 0
+
+
+def format_default(value) -> str:
+    """A short readable default: lists of records by their names, other values as written in YAML."""
+    if isinstance(value, list) and value and all(is_dataclass(v) for v in value):
+        names = [str(getattr(v, "name", type(v).__name__)) for v in value]
+        return f"[{', '.join(names)}]"
+    if is_dataclass(value):
+        value = to_dict(value)
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
+
+
+def params_text(rows: list[dict]) -> str:
+    """Plain aligned columns (the last column, source, is not padded)."""
+    table = [list(PARAM_COLUMNS)] + [[str(r[c]) for c in PARAM_COLUMNS] for r in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(PARAM_COLUMNS) - 1)]
+    return "\n".join("  ".join([c.ljust(w) for c, w in zip(line, widths)] + [line[-1]]).rstrip()
+                     for line in table)
+
+
+def params_markdown(rows: list[dict]) -> str:
+    """A Markdown table with each key's meaning."""
+    columns = ("name", "default", "units", "allowed", "doc", "source")
+    headings = ("name", "default", "units", "allowed", "meaning", "source")
+
+    def cell(column: str, value) -> str:
+        text = str(value).replace("|", "\\|").replace("\n", " ")
+        return f"`{text}`" if column in ("name", "default") and text else text
+
+    lines = ["| " + " | ".join(headings) + " |", "|" + "|".join("---" for _ in headings) + "|"]
+    lines += ["| " + " | ".join(cell(c, r[c]) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- errors
+def _invalid(problems: Sequence[str]) -> int:
+    print("error: invalid scenario", file=sys.stderr)
+    for problem in problems:
+        print(f"  - {problem}", file=sys.stderr)
+    return EXIT_INVALID
+
+
+def _error(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_INVALID
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""The object-per-patient reference: the patient rules as plain Mesa agents.
+
+This is the "idiomatic Mesa" version of ``agents/patient.py`` that a modeller
+would write first: one :class:`PatientAgent` per person, holding its attributes
+as Python values, with a method per weekly rule that draws its own random
+numbers and calls the *same* pure hazard functions as the vectorised engine
+(``death_prob``, ``onset_prob``, ...), with scalars.  It is used only to test
+the vectorised engine (the two must agree statistically, see
+``tests/test_reference.py``) and to benchmark it: an object per person is far
+slower (DESIGN: 50-150x).
+
+Select it with ``ICSModel(..., patients="objects")``.  The organisations (GP
+practices, CHS teams, acute trusts, councils) still work on the population's
+arrays, so :class:`ObjectPopulation` is a :class:`~abm.population.Population`
+that also keeps one agent per row.  Each weekly rule below copies the arrays
+to the agents, applies the per-person rule to every agent in row order, and
+copies the agents back (recording changes of setting in the journeys).
+"""
+
+from __future__ import annotations
+
+from operator import attrgetter
+
+import mesa
+import numpy as np
+
+from abm.population import ALIVE_LIMIT, FIELDS, Acuity, Population, Setting
+from agents.patient import (
+    WEEKS_PER_YEAR,
+    add_entrants,
+    care_multiplier,
+    death_prob,
+    entries_this_week,
+    escalate_prob,
+    high_need_share,
+    is_treated,
+    onset_prob,
+    resolve_prob,
+    seek_prob,
+)
+
+FIELD_NAMES = tuple(FIELDS)
+
+
+class PatientAgent(mesa.Agent):
+    """One person: every attribute of :data:`abm.population.FIELDS` as a plain Python value.
+
+    ``row`` is the person's index in the population's arrays (and their patient id).
+    """
+
+    def __init__(self, model, row: int, **attributes):
+        super().__init__(model)
+        self.row = row
+        for name in FIELD_NAMES:
+            setattr(self, name, attributes[name])
+
+    # ---- state ----------------------------------------------------------
+    @property
+    def alive(self) -> bool:
+        """Alive and living in the ICS."""
+        return self.setting < ALIVE_LIMIT
+
+    @property
+    def in_need(self) -> bool:
+        return self.acuity == Acuity.LOW or self.acuity == Acuity.HIGH
+
+    def move(self, setting: int) -> None:
+        """Go to a care setting (the journey is recorded when the population syncs from the agents)."""
+        self.setting = int(setting)
+        self.weeks_in_setting = 0
+
+    # ---- demography -----------------------------------------------------
+    def birthday(self) -> None:
+        """One year older; frailty drifts up from 65."""
+        self.age = min(self.age + 1, 110)
+        if self.age >= 65:
+            self.frailty = min(self.frailty + self.model.params.demography.frailty_drift_per_year, 1.0)
+
+    def maybe_die(self) -> bool:
+        """Die this week with the weekly death probability; return whether they died."""
+        q = death_prob(self.age, self.frailty, self.setting, self.acuity, self.model.params.demography)
+        if self.model.random.random() < q:
+            self.move(Setting.DEAD)
+            return True
+        return False
+
+    # ---- need -----------------------------------------------------------
+    def update_need(self) -> None:
+        """Onset (if well), else resolution or escalation, sharing one uniform draw.
+
+        For a well person ``u < onset`` starts an episode (high need if
+        ``u < onset x high_share``); for a person in need ``u < resolve`` lowers
+        need and ``resolve <= u < resolve + escalate`` raises it.  Crises are left
+        to CHS urgent response and ED.
+        """
+        model, p = self.model, self.model.params.need
+        u = model.random.random()
+        if self.acuity == Acuity.WELL:
+            p_on = onset_prob(self.age, self.ltc, self.deprivation, self.proactive,
+                              model.place_onset_factor[self.place], p)
+            if u < p_on:
+                high = u < p_on * high_need_share(self.frailty, p)
+                self.start_episode(Acuity.HIGH if high else Acuity.LOW)
+        elif self.in_need:
+            p_res = resolve_prob(self.acuity, is_treated(self.setting), p)
+            p_esc = escalate_prob(self.acuity, self.frailty, care_multiplier(self.setting, self.social_care, p), p)
+            if u < p_res:
+                self.acuity -= 1
+                if self.acuity == Acuity.WELL:
+                    self.end_episode()
+            elif u < p_res + p_esc:
+                self.acuity += 1
+
+    def start_episode(self, acuity: int) -> None:
+        """A new episode of need: set acuity and decide whether it will be taken to a GP."""
+        self.acuity = int(acuity)
+        self.rationed = False
+        self.will_seek = bool(self.model.random.random() < seek_prob(self.acuity, self.deprivation, self.model.params.need))
+
+    def end_episode(self) -> None:
+        """Need resolved: leave any queue or caseload for home (proactive care continues)."""
+        self.rationed = False
+        if self.setting != Setting.HOME:
+            self.move(Setting.HOME)
+
+    # ---- seeking care ---------------------------------------------------
+    def seek_care(self) -> None:
+        """At home with need, meaning to seek care and not turned away: book a GP appointment this week?"""
+        if self.setting == Setting.HOME and self.in_need and self.will_seek and not self.rationed:
+            if self.model.random.random() < self.model.params.need.seek_weekly:
+                self.move(Setting.WAITING_GP)
+
+
+class ObjectPopulation(Population):
+    """A :class:`Population` that also keeps one :class:`PatientAgent` per row.
+
+    The arrays stay the organisations' interface (and hold the journeys); the
+    agents hold the same values while the patient rules run.  ``agents[i]`` is
+    person ``i``; every agent is registered with the Mesa model, so
+    ``model.agents_by_type[PatientAgent]`` holds them all (dead and departed
+    people keep their agent, as they keep their row).
+    """
+
+    def __init__(self, model, capacity: int):
+        super().__init__(capacity)
+        self.model = model
+        self.agents: list[PatientAgent] = []
+
+    def add(self, count: int, **values) -> np.ndarray:
+        """Append ``count`` people (rows and agents); return their indices."""
+        idx = super().add(count, **values)
+        columns = [self._data[name][idx].tolist() for name in FIELD_NAMES]
+        for row, person in zip(idx.tolist(), zip(*columns)):
+            self.agents.append(PatientAgent(self.model, row, **dict(zip(FIELD_NAMES, person))))
+        return idx
+
+    def sync_to_objects(self) -> None:
+        """Copy every row of the arrays onto its agent."""
+        columns = [self._data[name][: self.n].tolist() for name in FIELD_NAMES]
+        for agent, person in zip(self.agents, zip(*columns)):
+            agent.__dict__.update(zip(FIELD_NAMES, person))
+
+    def sync_from_objects(self) -> None:
+        """Copy every agent back to the arrays; changes of setting go through :meth:`move` (journeys)."""
+        n = self.n
+        before = self._data["setting"][:n].copy()
+        for name, dtype in FIELDS.items():
+            self._data[name][:n] = np.fromiter(map(attrgetter(name), self.agents), dtype=dtype, count=n)
+        changed = np.flatnonzero(self._data["setting"][:n] != before)
+        self.move(changed, self._data["setting"][changed])
+
+
+# ---------------------------------------------------------------------------
+# The weekly rules, one agent at a time (same names as agents/patient.py)
+# ---------------------------------------------------------------------------
+
+def demography(model) -> None:
+    """Ageing (a 52nd of people have a birthday each week), deaths, out-migration, births and in-migration."""
+    pop, p = model.pop, model.params.demography
+    pop.sync_to_objects()
+    for person in pop.agents[model.week_number % WEEKS_PER_YEAR::WEEKS_PER_YEAR]:
+        if person.alive:
+            person.birthday()
+
+    alive = [person for person in pop.agents if person.alive]
+    died = [person for person in alive if person.maybe_die()]
+    model.counters["died"] += len(died)
+    model.events.add("deaths", np.array([person.place for person in died], dtype=np.int64))
+
+    movers_out = int(model.rng.poisson(p.out_migration_per_1000_year * len(alive) / 1000 / WEEKS_PER_YEAR))
+    eligible = [person for person in alive if 18 <= person.age <= 45 and person.setting == Setting.HOME]
+    leaving = model.random.sample(eligible, min(movers_out, len(eligible)))
+    for person in leaving:
+        person.move(Setting.LEFT)
+    model.counters["left"] += len(leaving)
+    pop.sync_from_objects()
+
+    births, movers_in = entries_this_week(model, len(alive) - len(died))
+    add_entrants(model, births, movers_in)  # new rows and their agents
+
+
+def need(model) -> None:
+    """Onset, escalation and resolution of need for everyone outside hospital."""
+    pop = model.pop
+    pop.sync_to_objects()
+    for person in pop.agents:
+        if person.setting <= Setting.VIRTUAL_WARD:
+            person.update_need()
+    pop.sync_from_objects()
+
+
+def seek_care(model) -> None:
+    """People at home with need who will seek care book a GP appointment (joining the practice's queue)."""
+    pop = model.pop
+    pop.sync_to_objects()
+    for person in pop.agents:
+        person.seek_care()
+    pop.sync_from_objects()
