@@ -42,9 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run",
         help="run a scenario and write its outputs",
-        description="Run a scenario (burn-in, then the reporting years) and write metrics.parquet/.csv, "
-                    "metrics_by_group.parquet/.csv, summary.json and run.json to the output directory; "
-                    "print headline results per year.",
+        description="Run a scenario (burn-in, then the reporting years), write metrics.parquet/.csv,\n"
+                    "metrics_by_group.parquet/.csv, summary.json and run.json to the output directory,\n"
+                    "and print headline results per year.",
         epilog="Examples:\n"
                "  abm run --population 20000 --years 2 --out runs/demo\n"
                "  abm run baseline --set levers.acute_beds_multiplier=1.2 --set params.gp.list_size=8000\n"

@@ -53,7 +53,7 @@ def spec(
     if is_dataclass(default):
         return field(default_factory=type(default), metadata=meta)
     if isinstance(default, list):
-        meta["length"] = len(default)
+        meta["length"] = len(default) if default else None
         return field(default_factory=lambda d=tuple(default): list(d), metadata=meta)
     return field(default=default, metadata=meta)
 
@@ -184,7 +184,11 @@ def build(cls: type, data: dict | None, path: str = "") -> Any:
 
 def to_dict(obj: Any) -> Any:
     """A plain nested dict/list of a config dataclass (YAML- and JSON-safe)."""
-    return dataclasses.asdict(obj) if is_dataclass(obj) else obj
+    if is_dataclass(obj):
+        return dataclasses.asdict(obj)
+    if isinstance(obj, (list, tuple)):
+        return [to_dict(v) for v in obj]
+    return obj
 
 
 def parse_value(text: str) -> Any:

@@ -67,6 +67,8 @@ class ICSModel(mesa.Model):
         self._build_population(patients)
         self.metrics = metrics_mod.MetricsRecorder([p.name for p in scenario.places], self.horizon_weeks)
         self._start_financial_year()
+        # the model starts part-way through a financial year when the burn-in is not whole years
+        self.commissioner.paid = self.commissioner.allocation * (self.reporting_week % WEEKS_PER_YEAR) / WEEKS_PER_YEAR
         for team in self.teams:
             team.fund(self.team_population[team.index], float(self.commissioner.funding_ratio("chs_core")[team.place]),
                       float(self.commissioner.funding_ratio("addon")[team.place]), start=True)

@@ -151,7 +151,7 @@ class ProgressBar:
         if self.bar is None:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, desc=self.desc, unit="wk", file=sys.stderr, leave=False)
+            self.bar = tqdm(total=total, desc=self.desc, unit="wk", file=sys.stderr)
         self.bar.update(done - self.bar.n)
 
     def __enter__(self):
@@ -335,8 +335,8 @@ def atomic_write_text(text: str, path: str | Path) -> Path:
 
 
 def atomic_write_json(data: Any, path: str | Path) -> Path:
-    """Write ``data`` as indented JSON to ``path`` atomically (numpy values converted)."""
-    return atomic_write_text(json.dumps(data, indent=2, default=_json_default) + "\n", path)
+    """Write ``data`` as indented JSON to ``path`` atomically (numpy values converted, NaN/inf as null)."""
+    return atomic_write_text(json.dumps(_json_safe(data), indent=2, allow_nan=False) + "\n", path)
 
 
 def atomic_write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
@@ -349,11 +349,16 @@ def atomic_write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
     raise ValueError(f"{path}: unknown table format {suffix!r}; allowed: '.csv', '.parquet'")
 
 
-def _json_default(value):
+def _json_safe(value: Any) -> Any:
+    """``value`` with numpy types made plain, non-finite floats as None and paths as strings."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_json_safe(v) for v in value]
     if isinstance(value, np.generic):
-        return _clean(value.item()) if isinstance(value, np.floating) else value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
+        value = value.item()
+    if isinstance(value, float):
+        return _clean(value)
     if isinstance(value, Path):
         return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+    return value

@@ -7,7 +7,7 @@ overrides are applied by dotted path, then everything is validated at once.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -64,14 +64,14 @@ class Scenario:
     burn_in_weeks: int = spec(104, units="weeks run before reporting starts", lo=0, hi=1040,
                               source="DESIGN 3: a burn-in brings queues, caseloads and workforce to steady state")
     seed: int = spec(1, units="integer", lo=0, hi=2**63 - 1, doc="random seed: fixes the run")
-    places: list[PlaceSpec] = spec([], doc="the Places (default: three)")
+    places: list[PlaceSpec] = field(
+        default_factory=lambda: [PlaceSpec(**p) for p in _default_places()],
+        metadata={"doc": "the Places (default: three, North deprived and younger, South affluent and older)",
+                  "units": "", "source": "DESIGN 3 (default 3 Places)"},
+    )
     levers: Levers = spec(Levers())
     schedule: list[ScheduledChange] = spec([], doc="lever changes at given years")
     params: Parameters = spec(Parameters())
-
-    def __post_init__(self):
-        if not self.places:
-            self.places = [build(PlaceSpec, p) for p in _default_places()]
 
     def check(self) -> list[str]:
         """Cross-field checks: Place names unique, schedule entries name real levers with valid values."""

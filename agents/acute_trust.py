@@ -31,6 +31,8 @@ class AcuteTrust(mesa.Agent):
         self.occupancy = 0.9  # share of bed-days used last week
         self.bed_days_used = 0.0
         self.electives_cancelled_bed_days = 0.0
+        self.emergency_room_bed_days = 0.0  # bed-days free for emergencies this week
+        self.emergency_bed_days = 0.0  # bed-days given to this week's emergency admissions
         self.income = 0.0  # this financial year, £
         self.cost = 0.0
         self.weekly_payment = 0.0
@@ -138,7 +140,8 @@ def run_ed(model) -> None:
     cost = np.minimum(new_los, DAYS)
     admitted_mask = serve_in_priority_order(trust, pop.acuity[queue], pop.weeks_in_setting[queue], room, rng, cost)
     admitted = queue[admitted_mask]
-    days += total_by(trust[admitted_mask], cost[admitted_mask], n_trusts)
+    admitted_days = total_by(trust[admitted_mask], cost[admitted_mask], n_trusts)
+    days += admitted_days
     pop.assign("los_days", admitted, pop.los_days[admitted] - DAYS)
     pop.move(admitted, Setting.ACUTE_BED)
     model.events.add("emergency_admissions", pop.place[admitted])
@@ -146,6 +149,8 @@ def run_ed(model) -> None:
     corridor = np.bincount(trust[~admitted_mask], minlength=n_trusts)
 
     for t in model.trusts:
+        t.emergency_room_bed_days = float(room[t.index])
+        t.emergency_bed_days = float(admitted_days[t.index])
         run_electives(model, t, days, capacity)
         t.bed_days_used = days[t.index]
         t.occupancy = float(days[t.index] / max(capacity[t.index], days[t.index], 1e-9))

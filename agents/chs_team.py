@@ -41,7 +41,9 @@ class CHSTeam(mesa.Agent):
         self.load = 1.0  # demand / capacity last week (>1 is unsafe)
         self.capacity = 0.0  # core contacts this week (all roles but UCR)
         self.ucr_capacity = 0.0
-        self.contacts = 0.0
+        self.contacts = 0.0  # all contacts this week (core, UCR and virtual ward)
+        self.core_contacts = 0.0
+        self.ucr_contacts = 0.0
 
     @property
     def vacancies(self) -> float:
@@ -100,6 +102,8 @@ def run_services(model) -> None:
 
     capacity = np.array([t.capacity for t in teams])
     for t in teams:
+        t.core_contacts = float(used[t.index])
+        t.ucr_contacts = float(ucr_used[t.index])
         t.load = float(demand[t.index] / max(capacity[t.index], 1e-9))
         t.contacts = float(used[t.index] + ucr_used[t.index] + vw_contacts[t.index])
     model.events.add_amounts("chs_contacts", model.team_place, used + ucr_used + vw_contacts)

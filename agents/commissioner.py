@@ -26,6 +26,7 @@ class Commissioner(mesa.Agent):
         self.paid = np.zeros((len(SECTORS), n_places))  # paid so far this financial year, £
         self.payments = np.zeros((len(SECTORS), n_places))  # paid this week, £
         self.financial_year = None
+        self.week_of_year = -1  # the week of the financial year last paid (0..51)
 
     def new_financial_year(self, year: int, place_population: np.ndarray) -> None:
         """Allocate this year's budget: per head, grown by ``growth_pct_year`` a year, in fixed shares."""
@@ -44,6 +45,7 @@ class Commissioner(mesa.Agent):
 
     def pay_week(self, week_of_year: int) -> None:
         """Pay a 52nd of each allocation; the last week pays what remains, so the year sums exactly."""
+        self.week_of_year = week_of_year
         if week_of_year == 51:
             self.payments = self.allocation - self.paid
         else:

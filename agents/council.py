@@ -25,6 +25,8 @@ class Council(mesa.Agent):
         self.place = place
         self.capacity = 0  # concurrent care packages
         self.in_use = 0
+        self.free_at_start = 0  # packages free this week before new starts
+        self.started = 0  # packages started this week
         self.weekly_spend = 0.0
 
     @property
@@ -56,6 +58,7 @@ def run_social_care(model) -> None:
     holders = np.flatnonzero(pop.social_care)
     in_use = np.bincount(pop.place[holders], minlength=n_places)
     free = np.maximum(np.array([c.capacity for c in model.councils]) - in_use, 0)
+    free_at_start = free.copy()
 
     waiting = np.flatnonzero((pop.setting == Setting.DELAYED_DISCHARGE) & (pop.support_needed == Support.SOCIAL_CARE))
     waiting = waiting[rng.random(waiting.size) < p.package_start_weekly]  # assessed and brokered this week
@@ -74,6 +77,8 @@ def run_social_care(model) -> None:
         free -= np.bincount(pop.place[chosen], minlength=n_places)
     capacity = np.array([c.capacity for c in model.councils])
     for c in model.councils:
+        c.free_at_start = int(free_at_start[c.place])
+        c.started = int(free_at_start[c.place] - free[c.place])
         c.in_use = int(max(capacity[c.place] - free[c.place], in_use[c.place]))
 
 

@@ -12,9 +12,12 @@ slower (DESIGN: 50-150x).
 Select it with ``ICSModel(..., patients="objects")``.  The organisations (GP
 practices, CHS teams, acute trusts, councils) still work on the population's
 arrays, so :class:`ObjectPopulation` is a :class:`~abm.population.Population`
-that also keeps one agent per row.  Each weekly rule below copies the arrays
-to the agents, applies the per-person rule to every agent in row order, and
-copies the agents back (recording changes of setting in the journeys).
+that also keeps one agent per row.  The three patient phases run back to back
+each week (``ICSModel.step``), so the arrays are copied to the agents once, at
+the start of :func:`demography`, the per-person rules run on the agents (in row
+order), and the agents are copied back once, at the end of :func:`seek_care`,
+replaying every change of setting into the journeys.  While the agents hold the
+state, writing to the arrays (``move``/``assign``) is an error: it would be lost.
 """
 
 from __future__ import annotations
@@ -65,9 +68,10 @@ class PatientAgent(mesa.Agent):
         return self.acuity == Acuity.LOW or self.acuity == Acuity.HIGH
 
     def move(self, setting: int) -> None:
-        """Go to a care setting (the journey is recorded when the population syncs from the agents)."""
+        """Go to a care setting (recorded in the journey when the population syncs from the agents)."""
         self.setting = int(setting)
         self.weeks_in_setting = 0
+        self.model.pop.moves.append((self.row, self.setting))
 
     # ---- demography -----------------------------------------------------
     def birthday(self) -> None:
@@ -135,39 +139,62 @@ class ObjectPopulation(Population):
     """A :class:`Population` that also keeps one :class:`PatientAgent` per row.
 
     The arrays stay the organisations' interface (and hold the journeys); the
-    agents hold the same values while the patient rules run.  ``agents[i]`` is
-    person ``i``; every agent is registered with the Mesa model, so
-    ``model.agents_by_type[PatientAgent]`` holds them all (dead and departed
-    people keep their agent, as they keep their row).
+    agents hold the state while the patient rules run (``held_by_agents``).
+    ``agents[i]`` is person ``i``; every agent is registered with the Mesa
+    model, so ``model.agents_by_type[PatientAgent]`` holds them all (dead and
+    departed people keep their agent, as they keep their row).
     """
 
     def __init__(self, model, capacity: int):
         super().__init__(capacity)
         self.model = model
         self.agents: list[PatientAgent] = []
+        self.moves: list[tuple[int, int]] = []  # (row, setting) made by agents since the last sync, in order
+        self.held_by_agents = False
+
+    # ---- writes: arrays only while the arrays hold the state ----------------
+    def _check_arrays_hold_state(self) -> None:
+        if self.held_by_agents:
+            raise RuntimeError("patients were written through the arrays while the patient agents held them "
+                               "(between reference.demography and reference.seek_care); the write would be lost")
+
+    def assign(self, field: str, idx: np.ndarray, values) -> None:
+        self._check_arrays_hold_state()
+        super().assign(field, idx, values)
+
+    def move(self, idx: np.ndarray, setting: int | np.ndarray) -> None:
+        self._check_arrays_hold_state()
+        super().move(idx, setting)
 
     def add(self, count: int, **values) -> np.ndarray:
-        """Append ``count`` people (rows and agents); return their indices."""
+        """Append ``count`` people, as rows and as agents (which agree); return their indices."""
+        held, self.held_by_agents = self.held_by_agents, False
         idx = super().add(count, **values)
+        self.held_by_agents = held
         columns = [self._data[name][idx].tolist() for name in FIELD_NAMES]
         for row, person in zip(idx.tolist(), zip(*columns)):
             self.agents.append(PatientAgent(self.model, row, **dict(zip(FIELD_NAMES, person))))
         return idx
 
+    # ---- syncing --------------------------------------------------------
     def sync_to_objects(self) -> None:
-        """Copy every row of the arrays onto its agent."""
+        """Copy every row of the arrays onto its agent; the agents now hold the state."""
+        self._check_arrays_hold_state()
         columns = [self._data[name][: self.n].tolist() for name in FIELD_NAMES]
         for agent, person in zip(self.agents, zip(*columns)):
             agent.__dict__.update(zip(FIELD_NAMES, person))
+        self.moves.clear()
+        self.held_by_agents = True
 
     def sync_from_objects(self) -> None:
-        """Copy every agent back to the arrays; changes of setting go through :meth:`move` (journeys)."""
+        """Copy every agent back to the arrays, replaying the agents' moves into the journeys."""
+        self.held_by_agents = False
         n = self.n
-        before = self._data["setting"][:n].copy()
         for name, dtype in FIELDS.items():
             self._data[name][:n] = np.fromiter(map(attrgetter(name), self.agents), dtype=dtype, count=n)
-        changed = np.flatnonzero(self._data["setting"][:n] != before)
-        self.move(changed, self._data["setting"][changed])
+        for row, setting in self.moves:  # journey entries, in the order the agents moved
+            self.move(np.array([row]), setting)
+        self.moves.clear()
 
 
 # ---------------------------------------------------------------------------
@@ -175,7 +202,10 @@ class ObjectPopulation(Population):
 # ---------------------------------------------------------------------------
 
 def demography(model) -> None:
-    """Ageing (a 52nd of people have a birthday each week), deaths, out-migration, births and in-migration."""
+    """Ageing (a 52nd of people have a birthday each week), deaths, out-migration, births and in-migration.
+
+    Copies the arrays to the agents, which hold the state until :func:`seek_care`.
+    """
     pop, p = model.pop, model.params.demography
     pop.sync_to_objects()
     for person in pop.agents[model.week_number % WEEKS_PER_YEAR::WEEKS_PER_YEAR]:
@@ -193,7 +223,6 @@ def demography(model) -> None:
     for person in leaving:
         person.move(Setting.LEFT)
     model.counters["left"] += len(leaving)
-    pop.sync_from_objects()
 
     births, movers_in = entries_this_week(model, len(alive) - len(died))
     add_entrants(model, births, movers_in)  # new rows and their agents
@@ -201,18 +230,19 @@ def demography(model) -> None:
 
 def need(model) -> None:
     """Onset, escalation and resolution of need for everyone outside hospital."""
-    pop = model.pop
-    pop.sync_to_objects()
-    for person in pop.agents:
+    for person in _agents_holding_state(model, "need"):
         if person.setting <= Setting.VIRTUAL_WARD:
             person.update_need()
-    pop.sync_from_objects()
 
 
 def seek_care(model) -> None:
-    """People at home with need who will seek care book a GP appointment (joining the practice's queue)."""
-    pop = model.pop
-    pop.sync_to_objects()
-    for person in pop.agents:
+    """People at home with need who will seek care book a GP appointment; then copy the agents back to the arrays."""
+    for person in _agents_holding_state(model, "seek_care"):
         person.seek_care()
-    pop.sync_from_objects()
+    model.pop.sync_from_objects()
+
+
+def _agents_holding_state(model, phase: str) -> list[PatientAgent]:
+    if not model.pop.held_by_agents:
+        raise RuntimeError(f"reference.{phase} must follow reference.demography in the same week (ICSModel.step)")
+    return model.pop.agents
