@@ -298,7 +298,12 @@ class SocialCareParams:
                "hold medically fit patients, most waiting for community or social-care support)",
         doc="social-care assessment and brokerage delay",
     )
-    community_fill_weekly: float = spec(0.1, units="share of free packages given to people at home each week", lo=0, hi=1,
+    self_arranged_weekly: float = spec(
+        0.1, units="probability per week a patient waiting for a package leaves with self-funded or family care",
+        lo=0, hi=1, source="assumption: self-funders and family carers take some delayed patients home",
+        doc="delays end without a council package",
+    )
+    community_fill_weekly: float = spec(0.4, units="share of free packages given to people at home each week", lo=0, hi=1,
                                         source="assumption: councils also serve people not leaving hospital",
                                         doc="community starts")
     budget_per_head_gbp: float = spec(300.0, units="£ per head per year", lo=0, hi=5000,

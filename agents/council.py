@@ -46,7 +46,12 @@ class Council(mesa.Agent):
 
 
 def run_social_care(model) -> None:
-    """Packages end; free packages go to delayed discharges first, then frail people at home."""
+    """Packages end; free packages go to delayed discharges first, then frail people at home.
+
+    Each week some people waiting in hospital for a package leave with self-funded or
+    family care instead (assumption), and the rest are assessed and brokered with
+    probability ``package_start_weekly`` if a package is free.
+    """
     from agents.chs_team import discharge_to
 
     pop, p, rng = model.pop, model.params.social_care, model.rng
@@ -61,7 +66,9 @@ def run_social_care(model) -> None:
     free_at_start = free.copy()
 
     waiting = np.flatnonzero((pop.setting == Setting.DELAYED_DISCHARGE) & (pop.support_needed == Support.SOCIAL_CARE))
-    waiting = waiting[rng.random(waiting.size) < p.package_start_weekly]  # assessed and brokered this week
+    u = rng.random(waiting.size)
+    discharge_to(model, waiting[u < p.self_arranged_weekly], Setting.HOME)  # self-funded or family care
+    waiting = waiting[(u >= p.self_arranged_weekly) & (u < p.self_arranged_weekly + p.package_start_weekly)]
     place = pop.place[waiting]
     placed = waiting[serve_in_priority_order(place, np.zeros(waiting.size), pop.weeks_in_setting[waiting], free, rng)]
     pop.assign("social_care", placed, True)
