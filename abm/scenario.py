@@ -138,20 +138,32 @@ def load_scenario_dict(source: str | Path | None) -> dict:
     return data
 
 
-def apply_overrides(data: dict, overrides: list[str] | dict | None) -> dict:
-    """Apply ``KEY=VALUE`` strings (or a {dotted: value} dict) to a scenario dict; return a new dict."""
+def apply_overrides(data: dict, overrides: list[str] | dict | None, problems: list[str] | None = None) -> dict:
+    """Apply ``KEY=VALUE`` strings (or a {dotted: value} dict) to a scenario dict; return a new dict.
+
+    Problems (unknown keys, malformed overrides) are raised as one ConfigError, or
+    appended to ``problems`` when a list is given so the caller can report them
+    together with the value checks.
+    """
     data = copy.deepcopy(data)
     if not overrides:
         return data
-    items = overrides.items() if isinstance(overrides, dict) else [_split_override(o) for o in overrides]
-    problems = []
+    found: list[str] = []
+    items = []
+    for item in overrides.items() if isinstance(overrides, dict) else overrides:
+        try:
+            items.append(item if isinstance(overrides, dict) else _split_override(item))
+        except ConfigError as exc:
+            found.extend(exc.problems)
     for key, value in items:
         try:
             set_path(data, Scenario, key, parse_value(value) if isinstance(value, str) else value)
         except ConfigError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise ConfigError(problems)
+            found.extend(exc.problems)
+    if found and problems is None:
+        raise ConfigError(found)
+    if problems is not None:
+        problems.extend(found)
     return data
 
 
@@ -164,7 +176,15 @@ def _split_override(text: str) -> tuple[str, str]:
 
 def load_scenario(source: str | Path | None = None, overrides: list[str] | dict | None = None) -> Scenario:
     """Load a preset or YAML file, apply overrides, validate; raise ConfigError listing every problem."""
-    return build(Scenario, apply_overrides(load_scenario_dict(source), overrides))
+    problems: list[str] = []
+    data = apply_overrides(load_scenario_dict(source), overrides, problems)
+    try:
+        scenario = build(Scenario, data)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    return scenario
 
 
 def scenario_field_names() -> list[str]:
