@@ -13,7 +13,9 @@ one week as an ordered list of phases with no rule logic of its own.
 from __future__ import annotations
 
 import copy
+import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import mesa
@@ -74,6 +76,8 @@ class ICSModel(mesa.Model):
                       float(self.commissioner.funding_ratio("addon")[team.place]), start=True)
         self._plan_week()
         council.seed_packages(self)
+        self._phases = self.phases()
+        self.phase_seconds: dict[str, float] | None = None  # set to {} to time phases
 
     # ------------------------------------------------------------------ build
     def _build_organisations(self) -> None:
@@ -142,20 +146,34 @@ class ICSModel(mesa.Model):
     def finished(self) -> bool:
         return self.reporting_week >= self.horizon_weeks
 
+    def phases(self) -> list[tuple[str, str, Callable]]:
+        """The week in order: (benchmark group, name, function of the model)."""
+        rules = self.patient_rules
+        return [
+            ("commissioning", "start_of_week", ICSModel._start_of_week),
+            ("patients", "demography", rules.demography),
+            ("patients", "need", rules.need),
+            ("patients", "seek_care", rules.seek_care),
+            ("acute", "progress_inpatients", acute_trust.progress_inpatients),
+            ("social_care", "social_care", council.run_social_care),
+            ("gp", "clinics", gp_practice.run_clinics),
+            ("chs", "services", chs_team.run_services),
+            ("acute", "ed_and_beds", acute_trust.run_ed),
+            ("metrics", "end_of_week", ICSModel._end_of_week),
+        ]
+
     def step(self) -> None:
-        """One week, as an ordered list of phases."""
+        """One week, as an ordered list of phases (timed per group when ``phase_seconds`` is a dict)."""
         self.pop.week = self.week_number
         self.events.reset()
-        self._start_of_week()
-        self.patient_rules.demography(self)
-        self.patient_rules.need(self)
-        self.patient_rules.seek_care(self)
-        acute_trust.progress_inpatients(self)
-        council.run_social_care(self)
-        gp_practice.run_clinics(self)
-        chs_team.run_services(self)
-        acute_trust.run_ed(self)
-        self._end_of_week()
+        timings = self.phase_seconds
+        for group, _name, phase in self._phases:
+            if timings is None:
+                phase(self)
+            else:
+                start = time.perf_counter()
+                phase(self)
+                timings[group] = timings.get(group, 0.0) + time.perf_counter() - start
         self.week_number += 1
         self.running = not self.finished
 
