@@ -221,24 +221,30 @@ class ICSModel(mesa.Model):
         self.place_onset_factor = np.array([c.onset_factor for c in self.councils]) * self.levers.demand_multiplier
 
     def _end_of_week(self) -> None:
+        """Count the week's unmet need and time in setting, record metrics, refresh list sizes.
+
+        Counters are updated in place on the arrays (uint16: they would wrap after 1,260 years).
+        """
         pop = self.pop
-        unmet = metrics_mod.unmet_mask(pop)
-        pop.assign("weeks_unmet", np.flatnonzero(unmet), pop.weeks_unmet[unmet] + 1)
+        weeks_unmet = pop.weeks_unmet
+        weeks_unmet += metrics_mod.unmet_mask(pop)
         state = metrics_mod.state_counts(self)
         if 0 <= self.reporting_week < self.horizon_weeks:
             self.metrics.record(self, self.reporting_week, state)
-        alive_now = pop.setting < ALIVE_LIMIT
-        pop.assign("weeks_in_setting", np.flatnonzero(alive_now),
-                   np.minimum(pop.weeks_in_setting[alive_now].astype(np.int64) + 1, 65535))
+        weeks_in_setting = pop.weeks_in_setting
+        weeks_in_setting += pop.setting < ALIVE_LIMIT
         self._count_people()
 
     def _count_people(self) -> None:
+        """List sizes per practice (one pass), and from them team and Place populations."""
         pop = self.pop
-        alive = pop.setting < ALIVE_LIMIT
-        n_places = len(self.scenario.places)
-        self.place_population = np.bincount(pop.place[alive], minlength=n_places)
-        self.list_sizes = np.bincount(pop.practice[alive], minlength=len(self.practices))
-        self.team_population = np.bincount(pop.team[alive], minlength=len(self.teams))
+        n_practices = len(self.practices)
+        bins = np.where(pop.setting < ALIVE_LIMIT, pop.practice, n_practices)  # the dead fall in a last bin
+        self.list_sizes = np.bincount(bins, minlength=n_practices + 1)[:n_practices]
+        self.place_population = np.bincount(self.practice_place, weights=self.list_sizes,
+                                            minlength=len(self.scenario.places)).astype(np.int64)
+        self.team_population = np.bincount(self.practice_team, weights=self.list_sizes,
+                                           minlength=len(self.teams)).astype(np.int64)
 
     # ------------------------------------------------------------------ levers
     def set_lever(self, name: str, value) -> None:

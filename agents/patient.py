@@ -13,6 +13,8 @@ escalation, resolution) → ``seek_care``.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from abm.parameters import DemographyParams, NeedParams
@@ -24,7 +26,7 @@ AGE_BAND_TABLE = np.searchsorted(AGE_BAND_EDGES, np.arange(256), side="right").a
 
 def weekly_prob(rate_per_year):
     """Probability of at least one event in a week for an annual rate."""
-    return -np.expm1(-np.asarray(rate_per_year, dtype=np.float64) / WEEKS_PER_YEAR)
+    return -np.expm1(-np.asarray(rate_per_year) / np.float32(WEEKS_PER_YEAR))
 
 
 # ---------------------------------------------------------------------------
@@ -38,11 +40,26 @@ def death_prob(age, frailty, setting, acuity, p: DemographyParams):
     frailty (eFI predicts death, assumption), plus the danger of a crisis outside
     hospital and of being an inpatient (DESIGN 4: higher in untreated crisis).
     """
-    annual = np.minimum(np.exp(p.gompertz_log_base + p.gompertz_slope * age) * (0.7 + p.frailty_death_slope * frailty), 0.95)
-    weekly = annual / WEEKS_PER_YEAR
+    annual = np.minimum(gompertz_table(p.gompertz_log_base, p.gompertz_slope)[age] * (0.7 + p.frailty_death_slope * frailty),
+                        np.float32(0.95))
+    weekly = annual / np.float32(WEEKS_PER_YEAR)
     crisis_outside = (acuity == Acuity.CRISIS) & (setting <= Setting.VIRTUAL_WARD)
     in_bed = setting == Setting.ACUTE_BED
     return weekly + crisis_outside * p.crisis_death_weekly + in_bed * (p.inpatient_death_weekly + 0.06 * frailty)
+
+
+@functools.lru_cache(maxsize=16)
+def gompertz_table(log_base: float, slope: float) -> np.ndarray:
+    """Annual death probability by single year of age (0..255) before frailty: exp(log_base + slope x age)."""
+    return np.exp(log_base + slope * np.arange(256)).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=16)
+def onset_tables(by_band: tuple, per_ltc: float, deprivation: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lookup tables (float32) for onset: annual rate by single year of age, LTC multiplier, deprivation multiplier."""
+    by_age = np.asarray(by_band, dtype=np.float32)[AGE_BAND_TABLE]
+    by_ltc = (1.0 + per_ltc * np.arange(256)).astype(np.float32)
+    return by_age, by_ltc, np.asarray(deprivation, dtype=np.float32)
 
 
 def onset_prob(age, ltc, deprivation, proactive, place_factor, p: NeedParams):
@@ -52,9 +69,10 @@ def onset_prob(age, ltc, deprivation, proactive, place_factor, p: NeedParams):
     social gradient), and falls with proactive care (mechanism 3, modest) and public
     health (via ``place_factor``, which also carries the demand lever).
     """
-    rate = np.asarray(p.onset_per_year_by_age)[AGE_BAND_TABLE[age]]
-    rate = rate * (1.0 + p.onset_per_ltc * ltc) * np.asarray(p.deprivation_onset_multiplier)[deprivation]
-    rate = rate * np.where(proactive, p.proactive_onset_multiplier, 1.0) * place_factor
+    by_age, by_ltc, by_deprivation = onset_tables(tuple(p.onset_per_year_by_age), p.onset_per_ltc,
+                                                  tuple(p.deprivation_onset_multiplier))
+    rate = by_age[age] * by_ltc[ltc] * by_deprivation[deprivation]
+    rate = rate * np.where(proactive, np.float32(p.proactive_onset_multiplier), np.float32(1.0)) * place_factor
     return weekly_prob(rate)
 
 
@@ -214,21 +232,36 @@ def demography(model) -> None:
     frail = pop.frailty[birthday]
     frail[older] = np.minimum(frail[older] + p.frailty_drift_per_year, 1.0)
 
-    alive = np.flatnonzero(pop.setting < ALIVE_LIMIT)
-    q = death_prob(pop.age[alive], pop.frailty[alive], pop.setting[alive], pop.acuity[alive], p)
-    died = alive[model.rng.random(alive.size) < q]
+    setting = pop.setting
+    alive = setting < ALIVE_LIMIT
+    alive_count = int(np.count_nonzero(alive))
+    q = death_prob(pop.age, pop.frailty, setting, pop.acuity, p)
+    died = np.flatnonzero((model.rng.random(pop.n, dtype=np.float32) < q) & alive)
     record_deaths(model, died)
     pop.move(died, Setting.DEAD)
 
-    movers_out = model.rng.poisson(p.out_migration_per_1000_year * alive.size / 1000 / WEEKS_PER_YEAR)
-    # (those who died above are no longer at HOME)
-    eligible = alive[(pop.age[alive] >= 18) & (pop.age[alive] <= 45) & (pop.setting[alive] == Setting.HOME)]
-    leaving = model.rng.choice(eligible, size=min(int(movers_out), eligible.size), replace=False)
+    movers_out = int(model.rng.poisson(p.out_migration_per_1000_year * alive_count / 1000 / WEEKS_PER_YEAR))
+    leaving = pick_movers_out(model, movers_out)
     pop.move(leaving, Setting.LEFT)
     model.counters["left"] += leaving.size
 
-    births, movers_in = entries_this_week(model, alive.size - died.size)
+    births, movers_in = entries_this_week(model, alive_count - died.size)
     add_entrants(model, births, movers_in)
+
+
+def pick_movers_out(model, count: int) -> np.ndarray:
+    """``count`` distinct people aged 18-45 at home, chosen at random (by rejection sampling, no full pass)."""
+    pop = model.pop
+    chosen = np.empty(0, dtype=np.int64)
+    for _ in range(50):
+        if chosen.size >= count or pop.n == 0:
+            break
+        draw = model.rng.integers(0, pop.n, size=4 * (count - chosen.size) + 8)
+        ok = draw[(pop.age[draw] >= 18) & (pop.age[draw] <= 45) & (pop.setting[draw] == Setting.HOME)]
+        chosen = np.concatenate([chosen, ok])
+        _, first = np.unique(chosen, return_index=True)
+        chosen = chosen[np.sort(first)]
+    return chosen[:count]
 
 
 def record_deaths(model, died: np.ndarray) -> None:
@@ -245,26 +278,24 @@ def need(model) -> None:
     raises it.  Crises are then handled by CHS urgent response and ED.
     """
     pop, p = model.pop, model.params.need
-    active = np.flatnonzero(pop.setting <= Setting.VIRTUAL_WARD)
-    acuity = pop.acuity[active]
-    setting = pop.setting[active]
-    u = model.rng.random(active.size)
+    acuity_all, setting_all = pop.acuity, pop.setting
+    active = setting_all <= Setting.VIRTUAL_WARD
+    u_all = model.rng.random(pop.n, dtype=np.float32)
 
-    well = acuity == Acuity.WELL
-    w = active[well]
-    p_on = onset_prob(pop.age[w], pop.ltc[w], pop.deprivation[w], pop.proactive[w], model.place_onset_factor[pop.place[w]], p)
-    uw = u[well]
-    onset = uw < p_on
-    starts = w[onset]
-    starts_high = uw[onset] < p_on[onset] * high_need_share(pop.frailty[starts], p)
+    # onset for the well (most people): full-length arithmetic is cheaper than gathering them
+    place_factor = model.place_onset_factor.astype(np.float32)[pop.place]
+    p_on_all = onset_prob(pop.age, pop.ltc, pop.deprivation, pop.proactive, place_factor, p)
+    starts = np.flatnonzero((u_all < p_on_all) & (acuity_all == Acuity.WELL) & active)
+    p_on = p_on_all[starts]
+    starts_high = u_all[starts] < p_on * high_need_share(pop.frailty[starts], p)
+
+    # people in need: gather them (a minority) and apply resolution or escalation
+    s = np.flatnonzero(((acuity_all == Acuity.LOW) | (acuity_all == Acuity.HIGH)) & active)
     start_episode(model, starts, np.where(starts_high, Acuity.HIGH, Acuity.LOW).astype(np.uint8))
-
-    ill = (acuity == Acuity.LOW) | (acuity == Acuity.HIGH)
-    s = active[ill]
-    a, st = acuity[ill], setting[ill]
+    a, st = acuity_all[s], setting_all[s]
     p_res = resolve_prob(a, is_treated(st), p)
     p_esc = escalate_prob(a, pop.frailty[s], care_multiplier(st, pop.social_care[s], p), p)
-    ui = u[ill]
+    ui = u_all[s]
     down = ui < p_res
     up = (~down) & (ui < p_res + p_esc)
     pop.assign("acuity", s[down], a[down] - 1)

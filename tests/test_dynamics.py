@@ -12,7 +12,7 @@ import pytest
 from abm.model import ICSModel
 from tests.conftest import ics, paired, per_1000_year
 
-SEEDS = [101, 102, 103, 104, 105, 106]
+SEEDS = list(range(101, 111))  # ten paired seeds
 BASE = {"years": 1, "burn_in_weeks": 52}
 
 
