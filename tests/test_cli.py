@@ -18,17 +18,11 @@ import pytest
 
 from abm import cli, runner
 from abm.config import ConfigError
+from tests.conftest import REQUIRED_COLUMNS
 
 FAST = ["--population", "5000", "--years", "1", "--set", "burn_in_weeks=8", "--quiet"]
 WEEKS = 52
 PLACES = 3  # the baseline's Places; the tables add "ICS"
-REQUIRED_COLUMNS = [
-    "week", "year", "place", "population", "emergency_admissions", "ed_attendances", "bed_occupancy",
-    "delayed_discharge_bed_days", "gp_appointments", "gp_waiting", "chs_caseload", "chs_waiting", "chs_contacts",
-    "unmet_need", "unmet_need_gp", "unmet_need_chs", "unmet_need_rationed", "unmet_need_delayed_discharge",
-    "unmet_need_never_sought", "deaths", "spend_acute", "spend_chs_core", "spend_addon", "spend_primary",
-    "spend_social_care", "chs_fte", "chs_vacancies",
-]
 OUTPUT_FILES = ["metrics.parquet", "metrics.csv", "metrics_by_group.parquet", "metrics_by_group.csv",
                 "summary.json", "run.json"]
 

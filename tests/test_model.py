@@ -12,15 +12,8 @@ from abm import invariants
 from abm.metrics import COLUMNS
 from abm.model import ICSModel
 from abm.population import Setting
-from tests.conftest import SMALL, ics
+from tests.conftest import REQUIRED_COLUMNS, SMALL, ics
 
-REQUIRED_COLUMNS = [
-    "week", "year", "place", "population", "emergency_admissions", "ed_attendances", "bed_occupancy",
-    "delayed_discharge_bed_days", "gp_appointments", "gp_waiting", "chs_caseload", "chs_waiting", "chs_contacts",
-    "unmet_need", "unmet_need_gp", "unmet_need_chs", "unmet_need_rationed", "unmet_need_delayed_discharge",
-    "unmet_need_never_sought", "deaths", "spend_acute", "spend_chs_core", "spend_addon", "spend_primary",
-    "spend_social_care", "chs_fte", "chs_vacancies",
-]
 
 lever_values = st.fixed_dictionaries({
     "levers.acute_beds_multiplier": st.floats(0.3, 3.0),
