@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     params.add_argument("--markdown", action="store_true", help="print a Markdown table (with each key's meaning)")
     params.set_defaults(handler=cmd_params)
+    _add_bench_parser(commands)
     return parser
 
 
@@ -182,6 +183,33 @@ def params_markdown(rows: list[dict]) -> str:
     lines = ["| " + " | ".join(headings) + " |", "|" + "|".join("---" for _ in headings) + "|"]
     lines += ["| " + " | ".join(cell(c, r[c]) for c in columns) + " |" for r in rows]
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- bench
+def _add_bench_parser(commands) -> None:
+    """``abm bench``: its options live in :mod:`benchmarks.bench` (standard library only, so cheap to import)."""
+    from benchmarks import bench
+
+    parser = commands.add_parser(
+        "bench", help="measure speed and memory at 10k, 100k and 1.5M people",
+        description="Measure the engine's speed and memory on the default scenario: patient-weeks per second,\n"
+                    "build time, peak memory per patient, time per week by phase, the per-object reference's\n"
+                    "slowdown, and the performance targets.  Each measurement runs in a fresh process on one core.",
+        epilog="Examples:\n"
+               "  abm bench --quick\n"
+               "  abm bench --json --out bench.json\n"
+               "  abm bench --populations 3000 --years 1 --repeats 1 --no-reference",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    bench.add_arguments(parser)
+    parser.set_defaults(handler=cmd_bench)
+
+
+def cmd_bench(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``abm bench``: run :func:`benchmarks.bench.run_from_args`."""
+    from benchmarks import bench
+
+    return bench.run_from_args(args)
 
 
 # --------------------------------------------------------------------------- errors

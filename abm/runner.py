@@ -20,12 +20,9 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import platform
-import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -37,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 import abm
+from abm.provenance import atomic_write, atomic_write_text, git_revision
 from abm.config import build
 from abm.scenario import Scenario, apply_overrides, load_scenario
 
@@ -277,21 +275,6 @@ def package_versions() -> dict:
     return versions
 
 
-def git_revision(directory: Path = PACKAGE_DIR) -> dict:
-    """``{"revision": HEAD or None, "dirty": bool or None}`` for the repository holding ``directory``."""
-
-    def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(["git", *args], cwd=directory, capture_output=True, text=True, timeout=10)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return done.stdout.strip() if done.returncode == 0 else None
-
-    revision = git("rev-parse", "HEAD")
-    status = git("status", "--porcelain") if revision else None
-    return {"revision": revision, "dirty": None if status is None else bool(status)}
-
-
 # --------------------------------------------------------------------------- writing
 def write_outputs(out_dir: str | Path, metrics: pd.DataFrame, groups: pd.DataFrame, summary: dict,
                   info: dict) -> list[Path]:
@@ -308,30 +291,6 @@ def write_outputs(out_dir: str | Path, metrics: pd.DataFrame, groups: pd.DataFra
     files.append(atomic_write_json(summary, out / "summary.json"))
     files.append(atomic_write_json(info, out / "run.json"))
     return files
-
-
-def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` on a temporary path beside ``path``, then move it into place.
-
-    The move (``os.replace``) is atomic on one file system, so readers see either the
-    old file or the complete new one; on any error the temporary file is removed.
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        write(tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def atomic_write_text(text: str, path: str | Path) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
-    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def atomic_write_json(data: Any, path: str | Path) -> Path:

@@ -116,7 +116,7 @@ def run_ed(model) -> None:
     capacity to offer an alternative (mechanism 18, modest).  Those not admitted
     go home with a GP follow-up.
     """
-    pop, p, rng = model.pop, model.params.acute, model.rng
+    pop, rng = model.pop, model.rng
     n_trusts = len(model.trusts)
     days = model.inpatient_bed_days.copy()
     delayed = np.flatnonzero(pop.setting == Setting.DELAYED_DISCHARGE)
