@@ -9,10 +9,12 @@ the last settings they passed through.
 Dead people and people who moved away keep their rows (so a journey can be
 read after death); their ``setting`` is DEAD or LEFT and every rule skips them.
 
-All writes to patients go through :meth:`Population.move` (a change of care
-setting, recorded in the journey) or :meth:`Population.assign` so the
-object-per-patient reference (``agents/reference.py``) can offer the same
-interface to the organisations.
+Organisations write to patients only through :meth:`Population.move` (a change
+of care setting, recorded in the journey) or :meth:`Population.assign`; the
+vectorised patient rules (``agents/patient.py``) and the end-of-week counters
+may also update arrays in place.  The object-per-patient reference
+(``agents/reference.py``) replaces the patient rules and syncs its objects with
+the arrays around them, so the organisations see the same interface either way.
 """
 
 from __future__ import annotations

@@ -65,6 +65,7 @@ class PatientAgent(mesa.Agent):
 
     @property
     def in_need(self) -> bool:
+        """Low or high need (a crisis is handled by services, not by these rules)."""
         return self.acuity == Acuity.LOW or self.acuity == Acuity.HIGH
 
     def move(self, setting: int) -> None:
@@ -114,6 +115,8 @@ class PatientAgent(mesa.Agent):
                     self.end_episode()
             elif u < p_res + p_esc:
                 self.acuity += 1
+                if self.acuity == Acuity.HIGH:  # worsening need prompts a fresh decision to seek care
+                    self.will_seek = bool(model.random.random() < seek_prob(Acuity.HIGH, self.deprivation, p))
 
     def start_episode(self, acuity: int) -> None:
         """A new episode of need: set acuity and decide whether it will be taken to a GP."""
