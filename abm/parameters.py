@@ -63,10 +63,11 @@ class DemographyParams:
         source=NAT + ": ~3-4% of emergency admissions end in death",
         doc="weekly death probability in an acute bed",
     )
-    frailty_drift_per_year: float = spec(
-        0.012, units="eFI points per year over 65", lo=0, hi=0.1,
-        source="assumption: eFI rises with age and accumulating deficits",
-        doc="yearly rise of frailty over 65",
+    frailty_age_drift: float = spec(
+        1.0, units="x the yearly rise of mean frailty along the population's age profile", lo=0, hi=5,
+        source="assumption: each birthday a person's eFI rises as the cross-sectional eFI age profile does "
+               "(1 keeps the profile stable; hospital stays add to it)",
+        doc="yearly rise of frailty with age",
     )
     frailty_per_admission: float = spec(
         0.02, units="eFI points per hospital stay", lo=0, hi=0.2,
@@ -280,6 +281,11 @@ class AcuteParams:
     bed_day_cost_gbp: float = spec(400.0, units="£ per occupied bed day", lo=0, hi=5000,
                                    source="001 §4 Bradford virtual ward (~£401 per bed day); national statistics ~£400",
                                    doc="marginal cost of a bed day")
+    corridor_discharge_weekly: float = spec(
+        0.5, units="probability per week a patient waiting in ED for a bed is managed without one",
+        lo=0, hi=1, source="assumption: same-day emergency care and discharge with follow-up when no bed comes",
+        doc="corridor waits end",
+    )
     corridor_premium_gbp: float = spec(200.0, units="£ extra per corridor-care patient week", lo=0, hi=5000,
                                        source="assumption", doc="cost of crowding")
 

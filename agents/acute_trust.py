@@ -123,6 +123,11 @@ def run_ed(model) -> None:
     days += np.bincount(model.place_trust[pop.place[delayed]], minlength=n_trusts) * DAYS
 
     in_ed = np.flatnonzero(pop.setting == Setting.ED)
+    waiting = in_ed[pop.weeks_in_setting[in_ed] > 0]  # decided to admit in an earlier week, no bed yet
+    managed = waiting[rng.random(waiting.size) < model.params.acute.corridor_discharge_weekly]
+    pop.assign("acuity", managed, np.minimum(pop.acuity[managed], Acuity.HIGH))
+    pop.move(managed, Setting.WAITING_GP)  # same-day care and home with a GP follow-up
+    in_ed = np.flatnonzero(pop.setting == Setting.ED)
     arrivals = in_ed[pop.weeks_in_setting[in_ed] == 0]
     model.events.add("ed_attendances", pop.place[arrivals])
     admit = decide_admission(model, arrivals)

@@ -124,6 +124,13 @@ def seek_prob(acuity, deprivation, p: NeedParams):
     return np.clip(base - p.seek_deprivation_penalty * (4 - np.asarray(deprivation, dtype=np.float64)), 0.0, 1.0)
 
 
+def frailty_after_birthday(new_age, frailty, p: DemographyParams):
+    """Frailty rises each birthday as the population's mean eFI rises with age (assumption; keeps the
+    age profile stable, with hospital stays adding to it)."""
+    step = initial_frailty_mean(new_age) - initial_frailty_mean(np.asarray(new_age, dtype=np.float64) - 1)
+    return np.minimum(frailty + p.frailty_age_drift * step, 1.0).astype(np.float32)
+
+
 def initial_frailty_mean(age):
     """Mean eFI-like frailty by age: low before 60, rising steeply after 75 (assumption, eFI shape)."""
     return 0.02 + 0.28 / (1.0 + np.exp(-(np.asarray(age, dtype=np.float64) - 82.0) / 7.0))
@@ -222,15 +229,14 @@ def add_entrants(model, births: int, movers_in: int) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 def demography(model) -> None:
-    """Ageing (a 52nd of people have a birthday each week), deaths, out-migration, births and in-migration."""
+    """Ageing (a 52nd of people have a birthday each week; frailty rises with age), deaths, out-migration, births and in-migration."""
     pop, p = model.pop, model.params.demography
     birthday = slice(model.week_number % WEEKS_PER_YEAR, pop.n, WEEKS_PER_YEAR)
     alive_b = pop.setting[birthday] < ALIVE_LIMIT
     ages = pop.age[birthday]
     ages[alive_b] = np.minimum(ages[alive_b] + 1, 110)
-    older = alive_b & (ages >= 65)
     frail = pop.frailty[birthday]
-    frail[older] = np.minimum(frail[older] + p.frailty_drift_per_year, 1.0)
+    frail[alive_b] = frailty_after_birthday(ages[alive_b], frail[alive_b], p)
 
     setting = pop.setting
     alive = setting < ALIVE_LIMIT

@@ -35,6 +35,7 @@ from agents.patient import (
     death_prob,
     entries_this_week,
     escalate_prob,
+    frailty_after_birthday,
     high_need_share,
     is_treated,
     onset_prob,
@@ -76,10 +77,9 @@ class PatientAgent(mesa.Agent):
 
     # ---- demography -----------------------------------------------------
     def birthday(self) -> None:
-        """One year older; frailty drifts up from 65."""
+        """One year older; frailty rises along the population's age profile."""
         self.age = min(self.age + 1, 110)
-        if self.age >= 65:
-            self.frailty = min(self.frailty + self.model.params.demography.frailty_drift_per_year, 1.0)
+        self.frailty = float(frailty_after_birthday(self.age, self.frailty, self.model.params.demography))
 
     def maybe_die(self) -> bool:
         """Die this week with the weekly death probability; return whether they died."""
