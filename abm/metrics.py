@@ -162,15 +162,19 @@ class MetricsRecorder:
         return df
 
 
-def state_counts(model) -> np.ndarray:
-    """People by Place x age band x deprivation x setting x need (0/1) x rationed (0/1): one pass."""
+def state_counts(model) -> tuple[np.ndarray, np.ndarray]:
+    """People by Place x age band x deprivation x setting x need (0/1) x rationed (0/1): one pass.
+
+    Also returns each person's code (setting x need x rationed), from which
+    ``UNMET_BY_CODE`` tells whose need is unmet this week.
+    """
     pop = model.pop
     n_places = len(model.scenario.places)
-    key = pop.place.astype(np.int64) * 5 + AGE_BAND_TABLE[pop.age]
-    key = (key * 5 + pop.deprivation) * N_SETTINGS + pop.setting
-    key = (key * 2 + (pop.acuity > 0)) * 2 + pop.rationed
+    code = (pop.setting.astype(np.int64) * 2 + (pop.acuity > 0)) * 2 + pop.rationed  # setting x need x rationed
+    key = (pop.place.astype(np.int64) * 5 + AGE_BAND_TABLE[pop.age]) * 5 + pop.deprivation
+    key = key * (N_SETTINGS * 4) + code
     counts = np.bincount(key, minlength=n_places * 5 * 5 * N_SETTINGS * 4)
-    return counts.reshape(n_places, 5, 5, N_SETTINGS, 2, 2)
+    return counts.reshape(n_places, 5, 5, N_SETTINGS, 2, 2), code
 
 
 UNMET_SETTINGS = (Setting.WAITING_GP, Setting.WAITING_CHS, Setting.DELAYED_DISCHARGE)
@@ -188,8 +192,12 @@ def unmet_by_group(state: np.ndarray) -> np.ndarray:
     return waiting + at_home
 
 
-def unmet_mask(pop) -> np.ndarray:
-    """People whose need is unmet this week (the five kinds of unmet need)."""
-    s = pop.setting
-    return ((s == Setting.HOME) & (pop.acuity > 0)) | (s == Setting.WAITING_GP) | (s == Setting.WAITING_CHS) | \
-        (s == Setting.DELAYED_DISCHARGE)
+def _unmet_by_code() -> np.ndarray:
+    """Unmet need (0/1) for each code (setting x need x rationed): the five kinds of unmet need."""
+    table = np.zeros((N_SETTINGS, 2, 2), dtype=np.uint16)
+    table[Setting.HOME, 1, :] = 1  # at home with need: never sought, or rationed out
+    table[[Setting.WAITING_GP, Setting.WAITING_CHS, Setting.DELAYED_DISCHARGE]] = 1
+    return table.reshape(-1)
+
+
+UNMET_BY_CODE = _unmet_by_code()

@@ -106,7 +106,12 @@ class ICSModel(mesa.Model):
         self.practice_team = np.array(practice_team, dtype=np.uint16)
         self.practice_place = np.array(practice_place, dtype=np.int64)
         self.team_place = np.array(team_place, dtype=np.int64)
-        self.integration_order = self.rng.permutation(len(self.practices))
+        # the order in which each Place's practices join integrated teams as integration_share rises
+        order = self.rng.permutation(len(self.practices))
+        self.integration_rank = np.empty(len(self.practices), dtype=np.int64)
+        for own in self.practices_of_place:
+            joined = order[np.isin(order, own)]
+            self.integration_rank[joined] = np.arange(joined.size)
         self.councils = [Council(self, place=k) for k in range(len(s.places))]
         n_trusts = 2 if s.population > LARGE_ICS and len(s.places) > 1 else 1
         self.trusts = [AcuteTrust(self, places=[k for k in range(len(s.places)) if k % n_trusts == i], index=i)
@@ -206,12 +211,9 @@ class ICSModel(mesa.Model):
         primary = self.commissioner.funding_ratio("primary")
         for g in self.practices:
             g.plan_week(int(self.list_sizes[g.index]), float(primary[g.place]))
-        n_integrated = {k: int(round(self.levers.integration_share * len(own)))
-                        for k, own in enumerate(self.practices_of_place)}
-        for k, own in enumerate(self.practices_of_place):
-            ranked = [i for i in self.integration_order if i in set(own.tolist())]
-            for rank, i in enumerate(ranked):
-                self.practices[i].integrated = rank < n_integrated[k]
+        n_integrated = [int(round(self.levers.integration_share * len(own))) for own in self.practices_of_place]
+        for g in self.practices:
+            g.integrated = bool(self.integration_rank[g.index] < n_integrated[g.place])
         for team in self.teams:
             team.update_workforce()
         for trust in self.trusts:
@@ -226,9 +228,9 @@ class ICSModel(mesa.Model):
         Counters are updated in place on the arrays (uint16: they would wrap after 1,260 years).
         """
         pop = self.pop
+        state, code = metrics_mod.state_counts(self)
         weeks_unmet = pop.weeks_unmet
-        weeks_unmet += metrics_mod.unmet_mask(pop)
-        state = metrics_mod.state_counts(self)
+        weeks_unmet += metrics_mod.UNMET_BY_CODE[code]
         if 0 <= self.reporting_week < self.horizon_weeks:
             self.metrics.record(self, self.reporting_week, state)
         weeks_in_setting = pop.weeks_in_setting

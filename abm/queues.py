@@ -43,13 +43,6 @@ def serve_in_priority_order(
     return served
 
 
-def stochastic_round(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Round each non-negative value up with probability equal to its fractional part (unbiased)."""
-    values = np.maximum(np.asarray(values, dtype=np.float64), 0.0)
-    whole = np.floor(values)
-    return (whole + (rng.random(values.size) < values - whole)).astype(np.int64)
-
-
 def total_by(group: np.ndarray, weights: np.ndarray, n_groups: int) -> np.ndarray:
     """Sum of ``weights`` per group as floats (``np.bincount`` returns ints when empty)."""
     return np.bincount(group, weights=weights, minlength=n_groups).astype(np.float64)

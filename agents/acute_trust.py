@@ -83,14 +83,23 @@ def support_needed(frailty, u_need, u_kind, p) -> np.ndarray:
     return np.where(needs, np.where(social, Support.SOCIAL_CARE, Support.CHS), Support.NONE).astype(np.uint8)
 
 
+def discharge_to(model, idx: np.ndarray, setting: int) -> None:
+    """Leave hospital (from a bed or a delayed discharge) for ``setting``, with need lowered to low."""
+    pop = model.pop
+    pop.assign("acuity", idx, Acuity.LOW)
+    pop.assign("support_needed", idx, Support.NONE)
+    pop.assign("los_days", idx, 0.0)
+    pop.assign("will_seek", idx, True)
+    pop.assign("rationed", idx, False)
+    pop.move(idx, setting)
+
+
 def progress_inpatients(model) -> None:
     """A week of recovery for inpatients; the medically fit go home or wait for support.
 
     Crowding (occupancy above the flow threshold) slows recovery.  Bed-days used
     are recorded per trust.
     """
-    from agents.chs_team import discharge_to
-
     pop, p, rng = model.pop, model.params.acute, model.rng
     inpatients = np.flatnonzero(pop.setting == Setting.ACUTE_BED)
     trust = model.place_trust[pop.place[inpatients]]

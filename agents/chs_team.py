@@ -23,6 +23,7 @@ import numpy as np
 
 from abm.population import COMMUNITY_SETTINGS, Acuity, Setting, Support
 from abm.queues import serve_in_priority_order, total_by
+from agents.acute_trust import discharge_to
 
 ROLES = ("district_nursing", "therapy", "support", "urgent_response")
 UCR = ROLES.index("urgent_response")
@@ -122,17 +123,6 @@ def discharge_support(model, capacity: np.ndarray, demand: np.ndarray) -> np.nda
     discharge_to(model, taken, Setting.CHS_CASELOAD)
     model.events.add("chs_referrals", pop.place[taken])
     return np.bincount(pop.team[taken], minlength=len(capacity)) * p.contacts_discharge_start
-
-
-def discharge_to(model, idx: np.ndarray, setting: int) -> None:
-    """Leave hospital (bed or delayed) with lower need; frailty rises a little with each stay."""
-    pop = model.pop
-    pop.assign("acuity", idx, Acuity.LOW)
-    pop.assign("support_needed", idx, Support.NONE)
-    pop.assign("los_days", idx, 0.0)
-    pop.assign("will_seek", idx, True)
-    pop.assign("rationed", idx, False)
-    pop.move(idx, setting)
 
 
 def urgent_response(model, ucr_capacity: np.ndarray) -> np.ndarray:

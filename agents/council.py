@@ -15,6 +15,7 @@ import numpy as np
 
 from abm.population import Acuity, Setting, Support
 from abm.queues import serve_in_priority_order
+from agents.acute_trust import discharge_to
 
 
 class Council(mesa.Agent):
@@ -52,16 +53,15 @@ def run_social_care(model) -> None:
     family care instead (assumption), and the rest are assessed and brokered with
     probability ``package_start_weekly`` if a package is free.
     """
-    from agents.chs_team import discharge_to
-
     pop, p, rng = model.pop, model.params.social_care, model.rng
     n_places = len(model.councils)
-    holders = np.flatnonzero(pop.social_care & (pop.setting < Setting.DEAD))
-    ending = holders[rng.random(holders.size) < 1.0 / p.package_weeks]
-    pop.assign("social_care", ending, False)
-    pop.assign("social_care", np.flatnonzero(pop.social_care & (pop.setting >= Setting.DEAD)), False)
     holders = np.flatnonzero(pop.social_care)
-    in_use = np.bincount(pop.place[holders], minlength=n_places)
+    alive = pop.setting[holders] < Setting.DEAD
+    pop.assign("social_care", holders[~alive], False)  # packages of people who died or moved away
+    holders = holders[alive]
+    ends = rng.random(holders.size) < 1.0 / p.package_weeks
+    pop.assign("social_care", holders[ends], False)
+    in_use = np.bincount(pop.place[holders[~ends]], minlength=n_places)
     free = np.maximum(np.array([c.capacity for c in model.councils]) - in_use, 0)
     free_at_start = free.copy()
 
