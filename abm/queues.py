@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+INT64_LIMIT = 2**63 - 1
+
 
 def serve_in_priority_order(
     provider: np.ndarray,
@@ -31,8 +33,7 @@ def serve_in_priority_order(
     n = provider.size
     if n == 0:
         return np.zeros(0, dtype=bool)
-    order = np.lexsort((rng.random(n), -np.asarray(waited, dtype=np.float64),
-                        -np.asarray(priority, dtype=np.float64), provider))
+    order = queue_order(provider, priority, waited, rng.random(n))
     group = provider[order]
     unit = np.ones(n) if cost is None else np.asarray(cost, dtype=np.float64)[order]
     running = np.cumsum(unit)
@@ -41,6 +42,59 @@ def serve_in_priority_order(
     served = np.zeros(n, dtype=bool)
     served[order] = within <= np.asarray(capacity, dtype=np.float64)[group] + 1e-9
     return served
+
+
+def queue_order(provider: np.ndarray, priority: np.ndarray, waited: np.ndarray, draw: np.ndarray) -> np.ndarray:
+    """The queue: by provider, then priority (higher first), then wait (longer first), then ``draw``.
+
+    The same permutation as ``np.lexsort((draw, -waited, -priority, provider))``,
+    found with one sort of a single integer key: each key is replaced by its rank
+    (equal values, equal rank) and the ranks are packed into an int64, with the
+    draw's rank last, which makes every key distinct.  Falls back to ``lexsort``
+    when two draws are equal (the stable sort then decides) or the key would overflow.
+    """
+    n = draw.size
+    by_draw = np.argsort(draw)
+    drawn = draw[by_draw]
+    if np.any(drawn[1:] == drawn[:-1]):
+        return _lexsort_order(provider, priority, waited, draw)
+    key = np.empty(n, dtype=np.int64)
+    key[by_draw] = np.arange(n)
+    span = n
+    for values in (-np.asarray(waited, dtype=np.float64), -np.asarray(priority, dtype=np.float64), provider):
+        rank, count = ascending_rank(values)
+        if count > 1:
+            if span > INT64_LIMIT // count:
+                return _lexsort_order(provider, priority, waited, draw)
+            key += rank * span
+        span *= count
+    return np.argsort(key)
+
+
+def _lexsort_order(provider, priority, waited, draw) -> np.ndarray:
+    return np.lexsort((draw, -np.asarray(waited, dtype=np.float64), -np.asarray(priority, dtype=np.float64), provider))
+
+
+def ascending_rank(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Integer ranks that order like ``values`` (equal values share a rank), and how many ranks there are.
+
+    Whole-number values within a small range are their own ranks (offset by the
+    minimum), with no sort.
+    """
+    values = np.asarray(values)
+    low, high = values.min(), values.max()
+    if low == high:
+        return np.zeros(values.size, dtype=np.int64), 1
+    if high - low < values.size and np.array_equal(values, np.floor(values)):
+        return (values - low).astype(np.int64), int(high - low) + 1
+    order = np.argsort(values)
+    ordered = values[order]
+    step = np.empty(values.size, dtype=np.int64)
+    step[0] = 0
+    np.not_equal(ordered[1:], ordered[:-1], out=step[1:])
+    rank = np.empty(values.size, dtype=np.int64)
+    rank[order] = np.cumsum(step)
+    return rank, int(step.sum()) + 1
 
 
 def total_by(group: np.ndarray, weights: np.ndarray, n_groups: int) -> np.ndarray:
