@@ -32,6 +32,7 @@ COLUMNS = (
     "chs_fte", "chs_vacancies", "acute_deficit",
 )
 GROUP_COLUMNS = ("population", "unmet_need", "emergency_admissions")
+N_CODES = N_SETTINGS * 4  # state codes: setting x need (0/1) x rationed (0/1)
 
 
 class Events:
@@ -166,15 +167,29 @@ def state_counts(model) -> tuple[np.ndarray, np.ndarray]:
     """People by Place x age band x deprivation x setting x need (0/1) x rationed (0/1): one pass.
 
     Also returns each person's code (setting x need x rationed), from which
-    ``UNMET_BY_CODE`` tells whose need is unmet this week.
+    ``UNMET_BY_CODE`` tells whose need is unmet this week.  The key is the cached
+    group (:func:`group_keys`) plus the code, in the narrowest integer type.
     """
     pop = model.pop
     n_places = len(model.scenario.places)
-    code = (pop.setting.astype(np.int64) * 2 + (pop.acuity > 0)) * 2 + pop.rationed  # setting x need x rationed
-    key = (pop.place.astype(np.int64) * 5 + AGE_BAND_TABLE[pop.age]) * 5 + pop.deprivation
-    key = key * (N_SETTINGS * 4) + code
-    counts = np.bincount(key, minlength=n_places * 5 * 5 * N_SETTINGS * 4)
+    code = pop.setting * np.uint8(4)  # setting x need x rationed
+    code += (pop.acuity > 0) * np.uint8(2)
+    code += pop.rationed
+    counts = np.bincount(group_keys(model) + code, minlength=n_places * 5 * 5 * N_CODES)
     return counts.reshape(n_places, 5, 5, N_SETTINGS, 2, 2), code
+
+
+def group_keys(model) -> np.ndarray:
+    """Each person's (Place x age band x deprivation) x ``N_CODES``: cached, it changes only on birthdays and entry."""
+    pop = model.pop
+    n_keys = len(model.scenario.places) * 5 * 5 * N_CODES
+    dtype = np.uint16 if n_keys <= np.iinfo(np.uint16).max + 1 else np.uint32
+
+    def compute(idx):
+        group = (pop.place[idx].astype(np.int64) * 5 + AGE_BAND_TABLE[pop.age[idx]]) * 5 + pop.deprivation[idx]
+        return {"key": (group * N_CODES).astype(dtype)}
+
+    return pop.derived("metrics", compute)["key"]
 
 
 UNMET_SETTINGS = (Setting.WAITING_GP, Setting.WAITING_CHS, Setting.DELAYED_DISCHARGE)

@@ -12,7 +12,11 @@ read after death); their ``setting`` is DEAD or LEFT and every rule skips them.
 Organisations write to patients only through :meth:`Population.move` (a change
 of care setting, recorded in the journey) or :meth:`Population.assign`; the
 vectorised patient rules (``agents/patient.py``) and the end-of-week counters
-may also update arrays in place.  The object-per-patient reference
+may also update arrays in place.  The patient rules and the metrics cache
+per-person values that depend only on attributes that rarely change
+(:data:`DERIVED_INPUTS`, see :meth:`Population.derived`): ``assign`` and ``add``
+mark the rows they touch for recomputation, and a rule that changes one of
+those attributes in place must call :meth:`Population.mark_changed`.  The object-per-patient reference
 (``agents/reference.py``) replaces the patient rules and syncs its objects with
 the arrays around them, so the organisations see the same interface either way.
 """
@@ -76,6 +80,8 @@ ALIVE_LIMIT = Setting.DEAD  # setting < DEAD means alive and in the ICS
 AGE_BAND_EDGES = np.array([18, 65, 75, 85])  # bands 0-17, 18-64, 65-74, 75-84, 85+
 AGE_BAND_LABELS = ("0-17", "18-64", "65-74", "75-84", "85+")
 HISTORY_LENGTH = 16  # settings remembered per person (the most recent)
+# attributes that per-person cached values may depend on (see Population.derived)
+DERIVED_INPUTS = frozenset({"age", "frailty", "ltc", "deprivation", "place", "practice"})
 
 # attribute name -> dtype; every rule reads and writes these
 FIELDS: dict[str, np.dtype] = {
@@ -106,6 +112,31 @@ def age_band(age: np.ndarray) -> np.ndarray:
     return np.searchsorted(AGE_BAND_EDGES, age, side="right").astype(np.uint8)
 
 
+class DerivedCache:
+    """One owner's cached per-person values (name -> array of the population's capacity) and the rows to recompute."""
+
+    def __init__(self):
+        self.arrays: dict[str, np.ndarray] = {}
+        self.changed: list[np.ndarray] = []
+        self.everyone = True  # recompute every row (new cache, or a change to all rows)
+
+    def mark(self, idx: np.ndarray | None) -> None:
+        if idx is None:
+            self.everyone = True
+        elif not self.everyone:
+            self.changed.append(idx)
+
+    def take_changed(self, n: int) -> np.ndarray | None:
+        """The rows to recompute now (None if none), and forget them."""
+        if self.everyone:
+            rows = np.arange(n)
+        else:
+            rows = np.concatenate(self.changed) if self.changed else None
+        self.changed = []
+        self.everyone = False
+        return rows
+
+
 class Population:
     """Structure-of-arrays patient store with amortised growth and per-person journeys."""
 
@@ -116,6 +147,7 @@ class Population:
         self._hist_setting = np.zeros((capacity, HISTORY_LENGTH), dtype=np.uint8)
         self._hist_week = np.zeros((capacity, HISTORY_LENGTH), dtype=np.int16)
         self._hist_count = np.zeros(capacity, dtype=np.uint16)
+        self._derived: dict[str, DerivedCache] = {}  # owner -> its cached per-person values (see ``derived``)
         self.week = 0  # the model's absolute week, for journeys
 
     # ---- array access -------------------------------------------------
@@ -132,6 +164,34 @@ class Population:
     def assign(self, field: str, idx: np.ndarray, values) -> None:
         """Set an attribute for the people ``idx``."""
         self._data[field][idx] = values
+        if field in DERIVED_INPUTS:
+            self.mark_changed(idx)
+
+    def mark_changed(self, idx: np.ndarray | None = None) -> None:
+        """The rows ``idx`` (all rows if None) changed an attribute in :data:`DERIVED_INPUTS`."""
+        if idx is not None:
+            idx = np.array(idx)  # a copy: the caller may reuse its array
+            idx = np.flatnonzero(idx) if idx.dtype == bool else idx.ravel()
+        for cache in self._derived.values():
+            cache.mark(idx)
+
+    def derived(self, owner: str, compute) -> dict[str, np.ndarray]:
+        """Per-person values that ``owner`` derives from :data:`DERIVED_INPUTS`, cached and brought up to date.
+
+        ``compute(idx)`` gives ``{name: values}`` for the people ``idx``; it is
+        called only for the rows added or changed (see :meth:`mark_changed`) since
+        ``owner``'s last call, so a rate computed from, say, age and frailty costs
+        nothing in the weeks a person's age and frailty stay the same.  Returns
+        arrays of length ``n``.
+        """
+        cache = self._derived.setdefault(owner, DerivedCache())
+        rows = cache.take_changed(self.n)
+        if rows is not None:
+            for name, values in compute(rows).items():
+                if name not in cache.arrays:
+                    cache.arrays[name] = np.zeros(len(self._data["age"]), dtype=np.asarray(values).dtype)
+                cache.arrays[name][rows] = values
+        return {name: arr[: self.n] for name, arr in cache.arrays.items()}
 
     def move(self, idx: np.ndarray, setting: int | np.ndarray) -> None:
         """Move people ``idx`` to a care setting, resetting their weeks there and recording the journey."""
@@ -155,6 +215,7 @@ class Population:
             arr[idx] = values.get(name, 0)
         self._hist_count[idx] = 0
         self.move(idx, values.get("setting", Setting.HOME))
+        self.mark_changed(idx)
         return idx
 
     def _ensure_capacity(self, needed: int) -> None:
@@ -171,6 +232,11 @@ class Population:
             grown = np.zeros((new_capacity,) + arr.shape[1:], dtype=arr.dtype)
             grown[:capacity] = arr
             setattr(self, name, grown)
+        for cache in self._derived.values():
+            for name, arr in cache.arrays.items():
+                grown = np.zeros(new_capacity, dtype=arr.dtype)
+                grown[:capacity] = arr
+                cache.arrays[name] = grown
 
     # ---- reading one person -------------------------------------------
     def journey(self, i: int) -> list[tuple[int, str]]:
@@ -197,5 +263,5 @@ class Population:
         return row
 
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in self._data.values()) + self._hist_setting.nbytes + \
-            self._hist_week.nbytes + self._hist_count.nbytes
+        return sum(a.nbytes for a in self._data.values()) + sum(a.nbytes for c in self._derived.values() for a in c.arrays.values()) + \
+            self._hist_setting.nbytes + self._hist_week.nbytes + self._hist_count.nbytes

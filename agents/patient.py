@@ -40,12 +40,17 @@ def death_prob(age, frailty, setting, acuity, p: DemographyParams):
     frailty (eFI predicts death, assumption), plus the danger of a crisis outside
     hospital and of being an inpatient (DESIGN 4: higher in untreated crisis).
     """
-    annual = np.minimum(gompertz_table(p.gompertz_log_base, p.gompertz_slope)[age] * (0.7 + p.frailty_death_slope * frailty),
-                        np.float32(0.95))
-    weekly = annual / np.float32(WEEKS_PER_YEAR)
+    weekly = baseline_death_weekly(age, frailty, p)
     crisis_outside = (acuity == Acuity.CRISIS) & (setting <= Setting.VIRTUAL_WARD)
     in_bed = setting == Setting.ACUTE_BED
     return weekly + crisis_outside * p.crisis_death_weekly + in_bed * (p.inpatient_death_weekly + 0.06 * frailty)
+
+
+def baseline_death_weekly(age, frailty, p: DemographyParams):
+    """Weekly death probability by age and frailty alone (Gompertz x frailty): a person's risk at home, out of crisis."""
+    annual = np.minimum(gompertz_table(p.gompertz_log_base, p.gompertz_slope)[age] * (0.7 + p.frailty_death_slope * frailty),
+                        np.float32(0.95))
+    return annual / np.float32(WEEKS_PER_YEAR)
 
 
 @functools.lru_cache(maxsize=16)
@@ -69,10 +74,19 @@ def onset_prob(age, ltc, deprivation, proactive, place_factor, p: NeedParams):
     social gradient), and falls with proactive care (mechanism 3, modest) and public
     health (via ``place_factor``, which also carries the demand lever).
     """
+    return onset_prob_from_base(onset_base_rate(age, ltc, deprivation, p), proactive, place_factor, p)
+
+
+def onset_base_rate(age, ltc, deprivation, p: NeedParams):
+    """Annual onset rate by age, long-term conditions and deprivation (before proactive care and the Place)."""
     by_age, by_ltc, by_deprivation = onset_tables(tuple(p.onset_per_year_by_age), p.onset_per_ltc,
                                                   tuple(p.deprivation_onset_multiplier))
-    rate = by_age[age] * by_ltc[ltc] * by_deprivation[deprivation]
-    rate = rate * np.where(proactive, np.float32(p.proactive_onset_multiplier), np.float32(1.0)) * place_factor
+    return by_age[age] * by_ltc[ltc] * by_deprivation[deprivation]
+
+
+def onset_prob_from_base(base_rate, proactive, place_factor, p: NeedParams):
+    """Weekly onset probability from :func:`onset_base_rate`, proactive care and the Place's factor."""
+    rate = base_rate * np.where(proactive, np.float32(p.proactive_onset_multiplier), np.float32(1.0)) * place_factor
     return weekly_prob(rate)
 
 
@@ -237,12 +251,10 @@ def demography(model) -> None:
     ages[alive_b] = np.minimum(ages[alive_b] + 1, 110)
     frail = pop.frailty[birthday]
     frail[alive_b] = frailty_after_birthday(ages[alive_b], frail[alive_b], p)
+    pop.mark_changed(np.arange(pop.n)[birthday])
 
-    setting = pop.setting
-    alive = setting < ALIVE_LIMIT
-    alive_count = int(np.count_nonzero(alive))
-    q = death_prob(pop.age, pop.frailty, setting, pop.acuity, p)
-    died = np.flatnonzero((model.rng.random(pop.n, dtype=np.float32) < q) & alive)
+    alive_count = int(np.count_nonzero(pop.setting < ALIVE_LIMIT))
+    died = draw_deaths(model, model.rng.random(pop.n, dtype=np.float32))
     record_deaths(model, died)
     pop.move(died, Setting.DEAD)
 
@@ -253,6 +265,36 @@ def demography(model) -> None:
 
     births, movers_in = entries_this_week(model, alive_count - died.size)
     add_entrants(model, births, movers_in)
+
+
+def base_rates(model) -> dict[str, np.ndarray]:
+    """Each person's ``death`` (weekly, :func:`baseline_death_weekly`) and ``onset`` (annual,
+    :func:`onset_base_rate`) base rates, cached: recomputed only for people who entered,
+    had a birthday or changed frailty (see ``Population.derived``)."""
+    pop, p = model.pop, model.params
+
+    def compute(idx):
+        age = pop.age[idx]
+        return {"death": baseline_death_weekly(age, pop.frailty[idx], p.demography),
+                "onset": onset_base_rate(age, pop.ltc[idx], pop.deprivation[idx], p.need)}
+
+    return pop.derived("patient", compute)
+
+
+def draw_deaths(model, u: np.ndarray) -> np.ndarray:
+    """Who dies this week: people alive whose uniform ``u`` falls below their :func:`death_prob`.
+
+    Most people's probability is their cached baseline; :func:`death_prob` is
+    evaluated in full only for those in crisis or in a hospital bed, the only
+    ones it adds a danger to, so the outcome is the same as evaluating it for everyone.
+    """
+    pop, p = model.pop, model.params.demography
+    setting, acuity = pop.setting, pop.acuity
+    dies = u < base_rates(model)["death"]
+    extra = np.flatnonzero((acuity == Acuity.CRISIS) | (setting == Setting.ACUTE_BED))
+    dies[extra] = u[extra] < death_prob(pop.age[extra], pop.frailty[extra], setting[extra], acuity[extra], p)
+    died = np.flatnonzero(dies)
+    return died[setting[died] < ALIVE_LIMIT]
 
 
 def pick_movers_out(model, count: int) -> np.ndarray:
@@ -288,11 +330,7 @@ def need(model) -> None:
     active = setting_all <= Setting.VIRTUAL_WARD
     u_all = model.rng.random(pop.n, dtype=np.float32)
 
-    # onset for the well (most people): full-length arithmetic is cheaper than gathering them
-    place_factor = model.place_onset_factor.astype(np.float32)[pop.place]
-    p_on_all = onset_prob(pop.age, pop.ltc, pop.deprivation, pop.proactive, place_factor, p)
-    starts = np.flatnonzero((u_all < p_on_all) & (acuity_all == Acuity.WELL) & active)
-    p_on = p_on_all[starts]
+    starts, p_on = draw_onsets(model, u_all)
     starts_high = u_all[starts] < p_on * high_need_share(pop.frailty[starts], p)
 
     # people in need: gather them (a minority) and apply resolution or escalation
@@ -310,6 +348,27 @@ def need(model) -> None:
     pop.assign("will_seek", worse, model.rng.random(worse.size) < seek_prob(Acuity.HIGH, pop.deprivation[worse], p))
     recovered = s[down & (a == Acuity.LOW)]
     end_episode(model, recovered)
+
+
+def draw_onsets(model, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Well people outside hospital whose uniform ``u`` falls below their :func:`onset_prob`, and that probability.
+
+    The probability is at most the base rate times the largest factor for proactive
+    care and the Place, over 52: only people whose ``u`` is under that bound (with a
+    margin for rounding) are candidates, and :func:`onset_prob_from_base` is
+    evaluated for them alone, so the outcome is the same as evaluating it for everyone.
+    """
+    pop, p = model.pop, model.params.need
+    place_factor = model.place_onset_factor.astype(np.float32)
+    largest = max(p.proactive_onset_multiplier, 1.0) * max(float(place_factor.max()), 0.0)
+    bound = np.float32(largest / WEEKS_PER_YEAR * 1.001)
+    base = base_rates(model)["onset"]
+    candidates = np.flatnonzero(u < base * bound)
+    candidates = candidates[(pop.acuity[candidates] == Acuity.WELL) & (pop.setting[candidates] <= Setting.VIRTUAL_WARD)]
+    p_on = onset_prob_from_base(base[candidates], pop.proactive[candidates],
+                                place_factor[pop.place[candidates]], p)
+    starting = u[candidates] < p_on
+    return candidates[starting], p_on[starting]
 
 
 def start_episode(model, idx: np.ndarray, acuity: np.ndarray) -> None:

@@ -1,0 +1,69 @@
+"""The engine's shortcuts give exactly what the rules say: cached per-person values and pruned draws.
+
+The vectorised rules cache values derived from attributes that rarely change
+(``Population.derived``) and evaluate some probabilities only for the people
+who could be affected (``patient.draw_deaths``, ``patient.draw_onsets``).  These
+tests check them against the rules evaluated in full for everyone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from abm import metrics
+from abm.model import ICSModel
+from abm.population import ALIVE_LIMIT, Acuity, Setting
+from agents import patient
+from agents.patient import AGE_BAND_TABLE
+
+
+@pytest.fixture(scope="module")
+def model():
+    m = ICSModel(population=6000, years=1, burn_in_weeks=0, rng=5).run(40)
+    m.place_onset_factor = np.array([0.8, 1.3, 1.0])[: len(m.scenario.places)]  # Places differ
+    return m
+
+
+def test_cached_rates_match_the_rules(model):
+    pop, p = model.pop, model.params
+    rates = patient.base_rates(model)
+    np.testing.assert_array_equal(rates["death"], patient.baseline_death_weekly(pop.age, pop.frailty, p.demography))
+    np.testing.assert_array_equal(rates["onset"], patient.onset_base_rate(pop.age, pop.ltc, pop.deprivation, p.need))
+    assert pop.n > model.start_population  # entrants are covered
+
+
+def test_cached_group_keys_match(model):
+    pop = model.pop
+    group = (pop.place.astype(np.int64) * 5 + AGE_BAND_TABLE[pop.age]) * 5 + pop.deprivation
+    np.testing.assert_array_equal(metrics.group_keys(model), group * metrics.N_CODES)
+
+
+def test_assign_and_in_place_changes_refresh_the_cache(model):
+    pop, p = model.pop, model.params
+    idx = np.arange(0, pop.n, 7)
+    pop.assign("frailty", idx, np.float32(0.9))
+    pop.age[idx[:10]] += 1
+    pop.mark_changed(idx[:10])
+    expected = patient.baseline_death_weekly(pop.age, pop.frailty, p.demography)
+    np.testing.assert_array_equal(patient.base_rates(model)["death"], expected)
+
+
+def test_pruned_draws_equal_the_full_rules(model):
+    pop, p = model.pop, model.params
+    u = np.random.default_rng(1).random(pop.n, dtype=np.float32) * np.float32(0.05)  # many events
+    place_factor = model.place_onset_factor.astype(np.float32)[pop.place]
+    p_on = patient.onset_prob(pop.age, pop.ltc, pop.deprivation, pop.proactive, place_factor, p.need)
+    active = pop.setting <= Setting.VIRTUAL_WARD
+    expected = np.flatnonzero((u < p_on) & (pop.acuity == Acuity.WELL) & active)
+    starts, probability = patient.draw_onsets(model, u)
+    assert expected.size > 50
+    np.testing.assert_array_equal(starts, expected)
+    np.testing.assert_array_equal(probability, p_on[expected])
+
+    q = patient.death_prob(pop.age, pop.frailty, pop.setting, pop.acuity, p.demography)
+    u = np.random.default_rng(2).random(pop.n, dtype=np.float32) * np.float32(0.002)  # many deaths
+    expected_deaths = np.flatnonzero((u < q) & (pop.setting < ALIVE_LIMIT))
+    in_danger = (pop.acuity == Acuity.CRISIS) | (pop.setting == Setting.ACUTE_BED)
+    assert expected_deaths.size > 50 and np.isin(expected_deaths, np.flatnonzero(in_danger)).any()
+    np.testing.assert_array_equal(patient.draw_deaths(model, u), expected_deaths)
