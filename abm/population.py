@@ -200,20 +200,23 @@ class Population:
             return
         self._data["setting"][idx] = setting
         self._data["weeks_in_setting"][idx] = 0
-        slot = self._hist_count[idx] % HISTORY_LENGTH
-        self._hist_setting[idx, slot] = setting
-        self._hist_week[idx, slot] = self.week
-        self._hist_count[idx] += 1
+        count = self._hist_count[idx]
+        cell = idx * HISTORY_LENGTH + count % HISTORY_LENGTH  # (person, slot) in the flattened journeys
+        self._hist_setting.reshape(-1)[cell] = setting
+        self._hist_week.reshape(-1)[cell] = self.week
+        count += 1
+        self._hist_count[idx] = count
 
     def add(self, count: int, **values) -> np.ndarray:
         """Append ``count`` people with the given attribute values; return their indices."""
         start = self.n
         self._ensure_capacity(start + count)
         self.n = start + count
-        idx = np.arange(start, start + count)
+        rows = slice(start, start + count)
         for name, arr in self._data.items():
-            arr[idx] = values.get(name, 0)
-        self._hist_count[idx] = 0
+            arr[rows] = values.get(name, 0)
+        self._hist_count[rows] = 0
+        idx = np.arange(start, start + count)
         self.move(idx, values.get("setting", Setting.HOME))
         self.mark_changed(idx)
         return idx

@@ -18,7 +18,7 @@ import functools
 import numpy as np
 
 from abm.parameters import DemographyParams, NeedParams
-from abm.population import AGE_BAND_EDGES, ALIVE_LIMIT, Acuity, Setting
+from abm.population import AGE_BAND_EDGES, ALIVE_LIMIT, N_SETTINGS, Acuity, Setting
 
 WEEKS_PER_YEAR = 52
 AGE_BAND_TABLE = np.searchsorted(AGE_BAND_EDGES, np.arange(256), side="right").astype(np.uint8)
@@ -337,17 +337,31 @@ def need(model) -> None:
     s = np.flatnonzero(((acuity_all == Acuity.LOW) | (acuity_all == Acuity.HIGH)) & active)
     start_episode(model, starts, np.where(starts_high, Acuity.HIGH, Acuity.LOW).astype(np.uint8))
     a, st = acuity_all[s], setting_all[s]
-    p_res = resolve_prob(a, is_treated(st), p)
-    p_esc = escalate_prob(a, pop.frailty[s], care_multiplier(st, pop.social_care[s], p), p)
+    by_setting = st.astype(np.intp)
+    p_res = resolve_table(p)[a.astype(np.intp) * N_SETTINGS + by_setting]
+    multiplier = care_multiplier_table(p)[by_setting * 2 + pop.social_care[s]]
+    p_esc = escalate_prob(a, pop.frailty[s], multiplier, p)
     ui = u_all[s]
     down = ui < p_res
     up = (~down) & (ui < p_res + p_esc)
-    pop.assign("acuity", s[down], a[down] - 1)
-    pop.assign("acuity", s[up], a[up] + 1)
+    changed = down | up
+    pop.assign("acuity", s[changed], (a + up - down)[changed])
     worse = s[up & (a == Acuity.LOW)]  # worsening need prompts a fresh decision to seek care
     pop.assign("will_seek", worse, model.rng.random(worse.size) < seek_prob(Acuity.HIGH, pop.deprivation[worse], p))
     recovered = s[down & (a == Acuity.LOW)]
     end_episode(model, recovered)
+
+
+def resolve_table(p: NeedParams) -> np.ndarray:
+    """:func:`resolve_prob` for every acuity x setting (flattened), for the vectorised rules to look up."""
+    acuity, setting = np.divmod(np.arange(len(Acuity) * N_SETTINGS), N_SETTINGS)
+    return resolve_prob(acuity, is_treated(setting), p)
+
+
+def care_multiplier_table(p: NeedParams) -> np.ndarray:
+    """:func:`care_multiplier` for every setting x social care (0/1) (flattened), for the vectorised rules to look up."""
+    setting, social_care = np.divmod(np.arange(N_SETTINGS * 2), 2)
+    return care_multiplier(setting, social_care.astype(bool), p)
 
 
 def draw_onsets(model, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -67,3 +67,15 @@ def test_pruned_draws_equal_the_full_rules(model):
     in_danger = (pop.acuity == Acuity.CRISIS) | (pop.setting == Setting.ACUTE_BED)
     assert expected_deaths.size > 50 and np.isin(expected_deaths, np.flatnonzero(in_danger)).any()
     np.testing.assert_array_equal(patient.draw_deaths(model, u), expected_deaths)
+
+
+def test_lookup_tables_match_the_rules(model):
+    p = model.params.need
+    rng = np.random.default_rng(3)
+    acuity = rng.integers(0, 4, size=500).astype(np.uint8)
+    setting = rng.integers(0, 11, size=500).astype(np.uint8)
+    social_care = rng.random(500) < 0.3
+    np.testing.assert_array_equal(patient.resolve_table(p)[acuity.astype(np.intp) * 11 + setting],
+                                  patient.resolve_prob(acuity, patient.is_treated(setting), p))
+    np.testing.assert_array_equal(patient.care_multiplier_table(p)[setting.astype(np.intp) * 2 + social_care],
+                                  patient.care_multiplier(setting, social_care, p))
