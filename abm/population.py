@@ -76,6 +76,8 @@ SETTING_LABELS = {
 COMMUNITY_SETTINGS = (Setting.HOME, Setting.WAITING_GP, Setting.GP_MANAGED, Setting.WAITING_CHS,
                       Setting.CHS_CASELOAD)
 ALIVE_LIMIT = Setting.DEAD  # setting < DEAD means alive and in the ICS
+# settings held by a minority, which Population.in_setting answers from an index
+INDEXED_SETTINGS = frozenset(Setting(s) for s in range(Setting.WAITING_GP, Setting.DEAD))
 
 AGE_BAND_EDGES = np.array([18, 65, 75, 85])  # bands 0-17, 18-64, 65-74, 75-84, 85+
 AGE_BAND_LABELS = ("0-17", "18-64", "65-74", "75-84", "85+")
@@ -110,6 +112,51 @@ FIELDS: dict[str, np.dtype] = {
 def age_band(age: np.ndarray) -> np.ndarray:
     """Age band index 0..4 for ages (bands 0-17, 18-64, 65-74, 75-84, 85+)."""
     return np.searchsorted(AGE_BAND_EDGES, age, side="right").astype(np.uint8)
+
+
+class SettingIndex:
+    """Who is in each service setting (:data:`INDEXED_SETTINGS`), kept from the moves, so no full scan is needed.
+
+    For each setting it keeps a sorted array holding everyone in it when last
+    asked (some may have left since) and the people moved into it since; a
+    query merges the two and keeps those still there.  Settings never asked for,
+    or all of them after :meth:`reset`, start from a full scan.
+    """
+
+    def __init__(self):
+        self.members: dict[int, np.ndarray] = {}
+        self.arrivals: dict[int, list[np.ndarray]] = {}
+
+    def reset(self) -> None:
+        """Forget everything (the settings were rewritten other than by moves)."""
+        self.members.clear()
+        self.arrivals.clear()
+
+    def moved(self, idx: np.ndarray, setting) -> None:
+        """People ``idx`` were moved to ``setting`` (one setting, or one per person)."""
+        if np.ndim(setting) != 0:
+            self.reset()
+        elif int(setting) in self.members:
+            self.arrivals[int(setting)].append(idx.copy())
+
+    def query(self, setting_now: np.ndarray, setting: int) -> np.ndarray:
+        """Sorted indices of the people whose ``setting_now`` is ``setting`` (read-only)."""
+        if setting not in self.members:
+            found = np.flatnonzero(setting_now == setting)
+        else:
+            found = self.members[setting]
+            if self.arrivals[setting]:
+                found = np.concatenate([found, *self.arrivals[setting]])
+                found.sort(kind="stable")  # merges the sorted runs
+                first = np.empty(found.size, dtype=bool)
+                first[:1] = True
+                np.not_equal(found[1:], found[:-1], out=first[1:])
+                found = found[first]
+            found = found[setting_now[found] == setting]
+        found.flags.writeable = False
+        self.members[setting] = found
+        self.arrivals[setting] = []
+        return found
 
 
 class DerivedCache:
@@ -148,6 +195,7 @@ class Population:
         self._hist_week = np.zeros((capacity, HISTORY_LENGTH), dtype=np.int16)
         self._hist_count = np.zeros(capacity, dtype=np.uint16)
         self._derived: dict[str, DerivedCache] = {}  # owner -> its cached per-person values (see ``derived``)
+        self._index = SettingIndex()
         self.week = 0  # the model's absolute week, for journeys
 
     # ---- array access -------------------------------------------------
@@ -156,6 +204,21 @@ class Population:
         if data is not None and name in data:
             return data[name][: self.n]
         raise AttributeError(name)
+
+    def in_setting(self, setting: int) -> np.ndarray:
+        """Sorted indices of the people now in ``setting``: ``np.flatnonzero(pop.setting == setting)``.
+
+        Service settings (:data:`INDEXED_SETTINGS`) are answered from an index kept
+        by :meth:`move`, without a pass over everyone.  The array is read-only.
+        """
+        if setting in INDEXED_SETTINGS:
+            return self._index.query(self.setting, int(setting))
+        return np.flatnonzero(self.setting == setting)
+
+    def rewritten(self) -> None:
+        """The arrays were rewritten wholesale (not through ``assign``/``move``): rebuild every cache."""
+        self.mark_changed()
+        self._index.reset()
 
     def alive(self) -> np.ndarray:
         """Boolean mask of people alive and living in the ICS."""
@@ -200,6 +263,7 @@ class Population:
             return
         self._data["setting"][idx] = setting
         self._data["weeks_in_setting"][idx] = 0
+        self._index.moved(idx, setting)
         count = self._hist_count[idx]
         cell = idx * HISTORY_LENGTH + count % HISTORY_LENGTH  # (person, slot) in the flattened journeys
         self._hist_setting.reshape(-1)[cell] = setting

@@ -113,7 +113,8 @@ def run_services(model) -> None:
 def discharge_support(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarray:
     """First call on capacity: take medically fit inpatients who need CHS onto the caseload."""
     pop, p = model.pop, model.params.chs
-    waiting = np.flatnonzero((pop.setting == Setting.DELAYED_DISCHARGE) & (pop.support_needed == Support.CHS))
+    waiting = pop.in_setting(Setting.DELAYED_DISCHARGE)
+    waiting = waiting[pop.support_needed[waiting] == Support.CHS]
     waiting = waiting[model.rng.random(waiting.size) < p.discharge_start_weekly]  # referral and assessment done
     team = pop.team[waiting]
     cost = np.full(waiting.size, p.contacts_discharge_start)
@@ -145,7 +146,7 @@ def urgent_response(model, ucr_capacity: np.ndarray) -> np.ndarray:
     model.events.add("ucr_responses", pop.place[responded])
 
     vw_free = np.floor([t.virtual_ward_places for t in model.teams]) - \
-        np.bincount(pop.team[np.flatnonzero(setting == Setting.VIRTUAL_WARD)], minlength=len(model.teams))
+        np.bincount(pop.team[pop.in_setting(Setting.VIRTUAL_WARD)], minlength=len(model.teams))
     to_ward = averted[serve_in_priority_order(pop.team[averted], pop.frailty[averted], np.zeros(averted.size),
                                               np.maximum(vw_free, 0), rng)]
     pop.assign("acuity", averted, Acuity.HIGH)
@@ -165,7 +166,7 @@ def virtual_ward_flow(model) -> np.ndarray:
     Returns those to be admitted (failure rate an assumption).
     """
     pop = model.pop
-    ward = np.flatnonzero(pop.setting == Setting.VIRTUAL_WARD)
+    ward = pop.in_setting(Setting.VIRTUAL_WARD)
     step_down = ward[pop.acuity[ward] <= Acuity.LOW]
     pop.move(step_down, Setting.CHS_CASELOAD)
     ward = ward[pop.acuity[ward] == Acuity.HIGH]  # crises are sent to ED separately
@@ -175,7 +176,7 @@ def virtual_ward_flow(model) -> np.ndarray:
 def virtual_ward_contacts(model) -> np.ndarray:
     """Contacts delivered by add-on virtual-ward staff (funded separately from core capacity)."""
     pop = model.pop
-    ward = np.flatnonzero(pop.setting == Setting.VIRTUAL_WARD)
+    ward = pop.in_setting(Setting.VIRTUAL_WARD)
     return np.bincount(pop.team[ward], minlength=len(model.teams)) * model.params.chs.contacts_virtual_ward
 
 
@@ -193,7 +194,7 @@ def planned_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarray:
     """
     pop, p, rng = model.pop, model.params.chs, model.rng
     n_teams = len(capacity)
-    caseload = np.flatnonzero(pop.setting == Setting.CHS_CASELOAD)
+    caseload = pop.in_setting(Setting.CHS_CASELOAD)
     need = caseload_intensity(pop.acuity[caseload], p)
     team = pop.team[caseload]
     demand += total_by(team, need, n_teams)
@@ -205,7 +206,8 @@ def planned_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarray:
     pop.move(ration_out, Setting.HOME)
     used = total_by(team[kept_mask], need[kept_mask], n_teams)
 
-    waiting = np.flatnonzero((pop.setting == Setting.WAITING_CHS) & (pop.acuity < Acuity.CRISIS))
+    waiting = pop.in_setting(Setting.WAITING_CHS)
+    waiting = waiting[pop.acuity[waiting] < Acuity.CRISIS]
     wteam = pop.team[waiting]
     wneed = caseload_intensity(pop.acuity[waiting], p)
     demand += total_by(wteam, wneed, n_teams)

@@ -79,3 +79,18 @@ def test_lookup_tables_match_the_rules(model):
                                   patient.resolve_prob(acuity, patient.is_treated(setting), p))
     np.testing.assert_array_equal(patient.care_multiplier_table(p)[setting.astype(np.intp) * 2 + social_care],
                                   patient.care_multiplier(setting, social_care, p))
+
+
+@pytest.mark.parametrize("engine", ["arrays", "objects"])
+def test_the_setting_index_agrees_with_a_scan_every_week(engine):
+    m = ICSModel(population=3000, years=1, burn_in_weeks=0, rng=9, patients=engine)
+    for _ in range(12):
+        m.step()
+        for setting in Setting:
+            np.testing.assert_array_equal(m.pop.in_setting(setting), np.flatnonzero(m.pop.setting == setting),
+                                          err_msg=f"{engine}: {setting.name}")
+
+
+def test_the_setting_index_is_read_only(model):
+    with pytest.raises(ValueError):
+        model.pop.in_setting(Setting.GP_MANAGED)[:1] = 0
