@@ -48,26 +48,31 @@ def queue_order(provider: np.ndarray, priority: np.ndarray, waited: np.ndarray, 
     """The queue: by provider, then priority (higher first), then wait (longer first), then ``draw``.
 
     The same permutation as ``np.lexsort((draw, -waited, -priority, provider))``,
-    found with one sort of a single integer key: each key is replaced by its rank
-    (equal values, equal rank) and the ranks are packed into an int64, with the
-    draw's rank last, which makes every key distinct.  Falls back to ``lexsort``
-    when two draws are equal (the stable sort then decides) or the key would overflow.
+    found with fewer, cheaper sorts: the candidates are sorted by draw, and the
+    other three keys, replaced by their ranks (equal values, equal rank), are
+    packed into one integer "class"; a stable sort by class of the draw-ordered
+    candidates (a radix sort when the classes fit in 16 bits) gives the queue.
+    Falls back to ``lexsort`` when two draws are equal (its stable sort then
+    decides) or the packed key would overflow.
     """
     n = draw.size
     by_draw = np.argsort(draw)
     drawn = draw[by_draw]
     if np.any(drawn[1:] == drawn[:-1]):
         return _lexsort_order(provider, priority, waited, draw)
-    key = np.empty(n, dtype=np.int64)
-    key[by_draw] = np.arange(n)
-    span = n
-    for values in (-np.asarray(waited, dtype=np.float64), -np.asarray(priority, dtype=np.float64), provider):
+    group, n_groups = np.zeros(n, dtype=np.int64), 1
+    for values in (provider, -np.asarray(priority, dtype=np.float64), -np.asarray(waited, dtype=np.float64)):
         rank, count = ascending_rank(values)
+        if n_groups > INT64_LIMIT // (count * n):
+            return _lexsort_order(provider, priority, waited, draw)
         if count > 1:
-            if span > INT64_LIMIT // count:
-                return _lexsort_order(provider, priority, waited, draw)
-            key += rank * span
-        span *= count
+            group *= count
+            group += rank
+        n_groups *= count
+    if n_groups <= 2**16:
+        return by_draw[np.argsort(group.astype(np.uint16)[by_draw], kind="stable")]
+    key = group * n
+    key[by_draw] += np.arange(n)
     return np.argsort(key)
 
 
