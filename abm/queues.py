@@ -33,15 +33,47 @@ def serve_in_priority_order(
     n = provider.size
     if n == 0:
         return np.zeros(0, dtype=bool)
-    order = queue_order(provider, priority, waited, rng.random(n))
+    draw = rng.random(n)
+    cost = np.ones(n) if cost is None else np.asarray(cost, dtype=np.float64)
+    capacity = np.asarray(capacity, dtype=np.float64)
+    order = shortlist(provider, priority, capacity, cost)
+    order = order[queue_order(provider[order], priority[order], waited[order], draw[order])]
     group = provider[order]
-    unit = np.ones(n) if cost is None else np.asarray(cost, dtype=np.float64)[order]
+    unit = cost[order]
     running = np.cumsum(unit)
     first = np.searchsorted(group, group, side="left")
     within = running - (running[first] - unit[first])
     served = np.zeros(n, dtype=bool)
-    served[order] = within <= np.asarray(capacity, dtype=np.float64)[group] + 1e-9
+    served[order] = within <= capacity[group] + 1e-9
     return served
+
+
+def shortlist(provider: np.ndarray, priority: np.ndarray, capacity: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """The candidates who could be served (ascending indices): all of them, or, when capacity is
+    short, those with at least the priority of each provider's ``k``-th strongest claim.
+
+    ``k`` is more than a provider can serve (its capacity over the smallest cost,
+    plus one).  Everyone left out has a lower priority than ``k`` others of the
+    same provider, so they come after them in the queue and would not be served:
+    the queue's served prefix, and so the outcome, is the same without them.
+    """
+    n = provider.size
+    everyone = np.arange(n)
+    smallest = cost.min()
+    if smallest <= 0:
+        return everyone
+    slots = np.floor(np.maximum(capacity, 0) / smallest) + 2
+    if slots.sum() * 4 >= n:
+        return everyone
+    priority = np.asarray(priority, dtype=np.float64)
+    by_provider = np.argsort(provider, kind="stable")
+    bounds = np.searchsorted(provider[by_provider], np.arange(len(capacity) + 1))
+    threshold = np.full(len(capacity), -np.inf)
+    for j in np.flatnonzero(np.diff(bounds) > slots):
+        claims = priority[by_provider[bounds[j]:bounds[j + 1]]]
+        kth = claims.size - int(slots[j])
+        threshold[j] = np.partition(claims, kth)[kth]
+    return np.flatnonzero(priority >= threshold[provider])
 
 
 def queue_order(provider: np.ndarray, priority: np.ndarray, waited: np.ndarray, draw: np.ndarray) -> np.ndarray:
