@@ -163,30 +163,36 @@ class MetricsRecorder:
         return df
 
 
-def state_counts(model) -> tuple[np.ndarray, np.ndarray]:
-    """People by Place x age band x deprivation x setting x need (0/1) x rationed (0/1): one pass.
+def state_counts(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """People by Place x age band x deprivation x setting x need (0/1) x rationed (0/1), and list sizes: one pass.
 
-    Also returns each person's code (setting x need x rationed), from which
-    ``UNMET_BY_CODE`` tells whose need is unmet this week.  The key is the cached
-    group (:func:`group_keys`) plus the code, in the narrowest integer type.
+    One ``bincount`` by practice x age band x deprivation x code, where the code
+    is setting x need x rationed; summing it over each Place's practices gives the
+    state counts, and over the living gives each practice's list size.  Also
+    returns each person's code, from which ``UNMET_BY_CODE`` tells whose need is
+    unmet this week.  The key is the cached group (:func:`group_keys`) plus the
+    code, in the narrowest integer type.
     """
     pop = model.pop
-    n_places = len(model.scenario.places)
+    n_practices = len(model.practices)
     code = pop.setting * np.uint8(4)  # setting x need x rationed
     code += (pop.acuity > 0) * np.uint8(2)
     code += pop.rationed
-    counts = np.bincount(group_keys(model) + code, minlength=n_places * 5 * 5 * N_CODES)
-    return counts.reshape(n_places, 5, 5, N_SETTINGS, 2, 2), code
+    counts = np.bincount(group_keys(model) + code, minlength=n_practices * 5 * 5 * N_CODES)
+    counts = counts.reshape(n_practices, 5, 5, N_SETTINGS, 2, 2)
+    state = np.stack([counts[own].sum(axis=0) for own in model.practices_of_place])
+    list_sizes = counts[:, :, :, : Setting.DEAD].sum(axis=(1, 2, 3, 4, 5))
+    return state, code, list_sizes
 
 
 def group_keys(model) -> np.ndarray:
-    """Each person's (Place x age band x deprivation) x ``N_CODES``: cached, it changes only on birthdays and entry."""
+    """Each person's (practice x age band x deprivation) x ``N_CODES``: cached, it changes only on birthdays and entry."""
     pop = model.pop
-    n_keys = len(model.scenario.places) * 5 * 5 * N_CODES
+    n_keys = len(model.practices) * 5 * 5 * N_CODES
     dtype = np.uint16 if n_keys <= np.iinfo(np.uint16).max + 1 else np.uint32
 
     def compute(idx):
-        group = (pop.place[idx].astype(np.int64) * 5 + AGE_BAND_TABLE[pop.age[idx]]) * 5 + pop.deprivation[idx]
+        group = (pop.practice[idx].astype(np.int64) * 5 + AGE_BAND_TABLE[pop.age[idx]]) * 5 + pop.deprivation[idx]
         return {"key": (group * N_CODES).astype(dtype)}
 
     return pop.derived("metrics", compute)["key"]

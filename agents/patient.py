@@ -268,17 +268,24 @@ def demography(model) -> None:
 
 
 def base_rates(model) -> dict[str, np.ndarray]:
-    """Each person's ``death`` (weekly, :func:`baseline_death_weekly`) and ``onset`` (annual,
-    :func:`onset_base_rate`) base rates, cached: recomputed only for people who entered,
-    had a birthday or changed frailty (see ``Population.derived``)."""
+    """Cached per-person rates, recomputed only for people who entered, had a birthday or
+    changed frailty (see ``Population.derived``): ``death``, the weekly death probability
+    at home out of crisis (:func:`baseline_death_weekly`), and ``onset_bound``, a bound on
+    the weekly onset probability when no Place's factor exceeds 1 (:func:`onset_bound`)."""
     pop, p = model.pop, model.params
 
     def compute(idx):
         age = pop.age[idx]
         return {"death": baseline_death_weekly(age, pop.frailty[idx], p.demography),
-                "onset": onset_base_rate(age, pop.ltc[idx], pop.deprivation[idx], p.need)}
+                "onset_bound": onset_base_rate(age, pop.ltc[idx], pop.deprivation[idx], p.need) * onset_bound(p.need)}
 
     return pop.derived("patient", compute)
+
+
+def onset_bound(p: NeedParams) -> np.float32:
+    """A factor that takes an annual :func:`onset_base_rate` above the weekly :func:`onset_prob`
+    for any Place factor up to 1: ``1 - exp(-x) <= x``, with 0.1% to spare for rounding."""
+    return np.float32(max(p.proactive_onset_multiplier, 1.0) / WEEKS_PER_YEAR * 1.001)
 
 
 def draw_deaths(model, u: np.ndarray) -> np.ndarray:
@@ -367,20 +374,18 @@ def care_multiplier_table(p: NeedParams) -> np.ndarray:
 def draw_onsets(model, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Well people outside hospital whose uniform ``u`` falls below their :func:`onset_prob`, and that probability.
 
-    The probability is at most the base rate times the largest factor for proactive
-    care and the Place, over 52: only people whose ``u`` is under that bound (with a
-    margin for rounding) are candidates, and :func:`onset_prob_from_base` is
+    Only people whose ``u`` is under their cached :func:`onset_bound` (times the
+    largest Place factor, if above 1) can start an episode; :func:`onset_prob` is
     evaluated for them alone, so the outcome is the same as evaluating it for everyone.
     """
     pop, p = model.pop, model.params.need
     place_factor = model.place_onset_factor.astype(np.float32)
-    largest = max(p.proactive_onset_multiplier, 1.0) * max(float(place_factor.max()), 0.0)
-    bound = np.float32(largest / WEEKS_PER_YEAR * 1.001)
-    base = base_rates(model)["onset"]
-    candidates = np.flatnonzero(u < base * bound)
+    bound = base_rates(model)["onset_bound"]
+    largest = float(place_factor.max())
+    candidates = np.flatnonzero(u < (bound if largest <= 1 else bound * np.float32(largest * 1.001)))
     candidates = candidates[(pop.acuity[candidates] == Acuity.WELL) & (pop.setting[candidates] <= Setting.VIRTUAL_WARD)]
-    p_on = onset_prob_from_base(base[candidates], pop.proactive[candidates],
-                                place_factor[pop.place[candidates]], p)
+    p_on = onset_prob(pop.age[candidates], pop.ltc[candidates], pop.deprivation[candidates], pop.proactive[candidates],
+                      place_factor[pop.place[candidates]], p)
     starting = u[candidates] < p_on
     return candidates[starting], p_on[starting]
 

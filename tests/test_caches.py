@@ -20,23 +20,32 @@ from agents.patient import AGE_BAND_TABLE
 
 @pytest.fixture(scope="module")
 def model():
-    m = ICSModel(population=6000, years=1, burn_in_weeks=0, rng=5).run(40)
-    m.place_onset_factor = np.array([0.8, 1.3, 1.0])[: len(m.scenario.places)]  # Places differ
-    return m
+    return ICSModel(population=6000, years=1, burn_in_weeks=0, rng=5, **{"params.gp.list_size": 1000}).run(40)
 
 
 def test_cached_rates_match_the_rules(model):
     pop, p = model.pop, model.params
     rates = patient.base_rates(model)
     np.testing.assert_array_equal(rates["death"], patient.baseline_death_weekly(pop.age, pop.frailty, p.demography))
-    np.testing.assert_array_equal(rates["onset"], patient.onset_base_rate(pop.age, pop.ltc, pop.deprivation, p.need))
+    base = patient.onset_base_rate(pop.age, pop.ltc, pop.deprivation, p.need)
+    np.testing.assert_array_equal(rates["onset_bound"], base * patient.onset_bound(p.need))
+    for factor in (0.5, 1.0):  # the bound is above the probability for any Place factor up to 1
+        assert np.all(rates["onset_bound"] >= patient.onset_prob_from_base(base, True, np.float32(factor), p.need))
+        assert np.all(rates["onset_bound"] >= patient.onset_prob_from_base(base, False, np.float32(factor), p.need))
     assert pop.n > model.start_population  # entrants are covered
 
 
-def test_cached_group_keys_match(model):
+def test_cached_group_keys_and_counts_match(model):
     pop = model.pop
-    group = (pop.place.astype(np.int64) * 5 + AGE_BAND_TABLE[pop.age]) * 5 + pop.deprivation
+    group = (pop.practice.astype(np.int64) * 5 + AGE_BAND_TABLE[pop.age]) * 5 + pop.deprivation
     np.testing.assert_array_equal(metrics.group_keys(model), group * metrics.N_CODES)
+    state, code, list_sizes = metrics.state_counts(model)
+    alive = pop.setting < ALIVE_LIMIT
+    assert len(model.practices) > 3
+    np.testing.assert_array_equal(list_sizes, np.bincount(pop.practice[alive], minlength=len(model.practices)))
+    place_code = (pop.place.astype(np.int64) * 5 + AGE_BAND_TABLE[pop.age]) * 5 + pop.deprivation
+    expected = np.bincount(place_code * metrics.N_CODES + code, minlength=state.size)
+    np.testing.assert_array_equal(state.reshape(-1), expected)
 
 
 def test_assign_and_in_place_changes_refresh_the_cache(model):
@@ -49,8 +58,10 @@ def test_assign_and_in_place_changes_refresh_the_cache(model):
     np.testing.assert_array_equal(patient.base_rates(model)["death"], expected)
 
 
-def test_pruned_draws_equal_the_full_rules(model):
+@pytest.mark.parametrize("factors", [(0.8, 1.3, 1.0), (1.0, 0.7, 1.0)])
+def test_pruned_draws_equal_the_full_rules(model, factors):
     pop, p = model.pop, model.params
+    model.place_onset_factor = np.array(factors)
     u = np.random.default_rng(1).random(pop.n, dtype=np.float32) * np.float32(0.05)  # many events
     place_factor = model.place_onset_factor.astype(np.float32)[pop.place]
     p_on = patient.onset_prob(pop.age, pop.ltc, pop.deprivation, pop.proactive, place_factor, p.need)
