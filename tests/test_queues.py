@@ -45,7 +45,7 @@ def test_empty_queue():
 
 @settings(max_examples=300, deadline=None)
 @given(
-    n=st.integers(1, 300),
+    n=st.integers(1, 3000),
     seed=st.integers(0, 2**32 - 1),
     kinds=st.tuples(st.sampled_from(["zeros", "levels", "floats"]), st.sampled_from(["zeros", "weeks", "negative"])),
     tied_draws=st.booleans(),
@@ -83,7 +83,7 @@ def served_by_lexsort(provider, priority, waited, capacity, rng, cost=None):
 
 @settings(max_examples=300, deadline=None)
 @given(
-    n=st.integers(1, 400),
+    n=st.integers(1, 4000),
     n_providers=st.integers(1, 8),
     seed=st.integers(0, 2**32 - 1),
     costs=st.sampled_from(["unit", "constant", "varied"]),
