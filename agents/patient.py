@@ -251,7 +251,7 @@ def demography(model) -> None:
     ages[alive_b] = np.minimum(ages[alive_b] + 1, 110)
     frail = pop.frailty[birthday]
     frail[alive_b] = frailty_after_birthday(ages[alive_b], frail[alive_b], p)
-    pop.mark_changed(np.arange(pop.n)[birthday])
+    pop.mark_changed(np.arange(birthday.start, pop.n, WEEKS_PER_YEAR)[alive_b])
 
     alive_count = int(np.count_nonzero(pop.setting < ALIVE_LIMIT))
     died = draw_deaths(model, model.rng.random(pop.n, dtype=np.float32))
