@@ -178,7 +178,7 @@ def state_counts(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     code = pop.setting * np.uint8(4)  # setting x need x rationed
     code += (pop.acuity > 0) * np.uint8(2)
     code += pop.rationed
-    counts = np.bincount(group_keys(model) + code, minlength=n_practices * 5 * 5 * N_CODES)
+    counts = np.bincount(np.add(group_keys(model), code, dtype=np.intp), minlength=n_practices * 5 * 5 * N_CODES)
     counts = counts.reshape(n_practices, 5, 5, N_SETTINGS, 2, 2)
     state = np.stack([counts[own].sum(axis=0) for own in model.practices_of_place])
     list_sizes = counts[:, :, :, : Setting.DEAD].sum(axis=(1, 2, 3, 4, 5))

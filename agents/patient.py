@@ -298,7 +298,7 @@ def draw_deaths(model, u: np.ndarray) -> np.ndarray:
     pop, p = model.pop, model.params.demography
     setting, acuity = pop.setting, pop.acuity
     dies = u < base_rates(model)["death"]
-    extra = np.flatnonzero((acuity == Acuity.CRISIS) | (setting == Setting.ACUTE_BED))
+    extra = np.concatenate([np.flatnonzero(acuity == Acuity.CRISIS), pop.in_setting(Setting.ACUTE_BED)])
     dies[extra] = u[extra] < death_prob(pop.age[extra], pop.frailty[extra], setting[extra], acuity[extra], p)
     died = np.flatnonzero(dies)
     return died[setting[died] < ALIVE_LIMIT]
