@@ -49,8 +49,9 @@ class DemographyParams:
         source=NAT + ": England life tables fitted as Gompertz", doc="mortality rise with age",
     )
     frailty_death_slope: float = spec(
-        3.0, units="multiplier per unit frailty", lo=0, hi=10,
-        source="assumption: eFI predicts mortality; death hazard x (0.7 + slope x frailty)",
+        2.5, units="multiplier per unit frailty", lo=0, hi=10,
+        source="calibrated (abm validate: over-85s grow ~31% a decade, 004 §5); assumption: eFI predicts mortality; "
+               "death hazard x (0.7 + slope x frailty)",
         doc="how much frailty raises the death hazard",
     )
     crisis_death_weekly: float = spec(
@@ -155,10 +156,11 @@ class GPParams:
     refer_chs: list[float] = spec([0.024, 0.3], units="probability at a consultation, low and high need",
                                   source="assumption", doc="refer to community health services")
     refer_chs_by_age: list[float] = spec(
-        [0.2, 0.5, 1.5, 3.0, 4.5], units="multiplier on CHS referral by age band 0-17, 18-64, 65-74, 75-84, 85+",
-        source="004 §5: 57% of over-85s see a district nurse a year; DESIGN 7: most CHS contacts are with over-65s",
+        [0.25, 0.6, 1.5, 1.6, 1.2], units="multiplier on CHS referral by age band 0-17, 18-64, 65-74, 75-84, 85+",
+        source="calibrated (abm validate): 004 §5: 57% of over-85s see a district nurse a year; DESIGN 7: most CHS "
+               "contacts are with over-65s (older people also reach CHS through discharge and urgent response)",
         doc="older people are referred to CHS more")
-    refer_chs_frail_multiplier: float = spec(1.5, units="multiplier for frailty >= 0.25", lo=1, hi=10,
+    refer_chs_frail_multiplier: float = spec(1.2, units="multiplier for frailty >= 0.25", lo=1, hi=10,
                                              source="assumption: housebound frail patients need home visits",
                                              doc="frail people are referred to CHS more")
     pressure_hospital_referral: float = spec(0.5, units="relative increase per unit pressure", lo=0, hi=5,
@@ -226,7 +228,7 @@ class CHSParams:
     contacts_discharge_start: float = spec(2.0, units="contacts to set up a supported discharge", lo=0, hi=10,
                                            source="assumption", doc="discharge support")
     discharge_start_weekly: float = spec(
-        0.6, units="probability per week a supported discharge is set up, capacity allowing", lo=0.01, hi=1,
+        0.5, units="probability per week a supported discharge is set up, capacity allowing", lo=0.01, hi=1,
         source="assumption: referral, assessment and first visit take days", doc="discharge-support delay",
     )
     contacts_urgent_response: float = spec(2.0, units="contacts per 2-hour urgent response", lo=0, hi=10,
@@ -300,8 +302,9 @@ class AcuteParams:
     beds_per_1000: float = spec(2.3, units="general and acute beds per 1,000", lo=0.1, hi=20,
                                 source=NAT + ": ~1.8 G&A beds per 1,000 (plus elective share)", doc="bed base")
     los_days_by_age: list[float] = spec(
-        [2.5, 3.8, 5.5, 7.5, 9.0], units="mean length of stay in days, bands 0-17, 18-64, 65-74, 75-84, 85+",
-        source=NAT + ": ~5-6 days on average, 9-10 over 75", doc="length of stay by age",
+        [2.3, 3.5, 5.0, 6.8, 8.0], units="mean length of stay in days until medically fit, bands 0-17, 18-64, 65-74, 75-84, 85+",
+        source="calibrated (abm validate) to " + NAT + ": ~5-6 days on average including delays, 9-10 over 75",
+        doc="length of stay by age",
     )
     los_frailty_slope: float = spec(1.5, units="relative increase per unit frailty", lo=0, hi=10,
                                     source="assumption: frailty lengthens stays (DESIGN 4)", doc="length of stay by frailty")
@@ -356,8 +359,8 @@ class SocialCareParams:
     package_weeks: float = spec(78.0, units="mean weeks a package lasts", lo=1, hi=1000, source="assumption",
                                 doc="package duration")
     package_start_weekly: float = spec(
-        0.5, units="probability per week a free package starts for a waiting inpatient", lo=0.01, hi=1,
-        source="assumption: assessment and brokerage take days to weeks (national statistics: ~12-14% of G&A beds "
+        0.4, units="probability per week a free package starts for a waiting inpatient", lo=0.01, hi=1,
+        source="calibrated (abm validate) so delays hold ~13% of bed days (national statistics: ~12-14% of G&A beds "
                "hold medically fit patients, most waiting for community or social-care support)",
         doc="social-care assessment and brokerage delay",
     )
