@@ -328,8 +328,8 @@ class AcuteParams:
         1.0, units="probability per unit frailty", lo=0, hi=5,
         source="DESIGN 4: discharge support in proportion to frailty", doc="discharge needs support, frailty term",
     )
-    social_care_share: list[float] = spec([0.3, 1.0], units="share of supported discharges needing social care: base, per unit frailty",
-                                          source="mechanism 10 (001 §2): most delays wait for community or social care",
+    social_care_share: list[float] = spec([0.45, 1.0], units="share of supported discharges needing social care: base, per unit frailty",
+                                          source="mechanism 10 (001 §2): most delays wait for community or social care; calibrated so a social-care cut raises delays",
                                           doc="social care vs CHS support")
     flow_occupancy: float = spec(0.92, units="occupancy above which flow slows", lo=0.5, hi=1,
                                  source="DESIGN 4 (~92%)", doc="flow threshold")
