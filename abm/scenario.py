@@ -33,6 +33,15 @@ class PlaceSpec:
     )
     age_shift_years: float = spec(0.0, units="years added to everyone's starting age (older Place > 0)", lo=-15, hi=15,
                                   source="001 §3: South Warwickshire older, Birmingham younger")
+    chs_host: str | None = spec(None, choices=("standalone", "acute", "collaborative"),
+                                doc="this Place's CHS host; empty: the chs_host lever",
+                                source="001 §3: the case-study Places differ in provider type")
+    chs_contract: str | None = spec(None, choices=("block", "activity", "outcome"),
+                                    doc="this Place's CHS contract; empty: the chs_contract lever",
+                                    source="001 §3: the case-study Places differ in contracts")
+    chs_share_pct: float | None = spec(None, units="% of the Place's budget on core CHS and add-ons at the start",
+                                       lo=1.0, hi=40.0, doc="empty: the national share (params.commissioner.shares)",
+                                       source="001 §3: Birmingham ~15%, Hull ~13%, South Warwickshire ~10%")
 
 
 def _default_places() -> list[dict]:
@@ -50,6 +59,24 @@ class ScheduledChange:
     year: int = spec(0, units="reporting year, from 0", lo=0, hi=200)
     lever: str = spec("", doc="lever name (a key of levers:)")
     value: Any = None
+
+
+@dataclass
+class StoryStep:
+    """One step of a guided story: what to notice (or do) at a given year."""
+
+    year: int = spec(0, units="reporting year, from 0", lo=0, hi=200)
+    text: str = spec("", doc="what to notice or do at this point, in a sentence or two")
+
+
+@dataclass
+class Story:
+    """The narrative of a teaching preset: what to try, what to watch, what the evidence says."""
+
+    what_to_try: str = spec("", doc="the lever(s) this story moves, and what to try next")
+    what_to_watch: str = spec("", doc="the outputs to watch, and what to expect")
+    evidence: str = spec("", doc="what the evidence says (EVIDENCE.md items, seed sections)")
+    steps: list[StoryStep] = spec([], doc="a guided walk through the run, step by step")
 
 
 @dataclass
@@ -71,6 +98,7 @@ class Scenario:
     )
     levers: Levers = spec(Levers())
     schedule: list[ScheduledChange] = spec([], doc="lever changes at given years")
+    story: Story = spec(Story(), doc="the narrative shown with a teaching preset (optional)")
     params: Parameters = spec(Parameters())
 
     def check(self) -> list[str]:
