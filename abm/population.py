@@ -75,6 +75,7 @@ SETTING_LABELS = {
 }
 COMMUNITY_SETTINGS = (Setting.HOME, Setting.WAITING_GP, Setting.GP_MANAGED, Setting.WAITING_CHS,
                       Setting.CHS_CASELOAD)
+IS_COMMUNITY = np.isin(np.arange(len(Setting)), COMMUNITY_SETTINGS)  # by setting: one of COMMUNITY_SETTINGS
 ALIVE_LIMIT = Setting.DEAD  # setting < DEAD means alive and in the ICS
 # settings held by a minority, which Population.in_setting answers from an index
 INDEXED_SETTINGS = frozenset(Setting(s) for s in range(Setting.WAITING_GP, Setting.DEAD))

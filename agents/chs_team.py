@@ -21,7 +21,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from abm.population import COMMUNITY_SETTINGS, Acuity, Setting, Support
+from abm.population import IS_COMMUNITY, Acuity, Setting, Support
 from abm.queues import serve_in_priority_order, total_by
 from agents.acute_trust import discharge_to
 
@@ -223,7 +223,7 @@ def urgent_response(model, ucr_capacity: np.ndarray) -> np.ndarray:
     setting = pop.setting
     crisis = np.flatnonzero((pop.acuity == Acuity.CRISIS) & (setting <= Setting.VIRTUAL_WARD))
     on_ward = crisis[pop.setting[crisis] == Setting.VIRTUAL_WARD]
-    community = crisis[np.isin(pop.setting[crisis], COMMUNITY_SETTINGS)]
+    community = crisis[IS_COMMUNITY[pop.setting[crisis]]]
     team = pop.team[community]
     cost = np.full(community.size, p.contacts_urgent_response)
     responded_mask = serve_in_priority_order(team, pop.frailty[community], np.zeros(community.size), ucr_capacity, rng, cost)
