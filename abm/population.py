@@ -12,11 +12,16 @@ read after death); their ``setting`` is DEAD or LEFT and every rule skips them.
 Organisations write to patients only through :meth:`Population.move` (a change
 of care setting, recorded in the journey) or :meth:`Population.assign`; the
 vectorised patient rules (``agents/patient.py``) and the end-of-week counters
-may also update arrays in place.  The patient rules and the metrics cache
-per-person values that depend only on attributes that rarely change
+may also update arrays in place.
+
+Two caches keep the weekly passes short.  The patient rules and the metrics
+keep per-person values that depend only on attributes that rarely change
 (:data:`DERIVED_INPUTS`, see :meth:`Population.derived`): ``assign`` and ``add``
 mark the rows they touch for recomputation, and a rule that changes one of
-those attributes in place must call :meth:`Population.mark_changed`.  The object-per-patient reference
+those attributes in place must call :meth:`Population.mark_changed`.  And
+:meth:`Population.in_setting` answers "who is in this service setting?" from an
+index kept by ``move``, so ``setting`` must change only through ``move`` (or
+call :meth:`Population.rewritten`).  The object-per-patient reference
 (``agents/reference.py``) replaces the patient rules and syncs its objects with
 the arrays around them, so the organisations see the same interface either way.
 """
@@ -79,6 +84,7 @@ IS_COMMUNITY = np.isin(np.arange(len(Setting)), COMMUNITY_SETTINGS)  # by settin
 ALIVE_LIMIT = Setting.DEAD  # setting < DEAD means alive and in the ICS
 # settings held by a minority, which Population.in_setting answers from an index
 INDEXED_SETTINGS = frozenset(Setting(s) for s in range(Setting.WAITING_GP, Setting.DEAD))
+MAX_PENDING = 256  # moves into an indexed setting kept between two queries, at most
 
 AGE_BAND_EDGES = np.array([18, 65, 75, 85])  # bands 0-17, 18-64, 65-74, 75-84, 85+
 AGE_BAND_LABELS = ("0-17", "18-64", "65-74", "75-84", "85+")
@@ -138,7 +144,10 @@ class SettingIndex:
         if np.ndim(setting) != 0:
             self.reset()
         elif int(setting) in self.members:
-            self.arrivals[int(setting)].append(idx.copy())
+            arrivals = self.arrivals[int(setting)]
+            arrivals.append(idx.copy())
+            if len(arrivals) > MAX_PENDING:  # a setting nobody asks about: stop tracking it
+                del self.members[int(setting)], self.arrivals[int(setting)]
 
     def query(self, setting_now: np.ndarray, setting: int) -> np.ndarray:
         """Sorted indices of the people whose ``setting_now`` is ``setting`` (read-only)."""
@@ -291,20 +300,11 @@ class Population:
         if needed <= capacity:
             return
         new_capacity = max(needed, int(capacity * 1.25) + 16)
-        for name, arr in self._data.items():
-            grown = np.zeros(new_capacity, dtype=arr.dtype)
-            grown[:capacity] = arr
-            self._data[name] = grown
+        for arrays in (self._data, *(cache.arrays for cache in self._derived.values())):
+            for name, arr in arrays.items():
+                arrays[name] = _grown(arr, new_capacity)
         for name in ("_hist_setting", "_hist_week", "_hist_count"):
-            arr = getattr(self, name)
-            grown = np.zeros((new_capacity,) + arr.shape[1:], dtype=arr.dtype)
-            grown[:capacity] = arr
-            setattr(self, name, grown)
-        for cache in self._derived.values():
-            for name, arr in cache.arrays.items():
-                grown = np.zeros(new_capacity, dtype=arr.dtype)
-                grown[:capacity] = arr
-                cache.arrays[name] = grown
+            setattr(self, name, _grown(getattr(self, name), new_capacity))
 
     # ---- reading one person -------------------------------------------
     def journey(self, i: int) -> list[tuple[int, str]]:
@@ -331,5 +331,14 @@ class Population:
         return row
 
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in self._data.values()) + sum(a.nbytes for c in self._derived.values() for a in c.arrays.values()) + \
-            self._hist_setting.nbytes + self._hist_week.nbytes + self._hist_count.nbytes
+        """Bytes held by the arrays: attributes, journeys and cached values."""
+        cached = sum(a.nbytes for cache in self._derived.values() for a in cache.arrays.values())
+        journeys = self._hist_setting.nbytes + self._hist_week.nbytes + self._hist_count.nbytes
+        return sum(a.nbytes for a in self._data.values()) + journeys + cached
+
+
+def _grown(arr: np.ndarray, capacity: int) -> np.ndarray:
+    """A copy of ``arr`` with ``capacity`` rows, the new ones zero."""
+    grown = np.zeros((capacity,) + arr.shape[1:], dtype=arr.dtype)
+    grown[: len(arr)] = arr
+    return grown

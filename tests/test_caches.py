@@ -13,7 +13,7 @@ import pytest
 
 from abm import metrics
 from abm.model import ICSModel
-from abm.population import ALIVE_LIMIT, Acuity, Setting
+from abm.population import ALIVE_LIMIT, Acuity, Population, Setting
 from agents import patient
 from agents.patient import AGE_BAND_TABLE
 
@@ -105,3 +105,13 @@ def test_the_setting_index_agrees_with_a_scan_every_week(engine):
 def test_the_setting_index_is_read_only(model):
     with pytest.raises(ValueError):
         model.pop.in_setting(Setting.GP_MANAGED)[:1] = 0
+
+
+def test_the_setting_index_survives_many_moves_between_queries():
+    pop = Population(500)
+    pop.add(400, age=np.full(400, 30, dtype=np.uint8))
+    assert pop.in_setting(Setting.ED).size == 0
+    rng = np.random.default_rng(4)
+    for _ in range(300):  # more moves than the index keeps between queries
+        pop.move(rng.integers(0, 400, size=3), rng.choice([Setting.ED, Setting.HOME]))
+    np.testing.assert_array_equal(pop.in_setting(Setting.ED), np.flatnonzero(pop.setting == Setting.ED))
