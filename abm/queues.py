@@ -46,7 +46,7 @@ def serve_in_priority_order(
     group = provider[order]
     unit = cost[order]
     running = np.cumsum(unit)
-    first = run_starts(group)
+    first = np.searchsorted(group, group) if n <= SMALL_QUEUE else run_starts(group)
     within = running - (running[first] - unit[first])
     served = np.zeros(n, dtype=bool)
     served[order] = within <= capacity[group] + 1e-9

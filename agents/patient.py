@@ -14,6 +14,7 @@ escalation, resolution) → ``seek_care``.
 from __future__ import annotations
 
 import functools
+import types
 
 import numpy as np
 
@@ -361,14 +362,34 @@ def need(model) -> None:
 
 def resolve_table(p: NeedParams) -> np.ndarray:
     """:func:`resolve_prob` for every acuity x setting (flattened), for the vectorised rules to look up."""
+    return _resolve_table(tuple(p.resolve_low_weekly), tuple(p.resolve_high_weekly))
+
+
+@functools.lru_cache(maxsize=16)
+def _resolve_table(low: tuple, high: tuple) -> np.ndarray:
     acuity, setting = np.divmod(np.arange(len(Acuity) * N_SETTINGS), N_SETTINGS)
-    return resolve_prob(acuity, is_treated(setting), p)
+    p = types.SimpleNamespace(resolve_low_weekly=low, resolve_high_weekly=high)
+    return _read_only(resolve_prob(acuity, is_treated(setting), p))
 
 
 def care_multiplier_table(p: NeedParams) -> np.ndarray:
     """:func:`care_multiplier` for every setting x social care (0/1) (flattened), for the vectorised rules to look up."""
-    setting, social_care = np.divmod(np.arange(N_SETTINGS * 2), 2)
-    return care_multiplier(setting, social_care.astype(bool), p)
+    return _care_multiplier_table(p.unmet_escalation_multiplier, tuple(p.escalation_in_care_multiplier),
+                                  p.social_care_escalation_multiplier)
+
+
+@functools.lru_cache(maxsize=16)
+def _care_multiplier_table(unmet: float, in_care: tuple, social_care: float) -> np.ndarray:
+    setting, has_package = np.divmod(np.arange(N_SETTINGS * 2), 2)
+    p = types.SimpleNamespace(unmet_escalation_multiplier=unmet, escalation_in_care_multiplier=in_care,
+                              social_care_escalation_multiplier=social_care)
+    return _read_only(care_multiplier(setting, has_package.astype(bool), p))
+
+
+def _read_only(table: np.ndarray) -> np.ndarray:
+    """A cached table, protected from being changed in place."""
+    table.flags.writeable = False
+    return table
 
 
 def draw_onsets(model, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
