@@ -145,7 +145,7 @@ def run_services(model) -> None:
     left -= used_discharge
     used += used_discharge
     ucr_used = urgent_response(model, ucr_left)
-    outcome = model.place_lever("chs_contract")[model.team_place] == "outcome"
+    outcome = (model.place_lever("chs_contract") == "outcome")[model.team_place]
     reserve = left * np.where(outcome, p.outcome_proactive_reserve, 0.0)
     used_planned = planned_care(model, left - reserve, demand)
     left -= used_planned
@@ -165,7 +165,7 @@ def run_services(model) -> None:
 
 def shared_capacity(model, capacity: np.ndarray) -> np.ndarray:
     """In a provider collaborative, pool a share of capacity across its teams in proportion to last week's demand."""
-    members = model.place_lever("chs_host")[model.team_place] == "collaborative"
+    members = (model.place_lever("chs_host") == "collaborative")[model.team_place]
     share = model.params.chs.collaborative_staff_sharing * members
     if not share.any():
         return capacity
@@ -198,7 +198,7 @@ def discharge_support(model, capacity: np.ndarray, demand: np.ndarray) -> np.nda
     pop, p = model.pop, model.params.chs
     waiting = pop.in_setting(Setting.DELAYED_DISCHARGE)
     waiting = waiting[pop.support_needed[waiting] == Support.CHS]
-    hosted = model.place_lever("chs_host")[pop.place[waiting]] == "acute"
+    hosted = (model.place_lever("chs_host") == "acute")[pop.place[waiting]]
     start = np.minimum(p.discharge_start_weekly * np.where(hosted, p.acute_host_discharge_multiplier, 1.0), 1.0)
     waiting = waiting[model.rng.random(waiting.size) < start]  # referral and assessment done
     team = pop.team[waiting]
