@@ -74,9 +74,11 @@ class MetricsRecorder:
         n_places = len(self.place_names) - 1
         row = np.zeros((n_places, len(COLUMNS)))
         col = self._col
-        by_setting = state.sum(axis=(1, 2, 4, 5))  # place x setting
+        by_deprivation = state.sum(axis=1)  # place x deprivation x setting x need x rationed
+        by_group = state.sum(axis=0)  # age band x deprivation x setting x need x rationed
+        by_setting = by_deprivation.sum(axis=(1, 3, 4))  # place x setting
         alive = by_setting[:, : Setting.DEAD].sum(axis=1)
-        need = state[..., 1, :].sum(axis=(1, 2))  # place x setting x rationed, people with need
+        need = by_deprivation[..., 1, :].sum(axis=1)  # place x setting x rationed, people with need
         unmet = {
             "unmet_need_gp": by_setting[:, Setting.WAITING_GP],
             "unmet_need_chs": by_setting[:, Setting.WAITING_CHS],
@@ -99,8 +101,8 @@ class MetricsRecorder:
         for name, values in model.events.counts.items():
             row[:, col[name]] = values
 
-        unmet_by_dep = unmet_by_deprivation(state)  # place x quintile (person-weeks)
-        people_by_dep = state[:, :, :, : Setting.DEAD].sum(axis=(1, 3, 4, 5))
+        unmet_by_dep = unmet_count(by_deprivation)  # place x quintile (person-weeks)
+        people_by_dep = by_deprivation[:, :, : Setting.DEAD].sum(axis=(2, 3, 4))
         self._equity(row, unmet_by_dep, people_by_dep)
 
         row[:, col["proactive_care"]] = model.place_counts["proactive"]
@@ -127,9 +129,8 @@ class MetricsRecorder:
         block[:, col["chs_share_of_spend"]] = (block[:, col["spend_chs_core"]] + block[:, col["spend_addon"]]) / np.maximum(spend, 1e-9)
         self.data[week] = block
 
-        groups = state[:, :, :, : Setting.DEAD].sum(axis=(0, 3, 5))  # age x dep x need
-        self.groups[week, :, :, 0] = groups.sum(axis=2)
-        self.groups[week, :, :, 1] = unmet_by_group(state)
+        self.groups[week, :, :, 0] = by_group[:, :, : Setting.DEAD].sum(axis=(2, 3, 4))
+        self.groups[week, :, :, 1] = unmet_count(by_group)
         self.groups[week, :, :, 2] = model.events.admissions_by_group
         self.recorded = max(self.recorded, week + 1)
 
@@ -180,7 +181,8 @@ def state_counts(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     code += pop.rationed
     counts = np.bincount(np.add(group_keys(model), code, dtype=np.intp), minlength=n_practices * 5 * 5 * N_CODES)
     counts = counts.reshape(n_practices, 5, 5, N_SETTINGS, 2, 2)
-    state = np.stack([counts[own].sum(axis=0) for own in model.practices_of_place])
+    state = np.zeros((len(model.practices_of_place),) + counts.shape[1:], dtype=counts.dtype)
+    np.add.at(state, model.practice_place, counts)
     list_sizes = counts[:, :, :, : Setting.DEAD].sum(axis=(1, 2, 3, 4, 5))
     return state, code, list_sizes
 
@@ -201,15 +203,10 @@ def group_keys(model) -> np.ndarray:
 UNMET_SETTINGS = (Setting.WAITING_GP, Setting.WAITING_CHS, Setting.DELAYED_DISCHARGE)
 
 
-def unmet_by_deprivation(state: np.ndarray) -> np.ndarray:
-    waiting = state[:, :, :, list(UNMET_SETTINGS)].sum(axis=(1, 3, 4, 5))
-    at_home = state[:, :, :, Setting.HOME, 1].sum(axis=(1, 3))
-    return waiting + at_home
-
-
-def unmet_by_group(state: np.ndarray) -> np.ndarray:
-    waiting = state[:, :, :, list(UNMET_SETTINGS)].sum(axis=(0, 3, 4, 5))
-    at_home = state[:, :, :, Setting.HOME, 1].sum(axis=(0, 3))
+def unmet_count(counts: np.ndarray) -> np.ndarray:
+    """People with unmet need in counts by (...) x setting x need x rationed: waiting, delayed, or at home with need."""
+    waiting = counts[..., list(UNMET_SETTINGS), :, :].sum(axis=(-3, -2, -1))
+    at_home = counts[..., Setting.HOME, 1, :].sum(axis=-1)
     return waiting + at_home
 
 
