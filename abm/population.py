@@ -99,6 +99,7 @@ ALIVE_LIMIT = Setting.DEAD  # setting < DEAD means alive and in the ICS
 # settings held by a minority, which Population.in_setting answers from an index
 INDEXED_SETTINGS = frozenset(Setting(s) for s in range(Setting.WAITING_GP, Setting.DEAD))
 MAX_PENDING = 256  # moves into an indexed setting kept between two queries, at most
+INDEX_FROM = 20_000  # people: in smaller populations a pass over everyone is quicker than the index
 
 AGE_BAND_EDGES = np.array([18, 65, 75, 85])  # bands 0-17, 18-64, 65-74, 75-84, 85+
 AGE_BAND_LABELS = ("0-17", "18-64", "65-74", "75-84", "85+")
@@ -155,7 +156,7 @@ class SettingIndex:
 
     def moved(self, idx: np.ndarray, setting) -> None:
         """People ``idx`` were moved to ``setting`` (one setting, or one per person)."""
-        if np.ndim(setting) != 0:
+        if isinstance(setting, np.ndarray) and setting.ndim:
             self.reset()
         elif int(setting) in self.members:
             arrivals = self.arrivals[int(setting)]
@@ -221,21 +222,22 @@ class Population:
         self._derived: dict[str, DerivedCache] = {}  # owner -> its cached per-person values (see ``derived``)
         self._index = SettingIndex()
         self.week = 0  # the model's absolute week, for journeys
+        self._refresh_views()
 
     # ---- array access -------------------------------------------------
-    def __getattr__(self, name: str) -> np.ndarray:
-        data = self.__dict__.get("_data")
-        if data is not None and name in data:
-            return data[name][: self.n]
-        raise AttributeError(name)
+    def _refresh_views(self) -> None:
+        """``pop.age``, ``pop.setting``...: each attribute's array cut to the ``n`` people, as plain attributes."""
+        for name, arr in self._data.items():
+            self.__dict__[name] = arr[: self.n]
 
     def in_setting(self, setting: int) -> np.ndarray:
         """Sorted indices of the people now in ``setting``: ``np.flatnonzero(pop.setting == setting)``.
 
         Service settings (:data:`INDEXED_SETTINGS`) are answered from an index kept
-        by :meth:`move`, without a pass over everyone.  The array is read-only.
+        by :meth:`move`, without a pass over everyone (in populations of at least
+        :data:`INDEX_FROM`; below that a pass is quicker).  The array is read-only.
         """
-        if setting in INDEXED_SETTINGS:
+        if setting in INDEXED_SETTINGS and self.n >= INDEX_FROM:
             return self._index.query(self.setting, int(setting))
         return np.flatnonzero(self.setting == setting)
 
@@ -287,7 +289,10 @@ class Population:
             return
         self._data["setting"][idx] = setting
         self._data["weeks_in_setting"][idx] = 0
-        self._index.moved(idx, setting)
+        if self.n >= INDEX_FROM:
+            self._index.moved(idx, setting)
+        else:
+            self._index.reset()
         count = self._hist_count[idx]
         cell = idx * HISTORY_LENGTH + count % HISTORY_LENGTH  # (person, slot) in the flattened journeys
         self._hist_setting.reshape(-1)[cell] = setting
@@ -304,6 +309,7 @@ class Population:
         for name, arr in self._data.items():
             arr[rows] = values.get(name, 0)
         self._hist_count[rows] = 0
+        self._refresh_views()
         idx = np.arange(start, start + count)
         self.move(idx, values.get("setting", Setting.HOME))
         self.mark_changed(idx)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from abm import metrics
+from abm import metrics, population
 from abm.model import ICSModel
 from abm.population import ALIVE_LIMIT, Acuity, Population, Setting
 from agents import patient
@@ -92,8 +92,14 @@ def test_lookup_tables_match_the_rules(model):
                                   patient.care_multiplier(setting, social_care, p))
 
 
+@pytest.fixture
+def always_indexed(monkeypatch):
+    """Use the setting index at any population size (normally only from ``INDEX_FROM`` people)."""
+    monkeypatch.setattr(population, "INDEX_FROM", 0)
+
+
 @pytest.mark.parametrize("engine", ["arrays", "objects"])
-def test_the_setting_index_agrees_with_a_scan_every_week(engine):
+def test_the_setting_index_agrees_with_a_scan_every_week(engine, always_indexed):
     m = ICSModel(population=3000, years=1, burn_in_weeks=0, rng=9, patients=engine)
     for _ in range(12):
         m.step()
@@ -102,12 +108,12 @@ def test_the_setting_index_agrees_with_a_scan_every_week(engine):
                                           err_msg=f"{engine}: {setting.name}")
 
 
-def test_the_setting_index_is_read_only(model):
+def test_the_setting_index_is_read_only(model, always_indexed):
     with pytest.raises(ValueError):
         model.pop.in_setting(Setting.GP_MANAGED)[:1] = 0
 
 
-def test_the_setting_index_survives_many_moves_between_queries():
+def test_the_setting_index_survives_many_moves_between_queries(always_indexed):
     pop = Population(500)
     pop.add(400, age=np.full(400, 30, dtype=np.uint8))
     assert pop.in_setting(Setting.ED).size == 0
