@@ -344,11 +344,13 @@ def need(model) -> None:
     # people in need: gather them (a minority) and apply resolution or escalation
     s = np.flatnonzero(((acuity_all == Acuity.LOW) | (acuity_all == Acuity.HIGH)) & active)
     start_episode(model, starts, np.where(starts_high, Acuity.HIGH, Acuity.LOW).astype(np.uint8))
-    a, st = acuity_all[s], setting_all[s]
-    by_setting = st.astype(np.intp)
-    p_res = resolve_table(p)[a.astype(np.intp) * N_SETTINGS + by_setting]
-    multiplier = care_multiplier_table(p)[by_setting * 2 + pop.social_care[s]]
-    p_esc = escalate_prob(a, pop.frailty[s], multiplier, p)
+    a = acuity_all[s]
+    code = a * np.uint8(2 * N_SETTINGS)  # acuity x setting x social care: see need_tables
+    code += setting_all[s] * np.uint8(2)
+    code += pop.social_care[s]
+    resolve, multiplier = need_tables(p)
+    p_res = resolve[code]
+    p_esc = escalate_prob(a, pop.frailty[s], multiplier[code], p)
     ui = u_all[s]
     down = ui < p_res
     up = (~down) & (ui < p_res + p_esc)
@@ -360,30 +362,21 @@ def need(model) -> None:
     end_episode(model, recovered)
 
 
-def resolve_table(p: NeedParams) -> np.ndarray:
-    """:func:`resolve_prob` for every acuity x setting (flattened), for the vectorised rules to look up."""
-    return _resolve_table(tuple(p.resolve_low_weekly), tuple(p.resolve_high_weekly))
+def need_tables(p: NeedParams) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`resolve_prob` and :func:`care_multiplier` for every acuity x setting x social care (0/1),
+    flattened (index ``(acuity x N_SETTINGS + setting) x 2 + social_care``), for the vectorised rules to look up."""
+    return _need_tables(tuple(p.resolve_low_weekly), tuple(p.resolve_high_weekly), p.unmet_escalation_multiplier,
+                        tuple(p.escalation_in_care_multiplier), p.social_care_escalation_multiplier)
 
 
 @functools.lru_cache(maxsize=16)
-def _resolve_table(low: tuple, high: tuple) -> np.ndarray:
-    acuity, setting = np.divmod(np.arange(len(Acuity) * N_SETTINGS), N_SETTINGS)
-    p = types.SimpleNamespace(resolve_low_weekly=low, resolve_high_weekly=high)
-    return _read_only(resolve_prob(acuity, is_treated(setting), p))
-
-
-def care_multiplier_table(p: NeedParams) -> np.ndarray:
-    """:func:`care_multiplier` for every setting x social care (0/1) (flattened), for the vectorised rules to look up."""
-    return _care_multiplier_table(p.unmet_escalation_multiplier, tuple(p.escalation_in_care_multiplier),
-                                  p.social_care_escalation_multiplier)
-
-
-@functools.lru_cache(maxsize=16)
-def _care_multiplier_table(unmet: float, in_care: tuple, social_care: float) -> np.ndarray:
-    setting, has_package = np.divmod(np.arange(N_SETTINGS * 2), 2)
-    p = types.SimpleNamespace(unmet_escalation_multiplier=unmet, escalation_in_care_multiplier=in_care,
-                              social_care_escalation_multiplier=social_care)
-    return _read_only(care_multiplier(setting, has_package.astype(bool), p))
+def _need_tables(low: tuple, high: tuple, unmet: float, in_care: tuple, social_care: float):
+    acuity, rest = np.divmod(np.arange(len(Acuity) * N_SETTINGS * 2), N_SETTINGS * 2)
+    setting, has_package = np.divmod(rest, 2)
+    p = types.SimpleNamespace(resolve_low_weekly=low, resolve_high_weekly=high, unmet_escalation_multiplier=unmet,
+                              escalation_in_care_multiplier=in_care, social_care_escalation_multiplier=social_care)
+    return (_read_only(resolve_prob(acuity, is_treated(setting), p)),
+            _read_only(care_multiplier(setting, has_package.astype(bool), p)))
 
 
 def _read_only(table: np.ndarray) -> np.ndarray:

@@ -86,10 +86,10 @@ def test_lookup_tables_match_the_rules(model):
     acuity = rng.integers(0, 4, size=500).astype(np.uint8)
     setting = rng.integers(0, 11, size=500).astype(np.uint8)
     social_care = rng.random(500) < 0.3
-    np.testing.assert_array_equal(patient.resolve_table(p)[acuity.astype(np.intp) * 11 + setting],
-                                  patient.resolve_prob(acuity, patient.is_treated(setting), p))
-    np.testing.assert_array_equal(patient.care_multiplier_table(p)[setting.astype(np.intp) * 2 + social_care],
-                                  patient.care_multiplier(setting, social_care, p))
+    code = (acuity.astype(np.intp) * 11 + setting) * 2 + social_care
+    resolve, multiplier = patient.need_tables(p)
+    np.testing.assert_array_equal(resolve[code], patient.resolve_prob(acuity, patient.is_treated(setting), p))
+    np.testing.assert_array_equal(multiplier[code], patient.care_multiplier(setting, social_care, p))
 
 
 @pytest.fixture
