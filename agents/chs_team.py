@@ -43,8 +43,10 @@ class CHSTeam(mesa.Agent):
         self.integrated_share = 0.0  # share of the team's practices in integrated neighbourhood teams
         self.load = 1.0  # demand / capacity last week (>1 is unsafe)
         self.demand = 0.0  # core contacts asked for last week
-        self.capacity = 0.0  # core contacts this week (all roles but UCR)
+        self.capacity = 0.0  # core contacts this week (all roles but UCR) from the team's own staff
         self.ucr_capacity = 0.0
+        self.available = 0.0  # core contacts available after sharing in a provider collaborative
+        self.ucr_available = 0.0
         self.contacts = 0.0  # all contacts this week (core, UCR and virtual ward)
         self.core_contacts = 0.0
         self.ucr_contacts = 0.0
@@ -154,6 +156,7 @@ def run_services(model) -> None:
     vw_contacts = virtual_ward_contacts(model)
 
     for t in teams:
+        t.available, t.ucr_available = float(capacity[t.index]), float(ucr_left[t.index])
         t.core_contacts = float(used[t.index])
         t.ucr_contacts = float(ucr_used[t.index])
         t.demand = float(demand[t.index])
