@@ -96,7 +96,8 @@ class CHSTeam(mesa.Agent):
         core_gap = np.maximum(self.establishment - self.in_post, 0)
         addon_gap = max(self.addon_establishment - self.addon_in_post, 0.0)
         wanted = (core_gap.sum() + addon_gap) * -np.expm1(-p.recruitment_per_year * levers.recruitment_multiplier / 52)
-        supply = (p.labour_supply_fte_per_1000_year * levers.recruitment_multiplier
+        trained = self.model.lever_value_weeks_ago("training_places_multiplier", p.training_lag_years * 52)
+        supply = (p.labour_supply_fte_per_1000_year * levers.recruitment_multiplier * trained
                   * self.model.team_population[self.index] / 1000 / 52)
         fill = min(wanted, supply) / max(core_gap.sum() + addon_gap, 1e-9)  # share of every vacancy filled this week
         unsafe = max(self.load - 1.0, 0.0)
