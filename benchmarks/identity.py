@@ -2,9 +2,10 @@
 
     python -m benchmarks.identity save before.npz      # on the commit before a change
     python -m benchmarks.identity check before.npz     # after it: exit 1 unless every array is identical
+    python -m benchmarks.identity check before.npz --scenario case_study_ics   # a preset instead
 
-The run is the default scenario at seed 7, 20,000 people, 2 years (with the
-default burn-in).  Saved: the weekly metrics (``frame()`` and ``group_frame()``
+The run is the default scenario (or ``--scenario``) at seed 7, 20,000 people, 2
+years (with the scenario's burn-in).  Saved: the weekly metrics (``frame()`` and ``group_frame()``
 values), every population array and the journeys.  An optimisation must leave
 all of them bit-identical (``np.array_equal``); the files are for comparing two
 commits on one machine, not across numpy versions.
@@ -23,9 +24,9 @@ from abm.population import FIELDS
 RUN = {"population": 20_000, "years": 2, "rng": 7}
 
 
-def outputs(**run) -> dict[str, np.ndarray]:
+def outputs(scenario: str | None = None, **run) -> dict[str, np.ndarray]:
     """The arrays a fixed-seed run produces (metrics, population, journeys, counters)."""
-    model = ICSModel(**{**RUN, **run}).run()
+    model = ICSModel(scenario, **{**RUN, **run}).run()
     pop = model.pop
     out = {
         "frame": model.metrics.frame().drop(columns="place").to_numpy(dtype=np.float64),
@@ -49,8 +50,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=("save", "check"))
     parser.add_argument("path")
+    parser.add_argument("--scenario", help="a preset name or YAML path (default: the default scenario)")
+    parser.add_argument("--population", type=int, default=RUN["population"])
     args = parser.parse_args(argv)
-    now = outputs()
+    now = outputs(args.scenario, population=args.population)
     if args.action == "save":
         np.savez_compressed(args.path, **now)
         print(f"saved {len(now)} arrays to {args.path}")
