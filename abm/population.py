@@ -320,11 +320,14 @@ class Population:
         if needed <= capacity:
             return
         new_capacity = max(needed, int(capacity * 1.25) + 16)
+        for name in self._data:  # drop the views first: they would keep every old array alive until the end
+            del self.__dict__[name]
         for arrays in (self._data, *(cache.arrays for cache in self._derived.values())):
             for name, arr in arrays.items():
                 arrays[name] = _grown(arr, new_capacity)
         for name in ("_hist_setting", "_hist_week", "_hist_count"):
             setattr(self, name, _grown(getattr(self, name), new_capacity))
+        self._refresh_views()
 
     # ---- reading one person -------------------------------------------
     def journey(self, i: int) -> list[tuple[int, str]]:

@@ -246,14 +246,7 @@ def add_entrants(model, births: int, movers_in: int) -> np.ndarray:
 def demography(model) -> None:
     """Ageing (a 52nd of people have a birthday each week; frailty rises with age), deaths, out-migration, births and in-migration."""
     pop, p = model.pop, model.params.demography
-    birthday = slice(model.week_number % WEEKS_PER_YEAR, pop.n, WEEKS_PER_YEAR)
-    alive_b = pop.setting[birthday] < ALIVE_LIMIT
-    ages = pop.age[birthday]
-    ages[alive_b] = np.minimum(ages[alive_b] + 1, 110)
-    frail = pop.frailty[birthday]
-    frail[alive_b] = frailty_after_birthday(ages[alive_b], frail[alive_b], p)
-    pop.mark_changed(np.arange(birthday.start, pop.n, WEEKS_PER_YEAR)[alive_b])
-
+    birthdays(model)
     alive_count = int(np.count_nonzero(pop.setting < ALIVE_LIMIT))
     died = draw_deaths(model, model.rng.random(pop.n, dtype=np.float32))
     record_deaths(model, died)
@@ -266,6 +259,18 @@ def demography(model) -> None:
 
     births, movers_in = entries_this_week(model, alive_count - died.size)
     add_entrants(model, births, movers_in)
+
+
+def birthdays(model) -> None:
+    """A 52nd of the living (every 52nd row, in turn) are a year older; frailty rises along the age profile."""
+    pop = model.pop
+    birthday = slice(model.week_number % WEEKS_PER_YEAR, pop.n, WEEKS_PER_YEAR)
+    alive_b = pop.setting[birthday] < ALIVE_LIMIT
+    ages = pop.age[birthday]
+    ages[alive_b] = np.minimum(ages[alive_b] + 1, 110)
+    frail = pop.frailty[birthday]
+    frail[alive_b] = frailty_after_birthday(ages[alive_b], frail[alive_b], model.params.demography)
+    pop.mark_changed(np.arange(birthday.start, pop.n, WEEKS_PER_YEAR)[alive_b])
 
 
 def base_rates(model) -> dict[str, np.ndarray]:
