@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     params.add_argument("--markdown", action="store_true", help="print a Markdown table (with each key's meaning)")
     params.set_defaults(handler=cmd_params)
     _add_bench_parser(commands)
+    _add_experiment_parsers(commands)
     return parser
 
 
@@ -210,6 +211,14 @@ def cmd_bench(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from benchmarks import bench
 
     return bench.run_from_args(args)
+
+
+# --------------------------------------------------------------------------- sweep, summarize
+def _add_experiment_parsers(commands) -> None:
+    """``abm sweep`` and ``abm summarize``: options and handlers live in :mod:`experiments.cli`."""
+    from experiments import cli as experiments_cli
+
+    experiments_cli.add_parsers(commands)
 
 
 # --------------------------------------------------------------------------- errors

@@ -95,7 +95,7 @@ class Factor:
 
     def check(self) -> list[str]:
         if (self.values is None) == (self.range is None):
-            return ["give either values: [...] (a grid) or range: [low, high] (sampled), not both or neither"]
+            return ["values: give either values: [...] (a grid) or range: [low, high] (sampled), not both or neither"]
         if self.values is not None:
             if not self.values:
                 return ["values: is empty; give at least one value"]
