@@ -44,12 +44,14 @@ def spec(
     lo: float | None = None,
     hi: float | None = None,
     choices: tuple | None = None,
+    group: str = "",
 ) -> Any:
     """Declare a configuration field with its documentation and allowed values.
 
     A list default fixes the list's length (e.g. one value per age band).
+    ``group`` files a lever under a heading (money, commissioning, ...) for the dashboard.
     """
-    meta = {"units": units, "doc": doc, "source": source, "lo": lo, "hi": hi, "choices": choices}
+    meta = {"units": units, "doc": doc, "source": source, "lo": lo, "hi": hi, "choices": choices, "group": group}
     if is_dataclass(default):
         return field(default_factory=type(default), metadata=meta)
     if isinstance(default, list):
@@ -256,6 +258,10 @@ def describe(cls: type, prefix: str = "") -> list[dict]:
                 "allowed": _allowed_text(meta, tp),
                 "doc": meta.get("doc", ""),
                 "source": meta.get("source", ""),
+                "group": meta.get("group", ""),
+                "lo": meta.get("lo"),
+                "hi": meta.get("hi"),
+                "choices": meta.get("choices"),
             }
         )
     return rows

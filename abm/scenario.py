@@ -53,6 +53,24 @@ class ScheduledChange:
 
 
 @dataclass
+class StoryStep:
+    """One step of a guided story: what to notice (or do) at a given year."""
+
+    year: int = spec(0, units="reporting year, from 0", lo=0, hi=200)
+    text: str = spec("", doc="what to notice or do at this point, in a sentence or two")
+
+
+@dataclass
+class Story:
+    """The narrative of a teaching preset: what to try, what to watch, what the evidence says."""
+
+    what_to_try: str = spec("", doc="the lever(s) this story moves, and what to try next")
+    what_to_watch: str = spec("", doc="the outputs to watch, and what to expect")
+    evidence: str = spec("", doc="what the evidence says (EVIDENCE.md items, seed sections)")
+    steps: list[StoryStep] = spec([], doc="a guided walk through the run, step by step")
+
+
+@dataclass
 class Scenario:
     """A complete, validated description of a run."""
 
@@ -71,6 +89,7 @@ class Scenario:
     )
     levers: Levers = spec(Levers())
     schedule: list[ScheduledChange] = spec([], doc="lever changes at given years")
+    story: Story = spec(Story(), doc="the narrative shown with a teaching preset (optional)")
     params: Parameters = spec(Parameters())
 
     def check(self) -> list[str]:
