@@ -17,9 +17,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from abm.cli import EXIT_INTERRUPTED, _error
+
 EXIT_FAILED_RUNS = 1
-EXIT_INVALID = 2
-EXIT_INTERRUPTED = 130
 
 
 def add_parsers(commands) -> None:
@@ -91,7 +91,7 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     try:
         plan = load_design(args.design, args.overrides, args.replications)
     except DesignError as exc:
-        return _invalid("invalid design", exc.problems)
+        return _invalid_design(exc.problems)
     out = args.out or Path("runs") / plan.design.name
     try:
         report = run_sweep(plan, out, jobs=args.jobs, backend=backend, scheduler=args.scheduler,
@@ -122,13 +122,5 @@ def cmd_summarize(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return 0
 
 
-def _invalid(title: str, problems: Sequence[str]) -> int:
-    print(f"error: {title}", file=sys.stderr)
-    for problem in problems:
-        print(f"  - {problem}", file=sys.stderr)
-    return EXIT_INVALID
-
-
-def _error(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return EXIT_INVALID
+def _invalid_design(problems: Sequence[str]) -> int:
+    return _error("invalid design\n" + "\n".join(f"  - {p}" for p in problems))

@@ -10,8 +10,9 @@ The output directory::
                                fingerprint, versions, git revision and command
     points.csv                 one row per design point: its factor values
     runs.csv                   one row per run: run_id, point, replicate, seed, status
-                               (ok / failed / pending), error, duration_s, started,
-                               finished, worker, and the point's factor values
+                               (ok / failed / pending), error, duration_s (wall) and
+                               cpu_s (its process's CPU time) in the worker, started,
+                               finished, worker (host:pid), and the point's factor values
     runs/<run_id>/summary.json       the run's headline figures per year (as ``abm run``)
     runs/<run_id>/metrics.parquet    its weekly metrics (designs with ``outputs: weekly``)
     runs/<run_id>/record.json        status, timings, and the traceback of a failed run;
@@ -52,8 +53,8 @@ RUNS_FILE = "runs.csv"
 RUNS_DIR = "runs"
 RECORD_FILE = "record.json"
 BACKENDS = ("loky", "dask")
-RUN_COLUMNS = ("run_id", "point", "replicate", "seed", "status", "error", "duration_s", "started", "finished",
-               "worker")
+RUN_COLUMNS = ("run_id", "point", "replicate", "seed", "status", "error", "duration_s", "cpu_s", "started",
+               "finished", "worker")
 TABLE_EVERY_SECONDS = 2.0  # how often runs.csv is rewritten while a sweep runs (and at its end)
 
 
@@ -151,7 +152,7 @@ def execute_run(base: dict, run: dict, outputs: str) -> dict:
     from abm.runner import summarise
     from abm.scenario import Scenario, apply_overrides
 
-    started, clock = _now(), time.perf_counter()
+    started, clock, cpu = _now(), time.perf_counter(), time.process_time()
     output: dict[str, Any] = {key: run[key] for key in ("run_id", "point", "replicate", "seed")}
     try:
         scenario = build(Scenario, apply_overrides(base, {**run["overrides"], "seed": run["seed"]}))
@@ -162,7 +163,8 @@ def execute_run(base: dict, run: dict, outputs: str) -> dict:
     except Exception as exc:  # recorded with its traceback; the sweep goes on
         message = " ".join(f"{type(exc).__name__}: {exc}".split())
         output.update(status="failed", error=message[:500], traceback=traceback.format_exc())
-    output.update(duration_s=time.perf_counter() - clock, started=started, finished=_now(),
+    output.update(duration_s=time.perf_counter() - clock, cpu_s=time.process_time() - cpu, started=started,
+                  finished=_now(),
                   worker=f"{socket.gethostname()}:{os.getpid()}")
     return output
 

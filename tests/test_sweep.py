@@ -82,10 +82,10 @@ def sequential(grid_file, tmp_path_factory) -> Path:
 # --------------------------------------------------------------------------- the sweep directory
 def test_sweep_writes_runs_table_and_files(sequential):
     table = runs_table(sequential)
-    assert list(table.columns[:10]) == ["run_id", "point", "replicate", "seed", "status", "error", "duration_s",
-                                        "started", "finished", "worker"]
+    assert list(table.columns[:11]) == ["run_id", "point", "replicate", "seed", "status", "error", "duration_s",
+                                        "cpu_s", "started", "finished", "worker"]
     assert len(table) == RUNS and table["run_id"].is_unique and (table["status"] == "ok").all()
-    assert (table["duration_s"] > 0).all() and table["error"].isna().all()
+    assert (table["duration_s"] > 0).all() and (table["cpu_s"] > 0).all() and table["error"].isna().all()
     assert set(table["acute_beds_multiplier"]) == {1.0, 1.3} and set(table["description"]) == {"first", "second"}
     for run_dir in (sequential / "runs").iterdir():
         assert sorted(p.name for p in run_dir.iterdir()) == ["metrics.parquet", "record.json", "summary.json"]
