@@ -278,8 +278,13 @@ def _base_scenario(data: dict, design: Design | None, path: Path, overrides, pro
         extra = overrides
     else:
         extra = dict(item for text in overrides or [] if (item := _split(text, problems)))
+    merged = {**shorthands, **own, **extra}
+    if "seed" in merged:
+        problems.append("seed: the runs' seeds are spawned from the design's root seed; set seed: in the design "
+                        "instead of the base scenario's seed")
+        merged.pop("seed")
     try:
-        return load_scenario(source, {**shorthands, **own, **extra})
+        return load_scenario(source, merged)
     except ConfigError as exc:
         problems.extend(f"base scenario {data.get('base', 'baseline')!r}: {p}" for p in exc.problems)
         return None

@@ -55,6 +55,7 @@ RECORD_FILE = "record.json"
 BACKENDS = ("loky", "dask")
 RUN_COLUMNS = ("run_id", "point", "replicate", "seed", "status", "error", "duration_s", "cpu_s", "started",
                "finished", "worker")
+DASK_CONNECT_TIMEOUT = "30s"
 TABLE_EVERY_SECONDS = 2.0  # how often runs.csv is rewritten while a sweep runs (and at its end)
 
 
@@ -74,10 +75,6 @@ class SweepReport:
     wall_seconds: float  # this invocation, from start to the last file written
     compute_seconds: float  # sum of the runs' own durations (in their workers)
     notes: list[str]
-
-    @property
-    def remaining(self) -> int:
-        return self.total - self.skipped - self.ok
 
     def text(self) -> str:
         """A one-paragraph account for the command line."""
@@ -199,7 +196,12 @@ def dask_client(scheduler: str | None, jobs: int):
     except ImportError:
         raise SweepError("--backend dask needs Dask: pip install 'ics-abm[dask]'") from None
     if scheduler:
-        with Client(scheduler, timeout="30s") as client:
+        try:
+            client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as exc:
+            raise SweepError(f"cannot reach the Dask scheduler at {scheduler!r} within {DASK_CONNECT_TIMEOUT}: "
+                             f"{exc}") from None
+        with client:
             yield client
         return
     import logging

@@ -223,6 +223,12 @@ def test_one_problem_named_clearly(tmp_path, fields, expected):
     assert expected in problems[0]
 
 
+def test_seed_belongs_to_the_design_not_the_base(tmp_path):
+    problems = problems_of(tmp_path, design(), overrides=["seed=3"])
+    assert problems == ["seed: the runs' seeds are spawned from the design's root seed; set seed: in the design "
+                        "instead of the base scenario's seed"]
+
+
 def test_command_line_overrides_are_checked(tmp_path):
     problems = problems_of(tmp_path, design(), overrides=["population=abc", "nonsense"])
     assert problems == ["--set 'nonsense': expected KEY=VALUE, e.g. population=5000",

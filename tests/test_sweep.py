@@ -124,10 +124,25 @@ def test_two_processes_give_identical_results(grid_file, sequential, tmp_path):
     assert runs_table(tmp_path / "sweep")["worker"].nunique() == 2  # really two worker processes
 
 
-def test_local_dask_cluster_gives_identical_results(grid_file, sequential, tmp_path):
-    report = run_sweep(load_design(grid_file), tmp_path / "sweep", jobs=2, backend="dask", progress=False)
-    assert report.ok == RUNS
+def test_dask_cluster_by_scheduler_address_gives_identical_results(grid_file, sequential, tmp_path, capsys):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        assert cli.main(["sweep", str(grid_file), "--out", str(tmp_path / "sweep"), "--scheduler",
+                         cluster.scheduler_address, "-q"]) == 0
+    assert f"{RUNS} runs: {RUNS} ok" in capsys.readouterr().out
     assert_same_results(sequential, tmp_path / "sweep")
+    assert runs_table(tmp_path / "sweep")["worker"].nunique() == 2
+
+
+def test_dask_backend_without_address_starts_a_local_cluster(grid_file, sequential, tmp_path):
+    out = tmp_path / "sweep"
+    plan = load_design(grid_file, replications=1)  # replicate 0 keeps its seed
+    assert run_sweep(plan, out, jobs=2, backend="dask", progress=False).ok == 4
+    first = run_files(sequential)
+    for run_id, (summary, metrics) in run_files(out).items():
+        assert first[run_id][0] == summary
+        pd.testing.assert_frame_equal(first[run_id][1], metrics)
 
 
 def test_rerun_skips_finished_runs(grid_file, sequential, tmp_path):
@@ -326,6 +341,12 @@ def test_invalid_design_exits_2_listing_problems(tmp_path, capsys):
     assert "  - replications: 0 is out of range" in err
     assert "  - factors.acute_beds_multiplyer: unknown factor (did you mean 'acute_beds_multiplier'?)" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_unreachable_scheduler_is_a_clear_error(grid_file, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("experiments.sweep.DASK_CONNECT_TIMEOUT", "1s")
+    assert cli.main(["sweep", str(grid_file), "--out", str(tmp_path), "--scheduler", "tcp://127.0.0.1:9", "-q"]) == 2
+    assert "error: cannot reach the Dask scheduler at 'tcp://127.0.0.1:9' within 1s" in capsys.readouterr().err
 
 
 def test_scheduler_needs_the_dask_backend(grid_file, capsys):
