@@ -1,7 +1,8 @@
 """Charts of a summarised sweep (PNG, matplotlib without a display).
 
 * ``trajectories.png``: each outcome by reporting year, mean over replicates with its 95%
-  band, for the reference and (in a large design) the points that differ most from it;
+  band (error bars when there is one year), for the reference and (in a large design) the
+  points that differ most from it;
 * ``differences.png``: each point's paired difference from the reference over the horizon,
   with its 95% interval (a forest plot);
 * ``sensitivity.png``: Sobol' S1/ST, Morris mu*/sigma or Spearman's rho per sampled factor.
@@ -9,6 +10,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +19,9 @@ import pandas as pd
 from abm.provenance import atomic_write
 
 MAX_LINES = 6  # trajectories: the reference and the 5 points that differ most
-MAX_ROWS = 25  # differences: points shown
+MAX_ROWS = 30  # differences: points shown
 MAX_CELLS = 4  # sensitivity: grid cells shown side by side
-DODGE = 0.06  # trajectories: years between neighbouring points' markers
+DODGE = 0.06  # trajectories of one year: years between neighbouring points' error bars
 DPI = 110
 
 OUTCOME_LABELS = {
@@ -65,6 +67,11 @@ def _figure(rows: int, cols: int, height: float = 3.0, width: float = 5.5):
     return figure, axes
 
 
+def _title(figure, text: str, cols: int) -> None:
+    """A figure title wrapped to the figure's width."""
+    figure.suptitle(textwrap.fill(text, width=75 * cols), fontsize="medium")
+
+
 def point_label(plan, point: int) -> str:
     """'p3 beds=1.2, recruitment=0.8' (factor names shortened to their last part)."""
     if plan.points[point]["base"]:
@@ -106,12 +113,16 @@ def trajectories(summary):
         years = sorted(rows["year"].unique())
         for i, point in enumerate(points):
             line = rows[rows["point"] == point].sort_values("year")
-            x = line["year"] + DODGE * (i - (len(points) - 1) / 2)  # side by side, so intervals stay visible
-            err = np.nan_to_num(np.vstack([line["mean"] - line["ci_low"], line["ci_high"] - line["mean"]]))
-            ax.errorbar(x, line["mean"], yerr=err, marker="o", markersize=4, capsize=2, color=f"C{i}",
-                        label=point_label(plan, point), linewidth=2.2 if point == plan.reference else 1.3)
-            if len(years) > 1:
-                ax.fill_between(x, line["ci_low"], line["ci_high"], color=f"C{i}", alpha=0.12, linewidth=0)
+            style = {"color": f"C{i}", "label": point_label(plan, point), "marker": "o", "markersize": 4,
+                     "linewidth": 2.2 if point == plan.reference else 1.3}
+            if len(years) > 1:  # a line with its band
+                ax.plot(line["year"], line["mean"], **style)
+                ax.fill_between(line["year"], line["ci_low"], line["ci_high"], color=f"C{i}", alpha=0.12,
+                                linewidth=0)
+            else:  # one year: error bars side by side
+                err = np.nan_to_num(np.vstack([line["mean"] - line["ci_low"], line["ci_high"] - line["mean"]]))
+                ax.errorbar(line["year"] + DODGE * (i - (len(points) - 1) / 2), line["mean"], yerr=err, capsize=2,
+                            **style)
         ax.set_xticks(years)
         ax.set_xlabel("reporting year (after burn-in)")
         ax.set_ylabel(outcome_label(outcome))
@@ -121,7 +132,7 @@ def trajectories(summary):
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside lower center", ncols=2, fontsize="small")
-    figure.suptitle(f"{plan.design.name}: mean per year with 95% interval{note}", fontsize="medium")
+    _title(figure, f"{plan.design.name}: mean per year with 95% interval{note}", cols)
     return figure
 
 
@@ -146,8 +157,8 @@ def differences(summary):
     for ax in axes.flat[len(outcomes):]:
         ax.set_visible(False)
     reference = point_label(plan, plan.reference)
-    figure.suptitle(f"{plan.design.name}: paired difference from the reference ({reference}), mean over the "
-                    f"horizon with 95% interval{note}", fontsize="medium")
+    _title(figure, f"{plan.design.name}: paired difference from the reference ({reference}), mean over the "
+                   f"horizon with 95% interval{note}", cols)
     return figure
 
 
@@ -169,7 +180,7 @@ def sensitivity_chart(summary):
     figure.legend(handles, labels, loc="outside lower center", ncols=len(indices), fontsize="small")
     method = {"sobol": "Sobol' indices", "morris": "Morris elementary effects",
               "lhs": "Spearman rank correlation (Latin hypercube)"}[plan.design.sampling.method]
-    figure.suptitle(f"{plan.design.name}: {method} with 95% intervals where available", fontsize="medium")
+    _title(figure, f"{plan.design.name}: {method} with 95% intervals where available", len(cells))
     return figure
 
 
