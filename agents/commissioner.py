@@ -69,6 +69,7 @@ class Commissioner(mesa.Agent):
         self.financial_year: int | None = None
         self.week_of_year = -1  # the week of the financial year last paid (0..51)
         self.chs_demand = {}  # financial year -> CHS demand per Place (contacts)
+        self.allocation_by_year: dict[int, np.ndarray] = {}  # financial year -> money paid by sector and Place
         self.need_index = np.ones(n_places)  # expected need per head relative to the ICS
 
     # ------------------------------------------------------------------ the year
@@ -85,6 +86,7 @@ class Commissioner(mesa.Agent):
             self.organic, self.scheme_addon = self.decide_shares(year)
         self.plan, self.capacity_plan = self.allocate(year)
         self.allocation = self.plan.copy()
+        self.allocation_by_year[year] = self.allocation
         self.paid[:] = 0.0
 
     def place_budgets(self, year: int, uniform: np.ndarray) -> np.ndarray:
@@ -246,6 +248,7 @@ class Commissioner(mesa.Agent):
         self.plan, self.capacity_plan = self.allocate(self.financial_year)
         weeks_left = WEEKS - (self.week_of_year + 1)
         self.allocation = self.paid + self.plan * weeks_left / WEEKS
+        self.allocation_by_year[self.financial_year] = self.allocation
 
     def funding_ratio(self, sector: str) -> np.ndarray:
         """The capacity this year's money buys relative to the national shares at this year's budget (1 = default)."""

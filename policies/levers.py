@@ -39,12 +39,14 @@ class Levers:
     )
     funding_shift_start_year: int = spec(
         1, units="reporting year, from 0", lo=0, hi=60, group="money",
-        doc="First financial year the funding shift applies.", source="assumption: scenario timing",
+        doc="First financial year the funding shift applies. Acts on agents.commissioner (funding_shift).",
+        source="assumption: scenario timing",
     )
     funding_shift_recurrent: bool = spec(
         True, units="true / false", group="money",
         doc="True: the shift is made every year from the start year. False: one-off money for one year, "
-            "part of which pays double running (params.commissioner.double_running_share).",
+            "part of which pays double running (params.commissioner.double_running_share). Acts on "
+            "agents.commissioner (allocate).",
         source="mechanism 6 (002): non-recurrent funding means double running and schemes that end",
     )
     growth_to_community_pct: float = spec(
@@ -76,7 +78,7 @@ class Levers:
     addon_funding_years: int = spec(
         2, units="years", lo=0, hi=60, group="money",
         doc="Years of non-recurrent add-on money, counted from the first year add-on money flows "
-            "(used when addon_recurrent is false).",
+            "(used when addon_recurrent is false). Acts on agents.commissioner (scheme_running).",
         source="assumption: national schemes are typically funded for 1-3 years (002)",
     )
     # ------------------------------------------------------------------ commissioning
@@ -90,11 +92,13 @@ class Levers:
     )
     delegation_start_year: int = spec(
         1, units="reporting year, from 0", lo=0, hi=60, group="commissioning",
-        doc="The financial year delegation to Place starts.", source="assumption: scenario timing",
+        doc="The financial year delegation to Place starts. Acts on agents.commissioner (transition_fraction).",
+        source="assumption: scenario timing",
     )
     delegation_transition_years: float = spec(
         1.5, units="years", lo=0.0, hi=10.0, group="commissioning",
-        doc="How long commissioning roles take to settle after delegation (decisions delayed, capacity lost).",
+        doc="How long commissioning roles take to settle after delegation (decisions delayed, capacity lost). "
+            "Acts on agents.commissioner (transition_fraction, needs_based).",
         source="004 §10, Appendix A: ~18 months for a new organisation to get going",
     )
     chs_contract: str = spec(
@@ -148,6 +152,13 @@ class Levers:
             "Acts on agents.chs_team.CHSTeam.update_workforce (next week).",
         source="mechanism 11 (001 §2, 004 §3): workforce decline limits expansion",
     )
+    training_places_multiplier: float = spec(
+        1.0, units="x default", lo=0.0, hi=3.0, group="workforce",
+        doc="Training places for community nurses and therapists relative to default. Newly trained staff join the "
+            "labour market only after params.chs.training_lag_years, so a change today is felt years later. "
+            "Acts on agents.chs_team.CHSTeam.update_workforce (labour supply).",
+        source="004 §3: commissions for district nurse training places were falling; mechanism 11 (workforce lags)",
+    )
     attrition_multiplier: float = spec(
         1.0, units="x default", lo=0.0, hi=3.0, group="workforce",
         doc="CHS staff leaving relative to default (retention). Acts on agents.chs_team.CHSTeam.update_workforce.",
@@ -164,6 +175,13 @@ class Levers:
         1.0, units="x default", lo=0.0, hi=3.0, group="demand and social care",
         doc="Council public-health spending; lowers onset of need a little. Acts on agents.council.Council.onset_factor.",
         source="mechanism 16 (003); effect size an assumption (small)",
+    )
+    winter_pressure_pct: float = spec(
+        0.0, units="% more onset of need at the peak of winter (early January)", lo=0.0, hi=50.0,
+        group="demand and social care",
+        doc="Seasonal demand: onset of need rises and falls over the year, peaking in winter. 0 keeps demand flat "
+            "(the calibrated baseline). Acts on the onset hazard through abm.model.ICSModel._plan_week.",
+        source="DESIGN 5 'winter pressure'; size an assumption",
     )
     demand_multiplier: float = spec(
         1.0, units="x default", lo=0.5, hi=2.0, group="demand and social care",

@@ -23,19 +23,36 @@ lever_values = st.fixed_dictionaries({
     "levers.attrition_multiplier": st.floats(0.0, 3.0),
     "levers.integration_share": st.floats(0.0, 1.0),
     "levers.public_health_multiplier": st.floats(0.0, 3.0),
+    "levers.funding_shift_pct": st.floats(-10.0, 10.0),
+    "levers.funding_shift_start_year": st.integers(0, 1),
+    "levers.funding_shift_recurrent": st.booleans(),
+    "levers.growth_to_community_pct": st.floats(0.0, 100.0),
+    "levers.addon_share_pct": st.floats(0.0, 100.0),
+    "levers.addon_staffing": st.sampled_from(["new", "redeploy"]),
+    "levers.addon_recurrent": st.booleans(),
+    "levers.addon_funding_years": st.integers(0, 2),
+    "levers.delegation_to_place": st.booleans(),
+    "levers.delegation_start_year": st.integers(0, 1),
+    "levers.delegation_transition_years": st.floats(0.0, 2.0),
+    "levers.chs_contract": st.sampled_from(["block", "activity", "outcome"]),
+    "levers.acute_payment": st.sampled_from(["activity", "block"]),
+    "levers.chs_host": st.sampled_from(["standalone", "acute", "collaborative"]),
+    "levers.data_quality": st.floats(0.0, 1.0),
 })
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(population=st.integers(1000, 6000), seed=st.integers(0, 2**31), levers=lever_values,
-       burn_in=st.integers(0, 20), change=st.tuples(st.integers(0, 60), st.floats(0.3, 3.0)))
+       burn_in=st.integers(0, 20), change=st.tuples(st.integers(0, 100), st.floats(0.3, 3.0), st.floats(-10, 10)))
 def test_invariants_hold_every_week(population, seed, levers, burn_in, change):
-    """People conserved, capacity respected, no negative stock, occupancy in [0,1], money conserved."""
-    model = ICSModel(population=population, years=1, burn_in_weeks=burn_in, seed=seed, **levers)
-    change_week, beds = change
-    for week in range(burn_in + 52):
+    """People conserved, capacity respected, no negative stock, occupancy in [0,1], money conserved,
+    with random levers, and a bed lever and a money lever moved mid-run (the allocation is re-planned)."""
+    model = ICSModel(population=population, years=2, burn_in_weeks=burn_in, seed=seed, **levers)
+    change_week, beds, shift = change
+    for week in range(burn_in + 104):
         if week == change_week:
-            model.set_lever("acute_beds_multiplier", beds)  # a lever moved mid-run
+            model.set_lever("acute_beds_multiplier", beds)  # levers moved mid-run
+            model.set_lever("funding_shift_pct", shift)
         model.step()
         found = invariants.violations(model)
         assert not found, f"week {week}: {found}"
