@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from abm.provenance import atomic_write
 
@@ -60,6 +61,7 @@ def save(figure, path: Path) -> Path:
 
 
 def _figure(rows: int, cols: int, height: float = 3.0, width: float = 5.5):
+    """A figure of rows x cols panels (a 2-D array of axes), laid out to fit its labels."""
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(width * cols, height * rows + 0.8), layout="constrained")
@@ -151,6 +153,7 @@ def differences(summary):
         err = np.vstack([rows["diff_mean"] - rows["diff_low"], rows["diff_high"] - rows["diff_mean"]])
         ax.errorbar(rows["diff_mean"], y, xerr=np.nan_to_num(err), fmt="o", color="C0", ecolor="C0", capsize=3)
         ax.axvline(0, color="0.3", linewidth=1)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6))
         ax.set_yticks(y, labels if ax in axes[:, 0] else [""] * len(y), fontsize="small")
         ax.set_xlabel(f"difference from reference\n({outcome_label(outcome).replace(chr(10), ' ')})")
         ax.grid(axis="x", alpha=0.3)
