@@ -112,7 +112,10 @@ def run_sweep(plan: Plan, out_dir: str | Path, *, jobs: int = 1, backend: str = 
     table = RunsTable(out, plan, read_records(out))
     todo = [run for run in runs if table.status(run["run_id"]) != "ok"]
     skipped, ok, failed, compute = len(runs) - len(todo), 0, 0, 0.0
-    with _progress_bar(len(runs), skipped, plan.design.name, progress) as bar:
+    from tqdm import tqdm
+
+    with tqdm(total=len(runs), initial=skipped, desc=plan.design.name, unit="run", disable=not progress,
+              smoothing=0.1, dynamic_ncols=True) as bar:
         try:
             for output in execute(todo, plan.base, plan.design.outputs, jobs, backend, scheduler):
                 record = store_run(out, output)
@@ -124,17 +127,6 @@ def run_sweep(plan: Plan, out_dir: str | Path, *, jobs: int = 1, backend: str = 
         finally:
             table.write()
     return SweepReport(out, len(runs), skipped, ok, failed, time.perf_counter() - clock, compute, notes)
-
-
-@contextmanager
-def _progress_bar(total: int, done: int, name: str, show: bool):
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, initial=done, desc=name, unit="run", disable=not show, smoothing=0.1, dynamic_ncols=True)
-    try:
-        yield bar
-    finally:
-        bar.close()
 
 
 # --------------------------------------------------------------------------- one run (in a worker)
