@@ -161,11 +161,11 @@ def test_data_quality_steers_discretionary_money():
 
 
 def test_acute_gravity_takes_most_from_a_hosted_block_funded_chs():
-    pressured = {"levers.acute_beds_multiplier": 0.7}  # a crowded hospital: pressure every year
+    pressured = {"levers.acute_beds_multiplier": 0.6}  # a crowded hospital: pressure every year
     standalone = model_at_year(3, **pressured, **{"levers.chs_host": "standalone"}).commissioner
     hosted = model_at_year(3, **pressured, **{"levers.chs_host": "acute"}).commissioner
     outcome = model_at_year(3, **pressured, **{"levers.chs_host": "standalone", "levers.chs_contract": "outcome"})
-    assert hosted.model.trusts[0].last_year_pressure > 0.2
+    assert hosted.model.trusts[0].last_year_pressure > 0.25
     assert hosted.plan[CORE].sum() < standalone.plan[CORE].sum()  # raided and more exposed inside the trust
     assert standalone.organic[CORE].mean() < standalone.default_shares[CORE]  # gravity still pulls
     assert outcome.commissioner.organic[CORE].mean() > standalone.organic[CORE].mean()
