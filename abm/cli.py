@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     params.set_defaults(handler=cmd_params)
     _add_validate_parser(commands)
     _add_bench_parser(commands)
+    _add_experiment_parsers(commands)
     return parser
 
 
@@ -256,6 +257,14 @@ def cmd_bench(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from benchmarks import bench
 
     return bench.run_from_args(args)
+
+
+# --------------------------------------------------------------------------- sweep, summarize
+def _add_experiment_parsers(commands) -> None:
+    """``abm sweep`` and ``abm summarize``: options and handlers live in :mod:`experiments.cli`."""
+    from experiments import cli as experiments_cli
+
+    experiments_cli.add_parsers(commands)
 
 
 # --------------------------------------------------------------------------- errors

@@ -1,0 +1,126 @@
+"""``abm sweep`` and ``abm summarize``: their options and handlers (hooked into :mod:`abm.cli`).
+
+    abm sweep experiments/designs/funding_shift.yaml --out runs/shift --jobs 4
+    abm sweep DESIGN.yaml --out DIR --backend dask --scheduler tcp://head:8786
+    abm sweep DESIGN.yaml --out runs/trial --set population=5000 --set years=1 --replications 2
+    abm summarize runs/shift
+
+Only the standard library is imported here, so ``abm --help`` stays quick.  Exit
+codes: 0 success; 1 some runs failed (the others completed); 2 invalid design or
+arguments, or a directory holding another design; 130 interrupted (rerun to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from abm.cli import EXIT_INTERRUPTED, _error
+
+EXIT_FAILED_RUNS = 1
+
+
+def add_parsers(commands) -> None:
+    """Add ``sweep`` and ``summarize`` to the ``abm`` subcommands."""
+    sweep = commands.add_parser(
+        "sweep", help="run an experiment design (grid, Latin hypercube, Sobol', Morris), resumably",
+        description="Run every run of an experiment design: design points x replications, each with a seed\n"
+                    "spawned from the design's root seed (common random numbers across points).  Each run's\n"
+                    "results are written atomically to DIR/runs/<run_id>/ and listed in DIR/runs.csv.  A failed\n"
+                    "run is recorded with its traceback and the others go on.  Running the same command again\n"
+                    "resumes: finished runs are skipped; a changed design is refused.",
+        epilog="Examples:\n"
+               "  abm sweep experiments/designs/funding_shift.yaml --out runs/shift --jobs 4\n"
+               "  abm sweep DESIGN.yaml --out runs/trial --set population=5000 --set years=1 --replications 2\n"
+               "  abm sweep DESIGN.yaml --out DIR --backend dask --scheduler tcp://head:8786\n"
+               "Then: abm summarize DIR.  Design files: experiments/README.md.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sweep.add_argument("design", type=Path, metavar="DESIGN.yaml", help="the experiment design")
+    sweep.add_argument("--out", type=Path, metavar="DIR",
+                       help="sweep directory (default: runs/<design name>); rerun with the same DIR to resume")
+    sweep.add_argument("--jobs", "-j", type=_positive, default=1, metavar="N",
+                       help="worker processes (default 1: runs in this process); with --backend dask and no "
+                            "--scheduler, the size of a local Dask cluster")
+    sweep.add_argument("--backend", choices=("loky", "dask"),
+                       help="loky: joblib's worker processes on this machine (default); dask: a Dask cluster "
+                            "(needs pip install 'ics-abm[dask]')")
+    sweep.add_argument("--scheduler", metavar="ADDRESS",
+                       help="Dask scheduler address, e.g. tcp://head:8786 (implies --backend dask)")
+    sweep.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a value of the base scenario, e.g. population=5000 or years=1; repeatable")
+    sweep.add_argument("--replications", type=_positive, metavar="N", help="replace the design's replications")
+    sweep.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    sweep.set_defaults(handler=cmd_sweep)
+
+    summarize = commands.add_parser(
+        "summarize", help="summarise a sweep: means, 95%% intervals, paired differences, sensitivity, charts",
+        description="Per design point and headline outcome: mean and 95% interval over replications, and the\n"
+                    "paired difference from the reference point; per year too.  Sensitivity indices for Sobol',\n"
+                    "Morris and Latin-hypercube designs.  Writes parquet tables (for pandas/DuckDB), points.csv\n"
+                    "and PNG charts to DIR/summary (or --out), and prints a table.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    summarize.add_argument("sweep_dir", type=Path, metavar="DIR", help="a sweep directory (from abm sweep)")
+    summarize.add_argument("--out", type=Path, metavar="DIR", help="where to write (default: DIR/summary)")
+    summarize.add_argument("--no-plots", action="store_true", help="tables only")
+    summarize.add_argument("--quiet", "-q", action="store_true", help="print only where the files went")
+    summarize.set_defaults(handler=cmd_summarize)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is less than 1")
+    return value
+
+
+def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``abm sweep``: load the design, run what is not yet done, report."""
+    from experiments.design import DesignError, load_design
+    from experiments.sweep import SweepError, run_sweep
+
+    if args.backend == "loky" and args.scheduler:
+        return _error("--scheduler needs --backend dask (or leave --backend out)")
+    backend = args.backend or ("dask" if args.scheduler else "loky")
+    try:
+        plan = load_design(args.design, args.overrides, args.replications)
+    except DesignError as exc:
+        return _invalid_design(exc.problems)
+    out = args.out or Path("runs") / plan.design.name
+    try:
+        report = run_sweep(plan, out, jobs=args.jobs, backend=backend, scheduler=args.scheduler,
+                           progress=not args.quiet, command=["abm", *argv])
+    except SweepError as exc:
+        return _error(str(exc))
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: every run recorded in {out} is complete; run the same command to resume",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(report.text())
+    print(f"sweep: {out}  (next: abm summarize {out})")
+    return EXIT_FAILED_RUNS if report.failed else 0
+
+
+def cmd_summarize(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``abm summarize``: tables, intervals, charts."""
+    from experiments.summarize import report_text, summarize
+    from experiments.sweep import SweepError
+
+    try:
+        summary = summarize(args.sweep_dir, args.out, plots=not args.no_plots)
+    except (SweepError, ValueError) as exc:
+        return _error(str(exc))
+    if not args.quiet:
+        print(report_text(summary))
+    print(f"summary: {summary.files[0].parent}")
+    return 0
+
+
+def _invalid_design(problems: Sequence[str]) -> int:
+    return _error("invalid design\n" + "\n".join(f"  - {p}" for p in problems))
