@@ -1,0 +1,263 @@
+"""The main view's panels: run controls, headline cards, the story, the baseline bar, charts,
+"follow a patient" and export / load."""
+
+from __future__ import annotations
+
+from html import escape
+
+import solara
+
+from dashboard import charts, flows, png, svg
+from dashboard import session as ss
+from dashboard.chartspec import format_number
+from dashboard.figures import CARDS, card_window, headline
+from dashboard.state import SPEEDS
+
+
+def html(content: str, classes: list[str] | None = None, tag: str = "div"):
+    """Static HTML (solara.Markdown would fetch KaTeX from a CDN, which an offline workshop lacks)."""
+    return solara.HTML(tag=tag, unsafe_innerHTML=content, classes=classes or [], style={"font-size": "14px"})
+
+
+# --------------------------------------------------------------------------- run controls
+@solara.component
+def RunControls(session: ss.Session, version: int = 0):
+    runner, player = session.runner, session.player
+    model = runner.model
+    warm = runner.warm() and not ss.busy.value
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="8px"):
+        if ss.playing.value:
+            solara.Button("Pause", icon_name="mdi-pause", on_click=session.pause, color="warning", classes=["btn-pause"])
+        else:
+            solara.Button("Play", icon_name="mdi-play", on_click=session.play, color="primary",
+                          disabled=not warm or runner.finished, classes=["btn-play"])
+        solara.Button("Step a week", icon_name="mdi-step-forward", on_click=session.step, outlined=True,
+                      disabled=not warm or ss.playing.value or runner.finished, classes=["btn-step"])
+        solara.Button("Reset", icon_name="mdi-restart", on_click=lambda: session.reset(), outlined=True,
+                      disabled=bool(ss.busy.value), classes=["btn-reset"])
+
+        def set_speed(value):
+            player.weeks_per_second = int(value)
+
+        with solara.Column(style={"width": "190px"}):
+            solara.Select(label="Speed (weeks per second)", values=[str(s) for s in SPEEDS],
+                          value=str(player.weeks_per_second), on_value=set_speed, classes=["speed-select"])
+        if model is not None:
+            week = max(model.reporting_week, 0)
+            text = (f"Year {week // 52}, week {week % 52 + 1} (run of {runner.scenario.years} years)"
+                    if runner.warm() else "Warming up (burn-in)...")
+            if runner.finished:
+                text = f"Finished: {runner.scenario.years} year(s) run"
+            solara.HTML(tag="span", unsafe_innerHTML=text, style={"font-weight": "600", "font-size": "16px"},
+                        attributes={"data-weeks": str(runner.weeks)}, classes=["run-status"])
+    if ss.busy.value:
+        solara.Info(ss.busy.value)
+
+
+# --------------------------------------------------------------------------- cards
+def delta_text(value, base, card) -> tuple[str, str]:
+    """('+3.1 (+2.8%) vs baseline', colour)."""
+    if value is None or base is None:
+        return "baseline computing...", "#777"
+    diff = value - base
+    if card.percent:
+        text = f"{diff * 100:+.1f} points vs baseline"
+    else:
+        rel = f" ({diff / base * 100:+.1f}%)" if base else ""
+        text = f"{format_number(diff) if diff < 0 else '+' + format_number(diff)}{rel} vs baseline"
+    if card.higher_is_worse is None or abs(diff) < 1e-12:
+        return text, "#444"
+    worse = (diff > 0) == card.higher_is_worse
+    return text, "#B03A2E" if worse else "#1E8449"
+
+
+@solara.component
+def Cards(session: ss.Session, version: int = 0):
+    runner = session.runner
+    data = runner.data()
+    start, stop = card_window(data.shape[0])
+    baseline = runner.baseline
+    base = baseline.data if baseline is not None and baseline.ready else None
+    period = f"weeks {start}-{stop - 1}" if stop else "no week yet"
+    solara.Text(f"Headlines over the last 52 weeks ({period}); change against the baseline over the same weeks.",
+                style={"font-size": "13px", "color": "#555"})
+    with solara.Row(style={"flex-wrap": "wrap"}, gap="10px"):
+        for card in CARDS:
+            value = headline(data, card.key, start, stop)
+            base_value = headline(base, card.key, start, stop) if base is not None and base.shape[0] >= stop else None
+            shown = "-" if value is None else (f"{value * 100:.1f}%" if card.percent else format_number(value))
+            text, colour = delta_text(value, base_value, card) if value is not None else ("", "#777")
+            with solara.Card(style={"min-width": "150px", "flex": "1 1 150px", "padding": "0px"},
+                             classes=["headline-card", f"card-{card.key}"]):
+                solara.Text(card.title, style={"font-weight": "600", "display": "block"})
+                solara.Text(shown, style={"font-size": "26px", "display": "block"}, classes=["card-value"])
+                solara.Text(card.units, style={"font-size": "12px", "color": "#555", "display": "block"})
+                solara.Text(text, style={"font-size": "12px", "color": colour, "display": "block"},
+                            classes=["card-delta"])
+
+
+# --------------------------------------------------------------------------- baseline
+@solara.component
+def BaselineBar(session: ss.Session, version: int = 0):
+    runner = session.runner
+    baseline = runner.baseline
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="8px"):
+        if baseline is None:
+            label = "none"
+        elif baseline.error:
+            label = baseline.error
+        else:
+            label = baseline.label + ("" if baseline.ready else " (computing in the background...)")
+        solara.Text(f"Baseline: {label}", classes=["baseline-label"], style={"font-size": "13px"})
+        solara.Button("Pin as baseline", icon_name="mdi-pin", on_click=session.pin, outlined=True, small=True,
+                      disabled=not runner.warm() or runner.weeks == 0, classes=["btn-pin"])
+        solara.Button("Compare (rerun baseline, same seed)", icon_name="mdi-compare", on_click=session.compare,
+                      outlined=True, small=True, disabled=runner.pinned is None, classes=["btn-compare"])
+    if ss.notice.value:
+        solara.Text(ss.notice.value, style={"font-size": "12px", "color": "#1E8449"}, classes=["notice"])
+
+
+# --------------------------------------------------------------------------- story
+@solara.component
+def StoryPanel(session: ss.Session, version: int = 0):
+    """A teaching preset's narrative: what to try, what to watch, the evidence, and its steps."""
+    runner = session.runner
+    story = runner.scenario.story if runner.scenario is not None else None
+    step, set_step = solara.use_state(0)
+    if story is None or not any([story.what_to_try, story.what_to_watch, story.evidence, story.steps]):
+        return
+    with solara.Card(title=f"Story: {runner.scenario.name}", classes=["story"], style={"padding": "4px"}):
+        for heading, text in (("What to try", story.what_to_try), ("What to watch", story.what_to_watch),
+                              ("What the evidence says", story.evidence)):
+            if text:
+                html(f"<p><b>{heading}.</b> {escape(text)}</p>")
+        if story.steps:
+            i = min(step, len(story.steps) - 1)
+            current = story.steps[i]
+            html(f"<p><b>Step {i + 1} of {len(story.steps)} (year {current.year}).</b> {escape(current.text)}</p>",
+                 classes=["story-step"])
+            with solara.Row(gap="8px"):
+                solara.Button("Previous", on_click=lambda: set_step(max(i - 1, 0)), disabled=i == 0, small=True,
+                              outlined=True)
+                solara.Button("Next step", on_click=lambda: set_step(min(i + 1, len(story.steps) - 1)),
+                              disabled=i == len(story.steps) - 1, small=True, outlined=True, classes=["story-next"])
+                target = min(52 * (current.year + 1), 52 * runner.scenario.years)
+                solara.Button(f"Play to the end of year {current.year}", small=True, color="primary",
+                              on_click=lambda: session.play(stop_week=target), disabled=ss.playing.value)
+
+
+# --------------------------------------------------------------------------- charts
+@solara.component
+def Chart(spec):
+    """One chart (SVG) with its PNG download."""
+    with solara.Column(gap="0px", style={"max-width": "760px", "width": "100%"}, classes=["chart"]):
+        solara.HTML(tag="div", unsafe_innerHTML=svg.render(spec), classes=[f"chart-{spec.key}"])
+        solara.FileDownload(lambda: png.render(spec), filename=f"{spec.key}.png", label=f"Download '{spec.title}' (PNG)",
+                            icon_name="mdi-download", mime_type="image/png")
+
+
+@solara.component
+def ChartTab(session: ss.Session, builders, version: int = 0):
+    runner = session.runner
+    data = runner.data()
+    baseline = runner.baseline
+    base = baseline.data if baseline is not None and baseline.ready else None
+    markers = charts.markers_of(runner.markers())
+    hide_hidden, set_hide_hidden = solara.use_state(False)
+    if charts.unmet_need in builders:
+        solara.Checkbox(label="Hide hidden need (never sought care) to see the other kinds", value=hide_hidden,
+                        on_value=set_hide_hidden)
+    with solara.Row(style={"flex-wrap": "wrap"}, gap="12px"):
+        for builder in builders:
+            options = {"include_hidden": not hide_hidden} if builder is charts.unmet_need else {}
+            spec = charts.build_chart(builder, data, base, runner.model.horizon_weeks, markers, runner.place_names,
+                                      **options)
+            Chart(spec)
+    MarkerList(runner.markers())
+
+
+@solara.component
+def MarkerList(changes):
+    if not changes:
+        solara.Text("No lever change yet: move a lever during play and a numbered red line marks the week.",
+                    style={"font-size": "12px", "color": "#555"})
+        return
+    items = "".join(f"<li>{i}. week {w} (year {w // 52}, week {w % 52 + 1}): <code>{escape(n)}</code> set to "
+                    f"<b>{escape(str(v))}</b></li>" for i, (w, n, v) in enumerate(changes, start=1))
+    html(f"<b>Lever changes</b> (numbered red lines on the charts):<ul style='list-style:none;padding-left:4px'>"
+         f"{items}</ul>", classes=["marker-list"])
+
+
+@solara.component
+def FlowsTab(session: ss.Session, version: int = 0):
+    runner = session.runner
+    year = max(runner.model.reporting_week - 1, 0) // 52
+    solara.HTML(tag="div", unsafe_innerHTML=flows.render(runner.data(), year),
+                style={"max-width": "900px"}, classes=["chart-flows"])
+
+
+# --------------------------------------------------------------------------- follow a patient
+@solara.component
+def PatientPanel(session: ss.Session, version: int = 0):
+    """One person's record and journey, from ``model.patient(i)``."""
+    runner = session.runner
+    model = runner.model
+    person, set_person = solara.use_state(0)
+
+    def someone_with_need():
+        import numpy as np
+
+        from abm.population import ALIVE_LIMIT
+
+        candidates = np.flatnonzero((model.pop.acuity[: model.pop.n] > 0) & (model.pop.setting[: model.pop.n] < ALIVE_LIMIT))
+        if candidates.size:
+            set_person(int(model.rng.choice(candidates)))
+
+    with solara.Row(style={"align-items": "center"}, gap="8px"):
+        solara.InputInt(f"Person number (0 to {model.pop.n - 1})", value=person, on_value=set_person,
+                        classes=["input-person"])
+        solara.Button("Pick someone with need", on_click=someone_with_need, outlined=True, classes=["btn-someone"])
+    try:
+        record = model.patient(int(person))
+    except IndexError as exc:
+        solara.Error(f"person: {exc}")
+        return
+    journey = record.pop("journey")
+    facts = (f"<b>Person {record['id']}</b>: {record['sex']}, aged {record['age']} ({record['age_band']}), "
+             f"{escape(record['place'])}, deprivation quintile {record['deprivation_quintile']} (1 = most deprived), "
+             f"frailty {record['frailty']}, {record['ltc']} long-term condition(s); need: <b>{record['acuity']}</b>; "
+             f"now: <b>{record['setting']}</b> for {record['weeks_in_setting']} week(s); "
+             f"{record['weeks_unmet']} week(s) of unmet need so far.")
+    html(f"<p>{facts}</p>", classes=["patient-facts"])
+    rows = "".join(f"<tr><td>{w}</td><td>{'burn-in' if w < 0 else f'year {w // 52}, week {w % 52 + 1}'}</td>"
+                   f"<td>{escape(label)}</td></tr>" for w, label in journey)
+    html("<b>Journey</b> (latest 16 moves; weeks before 0 are the burn-in)"
+         "<table style='border-collapse:collapse' cellpadding='4'><tr style='text-align:left'><th>week</th>"
+         f"<th>when</th><th>moved to</th></tr>{rows}</table>", classes=["patient-journey"])
+
+
+# --------------------------------------------------------------------------- export / load
+@solara.component
+def FilesPanel(session: ss.Session, version: int = 0):
+    runner = session.runner
+    name = runner.scenario.name if runner.scenario else "run"
+    html("<h3>Export</h3>")
+    with solara.Row(gap="8px", style={"flex-wrap": "wrap"}):
+        solara.FileDownload(lambda: runner.metrics_csv().encode(), filename=f"{name}-metrics.csv",
+                            label="Metrics (CSV, one row per week per Place and ICS)", icon_name="mdi-table",
+                            mime_type="text/csv")
+        solara.FileDownload(lambda: runner.scenario_yaml().encode(), filename=f"{name}-settings.yaml",
+                            label="Current settings (scenario YAML)", icon_name="mdi-file-code",
+                            mime_type="application/x-yaml")
+    solara.Text("Each chart has its own PNG download under it.", style={"font-size": "12px", "color": "#555"})
+    html("<h3>Load a scenario (YAML)</h3><p>Drop a scenario file below, or paste one. It is checked before "
+         "anything changes; any problem is listed at the top of the page with the field, the value and what is "
+         "allowed, and the current run goes on.</p>")
+    solara.FileDrop(label="Drop a scenario .yaml file here", on_file=lambda f: session.load_yaml(f["data"], f["name"]),
+                    lazy=False)
+    text, set_text = solara.use_state("")
+    with solara.Column(classes=["yaml-paste"]):
+        solara.InputTextArea("...or paste a scenario's YAML", value=text, on_value=set_text, continuous_update=True,
+                             rows=5)
+    solara.Button("Load pasted YAML", on_click=lambda: session.load_yaml(text, "pasted YAML"), outlined=True,
+                  disabled=not text.strip(), classes=["btn-load-yaml"])
