@@ -24,7 +24,7 @@ from dashboard import charts, controls, panels  # noqa: E402
 from dashboard import session as ss  # noqa: E402
 
 TITLE = "ICS workshop: how community health services shape a health system"
-TABS = [*charts.TABS, "Patient flows", "Follow a patient", "Export & load"]
+TABS = [*charts.TABS, "Flows", "Follow a patient", "Files"]
 
 
 @solara.component
@@ -57,7 +57,7 @@ def LiveView(session: ss.Session):
     try:  # a failure drawing one panel is shown here; the run and the other panels go on
         if title in charts.TABS:
             panels.ChartTab(session, charts.TABS[title], version)
-        elif title == "Patient flows":
+        elif title == "Flows":
             panels.FlowsTab(session, version)
         elif title == "Follow a patient":
             panels.PatientPanel(session, version)

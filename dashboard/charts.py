@@ -121,9 +121,9 @@ def places_occupancy(data, base, horizon, markers, place_names=()) -> ChartSpec:
 Builder = Callable[..., ChartSpec]
 # tab title -> the charts on it (the flows picture and panels are added by the page)
 TABS: dict[str, tuple[Builder, ...]] = {
-    "Admissions & unmet need": (admissions, unmet_need),
+    "Admissions": (admissions, unmet_need),
     "Hospital": (occupancy, delayed),
-    "Community (CHS)": (chs, workforce),
+    "CHS": (chs, workforce),
     "Money": (spend,),
     "Places": (places_admissions, places_unmet, places_occupancy),
 }

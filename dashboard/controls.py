@@ -106,6 +106,13 @@ def ScenarioControls(session: ss.Session):
     years, set_years = solara.use_state(settings.years)
     seed, set_seed = solara.use_state(settings.seed)
 
+    def show_new_run():  # after a reset or an upload, show the settings the run was built with
+        set_population(settings.population)
+        set_years(settings.years)
+        set_seed(settings.seed)
+
+    solara.use_effect(show_new_run, [session.runner.run_id])
+
     def choose(name):
         session.reset(Settings.from_preset(name, population=population, years=years, seed=seed))
 

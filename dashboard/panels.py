@@ -7,6 +7,7 @@ from html import escape
 
 import solara
 
+from abm.config import ConfigError
 from dashboard import charts, flows, png, svg
 from dashboard import session as ss
 from dashboard.chartspec import format_number
@@ -149,10 +150,14 @@ def StoryPanel(session: ss.Session, version: int = 0):
 # --------------------------------------------------------------------------- charts
 @solara.component
 def Chart(spec):
-    """One chart (SVG) with its PNG download."""
+    """One chart (SVG) with its PNG download (of the chart as it is when clicked)."""
+    latest = solara.use_ref(spec)
+    latest.current = spec
+    # one function for the component's life: a new one at each update would cancel a download in progress
+    download = solara.use_memo(lambda: (lambda: png.render(latest.current)), [])
     with solara.Column(gap="0px", style={"max-width": "760px", "width": "100%"}, classes=["chart"]):
         solara.HTML(tag="div", unsafe_innerHTML=svg.render(spec), classes=[f"chart-{spec.key}"])
-        solara.FileDownload(lambda: png.render(spec), filename=f"{spec.key}.png", label=f"Download '{spec.title}' (PNG)",
+        solara.FileDownload(download, filename=f"{spec.key}.png", label=f"Download '{spec.title}' (PNG)",
                             icon_name="mdi-download", mime_type="image/png")
 
 
@@ -172,7 +177,7 @@ def ChartTab(session: ss.Session, builders, version: int = 0):
             options = {"include_hidden": not hide_hidden} if builder is charts.unmet_need else {}
             spec = charts.build_chart(builder, data, base, runner.model.horizon_weeks, markers, runner.place_names,
                                       **options)
-            Chart(spec)
+            Chart(spec).key(spec.key)
     MarkerList(runner.markers())
 
 
@@ -237,24 +242,39 @@ def PatientPanel(session: ss.Session, version: int = 0):
 
 
 # --------------------------------------------------------------------------- export / load
+@solara.component_vue("upload.vue")
+def ScenarioUpload(label: str, event_upload):
+    """A file picker that sends the chosen file's text to ``event_upload({name, size, text})``."""
 @solara.component
 def FilesPanel(session: ss.Session, version: int = 0):
     runner = session.runner
     name = runner.scenario.name if runner.scenario else "run"
     html("<h3>Export</h3>")
+    # stable functions (see Chart): they read the run as it is when clicked
+    csv = solara.use_memo(lambda: (lambda: runner.metrics_csv().encode()), [])
+    settings = solara.use_memo(lambda: (lambda: runner.scenario_yaml().encode()), [])
     with solara.Row(gap="8px", style={"flex-wrap": "wrap"}):
-        solara.FileDownload(lambda: runner.metrics_csv().encode(), filename=f"{name}-metrics.csv",
+        solara.FileDownload(csv, filename=f"{name}-metrics.csv",
                             label="Metrics (CSV, one row per week per Place and ICS)", icon_name="mdi-table",
                             mime_type="text/csv")
-        solara.FileDownload(lambda: runner.scenario_yaml().encode(), filename=f"{name}-settings.yaml",
+        solara.FileDownload(settings, filename=f"{name}-settings.yaml",
                             label="Current settings (scenario YAML)", icon_name="mdi-file-code",
                             mime_type="application/x-yaml")
     solara.Text("Each chart has its own PNG download under it.", style={"font-size": "12px", "color": "#555"})
     html("<h3>Load a scenario (YAML)</h3><p>Drop a scenario file below, or paste one. It is checked before "
          "anything changes; any problem is listed at the top of the page with the field, the value and what is "
          "allowed, and the current run goes on.</p>")
-    solara.FileDrop(label="Drop a scenario .yaml file here", on_file=lambda f: session.load_yaml(f["data"], f["name"]),
-                    lazy=False)
+    def uploaded(info):
+        if info.get("text") is None:
+            session.show(ConfigError([f"{info.get('name')}: {info.get('size', 0):,} bytes is too large for a "
+                                      "scenario file; allowed: up to 1,000,000 bytes"]))
+        else:
+            session.load_yaml(info["text"], info["name"])
+
+    with solara.Row(gap="12px", style={"align-items": "center", "flex-wrap": "wrap"}):
+        ScenarioUpload(label="Choose a scenario .yaml file...", event_upload=uploaded)
+        solara.FileDrop(label="...or drop one here", on_file=lambda f: session.load_yaml(f["data"], f["name"]),
+                        lazy=False)
     text, set_text = solara.use_state("")
     with solara.Column(classes=["yaml-paste"]):
         solara.InputTextArea("...or paste a scenario's YAML", value=text, on_value=set_text, continuous_update=True,
