@@ -13,20 +13,21 @@ import numpy as np
 
 from dashboard.figures import COL, ICS
 
-WIDTH, HEIGHT = 760, 360
+WIDTH, HEIGHT = 980, 400
+LIST_X = 720  # the numbered list of flows sits right of the diagram
 FONT = "font-family='Roboto, Arial, sans-serif'"
 
 # setting: (x, y) of the box centre, title, colour
 NODES = {
-    "home": (90, 180, "Home", "#dfe9f5"),
-    "gp": (270, 70, "GP", "#e3f1e3"),
-    "chs": (470, 70, "Community health services", "#d7efe7"),
-    "vw": (670, 70, "Virtual ward", "#e2f0f9"),
-    "ed": (270, 290, "ED", "#fbe7d3"),
-    "hospital": (470, 290, "Hospital bed", "#f6dcdc"),
-    "delayed": (670, 290, "Delayed discharge", "#f3d9ea"),
+    "home": (80, 205, "Home", "#dfe9f5"),
+    "gp": (270, 85, "GP", "#e3f1e3"),
+    "chs": (480, 85, "Community (CHS)", "#d7efe7"),
+    "vw": (480, 205, "Virtual ward", "#e2f0f9"),
+    "ed": (270, 325, "ED", "#fbe7d3"),
+    "hospital": (480, 325, "Hospital bed", "#f6dcdc"),
+    "delayed": (640, 325, "Delayed discharge", "#f3d9ea"),
 }
-BOX_W, BOX_H = 150, 62
+BOX_W, BOX_H = 136, 58
 
 
 def flow_figures(data: np.ndarray) -> tuple[dict, dict, int]:
@@ -84,25 +85,29 @@ def render(data: np.ndarray, year: int) -> str:
     stocks, flows, weeks = flow_figures(data)
     parts = [f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {WIDTH} {HEIGHT}' width='100%' role='img' "
              f"aria-label='patient flows' data-chart='flows'>",
-             "<defs><marker id='arrow' viewBox='0 0 10 10' refX='9' refY='5' markerWidth='6' markerHeight='6' "
+             "<defs><marker id='arrow' viewBox='0 0 10 10' refX='9' refY='5' markerWidth='11' markerHeight='11' markerUnits='userSpaceOnUse' "
              "orient='auto-start-reverse'><path d='M 0 0 L 10 5 L 0 10 z' fill='#666'/></marker></defs>",
              f"<rect width='{WIDTH}' height='{HEIGHT}' fill='white'/>",
              f"<text x='10' y='18' font-size='14' font-weight='600' {FONT}>Patient flows, year {year} "
              f"({weeks} week(s) so far)</text>",
              f"<text x='10' y='{HEIGHT - 8}' font-size='11' fill='#444' {FONT}>Boxes: people there in the latest week, "
-             f"per 1,000 residents. Arrows: this year's events so far, per 1,000 residents.</text>"]
+             f"per 1,000 residents. Numbered arrows: this year's events so far (list on the right); "
+             f"width grows with the flow.</text>"]
     biggest = max([v for _, v in flows.values()] + [1.0])
-    for (a, b), (label, value) in flows.items():
+    parts.append(f"<text x='{LIST_X}' y='60' font-size='12' font-weight='600' {FONT}>This year, per 1,000 residents</text>")
+    for number, ((a, b), (label, value)) in enumerate(flows.items(), start=1):
         x1, y1, x2, y2 = _edge_points(a, b)
-        width = 1 + 9 * np.sqrt(value / biggest)
+        width = 1 + 7 * np.sqrt(value / biggest)
         parts.append(f"<line x1='{x1:.0f}' y1='{y1:.0f}' x2='{x2:.0f}' y2='{y2:.0f}' stroke='#9a9a9a' "
                      f"stroke-width='{width:.1f}' marker-end='url(#arrow)' opacity='0.8'/>")
         mx, my = (x1 + x2) / 2, (y1 + y2) / 2
-        text = f"{label}: {_fmt(value)}"
-        parts.append(f"<rect x='{mx - 3.2 * len(text) - 3:.0f}' y='{my - 10:.0f}' width='{6.4 * len(text) + 6:.0f}' "
-                     f"height='15' fill='white' opacity='0.9'/>"
-                     f"<text x='{mx:.0f}' y='{my + 1:.0f}' font-size='10.5' text-anchor='middle' fill='#333' {FONT}>"
-                     f"{escape(text)}</text>")
+        parts.append(f"<circle cx='{mx:.0f}' cy='{my:.0f}' r='9' fill='#444'/><text x='{mx:.0f}' y='{my + 4:.0f}' "
+                     f"font-size='11' text-anchor='middle' fill='white' {FONT}>{number}</text>")
+        y = 60 + 24 * number
+        parts.append(f"<circle cx='{LIST_X + 9}' cy='{y - 4}' r='9' fill='#444'/><text x='{LIST_X + 9}' y='{y}' "
+                     f"font-size='11' text-anchor='middle' fill='white' {FONT}>{number}</text>"
+                     f"<text x='{LIST_X + 24}' y='{y}' font-size='12' fill='#333' {FONT} data-flow='{a}-{b}'>"
+                     f"{escape(label)}: <tspan font-weight='600'>{_fmt(value)}</tspan></text>")
     for key, (x, y, title, colour) in NODES.items():
         parts.append(f"<rect x='{x - BOX_W / 2}' y='{y - BOX_H / 2}' width='{BOX_W}' height='{BOX_H}' rx='8' "
                      f"fill='{colour}' stroke='#777'/>"

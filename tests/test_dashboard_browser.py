@@ -186,7 +186,7 @@ def test_choosing_a_preset_changes_the_levers_and_shows_its_story(session):
 
 def test_a_lever_moved_mid_play_changes_the_trajectory_and_is_marked(session):
     page = session.page
-    session.choose("speed-select", "8")
+    session.choose("speed-select", "10")
     session.tab("Hospital")
     page.locator(".baseline-label").filter(has_text="same seed").wait_for()
     page.wait_for_function("!document.querySelector('.baseline-label').innerText.includes('computing')",
@@ -218,7 +218,7 @@ def test_a_lever_moved_mid_play_changes_the_trajectory_and_is_marked(session):
 
 def test_play_advances_the_year_and_the_charts(session):
     page = session.page
-    session.choose("speed-select", "26")
+    session.choose("speed-select", "25")
     before = int(session.polyline("admissions", "this run").get_attribute("data-points") or 0) \
         if session.polyline("admissions", "this run").count() else 0
     session.play()
@@ -240,7 +240,7 @@ def test_play_advances_the_year_and_the_charts(session):
 
 def test_pin_and_compare_reruns_the_baseline_with_the_same_seed(session):
     page = session.page
-    session.choose("speed-select", "16")
+    session.choose("speed-select", "15")
     session.play()
     session.wait_weeks(4)
     session.lever("demand_multiplier", "[role=slider]").focus()
@@ -306,7 +306,7 @@ def test_export_and_upload_with_a_clear_error_for_a_bad_file(session, tmp_path):
 def test_two_sessions_are_independent(browser, server):
     a, b = Session(browser, server), Session(browser, server)
     try:
-        a.choose("speed-select", "16")
+        a.choose("speed-select", "15")
         a.play()
         a.wait_weeks(6)
         a.lever("integration_share", "[role=slider]").focus()

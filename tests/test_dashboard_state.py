@@ -152,7 +152,7 @@ def test_player_stops_at_a_story_target_week():
     updates, stopped = [], []
     player = Player(runner, on_update=lambda: updates.append(runner.weeks), on_error=pytest.fail,
                     on_stop=lambda: stopped.append(True))
-    player.weeks_per_second = 26
+    player.weeks_per_second = 25
     player.start(stop_week=20)
     deadline = time.time() + 30
     while not stopped and time.time() < deadline:

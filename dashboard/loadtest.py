@@ -1,0 +1,143 @@
+"""Load test: N real browser sessions playing at once; reports each one's update rate and latency.
+
+    python -m dashboard.loadtest --sessions 30 --seconds 30            # starts its own server
+    python -m dashboard.loadtest --sessions 30 --url http://host:8765/  # or measures a running one
+
+Each session is its own browser context (so its own Solara kernel and model) in one
+headless Chromium (Debian's, /usr/bin/chromium).  All sessions press Play; a script in
+each page records the time of every update (the week counter changing).  Reported:
+updates a second per session (mean, slowest, how many reach 2/s), the gaps between
+updates (median, 95th percentile), and the latency of a lever: time from a key press on
+a slider to its marker appearing on the chart, measured in a few sessions mid-run.
+
+The browsers run on the same machine as the server, so on a small machine they take
+CPU from it: the figure is pessimistic for a workshop where participants use their own
+laptops.  Say what else was running when you quote a figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+from dashboard.cli import server_command, server_env
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+RECORDER = """() => {
+  window.__updates = [];
+  let last = null;
+  setInterval(() => {
+    const el = document.querySelector('.run-status');
+    const weeks = el && el.getAttribute('data-weeks');
+    if (weeks !== last) { window.__updates.push(performance.now()); last = weeks; }
+  }, 20);
+}"""
+
+
+async def open_session(browser, url: str):
+    context = await browser.new_context(viewport={"width": 1400, "height": 900})
+    page = await context.new_page()
+    await page.goto(url)
+    await page.locator(".run-status").filter(has_text="Year 0").wait_for(timeout=180_000)
+    await page.locator(".card-vacancies").wait_for(timeout=60_000)
+    return context, page
+
+
+async def lever_latency(page) -> float:
+    """Seconds from a key press on a lever to its marker on the admissions chart."""
+    markers = page.locator("svg[data-chart='admissions'] .lever-marker")
+    before = await markers.count()
+    await page.locator(".lever-funding_shift_pct [role=slider]").focus()
+    start = time.perf_counter()
+    await page.keyboard.press("ArrowRight")
+    await page.wait_for_function(
+        "n => document.querySelectorAll(\"svg[data-chart='admissions'] .lever-marker\").length > n",
+        arg=before, timeout=30_000, polling=20)
+    return time.perf_counter() - start
+
+
+async def measure(url: str, sessions: int, seconds: float) -> dict:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        opened = []
+        for start in range(0, sessions, 5):  # open in small batches so page loads do not time out
+            opened += await asyncio.gather(*[open_session(browser, url) for _ in range(start, min(start + 5, sessions))])
+        pages = [page for _, page in opened]
+        for page in pages:
+            await page.evaluate(RECORDER)
+        await asyncio.gather(*[page.locator(".btn-play").click() for page in pages])
+        t0 = time.perf_counter()
+        await asyncio.sleep(seconds / 2)
+        latencies = []
+        for page in pages[: min(5, len(pages))]:
+            latencies.append(await lever_latency(page))
+        await asyncio.sleep(max(0.0, seconds - (time.perf_counter() - t0)))
+        results = [await page.evaluate("window.__updates") for page in pages]
+        await browser.close()
+    rates, gaps = [], []
+    for times in results:
+        times = [t / 1000 for t in times[1:]]  # the first entry is the value before play
+        span = times[-1] - times[0] if len(times) > 1 else 0.0
+        rates.append((len(times) - 1) / span if span > 0 else 0.0)
+        gaps += [b - a for a, b in zip(times, times[1:])]
+    gaps.sort()
+    return {
+        "sessions": sessions, "seconds": seconds,
+        "updates_per_second_mean": round(statistics.mean(rates), 2),
+        "updates_per_second_slowest": round(min(rates), 2),
+        "sessions_at_2_per_second": sum(r >= 2.0 for r in rates),
+        "update_gap_median_s": round(gaps[len(gaps) // 2], 3) if gaps else None,
+        "update_gap_p95_s": round(gaps[int(len(gaps) * 0.95)], 3) if gaps else None,
+        "lever_latency_s": [round(x, 3) for x in latencies],
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=30)
+    parser.add_argument("--seconds", type=float, default=30.0, help="how long every session plays while measured")
+    parser.add_argument("--url", help="a running dashboard (default: start one here)")
+    parser.add_argument("--population", type=int, help="population per session for a server started here")
+    args = parser.parse_args(argv)
+    server = None
+    url = args.url
+    if url is None:
+        port = free_port()
+        server = subprocess.Popen(server_command("127.0.0.1", port), env=server_env(args.population),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}/"
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(url, timeout=5)
+                break
+            except OSError:
+                time.sleep(0.5)
+    try:
+        result = asyncio.run(measure(url, args.sessions, args.seconds))
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=20)
+    print(json.dumps(result, indent=2))
+    return 0 if result["sessions_at_2_per_second"] == args.sessions else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
