@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     params.add_argument("--markdown", action="store_true", help="print a Markdown table (with each key's meaning)")
     params.set_defaults(handler=cmd_params)
+    _add_validate_parser(commands)
     _add_bench_parser(commands)
     _add_dashboard_parser(commands)
     return parser
@@ -184,6 +185,48 @@ def params_markdown(rows: list[dict]) -> str:
     lines = ["| " + " | ".join(headings) + " |", "|" + "|".join("---" for _ in headings) + "|"]
     lines += ["| " + " | ".join(cell(c, r[c]) for c in columns) + " |" for r in rows]
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- validate
+def _add_validate_parser(commands) -> None:
+    parser = commands.add_parser(
+        "validate", help="compare the baseline with the evidence (calibration report)",
+        description="Run a scenario (default: baseline) and print each calibration target from DESIGN 7 and\n"
+                    "EVIDENCE.md: the target, the model's figure, the gap and the source.  Exit code 1 when a\n"
+                    "figure is more than 15% from its target.",
+        epilog="Examples:\n"
+               "  abm validate\n"
+               "  abm validate --population 50000 --seed 2\n"
+               "  abm validate --markdown > docs/calibration.md",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("scenario", nargs="?", default="baseline", metavar="SCENARIO",
+                        help="a preset name or a YAML file (default: baseline)")
+    parser.add_argument("--population", metavar="N", help="ICS population (same as --set population=N)")
+    parser.add_argument("--years", metavar="Y", help="reporting years (same as --set years=Y)")
+    parser.add_argument("--seed", metavar="S", help="random seed (same as --set seed=S)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override any scenario value by dotted path; repeatable")
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table and the calibrated parameters")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=cmd_validate)
+
+
+def cmd_validate(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``abm validate``: the calibration report; exit 1 if a target is missed."""
+    from abm.calibration import validate
+    from abm.runner import ProgressBar
+
+    shorthands = [f"{key}={value}" for key in ("population", "years", "seed")
+                  if (value := getattr(args, key)) is not None]
+    load_scenario(args.scenario, shorthands + args.overrides)  # refuse bad input before running
+    if args.quiet or args.markdown:
+        report = validate(args.scenario, shorthands + args.overrides)
+    else:
+        with ProgressBar("weeks") as bar:
+            report = validate(args.scenario, shorthands + args.overrides, progress=bar)
+    print(report.markdown() if args.markdown else report.text())
+    return 0 if report.ok else 1
 
 
 # --------------------------------------------------------------------------- bench

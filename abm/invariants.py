@@ -40,11 +40,15 @@ def _capacity_respected(model) -> list[str]:
     for g in model.practices:
         if g.appointments > g.capacity + TOLERANCE:
             found.append(f"practice {g.index}: {g.appointments} appointments > capacity {g.capacity:.2f}")
-    for t in model.teams:
-        if t.core_contacts > t.capacity + TOLERANCE:
-            found.append(f"CHS team {t.index}: {t.core_contacts:.2f} contacts > capacity {t.capacity:.2f}")
-        if t.ucr_contacts > t.ucr_capacity + TOLERANCE:
-            found.append(f"CHS team {t.index}: {t.ucr_contacts:.2f} UCR contacts > UCR capacity {t.ucr_capacity:.2f}")
+    for t in model.teams:  # capacity after any sharing in a provider collaborative
+        if t.core_contacts > t.available + TOLERANCE:
+            found.append(f"CHS team {t.index}: {t.core_contacts:.2f} contacts > capacity {t.available:.2f}")
+        if t.ucr_contacts > t.ucr_available + TOLERANCE:
+            found.append(f"CHS team {t.index}: {t.ucr_contacts:.2f} UCR contacts > UCR capacity {t.ucr_available:.2f}")
+    for name, own, shared in (("core", "capacity", "available"), ("UCR", "ucr_capacity", "ucr_available")):
+        before, after = (sum(getattr(t, attr) for t in model.teams) for attr in (own, shared))
+        if after > before * (1 + TOLERANCE) + TOLERANCE:
+            found.append(f"CHS {name} capacity grew in sharing: {after:.2f} > {before:.2f}")
     for tr in model.trusts:
         if tr.emergency_bed_days > tr.emergency_room_bed_days + TOLERANCE:
             found.append(f"trust {tr.index}: admissions used {tr.emergency_bed_days:.1f} bed-days > "

@@ -25,7 +25,7 @@ from abm import metrics as metrics_mod
 from abm.config import build
 from abm.population import ALIVE_LIMIT, Population, Setting
 from abm.scenario import Scenario, apply_overrides, load_scenario, validate_lever
-from agents import acute_trust, chs_team, council, gp_practice, patient
+from agents import acute_trust, chs_team, commissioner, council, gp_practice, patient
 from agents.acute_trust import AcuteTrust
 from agents.chs_team import CHSTeam
 from agents.commissioner import Commissioner
@@ -65,15 +65,17 @@ class ICSModel(mesa.Model):
         self.counters = Counter(entered=0, died=0, left=0)
         self.events = metrics_mod.Events(len(scenario.places))
         self.place_counts = {"proactive": np.zeros(len(scenario.places))}
+        self.place_maturity = 0.0  # how far Place commissioning has matured after delegation (0-1)
         self._build_organisations()
         self._build_population(patients)
         self.metrics = metrics_mod.MetricsRecorder([p.name for p in scenario.places], self.horizon_weeks)
         self._start_financial_year()
         # the model starts part-way through a financial year when the burn-in is not whole years
-        self.commissioner.paid = self.commissioner.allocation * (self.reporting_week % WEEKS_PER_YEAR) / WEEKS_PER_YEAR
-        for team in self.teams:
-            team.fund(self.team_population[team.index], float(self.commissioner.funding_ratio("chs_core")[team.place]),
-                      float(self.commissioner.funding_ratio("addon")[team.place]), start=True)
+        weeks_gone = self.reporting_week % WEEKS_PER_YEAR
+        self.commissioner.paid = self.commissioner.allocation * weeks_gone / WEEKS_PER_YEAR
+        self.commissioner.week_of_year = weeks_gone - 1
+        self._fund_teams(start=True)
+        self._replan_pending = False
         self._plan_week()
         council.seed_packages(self)
         self._phases = self.phases()
@@ -159,6 +161,7 @@ class ICSModel(mesa.Model):
             ("patients", "demography", rules.demography),
             ("patients", "need", rules.need),
             ("patients", "seek_care", rules.seek_care),
+            ("commissioning", "place_outreach", commissioner.place_outreach),
             ("acute", "progress_inpatients", acute_trust.progress_inpatients),
             ("social_care", "social_care", council.run_social_care),
             ("gp", "clinics", gp_practice.run_clinics),
@@ -192,29 +195,43 @@ class ICSModel(mesa.Model):
         return self
 
     def _start_of_week(self) -> None:
+        """A new financial year (scheduled lever changes, then the allocation), or a mid-year re-plan; pay; plan."""
         if self.reporting_week % WEEKS_PER_YEAR == 0:
             self._apply_schedule()
             self._start_financial_year()
-            for team in self.teams:
-                team.fund(self.team_population[team.index], float(self.commissioner.funding_ratio("chs_core")[team.place]),
-                          float(self.commissioner.funding_ratio("addon")[team.place]))
+            self._fund_teams()
+        elif self._replan_pending:
+            self.commissioner.replan()
+            self._fund_teams()
+        self._replan_pending = False
         self.commissioner.pay_week(self.reporting_week % WEEKS_PER_YEAR)
         self._plan_week()
 
     def _start_financial_year(self) -> None:
-        self.commissioner.new_financial_year(self.year, self.place_population)
         for trust in self.trusts:
-            trust.new_financial_year()
+            trust.new_financial_year()  # closes last year's accounts, which the commissioner reads
+        self.commissioner.new_financial_year(self.year, self.place_population)
+
+    def _fund_teams(self, start: bool = False) -> None:
+        core, addon = self.commissioner.funding_ratio("chs_core"), self.commissioner.funding_ratio("addon")
+        for team in self.teams:
+            team.fund(self.team_population[team.index], float(core[team.place]), float(addon[team.place]), start=start)
 
     def _plan_week(self) -> None:
         """Providers set this week's capacity from funding, levers and population."""
         primary = self.commissioner.funding_ratio("primary")
         for g in self.practices:
             g.plan_week(int(self.list_sizes[g.index]), float(primary[g.place]))
-        n_integrated = [int(round(self.levers.integration_share * len(own))) for own in self.practices_of_place]
+        self.place_maturity = self.commissioner.place_maturity(self.reporting_week / WEEKS_PER_YEAR)
+        share = self.integration_share()
+        n_integrated = [int(round(share * len(own))) for own in self.practices_of_place]
+        self.practice_integrated = self.integration_rank < np.array(n_integrated)[self.practice_place]
         for g in self.practices:
-            g.integrated = bool(self.integration_rank[g.index] < n_integrated[g.place])
+            g.integrated = bool(self.practice_integrated[g.index])
+        integrated_by_team = np.bincount(self.practice_team, weights=self.practice_integrated, minlength=len(self.teams))
+        practices_by_team = np.bincount(self.practice_team, minlength=len(self.teams))
         for team in self.teams:
+            team.integrated_share = float(integrated_by_team[team.index] / max(practices_by_team[team.index], 1))
             team.update_workforce()
         for trust in self.trusts:
             trust.plan_week(int(self.place_population[trust.places].sum()))
@@ -248,12 +265,36 @@ class ICSModel(mesa.Model):
         self.team_population = np.bincount(self.practice_team, weights=self.list_sizes,
                                            minlength=len(self.teams)).astype(np.int64)
 
+    def place_lever(self, name: str) -> np.ndarray:
+        """A lever's value per Place: the Place's own setting where its scenario gives one (chs_host, chs_contract)."""
+        return np.array([getattr(place, name) or getattr(self.levers, name) for place in self.scenario.places])
+
+    def integration_share(self) -> float:
+        """Share of practices in integrated teams: the lever, deepened as Place commissioning matures (mechanism 12)."""
+        share = self.levers.integration_share
+        return share + (1 - share) * self.params.commissioner.integration_gain * self.place_maturity
+
+    def need_index_by_place(self) -> np.ndarray:
+        """Each Place's expected onset of need per head (age, conditions, deprivation) relative to the ICS's."""
+        pop = self.pop
+        alive = np.flatnonzero(pop.setting < ALIVE_LIMIT)
+        rate = patient.onset_prob(pop.age[alive], pop.ltc[alive], pop.deprivation[alive], False, np.float32(1.0),
+                                  self.params.need)
+        places = len(self.scenario.places)
+        per_head = np.bincount(pop.place[alive], weights=rate, minlength=places) / np.maximum(
+            np.bincount(pop.place[alive], minlength=places), 1)
+        return per_head / max(float(rate.mean()), 1e-12)
+
     # ------------------------------------------------------------------ levers
     def set_lever(self, name: str, value) -> None:
-        """Change a lever on the running model; it acts from the next week (no reset)."""
+        """Change a lever on the running model; it acts from the next week (no reset).
+
+        Levers on the allocation re-plan the rest of the financial year.
+        """
         value = validate_lever(name, value)
         setattr(self.levers, name, value)
         self.lever_changes.append((self.reporting_week, name, value))
+        self._replan_pending = True
 
     def _apply_schedule(self) -> None:
         for change in self.scenario.schedule:

@@ -49,8 +49,9 @@ class DemographyParams:
         source=NAT + ": England life tables fitted as Gompertz", doc="mortality rise with age",
     )
     frailty_death_slope: float = spec(
-        3.0, units="multiplier per unit frailty", lo=0, hi=10,
-        source="assumption: eFI predicts mortality; death hazard x (0.7 + slope x frailty)",
+        2.5, units="multiplier per unit frailty", lo=0, hi=10,
+        source="calibrated (abm validate: over-85s grow ~31% a decade, 004 §5); assumption: eFI predicts mortality; "
+               "death hazard x (0.7 + slope x frailty)",
         doc="how much frailty raises the death hazard",
     )
     crisis_death_weekly: float = spec(
@@ -152,13 +153,14 @@ class GPParams:
                                              source="assumption", doc="follow-up demand of GP-managed patients")
     refer_hospital: list[float] = spec([0.012, 0.35], units="probability at a consultation, low and high need",
                                        source="assumption", doc="refer to hospital (ED / acute assessment)")
-    refer_chs: list[float] = spec([0.02, 0.25], units="probability at a consultation, low and high need",
+    refer_chs: list[float] = spec([0.024, 0.3], units="probability at a consultation, low and high need",
                                   source="assumption", doc="refer to community health services")
     refer_chs_by_age: list[float] = spec(
-        [0.2, 0.5, 1.5, 3.0, 4.5], units="multiplier on CHS referral by age band 0-17, 18-64, 65-74, 75-84, 85+",
-        source="004 §5: 57% of over-85s see a district nurse a year; DESIGN 7: most CHS contacts are with over-65s",
+        [0.25, 0.6, 1.5, 1.6, 1.2], units="multiplier on CHS referral by age band 0-17, 18-64, 65-74, 75-84, 85+",
+        source="calibrated (abm validate): 004 §5: 57% of over-85s see a district nurse a year; DESIGN 7: most CHS "
+               "contacts are with over-65s (older people also reach CHS through discharge and urgent response)",
         doc="older people are referred to CHS more")
-    refer_chs_frail_multiplier: float = spec(1.5, units="multiplier for frailty >= 0.25", lo=1, hi=10,
+    refer_chs_frail_multiplier: float = spec(1.2, units="multiplier for frailty >= 0.25", lo=1, hi=10,
                                              source="assumption: housebound frail patients need home visits",
                                              doc="frail people are referred to CHS more")
     pressure_hospital_referral: float = spec(0.5, units="relative increase per unit pressure", lo=0, hi=5,
@@ -202,6 +204,12 @@ class CHSParams:
     recruitment_per_year: float = spec(0.9, units="share of vacancies filled per year", lo=0, hi=5,
                                        source="mechanism 11 (001 §2, 004 §3): CHS cannot expand quickly; rate assumption",
                                        doc="recruitment")
+    labour_supply_fte_per_1000_year: float = spec(
+        0.6, units="clinical FTE the labour market can supply per 1,000 people per year", lo=0, hi=20,
+        source="mechanism 11 (001 §2, 004 §3): district nurses halved 2000-2014, -20% 2014-17; CHS cannot expand "
+               "even when funded; value an assumption (about twice what replacing leavers needs)",
+        doc="recruitment is limited by supply",
+    )
     attrition_per_year: float = spec(0.10, units="share of staff leaving per year at safe caseloads", lo=0, hi=1,
                                      source="004 §3: >30% over 50 could retire within 10 years", doc="attrition")
     unsafe_attrition_slope: float = spec(
@@ -220,7 +228,7 @@ class CHSParams:
     contacts_discharge_start: float = spec(2.0, units="contacts to set up a supported discharge", lo=0, hi=10,
                                            source="assumption", doc="discharge support")
     discharge_start_weekly: float = spec(
-        0.6, units="probability per week a supported discharge is set up, capacity allowing", lo=0.01, hi=1,
+        0.5, units="probability per week a supported discharge is set up, capacity allowing", lo=0.01, hi=1,
         source="assumption: referral, assessment and first visit take days", doc="discharge-support delay",
     )
     contacts_urgent_response: float = spec(2.0, units="contacts per 2-hour urgent response", lo=0, hi=10,
@@ -237,6 +245,52 @@ class CHSParams:
     virtual_ward_beds_per_100k: float = spec(20.0, units="virtual-ward places per 100,000 people at baseline add-on funding",
                                              lo=0, hi=500, source=NAT + ": ~12,000 virtual-ward places in England",
                                              doc="add-on capacity")
+    virtual_ward_step_down_weekly: float = spec(
+        0.5, units="probability per week a virtual-ward patient steps down to the caseload", lo=0.01, hi=1,
+        source="assumption: virtual-ward stays last one to three weeks", doc="virtual-ward length of stay",
+    )
+    virtual_ward_avert: float = spec(
+        0.4, units="probability a crisis given a virtual-ward place is managed at home", lo=0, hi=1,
+        source="001 §4: Bradford virtual ward saved 4,612 bed days; mechanism 18: effects modest; value assumption",
+        doc="virtual ward effect (step-up from urgent response)",
+    )
+    virtual_ward_step_down_from_acute: float = spec(
+        0.3, units="probability per week an inpatient not yet fit moves to a free virtual-ward place", lo=0, hi=1,
+        source="001 §4: Bradford virtual ward saved 4,612 bed days (early supported discharge); rate assumption",
+        doc="virtual ward effect (step-down from hospital)",
+    )
+    addon_duplicate_contacts: float = spec(
+        0.5, units="core CHS contacts per week per virtual-ward patient of a non-integrated practice", lo=0, hi=10,
+        source="mechanism 17 (000 Results): parallel teams duplicate home visits ('a UCRT nurse..., a virtual "
+               "frailty nurse and a district nurse going into one person's home'); size assumption",
+        doc="add-on schemes duplicate core visits",
+    )
+    integration_productivity: float = spec(
+        0.1, units="more contacts per FTE when all a team's practices are integrated", lo=0, hi=1,
+        source="mechanism 12 (001, 004 §7): fewer duplicate assessments, better referral; size assumption",
+        doc="integration effect on CHS productivity",
+    )
+    acute_host_discharge_multiplier: float = spec(
+        1.3, units="multiplier on discharge_start_weekly when CHS is inside the acute trust", lo=1, hi=5,
+        source="DESIGN 4: inside an acute trust hospital discharge links are better; size assumption",
+        doc="hosting and discharge",
+    )
+    collaborative_staff_sharing: float = spec(
+        0.25, units="share of each team's capacity pooled across the ICS by demand in a provider collaborative",
+        lo=0, hi=1, source="DESIGN 4: a provider collaborative shares staff across Places; size assumption",
+        doc="staff sharing",
+    )
+    outcome_proactive_reserve: float = spec(
+        0.1, units="share of core capacity kept for proactive care under an outcome contract", lo=0, hi=1,
+        source="mechanism 3 (001: 'it is always the prevention activity that gets reduced'); outcome contracts "
+               "reward prevention; size assumption",
+        doc="outcome contracts protect prevention",
+    )
+    case_finding_weekly: float = spec(
+        0.3, units="probability per week a proactive-care patient with unsought need is prompted to seek care",
+        lo=0, hi=1, source="001 §4: population health management finds people at risk; size assumption",
+        doc="proactive care finds hidden need",
+    )
     virtual_ward_admit_weekly: float = spec(0.08, units="probability per week a virtual-ward patient is admitted",
                                             lo=0, hi=1, source="assumption", doc="virtual-ward failure")
 
@@ -248,8 +302,9 @@ class AcuteParams:
     beds_per_1000: float = spec(2.3, units="general and acute beds per 1,000", lo=0.1, hi=20,
                                 source=NAT + ": ~1.8 G&A beds per 1,000 (plus elective share)", doc="bed base")
     los_days_by_age: list[float] = spec(
-        [2.5, 3.8, 5.5, 7.5, 9.0], units="mean length of stay in days, bands 0-17, 18-64, 65-74, 75-84, 85+",
-        source=NAT + ": ~5-6 days on average, 9-10 over 75", doc="length of stay by age",
+        [2.3, 3.5, 5.0, 6.8, 8.0], units="mean length of stay in days until medically fit, bands 0-17, 18-64, 65-74, 75-84, 85+",
+        source="calibrated (abm validate) to " + NAT + ": ~5-6 days on average including delays, 9-10 over 75",
+        doc="length of stay by age",
     )
     los_frailty_slope: float = spec(1.5, units="relative increase per unit frailty", lo=0, hi=10,
                                     source="assumption: frailty lengthens stays (DESIGN 4)", doc="length of stay by frailty")
@@ -258,6 +313,11 @@ class AcuteParams:
                                      doc="admission threshold, crisis")
     admit_referred: list[float] = spec([0.35, 0.6], units="admission probability for a referral: base, per unit frailty",
                                        source="assumption", doc="admission threshold, referral")
+    block_payment_admission_multiplier: float = spec(
+        0.93, units="multiplier on admission probability when the acute trust is on a block (aligned) payment",
+        lo=0.5, hi=1, source="DESIGN 4: activity-based payment lowers the admission threshold; size assumption",
+        doc="acute payment and admissions",
+    )
     alternatives_admission_multiplier: float = spec(
         0.9, units="multiplier when the patient's CHS team has spare capacity", lo=0, hi=1,
         source="mechanism 18: alternatives avert some admissions (modest)", doc="alternatives to admission",
@@ -268,8 +328,8 @@ class AcuteParams:
         1.0, units="probability per unit frailty", lo=0, hi=5,
         source="DESIGN 4: discharge support in proportion to frailty", doc="discharge needs support, frailty term",
     )
-    social_care_share: list[float] = spec([0.3, 1.0], units="share of supported discharges needing social care: base, per unit frailty",
-                                          source="mechanism 10 (001 §2): most delays wait for community or social care",
+    social_care_share: list[float] = spec([0.45, 1.0], units="share of supported discharges needing social care: base, per unit frailty",
+                                          source="mechanism 10 (001 §2): most delays wait for community or social care; calibrated so a social-care cut raises delays",
                                           doc="social care vs CHS support")
     flow_occupancy: float = spec(0.92, units="occupancy above which flow slows", lo=0.5, hi=1,
                                  source="DESIGN 4 (~92%)", doc="flow threshold")
@@ -299,8 +359,8 @@ class SocialCareParams:
     package_weeks: float = spec(78.0, units="mean weeks a package lasts", lo=1, hi=1000, source="assumption",
                                 doc="package duration")
     package_start_weekly: float = spec(
-        0.5, units="probability per week a free package starts for a waiting inpatient", lo=0.01, hi=1,
-        source="assumption: assessment and brokerage take days to weeks (national statistics: ~12-14% of G&A beds "
+        0.4, units="probability per week a free package starts for a waiting inpatient", lo=0.01, hi=1,
+        source="calibrated (abm validate) so delays hold ~13% of bed days (national statistics: ~12-14% of G&A beds "
                "hold medically fit patients, most waiting for community or social-care support)",
         doc="social-care assessment and brokerage delay",
     )
@@ -322,17 +382,105 @@ class SocialCareParams:
 
 @dataclass
 class CommissionerParams:
-    """The ICB's budget (the fixed allocation of the engine; issue 3 makes it decide)."""
+    """The ICB and Place commissioners: budget, and how the allocation moves (agents/commissioner.py)."""
 
     budget_per_head_gbp: float = spec(1800.0, units="£ per head per year", lo=0, hi=20000,
                                       source="001 Introduction: £99bn NHS England spend (2014/15)", doc="ICB allocation")
     shares: list[float] = spec(
-        [0.54, 0.11, 0.01, 0.23, 0.11],
+        [0.54, 0.115, 0.005, 0.23, 0.11],
         units="share of budget: acute, core CHS, add-on schemes, primary care, other (not modelled)",
-        source="001 Introduction: acute 54%, CHS ~12% (incl. add-ons), primary 23% (2014/15)", doc="allocation",
+        source="001 Introduction: acute 54%, CHS ~12% (incl. add-ons), primary 23% (2014/15); add-on share: "
+               "national statistics, approximate (~£450m a year for ~12,000 virtual-ward places, ~£40k a place)",
+        doc="allocation at the start (national shares)",
     )
     growth_pct_year: float = spec(3.0, units="% per year", lo=-10, hi=20, source="assumption: NHS cash growth",
                                   doc="budget growth")
+    acute_gravity: float = spec(
+        0.04, units="share of a squeezable budget moved to acute per year per unit of acute pressure", lo=0, hi=1,
+        source="mechanism 2 (001, 004 §6, 002): acute pressure pulls money to acute, CHS the 'Cinderella'; size assumption",
+        doc="acute gravity",
+    )
+    squeeze_by_sector: list[float] = spec(
+        [0.0, 1.0, 0.5, 0.2, 0.5],
+        units="how easily acute gravity takes money: acute, core CHS, add-on, primary, other (0-1)",
+        source="mechanism 1 (001 §2): block-funded CHS is 'easier to squeeze'; add-ons report results; GP contracts "
+               "are national; values an assumption",
+        doc="exposure to acute gravity by sector",
+    )
+    squeeze_by_contract: list[float] = spec(
+        [1.0, 0.5, 0.5], units="multiplier on core CHS's exposure: block, activity, outcome contract",
+        source="mechanism 1 (001 §2, 000 Results): block funding makes the consequences of cuts invisible; values assumption",
+        doc="contracts and acute gravity",
+    )
+    squeeze_by_host: list[float] = spec(
+        [0.5, 1.0, 0.75], units="multiplier on core CHS's exposure: standalone, inside an acute trust, collaborative",
+        source="DESIGN 4 (000 case studies): a standalone trust protects its budget; inside an acute trust it is raided",
+        doc="host and acute gravity",
+    )
+    discretionary_share_of_growth: float = spec(
+        0.5, units="share of growth money allocated on perceived value (the rest pro rata)", lo=0, hi=1,
+        source="assumption: most growth covers rising costs; part is discretionary (DESIGN 4)",
+        doc="discretionary money",
+    )
+    community_value_per_gbp: float = spec(
+        1.5, units="perceived admissions avoided per £ relative to the average sector, when fully visible", lo=0, hi=10,
+        source="mechanism 4 (000 Results): schemes that evidence avoided admissions attract investment; size assumption",
+        doc="perceived value of community money",
+    )
+    outcome_data_bonus: float = spec(
+        0.3, units="added to data_quality under an outcome contract (capped at 1)", lo=0, hi=1,
+        source="assumption: outcome contracts measure outcomes, making core CHS's impact more visible (001 §3 "
+               "South Warwickshire moving to an outcomes-based contract)",
+        doc="outcome contracts and data",
+    )
+    demand_following_cap: float = spec(
+        0.15, units="largest change in core CHS funding a year under activity/outcome contracts (share)", lo=0, hi=1,
+        source="DESIGN 4: under an outcome/capitated contract capacity can flex with demand; cap an assumption",
+        doc="contracts that follow demand",
+    )
+    double_running_share: float = spec(
+        0.25, units="share of non-recurrent money that buys no capacity", lo=0, hi=1,
+        source="mechanism 6 (002): 'double running services with non-recurrent funding'; size assumption",
+        doc="double running",
+    )
+    host_raid_pct: float = spec(
+        4.0, units="% of core CHS money moved to acute per unit of acute pressure", lo=0, hi=100,
+        source="DESIGN 4 (000 case studies): inside an acute trust CHS money is raided under pressure; size assumption",
+        doc="raiding a hosted CHS budget",
+    )
+    transition_capacity_loss_pct: float = spec(
+        4.0, units="% of community and primary money that buys no capacity during delegation's transition",
+        lo=0, hi=100,
+        source="mechanisms 7, 19 (000, 003): reorganisation loses skilled commissioners, relationships and monitoring; "
+               "size assumption",
+        doc="transition cost",
+    )
+    need_weighting: float = spec(
+        1.0, units="exponent on a Place's need index in its budget after delegation", lo=0, hi=5,
+        source="mechanism 8 (000): Place commissioning brings fine-grained needs analysis; size assumption",
+        doc="budgets that follow need",
+    )
+    integration_gain: float = spec(
+        0.5, units="share of not-yet-integrated practices that integrate as Place matures", lo=0, hi=1,
+        source="mechanism 12 (001 §4): integration at neighbourhood level; DESIGN 4: delegation improves integration",
+        doc="Place and integration",
+    )
+    culture_years: float = spec(
+        3.0, units="years after the transition for Place working to mature", lo=0, hi=30,
+        source="mechanism 15 (001 §5): change takes years (Canterbury a decade); value assumption",
+        doc="culture change",
+    )
+    place_proactive_targeting: float = spec(
+        0.3, units="priority added to proactive care per deprivation quintile (x maturity)", lo=0, hi=5,
+        source="mechanism 8 (000): Place needs analysis targets small deprived areas; size assumption",
+        doc="Place targets proactive care by deprivation",
+    )
+    place_outreach_weekly: float = spec(
+        0.1, units="probability per week a most-deprived person with unsought need is prompted to seek care "
+                   "(x maturity; less in less deprived quintiles, none in the least)", lo=0, hi=1,
+        source="mechanism 8 (000): fine-grained needs analysis across small areas; size assumption",
+        doc="Place outreach finds hidden need",
+    )
 
 
 @dataclass

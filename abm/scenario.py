@@ -33,6 +33,15 @@ class PlaceSpec:
     )
     age_shift_years: float = spec(0.0, units="years added to everyone's starting age (older Place > 0)", lo=-15, hi=15,
                                   source="001 §3: South Warwickshire older, Birmingham younger")
+    chs_host: str | None = spec(None, choices=("standalone", "acute", "collaborative"),
+                                doc="this Place's CHS host; empty: the chs_host lever",
+                                source="001 §3: the case-study Places differ in provider type")
+    chs_contract: str | None = spec(None, choices=("block", "activity", "outcome"),
+                                    doc="this Place's CHS contract; empty: the chs_contract lever",
+                                    source="001 §3: the case-study Places differ in contracts")
+    chs_share_pct: float | None = spec(None, units="% of the Place's budget on core CHS and add-ons at the start",
+                                       lo=1.0, hi=40.0, doc="empty: the national share (params.commissioner.shares)",
+                                       source="001 §3: Birmingham ~15%, Hull ~13%, South Warwickshire ~10%")
 
 
 def _default_places() -> list[dict]:

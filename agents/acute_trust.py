@@ -36,6 +36,9 @@ class AcuteTrust(mesa.Agent):
         self.income = 0.0  # this financial year, £
         self.cost = 0.0
         self.weekly_payment = 0.0
+        self.occupancy_sum = 0.0  # this financial year, for the mean
+        self.weeks_accounted = 0
+        self.last_year_pressure = 0.0  # the pressure signal the commissioner reads (see new_financial_year)
 
     @property
     def deficit(self) -> float:
@@ -59,13 +62,32 @@ class AcuteTrust(mesa.Agent):
         return 1.0 + p.los_slowdown * excess
 
     def new_financial_year(self) -> None:
+        """Close the year's accounts: keep its pressure signal for the commissioner, then start afresh."""
+        self.last_year_pressure = self.pressure()
         self.income = 0.0
         self.cost = 0.0
+        self.occupancy_sum = 0.0
+        self.weeks_accounted = 0
+
+    def pressure(self) -> float:
+        """This year's pressure signal (DESIGN 4): mean occupancy above the flow threshold (0-1), plus the deficit
+        as a share of income.  It pulls money to acute at the next allocation (mechanism 2)."""
+        if self.weeks_accounted == 0:
+            return 0.0
+        p = self.model.params.acute
+        occupancy = self.occupancy_sum / self.weeks_accounted
+        crowding = np.clip((occupancy - p.flow_occupancy) / max(1 - p.flow_occupancy, 1e-9), 0.0, 1.0)
+        return float(crowding + np.clip(self.deficit / max(self.income, 1e-9), 0.0, 1.0))
+
+    def pressure_last_year(self) -> float:
+        return self.last_year_pressure
 
     def account_week(self, payment: float, corridor_patients: int) -> None:
         """Income is the commissioner's payment; cost rises with occupancy and corridor care (assumption)."""
         p = self.model.params.acute
         self.weekly_payment = payment
+        self.occupancy_sum += self.occupancy
+        self.weeks_accounted += 1
         self.income += payment
         self.cost += payment * (0.75 + 0.25 * self.occupancy / 0.9) + corridor_patients * p.corridor_premium_gbp
 
@@ -108,6 +130,7 @@ def progress_inpatients(model) -> None:
     used = np.clip(remaining, 0.0, DAYS)  # those fit since last week use no more days
     model.inpatient_bed_days = total_by(trust, used, len(model.trusts))
     pop.assign("los_days", inpatients, (remaining - used) / slow)
+    step_down_to_virtual_ward(model, inpatients[remaining > DAYS])
     fit = inpatients[remaining <= DAYS]
     support = support_needed(pop.frailty[fit], rng.random(fit.size), rng.random(fit.size), p)
     frailty = pop.frailty[fit]
@@ -171,6 +194,25 @@ def run_ed(model) -> None:
         t.account_week(model.commissioner.weekly_payment_to("acute", t.places), int(corridor[t.index]))
 
 
+def step_down_to_virtual_ward(model, inpatients: np.ndarray) -> np.ndarray:
+    """Early supported discharge: some inpatients not yet fit finish recovery on a free virtual-ward place.
+
+    001 §4: the Bradford virtual ward saved 4,612 bed days.  The frailest go first; each
+    week a share ``virtual_ward_step_down_from_acute`` of those not fit take a free place
+    (assumption).  Returns those who left their bed.
+    """
+    from agents.chs_team import free_virtual_ward_places  # chs_team imports this module
+
+    pop, p, rng = model.pop, model.params.chs, model.rng
+    willing = inpatients[rng.random(inpatients.size) < p.virtual_ward_step_down_from_acute]
+    going = willing[serve_in_priority_order(pop.team[willing], pop.frailty[willing], np.zeros(willing.size),
+                                            free_virtual_ward_places(model), rng)]
+    pop.assign("acuity", going, Acuity.HIGH)
+    pop.assign("los_days", going, 0.0)
+    pop.move(going, Setting.VIRTUAL_WARD)
+    return going
+
+
 def run_electives(model, trust: AcuteTrust, days: np.ndarray, capacity: np.ndarray) -> None:
     """Electives use beds only below the flow threshold; the rest are cancelled (DESIGN 4)."""
     p = model.params.acute
@@ -185,14 +227,19 @@ def run_electives(model, trust: AcuteTrust, days: np.ndarray, capacity: np.ndarr
 
 
 def decide_admission(model, arrivals: np.ndarray) -> np.ndarray:
-    """Admit or not: crises and frail people more often; less when community alternatives have room."""
+    """Admit or not: crises and frail people more often; less when community alternatives have room.
+
+    Payment by activity lowers the threshold to admit; a block (aligned) payment removes
+    that incentive (DESIGN 4; size an assumption).
+    """
     pop, p = model.pop, model.params.acute
     frailty = pop.frailty[arrivals]
     crisis = pop.acuity[arrivals] == Acuity.CRISIS
     base = np.where(crisis, p.admit_crisis[0] + p.admit_crisis[1] * frailty,
                     p.admit_referred[0] + p.admit_referred[1] * frailty)
     spare = np.array([t.load < 1.0 for t in model.teams])[pop.team[arrivals]]
-    prob = np.clip(base * np.where(spare, p.alternatives_admission_multiplier, 1.0), 0, 1)
+    payment = p.block_payment_admission_multiplier if model.levers.acute_payment == "block" else 1.0
+    prob = np.clip(base * payment * np.where(spare, p.alternatives_admission_multiplier, 1.0), 0, 1)
     return model.rng.random(arrivals.size) < prob
 
 

@@ -30,91 +30,179 @@ UCR = ROLES.index("urgent_response")
 
 
 class CHSTeam(mesa.Agent):
-    """A neighbourhood CHS team of ~40,000 people in one Place."""
+    """A neighbourhood CHS team of ~40,000 people in one Place, with its add-on (virtual-ward) staff."""
 
     def __init__(self, model, place: int, index: int):
         super().__init__(model)
         self.place = place
         self.index = index
-        self.establishment = np.zeros(len(ROLES))  # funded FTE by role
-        self.in_post = np.zeros(len(ROLES))  # staff in post, FTE by role
-        self.virtual_ward_places = 0.0
+        self.establishment = np.zeros(len(ROLES))  # funded core FTE by role
+        self.in_post = np.zeros(len(ROLES))  # core staff in post, FTE by role
+        self.addon_establishment = 0.0  # funded add-on (virtual-ward) FTE
+        self.addon_in_post = 0.0
+        self.integrated_share = 0.0  # share of the team's practices in integrated neighbourhood teams
         self.load = 1.0  # demand / capacity last week (>1 is unsafe)
-        self.capacity = 0.0  # core contacts this week (all roles but UCR)
+        self.demand = 0.0  # core contacts asked for last week
+        self.capacity = 0.0  # core contacts this week (all roles but UCR) from the team's own staff
         self.ucr_capacity = 0.0
+        self.available = 0.0  # core contacts available after sharing in a provider collaborative
+        self.ucr_available = 0.0
         self.contacts = 0.0  # all contacts this week (core, UCR and virtual ward)
         self.core_contacts = 0.0
         self.ucr_contacts = 0.0
 
     @property
     def vacancies(self) -> float:
-        return float(np.maximum(self.establishment - self.in_post, 0).sum())
+        """Funded posts that are empty, core and add-on (FTE)."""
+        return float(np.maximum(self.establishment - self.in_post, 0).sum() +
+                     max(self.addon_establishment - self.addon_in_post, 0.0))
+
+    @property
+    def virtual_ward_places(self) -> float:
+        """Virtual-ward places the add-on staff in post can run."""
+        p = self.model.params.chs
+        return self.addon_in_post * p.contacts_per_fte_week / max(p.contacts_virtual_ward, 1e-9)
 
     def fund(self, population: int, funding_ratio: float, addon_ratio: float, start: bool = False) -> None:
-        """Funded establishment from the core CHS budget; virtual-ward places from the add-on budget.
+        """Funded establishments: core from the core CHS budget, add-on staff from the add-on budget.
 
         004 §3: ~250,000 CHS staff; establishment per head scales with funding
-        (funding_ratio = this year's core budget / baseline budget).
+        (funding_ratio = the capacity this year's core money buys / baseline).  Add-on
+        staff are funded to run ``virtual_ward_beds_per_100k`` places at baseline.
+        Staff move to and from add-on posts week by week (:meth:`update_workforce`).
         """
         p = self.model.params.chs
         fte = p.clinical_fte_per_1000 * population / 1000 * funding_ratio
         self.establishment = fte * np.asarray(p.role_mix, dtype=np.float64) / np.sum(p.role_mix)
-        self.virtual_ward_places = p.virtual_ward_beds_per_100k * population / 100_000 * addon_ratio
+        places = p.virtual_ward_beds_per_100k * population / 100_000 * addon_ratio
+        self.addon_establishment = places * p.contacts_virtual_ward / p.contacts_per_fte_week
         if start:
             self.in_post = self.establishment * (1 - p.vacancy_rate_start)
+            self.addon_in_post = self.addon_establishment * (1 - p.vacancy_rate_start)
 
     def update_workforce(self) -> None:
         """Recruit into vacancies and lose staff, more when caseloads are unsafe (weekly).
 
-        Recruitment fills a share of vacancies a year (mechanism 11: CHS cannot expand
-        quickly even when funded); attrition rises with load above safe (mechanism 3).
-        Over-establishment (after a cut) is shed through attrition only.
+        Recruitment fills a share of vacancies a year, but no more than the local labour
+        market supplies (mechanism 11: CHS cannot expand quickly even when funded); core
+        and add-on posts compete for that supply.  Attrition rises with load above safe
+        (mechanism 3).  Over-establishment (after a cut) is shed through attrition only.
+        Add-on posts can instead be filled at once by staff taken from core CHS
+        (``addon_staffing: redeploy``, mechanism 5); add-on staff whose money ends move
+        into core vacancies where there are any, and leave otherwise.
         """
         p, levers = self.model.params.chs, self.model.levers
-        vacancies = np.maximum(self.establishment - self.in_post, 0)
-        hires = vacancies * -np.expm1(-p.recruitment_per_year * levers.recruitment_multiplier / 52)
+        self.redeploy_or_release_addon_staff()
+        core_gap = np.maximum(self.establishment - self.in_post, 0)
+        addon_gap = max(self.addon_establishment - self.addon_in_post, 0.0)
+        wanted = (core_gap.sum() + addon_gap) * -np.expm1(-p.recruitment_per_year * levers.recruitment_multiplier / 52)
+        supply = (p.labour_supply_fte_per_1000_year * levers.recruitment_multiplier
+                  * self.model.team_population[self.index] / 1000 / 52)
+        fill = min(wanted, supply) / max(core_gap.sum() + addon_gap, 1e-9)  # share of every vacancy filled this week
         unsafe = max(self.load - 1.0, 0.0)
         leave_rate = p.attrition_per_year * levers.attrition_multiplier * (1 + p.unsafe_attrition_slope * unsafe)
-        leavers = self.in_post * -np.expm1(-leave_rate / 52)
-        self.in_post = self.in_post + hires - leavers
+        self.in_post = self.in_post + core_gap * fill - self.in_post * -np.expm1(-leave_rate / 52)
+        base_leave = -np.expm1(-p.attrition_per_year * levers.attrition_multiplier / 52)
+        self.addon_in_post += addon_gap * fill - self.addon_in_post * base_leave
+        productivity = p.contacts_per_fte_week * (1 + p.integration_productivity * self.integrated_share)
         fte = self.in_post.copy()
-        self.ucr_capacity = fte[UCR] * p.contacts_per_fte_week
+        self.ucr_capacity = fte[UCR] * productivity
         fte[UCR] = 0
-        self.capacity = fte.sum() * p.contacts_per_fte_week
+        self.capacity = fte.sum() * productivity
+
+    def redeploy_or_release_addon_staff(self) -> None:
+        """Redeploy core staff into empty add-on posts, or move add-on staff whose money ended into core vacancies."""
+        gap = self.addon_establishment - self.addon_in_post
+        if gap > 0 and self.model.levers.addon_staffing == "redeploy":
+            core = self.in_post.copy()
+            core[UCR] = 0
+            moved = min(gap, 0.5 * core.sum())  # never more than half the core team
+            self.in_post = self.in_post - core * (moved / max(core.sum(), 1e-9))
+            self.addon_in_post += moved
+        elif gap < 0:
+            room = np.maximum(self.establishment - self.in_post, 0)
+            self.in_post = self.in_post + room * min(-gap / max(room.sum(), 1e-9), 1.0)
+            self.addon_in_post += gap
 
 
 def run_services(model) -> None:
-    """All teams' service lines for one week, in priority order (see module docstring)."""
-    teams = model.teams
-    left = np.array([t.capacity for t in teams])
-    ucr_left = np.array([t.ucr_capacity for t in teams])
+    """All teams' service lines for one week, in priority order (see module docstring).
+
+    In a provider collaborative part of each team's capacity is pooled across the ICS
+    and shared by last week's demand (DESIGN 4).  Virtual-ward patients of practices not
+    in an integrated team also take core visits (mechanism 17: parallel teams duplicate
+    visits).  Under an outcome contract a share of core capacity is kept for proactive
+    care (prevention is protected rather than cut first).
+    """
+    teams, p = model.teams, model.params.chs
+    capacity = shared_capacity(model, np.array([t.capacity for t in teams]))
+    ucr_left = shared_capacity(model, np.array([t.ucr_capacity for t in teams]))
     demand = np.zeros(len(teams))
-    used = np.zeros(len(teams))
+    duplicate = duplicate_visits(model)
+    demand += duplicate
+    used = np.minimum(duplicate, capacity)
+    left = capacity - used
 
     used_discharge = discharge_support(model, left, demand)
     left -= used_discharge
     used += used_discharge
     ucr_used = urgent_response(model, ucr_left)
-    used_planned = planned_care(model, left, demand)
+    outcome = model.place_lever("chs_contract")[model.team_place] == "outcome"
+    reserve = left * np.where(outcome, p.outcome_proactive_reserve, 0.0)
+    used_planned = planned_care(model, left - reserve, demand)
     left -= used_planned
     used += used_planned
     used += proactive_care(model, left, demand)
     vw_contacts = virtual_ward_contacts(model)
 
-    capacity = np.array([t.capacity for t in teams])
     for t in teams:
+        t.available, t.ucr_available = float(capacity[t.index]), float(ucr_left[t.index])
         t.core_contacts = float(used[t.index])
         t.ucr_contacts = float(ucr_used[t.index])
+        t.demand = float(demand[t.index])
         t.load = float(demand[t.index] / max(capacity[t.index], 1e-9))
         t.contacts = float(used[t.index] + ucr_used[t.index] + vw_contacts[t.index])
     model.events.add_amounts("chs_contacts", model.team_place, used + ucr_used + vw_contacts)
+    model.commissioner.record_chs_demand(np.bincount(model.team_place, weights=demand, minlength=len(model.councils)))
+
+
+def shared_capacity(model, capacity: np.ndarray) -> np.ndarray:
+    """In a provider collaborative, pool a share of capacity across its teams in proportion to last week's demand."""
+    members = model.place_lever("chs_host")[model.team_place] == "collaborative"
+    share = model.params.chs.collaborative_staff_sharing * members
+    if not share.any():
+        return capacity
+    demand = np.array([t.demand for t in model.teams]) * members
+    pooled = (share * capacity).sum()
+    weights = demand / demand.sum() if demand.sum() > 0 else members / members.sum()
+    return (1 - share) * capacity + pooled * weights
+
+
+def duplicate_visits(model) -> np.ndarray:
+    """Core contacts taken by duplicate visits to virtual-ward patients of non-integrated practices (mechanism 17)."""
+    pop = model.pop
+    ward = np.flatnonzero(pop.setting == Setting.VIRTUAL_WARD)
+    separate = ward[~model.practice_integrated[pop.practice[ward]]]
+    return np.bincount(pop.team[separate], minlength=len(model.teams)) * model.params.chs.addon_duplicate_contacts
+
+
+def free_virtual_ward_places(model) -> np.ndarray:
+    """Virtual-ward places free this week, per team."""
+    pop = model.pop
+    occupied = np.bincount(pop.team[np.flatnonzero(pop.setting == Setting.VIRTUAL_WARD)], minlength=len(model.teams))
+    return np.maximum(np.floor([t.virtual_ward_places for t in model.teams]) - occupied, 0)
 
 
 def discharge_support(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarray:
-    """First call on capacity: take medically fit inpatients who need CHS onto the caseload."""
+    """First call on capacity: take medically fit inpatients who need CHS onto the caseload.
+
+    Inside an acute trust, discharge links are better: referrals are set up faster (DESIGN 4).
+    """
     pop, p = model.pop, model.params.chs
     waiting = np.flatnonzero((pop.setting == Setting.DELAYED_DISCHARGE) & (pop.support_needed == Support.CHS))
-    waiting = waiting[model.rng.random(waiting.size) < p.discharge_start_weekly]  # referral and assessment done
+    hosted = model.place_lever("chs_host")[pop.place[waiting]] == "acute"
+    start = np.minimum(p.discharge_start_weekly * np.where(hosted, p.acute_host_discharge_multiplier, 1.0), 1.0)
+    waiting = waiting[model.rng.random(waiting.size) < start]  # referral and assessment done
     team = pop.team[waiting]
     cost = np.full(waiting.size, p.contacts_discharge_start)
     demand += total_by(team, cost, len(capacity))
@@ -128,9 +216,10 @@ def discharge_support(model, capacity: np.ndarray, demand: np.ndarray) -> np.nda
 def urgent_response(model, ucr_capacity: np.ndarray) -> np.ndarray:
     """2-hour urgent community response to crises outside hospital; the rest go to ED.
 
-    A responded crisis is managed at home with probability ``urgent_response_avert``
-    (mechanism 18: real but modest), on a virtual ward when the team has a place,
-    else on the caseload; everyone else in crisis attends ED.
+    The frailest responded crises get a virtual-ward place where the team has one and
+    are managed there with probability ``virtual_ward_avert``; the others are managed
+    at home on the caseload with probability ``urgent_response_avert`` (mechanism 18:
+    real but modest); everyone else in crisis attends ED.
     """
     pop, p, rng = model.pop, model.params.chs, model.rng
     setting = pop.setting
@@ -141,16 +230,17 @@ def urgent_response(model, ucr_capacity: np.ndarray) -> np.ndarray:
     cost = np.full(community.size, p.contacts_urgent_response)
     responded_mask = serve_in_priority_order(team, pop.frailty[community], np.zeros(community.size), ucr_capacity, rng, cost)
     responded = community[responded_mask]
-    averted = responded[rng.random(responded.size) < p.urgent_response_avert]
     model.events.add("ucr_responses", pop.place[responded])
-
-    vw_free = np.floor([t.virtual_ward_places for t in model.teams]) - \
-        np.bincount(pop.team[np.flatnonzero(setting == Setting.VIRTUAL_WARD)], minlength=len(model.teams))
-    to_ward = averted[serve_in_priority_order(pop.team[averted], pop.frailty[averted], np.zeros(averted.size),
-                                              np.maximum(vw_free, 0), rng)]
+    # the frailest responded crises get a virtual-ward place where the team has one (step-up)
+    to_ward = responded[serve_in_priority_order(pop.team[responded], pop.frailty[responded], np.zeros(responded.size),
+                                                free_virtual_ward_places(model), rng)]
+    at_home = np.setdiff1d(responded, to_ward, assume_unique=True)
+    to_ward = to_ward[rng.random(to_ward.size) < p.virtual_ward_avert]
+    at_home = at_home[rng.random(at_home.size) < p.urgent_response_avert]
+    averted = np.concatenate([to_ward, at_home])
     pop.assign("acuity", averted, Acuity.HIGH)
     pop.move(to_ward, Setting.VIRTUAL_WARD)
-    pop.move(np.setdiff1d(averted, to_ward, assume_unique=True), Setting.CHS_CASELOAD)
+    pop.move(at_home, Setting.CHS_CASELOAD)
 
     # crises on a virtual ward fail to hospital; unresponded and unaverted crises attend ED
     ward_failures = np.concatenate([on_ward, virtual_ward_flow(model)])
@@ -160,16 +250,21 @@ def urgent_response(model, ucr_capacity: np.ndarray) -> np.ndarray:
 
 
 def virtual_ward_flow(model) -> np.ndarray:
-    """Virtual-ward patients whose need has fallen step down to the caseload; some need admission anyway.
+    """Virtual-ward stays are short: patients step down to the caseload, and some need admission anyway.
 
-    Returns those to be admitted (failure rate an assumption).
+    Those whose need has fallen, and each week a share ``virtual_ward_step_down_weekly``
+    of the rest, step down with low need; of those still on the ward with high need,
+    ``virtual_ward_admit_weekly`` are admitted.  Returns those to be admitted (assumptions).
     """
-    pop = model.pop
+    pop, p = model.pop, model.params.chs
     ward = np.flatnonzero(pop.setting == Setting.VIRTUAL_WARD)
-    step_down = ward[pop.acuity[ward] <= Acuity.LOW]
+    ward = ward[pop.acuity[ward] <= Acuity.HIGH]  # crises are sent to ED separately
+    u = model.rng.random(ward.size)
+    step_down = ward[(pop.acuity[ward] <= Acuity.LOW) | (u < p.virtual_ward_step_down_weekly)]
+    pop.assign("acuity", step_down, np.minimum(pop.acuity[step_down], Acuity.LOW))
     pop.move(step_down, Setting.CHS_CASELOAD)
-    ward = ward[pop.acuity[ward] == Acuity.HIGH]  # crises are sent to ED separately
-    return ward[model.rng.random(ward.size) < model.params.chs.virtual_ward_admit_weekly]
+    stay = (pop.acuity[ward] == Acuity.HIGH) & (u >= p.virtual_ward_step_down_weekly)
+    return ward[stay & (u < p.virtual_ward_step_down_weekly + p.virtual_ward_admit_weekly)]
 
 
 def virtual_ward_contacts(model) -> np.ndarray:
@@ -229,7 +324,10 @@ def proactive_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarra
 
     Current proactive patients keep their place while capacity allows; when it
     does not, places are withdrawn at random.  Spare capacity enrols the frailest
-    people at home not yet on proactive care (case-finding; assumption).
+    people at home not yet on proactive care (case-finding; assumption); once Place
+    commissioning has matured, deprived people are found first (mechanism 8).  People on
+    proactive care whose need is not yet taken to a GP are prompted to seek care
+    (``case_finding_weekly``: population health management finds hidden need, 001 §4).
     """
     pop, p, rng = model.pop, model.params.chs, model.rng
     n_teams = len(capacity)
@@ -239,15 +337,34 @@ def proactive_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarra
     demand += total_by(team, cost, n_teams)
     keep = serve_in_priority_order(team, np.zeros(enrolled.size), np.zeros(enrolled.size), np.maximum(capacity, 0), rng, cost)
     pop.assign("proactive", enrolled[~keep], False)
+    find_hidden_need(model, enrolled[keep])
     model.place_counts["proactive"] = np.bincount(pop.place[enrolled[keep]], minlength=len(model.councils)).astype(float)
     used = np.bincount(team[keep], minlength=n_teams) * p.contacts_proactive
 
     spare_places = np.floor(np.maximum(capacity - used, 0) / max(p.contacts_proactive, 1e-9))
     if spare_places.sum() >= 1:
         candidates = np.flatnonzero((pop.frailty >= p.proactive_min_frailty) & (pop.setting == Setting.HOME) & ~pop.proactive)
-        chosen = candidates[serve_in_priority_order(pop.team[candidates], pop.frailty[candidates],
+        chosen = candidates[serve_in_priority_order(pop.team[candidates], proactive_priority(model, candidates),
                                                     np.zeros(candidates.size), spare_places, rng)]
         pop.assign("proactive", chosen, True)
         used += np.bincount(pop.team[chosen], minlength=n_teams) * p.contacts_proactive
         model.place_counts["proactive"] += np.bincount(pop.place[chosen], minlength=len(model.councils))
     return used
+
+
+def proactive_priority(model, idx: np.ndarray) -> np.ndarray:
+    """Who is offered proactive care first: the frailest, and, as Place matures, the most deprived (mechanism 8)."""
+    pop = model.pop
+    targeting = model.params.commissioner.place_proactive_targeting * model.place_maturity
+    frailty = pop.frailty[idx]
+    if targeting == 0:
+        return frailty
+    return frailty + targeting * (4 - pop.deprivation[idx].astype(np.float32)) / 4
+
+
+def find_hidden_need(model, idx: np.ndarray) -> None:
+    """Proactive contacts prompt people with unsought need to seek care (001 §4: finding people at risk)."""
+    pop = model.pop
+    hidden = idx[(pop.acuity[idx] >= Acuity.LOW) & (pop.acuity[idx] <= Acuity.HIGH) & ~pop.will_seek[idx]]
+    found = hidden[model.rng.random(hidden.size) < model.params.chs.case_finding_weekly]
+    pop.assign("will_seek", found, True)

@@ -39,12 +39,14 @@ class Levers:
     )
     funding_shift_start_year: int = spec(
         1, units="reporting year, from 0", lo=0, hi=60, group="money",
-        doc="First financial year the funding shift applies.", source="assumption: scenario timing",
+        doc="First financial year the funding shift applies. Acts on agents.commissioner (funding_shift).",
+        source="assumption: scenario timing",
     )
     funding_shift_recurrent: bool = spec(
         True, units="true / false", group="money",
         doc="True: the shift is made every year from the start year. False: one-off money for one year, "
-            "part of which pays double running (params.commissioner.double_running_share).",
+            "part of which pays double running (params.commissioner.double_running_share). Acts on "
+            "agents.commissioner (allocate).",
         source="mechanism 6 (002): non-recurrent funding means double running and schemes that end",
     )
     growth_to_community_pct: float = spec(
@@ -76,7 +78,7 @@ class Levers:
     addon_funding_years: int = spec(
         2, units="years", lo=0, hi=60, group="money",
         doc="Years of non-recurrent add-on money, counted from the first year add-on money flows "
-            "(used when addon_recurrent is false).",
+            "(used when addon_recurrent is false). Acts on agents.commissioner (scheme_running).",
         source="assumption: national schemes are typically funded for 1-3 years (002)",
     )
     # ------------------------------------------------------------------ commissioning
@@ -90,11 +92,13 @@ class Levers:
     )
     delegation_start_year: int = spec(
         1, units="reporting year, from 0", lo=0, hi=60, group="commissioning",
-        doc="The financial year delegation to Place starts.", source="assumption: scenario timing",
+        doc="The financial year delegation to Place starts. Acts on agents.commissioner (transition_fraction).",
+        source="assumption: scenario timing",
     )
     delegation_transition_years: float = spec(
         1.5, units="years", lo=0.0, hi=10.0, group="commissioning",
-        doc="How long commissioning roles take to settle after delegation (decisions delayed, capacity lost).",
+        doc="How long commissioning roles take to settle after delegation (decisions delayed, capacity lost). "
+            "Acts on agents.commissioner (transition_fraction, needs_based).",
         source="004 §10, Appendix A: ~18 months for a new organisation to get going",
     )
     chs_contract: str = spec(
