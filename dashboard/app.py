@@ -46,7 +46,7 @@ def LiveView(session: ss.Session):
     if runner.model is None:
         solara.Info("Starting the model...")
         return
-    panels.StoryPanel(session, version)
+    panels.StoryPanel(session, version).key(f"story-{runner.run_id}")  # a new run starts at step 1
     panels.BaselineBar(session, version)
     panels.Cards(session, version)
     with solara.Column(classes=["main-tabs"]):

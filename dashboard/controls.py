@@ -95,6 +95,11 @@ def Levers(session: ss.Session):
                       on_value=lambda v, n=row["name"]: session.set_lever(n, v), disabled=disabled)
 
 
+@solara.component_vue("preset_select.vue")
+def PresetSelect(label: str, value, presets: list, event_choose):
+    """A preset chooser whose list shows each preset's one-line description under its name."""
+
+
 @solara.component
 def ScenarioControls(session: ss.Session):
     """Preset chooser (with descriptions), population, horizon, seed; applying any of them resets the run."""
@@ -122,14 +127,11 @@ def ScenarioControls(session: ss.Session):
 
     solara.HTML(tag="h3", unsafe_innerHTML="Scenario")
     current = settings.source if settings.source in names else None
-    solara.Select(label="Preset (choosing one resets the run)", values=names, value=current, on_value=choose,
-                  classes=["preset-select"])
+    PresetSelect(label="Preset (choosing one resets the run)", value=current,
+                 presets=[{"name": n, "description": d} for n, d in presets], event_choose=choose)
     description = dict(presets).get(settings.source) or settings.scenario.get("description", "")
     solara.Text(f"{settings.source}: {description}" if description else settings.source,
                 style={"font-size": "13px", "color": "#444"}, classes=["preset-description"])
-    with solara.Details(summary="All presets"):
-        for name, text in presets:
-            solara.Text(f"{name}: {text}", style={"font-size": "12px", "display": "block"})
     solara.InputInt("Population (people; 10,000 keeps 30 sessions fluid)", value=population,
                     on_value=set_population, continuous_update=True, classes=["input-population"])
     solara.InputInt("Horizon (reporting years)", value=years, on_value=set_years, continuous_update=True,

@@ -127,17 +127,19 @@ def StoryPanel(session: ss.Session, version: int = 0):
     step, set_step = solara.use_state(0)
     if story is None or not any([story.what_to_try, story.what_to_watch, story.evidence, story.steps]):
         return
-    with solara.Card(title=f"Story: {runner.scenario.name}", classes=["story"], style={"padding": "4px"}):
-        for heading, text in (("What to try", story.what_to_try), ("What to watch", story.what_to_watch),
-                              ("What the evidence says", story.evidence)):
-            if text:
-                html(f"<p><b>{heading}.</b> {escape(text)}</p>")
+    with solara.Card(classes=["story"], style={"padding": "0px"}):
+        html(f"<b>Story: {escape(runner.scenario.name)}</b>", classes=["story-title"])
+        with solara.Details(summary="What to try, what to watch, what the evidence says", expand=True):
+            for heading, text in (("What to try", story.what_to_try), ("What to watch", story.what_to_watch),
+                                  ("What the evidence says", story.evidence)):
+                if text:
+                    html(f"<p style='margin:4px 0'><b>{heading}.</b> {escape(text)}</p>")
         if story.steps:
             i = min(step, len(story.steps) - 1)
             current = story.steps[i]
-            html(f"<p><b>Step {i + 1} of {len(story.steps)} (year {current.year}).</b> {escape(current.text)}</p>",
-                 classes=["story-step"])
-            with solara.Row(gap="8px"):
+            with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
+                html(f"<b>Step {i + 1} of {len(story.steps)} (year {current.year}).</b> {escape(current.text)}",
+                     classes=["story-step"])
                 solara.Button("Previous", on_click=lambda: set_step(max(i - 1, 0)), disabled=i == 0, small=True,
                               outlined=True)
                 solara.Button("Next step", on_click=lambda: set_step(min(i + 1, len(story.steps) - 1)),
@@ -234,11 +236,13 @@ def PatientPanel(session: ss.Session, version: int = 0):
              f"now: <b>{record['setting']}</b> for {record['weeks_in_setting']} week(s); "
              f"{record['weeks_unmet']} week(s) of unmet need so far.")
     html(f"<p>{facts}</p>", classes=["patient-facts"])
-    rows = "".join(f"<tr><td>{w}</td><td>{'burn-in' if w < 0 else f'year {w // 52}, week {w % 52 + 1}'}</td>"
-                   f"<td>{escape(label)}</td></tr>" for w, label in journey)
+    cell = "style='padding:2px 14px 2px 0;text-align:left'"
+    rows = "".join(f"<tr><td {cell}>{w}</td><td {cell}>"
+                   f"{'burn-in' if w < 0 else f'year {w // 52}, week {w % 52 + 1}'}</td>"
+                   f"<td {cell}>{escape(label)}</td></tr>" for w, label in journey)
     html("<b>Journey</b> (latest 16 moves; weeks before 0 are the burn-in)"
-         "<table style='border-collapse:collapse' cellpadding='4'><tr style='text-align:left'><th>week</th>"
-         f"<th>when</th><th>moved to</th></tr>{rows}</table>", classes=["patient-journey"])
+         f"<table style='border-collapse:collapse;margin-top:4px'><tr><th {cell}>week</th><th {cell}>when</th>"
+         f"<th {cell}>moved to</th></tr>{rows}</table>", classes=["patient-journey"])
 
 
 # --------------------------------------------------------------------------- export / load

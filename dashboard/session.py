@@ -127,6 +127,7 @@ class Session:
             self._changes_seen = len(self.runner.model.lever_changes)
         except ConfigError as exc:
             self.show(exc)
+        levers_tick.set(levers_tick.value + 1)  # the controls show the value now in force
         tick.set(self.runner.version)
 
     # ------------------------------------------------------------------ baseline

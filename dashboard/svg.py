@@ -16,7 +16,7 @@ from dashboard.chartspec import BASELINE_COLOUR, MARKER_COLOUR, ChartSpec, forma
 WIDTH, HEIGHT = 640, 300
 LEFT, RIGHT, BOTTOM = 62, 18, 46
 FONT = "font-family='Roboto, Arial, sans-serif'"
-CHAR_PX = 6.6  # approximate width of one 11px character, for laying out the legend
+CHAR_PX = 6.0  # approximate width of one 11px character, for laying out the legend
 
 
 def year_ticks(horizon_weeks: int) -> list[int]:

@@ -110,10 +110,10 @@ class Session:
         return weeks
 
     def choose(self, select_class: str, item: str) -> None:
-        """Pick ``item`` in a Vuetify select."""
+        """Pick ``item`` in a Vuetify select (by its first line: a preset's name, not its description)."""
         self.page.locator(f".{select_class}").click()
         self.page.locator(".v-menu__content.menuable__content__active .v-list-item").filter(
-            has_text=re.compile(f"^{re.escape(item)}$")).click()
+            has_text=re.compile(f"^\\s*{re.escape(item)}(\\s|$)")).click()
 
     def lever(self, name: str, part: str = ".lever-value"):
         """A lever's control (``part``), opening its group in the sidebar first."""
@@ -175,9 +175,14 @@ def test_choosing_a_preset_changes_the_levers_and_shows_its_story(session):
     session.lever("acute_beds_multiplier").filter(has_text="now 1.5").wait_for(timeout=30_000)
     page.locator(".run-status").filter(has_text="Year 0").wait_for(timeout=30_000)
     assert "Test story: beds cut" in page.locator(".preset-description").inner_text()
-    story = page.locator(".story")
+    story = page.locator(".story").filter(has_text="Story: story_demo")
+    story.wait_for()
     assert "Cut the beds back" in story.inner_text() and "Mechanism 10" in story.inner_text()
     assert "First, watch occupancy" in page.locator(".story-step").inner_text()
+    menu = page.locator(".preset-select")
+    menu.click()  # every preset is listed with its one-line description
+    assert "Test story: beds cut" in page.locator(".menuable__content__active").inner_text()
+    page.keyboard.press("Escape")
     page.locator(".story-next").click()
     page.locator(".story-step").filter(has_text="Now cut the beds").wait_for()
     session.screenshot("02-story-preset")
@@ -204,6 +209,7 @@ def test_a_lever_moved_mid_play_changes_the_trajectory_and_is_marked(session):
     # every time chart on the tab carries the marker, and the list names it
     assert page.locator("svg[data-chart='delayed'] .lever-marker").count() == 1
     assert "acute_beds_multiplier" in page.locator(".marker-list").inner_text()
+    expect(session.lever("acute_beds_multiplier")).to_contain_text("now 0.3")  # the control shows the live value
     live = session.points("occupancy", "occupancy")
     base = session.points("occupancy", "baseline")
     # same seed: identical up to the change, then occupancy with 30% of the beds runs higher
