@@ -70,7 +70,13 @@ def LiveView(session: ss.Session):
 @solara.component
 def Page():
     session = solara.use_memo(ss.Session, [])
-    solara.use_effect(lambda: session.reset() if session.runner.model is None else None, [])
+
+    def lifecycle():
+        if session.runner.model is None:
+            session.reset()
+        return session.player.stop  # when the browser session ends, stop its model
+
+    solara.use_effect(lifecycle, [])
     solara.Title("ICS workshop dashboard")
     with solara.AppBar():
         solara.AppBarTitle(TITLE)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -60,7 +59,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         return 2
     shown = "localhost" if args.host in ("127.0.0.1", "0.0.0.0") else args.host
     print(f"ICS workshop dashboard: http://{shown}:{args.port}/  (Ctrl+C to stop)", flush=True)
-    try:
-        return subprocess.call(server_command(args.host, args.port), env=server_env(args.population, args.years, args.presets))
-    except KeyboardInterrupt:
-        return 0
+    command = server_command(args.host, args.port)
+    # become the server (no child left behind when this process is stopped)
+    os.execve(command[0], command, server_env(args.population, args.years, args.presets))
+    return 0  # pragma: no cover - execve does not return

@@ -20,7 +20,6 @@ import pytest
 import yaml
 from playwright.sync_api import expect
 
-from dashboard.cli import server_command, server_env
 from policies.levers import lever_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,13 +49,15 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """A production ``solara run`` of the dashboard with a small population and one extra story preset."""
+    """``abm dashboard`` (a production ``solara run``) with a small population and one extra story preset."""
     presets = tmp_path_factory.mktemp("presets")
     (presets / "story_demo.yaml").write_text(yaml.safe_dump(STORY_PRESET))
     port = free_port()
     log = open(tmp_path_factory.mktemp("log") / "server.log", "w+")
-    process = subprocess.Popen(server_command("127.0.0.1", port), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                               env=server_env(POPULATION, YEARS, presets))
+    command = [sys.executable, "-m", "abm", "dashboard", "--port", str(port), "--population", str(POPULATION),
+               "--years", str(YEARS), "--presets", str(presets)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                               env=dict(os.environ, PYTHONUNBUFFERED="1"))
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 90
     while True:
@@ -68,6 +69,8 @@ def server(tmp_path_factory):
                 log.seek(0)
                 pytest.fail(f"the dashboard server did not start:\n{log.read()[-3000:]}")
             time.sleep(0.5)
+    log.seek(0)
+    assert f"ICS workshop dashboard: http://localhost:{port}/" in log.read()  # the URL is printed
     yield url
     process.terminate()
     process.wait(timeout=20)
