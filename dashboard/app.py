@@ -36,6 +36,15 @@ def Problems():
 
 
 @solara.component
+def TabBar(tab: int, on_tab):
+    """The tab titles (their own component, so an update does not rebuild them)."""
+    with solara.Column(classes=["main-tabs"]):
+        with solara.lab.Tabs(value=tab, on_value=on_tab):
+            for title in TABS:
+                solara.lab.Tab(title)
+
+
+@solara.component
 def LiveView(session: ss.Session):
     """Everything that changes as the run plays (re-rendered on each update)."""
     version = ss.tick.value  # subscribe to updates; passed down so each panel re-renders
@@ -46,13 +55,10 @@ def LiveView(session: ss.Session):
     if runner.model is None:
         solara.Info("Starting the model...")
         return
-    panels.StoryPanel(session, version).key(f"story-{runner.run_id}")  # a new run starts at step 1
-    panels.BaselineBar(session, version)
+    panels.StoryPanel(session).key(f"story-{runner.run_id}")  # a new run starts at step 1
+    panels.BaselineBar(session, panels.baseline_state(runner))
     panels.Cards(session, version)
-    with solara.Column(classes=["main-tabs"]):
-        with solara.lab.Tabs(value=tab, on_value=set_tab):
-            for title in TABS:
-                solara.lab.Tab(title)
+    TabBar(tab, set_tab)
     title = TABS[tab]
     try:  # a failure drawing one panel is shown here; the run and the other panels go on
         if title in charts.TABS:

@@ -7,8 +7,10 @@ Each session is its own browser context (so its own Solara kernel and model) in 
 headless Chromium (Debian's, /usr/bin/chromium).  All sessions press Play; a script in
 each page records the time of every update (the week counter changing).  Reported:
 updates a second per session (mean, slowest, how many reach 2/s), the gaps between
-updates (median, 95th percentile), and the latency of a lever: time from a key press on
-a slider to its marker appearing on the chart, measured in a few sessions mid-run.
+updates (median, 95th percentile), the latency of a lever (time from a key press on a
+slider to its marker appearing on the chart, in a few sessions mid-run) and, for a server
+started here, the CPU it used per update (from /proc): the figure that says how many
+sessions a given number of cores can serve when the browsers run elsewhere.
 
 The browsers run on the same machine as the server, so on a small machine they take
 CPU from it: the figure is pessimistic for a workshop where participants use their own
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import socket
 import statistics
 import subprocess
@@ -65,7 +68,18 @@ async def lever_latency(page) -> float:
     return time.perf_counter() - start
 
 
-async def measure(url: str, sessions: int, seconds: float) -> dict:
+def cpu_seconds(pid: int | None) -> float | None:
+    """CPU time (user + system) a process has used, from /proc (Linux); None if unknown."""
+    if pid is None:
+        return None
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(url: str, sessions: int, seconds: float, server_pid: int | None = None) -> dict:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
@@ -78,12 +92,16 @@ async def measure(url: str, sessions: int, seconds: float) -> dict:
             await page.evaluate(RECORDER)
         await asyncio.gather(*[page.locator(".btn-play").click() for page in pages])
         t0 = time.perf_counter()
+        cpu0 = cpu_seconds(server_pid)
         await asyncio.sleep(seconds / 2)
         latencies = []
         for page in pages[: min(5, len(pages))]:
             latencies.append(await lever_latency(page))
         await asyncio.sleep(max(0.0, seconds - (time.perf_counter() - t0)))
+        cpu = cpu_seconds(server_pid)
+        wall = time.perf_counter() - t0
         results = [await page.evaluate("window.__updates") for page in pages]
+        status = [await page.locator(".run-status").inner_text() for page in pages]
         await browser.close()
     rates, gaps = [], []
     for times in results:
@@ -100,6 +118,10 @@ async def measure(url: str, sessions: int, seconds: float) -> dict:
         "update_gap_median_s": round(gaps[len(gaps) // 2], 3) if gaps else None,
         "update_gap_p95_s": round(gaps[int(len(gaps) * 0.95)], 3) if gaps else None,
         "lever_latency_s": [round(x, 3) for x in latencies],
+        "sessions_finished_early": sum("Finished" in text for text in status),
+        "server_cpu_cores_used": round((cpu - cpu0) / wall, 2) if cpu0 is not None and cpu is not None else None,
+        "server_cpu_ms_per_update": (round(1000 * (cpu - cpu0) / max(1, sum(len(r) - 1 for r in results)), 1)
+                                     if cpu0 is not None and cpu is not None else None),
     }
 
 
@@ -130,11 +152,14 @@ def main(argv=None) -> int:
             except OSError:
                 time.sleep(0.5)
     try:
-        result = asyncio.run(measure(url, args.sessions, args.seconds))
+        result = asyncio.run(measure(url, args.sessions, args.seconds, server.pid if server else None))
     finally:
         if server is not None:
             server.terminate()
-            server.wait(timeout=20)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
     print(json.dumps(result, indent=2))
     return 0 if result["sessions_at_2_per_second"] == args.sessions else 1
 

@@ -20,22 +20,38 @@ def html(content: str, classes: list[str] | None = None, tag: str = "div"):
     return solara.HTML(tag=tag, unsafe_innerHTML=content, classes=classes or [], style={"font-size": "14px"})
 
 
+@solara.component
+def LiveHTML(session: ss.Session, key: str, make, classes: list[str] | None = None, version: int = 0):
+    """HTML that follows the run between renders: ``make()`` gives its content, and while the run
+    plays the session pushes fresh content straight into the widget (:meth:`Session.push_live`),
+    which is far cheaper than re-rendering the page at every update.  ``version`` makes it
+    re-render with its parent (Reacton treats two lambdas with the same code and closure as equal)."""
+    element = solara.HTML(tag="div", unsafe_innerHTML=make(), classes=classes or [])
+
+    def register():
+        session.live[key] = (solara.get_widget(element), make)
+        return lambda: session.live.pop(key, None)
+
+    solara.use_effect(register)  # after every render: the latest ``make``
+    return element
+
+
 # --------------------------------------------------------------------------- run controls
 @solara.component
-def RunControls(session: ss.Session, version: int = 0):
-    runner, player = session.runner, session.player
-    model = runner.model
-    warm = runner.warm() and not ss.busy.value
+def RunButtons(session: ss.Session, warm: bool, finished: bool):
+    """Play / pause, step, reset and speed (not re-rendered at each update: their props rarely change)."""
+    player = session.player
+    playing, busy = ss.playing.value, bool(ss.busy.value)
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="8px"):
-        if ss.playing.value:
+        if playing:
             solara.Button("Pause", icon_name="mdi-pause", on_click=session.pause, color="warning", classes=["btn-pause"])
         else:
             solara.Button("Play", icon_name="mdi-play", on_click=session.play, color="primary",
-                          disabled=not warm or runner.finished, classes=["btn-play"])
+                          disabled=not warm or busy or finished, classes=["btn-play"])
         solara.Button("Step a week", icon_name="mdi-step-forward", on_click=session.step, outlined=True,
-                      disabled=not warm or ss.playing.value or runner.finished, classes=["btn-step"])
+                      disabled=not warm or busy or playing or finished, classes=["btn-step"])
         solara.Button("Reset", icon_name="mdi-restart", on_click=lambda: session.reset(), outlined=True,
-                      disabled=bool(ss.busy.value), classes=["btn-reset"])
+                      disabled=busy, classes=["btn-reset"])
 
         def set_speed(value):
             player.weeks_per_second = int(value)
@@ -43,16 +59,27 @@ def RunControls(session: ss.Session, version: int = 0):
         with solara.Column(style={"width": "190px"}):
             solara.Select(label="Speed (weeks per second)", values=[str(s) for s in SPEEDS],
                           value=str(player.weeks_per_second), on_value=set_speed, classes=["speed-select"])
-        if model is not None:
-            week = max(model.reporting_week, 0)
-            text = (f"Year {week // 52}, week {week % 52 + 1} (run of {runner.scenario.years} years)"
-                    if runner.warm() else "Warming up (burn-in)...")
-            if runner.finished:
-                text = f"Finished: {runner.scenario.years} year(s) run"
-            solara.HTML(tag="span", unsafe_innerHTML=text, style={"font-weight": "600", "font-size": "16px"},
-                        attributes={"data-weeks": str(runner.weeks)}, classes=["run-status"])
-    if ss.busy.value:
+    if busy:
         solara.Info(ss.busy.value)
+
+
+def status_text(runner) -> str:
+    if runner.model is None or not runner.warm():
+        return "Warming up (burn-in)..."
+    if runner.finished:
+        return f"Finished: all {runner.scenario.years} years run"
+    week = runner.model.reporting_week
+    return f"Year {week // 52}, week {week % 52 + 1} (run of {runner.scenario.years} years)"
+
+
+@solara.component
+def RunControls(session: ss.Session, version: int = 0):
+    """The buttons, then the week: one small element changes at each update."""
+    runner = session.runner
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="12px"):
+        RunButtons(session, runner.warm(), runner.finished)
+        LiveHTML(session, "status", lambda: f"<span class='run-status' data-weeks='{runner.weeks}' "
+                 f"style='font-weight:600;font-size:16px'>{status_text(runner)}</span>", version=version)
 
 
 # --------------------------------------------------------------------------- cards
@@ -72,34 +99,58 @@ def delta_text(value, base, card) -> tuple[str, str]:
     return text, "#B03A2E" if worse else "#1E8449"
 
 
+def baseline_data(runner):
+    """The baseline's weekly array once it has arrived, else None."""
+    baseline = runner.baseline
+    return baseline.data if baseline is not None and baseline.ready else None
+
+
+def cards_html(data, base) -> str:
+    """The six headline cards as one block of HTML (one element to update, not thirty)."""
+    start, stop = card_window(data.shape[0])
+    period = f"weeks {start}-{stop - 1}" if stop else "no week yet"
+    parts = [f"<div style='font-size:13px;color:#555;margin-bottom:6px'>Headlines over the last 52 weeks ({period}); "
+             "change against the baseline over the same weeks.</div><div class='cards'>"]
+    for card in CARDS:
+        value = headline(data, card.key, start, stop)
+        base_value = headline(base, card.key, start, stop) if base is not None and base.shape[0] >= stop else None
+        shown = "-" if value is None else (f"{value * 100:.1f}%" if card.percent else format_number(value))
+        text, colour = delta_text(value, base_value, card) if value is not None else ("", "#777")
+        parts.append(f"<div class='headline-card card-{card.key}'><div class='card-title'>{card.title}</div>"
+                     f"<div class='card-value'>{shown}</div><div class='card-units'>{card.units}</div>"
+                     f"<div class='card-delta' style='color:{colour}'>{text}</div></div>")
+    return "".join(parts) + "</div>"
+
+
+CARD_CSS = """
+.cards { display: flex; flex-wrap: wrap; gap: 10px; }
+.headline-card { flex: 1 1 150px; min-width: 150px; padding: 8px 12px; border-radius: 6px; background: white;
+                 box-shadow: 0 1px 3px rgba(0,0,0,.25); font-size: 13px; }
+.headline-card .card-title { font-weight: 600; font-size: 14px; }
+.headline-card .card-value { font-size: 26px; line-height: 1.3; }
+.headline-card .card-units { color: #555; font-size: 12px; }
+.headline-card .card-delta { font-size: 12px; margin-top: 2px; }
+"""
+
+
 @solara.component
 def Cards(session: ss.Session, version: int = 0):
     runner = session.runner
-    data = runner.data()
-    start, stop = card_window(data.shape[0])
-    baseline = runner.baseline
-    base = baseline.data if baseline is not None and baseline.ready else None
-    period = f"weeks {start}-{stop - 1}" if stop else "no week yet"
-    solara.Text(f"Headlines over the last 52 weeks ({period}); change against the baseline over the same weeks.",
-                style={"font-size": "13px", "color": "#555"})
-    with solara.Row(style={"flex-wrap": "wrap"}, gap="10px"):
-        for card in CARDS:
-            value = headline(data, card.key, start, stop)
-            base_value = headline(base, card.key, start, stop) if base is not None and base.shape[0] >= stop else None
-            shown = "-" if value is None else (f"{value * 100:.1f}%" if card.percent else format_number(value))
-            text, colour = delta_text(value, base_value, card) if value is not None else ("", "#777")
-            with solara.Card(style={"min-width": "150px", "flex": "1 1 150px", "padding": "0px"},
-                             classes=["headline-card", f"card-{card.key}"]):
-                solara.Text(card.title, style={"font-weight": "600", "display": "block"})
-                solara.Text(shown, style={"font-size": "26px", "display": "block"}, classes=["card-value"])
-                solara.Text(card.units, style={"font-size": "12px", "color": "#555", "display": "block"})
-                solara.Text(text, style={"font-size": "12px", "color": colour, "display": "block"},
-                            classes=["card-delta"])
+    solara.Style(CARD_CSS)
+    LiveHTML(session, "cards", lambda: cards_html(runner.data(), baseline_data(runner)), classes=["headline-cards"],
+             version=version)
 
 
 # --------------------------------------------------------------------------- baseline
+def baseline_state(runner) -> tuple:
+    """What the baseline bar shows; it re-renders only when this changes."""
+    b = runner.baseline
+    return (None if b is None else (b.label, b.ready, b.error), runner.pinned is not None,
+            runner.warm() and runner.weeks > 0)
+
+
 @solara.component
-def BaselineBar(session: ss.Session, version: int = 0):
+def BaselineBar(session: ss.Session, state: tuple = ()):
     runner = session.runner
     baseline = runner.baseline
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="8px"):
@@ -120,7 +171,7 @@ def BaselineBar(session: ss.Session, version: int = 0):
 
 # --------------------------------------------------------------------------- story
 @solara.component
-def StoryPanel(session: ss.Session, version: int = 0):
+def StoryPanel(session: ss.Session):
     """A teaching preset's narrative: what to try, what to watch, the evidence, and its steps."""
     runner = session.runner
     story = runner.scenario.story if runner.scenario is not None else None
@@ -151,14 +202,16 @@ def StoryPanel(session: ss.Session, version: int = 0):
 
 # --------------------------------------------------------------------------- charts
 @solara.component
-def Chart(spec):
-    """One chart (SVG) with its PNG download (of the chart as it is when clicked)."""
-    latest = solara.use_ref(spec)
-    latest.current = spec
-    # one function for the component's life: a new one at each update would cancel a download in progress
-    download = solara.use_memo(lambda: (lambda: png.render(latest.current)), [])
+def Chart(session: ss.Session, make_spec, version: int = 0):
+    """One chart (SVG, kept live) with its PNG download (of the chart as it is when clicked)."""
+    spec = make_spec()
+    latest = solara.use_ref(make_spec)
+    latest.current = make_spec
+    # one function for the component's life: a new one at each render would cancel a download in progress
+    download = solara.use_memo(lambda: (lambda: png.render(latest.current())), [])
     with solara.Column(gap="0px", style={"max-width": "760px", "width": "100%"}, classes=["chart"]):
-        solara.HTML(tag="div", unsafe_innerHTML=svg.render(spec), classes=[f"chart-{spec.key}"])
+        LiveHTML(session, f"chart-{spec.key}", lambda: svg.render(make_spec()), classes=[f"chart-{spec.key}"],
+                 version=version)
         solara.FileDownload(download, filename=f"{spec.key}.png", label=f"Download '{spec.title}' (PNG)",
                             icon_name="mdi-download", mime_type="image/png")
 
@@ -166,47 +219,45 @@ def Chart(spec):
 @solara.component
 def ChartTab(session: ss.Session, builders, version: int = 0):
     runner = session.runner
-    data = runner.data()
-    baseline = runner.baseline
-    base = baseline.data if baseline is not None and baseline.ready else None
-    markers = charts.markers_of(runner.markers())
     hide_hidden, set_hide_hidden = solara.use_state(False)
     if charts.unmet_need in builders:
         solara.Checkbox(label="Hide hidden need (never sought care) to see the other kinds", value=hide_hidden,
                         on_value=set_hide_hidden)
+
+    def maker(builder):
+        options = {"include_hidden": not hide_hidden} if builder is charts.unmet_need else {}
+        return lambda: charts.build_chart(builder, runner.data(), baseline_data(runner), runner.model.horizon_weeks,
+                                          charts.markers_of(runner.markers()), runner.place_names, **options)
+
     with solara.Row(style={"flex-wrap": "wrap"}, gap="12px"):
         for builder in builders:
-            options = {"include_hidden": not hide_hidden} if builder is charts.unmet_need else {}
-            spec = charts.build_chart(builder, data, base, runner.model.horizon_weeks, markers, runner.place_names,
-                                      **options)
-            Chart(spec).key(spec.key)
-    MarkerList(runner.markers())
+            Chart(session, maker(builder), version).key(builder.__name__)
+    LiveHTML(session, "markers", lambda: markers_html(runner.markers()), classes=["marker-list"], version=version)
 
 
-@solara.component
-def MarkerList(changes):
+def markers_html(changes) -> str:
     if not changes:
-        solara.Text("No lever change yet: move a lever during play and a numbered red line marks the week.",
-                    style={"font-size": "12px", "color": "#555"})
-        return
+        return ("<span style='font-size:12px;color:#555'>No lever change yet: move a lever during play and a "
+                "numbered red line marks the week on every time chart.</span>")
     items = "".join(f"<li>{i}. week {w} (year {w // 52}, week {w % 52 + 1}): <code>{escape(n)}</code> set to "
                     f"<b>{escape(str(v))}</b></li>" for i, (w, n, v) in enumerate(changes, start=1))
-    html(f"<b>Lever changes</b> (numbered red lines on the charts):<ul style='list-style:none;padding-left:4px'>"
-         f"{items}</ul>", classes=["marker-list"])
+    return (f"<div style='font-size:14px'><b>Lever changes</b> (numbered red lines on the charts):"
+            f"<ul style='list-style:none;padding-left:4px'>{items}</ul></div>")
 
 
 @solara.component
 def FlowsTab(session: ss.Session, version: int = 0):
     runner = session.runner
-    year = max(runner.model.reporting_week - 1, 0) // 52
-    solara.HTML(tag="div", unsafe_innerHTML=flows.render(runner.data(), year),
-                style={"max-width": "900px"}, classes=["chart-flows"])
+    with solara.Column(style={"max-width": "1000px"}):
+        LiveHTML(session, "flows", lambda: flows.render(runner.data(), max(runner.model.reporting_week - 1, 0) // 52),
+                 classes=["chart-flows"], version=version)
 
 
 # --------------------------------------------------------------------------- follow a patient
 @solara.component
 def PatientPanel(session: ss.Session, version: int = 0):
-    """One person's record and journey, from ``model.patient(i)``."""
+    """One person's record and journey, from ``model.patient(i)`` (re-rendered at each update while open)."""
+    ss.live_tick.value  # noqa: B018
     runner = session.runner
     model = runner.model
     person, set_person = solara.use_state(0)

@@ -9,6 +9,7 @@ Every action catches its own errors and shows them in this session's page only.
 from __future__ import annotations
 
 import threading
+from html import escape
 
 import solara
 
@@ -17,7 +18,8 @@ from dashboard.state import Player, SessionRunner, Settings, scenario_from_yaml
 
 MAX_LIVE_POPULATION = 200_000  # above this a live session would starve the others (assumption: 2-core server)
 
-tick = solara.reactive(0)  # bumped whenever the live run changes (re-renders the main view)
+tick = solara.reactive(0)  # bumped when the page's structure changes (re-renders the main view)
+live_tick = solara.reactive(0)  # bumped at every update while playing (only the patient panel listens)
 levers_tick = solara.reactive(0)  # bumped when lever values change other than by a control (reset, schedule)
 playing = solara.reactive(False)
 busy = solara.reactive("")  # e.g. "Warming up..." while a reset runs
@@ -32,14 +34,30 @@ class Session:
         self.runner = SessionRunner()
         self.player = Player(self.runner, on_update=self._updated, on_error=self._failed, on_stop=self._stopped)
         self._changes_seen = 0
+        self.live: dict[str, tuple] = {}  # key -> (HTML widget, function giving its content): see push_live
 
     # ------------------------------------------------------------------ feedback
-    def _updated(self) -> None:
-        tick.set(self.runner.version)
+    def _updated(self, baseline_arrived: bool = False) -> None:
+        """After the player's weeks: push fresh content into the live regions; re-render only if needed."""
         changes = len(self.runner.model.lever_changes)
         if changes != self._changes_seen:  # a scheduled change moved a lever: refresh the controls
             self._changes_seen = changes
             levers_tick.set(levers_tick.value + 1)
+        if baseline_arrived:
+            tick.set(self.runner.version)
+        self.push_live()
+        live_tick.set(live_tick.value + 1)
+
+    def push_live(self) -> None:
+        """Set each live region's HTML straight on its widget: one small message per region that changed,
+        instead of re-rendering (and diffing) the whole page."""
+        for widget, make in list(self.live.values()):
+            try:
+                content = make()
+            except Exception as exc:  # noqa: BLE001 - shown in place; the run goes on
+                content = f"<span style='color:#B03A2E'>This panel could not be drawn: {escape(str(exc))}</span>"
+            if widget.unsafe_innerHTML != content:
+                widget.unsafe_innerHTML = content
 
     def _failed(self, exc: Exception) -> None:
         problems.set(getattr(exc, "problems", None) or [f"the model stopped: {type(exc).__name__}: {exc}"])

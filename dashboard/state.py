@@ -349,7 +349,8 @@ SPEEDS = (3, 5, 10, 15, 25)  # weeks per second (at least one week in every upda
 
 
 class Player:
-    """Plays a session's model in a background thread: ``weeks_per_update`` weeks, then ``on_update()``.
+    """Plays a session's model in a background thread: ``weeks_per_update`` weeks, then
+    ``on_update(baseline_arrived)``.
 
     Stops at the horizon, at ``stop_week`` (a story step's "run to year"), on ``stop()``, or
     when a week raises (``on_error(exception)`` is called and the session's other state is kept).
@@ -398,8 +399,7 @@ class Player:
                     if weeks <= 0:
                         break
                 self.runner.advance(weeks)
-                self.runner.poll_baseline()
-                self.on_update()
+                self.on_update(self.runner.poll_baseline())
                 stop.wait(max(0.0, UPDATE_SECONDS - (time.perf_counter() - started)))
         except Exception as exc:  # noqa: BLE001 - reported in this session's page only
             self.on_error(exc)

@@ -150,7 +150,7 @@ def test_every_lever_gets_a_control_with_units_range_and_evidence():
 def test_player_stops_at_a_story_target_week():
     runner = small_runner()
     updates, stopped = [], []
-    player = Player(runner, on_update=lambda: updates.append(runner.weeks), on_error=pytest.fail,
+    player = Player(runner, on_update=lambda arrived: updates.append(runner.weeks), on_error=pytest.fail,
                     on_stop=lambda: stopped.append(True))
     player.weeks_per_second = 25
     player.start(stop_week=20)
