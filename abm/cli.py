@@ -52,14 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
                "Keys and allowed values: 'abm params'.  Presets: 'abm presets'.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("scenario", nargs="?", default="baseline", metavar="SCENARIO",
-                     help="a preset name or a YAML file (default: baseline)")
-    run.add_argument("--population", metavar="N", help="ICS population at the start (same as --set population=N)")
-    run.add_argument("--years", metavar="Y", help="reporting years (same as --set years=Y)")
-    run.add_argument("--seed", metavar="S", help="random seed (same as --set seed=S)")
-    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                     help="override any scenario value by dotted path, e.g. levers.acute_beds_multiplier=1.2; "
-                          "repeatable; applied after --population/--years/--seed")
+    add_scenario_arguments(run)
     run.add_argument("--out", metavar="DIR", type=Path,
                      help="output directory, created if needed (default: runs/SCENARIO-YYYYmmdd-HHMMSS)")
     run.add_argument("--quiet", "-q", action="store_true",
@@ -81,6 +74,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_bench_parser(commands)
     _add_dashboard_parser(commands)
     return parser
+
+
+def add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
+    """SCENARIO, --population, --years, --seed and --set, as ``abm run`` and ``abm validate`` take them."""
+    parser.add_argument("scenario", nargs="?", default="baseline", metavar="SCENARIO",
+                        help="a preset name or a YAML file (default: baseline)")
+    parser.add_argument("--population", metavar="N", help="ICS population at the start (same as --set population=N)")
+    parser.add_argument("--years", metavar="Y", help="reporting years (same as --set years=Y)")
+    parser.add_argument("--seed", metavar="S", help="random seed (same as --set seed=S)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override any scenario value by dotted path, e.g. levers.acute_beds_multiplier=1.2; "
+                             "repeatable; applied after --population/--years/--seed")
+
+
+def scenario_overrides(args: argparse.Namespace) -> list[str]:
+    """The KEY=VALUE overrides from the shorthands (--population, --years, --seed) and --set, in order."""
+    shorthands = [f"{key}={value}" for key in ("population", "years", "seed")
+                  if (value := getattr(args, key)) is not None]
+    return shorthands + args.overrides
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -105,10 +117,8 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``abm run``: validate the scenario, run it, write outputs, print the headline table."""
     from abm.runner import headline_table, run_scenario
 
-    shorthands = [f"{key}={value}" for key in ("population", "years", "seed")
-                  if (value := getattr(args, key)) is not None]
     try:
-        scenario = load_scenario(args.scenario, shorthands + args.overrides)
+        scenario = load_scenario(args.scenario, scenario_overrides(args))
     except OSError as exc:  # e.g. the scenario path is a directory or unreadable
         return _invalid([f"scenario: cannot read {args.scenario!r}: {exc.strerror or exc}"])
 
@@ -200,13 +210,7 @@ def _add_validate_parser(commands) -> None:
                "  abm validate --markdown > docs/calibration.md",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("scenario", nargs="?", default="baseline", metavar="SCENARIO",
-                        help="a preset name or a YAML file (default: baseline)")
-    parser.add_argument("--population", metavar="N", help="ICS population (same as --set population=N)")
-    parser.add_argument("--years", metavar="Y", help="reporting years (same as --set years=Y)")
-    parser.add_argument("--seed", metavar="S", help="random seed (same as --set seed=S)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override any scenario value by dotted path; repeatable")
+    add_scenario_arguments(parser)
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table and the calibrated parameters")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     parser.set_defaults(handler=cmd_validate)
@@ -217,14 +221,13 @@ def cmd_validate(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from abm.calibration import validate
     from abm.runner import ProgressBar
 
-    shorthands = [f"{key}={value}" for key in ("population", "years", "seed")
-                  if (value := getattr(args, key)) is not None]
-    load_scenario(args.scenario, shorthands + args.overrides)  # refuse bad input before running
+    overrides = scenario_overrides(args)
+    load_scenario(args.scenario, overrides)  # refuse bad input before running
     if args.quiet or args.markdown:
-        report = validate(args.scenario, shorthands + args.overrides)
+        report = validate(args.scenario, overrides)
     else:
         with ProgressBar("weeks") as bar:
-            report = validate(args.scenario, shorthands + args.overrides, progress=bar)
+            report = validate(args.scenario, overrides, progress=bar)
     print(report.markdown() if args.markdown else report.text())
     return 0 if report.ok else 1
 

@@ -237,7 +237,8 @@ class ICSModel(mesa.Model):
             trust.plan_week(int(self.place_population[trust.places].sum()))
         for c in self.councils:
             c.plan_week(int(self.place_population[c.place]))
-        self.place_onset_factor = np.array([c.onset_factor for c in self.councils]) * self.levers.demand_multiplier
+        self.place_onset_factor = (np.array([c.onset_factor for c in self.councils]) * self.levers.demand_multiplier
+                                   * self.winter_factor())
 
     def _end_of_week(self) -> None:
         """Count the week's unmet need and time in setting, record metrics, refresh list sizes.
@@ -264,6 +265,23 @@ class ICSModel(mesa.Model):
                                             minlength=len(self.scenario.places)).astype(np.int64)
         self.team_population = np.bincount(self.practice_team, weights=self.list_sizes,
                                            minlength=len(self.teams)).astype(np.int64)
+
+    def winter_factor(self) -> float:
+        """Seasonal onset multiplier: 1 + winter_pressure_pct at the start of January, 1 at midsummer.
+
+        The financial year starts in April, so January is week 39 of it.
+        """
+        phase = 2 * np.pi * ((self.reporting_week % WEEKS_PER_YEAR) - 39) / WEEKS_PER_YEAR
+        return 1.0 + self.levers.winter_pressure_pct / 100 * (1 + np.cos(phase)) / 2
+
+    def lever_value_weeks_ago(self, name: str, weeks: float):
+        """The value a lever had ``weeks`` ago (its scenario value before any change), for lagged effects."""
+        then = self.reporting_week - weeks
+        value = getattr(self.scenario.levers, name)
+        for week, lever, new in self.lever_changes:
+            if lever == name and week <= then:
+                value = new
+        return value
 
     def place_lever(self, name: str) -> np.ndarray:
         """A lever's value per Place: the Place's own setting where its scenario gives one (chs_host, chs_contract)."""

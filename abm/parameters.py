@@ -210,6 +210,11 @@ class CHSParams:
                "even when funded; value an assumption (about twice what replacing leavers needs)",
         doc="recruitment is limited by supply",
     )
+    training_lag_years: float = spec(
+        3.0, units="years from a change in training places to new staff", lo=0, hi=10,
+        source="assumption: a nursing degree takes three years (004 §3: training commissions shape the workforce)",
+        doc="training pipeline lag",
+    )
     attrition_per_year: float = spec(0.10, units="share of staff leaving per year at safe caseloads", lo=0, hi=1,
                                      source="004 §3: >30% over 50 could retire within 10 years", doc="attrition")
     unsafe_attrition_slope: float = spec(

@@ -41,8 +41,8 @@ class CHSTeam(mesa.Agent):
         self.addon_establishment = 0.0  # funded add-on (virtual-ward) FTE
         self.addon_in_post = 0.0
         self.integrated_share = 0.0  # share of the team's practices in integrated neighbourhood teams
-        self.load = 1.0  # demand / capacity last week (>1 is unsafe)
-        self.demand = 0.0  # core contacts asked for last week
+        self.load = 1.0  # demand / capacity last week (>1 is unsafe); proactive care is not demand
+        self.demand = 0.0  # core contacts asked for last week (discharge support, caseload, waiting list)
         self.capacity = 0.0  # core contacts this week (all roles but UCR) from the team's own staff
         self.ucr_capacity = 0.0
         self.available = 0.0  # core contacts available after sharing in a provider collaborative
@@ -96,7 +96,8 @@ class CHSTeam(mesa.Agent):
         core_gap = np.maximum(self.establishment - self.in_post, 0)
         addon_gap = max(self.addon_establishment - self.addon_in_post, 0.0)
         wanted = (core_gap.sum() + addon_gap) * -np.expm1(-p.recruitment_per_year * levers.recruitment_multiplier / 52)
-        supply = (p.labour_supply_fte_per_1000_year * levers.recruitment_multiplier
+        trained = self.model.lever_value_weeks_ago("training_places_multiplier", p.training_lag_years * 52)
+        supply = (p.labour_supply_fte_per_1000_year * levers.recruitment_multiplier * trained
                   * self.model.team_population[self.index] / 1000 / 52)
         fill = min(wanted, supply) / max(core_gap.sum() + addon_gap, 1e-9)  # share of every vacancy filled this week
         unsafe = max(self.load - 1.0, 0.0)
@@ -152,7 +153,7 @@ def run_services(model) -> None:
     used_planned = planned_care(model, left - reserve, demand)
     left -= used_planned
     used += used_planned
-    used += proactive_care(model, left, demand)
+    used += proactive_care(model, left, np.zeros(len(teams)))  # discretionary: not part of the team's load
     vw_contacts = virtual_ward_contacts(model)
 
     for t in teams:
@@ -197,11 +198,14 @@ def discharge_support(model, capacity: np.ndarray, demand: np.ndarray) -> np.nda
     """First call on capacity: take medically fit inpatients who need CHS onto the caseload.
 
     Inside an acute trust, discharge links are better: referrals are set up faster (DESIGN 4).
+    A team over capacity last week assesses more slowly (in proportion to its load;
+    mechanism 3, assumption).
     """
     pop, p = model.pop, model.params.chs
     waiting = np.flatnonzero((pop.setting == Setting.DELAYED_DISCHARGE) & (pop.support_needed == Support.CHS))
     hosted = model.place_lever("chs_host")[pop.place[waiting]] == "acute"
-    start = np.minimum(p.discharge_start_weekly * np.where(hosted, p.acute_host_discharge_multiplier, 1.0), 1.0)
+    stretched = np.maximum([t.load for t in model.teams], 1.0)[pop.team[waiting]]
+    start = np.minimum(p.discharge_start_weekly * np.where(hosted, p.acute_host_discharge_multiplier, 1.0) / stretched, 1.0)
     waiting = waiting[model.rng.random(waiting.size) < start]  # referral and assessment done
     team = pop.team[waiting]
     cost = np.full(waiting.size, p.contacts_discharge_start)

@@ -152,6 +152,13 @@ class Levers:
             "Acts on agents.chs_team.CHSTeam.update_workforce (next week).",
         source="mechanism 11 (001 §2, 004 §3): workforce decline limits expansion",
     )
+    training_places_multiplier: float = spec(
+        1.0, units="x default", lo=0.0, hi=3.0, group="workforce",
+        doc="Training places for community nurses and therapists relative to default. Newly trained staff join the "
+            "labour market only after params.chs.training_lag_years, so a change today is felt years later. "
+            "Acts on agents.chs_team.CHSTeam.update_workforce (labour supply).",
+        source="004 §3: commissions for district nurse training places were falling; mechanism 11 (workforce lags)",
+    )
     attrition_multiplier: float = spec(
         1.0, units="x default", lo=0.0, hi=3.0, group="workforce",
         doc="CHS staff leaving relative to default (retention). Acts on agents.chs_team.CHSTeam.update_workforce.",
@@ -168,6 +175,13 @@ class Levers:
         1.0, units="x default", lo=0.0, hi=3.0, group="demand and social care",
         doc="Council public-health spending; lowers onset of need a little. Acts on agents.council.Council.onset_factor.",
         source="mechanism 16 (003); effect size an assumption (small)",
+    )
+    winter_pressure_pct: float = spec(
+        0.0, units="% more onset of need at the peak of winter (early January)", lo=0.0, hi=50.0,
+        group="demand and social care",
+        doc="Seasonal demand: onset of need rises and falls over the year, peaking in winter. 0 keeps demand flat "
+            "(the calibrated baseline). Acts on the onset hazard through abm.model.ICSModel._plan_week.",
+        source="DESIGN 5 'winter pressure'; size an assumption",
     )
     demand_multiplier: float = spec(
         1.0, units="x default", lo=0.5, hi=2.0, group="demand and social care",

@@ -374,3 +374,27 @@ def test_atomic_write_frame_and_json(tmp_path):
     assert json.loads((tmp_path / "x.json").read_text()) == {"x": 1.5, "n": 3, "bad": None}
     with pytest.raises(ValueError):
         runner.atomic_write_frame(frame, tmp_path / "f.xlsx")
+
+
+# --------------------------------------------------------------------------- validate
+def test_validate_prints_every_target_with_its_source_and_exit_code(capsys):
+    code = cli.main(["validate", "--population", "4000", "--years", "2", "--set", "burn_in_weeks=8", "--quiet"])
+    out = capsys.readouterr().out
+    assert code in (0, 1)
+    assert "CHS contacts per person a year" in out and "001 Introduction" in out
+    assert "growth of the over-85s in ten years" in out and "004 §5" in out
+    summary = out.strip().splitlines()[-1]
+    within, total = (int(x) for x in summary.split(" targets")[0].split(" of "))
+    assert total >= 12 and (code == 0) == (within == total)
+
+
+def test_validate_markdown_lists_calibrated_parameters(capsys):
+    assert cli.main(["validate", "--population", "3000", "--years", "1", "--set", "burn_in_weeks=4", "--markdown"]) in (0, 1)
+    out = capsys.readouterr().out
+    assert out.startswith("Baseline `baseline`") and "| target | evidence | model |" in out
+    assert "`params.acute.admit_crisis`" in out
+
+
+def test_validate_refuses_bad_input_before_running(capsys):
+    assert cli.main(["validate", "--set", "levers.data_quality=2"]) == 2
+    assert "levers.data_quality" in capsys.readouterr().err
