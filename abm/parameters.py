@@ -49,7 +49,7 @@ class DemographyParams:
         source=NAT + ": England life tables fitted as Gompertz", doc="mortality rise with age",
     )
     frailty_death_slope: float = spec(
-        2.5, units="multiplier per unit frailty", lo=0, hi=10,
+        2.7, units="multiplier per unit frailty", lo=0, hi=10,
         source="calibrated (abm validate: over-85s grow ~31% a decade, 004 §5); assumption: eFI predicts mortality; "
                "death hazard x (0.7 + slope x frailty)",
         doc="how much frailty raises the death hazard",

@@ -79,9 +79,6 @@ class AcuteTrust(mesa.Agent):
         crowding = np.clip((occupancy - p.flow_occupancy) / max(1 - p.flow_occupancy, 1e-9), 0.0, 1.0)
         return float(crowding + np.clip(self.deficit / max(self.income, 1e-9), 0.0, 1.0))
 
-    def pressure_last_year(self) -> float:
-        return self.last_year_pressure
-
     def account_week(self, payment: float, corridor_patients: int) -> None:
         """Income is the commissioner's payment; cost rises with occupancy and corridor care (assumption)."""
         p = self.model.params.acute

@@ -119,7 +119,7 @@ class Commissioner(mesa.Agent):
     def acute_pressure(self) -> np.ndarray:
         """Last year's acute pressure per Place: ICS-wide under the ICB, each Place's own trust once delegated."""
         trusts = self.model.trusts
-        own = np.array([trusts[t].pressure_last_year() for t in self.model.place_trust])
+        own = np.array([trusts[t].last_year_pressure for t in self.model.place_trust])
         if self.needs_based(self.financial_year):
             return own
         weights = np.maximum(self.budget, 1e-9)
@@ -156,8 +156,9 @@ class Commissioner(mesa.Agent):
         if not flexible.any() or last is None or before is None:
             return shares
         growth = np.clip(last / np.maximum(before, 1e-9), 1 - p.demand_following_cap, 1 + p.demand_following_cap)
-        core = np.where(flexible, np.minimum(shares[CORE] * growth, 0.9), shares[CORE])
-        shares = shares * ((1 - core) / (1 - shares[CORE]))[None, :]  # the other sectors make room, pro rata
+        total = shares.sum(axis=0)  # less than 1 where growth money built up a scheme share
+        core = np.where(flexible, np.minimum(shares[CORE] * growth, 0.9 * total), shares[CORE])
+        shares = shares * ((total - core) / (total - shares[CORE]))[None, :]  # the others make room, pro rata
         shares[CORE] = core
         return shares
 

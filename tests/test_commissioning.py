@@ -245,8 +245,8 @@ def test_case_study_places_differ_as_the_evidence_says():
 # --------------------------------------------------------------------------- calibration
 @pytest.mark.slow
 def test_baseline_is_within_15_percent_of_every_calibration_target():
-    """`abm validate` at 40,000 people (a 10-year run): every DESIGN 7 / EVIDENCE.md target within 15%."""
-    report = validate("baseline", {"population": 40_000})
+    """`abm validate` on the default baseline (100,000 people, 10 years): every target within 15%."""
+    report = validate("baseline")
     missed = [f"{r['target']}: model {r['model']:.3f} vs {r['value']}" for r in report.rows if not r["within"]]
     assert not missed
     assert len(report.rows) >= 12
