@@ -113,6 +113,18 @@ def replay(scenario: dict, changes: list, weeks: int | None = None) -> np.ndarra
     return model.metrics.data[: model.metrics.recorded].copy()
 
 
+def _exit_with_parent(parent: int) -> None:
+    """In a baseline worker: end when the server that started it has gone (however it ended)."""
+    import time
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(2)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="abm-parent-watch").start()
+
+
 class BaselinePool:
     """Baseline runs in one worker process, cached by what they run (sessions sharing settings share one run)."""
 
@@ -132,7 +144,8 @@ class BaselinePool:
                 return future
             if self._executor is None:
                 # spawn: never fork a threaded web server
-                self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+                self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                                     initializer=_exit_with_parent, initargs=(os.getpid(),))
             future = self._executor.submit(replay, scenario, changes)
             self._cache[key] = future
             while len(self._cache) > self.cache_size:

@@ -167,3 +167,38 @@ def test_dashboard_command_is_offered_and_checks_its_options(capsys):
     assert "--population 50 is out of range" in capsys.readouterr().err
     command = server_command("127.0.0.1", 8765)
     assert command[1:4] == ["-m", "solara", "run"] and "--production" in command and "--no-check-version" in command
+
+
+def test_baseline_runs_in_a_worker_process_that_ends_with_its_parent():
+    import subprocess
+    import sys
+
+    from dashboard.state import BaselinePool
+
+    pool = BaselinePool()
+    scenario = Settings.from_preset("baseline", **SMALL).build().to_dict()
+    scenario["burn_in_weeks"] = 4
+    future = pool.submit(scenario, [(2, "demand_multiplier", 1.3)])
+    assert pool.submit(scenario, [(2, "demand_multiplier", 1.3)]) is future  # the same run is shared
+    data = future.result(timeout=120)
+    np.testing.assert_array_equal(data, replay(scenario, [(2, "demand_multiplier", 1.3)]))
+    pool.shutdown()
+    # a server killed outright leaves no worker behind
+    code = ("import sys; from dashboard.state import BaselinePool, Settings; p = BaselinePool(); "
+            "s = Settings.from_preset('baseline', population=4000, years=1).build().to_dict(); s['burn_in_weeks'] = 1; "
+            "p.submit(s, []).result(); print(*[c.pid for c in p._executor._processes.values()]); sys.stdout.flush(); "
+            "import os; os._exit(0)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    (worker,) = map(int, out.stdout.split())
+    deadline = time.time() + 15
+    while time.time() < deadline and _alive(worker):
+        time.sleep(0.2)
+    assert not _alive(worker)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
