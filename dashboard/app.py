@@ -30,7 +30,9 @@ TABS = [*charts.TABS, "Flows", "Follow a patient", "Files"]
 @solara.component
 def Problems():
     if ss.problems.value:
-        with solara.Column(classes=["problems"]):
+        # sticky: stays in view at the top of the page even when the problem came from a control further down
+        with solara.Column(classes=["problems"], style={"position": "sticky", "top": "0", "z-index": "5",
+                                                        "background": "white"}):
             solara.Error("Not applied: " + " | ".join(ss.problems.value), icon=True, dense=True)
             solara.Button("Dismiss", on_click=lambda: ss.problems.set([]), small=True, text=True)
 

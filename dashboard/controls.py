@@ -76,6 +76,8 @@ def Levers(session: ss.Session):
     disabled = not runner.warm() or bool(ss.busy.value)
     values = runner.lever_values() if runner.model is not None else {}
     rows = lever_table()
+    solara.Style(".v-tooltip__content { max-width: 440px !important; font-size: 13px !important; line-height: 1.4; "
+                 "white-space: pre-line; }")
     solara.HTML(tag="div", unsafe_innerHTML="<h3>Levers</h3><p style='font-size:13px'>A lever moved during play acts "
                 "from the <b>next week</b>, without a reset; the week is marked with a numbered red line on every "
                 "time chart. Hover a lever's name for what it models and the evidence behind it.</p>")

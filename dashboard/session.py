@@ -160,7 +160,7 @@ class Session:
         except ConfigError as exc:
             self.show(exc)
             return
-        notice.set("Rerunning the pinned baseline with the same seed in the background...")
+        notice.set("")  # the baseline label says when the rerun is ready
         self.wait_for_baseline()
         tick.set(self.runner.version)
 

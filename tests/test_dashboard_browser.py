@@ -166,6 +166,7 @@ def test_page_loads_offline_with_no_console_errors(session):
         assert page.locator(".v-expansion-panel-header").filter(has_text=group).count() == 1
     page.locator(".lever-name").first.hover()
     page.locator(".v-tooltip__content.menuable__content__active").filter(has_text="Evidence:").wait_for()
+    page.wait_for_timeout(500)  # the tooltip's opening animation, for the screenshot
     session.screenshot("01-loaded")
     assert session.errors == []
 
