@@ -32,6 +32,15 @@ COLUMNS = (
     "chs_fte", "chs_vacancies", "acute_deficit",
 )
 GROUP_COLUMNS = ("population", "unmet_need", "emergency_admissions")
+SETTING_COLUMNS = {  # column -> the setting whose head count it is
+    "inpatients": Setting.ACUTE_BED, "corridor_care": Setting.ED, "gp_waiting": Setting.WAITING_GP,
+    "gp_managed": Setting.GP_MANAGED, "chs_caseload": Setting.CHS_CASELOAD, "chs_waiting": Setting.WAITING_CHS,
+    "virtual_ward_patients": Setting.VIRTUAL_WARD,
+}
+SPEND_SECTORS = ("acute", "chs_core", "addon", "primary")  # the commissioner's first sectors, in its order
+UNMET_COLUMNS = ("unmet_need_gp", "unmet_need_chs", "unmet_need_rationed", "unmet_need_delayed_discharge",
+                 "unmet_need_never_sought")  # their sum is unmet_need
+N_CODES = N_SETTINGS * 4  # state codes: setting x need (0/1) x rationed (0/1)
 
 
 class Events:
@@ -67,46 +76,33 @@ class MetricsRecorder:
         self.groups = np.zeros((weeks, 5, 5, len(GROUP_COLUMNS)))  # age band x deprivation
         self.recorded = 0
         self._col = {c: i for i, c in enumerate(COLUMNS)}
+        self._setting_columns = [self._col[c] for c in SETTING_COLUMNS]
+        self._unmet_columns = [self._col[c] for c in UNMET_COLUMNS]
+        self._event_columns = [self._col[c] for c in EVENT_COLUMNS]
+        self._spend_columns = [self._col[f"spend_{sector}"] for sector in SPEND_SECTORS]
 
     def record(self, model, week: int, state: np.ndarray) -> None:
         """Fill one week from the state counts (see :func:`state_counts`) and the model's events and agents."""
         n_places = len(self.place_names) - 1
         row = np.zeros((n_places, len(COLUMNS)))
         col = self._col
-        by_setting = state.sum(axis=(1, 2, 4, 5))  # place x setting
+        by_deprivation = state.sum(axis=1)  # place x deprivation x setting x need x rationed
+        by_group = state.sum(axis=0)  # age band x deprivation x setting x need x rationed
+        by_setting = by_deprivation.sum(axis=(1, 3, 4))  # place x setting
         alive = by_setting[:, : Setting.DEAD].sum(axis=1)
-        need = state[..., 1, :].sum(axis=(1, 2))  # place x setting x rationed, people with need
-        unmet = {
-            "unmet_need_gp": by_setting[:, Setting.WAITING_GP],
-            "unmet_need_chs": by_setting[:, Setting.WAITING_CHS],
-            "unmet_need_rationed": need[:, Setting.HOME, 1],
-            "unmet_need_delayed_discharge": by_setting[:, Setting.DELAYED_DISCHARGE],
-            "unmet_need_never_sought": need[:, Setting.HOME, 0],
-        }
+        home_need = by_deprivation[:, :, Setting.HOME, 1].sum(axis=1)  # place x rationed
+        unmet = np.column_stack([by_setting[:, Setting.WAITING_GP], by_setting[:, Setting.WAITING_CHS], home_need[:, 1],
+                                 by_setting[:, Setting.DELAYED_DISCHARGE], home_need[:, 0]])
         row[:, col["population"]] = alive
-        row[:, col["inpatients"]] = by_setting[:, Setting.ACUTE_BED]
-        row[:, col["corridor_care"]] = by_setting[:, Setting.ED]
+        row[:, self._setting_columns] = by_setting[:, list(SETTING_COLUMNS.values())]
         row[:, col["delayed_discharge_bed_days"]] = by_setting[:, Setting.DELAYED_DISCHARGE] * 7
-        row[:, col["gp_waiting"]] = by_setting[:, Setting.WAITING_GP]
-        row[:, col["gp_managed"]] = by_setting[:, Setting.GP_MANAGED]
-        row[:, col["chs_caseload"]] = by_setting[:, Setting.CHS_CASELOAD]
-        row[:, col["chs_waiting"]] = by_setting[:, Setting.WAITING_CHS]
-        row[:, col["virtual_ward_patients"]] = by_setting[:, Setting.VIRTUAL_WARD]
-        for name, values in unmet.items():
-            row[:, col[name]] = values
-        row[:, col["unmet_need"]] = sum(unmet.values())
-        for name, values in model.events.counts.items():
-            row[:, col[name]] = values
-
-        unmet_by_dep = unmet_by_deprivation(state)  # place x quintile (person-weeks)
-        people_by_dep = state[:, :, :, : Setting.DEAD].sum(axis=(1, 3, 4, 5))
-        self._equity(row, unmet_by_dep, people_by_dep)
+        row[:, self._unmet_columns] = unmet
+        row[:, col["unmet_need"]] = unmet.sum(axis=1)
+        row[:, self._event_columns] = np.column_stack(list(model.events.counts.values()))
 
         row[:, col["proactive_care"]] = model.place_counts["proactive"]
         row[:, col["social_care_packages"]] = [c.in_use for c in model.councils]
-        payments = model.commissioner.payments
-        for k, sector in enumerate(("acute", "chs_core", "addon", "primary")):
-            row[:, col[f"spend_{sector}"]] = payments[k]
+        row[:, self._spend_columns] = model.commissioner.payments[: len(SPEND_SECTORS)].T
         row[:, col["spend_social_care"]] = [c.weekly_spend for c in model.councils]
         for t in model.teams:
             row[t.place, col["chs_fte"]] += t.in_post.sum()
@@ -120,15 +116,17 @@ class MetricsRecorder:
         ics = row.sum(axis=0)
         ics[col["bed_occupancy"]] = sum(t.bed_days_used for t in model.trusts) / max(
             sum(max(t.beds * 7, t.bed_days_used) for t in model.trusts), 1e-9)
-        self._equity(ics[None, :], unmet_by_dep.sum(axis=0)[None, :], people_by_dep.sum(axis=0)[None, :])
         block = np.vstack([row, ics])
-        spend = block[:, [col["spend_acute"], col["spend_chs_core"], col["spend_addon"], col["spend_primary"]]].sum(axis=1)
+        unmet_by_dep = unmet_count(by_deprivation)  # place x quintile (person-weeks)
+        people_by_dep = by_deprivation[:, :, : Setting.DEAD].sum(axis=(2, 3, 4))
+        self._equity(block, np.vstack([unmet_by_dep, unmet_by_dep.sum(axis=0)]),
+                     np.vstack([people_by_dep, people_by_dep.sum(axis=0)]))
+        spend = block[:, self._spend_columns].sum(axis=1)
         block[:, col["chs_share_of_spend"]] = (block[:, col["spend_chs_core"]] + block[:, col["spend_addon"]]) / np.maximum(spend, 1e-9)
         self.data[week] = block
 
-        groups = state[:, :, :, : Setting.DEAD].sum(axis=(0, 3, 5))  # age x dep x need
-        self.groups[week, :, :, 0] = groups.sum(axis=2)
-        self.groups[week, :, :, 1] = unmet_by_group(state)
+        self.groups[week, :, :, 0] = by_group[:, :, : Setting.DEAD].sum(axis=(2, 3, 4))
+        self.groups[week, :, :, 1] = unmet_count(by_group)
         self.groups[week, :, :, 2] = model.events.admissions_by_group
         self.recorded = max(self.recorded, week + 1)
 
@@ -162,33 +160,49 @@ class MetricsRecorder:
         return df
 
 
-def state_counts(model) -> tuple[np.ndarray, np.ndarray]:
-    """People by Place x age band x deprivation x setting x need (0/1) x rationed (0/1): one pass.
+def state_counts(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """People by Place x age band x deprivation x setting x need (0/1) x rationed (0/1), and list sizes: one pass.
 
-    Also returns each person's code (setting x need x rationed), from which
-    ``UNMET_BY_CODE`` tells whose need is unmet this week.
+    One ``bincount`` by practice x age band x deprivation x code, where the code
+    is setting x need x rationed; summing it over each Place's practices gives the
+    state counts, and over the living gives each practice's list size.  Also
+    returns each person's code, from which ``UNMET_BY_CODE`` tells whose need is
+    unmet this week.  The key is the cached group (:func:`group_keys`) plus the
+    code, in the narrowest integer type.
     """
     pop = model.pop
-    n_places = len(model.scenario.places)
-    code = (pop.setting.astype(np.int64) * 2 + (pop.acuity > 0)) * 2 + pop.rationed  # setting x need x rationed
-    key = (pop.place.astype(np.int64) * 5 + AGE_BAND_TABLE[pop.age]) * 5 + pop.deprivation
-    key = key * (N_SETTINGS * 4) + code
-    counts = np.bincount(key, minlength=n_places * 5 * 5 * N_SETTINGS * 4)
-    return counts.reshape(n_places, 5, 5, N_SETTINGS, 2, 2), code
+    n_practices = len(model.practices)
+    code = pop.setting * np.uint8(4)  # setting x need x rationed
+    code += (pop.acuity > 0) * np.uint8(2)
+    code += pop.rationed
+    counts = np.bincount(np.add(group_keys(model), code, dtype=np.intp), minlength=n_practices * 5 * 5 * N_CODES)
+    counts = counts.reshape(n_practices, 5, 5, N_SETTINGS, 2, 2)
+    state = np.zeros((len(model.practices_of_place),) + counts.shape[1:], dtype=counts.dtype)
+    np.add.at(state, model.practice_place, counts)
+    list_sizes = counts[:, :, :, : Setting.DEAD].sum(axis=(1, 2, 3, 4, 5))
+    return state, code, list_sizes
+
+
+def group_keys(model) -> np.ndarray:
+    """Each person's (practice x age band x deprivation) x ``N_CODES``: cached, it changes only on birthdays and entry."""
+    pop = model.pop
+    n_keys = len(model.practices) * 5 * 5 * N_CODES
+    dtype = np.uint16 if n_keys <= np.iinfo(np.uint16).max + 1 else np.uint32
+
+    def compute(idx):
+        group = (pop.practice[idx].astype(np.int64) * 5 + AGE_BAND_TABLE[pop.age[idx]]) * 5 + pop.deprivation[idx]
+        return {"key": (group * N_CODES).astype(dtype)}
+
+    return pop.derived("metrics", compute)["key"]
 
 
 UNMET_SETTINGS = (Setting.WAITING_GP, Setting.WAITING_CHS, Setting.DELAYED_DISCHARGE)
 
 
-def unmet_by_deprivation(state: np.ndarray) -> np.ndarray:
-    waiting = state[:, :, :, list(UNMET_SETTINGS)].sum(axis=(1, 3, 4, 5))
-    at_home = state[:, :, :, Setting.HOME, 1].sum(axis=(1, 3))
-    return waiting + at_home
-
-
-def unmet_by_group(state: np.ndarray) -> np.ndarray:
-    waiting = state[:, :, :, list(UNMET_SETTINGS)].sum(axis=(0, 3, 4, 5))
-    at_home = state[:, :, :, Setting.HOME, 1].sum(axis=(0, 3))
+def unmet_count(counts: np.ndarray) -> np.ndarray:
+    """People with unmet need in counts by (...) x setting x need x rationed: waiting, delayed, or at home with need."""
+    waiting = counts[..., list(UNMET_SETTINGS), :, :].sum(axis=(-3, -2, -1))
+    at_home = counts[..., Setting.HOME, 1, :].sum(axis=-1)
     return waiting + at_home
 
 

@@ -246,21 +246,21 @@ class ICSModel(mesa.Model):
         Counters are updated in place on the arrays (uint16: they would wrap after 1,260 years).
         """
         pop = self.pop
-        state, code = metrics_mod.state_counts(self)
+        state, code, list_sizes = metrics_mod.state_counts(self)
         weeks_unmet = pop.weeks_unmet
-        weeks_unmet += metrics_mod.UNMET_BY_CODE[code]
+        weeks_unmet += np.take(metrics_mod.UNMET_BY_CODE, code)
         if 0 <= self.reporting_week < self.horizon_weeks:
             self.metrics.record(self, self.reporting_week, state)
         weeks_in_setting = pop.weeks_in_setting
         weeks_in_setting += pop.setting < ALIVE_LIMIT
-        self._count_people()
+        self._set_list_sizes(list_sizes)
 
     def _count_people(self) -> None:
-        """List sizes per practice (one pass), and from them team and Place populations."""
-        pop = self.pop
-        n_practices = len(self.practices)
-        bins = np.where(pop.setting < ALIVE_LIMIT, pop.practice, n_practices)  # the dead fall in a last bin
-        self.list_sizes = np.bincount(bins, minlength=n_practices + 1)[:n_practices]
+        """List sizes per practice, and from them team and Place populations."""
+        self._set_list_sizes(metrics_mod.state_counts(self)[2])
+
+    def _set_list_sizes(self, list_sizes: np.ndarray) -> None:
+        self.list_sizes = list_sizes
         self.place_population = np.bincount(self.practice_place, weights=self.list_sizes,
                                             minlength=len(self.scenario.places)).astype(np.int64)
         self.team_population = np.bincount(self.practice_team, weights=self.list_sizes,

@@ -12,7 +12,16 @@ read after death); their ``setting`` is DEAD or LEFT and every rule skips them.
 Organisations write to patients only through :meth:`Population.move` (a change
 of care setting, recorded in the journey) or :meth:`Population.assign`; the
 vectorised patient rules (``agents/patient.py``) and the end-of-week counters
-may also update arrays in place.  The object-per-patient reference
+may also update arrays in place.
+
+Two caches keep the weekly passes short.  The patient rules and the metrics
+keep per-person values that depend only on attributes that rarely change
+(:data:`DERIVED_INPUTS`, see :meth:`Population.derived`): ``assign`` and ``add``
+mark the rows they touch for recomputation, and a rule that changes one of
+those attributes in place must call :meth:`Population.mark_changed`.  And
+:meth:`Population.in_setting` answers "who is in this service setting?" from an
+index kept by ``move``, so ``setting`` must change only through ``move`` (or
+call :meth:`Population.rewritten`).  The object-per-patient reference
 (``agents/reference.py``) replaces the patient rules and syncs its objects with
 the arrays around them, so the organisations see the same interface either way.
 """
@@ -24,7 +33,21 @@ from enum import IntEnum
 import numpy as np
 
 
-class Setting(IntEnum):
+class CodeEnum(IntEnum):
+    """An integer code that numpy takes as fast as a plain int.
+
+    numpy looks up ``__array_ufunc__`` and ``__array_function__`` on the type of
+    each operand; on an enum, a miss goes through ``EnumType.__getattr__``, which
+    on Python 3.11 made every comparison like ``pop.setting == Setting.ED`` about
+    5 microseconds slower.  Declaring ndarray's own (which numpy then ignores)
+    makes the lookup hit at once; results are unchanged.
+    """
+
+    __array_ufunc__ = np.ndarray.__array_ufunc__
+    __array_function__ = np.ndarray.__array_function__
+
+
+class Setting(CodeEnum):
     """Where a person is in the system this week."""
 
     HOME = 0  # at home without formal care (well, or with need not (yet) met)
@@ -40,14 +63,14 @@ class Setting(IntEnum):
     LEFT = 10  # moved out of the ICS
 
 
-class Acuity(IntEnum):
+class Acuity(CodeEnum):
     WELL = 0
     LOW = 1
     HIGH = 2
     CRISIS = 3
 
 
-class Support(IntEnum):
+class Support(CodeEnum):
     """What a medically fit inpatient needs before discharge."""
 
     NONE = 0
@@ -71,11 +94,18 @@ SETTING_LABELS = {
 }
 COMMUNITY_SETTINGS = (Setting.HOME, Setting.WAITING_GP, Setting.GP_MANAGED, Setting.WAITING_CHS,
                       Setting.CHS_CASELOAD)
+IS_COMMUNITY = np.isin(np.arange(len(Setting)), COMMUNITY_SETTINGS)  # by setting: one of COMMUNITY_SETTINGS
 ALIVE_LIMIT = Setting.DEAD  # setting < DEAD means alive and in the ICS
+# settings held by a minority, which Population.in_setting answers from an index
+INDEXED_SETTINGS = frozenset(Setting(s) for s in range(Setting.WAITING_GP, Setting.DEAD))
+MAX_PENDING = 256  # moves into an indexed setting kept between two queries, at most
+INDEX_FROM = 20_000  # people: in smaller populations a pass over everyone is quicker than the index
 
 AGE_BAND_EDGES = np.array([18, 65, 75, 85])  # bands 0-17, 18-64, 65-74, 75-84, 85+
 AGE_BAND_LABELS = ("0-17", "18-64", "65-74", "75-84", "85+")
 HISTORY_LENGTH = 16  # settings remembered per person (the most recent)
+# attributes that per-person cached values may depend on (see Population.derived)
+DERIVED_INPUTS = frozenset({"age", "frailty", "ltc", "deprivation", "place", "practice"})
 
 # attribute name -> dtype; every rule reads and writes these
 FIELDS: dict[str, np.dtype] = {
@@ -106,6 +136,79 @@ def age_band(age: np.ndarray) -> np.ndarray:
     return np.searchsorted(AGE_BAND_EDGES, age, side="right").astype(np.uint8)
 
 
+class SettingIndex:
+    """Who is in each service setting (:data:`INDEXED_SETTINGS`), kept from the moves, so no full scan is needed.
+
+    For each setting it keeps a sorted array holding everyone in it when last
+    asked (some may have left since) and the people moved into it since; a
+    query merges the two and keeps those still there.  Settings never asked for,
+    or all of them after :meth:`reset`, start from a full scan.
+    """
+
+    def __init__(self):
+        self.members: dict[int, np.ndarray] = {}
+        self.arrivals: dict[int, list[np.ndarray]] = {}
+
+    def reset(self) -> None:
+        """Forget everything (the settings were rewritten other than by moves)."""
+        self.members.clear()
+        self.arrivals.clear()
+
+    def moved(self, idx: np.ndarray, setting) -> None:
+        """People ``idx`` were moved to ``setting`` (one setting, or one per person)."""
+        if isinstance(setting, np.ndarray) and setting.ndim:
+            self.reset()
+        elif int(setting) in self.members:
+            arrivals = self.arrivals[int(setting)]
+            arrivals.append(idx.copy())
+            if len(arrivals) > MAX_PENDING:  # a setting nobody asks about: stop tracking it
+                del self.members[int(setting)], self.arrivals[int(setting)]
+
+    def query(self, setting_now: np.ndarray, setting: int) -> np.ndarray:
+        """Sorted indices of the people whose ``setting_now`` is ``setting`` (read-only)."""
+        if setting not in self.members:
+            found = np.flatnonzero(setting_now == setting)
+        else:
+            found = self.members[setting]
+            if self.arrivals[setting]:
+                found = np.concatenate([found, *self.arrivals[setting]])
+                found.sort(kind="stable")  # merges the sorted runs
+                first = np.empty(found.size, dtype=bool)
+                first[:1] = True
+                np.not_equal(found[1:], found[:-1], out=first[1:])
+                found = found[first]
+            found = found[setting_now[found] == setting]
+        found.flags.writeable = False
+        self.members[setting] = found
+        self.arrivals[setting] = []
+        return found
+
+
+class DerivedCache:
+    """One owner's cached per-person values (name -> array of the population's capacity) and the rows to recompute."""
+
+    def __init__(self):
+        self.arrays: dict[str, np.ndarray] = {}
+        self.changed: list[np.ndarray] = []
+        self.everyone = True  # recompute every row (new cache, or a change to all rows)
+
+    def mark(self, idx: np.ndarray | None) -> None:
+        if idx is None:
+            self.everyone = True
+        elif not self.everyone:
+            self.changed.append(idx)
+
+    def take_changed(self, n: int) -> np.ndarray | None:
+        """The rows to recompute now (None if none), and forget them."""
+        if self.everyone:
+            rows = np.arange(n)
+        else:
+            rows = np.concatenate(self.changed) if self.changed else None
+        self.changed = []
+        self.everyone = False
+        return rows
+
+
 class Population:
     """Structure-of-arrays patient store with amortised growth and per-person journeys."""
 
@@ -116,14 +219,32 @@ class Population:
         self._hist_setting = np.zeros((capacity, HISTORY_LENGTH), dtype=np.uint8)
         self._hist_week = np.zeros((capacity, HISTORY_LENGTH), dtype=np.int16)
         self._hist_count = np.zeros(capacity, dtype=np.uint16)
+        self._derived: dict[str, DerivedCache] = {}  # owner -> its cached per-person values (see ``derived``)
+        self._index = SettingIndex()
         self.week = 0  # the model's absolute week, for journeys
+        self._refresh_views()
 
     # ---- array access -------------------------------------------------
-    def __getattr__(self, name: str) -> np.ndarray:
-        data = self.__dict__.get("_data")
-        if data is not None and name in data:
-            return data[name][: self.n]
-        raise AttributeError(name)
+    def _refresh_views(self) -> None:
+        """``pop.age``, ``pop.setting``...: each attribute's array cut to the ``n`` people, as plain attributes."""
+        for name, arr in self._data.items():
+            self.__dict__[name] = arr[: self.n]
+
+    def in_setting(self, setting: int) -> np.ndarray:
+        """Sorted indices of the people now in ``setting``: ``np.flatnonzero(pop.setting == setting)``.
+
+        Service settings (:data:`INDEXED_SETTINGS`) are answered from an index kept
+        by :meth:`move`, without a pass over everyone (in populations of at least
+        :data:`INDEX_FROM`; below that a pass is quicker).  The array is read-only.
+        """
+        if setting in INDEXED_SETTINGS and self.n >= INDEX_FROM:
+            return self._index.query(self.setting, int(setting))
+        return np.flatnonzero(self.setting == setting)
+
+    def rewritten(self) -> None:
+        """The arrays were rewritten wholesale (not through ``assign``/``move``): rebuild every cache."""
+        self.mark_changed()
+        self._index.reset()
 
     def alive(self) -> np.ndarray:
         """Boolean mask of people alive and living in the ICS."""
@@ -132,6 +253,34 @@ class Population:
     def assign(self, field: str, idx: np.ndarray, values) -> None:
         """Set an attribute for the people ``idx``."""
         self._data[field][idx] = values
+        if field in DERIVED_INPUTS:
+            self.mark_changed(idx)
+
+    def mark_changed(self, idx: np.ndarray | None = None) -> None:
+        """The rows ``idx`` (all rows if None) changed an attribute in :data:`DERIVED_INPUTS`."""
+        if idx is not None:
+            idx = np.array(idx)  # a copy: the caller may reuse its array
+            idx = np.flatnonzero(idx) if idx.dtype == bool else idx.ravel()
+        for cache in self._derived.values():
+            cache.mark(idx)
+
+    def derived(self, owner: str, compute) -> dict[str, np.ndarray]:
+        """Per-person values that ``owner`` derives from :data:`DERIVED_INPUTS`, cached and brought up to date.
+
+        ``compute(idx)`` gives ``{name: values}`` for the people ``idx``; it is
+        called only for the rows added or changed (see :meth:`mark_changed`) since
+        ``owner``'s last call, so a rate computed from, say, age and frailty costs
+        nothing in the weeks a person's age and frailty stay the same.  Returns
+        arrays of length ``n``.
+        """
+        cache = self._derived.setdefault(owner, DerivedCache())
+        rows = cache.take_changed(self.n)
+        if rows is not None:
+            for name, values in compute(rows).items():
+                if name not in cache.arrays:
+                    cache.arrays[name] = np.zeros(len(self._data["age"]), dtype=np.asarray(values).dtype)
+                cache.arrays[name][rows] = values
+        return {name: arr[: self.n] for name, arr in cache.arrays.items()}
 
     def move(self, idx: np.ndarray, setting: int | np.ndarray) -> None:
         """Move people ``idx`` to a care setting, resetting their weeks there and recording the journey."""
@@ -140,21 +289,30 @@ class Population:
             return
         self._data["setting"][idx] = setting
         self._data["weeks_in_setting"][idx] = 0
-        slot = self._hist_count[idx] % HISTORY_LENGTH
-        self._hist_setting[idx, slot] = setting
-        self._hist_week[idx, slot] = self.week
-        self._hist_count[idx] += 1
+        if self.n >= INDEX_FROM:
+            self._index.moved(idx, setting)
+        else:
+            self._index.reset()
+        count = self._hist_count[idx]
+        cell = idx * HISTORY_LENGTH + count % HISTORY_LENGTH  # (person, slot) in the flattened journeys
+        self._hist_setting.reshape(-1)[cell] = setting
+        self._hist_week.reshape(-1)[cell] = self.week
+        count += 1
+        self._hist_count[idx] = count
 
     def add(self, count: int, **values) -> np.ndarray:
         """Append ``count`` people with the given attribute values; return their indices."""
         start = self.n
         self._ensure_capacity(start + count)
         self.n = start + count
-        idx = np.arange(start, start + count)
+        rows = slice(start, start + count)
         for name, arr in self._data.items():
-            arr[idx] = values.get(name, 0)
-        self._hist_count[idx] = 0
+            arr[rows] = values.get(name, 0)
+        self._hist_count[rows] = 0
+        self._refresh_views()
+        idx = np.arange(start, start + count)
         self.move(idx, values.get("setting", Setting.HOME))
+        self.mark_changed(idx)
         return idx
 
     def _ensure_capacity(self, needed: int) -> None:
@@ -162,15 +320,14 @@ class Population:
         if needed <= capacity:
             return
         new_capacity = max(needed, int(capacity * 1.25) + 16)
-        for name, arr in self._data.items():
-            grown = np.zeros(new_capacity, dtype=arr.dtype)
-            grown[:capacity] = arr
-            self._data[name] = grown
+        for name in self._data:  # drop the views first: they would keep every old array alive until the end
+            del self.__dict__[name]
+        for arrays in (self._data, *(cache.arrays for cache in self._derived.values())):
+            for name, arr in arrays.items():
+                arrays[name] = _grown(arr, new_capacity)
         for name in ("_hist_setting", "_hist_week", "_hist_count"):
-            arr = getattr(self, name)
-            grown = np.zeros((new_capacity,) + arr.shape[1:], dtype=arr.dtype)
-            grown[:capacity] = arr
-            setattr(self, name, grown)
+            setattr(self, name, _grown(getattr(self, name), new_capacity))
+        self._refresh_views()
 
     # ---- reading one person -------------------------------------------
     def journey(self, i: int) -> list[tuple[int, str]]:
@@ -197,5 +354,14 @@ class Population:
         return row
 
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in self._data.values()) + self._hist_setting.nbytes + \
-            self._hist_week.nbytes + self._hist_count.nbytes
+        """Bytes held by the arrays: attributes, journeys and cached values."""
+        cached = sum(a.nbytes for cache in self._derived.values() for a in cache.arrays.values())
+        journeys = self._hist_setting.nbytes + self._hist_week.nbytes + self._hist_count.nbytes
+        return sum(a.nbytes for a in self._data.values()) + journeys + cached
+
+
+def _grown(arr: np.ndarray, capacity: int) -> np.ndarray:
+    """A copy of ``arr`` with ``capacity`` rows, the new ones zero."""
+    grown = np.zeros((capacity,) + arr.shape[1:], dtype=arr.dtype)
+    grown[: len(arr)] = arr
+    return grown

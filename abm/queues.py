@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+INT64_LIMIT = 2**63 - 1
+SMALL_QUEUE = 1000  # up to this many candidates, one lexsort is the quickest way to order them
+
 
 def serve_in_priority_order(
     provider: np.ndarray,
@@ -31,16 +34,124 @@ def serve_in_priority_order(
     n = provider.size
     if n == 0:
         return np.zeros(0, dtype=bool)
-    order = np.lexsort((rng.random(n), -np.asarray(waited, dtype=np.float64),
-                        -np.asarray(priority, dtype=np.float64), provider))
+    priority, waited = np.asarray(priority), np.asarray(waited)
+    draw = rng.random(n)
+    cost = np.ones(n) if cost is None else np.asarray(cost, dtype=np.float64)
+    capacity = np.asarray(capacity, dtype=np.float64)
+    chosen = shortlist(provider, priority, capacity, cost) if n > SMALL_QUEUE else None
+    if chosen is None:
+        order = queue_order(provider, priority, waited, draw)
+    else:
+        order = chosen[queue_order(provider[chosen], priority[chosen], waited[chosen], draw[chosen])]
     group = provider[order]
-    unit = np.ones(n) if cost is None else np.asarray(cost, dtype=np.float64)[order]
+    unit = cost[order]
     running = np.cumsum(unit)
-    first = np.searchsorted(group, group, side="left")
+    first = np.searchsorted(group, group) if n <= SMALL_QUEUE else run_starts(group)
     within = running - (running[first] - unit[first])
     served = np.zeros(n, dtype=bool)
-    served[order] = within <= np.asarray(capacity, dtype=np.float64)[group] + 1e-9
+    served[order] = within <= capacity[group] + 1e-9
     return served
+
+
+def run_starts(group: np.ndarray) -> np.ndarray:
+    """For sorted ``group``, the index where each element's run of equal values starts
+    (``np.searchsorted(group, group)``, in one pass)."""
+    start = np.zeros(group.size, dtype=np.intp)
+    new = np.flatnonzero(group[1:] != group[:-1]) + 1
+    start[new] = new
+    return np.maximum.accumulate(start)
+
+
+def shortlist(provider: np.ndarray, priority: np.ndarray, capacity: np.ndarray, cost: np.ndarray) -> np.ndarray | None:
+    """When capacity is short, the candidates who could be served (ascending indices): those
+    with at least the priority of their provider's ``k``-th strongest claim; else None (all).
+
+    ``k`` is more than a provider can serve (its capacity over the smallest cost,
+    plus one).  Everyone left out has a lower priority than ``k`` others of the
+    same provider, so they come after them in the queue and would not be served:
+    the queue's served prefix, and so the outcome, is the same without them.
+    """
+    smallest = cost.min()
+    if smallest <= 0:
+        return None
+    slots = np.floor(np.maximum(capacity, 0) / smallest) + 2
+    if slots.sum() * 4 >= provider.size:
+        return None
+    priority = np.asarray(priority, dtype=np.float64)
+    by_provider = np.argsort(provider, kind="stable")
+    bounds = np.searchsorted(provider[by_provider], np.arange(len(capacity) + 1))
+    threshold = np.full(len(capacity), -np.inf)
+    for j in np.flatnonzero(np.diff(bounds) > slots):
+        claims = priority[by_provider[bounds[j]:bounds[j + 1]]]
+        kth = claims.size - int(slots[j])
+        threshold[j] = np.partition(claims, kth)[kth]
+    return np.flatnonzero(priority >= threshold[provider])
+
+
+def queue_order(provider: np.ndarray, priority: np.ndarray, waited: np.ndarray, draw: np.ndarray) -> np.ndarray:
+    """The queue: by provider, then priority (higher first), then wait (longer first), then ``draw``.
+
+    The same permutation as ``np.lexsort((draw, -waited, -priority, provider))``
+    (which it uses for short queues), found for long ones with fewer, cheaper
+    sorts: the candidates are sorted by draw, and the other three keys, replaced
+    by their ranks (equal values, equal rank), are packed into one integer
+    "class"; a stable sort by class of the draw-ordered candidates (a radix sort
+    when the classes fit in 16 bits) gives the queue.  Falls back to ``lexsort``
+    when two draws are equal (its stable sort then decides) or the packed key
+    would overflow.
+    """
+    n = draw.size
+    if n <= SMALL_QUEUE:
+        return _lexsort_order(provider, priority, waited, draw)
+    by_draw = np.argsort(draw)
+    drawn = draw[by_draw]
+    if np.any(drawn[1:] == drawn[:-1]):
+        return _lexsort_order(provider, priority, waited, draw)
+    group, n_groups = np.zeros(n, dtype=np.int64), 1
+    for values, descending in ((provider, False), (priority, True), (waited, True)):
+        rank, count = ordinal_rank(values, descending)
+        if n_groups > INT64_LIMIT // (count * n):
+            return _lexsort_order(provider, priority, waited, draw)
+        if count > 1:
+            group *= count
+            group += rank
+        n_groups *= count
+    if n_groups <= 2**16:
+        return by_draw[np.argsort(group.astype(np.uint16)[by_draw], kind="stable")]
+    key = group * n
+    key[by_draw] += np.arange(n)
+    return np.argsort(key)
+
+
+def _lexsort_order(provider, priority, waited, draw) -> np.ndarray:
+    return np.lexsort((draw, -np.asarray(waited, dtype=np.float64), -np.asarray(priority, dtype=np.float64), provider))
+
+
+def ordinal_rank(values: np.ndarray, descending: bool = False) -> tuple[np.ndarray, int]:
+    """Integer ranks that order like ``values`` (or ``-values``), equal values sharing a rank, and how many ranks.
+
+    Whole numbers within a small range are their own ranks (offset by the
+    minimum or from the maximum), with no sort.
+    """
+    values = np.asarray(values)
+    if values.dtype == bool:
+        values = values.view(np.uint8)
+    low, high = values.min(), values.max()
+    if low == high:
+        return np.zeros(values.size, dtype=np.int64), 1
+    whole = values.dtype.kind in "iu" or np.array_equal(values, np.floor(values))
+    if whole and high - low < values.size:
+        rank = (high - values) if descending else (values - low)
+        return rank.astype(np.int64), int(high - low) + 1
+    keys = -values.astype(np.float64) if descending else values
+    order = np.argsort(keys)
+    ordered = keys[order]
+    step = np.empty(values.size, dtype=np.int64)
+    step[0] = 0
+    np.not_equal(ordered[1:], ordered[:-1], out=step[1:])
+    rank = np.empty(values.size, dtype=np.int64)
+    rank[order] = np.cumsum(step)
+    return rank, int(step.sum()) + 1
 
 
 def total_by(group: np.ndarray, weights: np.ndarray, n_groups: int) -> np.ndarray:

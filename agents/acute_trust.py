@@ -120,7 +120,7 @@ def progress_inpatients(model) -> None:
     are recorded per trust.
     """
     pop, p, rng = model.pop, model.params.acute, model.rng
-    inpatients = np.flatnonzero(pop.setting == Setting.ACUTE_BED)
+    inpatients = pop.in_setting(Setting.ACUTE_BED)
     trust = model.place_trust[pop.place[inpatients]]
     slow = np.array([t.slowdown() for t in model.trusts])[trust]
     remaining = pop.los_days[inpatients] * slow
@@ -148,15 +148,15 @@ def run_ed(model) -> None:
     pop, rng = model.pop, model.rng
     n_trusts = len(model.trusts)
     days = model.inpatient_bed_days.copy()
-    delayed = np.flatnonzero(pop.setting == Setting.DELAYED_DISCHARGE)
+    delayed = pop.in_setting(Setting.DELAYED_DISCHARGE)
     days += np.bincount(model.place_trust[pop.place[delayed]], minlength=n_trusts) * DAYS
 
-    in_ed = np.flatnonzero(pop.setting == Setting.ED)
+    in_ed = pop.in_setting(Setting.ED)
     waiting = in_ed[pop.weeks_in_setting[in_ed] > 0]  # decided to admit in an earlier week, no bed yet
     managed = waiting[rng.random(waiting.size) < model.params.acute.corridor_discharge_weekly]
     pop.assign("acuity", managed, np.minimum(pop.acuity[managed], Acuity.HIGH))
     pop.move(managed, Setting.WAITING_GP)  # same-day care and home with a GP follow-up
-    in_ed = np.flatnonzero(pop.setting == Setting.ED)
+    in_ed = pop.in_setting(Setting.ED)
     arrivals = in_ed[pop.weeks_in_setting[in_ed] == 0]
     model.events.add("ed_attendances", pop.place[arrivals])
     admit = decide_admission(model, arrivals)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from abm.population import COMMUNITY_SETTINGS, Acuity, Setting, Support
+from abm.population import IS_COMMUNITY, Acuity, Setting, Support
 from abm.queues import serve_in_priority_order, total_by
 from agents.acute_trust import discharge_to
 
@@ -148,7 +148,7 @@ def run_services(model) -> None:
     left -= used_discharge
     used += used_discharge
     ucr_used = urgent_response(model, ucr_left)
-    outcome = model.place_lever("chs_contract")[model.team_place] == "outcome"
+    outcome = (model.place_lever("chs_contract") == "outcome")[model.team_place]
     reserve = left * np.where(outcome, p.outcome_proactive_reserve, 0.0)
     used_planned = planned_care(model, left - reserve, demand)
     left -= used_planned
@@ -169,7 +169,7 @@ def run_services(model) -> None:
 
 def shared_capacity(model, capacity: np.ndarray) -> np.ndarray:
     """In a provider collaborative, pool a share of capacity across its teams in proportion to last week's demand."""
-    members = model.place_lever("chs_host")[model.team_place] == "collaborative"
+    members = (model.place_lever("chs_host") == "collaborative")[model.team_place]
     share = model.params.chs.collaborative_staff_sharing * members
     if not share.any():
         return capacity
@@ -182,7 +182,7 @@ def shared_capacity(model, capacity: np.ndarray) -> np.ndarray:
 def duplicate_visits(model) -> np.ndarray:
     """Core contacts taken by duplicate visits to virtual-ward patients of non-integrated practices (mechanism 17)."""
     pop = model.pop
-    ward = np.flatnonzero(pop.setting == Setting.VIRTUAL_WARD)
+    ward = pop.in_setting(Setting.VIRTUAL_WARD)
     separate = ward[~model.practice_integrated[pop.practice[ward]]]
     return np.bincount(pop.team[separate], minlength=len(model.teams)) * model.params.chs.addon_duplicate_contacts
 
@@ -190,7 +190,7 @@ def duplicate_visits(model) -> np.ndarray:
 def free_virtual_ward_places(model) -> np.ndarray:
     """Virtual-ward places free this week, per team."""
     pop = model.pop
-    occupied = np.bincount(pop.team[np.flatnonzero(pop.setting == Setting.VIRTUAL_WARD)], minlength=len(model.teams))
+    occupied = np.bincount(pop.team[pop.in_setting(Setting.VIRTUAL_WARD)], minlength=len(model.teams))
     return np.maximum(np.floor([t.virtual_ward_places for t in model.teams]) - occupied, 0)
 
 
@@ -202,8 +202,9 @@ def discharge_support(model, capacity: np.ndarray, demand: np.ndarray) -> np.nda
     mechanism 3, assumption).
     """
     pop, p = model.pop, model.params.chs
-    waiting = np.flatnonzero((pop.setting == Setting.DELAYED_DISCHARGE) & (pop.support_needed == Support.CHS))
-    hosted = model.place_lever("chs_host")[pop.place[waiting]] == "acute"
+    waiting = pop.in_setting(Setting.DELAYED_DISCHARGE)
+    waiting = waiting[pop.support_needed[waiting] == Support.CHS]
+    hosted = (model.place_lever("chs_host") == "acute")[pop.place[waiting]]
     stretched = np.maximum([t.load for t in model.teams], 1.0)[pop.team[waiting]]
     start = np.minimum(p.discharge_start_weekly * np.where(hosted, p.acute_host_discharge_multiplier, 1.0) / stretched, 1.0)
     waiting = waiting[model.rng.random(waiting.size) < start]  # referral and assessment done
@@ -229,7 +230,7 @@ def urgent_response(model, ucr_capacity: np.ndarray) -> np.ndarray:
     setting = pop.setting
     crisis = np.flatnonzero((pop.acuity == Acuity.CRISIS) & (setting <= Setting.VIRTUAL_WARD))
     on_ward = crisis[pop.setting[crisis] == Setting.VIRTUAL_WARD]
-    community = crisis[np.isin(pop.setting[crisis], COMMUNITY_SETTINGS)]
+    community = crisis[IS_COMMUNITY[pop.setting[crisis]]]
     team = pop.team[community]
     cost = np.full(community.size, p.contacts_urgent_response)
     responded_mask = serve_in_priority_order(team, pop.frailty[community], np.zeros(community.size), ucr_capacity, rng, cost)
@@ -261,7 +262,7 @@ def virtual_ward_flow(model) -> np.ndarray:
     ``virtual_ward_admit_weekly`` are admitted.  Returns those to be admitted (assumptions).
     """
     pop, p = model.pop, model.params.chs
-    ward = np.flatnonzero(pop.setting == Setting.VIRTUAL_WARD)
+    ward = pop.in_setting(Setting.VIRTUAL_WARD)
     ward = ward[pop.acuity[ward] <= Acuity.HIGH]  # crises are sent to ED separately
     u = model.rng.random(ward.size)
     step_down = ward[(pop.acuity[ward] <= Acuity.LOW) | (u < p.virtual_ward_step_down_weekly)]
@@ -274,7 +275,7 @@ def virtual_ward_flow(model) -> np.ndarray:
 def virtual_ward_contacts(model) -> np.ndarray:
     """Contacts delivered by add-on virtual-ward staff (funded separately from core capacity)."""
     pop = model.pop
-    ward = np.flatnonzero(pop.setting == Setting.VIRTUAL_WARD)
+    ward = pop.in_setting(Setting.VIRTUAL_WARD)
     return np.bincount(pop.team[ward], minlength=len(model.teams)) * model.params.chs.contacts_virtual_ward
 
 
@@ -292,7 +293,7 @@ def planned_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarray:
     """
     pop, p, rng = model.pop, model.params.chs, model.rng
     n_teams = len(capacity)
-    caseload = np.flatnonzero(pop.setting == Setting.CHS_CASELOAD)
+    caseload = pop.in_setting(Setting.CHS_CASELOAD)
     need = caseload_intensity(pop.acuity[caseload], p)
     team = pop.team[caseload]
     demand += total_by(team, need, n_teams)
@@ -304,7 +305,8 @@ def planned_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarray:
     pop.move(ration_out, Setting.HOME)
     used = total_by(team[kept_mask], need[kept_mask], n_teams)
 
-    waiting = np.flatnonzero((pop.setting == Setting.WAITING_CHS) & (pop.acuity < Acuity.CRISIS))
+    waiting = pop.in_setting(Setting.WAITING_CHS)
+    waiting = waiting[pop.acuity[waiting] < Acuity.CRISIS]
     wteam = pop.team[waiting]
     wneed = caseload_intensity(pop.acuity[waiting], p)
     demand += total_by(wteam, wneed, n_teams)

@@ -65,7 +65,8 @@ def run_social_care(model) -> None:
     free = np.maximum(np.array([c.capacity for c in model.councils]) - in_use, 0)
     free_at_start = free.copy()
 
-    waiting = np.flatnonzero((pop.setting == Setting.DELAYED_DISCHARGE) & (pop.support_needed == Support.SOCIAL_CARE))
+    waiting = pop.in_setting(Setting.DELAYED_DISCHARGE)
+    waiting = waiting[pop.support_needed[waiting] == Support.SOCIAL_CARE]
     u = rng.random(waiting.size)
     discharge_to(model, waiting[u < p.self_arranged_weekly], Setting.HOME)  # self-funded or family care
     waiting = waiting[(u >= p.self_arranged_weekly) & (u < p.self_arranged_weekly + p.package_start_weekly)]

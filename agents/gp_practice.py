@@ -57,18 +57,20 @@ def run_clinics(model) -> None:
     pressure = np.array([g.pressure for g in practices])
     integrated = np.array([g.integrated for g in practices])
 
-    managed = np.flatnonzero(pop.setting == Setting.GP_MANAGED)
+    managed = pop.in_setting(Setting.GP_MANAGED)
     followups = np.bincount(pop.practice[managed], minlength=n_practices) * p.followups_per_managed_week
     followups_served = np.minimum(followups, capacity)
     new_slots = np.floor(capacity - followups_served)  # never more than capacity
 
-    waiting = np.flatnonzero((pop.setting == Setting.WAITING_GP) & (pop.acuity < Acuity.CRISIS))
+    waiting = pop.in_setting(Setting.WAITING_GP)
+    waiting = waiting[pop.acuity[waiting] < Acuity.CRISIS]
     practice_of = pop.practice[waiting]
     seen = waiting[serve_in_priority_order(practice_of, pop.acuity[waiting], pop.weeks_in_setting[waiting],
                                            new_slots, rng)]
     decide_after_consultation(model, seen, pressure, integrated)
 
-    still_waiting = np.flatnonzero((pop.setting == Setting.WAITING_GP) & (pop.acuity < Acuity.CRISIS))
+    still_waiting = pop.in_setting(Setting.WAITING_GP)
+    still_waiting = still_waiting[pop.acuity[still_waiting] < Acuity.CRISIS]
     backlog = np.bincount(pop.practice[still_waiting], minlength=n_practices)
     spill_to_ed(model, still_waiting, pressure)
 

@@ -14,11 +14,12 @@ escalation, resolution) → ``seek_care``.
 from __future__ import annotations
 
 import functools
+import types
 
 import numpy as np
 
 from abm.parameters import DemographyParams, NeedParams
-from abm.population import AGE_BAND_EDGES, ALIVE_LIMIT, Acuity, Setting
+from abm.population import AGE_BAND_EDGES, ALIVE_LIMIT, N_SETTINGS, Acuity, Setting
 
 WEEKS_PER_YEAR = 52
 AGE_BAND_TABLE = np.searchsorted(AGE_BAND_EDGES, np.arange(256), side="right").astype(np.uint8)
@@ -40,12 +41,17 @@ def death_prob(age, frailty, setting, acuity, p: DemographyParams):
     frailty (eFI predicts death, assumption), plus the danger of a crisis outside
     hospital and of being an inpatient (DESIGN 4: higher in untreated crisis).
     """
-    annual = np.minimum(gompertz_table(p.gompertz_log_base, p.gompertz_slope)[age] * (0.7 + p.frailty_death_slope * frailty),
-                        np.float32(0.95))
-    weekly = annual / np.float32(WEEKS_PER_YEAR)
+    weekly = baseline_death_weekly(age, frailty, p)
     crisis_outside = (acuity == Acuity.CRISIS) & (setting <= Setting.VIRTUAL_WARD)
     in_bed = setting == Setting.ACUTE_BED
     return weekly + crisis_outside * p.crisis_death_weekly + in_bed * (p.inpatient_death_weekly + 0.06 * frailty)
+
+
+def baseline_death_weekly(age, frailty, p: DemographyParams):
+    """Weekly death probability by age and frailty alone (Gompertz x frailty): a person's risk at home, out of crisis."""
+    annual = np.minimum(gompertz_table(p.gompertz_log_base, p.gompertz_slope)[age] * (0.7 + p.frailty_death_slope * frailty),
+                        np.float32(0.95))
+    return annual / np.float32(WEEKS_PER_YEAR)
 
 
 @functools.lru_cache(maxsize=16)
@@ -69,10 +75,19 @@ def onset_prob(age, ltc, deprivation, proactive, place_factor, p: NeedParams):
     social gradient), and falls with proactive care (mechanism 3, modest) and public
     health (via ``place_factor``, which also carries the demand lever).
     """
+    return onset_prob_from_base(onset_base_rate(age, ltc, deprivation, p), proactive, place_factor, p)
+
+
+def onset_base_rate(age, ltc, deprivation, p: NeedParams):
+    """Annual onset rate by age, long-term conditions and deprivation (before proactive care and the Place)."""
     by_age, by_ltc, by_deprivation = onset_tables(tuple(p.onset_per_year_by_age), p.onset_per_ltc,
                                                   tuple(p.deprivation_onset_multiplier))
-    rate = by_age[age] * by_ltc[ltc] * by_deprivation[deprivation]
-    rate = rate * np.where(proactive, np.float32(p.proactive_onset_multiplier), np.float32(1.0)) * place_factor
+    return by_age[age] * by_ltc[ltc] * by_deprivation[deprivation]
+
+
+def onset_prob_from_base(base_rate, proactive, place_factor, p: NeedParams):
+    """Weekly onset probability from :func:`onset_base_rate`, proactive care and the Place's factor."""
+    rate = base_rate * np.where(proactive, np.float32(p.proactive_onset_multiplier), np.float32(1.0)) * place_factor
     return weekly_prob(rate)
 
 
@@ -231,18 +246,9 @@ def add_entrants(model, births: int, movers_in: int) -> np.ndarray:
 def demography(model) -> None:
     """Ageing (a 52nd of people have a birthday each week; frailty rises with age), deaths, out-migration, births and in-migration."""
     pop, p = model.pop, model.params.demography
-    birthday = slice(model.week_number % WEEKS_PER_YEAR, pop.n, WEEKS_PER_YEAR)
-    alive_b = pop.setting[birthday] < ALIVE_LIMIT
-    ages = pop.age[birthday]
-    ages[alive_b] = np.minimum(ages[alive_b] + 1, 110)
-    frail = pop.frailty[birthday]
-    frail[alive_b] = frailty_after_birthday(ages[alive_b], frail[alive_b], p)
-
-    setting = pop.setting
-    alive = setting < ALIVE_LIMIT
-    alive_count = int(np.count_nonzero(alive))
-    q = death_prob(pop.age, pop.frailty, setting, pop.acuity, p)
-    died = np.flatnonzero((model.rng.random(pop.n, dtype=np.float32) < q) & alive)
+    birthdays(model)
+    alive_count = int(np.count_nonzero(pop.setting < ALIVE_LIMIT))
+    died = draw_deaths(model, model.rng.random(pop.n, dtype=np.float32))
     record_deaths(model, died)
     pop.move(died, Setting.DEAD)
 
@@ -253,6 +259,55 @@ def demography(model) -> None:
 
     births, movers_in = entries_this_week(model, alive_count - died.size)
     add_entrants(model, births, movers_in)
+
+
+def birthdays(model) -> None:
+    """A 52nd of the living (every 52nd row, in turn) are a year older; frailty rises along the age profile."""
+    pop = model.pop
+    birthday = slice(model.week_number % WEEKS_PER_YEAR, pop.n, WEEKS_PER_YEAR)
+    alive_b = pop.setting[birthday] < ALIVE_LIMIT
+    ages = pop.age[birthday]
+    ages[alive_b] = np.minimum(ages[alive_b] + 1, 110)
+    frail = pop.frailty[birthday]
+    frail[alive_b] = frailty_after_birthday(ages[alive_b], frail[alive_b], model.params.demography)
+    pop.mark_changed(np.arange(birthday.start, pop.n, WEEKS_PER_YEAR)[alive_b])
+
+
+def base_rates(model) -> dict[str, np.ndarray]:
+    """Cached per-person rates, recomputed only for people who entered, had a birthday or
+    changed frailty (see ``Population.derived``): ``death``, the weekly death probability
+    at home out of crisis (:func:`baseline_death_weekly`), and ``onset_bound``, a bound on
+    the weekly onset probability when no Place's factor exceeds 1 (:func:`onset_bound`)."""
+    pop, p = model.pop, model.params
+
+    def compute(idx):
+        age = pop.age[idx]
+        return {"death": baseline_death_weekly(age, pop.frailty[idx], p.demography),
+                "onset_bound": onset_base_rate(age, pop.ltc[idx], pop.deprivation[idx], p.need) * onset_bound(p.need)}
+
+    return pop.derived("patient", compute)
+
+
+def onset_bound(p: NeedParams) -> np.float32:
+    """A factor that takes an annual :func:`onset_base_rate` above the weekly :func:`onset_prob`
+    for any Place factor up to 1: ``1 - exp(-x) <= x``, with 0.1% to spare for rounding."""
+    return np.float32(max(p.proactive_onset_multiplier, 1.0) / WEEKS_PER_YEAR * 1.001)
+
+
+def draw_deaths(model, u: np.ndarray) -> np.ndarray:
+    """Who dies this week: people alive whose uniform ``u`` falls below their :func:`death_prob`.
+
+    Most people's probability is their cached baseline; :func:`death_prob` is
+    evaluated in full only for those in crisis or in a hospital bed, the only
+    ones it adds a danger to, so the outcome is the same as evaluating it for everyone.
+    """
+    pop, p = model.pop, model.params.demography
+    setting, acuity = pop.setting, pop.acuity
+    dies = u < base_rates(model)["death"]
+    extra = np.concatenate([np.flatnonzero(acuity == Acuity.CRISIS), pop.in_setting(Setting.ACUTE_BED)])
+    dies[extra] = u[extra] < death_prob(pop.age[extra], pop.frailty[extra], setting[extra], acuity[extra], p)
+    died = np.flatnonzero(dies)
+    return died[setting[died] < ALIVE_LIMIT]
 
 
 def pick_movers_out(model, count: int) -> np.ndarray:
@@ -288,28 +343,70 @@ def need(model) -> None:
     active = setting_all <= Setting.VIRTUAL_WARD
     u_all = model.rng.random(pop.n, dtype=np.float32)
 
-    # onset for the well (most people): full-length arithmetic is cheaper than gathering them
-    place_factor = model.place_onset_factor.astype(np.float32)[pop.place]
-    p_on_all = onset_prob(pop.age, pop.ltc, pop.deprivation, pop.proactive, place_factor, p)
-    starts = np.flatnonzero((u_all < p_on_all) & (acuity_all == Acuity.WELL) & active)
-    p_on = p_on_all[starts]
+    starts, p_on = draw_onsets(model, u_all)
     starts_high = u_all[starts] < p_on * high_need_share(pop.frailty[starts], p)
 
     # people in need: gather them (a minority) and apply resolution or escalation
     s = np.flatnonzero(((acuity_all == Acuity.LOW) | (acuity_all == Acuity.HIGH)) & active)
     start_episode(model, starts, np.where(starts_high, Acuity.HIGH, Acuity.LOW).astype(np.uint8))
-    a, st = acuity_all[s], setting_all[s]
-    p_res = resolve_prob(a, is_treated(st), p)
-    p_esc = escalate_prob(a, pop.frailty[s], care_multiplier(st, pop.social_care[s], p), p)
+    a = acuity_all[s]
+    code = a * np.uint8(2 * N_SETTINGS)  # acuity x setting x social care: see need_tables
+    code += setting_all[s] * np.uint8(2)
+    code += pop.social_care[s]
+    resolve, multiplier = need_tables(p)
+    p_res = resolve[code]
+    p_esc = escalate_prob(a, pop.frailty[s], multiplier[code], p)
     ui = u_all[s]
     down = ui < p_res
     up = (~down) & (ui < p_res + p_esc)
-    pop.assign("acuity", s[down], a[down] - 1)
-    pop.assign("acuity", s[up], a[up] + 1)
+    changed = down | up
+    pop.assign("acuity", s[changed], (a + up - down)[changed])
     worse = s[up & (a == Acuity.LOW)]  # worsening need prompts a fresh decision to seek care
     pop.assign("will_seek", worse, model.rng.random(worse.size) < seek_prob(Acuity.HIGH, pop.deprivation[worse], p))
     recovered = s[down & (a == Acuity.LOW)]
     end_episode(model, recovered)
+
+
+def need_tables(p: NeedParams) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`resolve_prob` and :func:`care_multiplier` for every acuity x setting x social care (0/1),
+    flattened (index ``(acuity x N_SETTINGS + setting) x 2 + social_care``), for the vectorised rules to look up."""
+    return _need_tables(tuple(p.resolve_low_weekly), tuple(p.resolve_high_weekly), p.unmet_escalation_multiplier,
+                        tuple(p.escalation_in_care_multiplier), p.social_care_escalation_multiplier)
+
+
+@functools.lru_cache(maxsize=16)
+def _need_tables(low: tuple, high: tuple, unmet: float, in_care: tuple, social_care: float):
+    acuity, rest = np.divmod(np.arange(len(Acuity) * N_SETTINGS * 2), N_SETTINGS * 2)
+    setting, has_package = np.divmod(rest, 2)
+    p = types.SimpleNamespace(resolve_low_weekly=low, resolve_high_weekly=high, unmet_escalation_multiplier=unmet,
+                              escalation_in_care_multiplier=in_care, social_care_escalation_multiplier=social_care)
+    return (_read_only(resolve_prob(acuity, is_treated(setting), p)),
+            _read_only(care_multiplier(setting, has_package.astype(bool), p)))
+
+
+def _read_only(table: np.ndarray) -> np.ndarray:
+    """A cached table, protected from being changed in place."""
+    table.flags.writeable = False
+    return table
+
+
+def draw_onsets(model, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Well people outside hospital whose uniform ``u`` falls below their :func:`onset_prob`, and that probability.
+
+    Only people whose ``u`` is under their cached :func:`onset_bound` (times the
+    largest Place factor, if above 1) can start an episode; :func:`onset_prob` is
+    evaluated for them alone, so the outcome is the same as evaluating it for everyone.
+    """
+    pop, p = model.pop, model.params.need
+    place_factor = model.place_onset_factor.astype(np.float32)
+    bound = base_rates(model)["onset_bound"]
+    largest = float(place_factor.max())
+    candidates = np.flatnonzero(u < (bound if largest <= 1 else bound * np.float32(largest * 1.001)))
+    candidates = candidates[(pop.acuity[candidates] == Acuity.WELL) & (pop.setting[candidates] <= Setting.VIRTUAL_WARD)]
+    p_on = onset_prob(pop.age[candidates], pop.ltc[candidates], pop.deprivation[candidates], pop.proactive[candidates],
+                      place_factor[pop.place[candidates]], p)
+    starting = u[candidates] < p_on
+    return candidates[starting], p_on[starting]
 
 
 def start_episode(model, idx: np.ndarray, acuity: np.ndarray) -> None:

@@ -198,6 +198,7 @@ class ObjectPopulation(Population):
         for row, setting in self.moves:  # journey entries, in the order the agents moved
             self.move(np.array([row]), setting)
         self.moves.clear()
+        self.rewritten()
 
 
 # ---------------------------------------------------------------------------
