@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_validate_parser(commands)
     _add_bench_parser(commands)
     _add_experiment_parsers(commands)
+    _add_dashboard_parser(commands)
     return parser
 
 
@@ -265,6 +266,21 @@ def _add_experiment_parsers(commands) -> None:
     from experiments import cli as experiments_cli
 
     experiments_cli.add_parsers(commands)
+
+
+# --------------------------------------------------------------------------- dashboard
+def _add_dashboard_parser(commands) -> None:
+    """``abm dashboard``: its options live in :mod:`dashboard.cli` (standard library only, so cheap to import)."""
+    from dashboard import cli as dashboard_cli
+
+    parser = commands.add_parser(
+        "dashboard", help="serve the workshop dashboard (Solara) on localhost",
+        description="Serve the workshop dashboard: each browser session gets its own model; levers act live.",
+        epilog="Examples:\n  abm dashboard\n  abm dashboard --host 0.0.0.0 --port 8765 --population 20000",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    dashboard_cli.add_arguments(parser)
+    parser.set_defaults(handler=lambda args, argv: dashboard_cli.run_from_args(args))
 
 
 # --------------------------------------------------------------------------- errors

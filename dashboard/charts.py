@@ -1,0 +1,138 @@
+"""The dashboard's time charts, as :class:`~dashboard.chartspec.ChartSpec` s built from the metrics array.
+
+Each builder takes the live run's array, the baseline's array (or None), the horizon
+and the lever-change markers, and returns one spec; :data:`TABS` groups them as the
+page shows them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from dashboard.chartspec import BASELINE_COLOUR, PALETTE, ChartSpec, Marker, Series
+from dashboard.figures import ICS, column, per_1000, rate_per_1000_year, rolling_mean
+
+ROLLING = "13-week rolling mean"
+UNMET_KINDS = (
+    ("unmet_need_gp", "waiting for GP"),
+    ("unmet_need_chs", "waiting for CHS"),
+    ("unmet_need_rationed", "rationed out by CHS"),
+    ("unmet_need_delayed_discharge", "delayed discharge"),
+    ("unmet_need_never_sought", "never sought care (hidden)"),
+)
+SPEND = (
+    ("spend_acute", "acute"),
+    ("spend_chs_core", "CHS core"),
+    ("spend_addon", "add-on (virtual wards)"),
+    ("spend_primary", "primary care"),
+    ("spend_social_care", "social care"),
+)
+
+
+def markers_of(changes) -> list[Marker]:
+    """Chart markers from (reporting week, lever, value) changes."""
+    return [Marker(int(w), f"week {w} (year {w // 52}): {name} = {value}") for w, name, value in changes]
+
+
+def _with_baseline(label: str, live: np.ndarray, base: np.ndarray | None, colour: str = PALETTE[0]) -> list[Series]:
+    series = [Series(label, live, colour)]
+    if base is not None:
+        series.append(Series("baseline", base, BASELINE_COLOUR, dashed=True))
+    return series
+
+
+def admissions(data, base, horizon, markers) -> ChartSpec:
+    return ChartSpec("admissions", "Emergency admissions against the baseline", "admissions per 1,000 a year",
+                     _with_baseline("this run", rate_per_1000_year(data, "emergency_admissions"),
+                                    None if base is None else rate_per_1000_year(base, "emergency_admissions")),
+                     horizon, markers, note=ROLLING)
+
+
+def unmet_need(data, base, horizon, markers, include_hidden: bool = True) -> ChartSpec:
+    kinds = [k for k in UNMET_KINDS if include_hidden or k[0] != "unmet_need_never_sought"]
+    series = [Series(label, rolling_mean(per_1000(data, name), 4), PALETTE[i]) for i, (name, label) in enumerate(kinds)]
+    title = "Unmet need by type" + ("" if include_hidden else " (hidden need not shown)")
+    return ChartSpec("unmet_need", title, "people with unmet need per 1,000", series, horizon, markers,
+                     stacked=True, note="4-week rolling mean, stacked")
+
+
+def occupancy(data, base, horizon, markers) -> ChartSpec:
+    return ChartSpec("occupancy", "Acute bed occupancy", "share of bed-days used",
+                     _with_baseline("occupancy", rolling_mean(column(data, "bed_occupancy"), 4),
+                                    None if base is None else rolling_mean(column(base, "bed_occupancy"), 4),
+                                    PALETTE[5]),
+                     horizon, markers, percent=True, note="4-week rolling mean")
+
+
+def delayed(data, base, horizon, markers) -> ChartSpec:
+    return ChartSpec("delayed", "Delayed discharges", "bed-days per week",
+                     _with_baseline("delayed-discharge bed-days", rolling_mean(column(data, "delayed_discharge_bed_days"), 4),
+                                    None if base is None else rolling_mean(column(base, "delayed_discharge_bed_days"), 4),
+                                    PALETTE[3]),
+                     horizon, markers, note="4-week rolling mean")
+
+
+def chs(data, base, horizon, markers) -> ChartSpec:
+    series = [Series("on a CHS caseload", per_1000(data, "chs_caseload"), PALETTE[2]),
+              Series("waiting for CHS", per_1000(data, "chs_waiting"), PALETTE[1]),
+              Series("on a virtual ward", per_1000(data, "virtual_ward_patients"), PALETTE[4])]
+    if base is not None:
+        series.append(Series("caseload (baseline)", per_1000(base, "chs_caseload"), BASELINE_COLOUR, dashed=True))
+    return ChartSpec("chs", "CHS caseload and waiting list", "people per 1,000", series, horizon, markers)
+
+
+def spend(data, base, horizon, markers) -> ChartSpec:
+    series = [Series(label, rolling_mean(column(data, name), 4) * 52 / 1e6, PALETTE[i]) for i, (name, label) in enumerate(SPEND)]
+    return ChartSpec("spend", "Spend by sector", "£ million a year (annualised)", series, horizon, markers,
+                     stacked=True, note="4-week rolling mean, stacked")
+
+
+def workforce(data, base, horizon, markers) -> ChartSpec:
+    series = [Series("CHS staff in post", column(data, "chs_fte"), PALETTE[2]),
+              Series("vacancies (funded posts empty)", column(data, "chs_vacancies"), PALETTE[5])]
+    if base is not None:
+        series.append(Series("staff in post (baseline)", column(base, "chs_fte"), BASELINE_COLOUR, dashed=True))
+    return ChartSpec("workforce", "CHS workforce", "full-time equivalents (FTE)", series, horizon, markers)
+
+
+def places_admissions(data, base, horizon, markers, place_names=()) -> ChartSpec:
+    series = [Series(name, rate_per_1000_year(data, "emergency_admissions", place=i), PALETTE[i % len(PALETTE)])
+              for i, name in enumerate(place_names)]
+    return ChartSpec("places_admissions", "Emergency admissions by Place", "admissions per 1,000 a year",
+                     series, horizon, markers, note=ROLLING)
+
+
+def places_unmet(data, base, horizon, markers, place_names=()) -> ChartSpec:
+    series = [Series(name, rolling_mean(per_1000(data, "unmet_need", place=i), 4), PALETTE[i % len(PALETTE)])
+              for i, name in enumerate(place_names)]
+    return ChartSpec("places_unmet", "Unmet need by Place", "people with unmet need per 1,000",
+                     series, horizon, markers, note="4-week rolling mean")
+
+
+def places_occupancy(data, base, horizon, markers, place_names=()) -> ChartSpec:
+    series = [Series(name, rolling_mean(column(data, "bed_occupancy", place=i), 4), PALETTE[i % len(PALETTE)])
+              for i, name in enumerate(place_names)]
+    return ChartSpec("places_occupancy", "Bed occupancy of each Place's trust", "share of bed-days used",
+                     series, horizon, markers, percent=True, note="4-week rolling mean")
+
+
+Builder = Callable[..., ChartSpec]
+# tab title -> the charts on it (the flows picture and panels are added by the page)
+TABS: dict[str, tuple[Builder, ...]] = {
+    "Admissions": (admissions, unmet_need),
+    "Hospital": (occupancy, delayed),
+    "CHS": (chs, workforce),
+    "Money": (spend,),
+    "Places": (places_admissions, places_unmet, places_occupancy),
+}
+ALL_CHARTS: tuple[Builder, ...] = tuple(b for builders in TABS.values() for b in builders)
+PLACE_CHARTS = (places_admissions, places_unmet, places_occupancy)
+
+
+def build_chart(builder: Builder, data, base, horizon, markers, place_names=(), **options) -> ChartSpec:
+    """Call one builder with what it needs (Place charts need the Place names; ICS is excluded)."""
+    if builder in PLACE_CHARTS:
+        return builder(data, base, horizon, markers, place_names=list(place_names)[:ICS])
+    return builder(data, base, horizon, markers, **options)

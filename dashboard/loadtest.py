@@ -1,0 +1,178 @@
+"""Load test: N real browser sessions playing at once; reports each one's update rate and latency.
+
+    python -m dashboard.loadtest --sessions 30 --seconds 30            # starts its own server
+    python -m dashboard.loadtest --sessions 30 --url http://host:8765/  # or measures a running one
+
+Each session is its own browser context (so its own Solara kernel and model) in one
+headless Chromium (Debian's, /usr/bin/chromium).  All sessions press Play; a script in
+each page records the time of every update (the week counter changing).  Reported:
+updates a second per session (mean, slowest, how many reach 2/s), the gaps between
+updates (median, 95th percentile), the latency of a lever (time from a key press on a
+slider to its marker appearing on the chart, in a few sessions mid-run) and, for a server
+started here, the CPU it used per update (from /proc): the figure that says how many
+sessions a given number of cores can serve when the browsers run elsewhere.
+
+The browsers run on the same machine as the server, so on a small machine they take
+CPU from it: the figure is pessimistic for a workshop where participants use their own
+laptops.  Say what else was running when you quote a figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+from dashboard.cli import server_command, server_env
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+RECORDER = """() => {
+  window.__updates = [];
+  let last = null;
+  setInterval(() => {
+    const el = document.querySelector('.run-status');
+    const weeks = el && el.getAttribute('data-weeks');
+    if (weeks !== last) { window.__updates.push(performance.now()); last = weeks; }
+  }, 20);
+}"""
+
+
+async def open_session(browser, url: str):
+    context = await browser.new_context(viewport={"width": 1400, "height": 900})
+    page = await context.new_page()
+    await page.goto(url)
+    await page.locator(".run-status").filter(has_text="Year 0").wait_for(timeout=180_000)
+    await page.locator(".card-vacancies").wait_for(timeout=60_000)
+    return context, page
+
+
+async def weeks_of(page) -> int:
+    return int(await page.locator(".run-status").get_attribute("data-weeks"))
+
+
+async def lever_latency(page) -> float:
+    """Seconds from a key press on a lever to its marker on the admissions chart."""
+    markers = page.locator("svg[data-chart='admissions'] .lever-marker")
+    before = await markers.count()
+    await page.locator(".lever-funding_shift_pct [role=slider]").focus()
+    start = time.perf_counter()
+    await page.keyboard.press("ArrowRight")
+    await page.wait_for_function(
+        "n => document.querySelectorAll(\"svg[data-chart='admissions'] .lever-marker\").length > n",
+        arg=before, timeout=30_000, polling=20)
+    return time.perf_counter() - start
+
+
+def cpu_seconds(pid: int | None) -> float | None:
+    """CPU time (user + system) a process has used, from /proc (Linux); None if unknown."""
+    if pid is None:
+        return None
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(url: str, sessions: int, seconds: float, server_pid: int | None = None) -> dict:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        opened = []
+        for start in range(0, sessions, 5):  # open in small batches so page loads do not time out
+            opened += await asyncio.gather(*[open_session(browser, url) for _ in range(start, min(start + 5, sessions))])
+        pages = [page for _, page in opened]
+        for page in pages:
+            await page.evaluate(RECORDER)
+        await asyncio.gather(*[page.locator(".btn-play").click() for page in pages])
+        await asyncio.sleep(1.0)  # let every session start
+        weeks0 = [await weeks_of(page) for page in pages]
+        starts = [await page.evaluate("performance.now()") for page in pages]
+        t0 = time.perf_counter()
+        cpu0 = cpu_seconds(server_pid)
+        await asyncio.sleep(seconds)
+        cpu = cpu_seconds(server_pid)
+        wall = time.perf_counter() - t0
+        weeks1 = [await weeks_of(page) for page in pages]
+        results = [await page.evaluate("window.__updates") for page in pages]
+        # then the lever latency, in a few sessions at once, while all the others still play
+        latencies = await asyncio.gather(*[lever_latency(page) for page in pages[: min(5, len(pages))]],
+                                         return_exceptions=True)
+        await browser.close()
+    served = [(b - a) / wall for a, b in zip(weeks0, weeks1)]
+    rates, gaps = [], []
+    for times, start in zip(results, starts):
+        times = [t / 1000 for t in times if start <= t <= start + 1000 * wall]  # the measured window only
+        span = times[-1] - times[0] if len(times) > 1 else 0.0
+        rates.append((len(times) - 1) / span if span > 0 else 0.0)
+        gaps += [b - a for a, b in zip(times, times[1:])]
+    total_weeks = sum(b - a for a, b in zip(weeks0, weeks1))
+    gaps.sort()
+    return {
+        "sessions": sessions, "seconds": seconds,
+        "updates_per_second_mean": round(statistics.mean(rates), 2),
+        "updates_per_second_slowest": round(min(rates), 2),
+        "sessions_at_2_per_second": sum(r >= 2.0 for r in rates),
+        "update_gap_median_s": round(gaps[len(gaps) // 2], 3) if gaps else None,
+        "update_gap_p95_s": round(gaps[int(len(gaps) * 0.95)], 3) if gaps else None,
+        "lever_latency_s": [round(x, 3) if isinstance(x, float) else "over 30 s" for x in latencies],
+        "weeks_per_second_served_mean": round(statistics.mean(served), 2),
+        "server_cpu_cores_used": round((cpu - cpu0) / wall, 2) if cpu0 is not None and cpu is not None else None,
+        "server_cpu_ms_per_week_played": (round(1000 * (cpu - cpu0) / max(1, total_weeks), 1)
+                                          if cpu0 is not None and cpu is not None else None),
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=30)
+    parser.add_argument("--seconds", type=float, default=30.0, help="how long every session plays while measured")
+    parser.add_argument("--url", help="a running dashboard (default: start one here)")
+    parser.add_argument("--population", type=int, help="population per session for a server started here")
+    parser.add_argument("--years", type=int, default=10,
+                        help="horizon for a server started here (default 10, so no session finishes while measured)")
+    args = parser.parse_args(argv)
+    server = None
+    url = args.url
+    if url is None:
+        port = free_port()
+        server = subprocess.Popen(server_command("127.0.0.1", port), env=server_env(args.population, args.years),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}/"
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(url, timeout=5)
+                break
+            except OSError:
+                time.sleep(0.5)
+    try:
+        result = asyncio.run(measure(url, args.sessions, args.seconds, server.pid if server else None))
+    finally:
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    print(json.dumps(result, indent=2))
+    return 0 if result["sessions_at_2_per_second"] == args.sessions else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

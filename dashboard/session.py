@@ -1,0 +1,180 @@
+"""A browser session: its runner and player, the actions the page's buttons call, and what they update.
+
+Solara keeps each module-level ``solara.reactive`` per browser session (per kernel), so
+the values below are never shared between participants; the :class:`Session` object is
+created once per page (``solara.use_memo``) and holds that session's model.
+Every action catches its own errors and shows them in this session's page only.
+"""
+
+from __future__ import annotations
+
+import threading
+from html import escape
+
+import solara
+
+from abm.config import ConfigError
+from dashboard.state import Player, SessionRunner, Settings, scenario_from_yaml
+
+MAX_LIVE_POPULATION = 200_000  # above this a live session would starve the others (assumption: 2-core server)
+
+tick = solara.reactive(0)  # bumped when the page's structure changes (re-renders the main view)
+live_tick = solara.reactive(0)  # bumped at every update while playing (only the patient panel listens)
+levers_tick = solara.reactive(0)  # bumped when lever values change other than by a control (reset, schedule)
+playing = solara.reactive(False)
+busy = solara.reactive("")  # e.g. "Warming up..." while a reset runs
+problems: solara.Reactive[list[str]] = solara.reactive([])  # messages shown at the top of the page
+notice = solara.reactive("")  # a one-line confirmation (e.g. "Baseline pinned")
+
+
+class Session:
+    """One participant's model and the actions on it."""
+
+    def __init__(self):
+        self.runner = SessionRunner()
+        self.player = Player(self.runner, on_update=self._updated, on_error=self._failed, on_stop=self._stopped)
+        self._changes_seen = 0
+        self.live: dict[str, tuple] = {}  # key -> (HTML widget, function giving its content): see push_live
+
+    # ------------------------------------------------------------------ feedback
+    def _updated(self, baseline_arrived: bool = False) -> None:
+        """After the player's weeks: push fresh content into the live regions; re-render only if needed."""
+        changes = len(self.runner.model.lever_changes)
+        if changes != self._changes_seen:  # a scheduled change moved a lever: refresh the controls
+            self._changes_seen = changes
+            levers_tick.set(levers_tick.value + 1)
+        if baseline_arrived:
+            tick.set(self.runner.version)
+        self.push_live()
+        live_tick.set(live_tick.value + 1)
+
+    def push_live(self) -> None:
+        """Set each live region's HTML straight on its widget: one small message per region that changed,
+        instead of re-rendering (and diffing) the whole page."""
+        for widget, make in list(self.live.values()):
+            try:
+                content = make()
+            except Exception as exc:  # noqa: BLE001 - shown in place; the run goes on
+                content = f"<span style='color:#B03A2E'>This panel could not be drawn: {escape(str(exc))}</span>"
+            if widget.unsafe_innerHTML != content:
+                widget.unsafe_innerHTML = content
+
+    def _failed(self, exc: Exception) -> None:
+        problems.set(getattr(exc, "problems", None) or [f"the model stopped: {type(exc).__name__}: {exc}"])
+
+    def _stopped(self) -> None:
+        playing.set(False)
+        tick.set(self.runner.version)
+
+    def show(self, exc: Exception) -> None:
+        """Show an error (ConfigError lists each problem) in this page."""
+        problems.set(list(getattr(exc, "problems", None) or [f"{type(exc).__name__}: {exc}"]))
+
+    # ------------------------------------------------------------------ run
+    def reset(self, settings: Settings | None = None) -> None:
+        """Rebuild the model (and its burn-in) in the background; errors leave the current run as it was."""
+        settings = settings or self.runner.settings
+        try:
+            settings.build()
+            if settings.population > MAX_LIVE_POPULATION:
+                raise ConfigError([f"population: {settings.population:,} is more than this dashboard runs live; "
+                                   f"allowed: 1,000 to {MAX_LIVE_POPULATION:,} (use 'abm run' for larger runs)"])
+        except ConfigError as exc:
+            self.show(exc)
+            return
+        self.player.stop()
+        problems.set([])
+        busy.set(f"Warming up: {settings.population:,} people, burn-in before year 0...")
+
+        def work():
+            try:
+                self.runner.reset(settings)
+                self._changes_seen = len(self.runner.model.lever_changes)
+                self.wait_for_baseline()
+            except Exception as exc:  # noqa: BLE001 - shown in this page
+                self.show(exc)
+            finally:
+                busy.set("")
+                levers_tick.set(levers_tick.value + 1)
+                tick.set(self.runner.version)
+
+        threading.Thread(target=work, daemon=True, name="abm-reset").start()
+
+    def wait_for_baseline(self) -> None:
+        """Refresh the page when the background baseline run arrives (also while paused)."""
+        baseline = self.runner.baseline
+        if baseline is None or baseline.future is None:
+            return
+
+        def wait():
+            try:
+                baseline.future.exception()
+            finally:
+                if self.runner.poll_baseline():
+                    tick.set(self.runner.version)
+
+        threading.Thread(target=wait, daemon=True, name="abm-baseline").start()
+
+    def play(self, stop_week: int | None = None) -> None:
+        if not self.runner.warm():
+            return
+        problems.set([])
+        playing.set(True)
+        self.player.start(stop_week)
+        if not self.player.playing:
+            playing.set(False)
+
+    def pause(self) -> None:
+        self.player.stop()
+        playing.set(False)
+
+    def step(self) -> None:
+        """One week (when paused)."""
+        if self.player.playing or not self.runner.warm():
+            return
+        try:
+            self.runner.advance(1)
+            self.runner.poll_baseline()
+        except Exception as exc:  # noqa: BLE001
+            self.show(exc)
+        tick.set(self.runner.version)
+
+    def set_lever(self, name: str, value) -> None:
+        try:
+            self.runner.set_lever(name, value)
+            self._changes_seen = len(self.runner.model.lever_changes)
+        except ConfigError as exc:
+            self.show(exc)
+        levers_tick.set(levers_tick.value + 1)  # the controls show the value now in force
+        tick.set(self.runner.version)
+
+    # ------------------------------------------------------------------ baseline
+    def pin(self) -> None:
+        self.runner.pin_baseline()
+        notice.set("Pinned this run as the baseline. Press 'Compare' to rerun it in full with this run's seed.")
+        tick.set(self.runner.version)
+
+    def compare(self) -> None:
+        try:
+            self.runner.compare()
+        except ConfigError as exc:
+            self.show(exc)
+            return
+        notice.set("")  # the baseline label says when the rerun is ready
+        self.wait_for_baseline()
+        tick.set(self.runner.version)
+
+    # ------------------------------------------------------------------ files
+    def load_yaml(self, content: bytes | str, filename: str) -> None:
+        """A scenario file from the page: validated, then the run is reset to it; errors shown, nothing lost."""
+        try:
+            data = scenario_from_yaml(content, filename)
+        except ConfigError as exc:
+            self.show(exc)
+            return
+        current = self.runner.settings
+        settings = Settings(source=f"uploaded: {data.get('name') or filename}", scenario=data,
+                            population=int(data.get("population", current.population)),
+                            years=int(data.get("years", current.years)), seed=int(data.get("seed", current.seed)))
+        notice.set(f"Loaded {filename}.")
+        self.reset(settings)

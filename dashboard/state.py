@@ -1,0 +1,421 @@
+"""One browser session's model: settings, play, live levers and the baseline it is compared with.
+
+Nothing here imports Solara, so it is tested directly (``tests/test_dashboard_state.py``).
+The page (``dashboard/app.py``) keeps one :class:`SessionRunner` per browser session.
+
+* :meth:`SessionRunner.reset` builds a fresh model from the settings (preset or uploaded
+  scenario, population, horizon, seed) and runs its burn-in.
+* :meth:`SessionRunner.advance` steps the model; :meth:`SessionRunner.set_lever` changes a
+  lever between two weeks (the model's own ``set_lever``, which validates it), so it acts
+  from the next week without a reset.
+* The baseline is a run of the same settings with the same seed (common random numbers),
+  computed in a separate process so it never slows the page: by default the scenario as
+  loaded, with no live change; after "pin as baseline", the pinned run's settings and
+  lever changes, replayed week for week with this run's seed ("compare").
+"""
+
+from __future__ import annotations
+
+import atexit
+import copy
+import json
+import multiprocessing
+import os
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from abm.config import ConfigError, build
+from abm.metrics import COLUMNS
+from abm.scenario import Scenario, apply_overrides, load_scenario_dict, preset_names
+from policies.levers import Levers
+
+WEEKS_PER_YEAR = 52
+# fluid play for ~30 sessions on two cores (README, Dashboard); `abm dashboard --population/--years` set these
+WORKSHOP_POPULATION = int(os.environ.get("ABM_DASHBOARD_POPULATION", 10_000))
+WORKSHOP_YEARS = int(os.environ.get("ABM_DASHBOARD_YEARS", 5))
+COL = {name: i for i, name in enumerate(COLUMNS)}
+
+
+@dataclass
+class Settings:
+    """What a reset builds: a scenario (preset or uploaded) and the three run settings."""
+
+    source: str = "baseline"  # preset name, or "uploaded: NAME"
+    scenario: dict = field(default_factory=lambda: load_scenario_dict("baseline"))  # raw scenario dict
+    population: int = WORKSHOP_POPULATION
+    years: int = WORKSHOP_YEARS
+    seed: int = 1
+
+    @classmethod
+    def from_preset(cls, name: str, **run) -> Settings:
+        """Settings for preset ``name``; population, years and seed default to the workshop's."""
+        return cls(source=name, scenario=load_scenario_dict(preset_sources().get(name, name)), **run)
+
+    def build(self) -> Scenario:
+        """The validated scenario; raises ConfigError naming every bad field."""
+        data = apply_overrides(self.scenario, {"population": self.population, "years": self.years, "seed": self.seed})
+        return build(Scenario, data)
+
+
+def scenario_from_yaml(text: str | bytes, filename: str = "upload") -> dict:
+    """Parse an uploaded scenario file and validate it; return its raw dict or raise ConfigError.
+
+    The problems name the file and every bad field with what is allowed.
+    """
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ConfigError([f"{filename}: not a text file (expected a YAML scenario, UTF-8)"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{filename}: not valid YAML: {exc}".replace("\n", " ")]) from None
+    if not isinstance(data, dict):
+        raise ConfigError([f"{filename}: a scenario must be a mapping of keys to values (name:, levers:, ...), "
+                           f"not {type(data).__name__}"])
+    try:
+        build(Scenario, data)
+    except ConfigError as exc:
+        raise ConfigError([f"{filename}: {p}" for p in exc.problems]) from None
+    return data
+
+
+def lever_changes_key(changes) -> list:
+    return [[int(w), str(n), v] for w, n, v in changes]
+
+
+# --------------------------------------------------------------------------- baseline runs
+def replay(scenario: dict, changes: list, weeks: int | None = None) -> np.ndarray:
+    """Run ``scenario`` applying each live lever change (reporting week, lever, value) before that week.
+
+    Returns the weekly metrics array (weeks x Places+ICS x columns).  With the same
+    scenario and seed, replaying a run's live changes reproduces it exactly, so a
+    baseline differs from the live run only by the levers (common random numbers).
+    """
+    from abm.model import ICSModel
+
+    model = ICSModel(build(Scenario, scenario))
+    pending = sorted(((int(w), i, n, v) for i, (w, n, v) in enumerate(changes)), key=lambda c: (c[0], c[1]))
+    stop = model.horizon_weeks if weeks is None else min(weeks, model.horizon_weeks)
+    k = 0
+    while model.reporting_week < stop:
+        while k < len(pending) and pending[k][0] <= model.reporting_week:
+            model.set_lever(pending[k][2], pending[k][3])
+            k += 1
+        model.step()
+    return model.metrics.data[: model.metrics.recorded].copy()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a baseline worker: end when the server that started it has gone (however it ended)."""
+    import time
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(2)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="abm-parent-watch").start()
+
+
+class BaselinePool:
+    """Baseline runs in one worker process, cached by what they run (sessions sharing settings share one run)."""
+
+    def __init__(self, workers: int = 1, cache_size: int = 64):
+        self.workers = workers
+        self.cache_size = cache_size
+        self._executor: ProcessPoolExecutor | None = None
+        self._cache: OrderedDict[str, Future] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def submit(self, scenario: dict, changes: list) -> Future:
+        key = json.dumps([scenario, lever_changes_key(changes)], sort_keys=True, default=str)
+        with self._lock:
+            future = self._cache.get(key)
+            if future is not None and not (future.done() and future.exception() is not None):
+                self._cache.move_to_end(key)
+                return future
+            if self._executor is None:
+                # spawn: never fork a threaded web server
+                self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                                     initializer=_exit_with_parent, initargs=(os.getpid(),))
+            future = self._executor.submit(replay, scenario, changes)
+            self._cache[key] = future
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+            return future
+
+    def shutdown(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+
+POOL = BaselinePool()
+atexit.register(POOL.shutdown)
+
+
+@dataclass
+class Baseline:
+    """The run the live one is compared with."""
+
+    label: str
+    scenario: dict  # resolved scenario dict (seed included)
+    changes: list  # live lever changes replayed in it
+    data: np.ndarray | None = None  # weeks x places x columns (None while it is computed)
+    future: Future | None = None
+    error: str | None = None
+
+    def poll(self) -> bool:
+        """Pick up a finished background run; True when the data just arrived."""
+        if self.data is None and self.future is not None and self.future.done():
+            try:
+                self.data = self.future.result()
+            except Exception as exc:  # noqa: BLE001 - shown on the page, the session goes on
+                self.error = f"the baseline run failed: {exc}"
+            self.future = None
+            return self.data is not None
+        return False
+
+    @property
+    def ready(self) -> bool:
+        return self.data is not None
+
+
+# --------------------------------------------------------------------------- the session
+class SessionRunner:
+    """One session's model and everything the page shows about it (thread-safe)."""
+
+    def __init__(self, settings: Settings | None = None, pool: BaselinePool | None = POOL):
+        self.lock = threading.RLock()
+        self.pool = pool
+        self.settings = settings or Settings()
+        self.model = None
+        self.scenario: Scenario | None = None
+        self.user_changes: list[tuple[int, str, object]] = []
+        self.baseline: Baseline | None = None
+        self.pinned: Baseline | None = None
+        self.run_id = 0
+        self.version = 0
+
+    # ------------------------------------------------------------------ lifecycle
+    def reset(self, settings: Settings | None = None, warm_up: bool = True) -> None:
+        """Build a fresh model from ``settings`` (validated; ConfigError leaves the current run alone)."""
+        from abm.model import ICSModel
+
+        settings = settings or self.settings
+        scenario = settings.build()
+        model = ICSModel(scenario)
+        if warm_up:
+            for _ in range(model.burn_in_weeks):
+                model.step()
+        with self.lock:
+            self.settings, self.scenario, self.model = settings, scenario, model
+            self.user_changes = []
+            self.run_id += 1
+            self.version += 1
+            self.baseline = None
+            self.pinned = None
+        self.request_default_baseline()
+
+    def warm(self) -> bool:
+        return self.model is not None and self.model.reporting_week >= 0
+
+    @property
+    def finished(self) -> bool:
+        return self.model is not None and self.model.finished
+
+    def advance(self, weeks: int = 1) -> int:
+        """Step up to ``weeks`` weeks (stopping at the horizon); return how many ran."""
+        done = 0
+        with self.lock:
+            while done < weeks and not self.model.finished:
+                self.model.step()
+                done += 1
+            self.version += 1
+        return done
+
+    def set_lever(self, name: str, value) -> None:
+        """Change a lever from the next week (validated: ConfigError names the lever and what is allowed)."""
+        with self.lock:
+            if name in Levers.names() and getattr(self.model.levers, name) == value:
+                return  # unchanged: no marker
+            self.model.set_lever(name, value)
+            self.user_changes.append((self.model.reporting_week, name, getattr(self.model.levers, name)))
+            self.version += 1
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def weeks(self) -> int:
+        return 0 if self.model is None else self.model.metrics.recorded
+
+    def data(self) -> np.ndarray:
+        """The weekly metrics recorded so far (a view: weeks x places x columns)."""
+        return self.model.metrics.data[: self.model.metrics.recorded]
+
+    @property
+    def place_names(self) -> list[str]:
+        return self.model.metrics.place_names
+
+    def markers(self) -> list[tuple[int, str, object]]:
+        """Every lever change so far (live ones and the scenario's schedule): (reporting week, lever, value)."""
+        return list(self.model.lever_changes)
+
+    def lever_values(self) -> dict:
+        return {name: getattr(self.model.levers, name) for name in Levers.names()}
+
+    # ------------------------------------------------------------------ baseline
+    def request_default_baseline(self) -> None:
+        """The scenario as loaded (no live change), same seed: what the cards compare against."""
+        if self.pool is None:
+            return
+        scenario = self.scenario.to_dict()
+        self.baseline = Baseline(f"{self.settings.source} as loaded (no lever moved), same seed", scenario, [],
+                                 future=self.pool.submit(scenario, []))
+
+    def pin_baseline(self) -> Baseline:
+        """Keep this run (its settings and live lever changes so far) as the baseline."""
+        with self.lock:
+            pinned = Baseline(f"pinned run (week {max(self.model.reporting_week, 0)}, "
+                              f"{len(self.user_changes)} lever change(s)), seed {self.scenario.seed}",
+                              self.scenario.to_dict(), list(self.user_changes), data=self.data().copy())
+            self.pinned = self.baseline = pinned
+            self.version += 1
+            return pinned
+
+    def compare(self) -> Baseline:
+        """Rerun the pinned baseline's settings and lever changes in full, with this run's seed."""
+        if self.pinned is None:
+            raise ConfigError(["compare: pin a baseline first (the 'Pin as baseline' button)"])
+        scenario = copy.deepcopy(self.pinned.scenario)
+        scenario["seed"] = self.scenario.seed
+        label = f"pinned settings rerun in full, seed {self.scenario.seed} ({len(self.pinned.changes)} lever change(s))"
+        self.baseline = Baseline(label, scenario, list(self.pinned.changes),
+                                 future=self.pool.submit(scenario, self.pinned.changes) if self.pool else None)
+        if self.pool is None:
+            self.baseline.data = replay(scenario, self.pinned.changes)
+        self.version += 1
+        return self.baseline
+
+    def poll_baseline(self) -> bool:
+        if self.baseline is not None and self.baseline.poll():
+            self.version += 1
+            return True
+        return False
+
+    # ------------------------------------------------------------------ export
+    def scenario_yaml(self) -> str:
+        """The current settings as a scenario file: the loaded scenario with today's lever values."""
+        with self.lock:
+            data = copy.deepcopy(self.settings.scenario)
+            data.update(population=self.settings.population, years=self.settings.years, seed=self.settings.seed)
+            defaults = Levers()
+            levers = dict(data.get("levers") or {})
+            for name, value in self.lever_values().items():
+                if value != getattr(defaults, name) or name in levers:
+                    levers[name] = value
+            if levers:
+                data["levers"] = levers
+            changes = "; ".join(f"week {w}: {n} = {v}" for w, n, v in self.user_changes) or "none"
+        header = (f"# ics-abm scenario exported from the dashboard (from {self.settings.source}).\n"
+                  f"# Levers hold their values at export; live changes made during the run: {changes}\n")
+        return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+    def metrics_csv(self) -> str:
+        """The weekly metrics so far as CSV (the same table as ``abm run``'s metrics.csv)."""
+        if self.weeks == 0:  # nothing recorded yet: the header only
+            return ",".join(["week", "year", "place", *COLUMNS]) + "\n"
+        return self.model.metrics.frame().to_csv(index=False)
+
+
+def preset_sources() -> dict[str, str | Path]:
+    """Preset name -> what to load: the built-in presets, then a facilitator's own folder of scenario
+    files (``ABM_DASHBOARD_PRESETS=DIR``, e.g. ``abm dashboard --presets DIR``), which may add or replace presets."""
+    sources: dict[str, str | Path] = {name: name for name in preset_names()}
+    folder = os.environ.get("ABM_DASHBOARD_PRESETS")
+    if folder:
+        sources.update({p.stem: p for p in sorted(Path(folder).glob("*.yaml"))})
+    return sources
+
+
+def preset_choices() -> list[tuple[str, str]]:
+    """(name, one-line description) of every preset, unreadable ones flagged rather than hidden."""
+    rows = []
+    for name, source in preset_sources().items():
+        try:
+            rows.append((name, str(load_scenario_dict(source).get("description", "") or "")))
+        except ConfigError as exc:
+            rows.append((name, f"(unreadable: {exc.problems[0]})"))
+    return rows
+
+
+# --------------------------------------------------------------------------- play
+UPDATE_SECONDS = 0.4  # 2.5 updates a second while playing: headroom over the target of 2 on a busy server
+SPEEDS = (3, 5, 10, 15, 25)  # weeks per second (at least one week in every update)
+
+
+class Player:
+    """Plays a session's model in a background thread: ``weeks_per_update`` weeks, then
+    ``on_update(baseline_arrived)``.
+
+    Stops at the horizon, at ``stop_week`` (a story step's "run to year"), on ``stop()``, or
+    when a week raises (``on_error(exception)`` is called and the session's other state is kept).
+    """
+
+    def __init__(self, runner: SessionRunner, on_update, on_error, on_stop):
+        self.runner = runner
+        self.on_update, self.on_error, self.on_stop = on_update, on_error, on_stop
+        self.weeks_per_second = SPEEDS[1]
+        self.stop_week: int | None = None
+        self._carry = 0.0  # fractions of a week owed to the next update
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def playing(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and not self._stop.is_set()
+
+    def weeks_per_update(self) -> int:
+        """Weeks to run in the next update, so that over time the speed is ``weeks_per_second``."""
+        self._carry += self.weeks_per_second * UPDATE_SECONDS
+        weeks = max(1, int(self._carry))
+        self._carry = max(0.0, self._carry - weeks)
+        return weeks
+
+    def start(self, stop_week: int | None = None) -> None:
+        if self.playing or not self.runner.warm() or self.runner.finished:
+            return
+        self.stop_week = stop_week
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, args=(self._stop,), daemon=True, name="abm-player")
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _loop(self, stop: threading.Event) -> None:
+        import time
+
+        try:
+            while not stop.is_set() and not self.runner.finished:
+                started = time.perf_counter()
+                weeks = self.weeks_per_update()
+                if self.stop_week is not None:
+                    weeks = min(weeks, self.stop_week - self.runner.model.reporting_week)
+                    if weeks <= 0:
+                        break
+                self.runner.advance(weeks)
+                self.on_update(self.runner.poll_baseline())
+                stop.wait(max(0.0, UPDATE_SECONDS - (time.perf_counter() - started)))
+        except Exception as exc:  # noqa: BLE001 - reported in this session's page only
+            self.on_error(exc)
+        finally:
+            stop.set()
+            self.on_stop()

@@ -1,0 +1,204 @@
+"""The dashboard's model side, without a browser: live levers, common-random-number baselines,
+headline figures, charts, export and upload checks, the command."""
+
+from __future__ import annotations
+
+import time
+from html import escape
+
+import numpy as np
+import pytest
+
+from abm.config import ConfigError
+from abm.runner import summarise
+from dashboard import charts, controls, flows, png, svg
+from dashboard.cli import server_command
+from dashboard.figures import CARDS, headline
+from dashboard.state import Player, SessionRunner, Settings, replay, scenario_from_yaml
+from policies.levers import GROUPS, lever_table
+
+SMALL = dict(population=4000, years=1, seed=5)
+
+
+def small_runner(**run) -> SessionRunner:
+    settings = Settings.from_preset("baseline", **{**SMALL, **run})
+    settings.scenario["burn_in_weeks"] = 12
+    runner = SessionRunner(settings, pool=None)
+    runner.reset()
+    return runner
+
+
+def test_live_lever_acts_from_next_week_and_replay_reproduces_the_run():
+    runner = small_runner()
+    runner.advance(10)
+    runner.set_lever("acute_beds_multiplier", 0.5)
+    runner.advance(20)
+    assert runner.user_changes == [(10, "acute_beds_multiplier", 0.5)]
+    assert runner.markers()[-1] == (10, "acute_beds_multiplier", 0.5)
+    live = runner.data().copy()
+    again = replay(runner.scenario.to_dict(), runner.user_changes, weeks=30)
+    np.testing.assert_array_equal(live, again)  # same seed + same changes = the same run
+    untouched = replay(runner.scenario.to_dict(), [], weeks=30)
+    np.testing.assert_array_equal(live[:10], untouched[:10])  # identical before the change
+    assert not np.array_equal(live[10:], untouched[10:])  # and different after it
+
+
+def test_bad_lever_value_is_refused_with_its_name_and_the_run_goes_on():
+    runner = small_runner()
+    runner.advance(2)
+    with pytest.raises(ConfigError) as err:
+        runner.set_lever("acute_beds_multiplier", 99)
+    assert "acute_beds_multiplier" in err.value.problems[0] and "allowed" in err.value.problems[0]
+    assert runner.user_changes == []
+    assert runner.advance(1) == 1
+
+
+def test_pin_and_compare_reruns_the_pinned_settings_with_this_seed():
+    runner = small_runner()
+    runner.set_lever("demand_multiplier", 1.5)
+    runner.advance(8)
+    pinned = runner.pin_baseline()
+    assert pinned.data.shape[0] == 8 and pinned.changes == [(0, "demand_multiplier", 1.5)]
+    runner.reset(Settings(**{**runner.settings.__dict__, "seed": 9}))
+    with pytest.raises(ConfigError):
+        runner.compare()  # nothing pinned after a reset
+    runner.pinned = pinned
+    baseline = runner.compare()
+    assert baseline.ready and baseline.scenario["seed"] == 9
+    assert baseline.data.shape[0] == 52  # the whole horizon
+    runner.advance(8)
+    # the baseline ran the pinned lever change, so it differs from this run (no change) from week 0
+    assert not np.array_equal(baseline.data[:8], runner.data())
+
+
+def test_headlines_match_the_runner_summary():
+    runner = small_runner()
+    runner.advance(52)
+    summary = summarise(runner.model.metrics.frame())["years"][0]
+    data = runner.data()
+    assert headline(data, "admissions", 0, 52) == pytest.approx(summary["emergency_admissions_per_1000"])
+    assert headline(data, "unmet_need", 0, 52) == pytest.approx(summary["unmet_need_per_1000"])
+    assert headline(data, "occupancy", 0, 52) == pytest.approx(summary["bed_occupancy"])
+    assert headline(data, "delayed", 0, 52) == pytest.approx(summary["delayed_discharge_bed_days"])
+    assert headline(data, "chs_share", 0, 52) == pytest.approx(summary["chs_share_of_spend"])
+    assert {c.key for c in CARDS} == {"admissions", "unmet_need", "occupancy", "delayed", "chs_share", "vacancies"}
+
+
+def test_every_chart_draws_its_series_and_the_lever_markers():
+    runner = small_runner()
+    runner.advance(5)
+    runner.set_lever("integration_share", 0.8)
+    runner.advance(5)
+    markers = charts.markers_of(runner.markers())
+    data = runner.data()
+    for builder in charts.ALL_CHARTS:
+        spec = charts.build_chart(builder, data, data, runner.model.horizon_weeks, markers, runner.place_names)
+        text = svg.render(spec)
+        assert text.startswith("<svg") and text.endswith("</svg>")
+        assert text.count("class='lever-marker'") == 1 and "data-week='5'" in text
+        for series in spec.series:
+            assert f"data-series='{series.label}'" in text
+        assert escape(spec.y_label) in text and escape(spec.title) in text
+    assert "Home" in flows.render(data, 0) and "emergency admissions" in flows.render(data, 0)
+
+
+def test_png_export_is_a_png():
+    runner = small_runner()
+    runner.advance(6)
+    spec = charts.admissions(runner.data(), None, runner.model.horizon_weeks, charts.markers_of([(3, "x", 1)]))
+    assert png.render(spec, dpi=40)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_exported_settings_reload_with_the_current_levers():
+    runner = small_runner()
+    runner.set_lever("social_care_capacity_multiplier", 1.4)
+    text = runner.scenario_yaml()
+    data = scenario_from_yaml(text, "export.yaml")
+    assert data["levers"]["social_care_capacity_multiplier"] == 1.4
+    assert data["population"] == SMALL["population"] and data["seed"] == SMALL["seed"]
+    assert "week 0: social_care_capacity_multiplier = 1.4" in text
+    assert runner.metrics_csv().splitlines() == [runner.metrics_csv().splitlines()[0]]  # no week yet: header
+    runner.advance(3)
+    lines = runner.metrics_csv().splitlines()
+    assert lines[0].startswith("week,year,place,population") and len(lines) == 1 + 3 * len(runner.place_names)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("levers: [1, 2", "not valid YAML"),
+    ("- just\n- a list", "must be a mapping"),
+    ("levers:\n  acute_beds_multiplier: 7\n", "levers.acute_beds_multiplier: 7.0 is out of range; allowed: float in [0.3, 3.0]"),
+    ("levers:\n  acute_beds_multiplyer: 1.2\n", "did you mean 'acute_beds_multiplier'"),
+    ("population: lots\n", "population: 'lots' is a str; allowed: int"),
+])
+def test_a_bad_upload_names_the_field_and_what_is_allowed(text, expected):
+    with pytest.raises(ConfigError) as err:
+        scenario_from_yaml(text, "bad.yaml")
+    message = " ".join(err.value.problems)
+    assert message.startswith("bad.yaml: ") and expected in message
+
+
+def test_every_lever_gets_a_control_with_units_range_and_evidence():
+    rows = lever_table()
+    assert {r["group"] for r in rows} <= set(GROUPS)
+    for row in rows:
+        assert row["doc"] and row["source"] in controls.lever_tooltip(row)
+        assert str(row["default"]) in controls.lever_range(row)
+        if row["lo"] is not None:
+            assert f"{row['lo']:g} to {row['hi']:g}" in controls.lever_range(row)
+
+
+def test_player_stops_at_a_story_target_week():
+    runner = small_runner()
+    updates, stopped = [], []
+    player = Player(runner, on_update=lambda arrived: updates.append(runner.weeks), on_error=pytest.fail,
+                    on_stop=lambda: stopped.append(True))
+    player.weeks_per_second = 25
+    player.start(stop_week=20)
+    deadline = time.time() + 30
+    while not stopped and time.time() < deadline:
+        time.sleep(0.05)
+    assert stopped and runner.weeks == 20 and updates[-1] == 20
+
+
+def test_dashboard_command_is_offered_and_checks_its_options(capsys):
+    from abm.cli import main
+
+    assert main(["dashboard", "--population", "50"]) == 2
+    assert "--population 50 is out of range" in capsys.readouterr().err
+    command = server_command("127.0.0.1", 8765)
+    assert command[1:4] == ["-m", "solara", "run"] and "--production" in command and "--no-check-version" in command
+
+
+def test_baseline_runs_in_a_worker_process_that_ends_with_its_parent():
+    import subprocess
+    import sys
+
+    from dashboard.state import BaselinePool
+
+    pool = BaselinePool()
+    scenario = Settings.from_preset("baseline", **SMALL).build().to_dict()
+    scenario["burn_in_weeks"] = 4
+    future = pool.submit(scenario, [(2, "demand_multiplier", 1.3)])
+    assert pool.submit(scenario, [(2, "demand_multiplier", 1.3)]) is future  # the same run is shared
+    data = future.result(timeout=120)
+    np.testing.assert_array_equal(data, replay(scenario, [(2, "demand_multiplier", 1.3)]))
+    pool.shutdown()
+    # a server killed outright leaves no worker behind
+    code = ("import sys; from dashboard.state import BaselinePool, Settings; p = BaselinePool(); "
+            "s = Settings.from_preset('baseline', population=4000, years=1).build().to_dict(); s['burn_in_weeks'] = 1; "
+            "p.submit(s, []).result(); print(*[c.pid for c in p._executor._processes.values()]); sys.stdout.flush(); "
+            "import os; os._exit(0)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    (worker,) = map(int, out.stdout.split())
+    deadline = time.time() + 15
+    while time.time() < deadline and _alive(worker):
+        time.sleep(0.2)
+    assert not _alive(worker)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
