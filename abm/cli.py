@@ -16,12 +16,11 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import is_dataclass
 from datetime import datetime
 from pathlib import Path
 
-from abm import __version__
-from abm.config import ConfigError, describe, to_dict
+from abm import __version__, params_table
+from abm.config import ConfigError
 from abm.scenario import Scenario, load_scenario, load_scenario_dict, preset_names
 
 EXIT_INVALID = 2
@@ -80,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 def add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
     """SCENARIO, --population, --years, --seed and --set, as ``abm run`` and ``abm validate`` take them."""
     parser.add_argument("scenario", nargs="?", default="baseline", metavar="SCENARIO",
-                        help="a preset name or a YAML file (default: baseline)")
+                        help="a preset name, a YAML file, or a run.json to rerun that run exactly (default: baseline)")
     parser.add_argument("--population", metavar="N", help="ICS population at the start (same as --set population=N)")
     parser.add_argument("--years", metavar="Y", help="reporting years (same as --set years=Y)")
     parser.add_argument("--seed", metavar="S", help="random seed (same as --set seed=S)")
@@ -154,48 +153,13 @@ def cmd_presets(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 # --------------------------------------------------------------------------- params
-PARAM_COLUMNS = ("name", "default", "units", "allowed", "source")
-
-
 def cmd_params(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``abm params``: every scenario key, lever and parameter, as aligned text or Markdown."""
-    rows = [dict(r, default=format_default(r["default"])) for r in describe(Scenario)]
-    print(params_markdown(rows) if args.markdown else params_text(rows))
+    if args.markdown:
+        sys.stdout.write(params_table.markdown())
+    else:
+        print(params_table.text())
     return 0
-
-
-def format_default(value) -> str:
-    """A short readable default: lists of records by their names, other values as written in YAML."""
-    if isinstance(value, list) and value and all(is_dataclass(v) for v in value):
-        names = [str(getattr(v, "name", type(v).__name__)) for v in value]
-        return f"[{', '.join(names)}]"
-    if is_dataclass(value):
-        value = to_dict(value)
-    if isinstance(value, str):
-        return repr(value)
-    return str(value)
-
-
-def params_text(rows: list[dict]) -> str:
-    """Plain aligned columns (the last column, source, is not padded)."""
-    table = [list(PARAM_COLUMNS)] + [[str(r[c]) for c in PARAM_COLUMNS] for r in rows]
-    widths = [max(len(line[i]) for line in table) for i in range(len(PARAM_COLUMNS) - 1)]
-    return "\n".join("  ".join([c.ljust(w) for c, w in zip(line, widths)] + [line[-1]]).rstrip()
-                     for line in table)
-
-
-def params_markdown(rows: list[dict]) -> str:
-    """A Markdown table with each key's meaning."""
-    columns = ("name", "default", "units", "allowed", "doc", "source")
-    headings = ("name", "default", "units", "allowed", "meaning", "source")
-
-    def cell(column: str, value) -> str:
-        text = str(value).replace("|", "\\|").replace("\n", " ")
-        return f"`{text}`" if column in ("name", "default") and text else text
-
-    lines = ["| " + " | ".join(headings) + " |", "|" + "|".join("---" for _ in headings) + "|"]
-    lines += ["| " + " | ".join(cell(c, r[c]) for c in columns) + " |" for r in rows]
-    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- validate

@@ -38,7 +38,7 @@ class DemographyParams:
     )
     out_migration_per_1000_year: float = spec(
         5.0, units="per 1,000 per year", lo=0, hi=50,
-        source="assumption: as in-migration", doc="people moving away (ages 18-45)",
+        source="assumption: as in-migration, a little lower so the population grows slowly", doc="people moving away (ages 18-45)",
     )
     gompertz_log_base: float = spec(
         -11.05, units="log annual death probability at age 0", lo=-15, hi=-5,
@@ -96,13 +96,13 @@ class NeedParams:
         doc="deprivation effect on onset",
     )
     high_need_share_base: float = spec(0.06, units="share of onsets", lo=0, hi=1,
-                                       source="assumption", doc="share of new episodes that start at high need")
+                                       source="assumption: most new episodes are minor; a small base share that frailty raises", doc="share of new episodes that start at high need")
     high_need_share_per_frailty: float = spec(0.6, units="per unit frailty", lo=0, hi=5,
                                               source="assumption: frail people present sicker", doc="frailty effect on that share")
-    escalate_low_weekly: float = spec(0.02, units="probability per week", lo=0, hi=1, source="assumption",
+    escalate_low_weekly: float = spec(0.02, units="probability per week", lo=0, hi=1, source="assumption: a minority of minor episodes worsen within weeks",
                                       doc="low -> high need")
     escalate_high_weekly: float = spec(0.035, units="probability per week (plus frailty term)", lo=0, hi=1,
-                                       source="assumption", doc="high need -> crisis, base")
+                                       source="assumption: a minority of serious episodes tip into crisis within months; frailty adds to it", doc="high need -> crisis, base")
     escalate_high_per_frailty: float = spec(0.2, units="probability per week per unit frailty", lo=0, hi=1,
                                             source="assumption: frailty predicts crises", doc="high need -> crisis, frailty term")
     unmet_escalation_multiplier: float = spec(
@@ -125,7 +125,7 @@ class NeedParams:
     resolve_low_weekly: list[float] = spec([0.22, 0.45], units="probability per week untreated, treated",
                                            source="assumption: episodes last weeks", doc="low need -> well")
     resolve_high_weekly: list[float] = spec([0.06, 0.14], units="probability per week untreated, treated",
-                                            source="assumption", doc="high need -> low need")
+                                            source="assumption: serious episodes last months untreated, about half as long treated", doc="high need -> low need")
     seek_probability: list[float] = spec(
         [0.85, 0.97], units="probability an episode is taken to a GP, low and high need",
         source="DESIGN 4: not everyone with need seeks care (hidden unmet need); values an assumption",
@@ -135,7 +135,7 @@ class NeedParams:
         0.03, units="probability lower per quintile more deprived", lo=0, hi=0.2,
         source="assumption: inverse care law", doc="deprivation effect on care seeking",
     )
-    seek_weekly: float = spec(0.75, units="probability per week", lo=0, hi=1, source="assumption",
+    seek_weekly: float = spec(0.75, units="probability per week", lo=0, hi=1, source="assumption: most people who will seek care do so within a week or two",
                               doc="weekly chance a person who will seek care does so")
 
 
@@ -150,11 +150,11 @@ class GPParams:
         source="001 Introduction: ~340m consultations a year (~6 per person)", doc="practice capacity",
     )
     followups_per_managed_week: float = spec(1.0, units="appointments per GP-managed patient per week", lo=0, hi=3,
-                                             source="assumption", doc="follow-up demand of GP-managed patients")
+                                             source="assumption: about one follow-up a week while GP-managed; with onset sets ~6 consultations a year (001 Introduction)", doc="follow-up demand of GP-managed patients")
     refer_hospital: list[float] = spec([0.012, 0.35], units="probability at a consultation, low and high need",
-                                       source="assumption", doc="refer to hospital (ED / acute assessment)")
+                                       source="assumption: rare for minor need, common for serious need", doc="refer to hospital (ED / acute assessment)")
     refer_chs: list[float] = spec([0.024, 0.3], units="probability at a consultation, low and high need",
-                                  source="assumption", doc="refer to community health services")
+                                  source="calibrated (abm validate): CHS contacts ~1.8 per person a year (001 Introduction); low/high split an assumption", doc="refer to community health services")
     refer_chs_by_age: list[float] = spec(
         [0.25, 0.6, 1.5, 1.6, 1.2], units="multiplier on CHS referral by age band 0-17, 18-64, 65-74, 75-84, 85+",
         source="calibrated (abm validate): 004 §5: 57% of over-85s see a district nurse a year; DESIGN 7: most CHS "
@@ -222,22 +222,22 @@ class CHSParams:
         source="mechanism 3 (001 §2-3): pressure, rushed visits and lost continuity drive staff out; size assumption",
         doc="attrition rising with unsafe caseloads",
     )
-    contacts_low: float = spec(0.5, units="contacts per week, low-need caseload patient", lo=0, hi=10, source="assumption",
+    contacts_low: float = spec(0.5, units="contacts per week, low-need caseload patient", lo=0, hi=10, source="assumption: a visit every fortnight for low need (85% of DN contacts at home, 004 §3)",
                                doc="caseload intensity, low need")
     contacts_high: float = spec(1.5, units="contacts per week, high-need caseload patient", lo=0, hi=10,
-                                source="assumption", doc="caseload intensity, high need")
+                                source="assumption: one to two visits a week for high need", doc="caseload intensity, high need")
     contacts_virtual_ward: float = spec(4.0, units="contacts per week per virtual-ward patient", lo=0, hi=20,
                                         source="assumption: daily remote and home review", doc="virtual-ward intensity")
     contacts_proactive: float = spec(0.15, units="contacts per week per proactive-care patient", lo=0, hi=5,
-                                     source="assumption", doc="proactive care intensity")
+                                     source="assumption: a review every six to seven weeks", doc="proactive care intensity")
     contacts_discharge_start: float = spec(2.0, units="contacts to set up a supported discharge", lo=0, hi=10,
-                                           source="assumption", doc="discharge support")
+                                           source="assumption: an assessment and a first visit to set up a supported discharge", doc="discharge support")
     discharge_start_weekly: float = spec(
         0.5, units="probability per week a supported discharge is set up, capacity allowing", lo=0.01, hi=1,
         source="assumption: referral, assessment and first visit take days", doc="discharge-support delay",
     )
     contacts_urgent_response: float = spec(2.0, units="contacts per 2-hour urgent response", lo=0, hi=10,
-                                           source="assumption", doc="urgent community response")
+                                           source="assumption: a 2-hour response visit and a follow-up", doc="urgent community response")
     urgent_response_avert: float = spec(
         0.3, units="probability a responded crisis is managed at home", lo=0, hi=1,
         source="mechanism 18 (000, 002): community activity's effect on admissions is real but modest",
@@ -297,7 +297,7 @@ class CHSParams:
         doc="proactive care finds hidden need",
     )
     virtual_ward_admit_weekly: float = spec(0.08, units="probability per week a virtual-ward patient is admitted",
-                                            lo=0, hi=1, source="assumption", doc="virtual-ward failure")
+                                            lo=0, hi=1, source="assumption: a minority of virtual-ward patients (~1 in 3 over a 4-week stay) still need a bed", doc="virtual-ward failure")
 
 
 @dataclass
@@ -317,7 +317,7 @@ class AcuteParams:
                                      source="calibrated to ~110-120 emergency admissions per 1,000 a year (national statistics)",
                                      doc="admission threshold, crisis")
     admit_referred: list[float] = spec([0.35, 0.6], units="admission probability for a referral: base, per unit frailty",
-                                       source="assumption", doc="admission threshold, referral")
+                                       source="assumption: a referred patient is admitted about half the time, more often when frail", doc="admission threshold, referral")
     block_payment_admission_multiplier: float = spec(
         0.93, units="multiplier on admission probability when the acute trust is on a block (aligned) payment",
         lo=0.5, hi=1, source="DESIGN 4: activity-based payment lowers the admission threshold; size assumption",
@@ -327,7 +327,7 @@ class AcuteParams:
         0.9, units="multiplier when the patient's CHS team has spare capacity", lo=0, hi=1,
         source="mechanism 18: alternatives avert some admissions (modest)", doc="alternatives to admission",
     )
-    support_need_base: float = spec(0.02, units="probability", lo=0, hi=1, source="assumption",
+    support_need_base: float = spec(0.02, units="probability", lo=0, hi=1, source="assumption: the fit young rarely need support at discharge; frailty drives it (DESIGN 4)",
                                     doc="discharge needs support, base")
     support_need_per_frailty: float = spec(
         1.0, units="probability per unit frailty", lo=0, hi=5,
@@ -352,7 +352,7 @@ class AcuteParams:
         doc="corridor waits end",
     )
     corridor_premium_gbp: float = spec(200.0, units="£ extra per corridor-care patient week", lo=0, hi=5000,
-                                       source="assumption", doc="cost of crowding")
+                                       source="assumption: corridor care costs about half a bed day's ~£400 extra each week", doc="cost of crowding")
 
 
 @dataclass
@@ -361,7 +361,7 @@ class SocialCareParams:
 
     packages_per_1000: float = spec(14.0, units="concurrent care packages per 1,000 people", lo=0, hi=100,
                                     source=NAT + ": ~0.8m adults on long-term social care", doc="social-care capacity")
-    package_weeks: float = spec(78.0, units="mean weeks a package lasts", lo=1, hi=1000, source="assumption",
+    package_weeks: float = spec(78.0, units="mean weeks a package lasts", lo=1, hi=1000, source="assumption: long-term home-care packages last about eighteen months on average",
                                 doc="package duration")
     package_start_weekly: float = spec(
         0.4, units="probability per week a free package starts for a waiting inpatient", lo=0.01, hi=1,

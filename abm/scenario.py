@@ -24,14 +24,17 @@ PRESET_DIR = Path(__file__).resolve().parent.parent / "policies" / "presets"
 class PlaceSpec:
     """One Place of the ICS (a council footprint with its practices and CHS teams)."""
 
-    name: str = spec("Place", doc="Place name")
+    name: str = spec("Place", doc="Place name", source="scenario metadata: a label, not a model parameter")
     population_share: float = spec(1.0, units="share of ICS population (normalised)", lo=0.0, hi=1.0,
-                                   source="assumption: scenario design")
+                                   doc="the Place's share of the ICS population (shares are rescaled to sum to 1)",
+                                   source="assumption: scenario design; 001 §3 case-study Places are ~280-300k each")
     deprivation_shares: list[float] = spec(
         [0.2, 0.2, 0.2, 0.2, 0.2], units="share of residents in national deprivation quintiles, most to least deprived",
+        doc="the Place's deprivation profile",
         source="001 §3: case-study Places differ in deprivation",
     )
     age_shift_years: float = spec(0.0, units="years added to everyone's starting age (older Place > 0)", lo=-15, hi=15,
+                                  doc="how much older (or younger) the Place's residents are than England's",
                                   source="001 §3: South Warwickshire older, Birmingham younger")
     chs_host: str | None = spec(None, choices=("standalone", "acute", "collaborative"),
                                 doc="this Place's CHS host; empty: the chs_host lever",
@@ -73,31 +76,39 @@ class StoryStep:
 class Story:
     """The narrative of a teaching preset: what to try, what to watch, what the evidence says."""
 
-    what_to_try: str = spec("", doc="the lever(s) this story moves, and what to try next")
-    what_to_watch: str = spec("", doc="the outputs to watch, and what to expect")
-    evidence: str = spec("", doc="what the evidence says (EVIDENCE.md items, seed sections)")
-    steps: list[StoryStep] = spec([], doc="a guided walk through the run, step by step")
+    what_to_try: str = spec("", doc="the lever(s) this story moves, and what to try next",
+                             source="teaching text: no effect on the model")
+    what_to_watch: str = spec("", doc="the outputs to watch, and what to expect",
+                               source="teaching text: no effect on the model")
+    evidence: str = spec("", doc="what the evidence says (EVIDENCE.md items, seed sections)",
+                          source="teaching text: no effect on the model")
+    steps: list[StoryStep] = spec([], doc="a guided walk through the run, step by step",
+                                   source="teaching text: no effect on the model")
 
 
 @dataclass
 class Scenario:
     """A complete, validated description of a run."""
 
-    name: str = spec("baseline", doc="scenario name")
-    description: str = spec("", doc="one line on what the scenario shows")
+    name: str = spec("baseline", doc="scenario name", source="scenario metadata: a label, not a model parameter")
+    description: str = spec("", doc="one line on what the scenario shows", source="scenario metadata: a label, not a model parameter")
     population: int = spec(100_000, units="people", lo=1_000, hi=5_000_000,
                            doc="ICS population at the start", source="DESIGN 3")
-    years: int = spec(10, units="reporting years (52 weeks each)", lo=1, hi=60, source="DESIGN 3")
+    years: int = spec(10, units="reporting years (52 weeks each)", lo=1, hi=60, source="DESIGN 3",
+                      doc="horizon after the burn-in")
     burn_in_weeks: int = spec(104, units="weeks run before reporting starts", lo=0, hi=1040,
+                              doc="weeks run with no lever moved before week 0, so queues and caseloads settle",
                               source="DESIGN 3: a burn-in brings queues, caseloads and workforce to steady state")
-    seed: int = spec(1, units="integer", lo=0, hi=2**63 - 1, doc="random seed: fixes the run")
+    seed: int = spec(1, units="integer", lo=0, hi=2**63 - 1, doc="random seed: fixes the run",
+                    source="run control: any seed is as valid as another; results are reported over several")
     places: list[PlaceSpec] = field(
         default_factory=lambda: [PlaceSpec(**p) for p in _default_places()],
         metadata={"doc": "the Places (default: three, North deprived and younger, South affluent and older)",
                   "units": "", "source": "DESIGN 3 (default 3 Places)"},
     )
     levers: Levers = spec(Levers())
-    schedule: list[ScheduledChange] = spec([], doc="lever changes at given years")
+    schedule: list[ScheduledChange] = spec([], doc="lever changes at given years",
+                                             source="run control: the policy timeline a scenario sets (JUNE-style dated policies)")
     story: Story = spec(Story(), doc="the narrative shown with a teaching preset (optional)")
     params: Parameters = spec(Parameters())
 
@@ -146,7 +157,7 @@ def preset_names() -> list[str]:
 
 
 def load_scenario_dict(source: str | Path | None) -> dict:
-    """The raw dict of a preset name or YAML file (the default scenario when None)."""
+    """The raw dict of a preset name, a YAML file or a run's ``run.json`` (the default scenario when None)."""
     if source is None:
         source = "baseline"
     path = Path(source)
@@ -163,6 +174,8 @@ def load_scenario_dict(source: str | Path | None) -> dict:
         raise ConfigError([f"scenario: {path} is not valid YAML: {exc}"]) from None
     if not isinstance(data, dict):
         raise ConfigError([f"scenario: {path} must hold a mapping of keys to values, not {type(data).__name__}"])
+    if path.suffix == ".json" and isinstance(data.get("scenario"), dict):
+        return data["scenario"]  # a run's run.json: rerun exactly what it ran (its seed included)
     return data
 
 

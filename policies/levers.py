@@ -40,7 +40,7 @@ class Levers:
     funding_shift_start_year: int = spec(
         1, units="reporting year, from 0", lo=0, hi=60, group="money",
         doc="First financial year the funding shift applies. Acts on agents.commissioner (funding_shift).",
-        source="assumption: scenario timing",
+        source="assumption: scenario timing; year 1 leaves a reporting year before the policy to compare against",
     )
     funding_shift_recurrent: bool = spec(
         True, units="true / false", group="money",
@@ -93,7 +93,7 @@ class Levers:
     delegation_start_year: int = spec(
         1, units="reporting year, from 0", lo=0, hi=60, group="commissioning",
         doc="The financial year delegation to Place starts. Acts on agents.commissioner (transition_fraction).",
-        source="assumption: scenario timing",
+        source="assumption: scenario timing; year 1 leaves a reporting year before the policy to compare against",
     )
     delegation_transition_years: float = spec(
         1.5, units="years", lo=0.0, hi=10.0, group="commissioning",
