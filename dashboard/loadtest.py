@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -139,6 +140,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def local_server(population: int | None, years: int | None):
+    """A dashboard server on a free local port for the duration of a ``with`` block; yields (url, pid)."""
+    port = free_port()
+    server = subprocess.Popen(server_command("127.0.0.1", port), env=server_env(population, years),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(url, timeout=5)
+                break
+            except OSError:
+                time.sleep(0.5)
+        yield url, server.pid
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=30)
@@ -148,28 +172,11 @@ def main(argv=None) -> int:
     parser.add_argument("--years", type=int, default=10,
                         help="horizon for a server started here (default 10, so no session finishes while measured)")
     args = parser.parse_args(argv)
-    server = None
-    url = args.url
-    if url is None:
-        port = free_port()
-        server = subprocess.Popen(server_command("127.0.0.1", port), env=server_env(args.population, args.years),
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{port}/"
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(url, timeout=5)
-                break
-            except OSError:
-                time.sleep(0.5)
-    try:
-        result = asyncio.run(measure(url, args.sessions, args.seconds, server.pid if server else None))
-    finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+    if args.url:
+        result = asyncio.run(measure(args.url, args.sessions, args.seconds))
+    else:
+        with local_server(args.population, args.years) as (url, pid):
+            result = asyncio.run(measure(url, args.sessions, args.seconds, pid))
     print(json.dumps(result, indent=2))
     return 0 if result["sessions_at_2_per_second"] == args.sessions else 1
 
