@@ -12,6 +12,7 @@ import numpy as np
 
 INT64_LIMIT = 2**63 - 1
 SMALL_QUEUE = 1000  # up to this many candidates, one lexsort is the quickest way to order them
+FIT_MARGIN = 1e-6  # spare capacity (relative to all the costs) that makes "everyone fits" certain despite rounding
 
 
 def serve_in_priority_order(
@@ -30,14 +31,19 @@ def serve_in_priority_order(
     (higher first), then longer wait, then at random, as long as the running
     total of their costs stays within capacity: the served set is a prefix of
     the queue, so nobody is served ahead of someone with a stronger claim.
+    When every provider can serve all its candidates the queue is not sorted
+    (:func:`everyone_fits`); the tie-break draws are taken all the same, so the
+    random stream does not depend on it.
     """
     n = provider.size
     if n == 0:
         return np.zeros(0, dtype=bool)
-    priority, waited = np.asarray(priority), np.asarray(waited)
     draw = rng.random(n)
     cost = np.ones(n) if cost is None else np.asarray(cost, dtype=np.float64)
     capacity = np.asarray(capacity, dtype=np.float64)
+    if everyone_fits(provider, cost, capacity):
+        return np.ones(n, dtype=bool)
+    priority, waited = np.asarray(priority), np.asarray(waited)
     chosen = shortlist(provider, priority, capacity, cost) if n > SMALL_QUEUE else None
     if chosen is None:
         order = queue_order(provider, priority, waited, draw)
@@ -51,6 +57,19 @@ def serve_in_priority_order(
     served = np.zeros(n, dtype=bool)
     served[order] = within <= capacity[group] + 1e-9
     return served
+
+
+def everyone_fits(provider: np.ndarray, cost: np.ndarray, capacity: np.ndarray) -> bool:
+    """Whether each provider's capacity covers all its candidates' costs, so all are served in any order.
+
+    With costs that are not negative no running total within a provider exceeds
+    its full total; the margin (``FIT_MARGIN`` of all the costs) is far wider than
+    the rounding of the running totals, so a "yes" here is a "yes" of the full sort.
+    """
+    if cost.min() < 0:
+        return False
+    total = np.bincount(provider, weights=cost, minlength=capacity.size)
+    return bool(np.all(total + FIT_MARGIN * (1.0 + total.sum()) <= capacity))
 
 
 def run_starts(group: np.ndarray) -> np.ndarray:
