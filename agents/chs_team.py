@@ -234,14 +234,16 @@ def urgent_response(model, ucr_capacity: np.ndarray) -> np.ndarray:
     team = pop.team[community]
     cost = np.full(community.size, p.contacts_urgent_response)
     responded_mask = serve_in_priority_order(team, pop.frailty[community], np.zeros(community.size), ucr_capacity, rng, cost)
-    responded = community[responded_mask]
+    responded_at = np.flatnonzero(responded_mask)  # positions in community
+    responded = community[responded_at]
     model.events.add("ucr_responses", pop.place[responded])
     # the frailest responded crises get a virtual-ward place where the team has one (step-up)
-    to_ward = responded[serve_in_priority_order(pop.team[responded], pop.frailty[responded], np.zeros(responded.size),
-                                                free_virtual_ward_places(model), rng)]
-    at_home = np.setdiff1d(responded, to_ward, assume_unique=True)
-    to_ward = to_ward[rng.random(to_ward.size) < p.virtual_ward_avert]
-    at_home = at_home[rng.random(at_home.size) < p.urgent_response_avert]
+    ward_mask = serve_in_priority_order(pop.team[responded], pop.frailty[responded], np.zeros(responded.size),
+                                        free_virtual_ward_places(model), rng)
+    to_ward_at, at_home_at = responded_at[ward_mask], responded_at[~ward_mask]
+    to_ward_at = to_ward_at[rng.random(to_ward_at.size) < p.virtual_ward_avert]
+    at_home_at = at_home_at[rng.random(at_home_at.size) < p.urgent_response_avert]
+    to_ward, at_home = community[to_ward_at], community[at_home_at]
     averted = np.concatenate([to_ward, at_home])
     pop.assign("acuity", averted, Acuity.HIGH)
     pop.move(to_ward, Setting.VIRTUAL_WARD)
@@ -249,7 +251,10 @@ def urgent_response(model, ucr_capacity: np.ndarray) -> np.ndarray:
 
     # crises on a virtual ward fail to hospital; unresponded and unaverted crises attend ED
     ward_failures = np.concatenate([on_ward, virtual_ward_flow(model)])
-    to_ed = np.concatenate([np.setdiff1d(community, averted, assume_unique=True), ward_failures])
+    not_averted = np.ones(community.size, dtype=bool)
+    not_averted[to_ward_at] = False
+    not_averted[at_home_at] = False
+    to_ed = np.concatenate([community[not_averted], ward_failures])
     pop.move(to_ed, Setting.ED)
     return np.bincount(pop.team[responded], minlength=len(model.teams)) * p.contacts_urgent_response
 

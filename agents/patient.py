@@ -162,8 +162,7 @@ def ltc_mean(age):
 
 def sample_ages(rng: np.random.Generator, count: int, band_shares, age_shift: float = 0.0) -> np.ndarray:
     """Ages for a population with the given band shares (0-17, 18-64, 65-74, 75-84, 85+)."""
-    shares = np.asarray(band_shares, dtype=np.float64)
-    band = rng.choice(5, size=count, p=shares / shares.sum())
+    band = choose(rng, band_shares, count)
     lo = np.array([0, 18, 65, 75, 85])[band]
     width = np.array([18, 47, 10, 10, 1])[band]
     age = lo + rng.random(count) * width
@@ -181,10 +180,11 @@ def new_person_attributes(model, ages: np.ndarray, places: np.ndarray) -> dict:
     deprivation = np.empty(count, dtype=np.uint8)
     for k, spec in enumerate(model.scenario.places):
         here = np.flatnonzero(places == k)
+        if here.size == 0:
+            continue  # an empty Place draws nothing (so takes no random numbers)
         own = model.practices_of_place[k]
         practice[here] = own[rng.integers(0, len(own), size=len(here))]
-        shares = np.asarray(spec.deprivation_shares, dtype=np.float64)
-        deprivation[here] = rng.choice(5, size=len(here), p=shares / shares.sum())
+        deprivation[here] = choose(rng, spec.deprivation_shares, len(here))
     mean = initial_frailty_mean(ages)
     kappa = 6.0
     frailty = rng.beta(mean * kappa, (1.0 - mean) * kappa).astype(np.float32)
@@ -204,8 +204,23 @@ def new_person_attributes(model, ages: np.ndarray, places: np.ndarray) -> dict:
 
 
 def sample_places(model, count: int) -> np.ndarray:
-    shares = np.array([p.population_share for p in model.scenario.places], dtype=np.float64)
-    return model.rng.choice(len(shares), size=count, p=shares / shares.sum())
+    return choose(model.rng, [p.population_share for p in model.scenario.places], count)
+
+
+def choose(rng: np.random.Generator, weights, count: int) -> np.ndarray:
+    """``count`` categories drawn in proportion to ``weights``: the same draws, from the same random
+    numbers, as ``rng.choice(len(weights), size=count, p=weights / sum(weights))``, without its
+    checks of ``p`` (which cost more than the draw when a week brings a handful of people)."""
+    return choice_cdf(tuple(weights)).searchsorted(rng.random(count), side="right")
+
+
+@functools.lru_cache(maxsize=64)
+def choice_cdf(weights: tuple) -> np.ndarray:
+    """The cumulative probabilities ``rng.choice`` searches for ``p = weights / sum(weights)``."""
+    p = np.asarray(weights, dtype=np.float64)
+    cdf = (p / p.sum()).cumsum()
+    cdf /= cdf[-1]
+    return _read_only(cdf)
 
 
 def create_population(model, count: int) -> None:
