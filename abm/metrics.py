@@ -2,8 +2,9 @@
 
 Counts of people in each setting and of unmet need come from one ``bincount``
 over the population per week (key: Place x age band x deprivation x setting x
-need x rationed); events (admissions, appointments...) are tallied by the
-phases as they happen.  Counts are people or events in the week, money in £,
+need x rationed), turned into head counts by one product with a table that says
+which columns each state counts in (:data:`HEAD_COUNT_TABLE`); events
+(admissions, appointments...) are tallied by the phases as they happen.  Counts are people or events in the week, money in £,
 occupancy 0-1, unmet need in person-weeks.
 """
 
@@ -41,6 +42,33 @@ SPEND_SECTORS = ("acute", "chs_core", "addon", "primary")  # the commissioner's 
 UNMET_COLUMNS = ("unmet_need_gp", "unmet_need_chs", "unmet_need_rationed", "unmet_need_delayed_discharge",
                  "unmet_need_never_sought")  # their sum is unmet_need
 N_CODES = N_SETTINGS * 4  # state codes: setting x need (0/1) x rationed (0/1)
+HEAD_COUNTS = ("population", *SETTING_COLUMNS, *UNMET_COLUMNS, "unmet_need")  # the columns that count people
+
+
+def _head_count_table() -> np.ndarray:
+    """Which of :data:`HEAD_COUNTS` a person in each state code (setting x need x rationed) counts in (0/1).
+
+    Unmet need: waiting for a GP or CHS, medically fit but awaiting discharge, or at home
+    with need (never taken to a GP, or rationed out of a service).
+    """
+    table = np.zeros((N_SETTINGS, 2, 2, len(HEAD_COUNTS)))
+    column = {c: i for i, c in enumerate(HEAD_COUNTS)}
+    table[: Setting.DEAD, :, :, column["population"]] = 1
+    for name, setting in SETTING_COLUMNS.items():
+        table[setting, :, :, column[name]] = 1
+    table[Setting.WAITING_GP, :, :, column["unmet_need_gp"]] = 1
+    table[Setting.WAITING_CHS, :, :, column["unmet_need_chs"]] = 1
+    table[Setting.HOME, 1, 1, column["unmet_need_rationed"]] = 1
+    table[Setting.DELAYED_DISCHARGE, :, :, column["unmet_need_delayed_discharge"]] = 1
+    table[Setting.HOME, 1, 0, column["unmet_need_never_sought"]] = 1
+    table[..., column["unmet_need"]] = table[..., [column[c] for c in UNMET_COLUMNS]].sum(axis=-1)
+    table.flags.writeable = False
+    return table.reshape(N_CODES, len(HEAD_COUNTS))
+
+
+HEAD_COUNT_TABLE = _head_count_table()  # state code x head count
+POPULATION, UNMET = HEAD_COUNTS.index("population"), HEAD_COUNTS.index("unmet_need")
+UNMET_BY_CODE = HEAD_COUNT_TABLE[:, UNMET].astype(np.uint16)  # unmet need (0/1) for each state code
 
 
 class Events:
@@ -48,12 +76,12 @@ class Events:
 
     def __init__(self, n_places: int):
         self.n_places = n_places
-        self.counts = {name: np.zeros(n_places) for name in EVENT_COLUMNS}
+        self.table = np.zeros((len(EVENT_COLUMNS), n_places))  # event (EVENT_COLUMNS) x Place
+        self.counts = dict(zip(EVENT_COLUMNS, self.table))  # name -> its row of the table
         self.admissions_by_group = np.zeros((5, 5))  # age band x deprivation
 
     def reset(self) -> None:
-        for arr in self.counts.values():
-            arr[:] = 0.0
+        self.table[:] = 0.0
         self.admissions_by_group[:] = 0.0
 
     def add(self, name: str, places: np.ndarray) -> None:
@@ -76,29 +104,25 @@ class MetricsRecorder:
         self.groups = np.zeros((weeks, 5, 5, len(GROUP_COLUMNS)))  # age band x deprivation
         self.recorded = 0
         self._col = {c: i for i, c in enumerate(COLUMNS)}
-        self._setting_columns = [self._col[c] for c in SETTING_COLUMNS]
-        self._unmet_columns = [self._col[c] for c in UNMET_COLUMNS]
+        self._head_columns = [self._col[c] for c in HEAD_COUNTS]
         self._event_columns = [self._col[c] for c in EVENT_COLUMNS]
         self._spend_columns = [self._col[f"spend_{sector}"] for sector in SPEND_SECTORS]
 
     def record(self, model, week: int, state: np.ndarray) -> None:
         """Fill one week from the state counts (see :func:`state_counts`) and the model's events and agents."""
         n_places = len(self.place_names) - 1
-        row = np.zeros((n_places, len(COLUMNS)))
         col = self._col
-        by_deprivation = state.sum(axis=1)  # place x deprivation x setting x need x rationed
-        by_group = state.sum(axis=0)  # age band x deprivation x setting x need x rationed
-        by_setting = by_deprivation.sum(axis=(1, 3, 4))  # place x setting
-        alive = by_setting[:, : Setting.DEAD].sum(axis=1)
-        home_need = by_deprivation[:, :, Setting.HOME, 1].sum(axis=1)  # place x rationed
-        unmet = np.column_stack([by_setting[:, Setting.WAITING_GP], by_setting[:, Setting.WAITING_CHS], home_need[:, 1],
-                                 by_setting[:, Setting.DELAYED_DISCHARGE], home_need[:, 0]])
-        row[:, col["population"]] = alive
-        row[:, self._setting_columns] = by_setting[:, list(SETTING_COLUMNS.values())]
-        row[:, col["delayed_discharge_bed_days"]] = by_setting[:, Setting.DELAYED_DISCHARGE] * 7
-        row[:, self._unmet_columns] = unmet
-        row[:, col["unmet_need"]] = unmet.sum(axis=1)
-        row[:, self._event_columns] = np.column_stack(list(model.events.counts.values()))
+        block = self.data[week]  # the Places, then the ICS
+        block[:] = 0.0
+        row = block[:n_places]
+        # head counts (whole numbers, so exact in floats) by Place x age band x deprivation
+        heads = state.reshape(n_places, 5, 5, N_CODES) @ HEAD_COUNT_TABLE
+        by_group = heads.sum(axis=0)  # age band x deprivation x head count
+        by_deprivation = np.concatenate([heads.sum(axis=1), by_group.sum(axis=0)[None]])  # Places and ICS
+        alive = by_deprivation[:n_places, :, POPULATION].sum(axis=1)
+        row[:, self._head_columns] = by_deprivation[:n_places].sum(axis=1)
+        row[:, col["delayed_discharge_bed_days"]] = row[:, col["unmet_need_delayed_discharge"]] * 7
+        row[:, self._event_columns] = model.events.table.T
 
         row[:, col["proactive_care"]] = model.place_counts["proactive"]
         row[:, col["social_care_packages"]] = [c.in_use for c in model.councils]
@@ -113,20 +137,16 @@ class MetricsRecorder:
             row[t.places, col["bed_occupancy"]] = t.occupancy
             row[t.places, col["acute_deficit"]] += t.deficit * share
 
-        ics = row.sum(axis=0)
+        ics = block[n_places]
+        ics[:] = row.sum(axis=0)
         ics[col["bed_occupancy"]] = sum(t.bed_days_used for t in model.trusts) / max(
             sum(max(t.beds * 7, t.bed_days_used) for t in model.trusts), 1e-9)
-        block = np.vstack([row, ics])
-        unmet_by_dep = unmet_count(by_deprivation)  # place x quintile (person-weeks)
-        people_by_dep = by_deprivation[:, :, : Setting.DEAD].sum(axis=(2, 3, 4))
-        self._equity(block, np.vstack([unmet_by_dep, unmet_by_dep.sum(axis=0)]),
-                     np.vstack([people_by_dep, people_by_dep.sum(axis=0)]))
+        self._equity(block, by_deprivation[:, :, UNMET], by_deprivation[:, :, POPULATION])
         spend = block[:, self._spend_columns].sum(axis=1)
         block[:, col["chs_share_of_spend"]] = (block[:, col["spend_chs_core"]] + block[:, col["spend_addon"]]) / np.maximum(spend, 1e-9)
-        self.data[week] = block
 
-        self.groups[week, :, :, 0] = by_group[:, :, : Setting.DEAD].sum(axis=(2, 3, 4))
-        self.groups[week, :, :, 1] = unmet_count(by_group)
+        self.groups[week, :, :, 0] = by_group[:, :, POPULATION]
+        self.groups[week, :, :, 1] = by_group[:, :, UNMET]
         self.groups[week, :, :, 2] = model.events.admissions_by_group
         self.recorded = max(self.recorded, week + 1)
 
@@ -177,9 +197,8 @@ def state_counts(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     code += pop.rationed
     counts = np.bincount(np.add(group_keys(model), code, dtype=np.intp), minlength=n_practices * 5 * 5 * N_CODES)
     counts = counts.reshape(n_practices, 5, 5, N_SETTINGS, 2, 2)
-    state = np.zeros((len(model.practices_of_place),) + counts.shape[1:], dtype=counts.dtype)
-    np.add.at(state, model.practice_place, counts)
-    list_sizes = counts[:, :, :, : Setting.DEAD].sum(axis=(1, 2, 3, 4, 5))
+    state = np.add.reduceat(counts, model.first_practice_of_place, axis=0)  # each Place's practices are a run
+    list_sizes = counts.reshape(n_practices, 5 * 5, N_CODES)[:, :, : Setting.DEAD * 4].sum(axis=(1, 2))
     return state, code, list_sizes
 
 
@@ -187,7 +206,7 @@ def group_keys(model) -> np.ndarray:
     """Each person's (practice x age band x deprivation) x ``N_CODES``: cached, it changes only on birthdays and entry."""
     pop = model.pop
     n_keys = len(model.practices) * 5 * 5 * N_CODES
-    dtype = np.uint16 if n_keys <= np.iinfo(np.uint16).max + 1 else np.uint32
+    dtype = np.uint16 if n_keys <= 2**16 else np.uint32
 
     def compute(idx):
         group = (pop.practice[idx].astype(np.int64) * 5 + AGE_BAND_TABLE[pop.age[idx]]) * 5 + pop.deprivation[idx]
@@ -195,23 +214,3 @@ def group_keys(model) -> np.ndarray:
 
     return pop.derived("metrics", compute)["key"]
 
-
-UNMET_SETTINGS = (Setting.WAITING_GP, Setting.WAITING_CHS, Setting.DELAYED_DISCHARGE)
-
-
-def unmet_count(counts: np.ndarray) -> np.ndarray:
-    """People with unmet need in counts by (...) x setting x need x rationed: waiting, delayed, or at home with need."""
-    waiting = counts[..., list(UNMET_SETTINGS), :, :].sum(axis=(-3, -2, -1))
-    at_home = counts[..., Setting.HOME, 1, :].sum(axis=-1)
-    return waiting + at_home
-
-
-def _unmet_by_code() -> np.ndarray:
-    """Unmet need (0/1) for each code (setting x need x rationed): the five kinds of unmet need."""
-    table = np.zeros((N_SETTINGS, 2, 2), dtype=np.uint16)
-    table[Setting.HOME, 1, :] = 1  # at home with need: never sought, or rationed out
-    table[[Setting.WAITING_GP, Setting.WAITING_CHS, Setting.DELAYED_DISCHARGE]] = 1
-    return table.reshape(-1)
-
-
-UNMET_BY_CODE = _unmet_by_code()

@@ -107,6 +107,7 @@ class ICSModel(mesa.Model):
             self.practices_of_place.append(np.array(own, dtype=np.uint16))
         self.practice_team = np.array(practice_team, dtype=np.uint16)
         self.practice_place = np.array(practice_place, dtype=np.int64)
+        self.first_practice_of_place = np.array([own[0] for own in self.practices_of_place])  # numbered Place by Place
         self.team_place = np.array(team_place, dtype=np.int64)
         # the order in which each Place's practices join integrated teams as integration_share rises
         order = self.rng.permutation(len(self.practices))
