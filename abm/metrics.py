@@ -69,6 +69,14 @@ def _head_count_table() -> np.ndarray:
 HEAD_COUNT_TABLE = _head_count_table()  # state code x head count
 POPULATION, UNMET = HEAD_COUNTS.index("population"), HEAD_COUNTS.index("unmet_need")
 UNMET_BY_CODE = HEAD_COUNT_TABLE[:, UNMET].astype(np.uint16)  # unmet need (0/1) for each state code
+assert np.array_equal(UNMET_BY_CODE[0::2], UNMET_BY_CODE[1::2])  # whatever the last bit (rationed)
+UNMET_MASK = np.uint32(sum(1 << half for half in range(N_CODES // 2) if UNMET_BY_CODE[2 * half]))  # bit code // 2
+
+
+def unmet_flags(code: np.ndarray) -> np.ndarray:
+    """``UNMET_BY_CODE[code]`` (1 where a person's need is unmet), read as bit ``code // 2`` of
+    ``UNMET_MASK``: the same values, without converting every code to a 64-bit index for a lookup."""
+    return (UNMET_MASK >> (code >> np.uint8(1))) & np.uint32(1)
 
 
 class Events:
@@ -188,14 +196,15 @@ def state_counts(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     state counts, and over the living gives each practice's list size.  Also
     returns each person's code, from which ``UNMET_BY_CODE`` tells whose need is
     unmet this week.  The key is the cached group (:func:`group_keys`) plus the
-    code, in the narrowest integer type.
+    code, in the narrowest integer type, and is counted in place (``np.add.at``).
     """
     pop = model.pop
     n_practices = len(model.practices)
     code = pop.setting * np.uint8(4)  # setting x need x rationed
     code += (pop.acuity > 0) * np.uint8(2)
     code += pop.rationed
-    counts = np.bincount(np.add(group_keys(model), code, dtype=np.intp), minlength=n_practices * 5 * 5 * N_CODES)
+    counts = np.zeros(n_practices * 5 * 5 * N_CODES, dtype=np.int64)
+    np.add.at(counts, group_keys(model) + code, 1)  # (bincount would first copy the key to 64-bit integers)
     counts = counts.reshape(n_practices, 5, 5, N_SETTINGS, 2, 2)
     state = np.add.reduceat(counts, model.first_practice_of_place, axis=0)  # each Place's practices are a run
     list_sizes = counts.reshape(n_practices, 5 * 5, N_CODES)[:, :, : Setting.DEAD * 4].sum(axis=(1, 2))

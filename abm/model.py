@@ -249,7 +249,7 @@ class ICSModel(mesa.Model):
         pop = self.pop
         state, code, list_sizes = metrics_mod.state_counts(self)
         weeks_unmet = pop.weeks_unmet
-        weeks_unmet += np.take(metrics_mod.UNMET_BY_CODE, code)
+        weeks_unmet += metrics_mod.unmet_flags(code)
         if 0 <= self.reporting_week < self.horizon_weeks:
             self.metrics.record(self, self.reporting_week, state)
         weeks_in_setting = pop.weeks_in_setting

@@ -121,3 +121,8 @@ def test_the_setting_index_survives_many_moves_between_queries(always_indexed):
     for _ in range(300):  # more moves than the index keeps between queries
         pop.move(rng.integers(0, 400, size=3), rng.choice([Setting.ED, Setting.HOME]))
     np.testing.assert_array_equal(pop.in_setting(Setting.ED), np.flatnonzero(pop.setting == Setting.ED))
+
+
+def test_unmet_flags_read_the_unmet_table():
+    codes = np.arange(metrics.N_CODES, dtype=np.uint8)
+    np.testing.assert_array_equal(metrics.unmet_flags(codes), metrics.UNMET_BY_CODE)
