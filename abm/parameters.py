@@ -161,7 +161,7 @@ class GPParams:
                "contacts are with over-65s (older people also reach CHS through discharge and urgent response)",
         doc="older people are referred to CHS more")
     refer_chs_frail_multiplier: float = spec(1.2, units="multiplier for frailty >= 0.25", lo=1, hi=10,
-                                             source="assumption: housebound frail patients need home visits",
+                                             source="calibrated (abm validate): over-85s on a CHS caseload ~57% a year (004 §5); assumption: housebound frail patients need home visits",
                                              doc="frail people are referred to CHS more")
     pressure_hospital_referral: float = spec(0.5, units="relative increase per unit pressure", lo=0, hi=5,
                                              source="DESIGN 4: under pressure practices refer more to hospital; size assumption",
@@ -234,7 +234,7 @@ class CHSParams:
                                            source="assumption: an assessment and a first visit to set up a supported discharge", doc="discharge support")
     discharge_start_weekly: float = spec(
         0.5, units="probability per week a supported discharge is set up, capacity allowing", lo=0.01, hi=1,
-        source="assumption: referral, assessment and first visit take days", doc="discharge-support delay",
+        source="calibrated (abm validate): delays hold ~13% of bed days (national statistics); assumption: referral, assessment and first visit take days", doc="discharge-support delay",
     )
     contacts_urgent_response: float = spec(2.0, units="contacts per 2-hour urgent response", lo=0, hi=10,
                                            source="assumption: a 2-hour response visit and a follow-up", doc="urgent community response")
@@ -343,9 +343,6 @@ class AcuteParams:
     elective_bed_days_per_1000_year: float = spec(130.0, units="bed days per 1,000 per year", lo=0, hi=2000,
                                                   source="assumption: elective share of G&A bed use",
                                                   doc="elective demand for beds")
-    bed_day_cost_gbp: float = spec(400.0, units="£ per occupied bed day", lo=0, hi=5000,
-                                   source="001 §4 Bradford virtual ward (~£401 per bed day); national statistics ~£400",
-                                   doc="marginal cost of a bed day")
     corridor_discharge_weekly: float = spec(
         0.5, units="probability per week a patient waiting in ED for a bed is managed without one",
         lo=0, hi=1, source="assumption: same-day emergency care and discharge with follow-up when no bed comes",

@@ -34,7 +34,7 @@ class Levers:
             "is moved to community services (negative: from community to acute), split between core CHS and "
             "add-on schemes by addon_share_pct. Recurrent: every year from the start year (a level, not "
             "compounding); one-off: the start year only. Acts at the next financial year on "
-            "agents.commissioner.Commissioner (mandated_transfers).",
+            "agents.commissioner.Commissioner.allocate. Moved during a run, the rest of the financial year is re-planned from the next week.",
         source="DESIGN 5 'funding shift'; mechanism 21 (000): moving money between sectors is 'very difficult'",
     )
     funding_shift_start_year: int = spec(
@@ -53,26 +53,31 @@ class Levers:
         0.0, units="% of each year's growth money", lo=0.0, hi=100.0, group="money",
         doc="Share of each year's budget growth given to community services first (split by addon_share_pct); "
             "the rest is allocated by the ICB's own rules. It compounds: money given to community stays in "
-            "its baseline. Acts at the next financial year on agents.commissioner.",
+            "its baseline. The growth it takes would otherwise have gone to acute and primary care, so GP "
+            "capacity grows more slowly (at 100, primary care's funding falls about 3% a year behind). Acts at "
+            "the next financial year on agents.commissioner (its own allocation, not re-planned mid-year).",
         source="DESIGN 5 'growth priority'; 002: >75% of trust leaders doubt resources will deliver the shift",
     )
     addon_share_pct: float = spec(
         50.0, units="% of new community money", lo=0.0, hi=100.0, group="money",
         doc="Share of new community money (from the funding shift and growth to community) that goes to add-on "
-            "schemes (virtual wards) rather than core CHS. Acts at the next financial year on agents.commissioner.",
+            "schemes (virtual wards) rather than core CHS. Acts at the next financial year on "
+            "agents.commissioner. Moved during a run, the split of the funding shift is re-planned from the next "
+            "week; the split of growth money waits for the next financial year.",
         source="mechanisms 4, 5 (000 Results): standalone schemes attract investment; default split an assumption",
     )
     addon_staffing: str = spec(
         "new", units="new / redeploy", choices=("new", "redeploy"), group="money",
         doc="'new': add-on teams recruit new staff (slowly, at the CHS recruitment rate). 'redeploy': they take "
             "staff from core CHS at once, leaving core vacancies that refill slowly. Acts on "
-            "agents.chs_team.CHSTeam.fund.",
+            "agents.chs_team.CHSTeam.redeploy_or_release_addon_staff.",
         source="mechanism 5 (000 Results): add-on schemes divert staff and attention from core CHS",
     )
     addon_recurrent: bool = spec(
         True, units="true / false", group="money",
         doc="True: add-on money continues. False: it ends after addon_funding_years (the money returns to the "
-            "acute trust), and while it runs part of it pays double running. Acts on agents.commissioner.",
+            "acute trust), and while it runs part of it pays double running. Acts on "
+            "agents.commissioner. Moved during a run, the rest of the financial year is re-planned from the next week.",
         source="mechanism 6 (002): 'double running services with non-recurrent funding'",
     )
     addon_funding_years: int = spec(
@@ -155,8 +160,10 @@ class Levers:
     training_places_multiplier: float = spec(
         1.0, units="x default", lo=0.0, hi=3.0, group="workforce",
         doc="Training places for community nurses and therapists relative to default. Newly trained staff join the "
-            "labour market only after params.chs.training_lag_years, so a change today is felt years later. "
-            "Acts on agents.chs_team.CHSTeam.update_workforce (labour supply).",
+            "labour market only after params.chs.training_lag_years, so a change during the run (scheduled or "
+            "live) is felt years later. A value set in the scenario's levers counts as having always held: its "
+            "graduates are already in the labour market from week 0. Acts on "
+            "agents.chs_team.CHSTeam.update_workforce (labour supply).",
         source="004 §3: commissions for district nurse training places were falling; mechanism 11 (workforce lags)",
     )
     attrition_multiplier: float = spec(
@@ -180,7 +187,8 @@ class Levers:
         0.0, units="% more onset of need at the peak of winter (early January)", lo=0.0, hi=50.0,
         group="demand and social care",
         doc="Seasonal demand: onset of need rises and falls over the year, peaking in winter. 0 keeps demand flat "
-            "(the calibrated baseline). Acts on the onset hazard through abm.model.ICSModel._plan_week.",
+            "(the calibrated baseline). It adds demand as well as moving it: the year's mean onset rises by half "
+            "the peak %. Acts on the onset hazard through abm.model.ICSModel._plan_week.",
         source="DESIGN 5 'winter pressure'; size an assumption",
     )
     demand_multiplier: float = spec(
