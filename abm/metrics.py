@@ -136,9 +136,9 @@ class MetricsRecorder:
         row[:, col["social_care_packages"]] = [c.in_use for c in model.councils]
         row[:, self._spend_columns] = model.commissioner.payments[: len(SPEND_SECTORS)].T
         row[:, col["spend_social_care"]] = [c.weekly_spend for c in model.councils]
-        for t in model.teams:
-            row[t.place, col["chs_fte"]] += t.in_post.sum()
-            row[t.place, col["chs_vacancies"]] += t.vacancies
+        teams = model.team_arrays
+        row[:, col["chs_fte"]] = np.bincount(model.team_place, teams.in_post.sum(axis=1), minlength=n_places)
+        row[:, col["chs_vacancies"]] = np.bincount(model.team_place, teams.vacancies(), minlength=n_places)
         for t in model.trusts:
             share = alive[t.places] / max(alive[t.places].sum(), 1)
             row[t.places, col["beds"]] += t.beds * share

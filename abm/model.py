@@ -109,6 +109,7 @@ class ICSModel(mesa.Model):
         self.practice_place = np.array(practice_place, dtype=np.int64)
         self.first_practice_of_place = np.array([own[0] for own in self.practices_of_place])  # numbered Place by Place
         self.team_place = np.array(team_place, dtype=np.int64)
+        self.team_arrays = chs_team.TeamArrays(len(self.teams))  # the teams' numbers, one row each
         # the order in which each Place's practices join integrated teams as integration_share rises
         order = self.rng.permutation(len(self.practices))
         self.integration_rank = np.empty(len(self.practices), dtype=np.int64)
@@ -231,9 +232,8 @@ class ICSModel(mesa.Model):
             g.integrated = bool(self.practice_integrated[g.index])
         integrated_by_team = np.bincount(self.practice_team, weights=self.practice_integrated, minlength=len(self.teams))
         practices_by_team = np.bincount(self.practice_team, minlength=len(self.teams))
-        for team in self.teams:
-            team.integrated_share = float(integrated_by_team[team.index] / max(practices_by_team[team.index], 1))
-            team.update_workforce()
+        self.team_arrays.integrated_share = integrated_by_team / np.maximum(practices_by_team, 1)
+        CHSTeam.update_workforce(self)
         for trust in self.trusts:
             trust.plan_week(int(self.place_population[trust.places].sum()))
         for c in self.councils:

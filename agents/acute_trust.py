@@ -234,7 +234,7 @@ def decide_admission(model, arrivals: np.ndarray) -> np.ndarray:
     crisis = pop.acuity[arrivals] == Acuity.CRISIS
     base = np.where(crisis, p.admit_crisis[0] + p.admit_crisis[1] * frailty,
                     p.admit_referred[0] + p.admit_referred[1] * frailty)
-    spare = np.array([t.load < 1.0 for t in model.teams])[pop.team[arrivals]]
+    spare = (model.team_arrays.load < 1.0)[pop.team[arrivals]]
     payment = p.block_payment_admission_multiplier if model.levers.acute_payment == "block" else 1.0
     prob = np.clip(base * payment * np.where(spare, p.alternatives_admission_multiplier, 1.0), 0, 1)
     return model.rng.random(arrivals.size) < prob

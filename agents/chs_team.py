@@ -29,39 +29,92 @@ ROLES = ("district_nursing", "therapy", "support", "urgent_response")
 UCR = ROLES.index("urgent_response")
 
 
+class TeamArrays:
+    """Every CHS team's numbers, one row per team, so that the weekly rules run for all teams at once.
+
+    Each :class:`CHSTeam` reads and writes its own row through attributes of the same names.
+    """
+
+    BY_ROLE = {  # name -> meaning; FTE by role (team x role)
+        "establishment": "funded core FTE by role",
+        "in_post": "core staff in post, FTE by role",
+    }
+    PER_TEAM = {  # name -> meaning; one number per team
+        "addon_establishment": "funded add-on (virtual-ward) FTE",
+        "addon_in_post": "add-on staff in post (FTE)",
+        "integrated_share": "share of the team's practices in integrated neighbourhood teams",
+        "load": "demand / capacity last week (>1 is unsafe); proactive care is not demand",
+        "demand": "core contacts asked for last week (discharge support, caseload, waiting list)",
+        "capacity": "core contacts this week (all roles but UCR) from the team's own staff",
+        "ucr_capacity": "urgent-response contacts this week from the team's own staff",
+        "available": "core contacts available after sharing in a provider collaborative",
+        "ucr_available": "urgent-response contacts available after sharing",
+        "contacts": "all contacts this week (core, UCR and virtual ward)",
+        "core_contacts": "core contacts this week",
+        "ucr_contacts": "urgent-response contacts this week",
+    }
+
+    def __init__(self, n_teams: int):
+        for name in self.BY_ROLE:
+            setattr(self, name, np.zeros((n_teams, len(ROLES))))
+        for name in self.PER_TEAM:
+            setattr(self, name, np.zeros(n_teams))
+        self.load[:] = 1.0
+
+    def vacancies(self) -> np.ndarray:
+        """Funded posts that are empty, core and add-on (FTE), per team."""
+        return (np.maximum(self.establishment - self.in_post, 0).sum(axis=1)
+                + np.maximum(self.addon_establishment - self.addon_in_post, 0.0))
+
+
+def _team_row(name: str) -> property:
+    """An attribute of one team that is its row of ``model.team_arrays.<name>`` (see :class:`TeamArrays`)."""
+
+    def get(self):
+        value = getattr(self.model.team_arrays, name)[self.index]
+        return value if value.ndim else float(value)
+
+    def set(self, value):
+        getattr(self.model.team_arrays, name)[self.index] = value
+
+    return property(get, set, doc={**TeamArrays.BY_ROLE, **TeamArrays.PER_TEAM}[name])
+
+
 class CHSTeam(mesa.Agent):
-    """A neighbourhood CHS team of ~40,000 people in one Place, with its add-on (virtual-ward) staff."""
+    """A neighbourhood CHS team of ~40,000 people in one Place, with its add-on (virtual-ward) staff.
+
+    Its workforce and weekly numbers are its row of ``model.team_arrays`` (:class:`TeamArrays`).
+    """
+
+    establishment = _team_row("establishment")
+    in_post = _team_row("in_post")
+    addon_establishment = _team_row("addon_establishment")
+    addon_in_post = _team_row("addon_in_post")
+    integrated_share = _team_row("integrated_share")
+    load = _team_row("load")
+    demand = _team_row("demand")
+    capacity = _team_row("capacity")
+    ucr_capacity = _team_row("ucr_capacity")
+    available = _team_row("available")
+    ucr_available = _team_row("ucr_available")
+    contacts = _team_row("contacts")
+    core_contacts = _team_row("core_contacts")
+    ucr_contacts = _team_row("ucr_contacts")
 
     def __init__(self, model, place: int, index: int):
         super().__init__(model)
         self.place = place
         self.index = index
-        self.establishment = np.zeros(len(ROLES))  # funded core FTE by role
-        self.in_post = np.zeros(len(ROLES))  # core staff in post, FTE by role
-        self.addon_establishment = 0.0  # funded add-on (virtual-ward) FTE
-        self.addon_in_post = 0.0
-        self.integrated_share = 0.0  # share of the team's practices in integrated neighbourhood teams
-        self.load = 1.0  # demand / capacity last week (>1 is unsafe); proactive care is not demand
-        self.demand = 0.0  # core contacts asked for last week (discharge support, caseload, waiting list)
-        self.capacity = 0.0  # core contacts this week (all roles but UCR) from the team's own staff
-        self.ucr_capacity = 0.0
-        self.available = 0.0  # core contacts available after sharing in a provider collaborative
-        self.ucr_available = 0.0
-        self.contacts = 0.0  # all contacts this week (core, UCR and virtual ward)
-        self.core_contacts = 0.0
-        self.ucr_contacts = 0.0
 
     @property
     def vacancies(self) -> float:
         """Funded posts that are empty, core and add-on (FTE)."""
-        return float(np.maximum(self.establishment - self.in_post, 0).sum() +
-                     max(self.addon_establishment - self.addon_in_post, 0.0))
+        return float(self.model.team_arrays.vacancies()[self.index])
 
     @property
     def virtual_ward_places(self) -> float:
         """Virtual-ward places the add-on staff in post can run."""
-        p = self.model.params.chs
-        return self.addon_in_post * p.contacts_per_fte_week / max(p.contacts_virtual_ward, 1e-9)
+        return float(virtual_ward_places(self.model)[self.index])
 
     def fund(self, population: int, funding_ratio: float, addon_ratio: float, start: bool = False) -> None:
         """Funded establishments: core from the core CHS budget, add-on staff from the add-on budget.
@@ -80,8 +133,9 @@ class CHSTeam(mesa.Agent):
             self.in_post = self.establishment * (1 - p.vacancy_rate_start)
             self.addon_in_post = self.addon_establishment * (1 - p.vacancy_rate_start)
 
-    def update_workforce(self) -> None:
-        """Recruit into vacancies and lose staff, more when caseloads are unsafe (weekly).
+    @staticmethod
+    def update_workforce(model) -> None:
+        """Recruit into vacancies and lose staff, more when caseloads are unsafe (weekly, every team at once).
 
         Recruitment fills a share of vacancies a year, but no more than the local labour
         market supplies (mechanism 11: CHS cannot expand quickly even when funded); core
@@ -91,39 +145,53 @@ class CHSTeam(mesa.Agent):
         (``addon_staffing: redeploy``, mechanism 5); add-on staff whose money ends move
         into core vacancies where there are any, and leave otherwise.
         """
-        p, levers = self.model.params.chs, self.model.levers
-        self.redeploy_or_release_addon_staff()
-        core_gap = np.maximum(self.establishment - self.in_post, 0)
-        addon_gap = max(self.addon_establishment - self.addon_in_post, 0.0)
-        wanted = (core_gap.sum() + addon_gap) * -np.expm1(-p.recruitment_per_year * levers.recruitment_multiplier / 52)
-        trained = self.model.lever_value_weeks_ago("training_places_multiplier", p.training_lag_years * 52)
+        p, levers, w = model.params.chs, model.levers, model.team_arrays
+        CHSTeam.redeploy_or_release_addon_staff(model)
+        core_gap = np.maximum(w.establishment - w.in_post, 0)
+        addon_gap = np.maximum(w.addon_establishment - w.addon_in_post, 0.0)
+        gap = core_gap.sum(axis=1) + addon_gap
+        wanted = gap * -np.expm1(-p.recruitment_per_year * levers.recruitment_multiplier / 52)
+        trained = model.lever_value_weeks_ago("training_places_multiplier", p.training_lag_years * 52)
         supply = (p.labour_supply_fte_per_1000_year * levers.recruitment_multiplier * trained
-                  * self.model.team_population[self.index] / 1000 / 52)
-        fill = min(wanted, supply) / max(core_gap.sum() + addon_gap, 1e-9)  # share of every vacancy filled this week
-        unsafe = max(self.load - 1.0, 0.0)
+                  * model.team_population / 1000 / 52)
+        fill = np.minimum(wanted, supply) / np.maximum(gap, 1e-9)  # share of every vacancy filled this week
+        unsafe = np.maximum(w.load - 1.0, 0.0)
         leave_rate = p.attrition_per_year * levers.attrition_multiplier * (1 + p.unsafe_attrition_slope * unsafe)
-        self.in_post = self.in_post + core_gap * fill - self.in_post * -np.expm1(-leave_rate / 52)
+        w.in_post = w.in_post + core_gap * fill[:, None] - w.in_post * -np.expm1(-leave_rate / 52)[:, None]
         base_leave = -np.expm1(-p.attrition_per_year * levers.attrition_multiplier / 52)
-        self.addon_in_post += addon_gap * fill - self.addon_in_post * base_leave
-        productivity = p.contacts_per_fte_week * (1 + p.integration_productivity * self.integrated_share)
-        fte = self.in_post.copy()
-        self.ucr_capacity = fte[UCR] * productivity
-        fte[UCR] = 0
-        self.capacity = fte.sum() * productivity
+        w.addon_in_post += addon_gap * fill - w.addon_in_post * base_leave
+        productivity = p.contacts_per_fte_week * (1 + p.integration_productivity * w.integrated_share)
+        fte = w.in_post.copy()
+        w.ucr_capacity = fte[:, UCR] * productivity
+        fte[:, UCR] = 0
+        w.capacity = fte.sum(axis=1) * productivity
 
-    def redeploy_or_release_addon_staff(self) -> None:
-        """Redeploy core staff into empty add-on posts, or move add-on staff whose money ended into core vacancies."""
-        gap = self.addon_establishment - self.addon_in_post
-        if gap > 0 and self.model.levers.addon_staffing == "redeploy":
-            core = self.in_post.copy()
-            core[UCR] = 0
-            moved = min(gap, 0.5 * core.sum())  # never more than half the core team
-            self.in_post = self.in_post - core * (moved / max(core.sum(), 1e-9))
-            self.addon_in_post += moved
-        elif gap < 0:
-            room = np.maximum(self.establishment - self.in_post, 0)
-            self.in_post = self.in_post + room * min(-gap / max(room.sum(), 1e-9), 1.0)
-            self.addon_in_post += gap
+    @staticmethod
+    def redeploy_or_release_addon_staff(model) -> None:
+        """Redeploy core staff into empty add-on posts, or move add-on staff whose money ended into core vacancies
+        (every team at once)."""
+        w = model.team_arrays
+        gap = w.addon_establishment - w.addon_in_post
+        if model.levers.addon_staffing == "redeploy" and (gap > 0).any():
+            short = gap > 0
+            core = w.in_post.copy()
+            core[:, UCR] = 0
+            moved = np.minimum(gap, 0.5 * core.sum(axis=1))  # never more than half the core team
+            redeployed = w.in_post - core * (moved / np.maximum(core.sum(axis=1), 1e-9))[:, None]
+            w.in_post[short] = redeployed[short]
+            w.addon_in_post[short] += moved[short]
+        over = gap < 0
+        if over.any():
+            room = np.maximum(w.establishment - w.in_post, 0)
+            released = w.in_post + room * np.minimum(-gap / np.maximum(room.sum(axis=1), 1e-9), 1.0)[:, None]
+            w.in_post[over] = released[over]
+            w.addon_in_post[over] += gap[over]
+
+
+def virtual_ward_places(model) -> np.ndarray:
+    """Virtual-ward places the add-on staff in post can run, per team."""
+    p = model.params.chs
+    return model.team_arrays.addon_in_post * p.contacts_per_fte_week / max(p.contacts_virtual_ward, 1e-9)
 
 
 def run_services(model) -> None:
@@ -135,9 +203,9 @@ def run_services(model) -> None:
     visits).  Under an outcome contract a share of core capacity is kept for proactive
     care (prevention is protected rather than cut first).
     """
-    teams, p = model.teams, model.params.chs
-    capacity = shared_capacity(model, np.array([t.capacity for t in teams]))
-    ucr_left = shared_capacity(model, np.array([t.ucr_capacity for t in teams]))
+    teams, p, w = model.teams, model.params.chs, model.team_arrays
+    capacity = shared_capacity(model, w.capacity.copy())
+    ucr_left = shared_capacity(model, w.ucr_capacity.copy())
     demand = np.zeros(len(teams))
     duplicate = duplicate_visits(model)
     demand += duplicate
@@ -156,13 +224,10 @@ def run_services(model) -> None:
     used += proactive_care(model, left, np.zeros(len(teams)))  # discretionary: not part of the team's load
     vw_contacts = virtual_ward_contacts(model)
 
-    for t in teams:
-        t.available, t.ucr_available = float(capacity[t.index]), float(ucr_left[t.index])
-        t.core_contacts = float(used[t.index])
-        t.ucr_contacts = float(ucr_used[t.index])
-        t.demand = float(demand[t.index])
-        t.load = float(demand[t.index] / max(capacity[t.index], 1e-9))
-        t.contacts = float(used[t.index] + ucr_used[t.index] + vw_contacts[t.index])
+    w.available, w.ucr_available = capacity, ucr_left
+    w.core_contacts, w.ucr_contacts, w.demand = used, ucr_used, demand
+    w.load = demand / np.maximum(capacity, 1e-9)
+    w.contacts = used + ucr_used + vw_contacts
     model.events.add_amounts("chs_contacts", model.team_place, used + ucr_used + vw_contacts)
     model.commissioner.record_chs_demand(np.bincount(model.team_place, weights=demand, minlength=len(model.councils)))
 
@@ -173,7 +238,7 @@ def shared_capacity(model, capacity: np.ndarray) -> np.ndarray:
     share = model.params.chs.collaborative_staff_sharing * members
     if not share.any():
         return capacity
-    demand = np.array([t.demand for t in model.teams]) * members
+    demand = model.team_arrays.demand * members
     pooled = (share * capacity).sum()
     weights = demand / demand.sum() if demand.sum() > 0 else members / members.sum()
     return (1 - share) * capacity + pooled * weights
@@ -191,7 +256,7 @@ def free_virtual_ward_places(model) -> np.ndarray:
     """Virtual-ward places free this week, per team."""
     pop = model.pop
     occupied = np.bincount(pop.team[pop.in_setting(Setting.VIRTUAL_WARD)], minlength=len(model.teams))
-    return np.maximum(np.floor([t.virtual_ward_places for t in model.teams]) - occupied, 0)
+    return np.maximum(np.floor(virtual_ward_places(model)) - occupied, 0)
 
 
 def discharge_support(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarray:
@@ -205,7 +270,7 @@ def discharge_support(model, capacity: np.ndarray, demand: np.ndarray) -> np.nda
     waiting = pop.in_setting(Setting.DELAYED_DISCHARGE)
     waiting = waiting[pop.support_needed[waiting] == Support.CHS]
     hosted = (model.place_lever("chs_host") == "acute")[pop.place[waiting]]
-    stretched = np.maximum([t.load for t in model.teams], 1.0)[pop.team[waiting]]
+    stretched = np.maximum(model.team_arrays.load, 1.0)[pop.team[waiting]]
     start = np.minimum(p.discharge_start_weekly * np.where(hosted, p.acute_host_discharge_multiplier, 1.0) / stretched, 1.0)
     waiting = waiting[model.rng.random(waiting.size) < start]  # referral and assessment done
     team = pop.team[waiting]
