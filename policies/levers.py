@@ -142,7 +142,9 @@ class Levers:
         0.2, units="share of practices", lo=0.0, hi=1.0, group="services",
         doc="Share of GP practices in integrated neighbourhood teams with their CHS team (MDTs, shared records, "
             "co-location): more and better CHS referrals, fewer duplicate assessments (more CHS contacts per "
-            "FTE), no duplicate visits by add-on teams. Acts on agents.gp_practice and agents.chs_team.",
+            "FTE), no duplicate visits by add-on teams. Rounded to whole practices in each Place (~9,500 people "
+            "each): with one practice per Place (10,000 people in all) it acts only above 0.5. Acts on "
+            "agents.gp_practice and agents.chs_team.",
         source="mechanism 12 (001 §4, 004 §7); default share an assumption",
     )
     acute_beds_multiplier: float = spec(
