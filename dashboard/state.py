@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from abm.config import ConfigError, build
+from abm.config import ConfigError, build, to_dict
 from abm.metrics import COLUMNS
 from abm.scenario import Scenario, apply_overrides, load_scenario_dict, preset_names
 from policies.levers import Levers
@@ -162,6 +162,14 @@ POOL = BaselinePool()
 atexit.register(POOL.shutdown)
 
 
+def without_policy(scenario: dict) -> dict:
+    """The same scenario (Places, population, parameters, seed) with every lever at its default and no schedule."""
+    plain = copy.deepcopy(scenario)
+    plain["levers"] = to_dict(Levers())
+    plain["schedule"] = []
+    return plain
+
+
 @dataclass
 class Baseline:
     """The run the live one is compared with."""
@@ -273,12 +281,16 @@ class SessionRunner:
 
     # ------------------------------------------------------------------ baseline
     def request_default_baseline(self) -> None:
-        """The scenario as loaded (no live change), same seed: what the cards compare against."""
+        """The scenario with no policy (every lever at its default, no schedule), same seed: what the cards
+        compare against. For a story preset this shows the story's own levers from the first week; for a
+        scenario that moves no lever it is the scenario as loaded."""
         if self.pool is None:
             return
         scenario = self.scenario.to_dict()
-        self.baseline = Baseline(f"{self.settings.source} as loaded (no lever moved), same seed", scenario, [],
-                                 future=self.pool.submit(scenario, []))
+        plain = without_policy(scenario)
+        label = (f"{self.settings.source} as loaded (no lever moved), same seed" if plain == scenario else
+                 f"{self.settings.source} with no policy (every lever at its default), same seed")
+        self.baseline = Baseline(label, plain, [], future=self.pool.submit(plain, []))
 
     def pin_baseline(self) -> Baseline:
         """Keep this run (its settings and live lever changes so far) as the baseline."""

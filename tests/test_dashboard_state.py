@@ -11,6 +11,7 @@ import pytest
 
 from abm.config import ConfigError
 from abm.runner import summarise
+from abm.scenario import Scenario
 from dashboard import charts, controls, flows, png, svg
 from dashboard.cli import server_command
 from dashboard.figures import CARDS, headline
@@ -69,6 +70,35 @@ def test_pin_and_compare_reruns_the_pinned_settings_with_this_seed():
     runner.advance(8)
     # the baseline ran the pinned lever change, so it differs from this run (no change) from week 0
     assert not np.array_equal(baseline.data[:8], runner.data())
+
+
+class RecordingPool:
+    """Stands in for the background pool: records what the default baseline asks it to run."""
+
+    def __init__(self):
+        self.submitted = []
+
+    def submit(self, scenario, changes):
+        self.submitted.append((scenario, changes))
+        return None
+
+
+@pytest.mark.parametrize("preset, expected_label", [("baseline", "as loaded (no lever moved)"),
+                                                     ("funding_shift_core", "with no policy"),
+                                                     ("social_care_cuts", "with no policy")])
+def test_default_baseline_is_the_same_world_with_no_policy(preset, expected_label):
+    """A story preset's own levers and schedule show against the baseline from the first week."""
+    settings = Settings.from_preset(preset, **SMALL)
+    settings.scenario["burn_in_weeks"] = 4
+    runner = SessionRunner(settings, pool=RecordingPool())
+    runner.reset()
+    (scenario, changes), = runner.pool.submitted
+    assert expected_label in runner.baseline.label and "same seed" in runner.baseline.label
+    assert scenario["levers"] == Scenario().to_dict()["levers"] and scenario["schedule"] == [] and changes == []
+    loaded = runner.scenario.to_dict()
+    assert {k: v for k, v in scenario.items() if k not in ("levers", "schedule")} == \
+        {k: v for k, v in loaded.items() if k not in ("levers", "schedule")}  # same Places, seed, parameters
+    assert (scenario == loaded) == (preset == "baseline")
 
 
 def test_headlines_match_the_runner_summary():
