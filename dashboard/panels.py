@@ -83,10 +83,10 @@ def RunControls(session: ss.Session, version: int = 0):
 
 
 # --------------------------------------------------------------------------- cards
-def delta_text(value, base, card) -> tuple[str, str]:
-    """('+3.1 (+2.8%) vs baseline', colour)."""
+def delta_text(value, base, card, missing: str = "baseline computing...") -> tuple[str, str]:
+    """('+3.1 (+2.8%) vs baseline', colour); ``missing`` says why there is no baseline figure."""
     if value is None or base is None:
-        return "baseline computing...", "#777"
+        return missing, "#777"
     diff = value - base
     if card.percent:
         text = f"{diff * 100:+.1f} points vs baseline"
@@ -111,11 +111,13 @@ def cards_html(data, base) -> str:
     period = f"weeks {start}-{stop - 1}" if stop else "no week yet"
     parts = [f"<div style='font-size:13px;color:#555;margin-bottom:6px'>Headlines over the last 52 weeks ({period}); "
              "change against the baseline over the same weeks.</div><div class='cards'>"]
+    short = base is not None and base.shape[0] < stop  # a pinned run not yet rerun in full
+    missing = f"the pinned baseline ends at week {base.shape[0]}: press Compare" if short else "baseline computing..."
     for card in CARDS:
         value = headline(data, card.key, start, stop)
-        base_value = headline(base, card.key, start, stop) if base is not None and base.shape[0] >= stop else None
+        base_value = headline(base, card.key, start, stop) if base is not None and not short else None
         shown = "-" if value is None else (f"{value * 100:.1f}%" if card.percent else format_number(value))
-        text, colour = delta_text(value, base_value, card) if value is not None else ("", "#777")
+        text, colour = delta_text(value, base_value, card, missing) if value is not None else ("", "#777")
         parts.append(f"<div class='headline-card card-{card.key}'><div class='card-title'>{card.title}</div>"
                      f"<div class='card-value'>{shown}</div><div class='card-units'>{card.units}</div>"
                      f"<div class='card-delta' style='color:{colour}'>{text}</div></div>")

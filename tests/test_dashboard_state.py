@@ -101,6 +101,20 @@ def test_default_baseline_is_the_same_world_with_no_policy(preset, expected_labe
     assert (scenario == loaded) == (preset == "baseline")
 
 
+def test_cards_say_when_a_pinned_baseline_needs_compare():
+    from dashboard.panels import baseline_data, cards_html
+
+    runner = small_runner()
+    runner.advance(8)
+    runner.pin_baseline()
+    assert "vs baseline" in cards_html(runner.data(), baseline_data(runner))  # the pinned weeks cover the cards
+    runner.advance(12)
+    html_ = cards_html(runner.data(), baseline_data(runner))
+    assert "the pinned baseline ends at week 8: press Compare" in html_ and "computing" not in html_
+    runner.compare()
+    assert "vs baseline" in cards_html(runner.data(), baseline_data(runner))
+
+
 def test_headlines_match_the_runner_summary():
     runner = small_runner()
     runner.advance(52)
