@@ -77,10 +77,11 @@ def delayed(data, base, horizon, markers) -> ChartSpec:
 def chs(data, base, horizon, markers) -> ChartSpec:
     series = [Series("on a CHS caseload", per_1000(data, "chs_caseload"), PALETTE[2]),
               Series("waiting for CHS", per_1000(data, "chs_waiting"), PALETTE[1]),
-              Series("on a virtual ward", per_1000(data, "virtual_ward_patients"), PALETTE[4])]
+              Series("on a virtual ward", per_1000(data, "virtual_ward_patients"), PALETTE[4]),
+              Series("in proactive care (4-week mean)", rolling_mean(per_1000(data, "proactive_care"), 4), PALETTE[3])]
     if base is not None:
         series.append(Series("caseload (baseline)", per_1000(base, "chs_caseload"), BASELINE_COLOUR, dashed=True))
-    return ChartSpec("chs", "CHS caseload and waiting list", "people per 1,000", series, horizon, markers)
+    return ChartSpec("chs", "CHS caseload, waiting list and proactive care", "people per 1,000", series, horizon, markers)
 
 
 def spend(data, base, horizon, markers) -> ChartSpec:
@@ -111,11 +112,27 @@ def places_unmet(data, base, horizon, markers, place_names=()) -> ChartSpec:
                      series, horizon, markers, note="4-week rolling mean")
 
 
-def places_occupancy(data, base, horizon, markers, place_names=()) -> ChartSpec:
-    series = [Series(name, rolling_mean(column(data, "bed_occupancy", place=i), 4), PALETTE[i % len(PALETTE)])
+def places_chs_share(data, base, horizon, markers, place_names=()) -> ChartSpec:
+    series = [Series(name, rolling_mean(column(data, "chs_share_of_spend", place=i), 4), PALETTE[i % len(PALETTE)])
               for i, name in enumerate(place_names)]
-    return ChartSpec("places_occupancy", "Bed occupancy of each Place's trust", "share of bed-days used",
+    return ChartSpec("places_chs_share", "CHS share of spend by Place", "% of modelled NHS spend",
                      series, horizon, markers, percent=True, note="4-week rolling mean")
+
+
+def places_chs_staff(data, base, horizon, markers, place_names=()) -> ChartSpec:
+    series = [Series(name, per_1000(data, "chs_fte", place=i), PALETTE[i % len(PALETTE)])
+              for i, name in enumerate(place_names)]
+    return ChartSpec("places_chs_staff", "CHS staff in post by Place", "FTE per 1,000 people", series, horizon, markers)
+
+
+def equity_gap(data, base, horizon, markers) -> ChartSpec:
+    """The unmet-need gap between the most and least deprived fifths (the delegation story's outcome)."""
+    return ChartSpec("equity_gap", "Unmet-need gap: most minus least deprived fifth",
+                     "people with unmet need per 1,000, difference",
+                     _with_baseline("gap", rolling_mean(column(data, "unmet_need_equity_gap_per_1000"), 13),
+                                    None if base is None else
+                                    rolling_mean(column(base, "unmet_need_equity_gap_per_1000"), 13), PALETTE[3]),
+                     horizon, markers, note=ROLLING)
 
 
 Builder = Callable[..., ChartSpec]
@@ -125,10 +142,10 @@ TABS: dict[str, tuple[Builder, ...]] = {
     "Hospital": (occupancy, delayed),
     "CHS": (chs, workforce),
     "Money": (spend,),
-    "Places": (places_admissions, places_unmet, places_occupancy),
+    "Places": (places_admissions, places_unmet, places_chs_share, places_chs_staff, equity_gap),
 }
 ALL_CHARTS: tuple[Builder, ...] = tuple(b for builders in TABS.values() for b in builders)
-PLACE_CHARTS = (places_admissions, places_unmet, places_occupancy)
+PLACE_CHARTS = (places_admissions, places_unmet, places_chs_share, places_chs_staff)
 
 
 def build_chart(builder: Builder, data, base, horizon, markers, place_names=(), **options) -> ChartSpec:

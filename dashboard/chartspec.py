@@ -103,3 +103,14 @@ def format_number(value: float, percent: bool = False) -> str:
     if a >= 10:
         return f"{value:.1f}"
     return f"{value:.2f}"
+
+
+def tick_labels(ticks: list[float], percent: bool = False) -> list[str]:
+    """Axis labels for ``ticks``, with as many decimals as it takes to tell neighbours apart."""
+    labels = [format_number(t, percent) for t in ticks]
+    scale, suffix = (100, "%") if percent else (1, "")
+    decimals = 1
+    while len(set(labels)) < len(labels) and decimals <= 4:
+        labels = [f"{t * scale:,.{decimals}f}{suffix}" for t in ticks]
+        decimals += 1
+    return labels

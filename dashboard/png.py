@@ -20,7 +20,7 @@ def render(spec: ChartSpec, dpi: int = 120) -> bytes:
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure  # no pyplot: no global state shared between sessions
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import PercentFormatter
 
     fig = Figure(figsize=(8, 4), dpi=dpi, layout="constrained")
     ax = fig.add_subplot()
@@ -47,7 +47,7 @@ def render(spec: ChartSpec, dpi: int = 120) -> bytes:
     lo, hi = spec.y_range()
     ax.set_ylim(lo, hi * 1.05 if hi > 0 else hi)
     if spec.percent:
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:.0f}%"))
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))  # as many decimals as the ticks need
     ax.set_xlabel("reporting year" + (f" ({spec.note})" if spec.note else ""))
     ax.set_ylabel(spec.y_label)
     ax.set_title(spec.title + ("\nred lines: lever changes " + ", ".join(

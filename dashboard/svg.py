@@ -11,7 +11,7 @@ from html import escape
 
 import numpy as np
 
-from dashboard.chartspec import BASELINE_COLOUR, MARKER_COLOUR, ChartSpec, format_number, nice_ticks
+from dashboard.chartspec import BASELINE_COLOUR, MARKER_COLOUR, ChartSpec, nice_ticks, tick_labels
 
 WIDTH, HEIGHT = 640, 300
 LEFT, RIGHT, BOTTOM = 62, 18, 46
@@ -66,11 +66,11 @@ def render(spec: ChartSpec) -> str:
              f"role='img' aria-label='{escape(spec.title)}' data-chart='{spec.key}'>",
              f"<rect width='{WIDTH}' height='{HEIGHT}' fill='white'/>", title, *legend]
     # grid and y axis
-    for t in ticks:
+    for t, label in zip(ticks, tick_labels(ticks, spec.percent)):
         y = float(sy(t))
         parts.append(f"<line x1='{LEFT}' y1='{y:.1f}' x2='{WIDTH - RIGHT}' y2='{y:.1f}' stroke='#e5e5e5'/>")
         parts.append(f"<text x='{LEFT - 6}' y='{y + 4:.1f}' font-size='11' text-anchor='end' {FONT} fill='#555'>"
-                     f"{format_number(t, spec.percent)}</text>")
+                     f"{label}</text>")
     cy = top + plot_h / 2
     parts.append(f"<text x='14' y='{cy:.0f}' font-size='11' text-anchor='middle' {FONT} fill='#333' "
                  f"transform='rotate(-90 14 {cy:.0f})'>{escape(spec.y_label)}</text>")

@@ -146,6 +146,16 @@ def test_every_chart_draws_its_series_and_the_lever_markers():
     assert "Home" in flows.render(data, 0) and "emergency admissions" in flows.render(data, 0)
 
 
+@pytest.mark.parametrize("lo, hi, percent", [(0.1340, 0.1349, True), (0.80, 0.95, True), (100, 120, False),
+                                              (0.5, 0.52, False)])
+def test_axis_labels_tell_neighbouring_ticks_apart(lo, hi, percent):
+    from dashboard.chartspec import nice_ticks, tick_labels
+
+    labels = tick_labels(nice_ticks(lo, hi), percent)
+    assert len(set(labels)) == len(labels) >= 2
+    assert all(label.endswith("%") for label in labels) == percent
+
+
 def test_png_export_is_a_png():
     runner = small_runner()
     runner.advance(6)
