@@ -66,6 +66,7 @@ class ICSModel(mesa.Model):
         self.events = metrics_mod.Events(len(scenario.places))
         self.place_counts = {"proactive": np.zeros(len(scenario.places))}
         self.place_maturity = 0.0  # how far Place commissioning has matured after delegation (0-1)
+        self._place_levers: dict[tuple[str, object], np.ndarray] = {}  # see place_lever
         self._build_organisations()
         self._build_population(patients)
         self.metrics = metrics_mod.MetricsRecorder([p.name for p in scenario.places], self.horizon_weeks)
@@ -285,8 +286,18 @@ class ICSModel(mesa.Model):
         return value
 
     def place_lever(self, name: str) -> np.ndarray:
-        """A lever's value per Place: the Place's own setting where its scenario gives one (chs_host, chs_contract)."""
-        return np.array([getattr(place, name) or getattr(self.levers, name) for place in self.scenario.places])
+        """A lever's value per Place: the Place's own setting where its scenario gives one (chs_host, chs_contract).
+
+        Read-only, and cached by the lever's current value (the Places' own settings do not
+        change during a run), so a lever moved by :meth:`set_lever` is seen at once.
+        """
+        value = getattr(self.levers, name)
+        cached = self._place_levers.get((name, value))
+        if cached is None:
+            cached = np.array([getattr(place, name) or value for place in self.scenario.places])
+            cached.flags.writeable = False
+            self._place_levers[(name, value)] = cached
+        return cached
 
     def integration_share(self) -> float:
         """Share of practices in integrated teams: the lever, deepened as Place commissioning matures (mechanism 12)."""
@@ -296,7 +307,7 @@ class ICSModel(mesa.Model):
     def need_index_by_place(self) -> np.ndarray:
         """Each Place's expected onset of need per head (age, conditions, deprivation) relative to the ICS's."""
         pop = self.pop
-        alive = np.flatnonzero(pop.setting < ALIVE_LIMIT)
+        alive = (pop.setting < ALIVE_LIMIT).nonzero()[0]
         rate = patient.onset_prob(pop.age[alive], pop.ltc[alive], pop.deprivation[alive], False, np.float32(1.0),
                                   self.params.need)
         places = len(self.scenario.places)

@@ -167,7 +167,7 @@ class SettingIndex:
     def query(self, setting_now: np.ndarray, setting: int) -> np.ndarray:
         """Sorted indices of the people whose ``setting_now`` is ``setting`` (read-only)."""
         if setting not in self.members:
-            found = np.flatnonzero(setting_now == setting)
+            found = (setting_now == setting).nonzero()[0]
         else:
             found = self.members[setting]
             if self.arrivals[setting]:
@@ -237,9 +237,9 @@ class Population:
         by :meth:`move`, without a pass over everyone (in populations of at least
         :data:`INDEX_FROM`; below that a pass is quicker).  The array is read-only.
         """
-        if setting in INDEXED_SETTINGS and self.n >= INDEX_FROM:
+        if self.n >= INDEX_FROM and setting in INDEXED_SETTINGS:
             return self._index.query(self.setting, int(setting))
-        return np.flatnonzero(self.setting == setting)
+        return (self.setting == setting).nonzero()[0]
 
     def rewritten(self) -> None:
         """The arrays were rewritten wholesale (not through ``assign``/``move``): rebuild every cache."""

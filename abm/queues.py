@@ -69,14 +69,14 @@ def everyone_fits(provider: np.ndarray, cost: np.ndarray, capacity: np.ndarray) 
     if cost.min() < 0:
         return False
     total = np.bincount(provider, weights=cost, minlength=capacity.size)
-    return bool(np.all(total + FIT_MARGIN * (1.0 + total.sum()) <= capacity))
+    return bool((total + FIT_MARGIN * (1.0 + total.sum()) <= capacity).all())
 
 
 def run_starts(group: np.ndarray) -> np.ndarray:
     """For sorted ``group``, the index where each element's run of equal values starts
     (``np.searchsorted(group, group)``, in one pass)."""
     start = np.zeros(group.size, dtype=np.intp)
-    new = np.flatnonzero(group[1:] != group[:-1]) + 1
+    new = (group[1:] != group[:-1]).nonzero()[0] + 1
     start[new] = new
     return np.maximum.accumulate(start)
 
@@ -100,11 +100,11 @@ def shortlist(provider: np.ndarray, priority: np.ndarray, capacity: np.ndarray, 
     by_provider = np.argsort(provider, kind="stable")
     bounds = np.searchsorted(provider[by_provider], np.arange(len(capacity) + 1))
     threshold = np.full(len(capacity), -np.inf)
-    for j in np.flatnonzero(np.diff(bounds) > slots):
+    for j in (np.diff(bounds) > slots).nonzero()[0]:
         claims = priority[by_provider[bounds[j]:bounds[j + 1]]]
         kth = claims.size - int(slots[j])
         threshold[j] = np.partition(claims, kth)[kth]
-    return np.flatnonzero(priority >= threshold[provider])
+    return (priority >= threshold[provider]).nonzero()[0]
 
 
 def queue_order(provider: np.ndarray, priority: np.ndarray, waited: np.ndarray, draw: np.ndarray) -> np.ndarray:
@@ -124,7 +124,7 @@ def queue_order(provider: np.ndarray, priority: np.ndarray, waited: np.ndarray, 
         return _lexsort_order(provider, priority, waited, draw)
     by_draw = np.argsort(draw)
     drawn = draw[by_draw]
-    if np.any(drawn[1:] == drawn[:-1]):
+    if (drawn[1:] == drawn[:-1]).any():
         return _lexsort_order(provider, priority, waited, draw)
     group, n_groups = np.zeros(n, dtype=np.int64), 1
     for values, descending in ((provider, False), (priority, True), (waited, True)):

@@ -293,13 +293,13 @@ def urgent_response(model, ucr_capacity: np.ndarray) -> np.ndarray:
     """
     pop, p, rng = model.pop, model.params.chs, model.rng
     setting = pop.setting
-    crisis = np.flatnonzero((pop.acuity == Acuity.CRISIS) & (setting <= Setting.VIRTUAL_WARD))
+    crisis = ((pop.acuity == Acuity.CRISIS) & (setting <= Setting.VIRTUAL_WARD)).nonzero()[0]
     on_ward = crisis[pop.setting[crisis] == Setting.VIRTUAL_WARD]
     community = crisis[IS_COMMUNITY[pop.setting[crisis]]]
     team = pop.team[community]
     cost = np.full(community.size, p.contacts_urgent_response)
     responded_mask = serve_in_priority_order(team, pop.frailty[community], np.zeros(community.size), ucr_capacity, rng, cost)
-    responded_at = np.flatnonzero(responded_mask)  # positions in community
+    responded_at = responded_mask.nonzero()[0]  # positions in community
     responded = community[responded_at]
     model.events.add("ucr_responses", pop.place[responded])
     # the frailest responded crises get a virtual-ward place where the team has one (step-up)
@@ -407,7 +407,7 @@ def proactive_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarra
     """
     pop, p, rng = model.pop, model.params.chs, model.rng
     n_teams = len(capacity)
-    enrolled = np.flatnonzero(pop.proactive & (pop.setting == Setting.HOME))  # paused while in services
+    enrolled = (pop.proactive & (pop.setting == Setting.HOME)).nonzero()[0]  # paused while in services
     team = pop.team[enrolled]
     cost = np.full(enrolled.size, p.contacts_proactive)
     demand += total_by(team, cost, n_teams)
@@ -419,7 +419,7 @@ def proactive_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarra
 
     spare_places = np.floor(np.maximum(capacity - used, 0) / max(p.contacts_proactive, 1e-9))
     if spare_places.sum() >= 1:
-        candidates = np.flatnonzero((pop.frailty >= p.proactive_min_frailty) & (pop.setting == Setting.HOME) & ~pop.proactive)
+        candidates = ((pop.frailty >= p.proactive_min_frailty) & (pop.setting == Setting.HOME) & ~pop.proactive).nonzero()[0]
         chosen = candidates[serve_in_priority_order(pop.team[candidates], proactive_priority(model, candidates),
                                                     np.zeros(candidates.size), spare_places, rng)]
         pop.assign("proactive", chosen, True)

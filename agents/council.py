@@ -55,7 +55,7 @@ def run_social_care(model) -> None:
     """
     pop, p, rng = model.pop, model.params.social_care, model.rng
     n_places = len(model.councils)
-    holders = np.flatnonzero(pop.social_care)
+    holders = pop.social_care.nonzero()[0]
     alive = pop.setting[holders] < Setting.DEAD
     pop.assign("social_care", holders[~alive], False)  # packages of people who died or moved away
     holders = holders[alive]
@@ -78,7 +78,7 @@ def run_social_care(model) -> None:
 
     community_places = np.floor(free * p.community_fill_weekly)
     if community_places.sum() >= 1:
-        at_home = np.flatnonzero((pop.setting == Setting.HOME) & (pop.acuity >= Acuity.LOW) & ~pop.social_care)
+        at_home = ((pop.setting == Setting.HOME) & (pop.acuity >= Acuity.LOW) & ~pop.social_care).nonzero()[0]
         chosen = at_home[serve_in_priority_order(pop.place[at_home], pop.frailty[at_home], np.zeros(at_home.size),
                                                  community_places, rng)]
         pop.assign("social_care", chosen, True)
@@ -93,7 +93,7 @@ def run_social_care(model) -> None:
 def seed_packages(model) -> None:
     """At the start, the frailest older people hold ~90% of each council's packages (assumption)."""
     pop = model.pop
-    older = np.flatnonzero(pop.age >= 65)
+    older = (pop.age >= 65).nonzero()[0]
     cap = np.array([int(0.9 * c.capacity) for c in model.councils])
     chosen = older[serve_in_priority_order(pop.place[older], pop.frailty[older], np.zeros(older.size), cap, model.rng)]
     pop.assign("social_care", chosen, True)

@@ -179,7 +179,7 @@ def new_person_attributes(model, ages: np.ndarray, places: np.ndarray) -> dict:
     practice = np.empty(count, dtype=np.uint16)
     deprivation = np.empty(count, dtype=np.uint8)
     for k, spec in enumerate(model.scenario.places):
-        here = np.flatnonzero(places == k)
+        here = (places == k).nonzero()[0]
         if here.size == 0:
             continue  # an empty Place draws nothing (so takes no random numbers)
         own = model.practices_of_place[k]
@@ -319,9 +319,9 @@ def draw_deaths(model, u: np.ndarray) -> np.ndarray:
     pop, p = model.pop, model.params.demography
     setting, acuity = pop.setting, pop.acuity
     dies = u < base_rates(model)["death"]
-    extra = np.concatenate([np.flatnonzero(acuity == Acuity.CRISIS), pop.in_setting(Setting.ACUTE_BED)])
+    extra = np.concatenate([(acuity == Acuity.CRISIS).nonzero()[0], pop.in_setting(Setting.ACUTE_BED)])
     dies[extra] = u[extra] < death_prob(pop.age[extra], pop.frailty[extra], setting[extra], acuity[extra], p)
-    died = np.flatnonzero(dies)
+    died = dies.nonzero()[0]
     return died[setting[died] < ALIVE_LIMIT]
 
 
@@ -362,7 +362,7 @@ def need(model) -> None:
     starts_high = u_all[starts] < p_on * high_need_share(pop.frailty[starts], p)
 
     # people in need: gather them (a minority) and apply resolution or escalation
-    s = np.flatnonzero(((acuity_all == Acuity.LOW) | (acuity_all == Acuity.HIGH)) & active)
+    s = (((acuity_all == Acuity.LOW) | (acuity_all == Acuity.HIGH)) & active).nonzero()[0]
     start_episode(model, starts, np.where(starts_high, Acuity.HIGH, Acuity.LOW).astype(np.uint8))
     a = acuity_all[s]
     code = a * np.uint8(2 * N_SETTINGS)  # acuity x setting x social care: see need_tables
@@ -416,7 +416,7 @@ def draw_onsets(model, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     place_factor = model.place_onset_factor.astype(np.float32)
     bound = base_rates(model)["onset_bound"]
     largest = float(place_factor.max())
-    candidates = np.flatnonzero(u < (bound if largest <= 1 else bound * np.float32(largest * 1.001)))
+    candidates = (u < (bound if largest <= 1 else bound * np.float32(largest * 1.001))).nonzero()[0]
     candidates = candidates[(pop.acuity[candidates] == Acuity.WELL) & (pop.setting[candidates] <= Setting.VIRTUAL_WARD)]
     p_on = onset_prob(pop.age[candidates], pop.ltc[candidates], pop.deprivation[candidates], pop.proactive[candidates],
                       place_factor[pop.place[candidates]], p)
@@ -444,7 +444,7 @@ def seek_care(model) -> None:
     """People at home with need who will seek care book a GP appointment (joining the practice's queue)."""
     pop, p = model.pop, model.params.need
     acuity = pop.acuity
-    home = np.flatnonzero((pop.setting == Setting.HOME) & ((acuity == Acuity.LOW) | (acuity == Acuity.HIGH)))
+    home = ((pop.setting == Setting.HOME) & ((acuity == Acuity.LOW) | (acuity == Acuity.HIGH))).nonzero()[0]
     home = home[pop.will_seek[home] & ~pop.rationed[home]]
     seeking = home[model.rng.random(home.size) < p.seek_weekly]
     pop.move(seeking, Setting.WAITING_GP)
