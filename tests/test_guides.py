@@ -47,6 +47,7 @@ INSTALL_COMMANDS = {  # the README's set-up commands, which CI runs on a fresh m
 }
 PRELUDE = """\
 set -euo pipefail
+SERVERS=()  # pid:log of each server the guide leaves running
 wait_for_port() {  # wait until localhost:$1 accepts a connection (90 s at most)
   "$GUIDE_PYTHON" - "$1" <<'PY'
 import socket, sys, time
@@ -61,6 +62,13 @@ while True:
         time.sleep(0.3)
 PY
 }
+"""
+
+
+EPILOGUE = """\
+for server in "${SERVERS[@]}"; do  # each server must still be running (not, say, refused its port)
+  kill -0 "${server%%:*}" 2>/dev/null || { echo "a server this guide started has exited:"; cat "${server#*:}"; exit 1; }
+done
 """
 
 
@@ -104,12 +112,12 @@ def script_for(guide: Path) -> tuple[str, list[str], dict[str, str]]:
                 serves, port = server_port(command)
                 if serves:
                     log = f".server{len(run)}.log"
-                    lines.append(f"{command.rstrip('&').strip()} > {log} 2>&1 &")
+                    lines += [f"{command.rstrip('&').strip()} > {log} 2>&1 &", f"SERVERS+=(\"$!:{log}\")"]
                     if port:
                         lines.append(f"wait_for_port {port} || {{ cat {log}; exit 1; }}")
                 else:
                     lines.append(command)
-    return "\n".join(lines) + "\n", run, files
+    return "\n".join(lines + [EPILOGUE]) + "\n", run, files
 
 
 def install_blocks(text: str) -> list[str]:
@@ -137,24 +145,41 @@ def test_every_abm_command_named_in_the_text_is_run(guide):
     assert named <= ran, f"{guide.name} names abm {sorted(named - ran)} but never runs them"
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("guide", GUIDES, ids=[g.stem for g in GUIDES])
-def test_guide_runs_top_to_bottom(guide, tmp_path):
+def run_guide(guide: Path, workdir: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run a guide's script in ``workdir``; stop whatever it left running."""
     for name in LINKED:
-        (tmp_path / name).symlink_to(ROOT / name)
-    script, run, files = script_for(guide)
-    assert len(run) >= 4, f"{guide.name} has too few commands to be a guide"
+        (workdir / name).symlink_to(ROOT / name)
+    script, _, files = script_for(guide)
     for name, text in {**files, "guide.sh": script}.items():
-        (tmp_path / name).write_text(text)
+        (workdir / name).write_text(text)
     env = dict(os.environ, GUIDE_PYTHON=sys.executable, MPLBACKEND="Agg", SOLARA_TELEMETRY_MIXPANEL_ENABLE="false",
                PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}", PYTHONUNBUFFERED="1")
-    process = subprocess.Popen(["bash", "guide.sh"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+    process = subprocess.Popen(["bash", "guide.sh"], cwd=workdir, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
-        output, _ = process.communicate(timeout=600)
+        output, _ = process.communicate(timeout=timeout)
     finally:
         try:  # stop the servers the guide left running
             os.killpg(process.pid, signal.SIGTERM)
         except ProcessLookupError:
             pass
-    assert process.returncode == 0, f"{guide.name} failed (exit {process.returncode}):\n{output[-6000:]}"
+    return subprocess.CompletedProcess(process.args, process.returncode, output)
+
+
+def test_a_server_that_exits_fails_the_guide(tmp_path):
+    """A background server that dies (a port already taken, a bad flag) is an error, not a silent pass."""
+    guide = tmp_path / "broken_guide.md"
+    guide.write_text("```bash\necho one\necho two\nfalse_server() { exit 3; }; false_server &\nsleep 1\n```\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    done = run_guide(guide, work, timeout=60)
+    assert done.returncode != 0 and "a server this guide started has exited" in done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("guide", GUIDES, ids=[g.stem for g in GUIDES])
+def test_guide_runs_top_to_bottom(guide, tmp_path):
+    _, run, _ = script_for(guide)
+    assert len(run) >= 4, f"{guide.name} has too few commands to be a guide"
+    done = run_guide(guide, tmp_path)
+    assert done.returncode == 0, f"{guide.name} failed (exit {done.returncode}):\n{done.stdout[-6000:]}"
