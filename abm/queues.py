@@ -39,10 +39,12 @@ def serve_in_priority_order(
     if n == 0:
         return np.zeros(0, dtype=bool)
     draw = rng.random(n)
-    cost = np.ones(n) if cost is None else np.asarray(cost, dtype=np.float64)
+    cost = None if cost is None else np.asarray(cost, dtype=np.float64)
     capacity = np.asarray(capacity, dtype=np.float64)
     if everyone_fits(provider, cost, capacity):
         return np.ones(n, dtype=bool)
+    if cost is None:
+        cost = np.ones(n)
     priority, waited = np.asarray(priority), np.asarray(waited)
     chosen = shortlist(provider, priority, capacity, cost) if n > SMALL_QUEUE else None
     if chosen is None:
@@ -51,24 +53,28 @@ def serve_in_priority_order(
         order = chosen[queue_order(provider[chosen], priority[chosen], waited[chosen], draw[chosen])]
     group = provider[order]
     unit = cost[order]
-    running = np.cumsum(unit)
-    first = np.searchsorted(group, group) if n <= SMALL_QUEUE else run_starts(group)
+    running = unit.cumsum()
+    first = group.searchsorted(group) if n <= SMALL_QUEUE else run_starts(group)
     within = running - (running[first] - unit[first])
     served = np.zeros(n, dtype=bool)
     served[order] = within <= capacity[group] + 1e-9
     return served
 
 
-def everyone_fits(provider: np.ndarray, cost: np.ndarray, capacity: np.ndarray) -> bool:
+def everyone_fits(provider: np.ndarray, cost: np.ndarray | None, capacity: np.ndarray) -> bool:
     """Whether each provider's capacity covers all its candidates' costs, so all are served in any order.
 
     With costs that are not negative no running total within a provider exceeds
     its full total; the margin (``FIT_MARGIN`` of all the costs) is far wider than
     the rounding of the running totals, so a "yes" here is a "yes" of the full sort.
+    ``cost`` None means one each (the totals are then counts, the same numbers).
     """
-    if cost.min() < 0:
+    if cost is None:
+        total = np.bincount(provider, minlength=capacity.size)
+    elif cost.min() < 0:
         return False
-    total = np.bincount(provider, weights=cost, minlength=capacity.size)
+    else:
+        total = np.bincount(provider, weights=cost, minlength=capacity.size)
     return bool((total + FIT_MARGIN * (1.0 + total.sum()) <= capacity).all())
 
 

@@ -58,7 +58,7 @@ class AcuteTrust(mesa.Agent):
     def slowdown(self) -> float:
         """How much longer recovery takes when the hospital is crowded (flow slows above ~92%)."""
         p = self.model.params.acute
-        excess = np.clip((self.occupancy - p.flow_occupancy) / max(1 - p.flow_occupancy, 1e-9), 0, 1)
+        excess = min(max((self.occupancy - p.flow_occupancy) / max(1 - p.flow_occupancy, 1e-9), 0.0), 1.0)
         return 1.0 + p.los_slowdown * excess
 
     def new_financial_year(self) -> None:
