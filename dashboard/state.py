@@ -33,7 +33,7 @@ import yaml
 from abm.config import ConfigError, build, to_dict
 from abm.metrics import COLUMNS
 from abm.scenario import Scenario, apply_overrides, load_scenario_dict, preset_names
-from policies.levers import Levers
+from policies.levers import CONDITIONS, Levers
 
 WEEKS_PER_YEAR = 52
 # fluid play for ~30 sessions on two cores (README, Dashboard); `abm dashboard --population/--years` set these
@@ -163,10 +163,12 @@ atexit.register(POOL.shutdown)
 
 
 def without_policy(scenario: dict) -> dict:
-    """The same scenario (Places, population, parameters, seed) with every lever at its default and no schedule."""
+    """The same scenario (Places, population, parameters, seed, and its demand: ``CONDITIONS``) with every
+    policy lever at its default and no scheduled policy change."""
     plain = copy.deepcopy(scenario)
-    plain["levers"] = to_dict(Levers())
-    plain["schedule"] = []
+    defaults = to_dict(Levers())
+    plain["levers"] = {name: plain["levers"][name] if name in CONDITIONS else value for name, value in defaults.items()}
+    plain["schedule"] = [change for change in plain.get("schedule", []) if change["lever"] in CONDITIONS]
     return plain
 
 
@@ -289,7 +291,7 @@ class SessionRunner:
         scenario = self.scenario.to_dict()
         plain = without_policy(scenario)
         label = (f"{self.settings.source} as loaded (no lever moved), same seed" if plain == scenario else
-                 f"{self.settings.source} with no policy (every lever at its default), same seed")
+                 f"{self.settings.source} with no policy (every policy lever at its default), same seed")
         self.baseline = Baseline(label, plain, [], future=self.pool.submit(plain, []))
 
     def pin_baseline(self) -> Baseline:

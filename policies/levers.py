@@ -22,6 +22,10 @@ from abm.config import describe, spec
 # The dashboard's headings, in the order it shows them.
 GROUPS = ("money", "commissioning", "services", "workforce", "demand and social care")
 
+# Levers that set the world a scenario happens in (how much need arises), not a policy anyone
+# chooses: a "no policy" comparison keeps them as the scenario has them.
+CONDITIONS = ("demand_multiplier", "winter_pressure_pct")
+
 
 @dataclass
 class Levers:

@@ -115,6 +115,16 @@ def test_cards_say_when_a_pinned_baseline_needs_compare():
     assert "vs baseline" in cards_html(runner.data(), baseline_data(runner))
 
 
+def test_no_policy_keeps_the_scenarios_demand():
+    """Rising demand is the world the outcome-contracts story happens in, not a policy: the baseline keeps it."""
+    settings = Settings.from_preset("outcome_contracts", **SMALL)
+    runner = SessionRunner(settings, pool=RecordingPool())
+    runner.reset(warm_up=False)
+    (scenario, _), = runner.pool.submitted
+    assert [c["lever"] for c in scenario["schedule"]] == ["demand_multiplier", "demand_multiplier"]
+    assert scenario["levers"]["chs_contract"] == "block"
+
+
 def test_headlines_match_the_runner_summary():
     runner = small_runner()
     runner.advance(52)
