@@ -36,10 +36,10 @@ class PlaceSpec:
     age_shift_years: float = spec(0.0, units="years added to everyone's starting age (older Place > 0)", lo=-15, hi=15,
                                   doc="how much older (or younger) the Place's residents are than England's",
                                   source="001 §3: South Warwickshire older, Birmingham younger")
-    chs_host: str | None = spec(None, choices=("standalone", "acute", "collaborative"),
+    chs_host: str | None = spec(None, choices=("standalone", "acute", "collaborative"), units="standalone / acute / collaborative",
                                 doc="this Place's CHS host; empty: the chs_host lever",
                                 source="001 §3: the case-study Places differ in provider type")
-    chs_contract: str | None = spec(None, choices=("block", "activity", "outcome"),
+    chs_contract: str | None = spec(None, choices=("block", "activity", "outcome"), units="block / activity / outcome",
                                     doc="this Place's CHS contract; empty: the chs_contract lever",
                                     source="001 §3: the case-study Places differ in contracts")
     chs_share_pct: float | None = spec(None, units="% of the Place's budget on core CHS and add-ons at the start",
@@ -104,7 +104,7 @@ class Scenario:
     places: list[PlaceSpec] = field(
         default_factory=lambda: [PlaceSpec(**p) for p in _default_places()],
         metadata={"doc": "the Places (default: three, North deprived and younger, South affluent and older)",
-                  "units": "", "source": "DESIGN 3 (default 3 Places)"},
+                  "units": "a list of Places (their settings: places[].* below)", "source": "DESIGN 3 (default 3 Places)"},
     )
     levers: Levers = spec(Levers())
     schedule: list[ScheduledChange] = spec([], doc="lever changes at given years",

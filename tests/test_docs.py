@@ -20,6 +20,11 @@ def test_every_parameter_has_a_source():
     assert not problems, "parameters without an acceptable source:\n" + "\n".join(problems)
 
 
+def test_every_parameter_has_units():
+    missing = [r["name"] for r in params_table.rows() if r["kind"] != "not a model parameter" and not r["units"].strip()]
+    assert not missing, f"parameters without units: {missing}"
+
+
 @pytest.mark.parametrize("source", ["", "assumption", "assumption: guess", "a number I like"])
 def test_a_missing_or_bare_source_is_caught(source):
     assert params_table.source_problem({"name": "params.x", "source": source})
