@@ -41,6 +41,11 @@ class CodeEnum(IntEnum):
     on Python 3.11 made every comparison like ``pop.setting == Setting.ED`` about
     5 microseconds slower.  Declaring ndarray's own (which numpy then ignores)
     makes the lookup hit at once; results are unchanged.
+
+    numpy still takes a member (an int subclass) as a 64-bit integer, so comparing
+    a whole-population uint8 array with it first copies the array to 64 bits; the
+    weekly scans over everyone compare with ``.value`` (a plain int, compared in
+    8 bits) instead.  The booleans are the same.
     """
 
     __array_ufunc__ = np.ndarray.__array_ufunc__
@@ -95,7 +100,7 @@ SETTING_LABELS = {
 COMMUNITY_SETTINGS = (Setting.HOME, Setting.WAITING_GP, Setting.GP_MANAGED, Setting.WAITING_CHS,
                       Setting.CHS_CASELOAD)
 IS_COMMUNITY = np.isin(np.arange(len(Setting)), COMMUNITY_SETTINGS)  # by setting: one of COMMUNITY_SETTINGS
-ALIVE_LIMIT = Setting.DEAD  # setting < DEAD means alive and in the ICS
+ALIVE_LIMIT = Setting.DEAD.value  # setting < DEAD means alive and in the ICS (a plain int: see CodeEnum)
 # settings held by a minority, which Population.in_setting answers from an index
 INDEXED_SETTINGS = frozenset(Setting(s) for s in range(Setting.WAITING_GP, Setting.DEAD))
 MAX_PENDING = 256  # moves into an indexed setting kept between two queries, at most
@@ -239,7 +244,7 @@ class Population:
         """
         if self.n >= INDEX_FROM and setting in INDEXED_SETTINGS:
             return self._index.query(self.setting, int(setting))
-        return (self.setting == setting).nonzero()[0]
+        return (self.setting == int(setting)).nonzero()[0]
 
     def rewritten(self) -> None:
         """The arrays were rewritten wholesale (not through ``assign``/``move``): rebuild every cache."""

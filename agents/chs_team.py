@@ -293,7 +293,7 @@ def urgent_response(model, ucr_capacity: np.ndarray) -> np.ndarray:
     """
     pop, p, rng = model.pop, model.params.chs, model.rng
     setting = pop.setting
-    crisis = ((pop.acuity == Acuity.CRISIS) & (setting <= Setting.VIRTUAL_WARD)).nonzero()[0]
+    crisis = ((pop.acuity == Acuity.CRISIS.value) & (setting <= Setting.VIRTUAL_WARD.value)).nonzero()[0]
     on_ward = crisis[pop.setting[crisis] == Setting.VIRTUAL_WARD]
     community = crisis[IS_COMMUNITY[pop.setting[crisis]]]
     team = pop.team[community]
@@ -407,7 +407,7 @@ def proactive_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarra
     """
     pop, p, rng = model.pop, model.params.chs, model.rng
     n_teams = len(capacity)
-    enrolled = (pop.proactive & (pop.setting == Setting.HOME)).nonzero()[0]  # paused while in services
+    enrolled = (pop.proactive & (pop.setting == Setting.HOME.value)).nonzero()[0]  # paused while in services
     team = pop.team[enrolled]
     cost = np.full(enrolled.size, p.contacts_proactive)
     demand += total_by(team, cost, n_teams)
@@ -419,7 +419,8 @@ def proactive_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarra
 
     spare_places = np.floor(np.maximum(capacity - used, 0) / max(p.contacts_proactive, 1e-9))
     if spare_places.sum() >= 1:
-        candidates = ((pop.frailty >= p.proactive_min_frailty) & (pop.setting == Setting.HOME) & ~pop.proactive).nonzero()[0]
+        at_home = pop.setting == Setting.HOME.value
+        candidates = ((pop.frailty >= p.proactive_min_frailty) & at_home & ~pop.proactive).nonzero()[0]
         chosen = candidates[serve_in_priority_order(pop.team[candidates], proactive_priority(model, candidates),
                                                     np.zeros(candidates.size), spare_places, rng)]
         pop.assign("proactive", chosen, True)

@@ -303,7 +303,7 @@ def place_outreach(model) -> None:
         return
     pop = model.pop
     acuity = pop.acuity
-    hidden = ((pop.setting == Setting.HOME) & (acuity >= Acuity.LOW) & (acuity <= Acuity.HIGH)
+    hidden = ((pop.setting == Setting.HOME.value) & (acuity >= Acuity.LOW.value) & (acuity <= Acuity.HIGH.value)
               & ~pop.will_seek & ~pop.rationed & (pop.deprivation < 4)).nonzero()[0]
     reach = model.params.commissioner.place_outreach_weekly * maturity * (4 - pop.deprivation[hidden]) / 4
     pop.assign("will_seek", hidden[model.rng.random(hidden.size) < reach], True)

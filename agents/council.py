@@ -78,7 +78,7 @@ def run_social_care(model) -> None:
 
     community_places = np.floor(free * p.community_fill_weekly)
     if community_places.sum() >= 1:
-        at_home = ((pop.setting == Setting.HOME) & (pop.acuity >= Acuity.LOW) & ~pop.social_care).nonzero()[0]
+        at_home = ((pop.setting == Setting.HOME.value) & (pop.acuity >= Acuity.LOW.value) & ~pop.social_care).nonzero()[0]
         chosen = at_home[serve_in_priority_order(pop.place[at_home], pop.frailty[at_home], np.zeros(at_home.size),
                                                  community_places, rng)]
         pop.assign("social_care", chosen, True)

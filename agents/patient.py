@@ -319,7 +319,7 @@ def draw_deaths(model, u: np.ndarray) -> np.ndarray:
     pop, p = model.pop, model.params.demography
     setting, acuity = pop.setting, pop.acuity
     dies = u < base_rates(model)["death"]
-    extra = np.concatenate([(acuity == Acuity.CRISIS).nonzero()[0], pop.in_setting(Setting.ACUTE_BED)])
+    extra = np.concatenate([(acuity == Acuity.CRISIS.value).nonzero()[0], pop.in_setting(Setting.ACUTE_BED)])
     dies[extra] = u[extra] < death_prob(pop.age[extra], pop.frailty[extra], setting[extra], acuity[extra], p)
     died = dies.nonzero()[0]
     return died[setting[died] < ALIVE_LIMIT]
@@ -355,14 +355,14 @@ def need(model) -> None:
     """
     pop, p = model.pop, model.params.need
     acuity_all, setting_all = pop.acuity, pop.setting
-    active = setting_all <= Setting.VIRTUAL_WARD
+    active = setting_all <= Setting.VIRTUAL_WARD.value
     u_all = model.rng.random(pop.n, dtype=np.float32)
 
     starts, p_on = draw_onsets(model, u_all)
     starts_high = u_all[starts] < p_on * high_need_share(pop.frailty[starts], p)
 
     # people in need: gather them (a minority) and apply resolution or escalation
-    s = (((acuity_all == Acuity.LOW) | (acuity_all == Acuity.HIGH)) & active).nonzero()[0]
+    s = (((acuity_all == Acuity.LOW.value) | (acuity_all == Acuity.HIGH.value)) & active).nonzero()[0]
     start_episode(model, starts, np.where(starts_high, Acuity.HIGH, Acuity.LOW).astype(np.uint8))
     a = acuity_all[s]
     code = a * np.uint8(2 * N_SETTINGS)  # acuity x setting x social care: see need_tables
@@ -444,7 +444,7 @@ def seek_care(model) -> None:
     """People at home with need who will seek care book a GP appointment (joining the practice's queue)."""
     pop, p = model.pop, model.params.need
     acuity = pop.acuity
-    home = ((pop.setting == Setting.HOME) & ((acuity == Acuity.LOW) | (acuity == Acuity.HIGH))).nonzero()[0]
+    home = ((pop.setting == Setting.HOME.value) & ((acuity == Acuity.LOW.value) | (acuity == Acuity.HIGH.value))).nonzero()[0]
     home = home[pop.will_seek[home] & ~pop.rationed[home]]
     seeking = home[model.rng.random(home.size) < p.seek_weekly]
     pop.move(seeking, Setting.WAITING_GP)
