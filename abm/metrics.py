@@ -140,10 +140,11 @@ class MetricsRecorder:
         row[:, col["chs_fte"]] = np.bincount(model.team_place, teams.in_post.sum(axis=1), minlength=n_places)
         row[:, col["chs_vacancies"]] = np.bincount(model.team_place, teams.vacancies(), minlength=n_places)
         for t in model.trusts:
-            share = alive[t.places] / max(alive[t.places].sum(), 1)
-            row[t.places, col["beds"]] += t.beds * share
-            row[t.places, col["bed_occupancy"]] = t.occupancy
-            row[t.places, col["acute_deficit"]] += t.deficit * share
+            places = t.place_index
+            share = alive[places] / max(alive[places].sum(), 1)
+            row[places, col["beds"]] += t.beds * share
+            row[places, col["bed_occupancy"]] = t.occupancy
+            row[places, col["acute_deficit"]] += t.deficit * share
 
         ics = block[n_places]
         ics[:] = row.sum(axis=0)

@@ -77,6 +77,7 @@ class ICSModel(mesa.Model):
         self.commissioner.week_of_year = weeks_gone - 1
         self._fund_teams(start=True)
         self._replan_pending = False
+        self._integration_planned: float | None = None  # the share _plan_integration last ran for
         self._plan_week()
         council.seed_packages(self)
         self._phases = self.phases()
@@ -227,6 +228,22 @@ class ICSModel(mesa.Model):
             g.plan_week(int(self.list_sizes[g.index]), float(primary[g.place]))
         self.place_maturity = self.commissioner.place_maturity(self.reporting_week / WEEKS_PER_YEAR)
         share = self.integration_share()
+        if share != self._integration_planned:
+            self._plan_integration(share)
+        CHSTeam.update_workforce(self)
+        for trust in self.trusts:
+            trust.plan_week(int(self.place_population[trust.place_index].sum()))
+        for c in self.councils:
+            c.plan_week(int(self.place_population[c.place]))
+        self.place_onset_factor = (np.array([c.onset_factor for c in self.councils]) * self.levers.demand_multiplier
+                                   * self.winter_factor())
+
+    def _plan_integration(self, share: float) -> None:
+        """Which practices are in integrated teams at this share, and each CHS team's integrated share.
+
+        Run only when the share moves (the lever, or Place commissioning maturing): the
+        practices join in a fixed order (``integration_rank``), so the same share gives the same teams.
+        """
         n_integrated = [int(round(share * len(own))) for own in self.practices_of_place]
         self.practice_integrated = self.integration_rank < np.array(n_integrated)[self.practice_place]
         for g in self.practices:
@@ -234,13 +251,7 @@ class ICSModel(mesa.Model):
         integrated_by_team = np.bincount(self.practice_team, weights=self.practice_integrated, minlength=len(self.teams))
         practices_by_team = np.bincount(self.practice_team, minlength=len(self.teams))
         self.team_arrays.integrated_share = integrated_by_team / np.maximum(practices_by_team, 1)
-        CHSTeam.update_workforce(self)
-        for trust in self.trusts:
-            trust.plan_week(int(self.place_population[trust.places].sum()))
-        for c in self.councils:
-            c.plan_week(int(self.place_population[c.place]))
-        self.place_onset_factor = (np.array([c.onset_factor for c in self.councils]) * self.levers.demand_multiplier
-                                   * self.winter_factor())
+        self._integration_planned = share
 
     def _end_of_week(self) -> None:
         """Count the week's unmet need and time in setting, record metrics, refresh list sizes.

@@ -292,6 +292,8 @@ class Population:
         idx = np.asarray(idx, dtype=np.int64)
         if idx.size == 0:
             return
+        if not isinstance(setting, np.ndarray):
+            setting = int(setting)  # a plain int is written faster than an enum member (the same value)
         self._data["setting"][idx] = setting
         self._data["weeks_in_setting"][idx] = 0
         if self.n >= INDEX_FROM:
@@ -299,7 +301,8 @@ class Population:
         else:
             self._index.reset()
         count = self._hist_count[idx]
-        cell = idx * HISTORY_LENGTH + count % HISTORY_LENGTH  # (person, slot) in the flattened journeys
+        cell = idx * HISTORY_LENGTH  # (person, slot) in the flattened journeys
+        cell += count % HISTORY_LENGTH
         self._hist_setting.reshape(-1)[cell] = setting
         self._hist_week.reshape(-1)[cell] = self.week
         count += 1
