@@ -32,8 +32,9 @@ def serve_in_priority_order(
     total of their costs stays within capacity: the served set is a prefix of
     the queue, so nobody is served ahead of someone with a stronger claim.
     When every provider can serve all its candidates the queue is not sorted
-    (:func:`everyone_fits`); the tie-break draws are taken all the same, so the
-    random stream does not depend on it.
+    (:func:`everyone_fits`), nor when (one place each) no provider has a whole
+    place; the tie-break draws are taken all the same, so the random stream does
+    not depend on it.
     """
     n = provider.size
     if n == 0:
@@ -44,6 +45,8 @@ def serve_in_priority_order(
     if everyone_fits(provider, cost, capacity):
         return np.ones(n, dtype=bool)
     if cost is None:
+        if capacity.max() + 1e-9 < 1:  # not even one place anywhere: nobody is served, in any order
+            return np.zeros(n, dtype=bool)
         cost = np.ones(n)
     priority, waited = np.asarray(priority), np.asarray(waited)
     chosen = shortlist(provider, priority, capacity, cost) if n > SMALL_QUEUE else None
