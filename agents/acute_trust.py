@@ -13,7 +13,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from abm.population import AGE_BAND_EDGES, Acuity, Setting, Support
+from abm.population import Acuity, Setting, Support
 from abm.queues import serve_in_priority_order, total_by
 from agents.patient import AGE_BAND_TABLE
 
@@ -92,7 +92,7 @@ class AcuteTrust(mesa.Agent):
 
 def length_of_stay(age, frailty, p) -> np.ndarray:
     """Mean length of stay in days by age band and frailty (national statistics: 5-6 days, 9-10 over 75)."""
-    band = np.searchsorted(AGE_BAND_EDGES, age, side="right")
+    band = AGE_BAND_TABLE[age]  # the age band, looked up by whole year of age
     return np.asarray(p.los_days_by_age)[band] * np.maximum(1 + p.los_frailty_slope * (np.asarray(frailty) - 0.1), 0.3)
 
 
