@@ -44,8 +44,10 @@ class CodeEnum(IntEnum):
 
     numpy still takes a member (an int subclass) as a 64-bit integer, so comparing
     a whole-population uint8 array with it first copies the array to 64 bits; the
-    weekly scans over everyone compare with ``.value`` (a plain int, compared in
-    8 bits) instead.  The booleans are the same.
+    weekly scans over everyone, and the vectorised rules' masks, compare with
+    ``.value`` (a plain int, compared in 8 bits) instead.  The booleans are the
+    same.  (The pure hazard functions keep the members: the per-object reference
+    calls them with scalars, where ``.value`` would only add a lookup.)
     """
 
     __array_ufunc__ = np.ndarray.__array_ufunc__

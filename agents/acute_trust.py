@@ -134,8 +134,8 @@ def progress_inpatients(model) -> None:
     frailty = pop.frailty[fit]
     pop.assign("frailty", fit, np.minimum(frailty + model.params.demography.frailty_per_admission, 1.0))
     pop.assign("support_needed", fit, support)
-    discharge_to(model, fit[support == Support.NONE], Setting.HOME)
-    pop.move(fit[support != Support.NONE], Setting.DELAYED_DISCHARGE)
+    discharge_to(model, fit[support == Support.NONE.value], Setting.HOME)
+    pop.move(fit[support != Support.NONE.value], Setting.DELAYED_DISCHARGE)
 
 
 def run_ed(model) -> None:

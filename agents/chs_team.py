@@ -268,7 +268,7 @@ def discharge_support(model, capacity: np.ndarray, demand: np.ndarray) -> np.nda
     """
     pop, p = model.pop, model.params.chs
     waiting = pop.in_setting(Setting.DELAYED_DISCHARGE)
-    waiting = waiting[pop.support_needed[waiting] == Support.CHS]
+    waiting = waiting[pop.support_needed[waiting] == Support.CHS.value]
     hosted = (model.place_lever("chs_host") == "acute")[pop.place[waiting]]
     stretched = np.maximum(model.team_arrays.load, 1.0)[pop.team[waiting]]
     start = np.minimum(p.discharge_start_weekly * np.where(hosted, p.acute_host_discharge_multiplier, 1.0) / stretched, 1.0)
@@ -294,7 +294,7 @@ def urgent_response(model, ucr_capacity: np.ndarray) -> np.ndarray:
     pop, p, rng = model.pop, model.params.chs, model.rng
     setting = pop.setting
     crisis = ((pop.acuity == Acuity.CRISIS.value) & (setting <= Setting.VIRTUAL_WARD.value)).nonzero()[0]
-    on_ward = crisis[pop.setting[crisis] == Setting.VIRTUAL_WARD]
+    on_ward = crisis[pop.setting[crisis] == Setting.VIRTUAL_WARD.value]
     community = crisis[IS_COMMUNITY[pop.setting[crisis]]]
     team = pop.team[community]
     cost = np.full(community.size, p.contacts_urgent_response)
@@ -333,12 +333,12 @@ def virtual_ward_flow(model) -> np.ndarray:
     """
     pop, p = model.pop, model.params.chs
     ward = pop.in_setting(Setting.VIRTUAL_WARD)
-    ward = ward[pop.acuity[ward] <= Acuity.HIGH]  # crises are sent to ED separately
+    ward = ward[pop.acuity[ward] <= Acuity.HIGH.value]  # crises are sent to ED separately
     u = model.rng.random(ward.size)
-    step_down = ward[(pop.acuity[ward] <= Acuity.LOW) | (u < p.virtual_ward_step_down_weekly)]
+    step_down = ward[(pop.acuity[ward] <= Acuity.LOW.value) | (u < p.virtual_ward_step_down_weekly)]
     pop.assign("acuity", step_down, np.minimum(pop.acuity[step_down], Acuity.LOW))
     pop.move(step_down, Setting.CHS_CASELOAD)
-    stay = (pop.acuity[ward] == Acuity.HIGH) & (u >= p.virtual_ward_step_down_weekly)
+    stay = (pop.acuity[ward] == Acuity.HIGH.value) & (u >= p.virtual_ward_step_down_weekly)
     return ward[stay & (u < p.virtual_ward_step_down_weekly + p.virtual_ward_admit_weekly)]
 
 
@@ -350,7 +350,7 @@ def virtual_ward_contacts(model) -> np.ndarray:
 
 
 def caseload_intensity(acuity: np.ndarray, p) -> np.ndarray:
-    return np.where(acuity >= Acuity.HIGH, p.contacts_high, p.contacts_low)
+    return np.where(acuity >= Acuity.HIGH.value, p.contacts_high, p.contacts_low)
 
 
 def planned_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarray:
@@ -376,7 +376,7 @@ def planned_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarray:
     used = total_by(team[kept_mask], need[kept_mask], n_teams)
 
     waiting = pop.in_setting(Setting.WAITING_CHS)
-    waiting = waiting[pop.acuity[waiting] < Acuity.CRISIS]
+    waiting = waiting[pop.acuity[waiting] < Acuity.CRISIS.value]
     wteam = pop.team[waiting]
     wneed = caseload_intensity(pop.acuity[waiting], p)
     demand += total_by(wteam, wneed, n_teams)
@@ -387,7 +387,7 @@ def planned_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarray:
 
     over = demand > capacity
     still = waiting[~admitted_mask]
-    low = still[(pop.acuity[still] == Acuity.LOW) & over[pop.team[still]]]
+    low = still[(pop.acuity[still] == Acuity.LOW.value) & over[pop.team[still]]]
     turned_away = low[rng.random(low.size) < p.rationing_weekly]
     pop.assign("rationed", turned_away, True)
     pop.move(turned_away, Setting.HOME)
@@ -442,6 +442,6 @@ def proactive_priority(model, idx: np.ndarray) -> np.ndarray:
 def find_hidden_need(model, idx: np.ndarray) -> None:
     """Proactive contacts prompt people with unsought need to seek care (001 §4: finding people at risk)."""
     pop = model.pop
-    hidden = idx[(pop.acuity[idx] >= Acuity.LOW) & (pop.acuity[idx] <= Acuity.HIGH) & ~pop.will_seek[idx]]
+    hidden = idx[(pop.acuity[idx] >= Acuity.LOW.value) & (pop.acuity[idx] <= Acuity.HIGH.value) & ~pop.will_seek[idx]]
     found = hidden[model.rng.random(hidden.size) < model.params.chs.case_finding_weekly]
     pop.assign("will_seek", found, True)

@@ -66,7 +66,7 @@ def run_social_care(model) -> None:
     free_at_start = free.copy()
 
     waiting = pop.in_setting(Setting.DELAYED_DISCHARGE)
-    waiting = waiting[pop.support_needed[waiting] == Support.SOCIAL_CARE]
+    waiting = waiting[pop.support_needed[waiting] == Support.SOCIAL_CARE.value]
     u = rng.random(waiting.size)
     discharge_to(model, waiting[u < p.self_arranged_weekly], Setting.HOME)  # self-funded or family care
     waiting = waiting[(u >= p.self_arranged_weekly) & (u < p.self_arranged_weekly + p.package_start_weekly)]

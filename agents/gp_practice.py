@@ -63,14 +63,14 @@ def run_clinics(model) -> None:
     new_slots = np.floor(capacity - followups_served)  # never more than capacity
 
     waiting = pop.in_setting(Setting.WAITING_GP)
-    waiting = waiting[pop.acuity[waiting] < Acuity.CRISIS]
+    waiting = waiting[pop.acuity[waiting] < Acuity.CRISIS.value]
     practice_of = pop.practice[waiting]
     seen = waiting[serve_in_priority_order(practice_of, pop.acuity[waiting], pop.weeks_in_setting[waiting],
                                            new_slots, rng)]
     decide_after_consultation(model, seen, pressure, integrated)
 
     still_waiting = pop.in_setting(Setting.WAITING_GP)
-    still_waiting = still_waiting[pop.acuity[still_waiting] < Acuity.CRISIS]
+    still_waiting = still_waiting[pop.acuity[still_waiting] < Acuity.CRISIS.value]
     backlog = np.bincount(pop.practice[still_waiting], minlength=n_practices)
     spill_to_ed(model, still_waiting, pressure)
 
@@ -96,7 +96,7 @@ def decide_after_consultation(model, seen: np.ndarray, pressure: np.ndarray, int
         return
     acuity = pop.acuity[seen]
     practice = pop.practice[seen]
-    need_level = (acuity >= Acuity.HIGH).astype(np.int64)
+    need_level = (acuity >= Acuity.HIGH.value).astype(np.int64)
     pressure_here = pressure[practice]
     p_hospital = np.asarray(p.refer_hospital)[need_level] * (1 + p.pressure_hospital_referral * pressure_here)
     p_chs = np.asarray(p.refer_chs)[need_level] * np.asarray(p.refer_chs_by_age)[AGE_BAND_TABLE[pop.age[seen]]]
@@ -116,7 +116,7 @@ def decide_after_consultation(model, seen: np.ndarray, pressure: np.ndarray, int
 def spill_to_ed(model, waiting: np.ndarray, pressure: np.ndarray) -> None:
     """Patients with high need who cannot get an appointment go to ED, more so under pressure (DESIGN 4)."""
     pop = model.pop
-    high = waiting[pop.acuity[waiting] == Acuity.HIGH]
+    high = waiting[pop.acuity[waiting] == Acuity.HIGH.value]
     p_spill = np.minimum(model.params.gp.ed_spill_weekly * pressure[pop.practice[high]], 0.5)
     going = high[model.rng.random(high.size) < p_spill]
     pop.move(going, Setting.ED)

@@ -333,7 +333,7 @@ def pick_movers_out(model, count: int) -> np.ndarray:
         if chosen.size >= count or pop.n == 0:
             break
         draw = model.rng.integers(0, pop.n, size=4 * (count - chosen.size) + 8)
-        ok = draw[(pop.age[draw] >= 18) & (pop.age[draw] <= 45) & (pop.setting[draw] == Setting.HOME)]
+        ok = draw[(pop.age[draw] >= 18) & (pop.age[draw] <= 45) & (pop.setting[draw] == Setting.HOME.value)]
         chosen = np.concatenate([chosen, ok])
         _, first = np.unique(chosen, return_index=True)
         chosen = chosen[np.sort(first)]
@@ -376,9 +376,9 @@ def need(model) -> None:
     up = (~down) & (ui < p_res + p_esc)
     changed = down | up
     pop.assign("acuity", s[changed], (a + up - down)[changed])
-    worse = s[up & (a == Acuity.LOW)]  # worsening need prompts a fresh decision to seek care
+    worse = s[up & (a == Acuity.LOW.value)]  # worsening need prompts a fresh decision to seek care
     pop.assign("will_seek", worse, model.rng.random(worse.size) < seek_prob(Acuity.HIGH, pop.deprivation[worse], p))
-    recovered = s[down & (a == Acuity.LOW)]
+    recovered = s[down & (a == Acuity.LOW.value)]
     end_episode(model, recovered)
 
 
@@ -417,7 +417,8 @@ def draw_onsets(model, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     bound = base_rates(model)["onset_bound"]
     largest = float(place_factor.max())
     candidates = (u < (bound if largest <= 1 else bound * np.float32(largest * 1.001))).nonzero()[0]
-    candidates = candidates[(pop.acuity[candidates] == Acuity.WELL) & (pop.setting[candidates] <= Setting.VIRTUAL_WARD)]
+    well = pop.acuity[candidates] == Acuity.WELL.value
+    candidates = candidates[well & (pop.setting[candidates] <= Setting.VIRTUAL_WARD.value)]
     p_on = onset_prob(pop.age[candidates], pop.ltc[candidates], pop.deprivation[candidates], pop.proactive[candidates],
                       place_factor[pop.place[candidates]], p)
     starting = u[candidates] < p_on
@@ -436,7 +437,7 @@ def end_episode(model, idx: np.ndarray) -> None:
     """Need resolved: leave any queue or caseload for home (proactive care continues)."""
     pop = model.pop
     pop.assign("rationed", idx, False)
-    in_service = idx[pop.setting[idx] != Setting.HOME]
+    in_service = idx[pop.setting[idx] != Setting.HOME.value]
     pop.move(in_service, Setting.HOME)
 
 
@@ -444,7 +445,8 @@ def seek_care(model) -> None:
     """People at home with need who will seek care book a GP appointment (joining the practice's queue)."""
     pop, p = model.pop, model.params.need
     acuity = pop.acuity
-    home = ((pop.setting == Setting.HOME.value) & ((acuity == Acuity.LOW.value) | (acuity == Acuity.HIGH.value))).nonzero()[0]
+    in_need = (acuity == Acuity.LOW.value) | (acuity == Acuity.HIGH.value)
+    home = ((pop.setting == Setting.HOME.value) & in_need).nonzero()[0]
     home = home[pop.will_seek[home] & ~pop.rationed[home]]
     seeking = home[model.rng.random(home.size) < p.seek_weekly]
     pop.move(seeking, Setting.WAITING_GP)
