@@ -65,12 +65,11 @@ def run_clinics(model) -> None:
     waiting = pop.in_setting(Setting.WAITING_GP)
     waiting = waiting[pop.acuity[waiting] < Acuity.CRISIS.value]
     practice_of = pop.practice[waiting]
-    seen = waiting[serve_in_priority_order(practice_of, pop.acuity[waiting], pop.weeks_in_setting[waiting],
-                                           new_slots, rng)]
+    served = serve_in_priority_order(practice_of, pop.acuity[waiting], pop.weeks_in_setting[waiting], new_slots, rng)
+    seen = waiting[served]
     decide_after_consultation(model, seen, pressure, integrated)
 
-    still_waiting = pop.in_setting(Setting.WAITING_GP)
-    still_waiting = still_waiting[pop.acuity[still_waiting] < Acuity.CRISIS.value]
+    still_waiting = waiting[~served]  # those seen left the list; nobody joined it, and nobody's need changed
     backlog = np.bincount(pop.practice[still_waiting], minlength=n_practices)
     spill_to_ed(model, still_waiting, pressure)
 
