@@ -139,10 +139,12 @@ def seek_prob(acuity, deprivation, p: NeedParams):
     return np.clip(base - p.seek_deprivation_penalty * (4 - np.asarray(deprivation, dtype=np.float64)), 0.0, 1.0)
 
 
-def frailty_after_birthday(new_age, frailty, p: DemographyParams):
+def frailty_after_birthday(new_age, frailty, p: DemographyParams, step=None):
     """Frailty rises each birthday as the population's mean eFI rises with age (assumption; keeps the
-    age profile stable, with hospital stays adding to it)."""
-    step = initial_frailty_mean(new_age) - initial_frailty_mean(np.asarray(new_age, dtype=np.float64) - 1)
+    age profile stable, with hospital stays adding to it).  ``step``, the rise in the mean at
+    ``new_age``, if already looked up (the vectorised rule reads it from ``BIRTHDAY_FRAILTY_STEP``)."""
+    if step is None:
+        step = initial_frailty_mean(new_age) - initial_frailty_mean(np.asarray(new_age, dtype=np.float64) - 1)
     return np.minimum(frailty + p.frailty_age_drift * step, 1.0).astype(np.float32)
 
 
@@ -154,6 +156,16 @@ def initial_frailty_mean(age):
 def ltc_mean(age):
     """Mean count of long-term conditions by age (004 §5: >60% of over-65s have an LTC)."""
     return 0.1 + 2.6 / (1.0 + np.exp(-(np.asarray(age, dtype=np.float64) - 62.0) / 12.0))
+
+
+# The same functions by whole year of age (ages are uint8), for the vectorised rules to look up
+# instead of evaluating the exponentials for each person.
+AGES = np.arange(256)
+FRAILTY_MEAN_BY_AGE = initial_frailty_mean(AGES)
+BIRTHDAY_FRAILTY_STEP = FRAILTY_MEAN_BY_AGE - initial_frailty_mean(AGES.astype(np.float64) - 1)
+LTC_MEAN_BY_AGE = ltc_mean(AGES)
+for _table in (FRAILTY_MEAN_BY_AGE, BIRTHDAY_FRAILTY_STEP, LTC_MEAN_BY_AGE):
+    _table.flags.writeable = False
 
 
 # ---------------------------------------------------------------------------
@@ -185,7 +197,7 @@ def new_person_attributes(model, ages: np.ndarray, places: np.ndarray) -> dict:
         own = model.practices_of_place[k]
         practice[here] = own[rng.integers(0, len(own), size=len(here))]
         deprivation[here] = choose(rng, spec.deprivation_shares, len(here))
-    mean = initial_frailty_mean(ages)
+    mean = FRAILTY_MEAN_BY_AGE[ages]  # initial_frailty_mean
     kappa = 6.0
     frailty = rng.beta(mean * kappa, (1.0 - mean) * kappa).astype(np.float32)
     return {
@@ -196,7 +208,7 @@ def new_person_attributes(model, ages: np.ndarray, places: np.ndarray) -> dict:
         "team": model.practice_team[practice],
         "deprivation": deprivation,
         "frailty": frailty,
-        "ltc": np.minimum(rng.poisson(ltc_mean(ages)), 12).astype(np.uint8),
+        "ltc": np.minimum(rng.poisson(LTC_MEAN_BY_AGE[ages]), 12).astype(np.uint8),
         "acuity": Acuity.WELL,
         "setting": Setting.HOME,
         "entered_week": model.week_number,
@@ -284,7 +296,9 @@ def birthdays(model) -> None:
     ages = pop.age[birthday]
     ages[alive_b] = np.minimum(ages[alive_b] + 1, 110)
     frail = pop.frailty[birthday]
-    frail[alive_b] = frailty_after_birthday(ages[alive_b], frail[alive_b], model.params.demography)
+    new_ages = ages[alive_b]
+    frail[alive_b] = frailty_after_birthday(new_ages, frail[alive_b], model.params.demography,
+                                            BIRTHDAY_FRAILTY_STEP[new_ages])
     pop.mark_changed(np.arange(birthday.start, pop.n, WEEKS_PER_YEAR)[alive_b])
 
 
