@@ -68,12 +68,12 @@ def run_social_care(model) -> None:
     waiting = pop.in_setting(Setting.DELAYED_DISCHARGE)
     waiting = waiting[pop.support_needed[waiting] == Support.SOCIAL_CARE.value]
     u = rng.random(waiting.size)
-    discharge_to(model, waiting[u < p.self_arranged_weekly], Setting.HOME)  # self-funded or family care
+    self_arranged = waiting[u < p.self_arranged_weekly]  # self-funded or family care
     waiting = waiting[(u >= p.self_arranged_weekly) & (u < p.self_arranged_weekly + p.package_start_weekly)]
     place = pop.place[waiting]
     placed = waiting[serve_in_priority_order(place, np.zeros(waiting.size), pop.weeks_in_setting[waiting], free, rng)]
     pop.assign("social_care", placed, True)
-    discharge_to(model, placed, Setting.HOME)
+    discharge_to(model, np.concatenate([self_arranged, placed]), Setting.HOME)  # both go home, in one pass
     free -= np.bincount(pop.place[placed], minlength=n_places)
 
     community_places = np.floor(free * p.community_fill_weekly)
