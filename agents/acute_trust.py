@@ -156,15 +156,13 @@ def run_ed(model) -> None:
     earlier = pop.weeks_in_setting[in_ed] > 0
     waiting = in_ed[earlier]  # decided to admit in an earlier week, no bed yet
     leaving = rng.random(waiting.size) < model.params.acute.corridor_discharge_weekly
-    managed = waiting[leaving]
-    pop.assign("acuity", managed, np.minimum(pop.acuity[managed], Acuity.HIGH))
-    pop.move(managed, Setting.WAITING_GP)  # same-day care and home with a GP follow-up
+    managed = waiting[leaving]  # same-day care and home with a GP follow-up
     arrivals = in_ed[~earlier]
     model.events.add("ed_attendances", pop.place[arrivals])
     admit = decide_admission(model, arrivals)
-    sent_home = arrivals[~admit]
-    pop.assign("acuity", sent_home, np.minimum(pop.acuity[sent_home], Acuity.HIGH))
-    pop.move(sent_home, Setting.WAITING_GP)
+    home = np.concatenate([managed, arrivals[~admit]])  # the managed, then arrivals sent home (disjoint)
+    pop.assign("acuity", home, np.minimum(pop.acuity[home], Acuity.HIGH))
+    pop.move(home, Setting.WAITING_GP)
 
     queue = np.concatenate([waiting[~leaving], arrivals[admit]])  # still waiting from earlier weeks, then today's
     new_los = np.where(pop.weeks_in_setting[queue] > 0, pop.los_days[queue],

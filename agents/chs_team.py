@@ -370,9 +370,7 @@ def planned_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarray:
     # keep high need first, then those newest to the caseload, within capacity
     kept_mask = serve_in_priority_order(team, pop.acuity[caseload], -pop.weeks_in_setting[caseload].astype(np.int64),
                                         capacity, rng, need)
-    ration_out = caseload[~kept_mask]
-    pop.assign("rationed", ration_out, True)
-    pop.move(ration_out, Setting.HOME)
+    ration_out = caseload[~kept_mask]  # sent home with the turned away, below
     used = total_by(team[kept_mask], need[kept_mask], n_teams)
 
     waiting = pop.in_setting(Setting.WAITING_CHS)
@@ -389,9 +387,10 @@ def planned_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarray:
     still = waiting[~admitted_mask]
     low = still[(pop.acuity[still] == Acuity.LOW.value) & over[pop.team[still]]]
     turned_away = low[rng.random(low.size) < p.rationing_weekly]
-    pop.assign("rationed", turned_away, True)
-    pop.move(turned_away, Setting.HOME)
-    model.events.add("chs_rationed", pop.place[np.concatenate([ration_out, turned_away])])
+    rationed = np.concatenate([ration_out, turned_away])  # disjoint: the caseload and the waiting list
+    pop.assign("rationed", rationed, True)
+    pop.move(rationed, Setting.HOME)
+    model.events.add("chs_rationed", pop.place[rationed])
     return used
 
 
