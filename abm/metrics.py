@@ -124,7 +124,7 @@ class MetricsRecorder:
         block[:] = 0.0
         row = block[:n_places]
         # head counts (whole numbers, so exact in floats) by Place x age band x deprivation
-        heads = state.reshape(n_places, 5, 5, N_CODES) @ HEAD_COUNT_TABLE
+        heads = (state.reshape(-1, N_CODES) @ HEAD_COUNT_TABLE).reshape(n_places, 5, 5, -1)  # one 2-D product
         by_group = heads.sum(axis=0)  # age band x deprivation x head count
         by_deprivation = np.concatenate([heads.sum(axis=1), by_group.sum(axis=0)[None]])  # Places and ICS
         alive = by_deprivation[:n_places, :, POPULATION].sum(axis=1)
