@@ -195,7 +195,8 @@ def new_person_attributes(model, ages: np.ndarray, places: np.ndarray) -> dict:
         if here.size == 0:
             continue  # an empty Place draws nothing (so takes no random numbers)
         own = model.practices_of_place[k]
-        practice[here] = own[rng.integers(0, len(own), size=len(here))]
+        # with one practice everyone registers there: rng.integers(0, 1) takes no random numbers either
+        practice[here] = own[0] if len(own) == 1 else own[rng.integers(0, len(own), size=len(here))]
         deprivation[here] = choose(rng, spec.deprivation_shares, len(here))
     mean = FRAILTY_MEAN_BY_AGE[ages]  # initial_frailty_mean
     kappa = 6.0

@@ -159,3 +159,11 @@ def test_hospital_stays_and_deaths_happen(small_run):
     df = ics(small_run)
     assert df.emergency_admissions.sum() > 0 and df.deaths.sum() > 0
     assert (small_run.pop.setting == Setting.DEAD).sum() == small_run.counters["died"]
+
+
+def test_single_practice_registration_takes_no_draws():
+    """new_person_attributes skips rng.integers(0, 1) for a Place with one practice: numpy takes no draws for it."""
+    rng = np.random.default_rng(3)
+    before = rng.bit_generator.state
+    assert (rng.integers(0, 1, size=5) == 0).all()
+    assert rng.bit_generator.state == before
