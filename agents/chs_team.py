@@ -406,7 +406,8 @@ def proactive_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarra
     """
     pop, p, rng = model.pop, model.params.chs, model.rng
     n_teams = len(capacity)
-    enrolled = (pop.proactive & (pop.setting == Setting.HOME.value)).nonzero()[0]  # paused while in services
+    at_home = pop.setting == Setting.HOME.value  # nobody moves during this rule, so the mask serves it all
+    enrolled = (pop.proactive & at_home).nonzero()[0]  # paused while in services
     team = pop.team[enrolled]
     cost = np.full(enrolled.size, p.contacts_proactive)
     demand += total_by(team, cost, n_teams)
@@ -418,7 +419,6 @@ def proactive_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarra
 
     spare_places = np.floor(np.maximum(capacity - used, 0) / max(p.contacts_proactive, 1e-9))
     if spare_places.sum() >= 1:
-        at_home = pop.setting == Setting.HOME.value
         candidates = ((pop.frailty >= p.proactive_min_frailty) & at_home & ~pop.proactive).nonzero()[0]
         chosen = candidates[serve_in_priority_order(pop.team[candidates], proactive_priority(model, candidates),
                                                     np.zeros(candidates.size), spare_places, rng)]

@@ -36,17 +36,23 @@ def markers_of(changes) -> list[Marker]:
     return [Marker(int(w), f"week {w} (year {w // 52}): {name} = {value}") for w, name, value in changes]
 
 
-def _with_baseline(label: str, live: np.ndarray, base: np.ndarray | None, colour: str = PALETTE[0]) -> list[Series]:
-    series = [Series(label, live, colour)]
+def _with_baseline(label: str, measure: Callable[[np.ndarray], np.ndarray], data: np.ndarray,
+                   base: np.ndarray | None, colour: str = PALETTE[0]) -> list[Series]:
+    """One measure of this run, and of the baseline (dashed) when there is one."""
+    series = [Series(label, measure(data), colour)]
     if base is not None:
-        series.append(Series("baseline", base, BASELINE_COLOUR, dashed=True))
+        series.append(Series("baseline", measure(base), BASELINE_COLOUR, dashed=True))
     return series
+
+
+def _by_place(place_names, measure: Callable[[int], np.ndarray]) -> list[Series]:
+    """One line per Place: ``measure(place index)``."""
+    return [Series(name, measure(i), PALETTE[i % len(PALETTE)]) for i, name in enumerate(place_names)]
 
 
 def admissions(data, base, horizon, markers) -> ChartSpec:
     return ChartSpec("admissions", "Emergency admissions against the baseline", "admissions per 1,000 a year",
-                     _with_baseline("this run", rate_per_1000_year(data, "emergency_admissions"),
-                                    None if base is None else rate_per_1000_year(base, "emergency_admissions")),
+                     _with_baseline("this run", lambda d: rate_per_1000_year(d, "emergency_admissions"), data, base),
                      horizon, markers, note=ROLLING)
 
 
@@ -60,16 +66,15 @@ def unmet_need(data, base, horizon, markers, include_hidden: bool = True) -> Cha
 
 def occupancy(data, base, horizon, markers) -> ChartSpec:
     return ChartSpec("occupancy", "Acute bed occupancy", "share of bed-days used",
-                     _with_baseline("occupancy", rolling_mean(column(data, "bed_occupancy"), 4),
-                                    None if base is None else rolling_mean(column(base, "bed_occupancy"), 4),
+                     _with_baseline("occupancy", lambda d: rolling_mean(column(d, "bed_occupancy"), 4), data, base,
                                     PALETTE[5]),
                      horizon, markers, percent=True, note="4-week rolling mean")
 
 
 def delayed(data, base, horizon, markers) -> ChartSpec:
     return ChartSpec("delayed", "Delayed discharges", "bed-days per week",
-                     _with_baseline("delayed-discharge bed-days", rolling_mean(column(data, "delayed_discharge_bed_days"), 4),
-                                    None if base is None else rolling_mean(column(base, "delayed_discharge_bed_days"), 4),
+                     _with_baseline("delayed-discharge bed-days",
+                                    lambda d: rolling_mean(column(d, "delayed_discharge_bed_days"), 4), data, base,
                                     PALETTE[3]),
                      horizon, markers, note="4-week rolling mean")
 
@@ -99,29 +104,25 @@ def workforce(data, base, horizon, markers) -> ChartSpec:
 
 
 def places_admissions(data, base, horizon, markers, place_names=()) -> ChartSpec:
-    series = [Series(name, rate_per_1000_year(data, "emergency_admissions", place=i), PALETTE[i % len(PALETTE)])
-              for i, name in enumerate(place_names)]
+    series = _by_place(place_names, lambda i: rate_per_1000_year(data, "emergency_admissions", place=i))
     return ChartSpec("places_admissions", "Emergency admissions by Place", "admissions per 1,000 a year",
                      series, horizon, markers, note=ROLLING)
 
 
 def places_unmet(data, base, horizon, markers, place_names=()) -> ChartSpec:
-    series = [Series(name, rolling_mean(per_1000(data, "unmet_need", place=i), 4), PALETTE[i % len(PALETTE)])
-              for i, name in enumerate(place_names)]
+    series = _by_place(place_names, lambda i: rolling_mean(per_1000(data, "unmet_need", place=i), 4))
     return ChartSpec("places_unmet", "Unmet need by Place", "people with unmet need per 1,000",
                      series, horizon, markers, note="4-week rolling mean")
 
 
 def places_chs_share(data, base, horizon, markers, place_names=()) -> ChartSpec:
-    series = [Series(name, rolling_mean(column(data, "chs_share_of_spend", place=i), 4), PALETTE[i % len(PALETTE)])
-              for i, name in enumerate(place_names)]
+    series = _by_place(place_names, lambda i: rolling_mean(column(data, "chs_share_of_spend", place=i), 4))
     return ChartSpec("places_chs_share", "CHS share of spend by Place", "% of modelled NHS spend",
                      series, horizon, markers, percent=True, note="4-week rolling mean")
 
 
 def places_chs_staff(data, base, horizon, markers, place_names=()) -> ChartSpec:
-    series = [Series(name, per_1000(data, "chs_fte", place=i), PALETTE[i % len(PALETTE)])
-              for i, name in enumerate(place_names)]
+    series = _by_place(place_names, lambda i: per_1000(data, "chs_fte", place=i))
     return ChartSpec("places_chs_staff", "CHS staff in post by Place", "FTE per 1,000 people", series, horizon, markers)
 
 
@@ -129,9 +130,8 @@ def equity_gap(data, base, horizon, markers) -> ChartSpec:
     """The unmet-need gap between the most and least deprived fifths (the delegation story's outcome)."""
     return ChartSpec("equity_gap", "Unmet-need gap: most minus least deprived fifth",
                      "people with unmet need per 1,000, difference",
-                     _with_baseline("gap", rolling_mean(column(data, "unmet_need_equity_gap_per_1000"), 13),
-                                    None if base is None else
-                                    rolling_mean(column(base, "unmet_need_equity_gap_per_1000"), 13), PALETTE[3]),
+                     _with_baseline("gap", lambda d: rolling_mean(column(d, "unmet_need_equity_gap_per_1000"), 13),
+                                    data, base, PALETTE[3]),
                      horizon, markers, note=ROLLING)
 
 
