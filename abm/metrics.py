@@ -140,7 +140,7 @@ class MetricsRecorder:
         row[:, col["chs_fte"]] = np.bincount(model.team_place, teams.in_post.sum(axis=1), minlength=n_places)
         row[:, col["chs_vacancies"]] = np.bincount(model.team_place, teams.vacancies(), minlength=n_places)
         for t in model.trusts:
-            places = t.place_index
+            places = t.places
             share = alive[places] / max(alive[places].sum(), 1)
             row[places, col["beds"]] += t.beds * share
             row[places, col["bed_occupancy"]] = t.occupancy

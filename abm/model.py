@@ -232,7 +232,7 @@ class ICSModel(mesa.Model):
             self._plan_integration(share)
         CHSTeam.update_workforce(self)
         for trust in self.trusts:
-            trust.plan_week(int(self.place_population[trust.place_index].sum()))
+            trust.plan_week(int(self.place_population[trust.places].sum()))
         for c in self.councils:
             c.plan_week(int(self.place_population[c.place]))
         self.place_onset_factor = (np.array([c.onset_factor for c in self.councils]) * self.levers.demand_multiplier

@@ -25,8 +25,7 @@ class AcuteTrust(mesa.Agent):
 
     def __init__(self, model, places: list[int], index: int):
         super().__init__(model)
-        self.places = places
-        self.place_index = np.array(places, dtype=np.int64)  # the same Places, as an index array
+        self.places = np.array(places, dtype=np.int64)  # the Places it serves (an index array)
         self.index = index
         self.beds = 0.0
         self.occupancy = 0.9  # share of bed-days used last week
@@ -45,11 +44,6 @@ class AcuteTrust(mesa.Agent):
     def deficit(self) -> float:
         """Cost above income this financial year (£; negative is a surplus)."""
         return self.cost - self.income
-
-    @property
-    def under_pressure(self) -> bool:
-        """Pressure signal to commissioners: occupancy above the flow threshold or a deficit (DESIGN 4)."""
-        return self.occupancy > self.model.params.acute.flow_occupancy or self.deficit > 0
 
     def plan_week(self, population: int) -> None:
         """Beds per head, times the beds lever."""
@@ -188,7 +182,7 @@ def run_ed(model) -> None:
         run_electives(model, t, days, capacity)
         t.bed_days_used = days[t.index]
         t.occupancy = float(days[t.index] / max(capacity[t.index], days[t.index], 1e-9))
-        t.account_week(model.commissioner.weekly_payment_to("acute", t.place_index), int(corridor[t.index]))
+        t.account_week(model.commissioner.weekly_payment_to("acute", t.places), int(corridor[t.index]))
 
 
 def step_down_to_virtual_ward(model, inpatients: np.ndarray) -> np.ndarray:
@@ -213,14 +207,14 @@ def step_down_to_virtual_ward(model, inpatients: np.ndarray) -> np.ndarray:
 def run_electives(model, trust: AcuteTrust, days: np.ndarray, capacity: np.ndarray) -> None:
     """Electives use beds only below the flow threshold; the rest are cancelled (DESIGN 4)."""
     p = model.params.acute
-    population = model.place_population[trust.place_index].sum()
+    population = model.place_population[trust.places].sum()
     demand = p.elective_bed_days_per_1000_year * population / 1000 / 52
     room = max(p.flow_occupancy * capacity[trust.index] - days[trust.index], 0.0)
     granted = min(demand, room)
     days[trust.index] += granted
     trust.electives_cancelled_bed_days = demand - granted
-    shares = model.place_population[trust.place_index] / max(population, 1)
-    model.events.add_amounts("electives_cancelled_bed_days", trust.place_index, (demand - granted) * shares)
+    shares = model.place_population[trust.places] / max(population, 1)
+    model.events.add_amounts("electives_cancelled_bed_days", trust.places, (demand - granted) * shares)
 
 
 def decide_admission(model, arrivals: np.ndarray) -> np.ndarray:
