@@ -233,9 +233,12 @@ class Population:
 
     # ---- array access -------------------------------------------------
     def _refresh_views(self) -> None:
-        """``pop.age``, ``pop.setting``...: each attribute's array cut to the ``n`` people, as plain attributes."""
+        """``pop.age``, ``pop.setting``...: each attribute's array cut to the ``n`` people, as plain attributes
+        (and the journeys flattened to one cell per person x slot, for :meth:`move` to write)."""
         for name, arr in self._data.items():
             self.__dict__[name] = arr[: self.n]
+        self._hist_setting_cells = self._hist_setting.reshape(-1)
+        self._hist_week_cells = self._hist_week.reshape(-1)
 
     def in_setting(self, setting: int) -> np.ndarray:
         """Sorted indices of the people now in ``setting``: ``np.flatnonzero(pop.setting == setting)``.
@@ -296,17 +299,17 @@ class Population:
             return
         if not isinstance(setting, np.ndarray):
             setting = int(setting)  # a plain int is written faster than an enum member (the same value)
-        self._data["setting"][idx] = setting
-        self._data["weeks_in_setting"][idx] = 0
+        self.setting[idx] = setting
+        self.weeks_in_setting[idx] = 0
         if self.n >= INDEX_FROM:
             self._index.moved(idx, setting)
-        else:
+        elif self._index.members:
             self._index.reset()
         count = self._hist_count[idx]
         cell = idx * HISTORY_LENGTH  # (person, slot) in the flattened journeys
         cell += count % HISTORY_LENGTH
-        self._hist_setting.reshape(-1)[cell] = setting
-        self._hist_week.reshape(-1)[cell] = self.week
+        self._hist_setting_cells[cell] = setting
+        self._hist_week_cells[cell] = self.week
         count += 1
         self._hist_count[idx] = count
 
@@ -316,9 +319,8 @@ class Population:
         self._ensure_capacity(start + count)
         self.n = start + count
         rows = slice(start, start + count)
-        for name, arr in self._data.items():
-            arr[rows] = values.get(name, 0)
-        self._hist_count[rows] = 0
+        for name, value in values.items():  # the other attributes stay 0: rows past ``n`` are never written
+            self._data[name][rows] = value
         self._refresh_views()
         idx = np.arange(start, start + count)
         self.move(idx, values.get("setting", Setting.HOME))
@@ -330,8 +332,8 @@ class Population:
         if needed <= capacity:
             return
         new_capacity = max(needed, int(capacity * 1.25) + 16)
-        for name in self._data:  # drop the views first: they would keep every old array alive until the end
-            del self.__dict__[name]
+        for name in (*self._data, "_hist_setting_cells", "_hist_week_cells"):  # drop the views first: they
+            del self.__dict__[name]  # would keep every old array alive until the end
         for arrays in (self._data, *(cache.arrays for cache in self._derived.values())):
             for name, arr in arrays.items():
                 arrays[name] = _grown(arr, new_capacity)

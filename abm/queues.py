@@ -13,12 +13,13 @@ import numpy as np
 INT64_LIMIT = 2**63 - 1
 SMALL_QUEUE = 1000  # up to this many candidates, one lexsort is the quickest way to order them
 FIT_MARGIN = 1e-6  # spare capacity (relative to all the costs) that makes "everyone fits" certain despite rounding
+FEW_PROVIDERS = 8  # up to this many providers, everyone_fits compares totals as Python floats
 
 
 def serve_in_priority_order(
     provider: np.ndarray,
-    priority: np.ndarray,
-    waited: np.ndarray,
+    priority: np.ndarray | None,
+    waited: np.ndarray | None,
     capacity: np.ndarray,
     rng: np.random.Generator,
     cost: np.ndarray | None = None,
@@ -31,6 +32,7 @@ def serve_in_priority_order(
     (higher first), then longer wait, then at random, as long as the running
     total of their costs stays within capacity: the served set is a prefix of
     the queue, so nobody is served ahead of someone with a stronger claim.
+    ``priority`` or ``waited`` None means equal for everyone (that key is not sorted on).
     When every provider can serve all its candidates the queue is not sorted
     (:func:`everyone_fits`), nor when (one place each) no provider has a whole
     place; the tie-break draws are taken all the same, so the random stream does
@@ -43,17 +45,21 @@ def serve_in_priority_order(
     cost = None if cost is None else np.asarray(cost, dtype=np.float64)
     capacity = np.asarray(capacity, dtype=np.float64)
     if everyone_fits(provider, cost, capacity):
-        return np.ones(n, dtype=bool)
+        served = np.empty(n, dtype=bool)
+        served.fill(True)  # (quicker than np.ones for short queues)
+        return served
     if cost is None:
         if capacity.max() + 1e-9 < 1:  # not even one place anywhere: nobody is served, in any order
             return np.zeros(n, dtype=bool)
         cost = np.ones(n)
-    priority, waited = np.asarray(priority), np.asarray(waited)
-    chosen = shortlist(provider, priority, capacity, cost) if n > SMALL_QUEUE else None
+    priority = None if priority is None else np.asarray(priority)
+    waited = None if waited is None else np.asarray(waited)
+    chosen = shortlist(provider, priority, capacity, cost) if n > SMALL_QUEUE and priority is not None else None
     if chosen is None:
         order = queue_order(provider, priority, waited, draw)
     else:
-        order = chosen[queue_order(provider[chosen], priority[chosen], waited[chosen], draw[chosen])]
+        order = chosen[queue_order(provider[chosen], priority[chosen], None if waited is None else waited[chosen],
+                                   draw[chosen])]
     group = provider[order]
     unit = cost[order]
     running = unit.cumsum()
@@ -78,6 +84,10 @@ def everyone_fits(provider: np.ndarray, cost: np.ndarray | None, capacity: np.nd
         return False
     else:
         total = np.bincount(provider, weights=cost, minlength=capacity.size)
+    if capacity.size <= FEW_PROVIDERS:  # a handful of totals: plain floats are quicker than array operations
+        totals = total.tolist()
+        margin = FIT_MARGIN * (1.0 + sum(totals))
+        return all(t + margin <= c for t, c in zip(totals, capacity.tolist()))
     return bool((total + FIT_MARGIN * (1.0 + total.sum()) <= capacity).all())
 
 
@@ -116,8 +126,10 @@ def shortlist(provider: np.ndarray, priority: np.ndarray, capacity: np.ndarray, 
     return (priority >= threshold[provider]).nonzero()[0]
 
 
-def queue_order(provider: np.ndarray, priority: np.ndarray, waited: np.ndarray, draw: np.ndarray) -> np.ndarray:
-    """The queue: by provider, then priority (higher first), then wait (longer first), then ``draw``.
+def queue_order(provider: np.ndarray, priority: np.ndarray | None, waited: np.ndarray | None,
+                draw: np.ndarray) -> np.ndarray:
+    """The queue: by provider, then priority (higher first), then wait (longer first), then ``draw``
+    (``priority`` or ``waited`` None: equal for everyone).
 
     The same permutation as ``np.lexsort((draw, -waited, -priority, provider))``
     (which it uses for short queues), found for long ones with fewer, cheaper
@@ -137,6 +149,8 @@ def queue_order(provider: np.ndarray, priority: np.ndarray, waited: np.ndarray, 
         return _lexsort_order(provider, priority, waited, draw)
     group, n_groups = np.zeros(n, dtype=np.int64), 1
     for values, descending in ((provider, False), (priority, True), (waited, True)):
+        if values is None:
+            continue
         rank, count = ordinal_rank(values, descending)
         if n_groups > INT64_LIMIT // (count * n):
             return _lexsort_order(provider, priority, waited, draw)
@@ -152,7 +166,12 @@ def queue_order(provider: np.ndarray, priority: np.ndarray, waited: np.ndarray, 
 
 
 def _lexsort_order(provider, priority, waited, draw) -> np.ndarray:
-    return np.lexsort((draw, -np.asarray(waited, dtype=np.float64), -np.asarray(priority, dtype=np.float64), provider))
+    """``np.lexsort((draw, -waited, -priority, provider))``, leaving out a key that is None (equal for everyone:
+    the same order)."""
+    keys = [draw]
+    keys += [] if waited is None else [-np.asarray(waited, dtype=np.float64)]
+    keys += [] if priority is None else [-np.asarray(priority, dtype=np.float64)]
+    return np.lexsort((*keys, provider))
 
 
 def ordinal_rank(values: np.ndarray, descending: bool = False) -> tuple[np.ndarray, int]:

@@ -196,7 +196,7 @@ def step_down_to_virtual_ward(model, inpatients: np.ndarray) -> np.ndarray:
 
     pop, p, rng = model.pop, model.params.chs, model.rng
     willing = inpatients[rng.random(inpatients.size) < p.virtual_ward_step_down_from_acute]
-    going = willing[serve_in_priority_order(pop.team[willing], pop.frailty[willing], np.zeros(willing.size),
+    going = willing[serve_in_priority_order(pop.team[willing], pop.frailty[willing], None,
                                             free_virtual_ward_places(model), rng)]
     pop.assign("acuity", going, Acuity.HIGH)
     pop.assign("los_days", going, 0.0)
@@ -239,4 +239,6 @@ def draw_length_of_stay(model, idx: np.ndarray) -> np.ndarray:
     pop = model.pop
     mean = length_of_stay(pop.age[idx], pop.frailty[idx], model.params.acute)
     shape = 1.5
-    return model.rng.gamma(shape, mean / shape).astype(np.float32)
+    # rng.gamma(shape, scale) is scale x a standard gamma draw: the same numbers, without its slow
+    # broadcasting of an array scale
+    return (model.rng.standard_gamma(shape, size=idx.size) * (mean / shape)).astype(np.float32)

@@ -276,7 +276,7 @@ def discharge_support(model, capacity: np.ndarray, demand: np.ndarray) -> np.nda
     team = pop.team[waiting]
     cost = np.full(waiting.size, p.contacts_discharge_start)
     demand += total_by(team, cost, len(capacity))
-    taken = waiting[serve_in_priority_order(team, np.zeros(waiting.size), pop.weeks_in_setting[waiting],
+    taken = waiting[serve_in_priority_order(team, None, pop.weeks_in_setting[waiting],
                                             capacity, model.rng, cost)]
     discharge_to(model, taken, Setting.CHS_CASELOAD)
     model.events.add("chs_referrals", pop.place[taken])
@@ -298,12 +298,12 @@ def urgent_response(model, ucr_capacity: np.ndarray) -> np.ndarray:
     community = crisis[IS_COMMUNITY[pop.setting[crisis]]]
     team = pop.team[community]
     cost = np.full(community.size, p.contacts_urgent_response)
-    responded_mask = serve_in_priority_order(team, pop.frailty[community], np.zeros(community.size), ucr_capacity, rng, cost)
+    responded_mask = serve_in_priority_order(team, pop.frailty[community], None, ucr_capacity, rng, cost)
     responded_at = responded_mask.nonzero()[0]  # positions in community
     responded = community[responded_at]
     model.events.add("ucr_responses", pop.place[responded])
     # the frailest responded crises get a virtual-ward place where the team has one (step-up)
-    ward_mask = serve_in_priority_order(pop.team[responded], pop.frailty[responded], np.zeros(responded.size),
+    ward_mask = serve_in_priority_order(pop.team[responded], pop.frailty[responded], None,
                                         free_virtual_ward_places(model), rng)
     to_ward_at, at_home_at = responded_at[ward_mask], responded_at[~ward_mask]
     to_ward_at = to_ward_at[rng.random(to_ward_at.size) < p.virtual_ward_avert]
@@ -411,7 +411,7 @@ def proactive_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarra
     team = pop.team[enrolled]
     cost = np.full(enrolled.size, p.contacts_proactive)
     demand += total_by(team, cost, n_teams)
-    keep = serve_in_priority_order(team, np.zeros(enrolled.size), np.zeros(enrolled.size), np.maximum(capacity, 0), rng, cost)
+    keep = serve_in_priority_order(team, None, None, np.maximum(capacity, 0), rng, cost)
     pop.assign("proactive", enrolled[~keep], False)
     find_hidden_need(model, enrolled[keep])
     model.place_counts["proactive"] = np.bincount(pop.place[enrolled[keep]], minlength=len(model.councils)).astype(float)
@@ -421,7 +421,7 @@ def proactive_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarra
     if spare_places.sum() >= 1:
         candidates = ((pop.frailty >= p.proactive_min_frailty) & at_home & ~pop.proactive).nonzero()[0]
         chosen = candidates[serve_in_priority_order(pop.team[candidates], proactive_priority(model, candidates),
-                                                    np.zeros(candidates.size), spare_places, rng)]
+                                                    None, spare_places, rng)]
         pop.assign("proactive", chosen, True)
         used += np.bincount(pop.team[chosen], minlength=n_teams) * p.contacts_proactive
         model.place_counts["proactive"] += np.bincount(pop.place[chosen], minlength=len(model.councils))

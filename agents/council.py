@@ -71,7 +71,7 @@ def run_social_care(model) -> None:
     self_arranged = waiting[u < p.self_arranged_weekly]  # self-funded or family care
     waiting = waiting[(u >= p.self_arranged_weekly) & (u < p.self_arranged_weekly + p.package_start_weekly)]
     place = pop.place[waiting]
-    placed = waiting[serve_in_priority_order(place, np.zeros(waiting.size), pop.weeks_in_setting[waiting], free, rng)]
+    placed = waiting[serve_in_priority_order(place, None, pop.weeks_in_setting[waiting], free, rng)]
     pop.assign("social_care", placed, True)
     discharge_to(model, np.concatenate([self_arranged, placed]), Setting.HOME)  # both go home, in one pass
     free -= np.bincount(pop.place[placed], minlength=n_places)
@@ -79,7 +79,7 @@ def run_social_care(model) -> None:
     community_places = np.floor(free * p.community_fill_weekly)
     if community_places.sum() >= 1:
         at_home = ((pop.setting == Setting.HOME.value) & (pop.acuity >= Acuity.LOW.value) & ~pop.social_care).nonzero()[0]
-        chosen = at_home[serve_in_priority_order(pop.place[at_home], pop.frailty[at_home], np.zeros(at_home.size),
+        chosen = at_home[serve_in_priority_order(pop.place[at_home], pop.frailty[at_home], None,
                                                  community_places, rng)]
         pop.assign("social_care", chosen, True)
         free -= np.bincount(pop.place[chosen], minlength=n_places)
@@ -95,5 +95,5 @@ def seed_packages(model) -> None:
     pop = model.pop
     older = (pop.age >= 65).nonzero()[0]
     cap = np.array([int(0.9 * c.capacity) for c in model.councils])
-    chosen = older[serve_in_priority_order(pop.place[older], pop.frailty[older], np.zeros(older.size), cap, model.rng)]
+    chosen = older[serve_in_priority_order(pop.place[older], pop.frailty[older], None, cap, model.rng)]
     pop.assign("social_care", chosen, True)

@@ -392,7 +392,7 @@ def need(model) -> None:
     changed = down | up
     pop.assign("acuity", s[changed], (a + up - down)[changed])
     worse = s[up & (a == Acuity.LOW.value)]  # worsening need prompts a fresh decision to seek care
-    pop.assign("will_seek", worse, model.rng.random(worse.size) < seek_prob(Acuity.HIGH, pop.deprivation[worse], p))
+    pop.assign("will_seek", worse, model.rng.random(worse.size) < seek_table(p)[Acuity.HIGH.value, pop.deprivation[worse]])
     recovered = s[down & (a == Acuity.LOW.value)]
     end_episode(model, recovered)
 
@@ -412,6 +412,19 @@ def _need_tables(low: tuple, high: tuple, unmet: float, in_care: tuple, social_c
                               escalation_in_care_multiplier=in_care, social_care_escalation_multiplier=social_care)
     return (_read_only(resolve_prob(acuity, is_treated(setting), p)),
             _read_only(care_multiplier(setting, has_package.astype(bool), p)))
+
+
+def seek_table(p: NeedParams) -> np.ndarray:
+    """:func:`seek_prob` for every acuity (rows) x deprivation quintile (columns), for the vectorised
+    rules to look up (``seek_table(p)[acuity, deprivation]``: the same numbers, in one step)."""
+    return _seek_table(tuple(p.seek_probability), p.seek_deprivation_penalty)
+
+
+@functools.lru_cache(maxsize=16)
+def _seek_table(probability: tuple, penalty: float) -> np.ndarray:
+    acuity, deprivation = np.divmod(np.arange(len(Acuity) * 5), 5)
+    p = types.SimpleNamespace(seek_probability=probability, seek_deprivation_penalty=penalty)
+    return _read_only(seek_prob(acuity, deprivation, p).reshape(len(Acuity), 5))
 
 
 def _read_only(table: np.ndarray) -> np.ndarray:
@@ -445,7 +458,7 @@ def start_episode(model, idx: np.ndarray, acuity: np.ndarray) -> None:
     pop = model.pop
     pop.assign("acuity", idx, acuity)
     pop.assign("rationed", idx, False)
-    pop.assign("will_seek", idx, model.rng.random(idx.size) < seek_prob(acuity, pop.deprivation[idx], model.params.need))
+    pop.assign("will_seek", idx, model.rng.random(idx.size) < seek_table(model.params.need)[acuity, pop.deprivation[idx]])
 
 
 def end_episode(model, idx: np.ndarray) -> None:

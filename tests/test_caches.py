@@ -14,7 +14,7 @@ import pytest
 from abm import metrics, population
 from abm.model import ICSModel
 from abm.population import ALIVE_LIMIT, Acuity, Population, Setting
-from agents import patient
+from agents import acute_trust, patient
 from agents.patient import AGE_BAND_TABLE
 
 
@@ -90,6 +90,20 @@ def test_lookup_tables_match_the_rules(model):
     resolve, multiplier = patient.need_tables(p)
     np.testing.assert_array_equal(resolve[code], patient.resolve_prob(acuity, patient.is_treated(setting), p))
     np.testing.assert_array_equal(multiplier[code], patient.care_multiplier(setting, social_care, p))
+    deprivation = rng.integers(0, 5, size=500).astype(np.uint8)
+    np.testing.assert_array_equal(patient.seek_table(p)[acuity, deprivation], patient.seek_prob(acuity, deprivation, p))
+
+
+def test_length_of_stay_draws_are_numpys_gamma(model):
+    """``draw_length_of_stay`` scales standard gamma draws: the numbers ``rng.gamma(1.5, mean / 1.5)`` gives."""
+    idx = np.arange(0, model.pop.n, 7)
+    mean = acute_trust.length_of_stay(model.pop.age[idx], model.pop.frailty[idx], model.params.acute)
+    expected = np.random.default_rng(11).gamma(1.5, mean / 1.5).astype(np.float32)
+    saved, model.rng = model.rng, np.random.default_rng(11)
+    try:
+        np.testing.assert_array_equal(acute_trust.draw_length_of_stay(model, idx), expected)
+    finally:
+        model.rng = saved
 
 
 @pytest.fixture

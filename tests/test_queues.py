@@ -100,3 +100,27 @@ def test_served_exactly_as_by_a_full_sort(n, n_providers, seed, costs, scarce):
     args = (provider, priority, waited, capacity)
     np.testing.assert_array_equal(serve_in_priority_order(*args, np.random.default_rng(seed), cost),
                                   served_by_lexsort(*args, np.random.default_rng(seed), cost))
+
+
+@settings(max_examples=200, deadline=None)
+@given(n=st.integers(1, 3000), seed=st.integers(0, 2**32 - 1), missing=st.sampled_from(["priority", "waited", "both"]),
+       scarce=st.booleans())
+def test_a_missing_key_is_a_key_equal_for_everyone(n, seed, missing, scarce):
+    """``priority`` or ``waited`` None gives the queue (and the served set) of an all-zero key."""
+    rng = np.random.default_rng(seed)
+    provider = rng.integers(0, 1 + rng.integers(0, 8), size=n).astype(np.uint16)
+    priority = rng.random(n).astype(np.float32)
+    waited = rng.integers(0, 5, size=n).astype(np.uint16)
+    if missing in ("priority", "both"):
+        priority = None
+    if missing in ("waited", "both"):
+        waited = None
+    zeros = np.zeros(n)
+    as_zeros = (zeros if priority is None else priority, zeros if waited is None else waited)
+    draw = rng.random(n)
+    np.testing.assert_array_equal(queue_order(provider, priority, waited, draw),
+                                  queue_order(provider, *as_zeros, draw))
+    capacity = rng.uniform(0, 3 if scarce else 60, size=int(provider.max()) + 1)
+    np.testing.assert_array_equal(
+        serve_in_priority_order(provider, priority, waited, capacity, np.random.default_rng(seed)),
+        served_by_lexsort(provider, *as_zeros, capacity, np.random.default_rng(seed)))
