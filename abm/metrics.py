@@ -207,7 +207,10 @@ def state_counts(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     counts = np.zeros(n_practices * 5 * 5 * N_CODES, dtype=np.int64)
     np.add.at(counts, group_keys(model) + code, 1)  # (bincount would first copy the key to 64-bit integers)
     counts = counts.reshape(n_practices, 5, 5, N_SETTINGS, 2, 2)
-    state = np.add.reduceat(counts, model.first_practice_of_place, axis=0)  # each Place's practices are a run
+    if n_practices == len(model.practice_rows_of_place):
+        state = counts  # one practice per Place: its counts are the Place's
+    else:  # each Place's practices are a run of rows (a sum of slices is quicker than np.add.reduceat here)
+        state = np.stack([counts[rows].sum(axis=0) for rows in model.practice_rows_of_place])
     list_sizes = counts.reshape(n_practices, 5 * 5, N_CODES)[:, :, : Setting.DEAD * 4].sum(axis=(1, 2))
     return state, code, list_sizes
 

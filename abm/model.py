@@ -109,7 +109,8 @@ class ICSModel(mesa.Model):
             self.practices_of_place.append(np.array(own, dtype=np.uint16))
         self.practice_team = np.array(practice_team, dtype=np.uint16)
         self.practice_place = np.array(practice_place, dtype=np.int64)
-        self.first_practice_of_place = np.array([own[0] for own in self.practices_of_place])  # numbered Place by Place
+        # practices are numbered Place by Place, so each Place's practices are a run of rows
+        self.practice_rows_of_place = [slice(int(own[0]), int(own[-1]) + 1) for own in self.practices_of_place]
         self.team_place = np.array(team_place, dtype=np.int64)
         self.team_arrays = chs_team.TeamArrays(len(self.teams))  # the teams' numbers, one row each
         # the order in which each Place's practices join integrated teams as integration_share rises

@@ -164,12 +164,16 @@ class SettingIndex:
     def moved(self, idx: np.ndarray, setting) -> None:
         """People ``idx`` were moved to ``setting`` (one setting, or one per person)."""
         if isinstance(setting, np.ndarray) and setting.ndim:
-            self.reset()
+            for tracked in list(self.members):
+                self._arrived(tracked, idx[setting == tracked])
         elif int(setting) in self.members:
-            arrivals = self.arrivals[int(setting)]
-            arrivals.append(idx.copy())
-            if len(arrivals) > MAX_PENDING:  # a setting nobody asks about: stop tracking it
-                del self.members[int(setting)], self.arrivals[int(setting)]
+            self._arrived(int(setting), idx.copy())
+
+    def _arrived(self, setting: int, idx: np.ndarray) -> None:
+        arrivals = self.arrivals[setting]
+        arrivals.append(idx)
+        if len(arrivals) > MAX_PENDING:  # a setting nobody asks about: stop tracking it
+            del self.members[setting], self.arrivals[setting]
 
     def query(self, setting_now: np.ndarray, setting: int) -> np.ndarray:
         """Sorted indices of the people whose ``setting_now`` is ``setting`` (read-only)."""
