@@ -137,6 +137,20 @@ def test_the_setting_index_survives_many_moves_between_queries(always_indexed):
     np.testing.assert_array_equal(pop.in_setting(Setting.ED), np.flatnonzero(pop.setting == Setting.ED))
 
 
+def test_the_setting_index_follows_moves_with_a_setting_per_person(always_indexed):
+    pop = Population(500)
+    pop.add(400, age=np.full(400, 30, dtype=np.uint8))
+    tracked = (Setting.ED, Setting.GP_MANAGED, Setting.WAITING_CHS)
+    for setting in tracked:
+        assert pop.in_setting(setting).size == 0  # now tracked: later moves are followed, not rescanned
+    rng = np.random.default_rng(6)
+    for _ in range(20):
+        idx = rng.choice(400, size=30, replace=False)
+        pop.move(idx, rng.choice(np.array([s.value for s in (*tracked, Setting.HOME)], dtype=np.uint8), size=30))
+        for setting in tracked:
+            np.testing.assert_array_equal(pop.in_setting(setting), np.flatnonzero(pop.setting == setting))
+
+
 def test_unmet_flags_read_the_unmet_table():
     codes = np.arange(metrics.N_CODES, dtype=np.uint8)
     np.testing.assert_array_equal(metrics.unmet_flags(codes), metrics.UNMET_BY_CODE)
