@@ -94,7 +94,8 @@ def support_needed(frailty, u_need, u_kind, p) -> np.ndarray:
     """What support a medically fit patient needs to go home, in proportion to frailty (DESIGN 4)."""
     needs = u_need < np.clip(p.support_need_base + p.support_need_per_frailty * frailty, 0, 0.9)
     social = u_kind < np.clip(p.social_care_share[0] + p.social_care_share[1] * frailty, 0, 1)
-    return np.where(needs, np.where(social, Support.SOCIAL_CARE, Support.CHS), Support.NONE).astype(np.uint8)
+    kind = np.where(social, Support.SOCIAL_CARE.value, Support.CHS.value)
+    return np.where(needs, kind, Support.NONE.value).astype(np.uint8)
 
 
 def discharge_to(model, idx: np.ndarray, setting: int) -> None:
@@ -225,7 +226,7 @@ def decide_admission(model, arrivals: np.ndarray) -> np.ndarray:
     """
     pop, p = model.pop, model.params.acute
     frailty = pop.frailty[arrivals]
-    crisis = pop.acuity[arrivals] == Acuity.CRISIS
+    crisis = pop.acuity[arrivals] == Acuity.CRISIS.value
     base = np.where(crisis, p.admit_crisis[0] + p.admit_crisis[1] * frailty,
                     p.admit_referred[0] + p.admit_referred[1] * frailty)
     spare = (model.team_arrays.load < 1.0)[pop.team[arrivals]]

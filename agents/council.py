@@ -13,7 +13,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from abm.population import Acuity, Setting, Support
+from abm.population import ALIVE_LIMIT, Acuity, Setting, Support
 from abm.queues import serve_in_priority_order
 from agents.acute_trust import discharge_to
 
@@ -56,7 +56,7 @@ def run_social_care(model) -> None:
     pop, p, rng = model.pop, model.params.social_care, model.rng
     n_places = len(model.councils)
     holders = pop.social_care.nonzero()[0]
-    alive = pop.setting[holders] < Setting.DEAD
+    alive = pop.setting[holders] < ALIVE_LIMIT
     pop.assign("social_care", holders[~alive], False)  # packages of people who died or moved away
     holders = holders[alive]
     ends = rng.random(holders.size) < 1.0 / p.package_weeks

@@ -42,8 +42,8 @@ def death_prob(age, frailty, setting, acuity, p: DemographyParams):
     hospital and of being an inpatient (DESIGN 4: higher in untreated crisis).
     """
     weekly = baseline_death_weekly(age, frailty, p)
-    crisis_outside = (acuity == Acuity.CRISIS) & (setting <= Setting.VIRTUAL_WARD)
-    in_bed = setting == Setting.ACUTE_BED
+    crisis_outside = (acuity == Acuity.CRISIS.value) & (setting <= Setting.VIRTUAL_WARD.value)
+    in_bed = setting == Setting.ACUTE_BED.value
     return weekly + crisis_outside * p.crisis_death_weekly + in_bed * (p.inpatient_death_weekly + 0.06 * frailty)
 
 
@@ -126,7 +126,7 @@ def resolve_prob(acuity, treated, p: NeedParams):
 def escalate_prob(acuity, frailty, multiplier, p: NeedParams):
     """Weekly probability need rises one level (low → high, high → crisis); frailty raises crises."""
     high = p.escalate_high_weekly + p.escalate_high_per_frailty * frailty
-    base = np.where(acuity == Acuity.LOW, p.escalate_low_weekly, np.where(acuity == Acuity.HIGH, high, 0.0))
+    base = np.where(acuity == Acuity.LOW.value, p.escalate_low_weekly, np.where(acuity == Acuity.HIGH.value, high, 0.0))
     return np.minimum(base * multiplier, 0.5)
 
 
@@ -378,7 +378,7 @@ def need(model) -> None:
 
     # people in need: gather them (a minority) and apply resolution or escalation
     s = (((acuity_all == Acuity.LOW.value) | (acuity_all == Acuity.HIGH.value)) & active).nonzero()[0]
-    start_episode(model, starts, np.where(starts_high, Acuity.HIGH, Acuity.LOW).astype(np.uint8))
+    start_episode(model, starts, np.where(starts_high, Acuity.HIGH.value, Acuity.LOW.value).astype(np.uint8))
     a = acuity_all[s]
     code = a * np.uint8(2 * N_SETTINGS)  # acuity x setting x social care: see need_tables
     code += setting_all[s] * np.uint8(2)
