@@ -101,6 +101,8 @@ def support_needed(frailty, u_need, u_kind, p) -> np.ndarray:
 
 def discharge_to(model, idx: np.ndarray, setting: int) -> None:
     """Leave hospital (from a bed or a delayed discharge) for ``setting``, with need lowered to low."""
+    if idx.size == 0:
+        return
     pop = model.pop
     pop.assign("acuity", idx, Acuity.LOW)
     pop.assign("support_needed", idx, Support.NONE)
@@ -198,6 +200,8 @@ def step_down_to_virtual_ward(model, inpatients: np.ndarray) -> np.ndarray:
 
     pop, p, rng = model.pop, model.params.chs, model.rng
     willing = inpatients[rng.random(inpatients.size) < p.virtual_ward_step_down_from_acute]
+    if willing.size == 0:
+        return willing
     going = willing[serve_in_priority_order(pop.team[willing], pop.frailty[willing], None,
                                             free_virtual_ward_places(model), rng)]
     pop.assign("acuity", going, Acuity.HIGH)

@@ -334,6 +334,8 @@ def virtual_ward_flow(model) -> np.ndarray:
     pop, p = model.pop, model.params.chs
     ward = pop.in_setting(Setting.VIRTUAL_WARD)
     ward = ward[pop.acuity[ward] <= Acuity.HIGH.value]  # crises are sent to ED separately
+    if ward.size == 0:
+        return ward  # (no draws are skipped: there would be none)
     u = model.rng.random(ward.size)
     step_down = ward[(pop.acuity[ward] <= Acuity.LOW.value) | (u < p.virtual_ward_step_down_weekly)]
     pop.assign("acuity", step_down, np.minimum(pop.acuity[step_down], Acuity.LOW))
