@@ -46,8 +46,9 @@ class CodeEnum(IntEnum):
     a whole-population uint8 array with it first copies the array to 64 bits; the
     weekly scans over everyone, and the vectorised rules' masks, compare with
     ``.value`` (a plain int, compared in 8 bits) instead.  The booleans are the
-    same.  (The pure hazard functions keep the members: the per-object reference
-    calls them with scalars, where ``.value`` would only add a lookup.)
+    same.  The pure hazard functions the vectorised rules call with arrays
+    (``death_prob``, ``escalate_prob``) compare with ``.value`` too; the others are
+    read through cached tables, and keep the members.
     """
 
     __array_ufunc__ = np.ndarray.__array_ufunc__

@@ -54,7 +54,7 @@ def serve_in_priority_order(
         cost = np.ones(n)
     priority = None if priority is None else np.asarray(priority)
     waited = None if waited is None else np.asarray(waited)
-    chosen = shortlist(provider, priority, capacity, cost) if n > SMALL_QUEUE and priority is not None else None
+    chosen = shortlist(provider, priority, capacity, cost) if n > SMALL_QUEUE else None
     if chosen is None:
         order = queue_order(provider, priority, waited, draw)
     else:
@@ -100,15 +100,19 @@ def run_starts(group: np.ndarray) -> np.ndarray:
     return np.maximum.accumulate(start)
 
 
-def shortlist(provider: np.ndarray, priority: np.ndarray, capacity: np.ndarray, cost: np.ndarray) -> np.ndarray | None:
+def shortlist(provider: np.ndarray, priority: np.ndarray | None, capacity: np.ndarray,
+              cost: np.ndarray) -> np.ndarray | None:
     """When capacity is short, the candidates who could be served (ascending indices): those
-    with at least the priority of their provider's ``k``-th strongest claim; else None (all).
+    with at least the priority of their provider's ``k``-th strongest claim; else None (all,
+    as when ``priority`` is None: every claim is equal).
 
     ``k`` is more than a provider can serve (its capacity over the smallest cost,
     plus one).  Everyone left out has a lower priority than ``k`` others of the
     same provider, so they come after them in the queue and would not be served:
     the queue's served prefix, and so the outcome, is the same without them.
     """
+    if priority is None:
+        return None
     smallest = cost.min()
     if smallest <= 0:
         return None
@@ -169,9 +173,12 @@ def _lexsort_order(provider, priority, waited, draw) -> np.ndarray:
     """``np.lexsort((draw, -waited, -priority, provider))``, leaving out a key that is None (equal for everyone:
     the same order)."""
     keys = [draw]
-    keys += [] if waited is None else [-np.asarray(waited, dtype=np.float64)]
-    keys += [] if priority is None else [-np.asarray(priority, dtype=np.float64)]
-    return np.lexsort((*keys, provider))
+    if waited is not None:
+        keys.append(-np.asarray(waited, dtype=np.float64))
+    if priority is not None:
+        keys.append(-np.asarray(priority, dtype=np.float64))
+    keys.append(provider)
+    return np.lexsort(keys)
 
 
 def ordinal_rank(values: np.ndarray, descending: bool = False) -> tuple[np.ndarray, int]:
