@@ -7,7 +7,8 @@
 
 ``python -m abm ...`` is the same.  The work is done in :mod:`abm.runner`; this
 module only parses arguments, reports problems and prints results.  Exit codes:
-0 success, 2 invalid scenario or arguments, 130 interrupted.
+0 success, 1 the outputs could not be written (e.g. a full disk), 2 invalid scenario or
+arguments, 130 interrupted (Ctrl+C), 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -16,15 +17,17 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from abm import __version__, params_table
 from abm.config import ConfigError
 from abm.scenario import Scenario, load_scenario, load_scenario_dict, preset_names
 
+EXIT_NOT_WRITTEN = 1
 EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,8 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_scenario_arguments(run)
-    run.add_argument("--out", metavar="DIR", type=Path,
-                     help="output directory, created if needed (default: runs/SCENARIO-YYYYmmdd-HHMMSS)")
+    run.add_argument("--out", metavar="DIR",
+                     help="output directory (default: runs/SCENARIO-YYYYmmdd-HHMMSS). It must be new or empty, "
+                          "or hold an earlier run's outputs (replaced only with --force); one holding any other "
+                          "file is refused. The files appear together when the run ends: an interrupted run "
+                          "leaves DIR as it was")
+    run.add_argument("--force", action="store_true",
+                     help="replace the earlier run's outputs in --out DIR (only files abm run writes; "
+                          "nothing else is ever deleted)")
     run.add_argument("--quiet", "-q", action="store_true",
                      help="no progress bar and no results table; print only the output directory")
     run.set_defaults(handler=cmd_run)
@@ -114,28 +123,67 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # --------------------------------------------------------------------------- run
 def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """``abm run``: validate the scenario, run it, write outputs, print the headline table."""
-    from abm.runner import headline_table, run_scenario
+    """``abm run``: validate the scenario and the output folder, run, write outputs, print the headline table.
 
+    Bad input (scenario, ``--out``) is refused before the model runs, with exit code 2.
+    Ctrl+C or SIGTERM ends the run cleanly (exit 130 or 143): ``--out`` then holds either
+    its earlier contents or the complete new outputs (see :func:`abm.runner.write_outputs`).
+    """
+    from abm.provenance import Terminated, interrupt_on_sigterm
+    from abm.runner import OutputError, OutputExists, check_out_dir, default_out_dir, headline_table, run_scenario
+
+    if args.out is not None and not args.out.strip():
+        return _error("--out is empty; give a folder for the outputs, e.g. --out runs/demo "
+                      "(or leave --out out for runs/SCENARIO-YYYYmmdd-HHMMSS)")
     try:
         scenario = load_scenario(args.scenario, scenario_overrides(args))
     except OSError as exc:  # e.g. the scenario path is a directory or unreadable
         return _invalid([f"scenario: cannot read {args.scenario!r}: {exc.strerror or exc}"])
 
-    out = args.out or Path("runs") / f"{scenario.name}-{datetime.now():%Y%m%d-%H%M%S}"
-    if out.exists() and not out.is_dir():
-        return _error(f"--out {str(out)!r} is a file; give a directory (it is created if needed)")
+    out = Path(args.out) if args.out is not None else default_out_dir(scenario.name)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        return _error(f"--out {str(out)!r}: cannot create the directory: {exc.strerror or exc}")
+        check_out_dir(out, replace=args.force)
+    except OutputExists as exc:
+        return _error(f"--out {str(out)!r} holds {exc.what}; add --force to replace them, or give another folder")
+    except OutputError as exc:
+        return _error(f"--out {str(out)!r}: {exc}")
 
-    result = run_scenario(scenario, out, progress=not args.quiet, command=["abm", *argv])
+    started = datetime.now(timezone.utc)
+    try:
+        with interrupt_on_sigterm():
+            result = run_scenario(scenario, out, progress=not args.quiet, command=["abm", *argv],
+                                  replace=args.force)
+    except OutputError as exc:  # found only when writing: a full disk, or another process's files
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_NOT_WRITTEN
+    except KeyboardInterrupt as exc:
+        if _written_since(out, started):
+            state = f"the outputs had been written to {out}"
+        elif out.exists():
+            state = f"no outputs were written; {out} was left as it was"
+        else:
+            state = "no outputs were written"
+        if isinstance(exc, Terminated):
+            print(f"terminated (SIGTERM): {state}", file=sys.stderr)
+            return EXIT_TERMINATED
+        print(f"\ninterrupted: {state}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if not args.quiet:
         print(f"{scenario.name}: population {scenario.population:,}, {scenario.years} year(s), seed {scenario.seed}")
         print(headline_table(result.summary))
     print(f"outputs: {out}")
     return 0
+
+
+def _written_since(out: Path, started: datetime) -> bool:
+    """Whether ``out`` holds the outputs of a run started at or after ``started`` (run.json says when)."""
+    import json
+
+    try:
+        recorded = json.loads((out / "run.json").read_text())["started"]
+        return datetime.fromisoformat(recorded) >= started
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 # --------------------------------------------------------------------------- presets

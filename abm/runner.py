@@ -6,23 +6,32 @@ Nothing here prints: ``run_scenario`` and ``summarise`` are reused by experiment
     result = run_scenario("baseline", overrides=["population=20000", "years=2"], out_dir="runs/demo")
     result.summary["overall"]["emergency_admissions_per_1000"]
 
-Output files (each written atomically: a temporary file in the same directory,
-then ``os.replace``, so an interrupted run never leaves a half-written file):
+Output files, in one output folder:
 
 * ``metrics.parquet`` / ``metrics.csv``: one row per week per Place plus ``ICS``;
 * ``metrics_by_group.parquet`` / ``.csv``: ICS weekly figures by age band and deprivation;
 * ``summary.json``: headline figures per reporting year for the ICS (see :func:`summarise`);
-* ``run.json``: the resolved scenario, seed, versions, git revision, command and timings
-  (written last, so its presence marks a complete set of outputs).
+* ``run.json``: the resolved scenario, seed, versions, git revision, command and timings.
+
+The set is all or nothing (see :func:`write_outputs`): the files are written into a
+temporary folder beside the output folder and swapped in when all of them are on disk,
+so an interrupted run (Ctrl+C, SIGTERM, a full disk, ``kill -9``) never leaves a folder
+mixing two runs' files.  An output folder must be new or empty, or hold an earlier
+run's outputs and nothing else, which are replaced only when asked (``replace=True``,
+``abm run --force``).  Files that this module did not write are never deleted.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import math
+import os
 import platform
+import re
 import sys
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -34,7 +43,8 @@ import numpy as np
 import pandas as pd
 
 import abm
-from abm.provenance import atomic_write, atomic_write_text, git_revision
+from abm.provenance import (ATOMIC_TMP, atomic_write, atomic_write_text, fsync_directory, git_revision, pid_alive,
+                            remove_stale_temporaries, signals_deferred)
 from abm.config import build
 from abm.scenario import Scenario, apply_overrides, load_scenario
 
@@ -94,6 +104,7 @@ def run_scenario(
     *,
     overrides: Sequence[str] | dict | None = None,
     command: Sequence[str] | None = None,
+    replace: bool = False,
 ) -> RunResult:
     """Build an :class:`~abm.model.ICSModel` for ``scenario``, run it and summarise it.
 
@@ -104,9 +115,13 @@ def run_scenario(
         overrides: ``KEY=VALUE`` strings or a {dotted key: value} dict, applied when
             ``scenario`` is not already a :class:`Scenario`.
         command: the command line to record in run.json (default: ``sys.argv``).
+        replace: let ``out_dir`` hold an earlier run's outputs, which are replaced (see
+            :func:`write_outputs`); otherwise such a folder is refused.
 
     Raises:
         abm.config.ConfigError: the scenario or an override is invalid.
+        OutputError: ``out_dir`` cannot be used or written; checked before the model runs
+            (:func:`check_out_dir`), and again when writing.
     """
     from abm.model import ICSModel  # imported here so `abm presets`/`abm params` stay light
 
@@ -114,6 +129,8 @@ def run_scenario(
         scenario = load_scenario(scenario, overrides)
     elif overrides:
         scenario = load_scenario_from(scenario, overrides)
+    if out_dir is not None:
+        check_out_dir(out_dir, replace=replace)  # before the run, not after it
     started = datetime.now(timezone.utc)
     clock = time.perf_counter()
     model = ICSModel(scenario)
@@ -129,7 +146,7 @@ def run_scenario(
     result = RunResult(scenario, model, metrics, groups, summary, info)
     if out_dir is not None:
         result.out_dir = Path(out_dir)
-        result.files = write_outputs(result.out_dir, metrics, groups, summary, info)
+        result.files = write_outputs(result.out_dir, metrics, groups, summary, info, replace=replace)
     return result
 
 
@@ -275,22 +292,258 @@ def package_versions() -> dict:
     return versions
 
 
+# --------------------------------------------------------------------------- output folders
+OUTPUT_FILES = ("metrics.parquet", "metrics.csv", "metrics_by_group.parquet", "metrics_by_group.csv",
+                "summary.json", "run.json")
+RUN_FILE = "run.json"
+NAME_LIMIT = 60  # characters of a scenario's name kept in a default output folder's name
+# The work folders write_outputs makes beside an output folder OUT: ".OUT.tmp-<pid>-<8 hex>" holds
+# the new files while they are written; ".OUT.old-<pid>-<8 hex>" holds the earlier run while it is
+# swapped out.
+WORK_DIR = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)-(?P<token>[0-9a-f]{8})$")
+
+
+class OutputError(Exception):
+    """An output folder cannot be used or written; the message names the path and the reason."""
+
+
+class OutputExists(OutputError):
+    """The output folder holds an earlier run's outputs, and replacing them was not asked for."""
+
+    def __init__(self, what: str):
+        self.what = what  # "an earlier run's outputs", or an unfinished one's
+        super().__init__(f"holds {what}; replace them only on purpose (replace=True)")
+
+
+def safe_name(name: Any, limit: int = NAME_LIMIT) -> str:
+    """``name`` made safe as part of a file name: only ``A-Z a-z 0-9 . _ -``, at most ``limit`` characters.
+
+    Other characters (``/``, spaces, ...) become ``_``, runs of dots become one dot, and
+    dots, dashes and underscores are trimmed from both ends, so the result is never ``..``,
+    never hidden and never read as an option; ``"run"`` if nothing is left.
+    ``safe_name("../../etc") == "etc"``.
+    """
+    text = re.sub(r"[^A-Za-z0-9._-]+", "_", str(name or ""))
+    text = re.sub(r"\.{2,}", ".", text).strip("._-")
+    return text[:limit].strip("._-") or "run"
+
+
+def default_out_dir(name: Any, root: str | Path = "runs", now: datetime | None = None) -> Path:
+    """``runs/<safe name>-YYYYmmdd-HHMMSS``: a new folder for a run of scenario ``name``.
+
+    The name is made safe by :func:`safe_name`, so a scenario named ``../../etc`` stays in
+    ``root``.  If the folder exists already (two runs in one second), ``-2``, ``-3``, ...
+    is added.
+    """
+    stem = f"{safe_name(name)}-{(now or datetime.now()):%Y%m%d-%H%M%S}"
+    path, n = Path(root) / stem, 1
+    while os.path.lexists(path):
+        n += 1
+        path = Path(root) / f"{stem}-{n}"
+    return path
+
+
+def check_out_dir(out_dir: str | Path, *, replace: bool = False) -> Path:
+    """Check that a run can write its outputs to ``out_dir``, before it runs; return the folder's real path.
+
+    The folder may be missing (it is created, with its parents), empty, or hold an
+    earlier run's outputs and nothing else; those are replaced only with ``replace``.
+    Leftovers of runs killed outright are cleaned first (:func:`clean_stale`).  Then a
+    file is written in the parent folder and removed, so an unwritable place is found now
+    rather than after the run.
+
+    Raises:
+        OutputExists: the folder holds an earlier run's outputs and ``replace`` is False.
+        OutputError: the path is empty, the current folder, a file or under a file; the
+            folder holds files this module did not write; or nothing can be written there.
+    """
+    if not str(out_dir).strip():
+        raise OutputError("an empty path; give a folder, e.g. runs/demo")
+    target = Path(out_dir).expanduser().resolve()
+    if target == Path(target.anchor) or target == Path.cwd().resolve():
+        raise OutputError(f"{target} is {'the current folder' if target.name else 'a root folder'}; "
+                          "give a folder of its own, e.g. runs/demo")
+    if target.exists() and not target.is_dir():
+        raise OutputError("is a file; give a directory (it is created if needed)")
+    ancestor = target.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise OutputError(f"{ancestor} is a file, so no folder can be created under it")
+    clean_stale(target)
+    _check_contents(target, replace)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create {exc.filename or target.parent}: {exc.strerror or exc}") from None
+    probe = target.parent / f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        probe.mkdir()
+        (probe / RUN_FILE).write_bytes(b"{}\n")  # a test write, removed at once
+    except OSError as exc:
+        raise OutputError(f"cannot write in {target.parent}: {exc.strerror or exc}") from None
+    finally:
+        with signals_deferred():
+            _remove_work_dir(probe)
+    return target
+
+
+def clean_stale(target: str | Path) -> list[Path]:
+    """Tidy what runs killed outright (``kill -9``, power cut) left around output folder ``target``.
+
+    In ``target``'s parent, every work folder of :func:`write_outputs` (``.NAME.tmp-PID-*``,
+    ``.NAME.old-PID-*``, for any NAME) whose process is no longer running is dealt with:
+    an earlier run moved aside (``old``) goes back to ``NAME`` if ``NAME`` is missing (the
+    kill came between the two renames of a swap); otherwise the work folder is removed.
+    In ``target`` itself, :func:`~abm.provenance.atomic_write`'s stale temporary files
+    are removed.  Only files this module writes are ever deleted: a work folder holding
+    anything else is left as it is.  Returns the paths removed or restored.
+    """
+    target = Path(target)
+    parent, done = target.parent, []
+    if parent.is_dir():
+        stale = [(entry, match) for entry in parent.iterdir() if (match := WORK_DIR.match(entry.name))
+                 and entry.is_dir() and not entry.is_symlink() and not pid_alive(int(match["pid"]))]
+        for entry, match in sorted(stale, key=lambda item: item[1]["kind"] != "old"):  # restore, then remove
+            original = parent / match["name"]
+            with signals_deferred():
+                if match["kind"] == "old" and not os.path.lexists(original):
+                    os.rename(entry, original)
+                    done.append(original)
+                elif _remove_work_dir(entry):
+                    done.append(entry)
+    if target.is_dir() and not target.is_symlink():
+        done += remove_stale_temporaries(target)
+    return done
+
+
+def _ours(name: str) -> bool:
+    """Whether a file name inside an output folder is one this module writes (an output or its temporary)."""
+    match = ATOMIC_TMP.match(name)
+    return name in OUTPUT_FILES or bool(match and match["name"] in OUTPUT_FILES)
+
+
+def _contents(folder: Path) -> tuple[bool, list[str], list[str]]:
+    """(exists, our files, other entries) of a folder; other entries include any sub-folder."""
+    if not folder.is_dir():
+        return False, [], []
+    ours, other = [], []
+    for entry in sorted(folder.iterdir()):
+        (ours if _ours(entry.name) and entry.is_file() and not entry.is_symlink() else other).append(entry.name)
+    return True, ours, other
+
+
+def _check_contents(target: Path, replace: bool) -> bool:
+    """Refuse a folder holding others' files, or an earlier run without ``replace``; True if it holds a run."""
+    _, ours, other = _contents(target)
+    if other:
+        shown = ", ".join(other[:3]) + (f" and {len(other) - 3} more" if len(other) > 3 else "")
+        raise OutputError(f"holds files that are not an abm run's outputs ({shown}); give a new or empty folder "
+                          "(nothing that abm did not write is ever replaced)")
+    if ours and not replace:
+        raise OutputExists("an earlier run's outputs" if RUN_FILE in ours
+                           else "an unfinished earlier run's outputs (no run.json)")
+    return bool(ours)
+
+
+def _remove_work_dir(folder: Path) -> bool:
+    """Delete our files in ``folder``, then the folder if that left it empty; True if it is gone."""
+    if not folder.is_dir() or folder.is_symlink():
+        return not os.path.lexists(folder)
+    try:
+        for entry in folder.iterdir():
+            if _ours(entry.name) and entry.is_file() and not entry.is_symlink():
+                entry.unlink(missing_ok=True)
+        folder.rmdir()
+    except OSError:  # something we did not write is in it, or it is read-only: leave it
+        return False
+    return True
+
+
 # --------------------------------------------------------------------------- writing
 def write_outputs(out_dir: str | Path, metrics: pd.DataFrame, groups: pd.DataFrame, summary: dict,
-                  info: dict) -> list[Path]:
-    """Write every output file atomically into ``out_dir`` (created if needed); return their paths.
+                  info: dict, *, replace: bool = False) -> list[Path]:
+    """Write the output set into ``out_dir``, all or nothing; return the files' paths.
 
-    ``run.json`` is written last, so its presence marks a complete set.
+    The design: every file is written (and flushed to disk) into a new work folder beside
+    the target, ``.<name>.tmp-<pid>-<random>``, which is then swapped in by renaming, an
+    atomic step on one file system:
+
+    * a missing or empty target: the work folder is renamed onto it;
+    * a target holding an earlier run's outputs and nothing else, with ``replace``: the
+      earlier run is renamed aside (``.<name>.old-<pid>-<random>``), the work folder is
+      renamed in, then the earlier run is deleted;
+    * anything else is refused (:class:`OutputExists`, :class:`OutputError`), and nothing
+      that this module did not write is ever deleted.
+
+    So at every moment the target holds one complete set: the earlier run's or the new
+    one.  Ctrl+C or SIGTERM while the files are written removes the work folder and leaves
+    the target as it was; one that arrives during the swap is held back until the swap is
+    done (:func:`~abm.provenance.signals_deferred`).  A ``kill -9`` can leave a work folder
+    behind, or (between the two renames) the earlier run under its ``old`` name: the next
+    run beside it puts that back and removes the rest (:func:`clean_stale`).
+
+    The alternative, writing each file atomically into the target in turn, can be cut
+    between files and leave a new ``metrics.csv`` beside an old ``run.json``.  Refusing
+    to replace an earlier run unless asked keeps a second run with the same ``--out``
+    from silently discarding the first.
+
+    Raises:
+        OutputExists, OutputError: as for :func:`check_out_dir`; OutputError also when
+            writing fails (a full disk): the target is then left as it was.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    files = []
-    for stem, frame in (("metrics", metrics), ("metrics_by_group", groups)):
-        for suffix in (".parquet", ".csv"):
-            files.append(atomic_write_frame(frame, out / f"{stem}{suffix}"))
-    files.append(atomic_write_json(summary, out / "summary.json"))
-    files.append(atomic_write_json(info, out / "run.json"))
-    return files
+    target = check_out_dir(out_dir, replace=replace)
+    work = target.parent / f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        work.mkdir()
+        for stem, frame in (("metrics", metrics), ("metrics_by_group", groups)):
+            for suffix in (".parquet", ".csv"):
+                atomic_write_frame(frame, work / f"{stem}{suffix}")
+        atomic_write_json(summary, work / "summary.json")
+        atomic_write_json(info, work / RUN_FILE)
+        fsync_directory(work)
+        with signals_deferred():
+            _swap_in(work, target, replace)
+    except OSError as exc:
+        with signals_deferred():
+            _remove_work_dir(work)
+        raise OutputError(f"cannot write the outputs to {target}: {exc.strerror or exc}; "
+                          "the folder was left as it was") from exc
+    except BaseException:
+        with signals_deferred():
+            _remove_work_dir(work)
+        raise
+    return [Path(out_dir) / name for name in OUTPUT_FILES]
+
+
+def _swap_in(work: Path, target: Path, replace: bool) -> None:
+    """Move the complete work folder onto ``target`` (see :func:`write_outputs`)."""
+    if _check_contents(target, replace):  # again: another process may have written meanwhile
+        old = target.parent / f".{target.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        _rename(target, old)
+        try:
+            _rename(work, target)
+        except BaseException:
+            _rename(old, target)
+            raise
+        fsync_directory(target.parent)
+        _remove_work_dir(old)
+        return
+    try:
+        _rename(work, target)  # POSIX: replaces an empty folder; fails if it is not empty
+    except OSError as exc:
+        if exc.errno in (errno.EEXIST, errno.ENOTEMPTY) and target.is_dir() and not any(target.iterdir()):
+            target.rmdir()  # e.g. Windows, where rename never replaces a folder
+            _rename(work, target)
+        elif exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
+            raise OutputError(f"{target} was filled by another process while this run wrote its outputs; "
+                              "it was left as it was") from None
+        else:
+            raise
+    fsync_directory(target.parent)
+
+
+_rename = os.rename  # one name for every rename of a swap, so tests can interrupt it
 
 
 def atomic_write_json(data: Any, path: str | Path) -> Path:
