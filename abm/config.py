@@ -18,21 +18,15 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import types
 import typing
 from dataclasses import MISSING, field, fields, is_dataclass
 from typing import Any
 
-import yaml
+from abm.errors import ConfigError, clip, short
 
-
-class ConfigError(ValueError):
-    """A scenario (or design, or override) was refused; ``problems`` lists why."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = list(problems)
-        text = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"invalid scenario ({len(self.problems)} problem(s)):\n{text}")
+__all__ = ["ConfigError", "build", "describe", "parse_value", "set_path", "short", "spec", "suggest", "to_dict"]
 
 
 def spec(
@@ -45,13 +39,18 @@ def spec(
     hi: float | None = None,
     choices: tuple | None = None,
     group: str = "",
+    weights: bool = False,
+    max_items: int | None = None,
 ) -> Any:
     """Declare a configuration field with its documentation and allowed values.
 
-    A list default fixes the list's length (e.g. one value per age band).
+    A list default fixes the list's length (e.g. one value per age band), and ``lo``/``hi`` bound
+    each item; ``weights=True`` says the model normalises the items, so at least one must be
+    positive.  An empty list default (a list of entries, e.g. a schedule) is capped at ``max_items``.
     ``group`` files a lever under a heading (money, commissioning, ...) for the dashboard.
     """
-    meta = {"units": units, "doc": doc, "source": source, "lo": lo, "hi": hi, "choices": choices, "group": group}
+    meta = {"units": units, "doc": doc, "source": source, "lo": lo, "hi": hi, "choices": choices, "group": group,
+            "weights": weights, "max_items": max_items}
     if is_dataclass(default):
         return field(default_factory=type(default), metadata=meta)
     if isinstance(default, list):
@@ -62,7 +61,10 @@ def spec(
 
 def suggest(name: str, allowed: typing.Iterable[str]) -> str:
     """A ' (did you mean ...?)' hint for a misspelt name, or ''."""
-    close = difflib.get_close_matches(str(name), list(allowed), n=1, cutoff=0.6)
+    name = str(name)
+    if len(name) > 100:  # nothing this long is a typo of a key
+        return ""
+    close = difflib.get_close_matches(name, list(allowed), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
@@ -107,14 +109,17 @@ def _coerce_scalar(value: Any, tp: Any, path: str, meta: dict, problems: list[st
     elif tp is str:
         ok = isinstance(value, str)
     if not ok:
-        problems.append(f"{path}: {value!r} is a {type(value).__name__}; allowed: {allowed}")
+        problems.append(f"{path}: {short(value)} is a {type(value).__name__}; allowed: {allowed}")
+        return MISSING
+    if tp is float and not math.isfinite(value):
+        problems.append(f"{path}: {short(value)} is not a finite number; allowed: {allowed}")
         return MISSING
     if meta.get("choices") and value not in meta["choices"]:
-        problems.append(f"{path}: {value!r} is not allowed; allowed: {allowed}{suggest(value, map(str, meta['choices']))}")
+        problems.append(f"{path}: {short(value)} is not allowed; allowed: {allowed}{suggest(value, map(str, meta['choices']))}")
         return MISSING
     lo, hi = meta.get("lo"), meta.get("hi")
     if tp in (int, float) and ((lo is not None and value < lo) or (hi is not None and value > hi)):
-        problems.append(f"{path}: {value!r} is out of range; allowed: {allowed}")
+        problems.append(f"{path}: {short(value)} is out of range; allowed: {allowed}")
         return MISSING
     return value
 
@@ -126,13 +131,22 @@ def _build_value(value: Any, tp: Any, path: str, meta: dict, problems: list[str]
     if origin in (list, tuple):
         (arg,) = typing.get_args(tp)[:1] or (Any,)
         if not isinstance(value, (list, tuple)):
-            problems.append(f"{path}: {value!r} is a {type(value).__name__}; allowed: {_type_name(tp)}")
+            problems.append(f"{path}: {short(value)} is a {type(value).__name__}; allowed: {_type_name(tp)}")
             return MISSING
         if meta.get("length") is not None and len(value) != meta["length"]:
             problems.append(f"{path}: has {len(value)} item(s); allowed: exactly {meta['length']} ({meta.get('units', '')})")
             return MISSING
+        if meta.get("max_items") is not None and len(value) > meta["max_items"]:
+            problems.append(f"{path}: has {len(value):,} item(s); allowed: at most {meta['max_items']}")
+            return MISSING
         items = [_build_value(v, arg, f"{path}.{i}", meta, problems) for i, v in enumerate(value)]
-        return MISSING if any(v is MISSING for v in items) else list(items)
+        if any(v is MISSING for v in items):
+            return MISSING
+        if meta.get("weights") and not sum(items) > 0:
+            problems.append(f"{path}: {short(items)} are all zero; allowed: weights >= 0 with at least one above 0 "
+                            "(they are rescaled to sum to 1)")
+            return MISSING
+        return list(items)
     if origin in (typing.Union, types.UnionType):  # Optional[X]
         if value is None:
             return None
@@ -146,13 +160,13 @@ def _build(cls: type, data: Any, path: str, problems: list[str]) -> Any:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        problems.append(f"{where}: expected a mapping of keys to values, got {type(data).__name__} {data!r}")
+        problems.append(f"{where}: expected a mapping of keys to values, got {type(data).__name__} {short(data)}")
         return MISSING
     hints = typing.get_type_hints(cls)
     known = {f.name: f for f in fields(cls) if f.init}
     for key in data:
         if key not in known:
-            full = f"{path}.{key}" if path else str(key)
+            full = clip(f"{path}.{key}" if path else str(key))
             problems.append(
                 f"{full}: unknown key{suggest(key, known)}; allowed keys here: {', '.join(sorted(known))}"
             )
@@ -194,17 +208,27 @@ def to_dict(obj: Any) -> Any:
 
 
 def parse_value(text: str) -> Any:
-    """Parse a command-line value the way YAML would (``0.8`` → float, ``true`` → bool)."""
+    """Parse a command-line value the way YAML would (``0.8`` → float, ``true`` → bool).
+
+    Read by the safe loader (:mod:`abm.safe_yaml`): no aliases, no deep nesting, bounded size.
+    Text that is not valid YAML is kept as a string, for the type check to name.
+    """
+    from abm import safe_yaml
+
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
+        return safe_yaml.load(text, "--set value")
+    except safe_yaml.Refused:
+        raise  # too large, an alias, too deep: refused rather than taken as text
+    except ConfigError:
         return text
 
 
 def set_path(data: dict, cls: type, dotted: str, value: Any) -> None:
     """Set ``data[a][b]... = value`` for ``dotted='a.b...'``, checking each key exists in ``cls``.
 
-    Raises ConfigError naming the first unknown key and suggesting a close match.
+    A whole section (``levers``, ``params.gp``, ``places.0``) cannot be set at once: that would
+    silently reset every value in it that is not given.  Raises ConfigError naming the first
+    unknown key (suggesting a close match), or the section and how to set its keys.
     """
     parts = dotted.split(".")
     node: Any = data
@@ -214,27 +238,42 @@ def set_path(data: dict, cls: type, dotted: str, value: Any) -> None:
         last = depth == len(parts) - 1
         origin = typing.get_origin(tp)
         if origin in (list, tuple):
+            if not isinstance(node, list):
+                raise ConfigError([f"{clip(here)}: {short(node)} is not a list; fix the scenario's value first"])
             if not key.isdigit() or int(key) >= len(node):
-                raise ConfigError([f"{here}: no item {key!r}; this list has {len(node)} item(s), indexed from 0"])
+                raise ConfigError([f"{clip(here)}: no item {short(key)}; this list has {len(node)} item(s), "
+                                   "indexed from 0"])
             tp = typing.get_args(tp)[0]
             idx = int(key)
             if last:
+                _refuse_section(here, tp)
                 node[idx] = value
                 return
             node = node[idx]
             continue
         if not is_dataclass(tp):
-            raise ConfigError([f"{here}: '{parts[depth - 1]}' is a single value and has no keys"])
+            raise ConfigError([f"{clip(here)}: '{parts[depth - 1]}' is a single value and has no keys"])
+        if not isinstance(node, dict):
+            raise ConfigError([f"{clip(here)}: {short(node)} is not a mapping; fix the scenario's value first"])
         hints = typing.get_type_hints(tp)
         if key not in hints:
-            raise ConfigError([f"{here}: unknown key{suggest(key, hints)}; allowed keys here: {', '.join(sorted(hints))}"])
+            raise ConfigError([f"{clip(here)}: unknown key{suggest(key, hints)}; "
+                               f"allowed keys here: {', '.join(sorted(hints))}"])
         if last:
+            _refuse_section(here, hints[key])
             node[key] = value
             return
         if key not in node or node[key] is None:
             default = next(f for f in fields(tp) if f.name == key)
             node[key] = to_dict(default.default_factory() if default.default_factory is not MISSING else default.default)
         node, tp = node[key], hints[key]
+
+
+def _refuse_section(dotted: str, tp: Any) -> None:
+    if is_dataclass(tp):
+        keys = sorted(typing.get_type_hints(tp))
+        raise ConfigError([f"{dotted}: is a section, not a value; set its keys one at a time, e.g. "
+                           f"{dotted}.{keys[0]}=...; keys here: {', '.join(keys)}"])
 
 
 def describe(cls: type, prefix: str = "") -> list[dict]:

@@ -28,7 +28,7 @@ class DemographyParams:
         [0.21, 0.60, 0.10, 0.065, 0.025],
         units="share of population in bands 0-17, 18-64, 65-74, 75-84, 85+",
         doc="initial age structure",
-        source=NAT + ": England age structure",
+        source=NAT + ": England age structure", lo=0, hi=1, weights=True,
     )
     births_per_1000_year: float = spec(10.5, units="per 1,000 per year", lo=0, hi=40, source=NAT, doc="births (entries at age 0)")
     in_migration_per_1000_year: float = spec(
@@ -85,7 +85,7 @@ class NeedParams:
         [2.4, 2.9, 4.3, 5.5, 6.5],
         units="episodes of need per person per year, bands 0-17, 18-64, 65-74, 75-84, 85+",
         source="calibrated so GP consultations are ~6 per person a year (001 Introduction); age gradient from 004 §5",
-        doc="onset of a new episode of need (well -> low or high need)",
+        doc="onset of a new episode of need (well -> low or high need)", lo=0, hi=50,
     )
     onset_per_ltc: float = spec(0.12, units="relative increase per long-term condition", lo=0, hi=1,
                                 source="004 §5: over-65s with LTCs dominate demand", doc="LTC effect on onset")
@@ -93,7 +93,7 @@ class NeedParams:
         [1.30, 1.15, 1.00, 0.92, 0.85],
         units="multiplier by deprivation quintile, most to least deprived",
         source="assumption: social gradient in ill health (001 §3 deprived case-study Places)",
-        doc="deprivation effect on onset",
+        doc="deprivation effect on onset", lo=0, hi=5,
     )
     high_need_share_base: float = spec(0.06, units="share of onsets", lo=0, hi=1,
                                        source="assumption: most new episodes are minor; a small base share that frailty raises", doc="share of new episodes that start at high need")
@@ -113,7 +113,7 @@ class NeedParams:
         [0.75, 0.55, 0.35],
         units="multiplier while GP-managed, on CHS caseload, on virtual ward",
         source="mechanism 13 (001 §4): continuity of care lowers crises; size is an assumption (mechanism 18: modest)",
-        doc="escalation while receiving care",
+        doc="escalation while receiving care", lo=0, hi=2,
     )
     social_care_escalation_multiplier: float = spec(0.85, units="multiplier", lo=0, hi=1,
                                                     source="assumption: support at home", doc="escalation with a care package")
@@ -123,13 +123,13 @@ class NeedParams:
         doc="onset for people on proactive care",
     )
     resolve_low_weekly: list[float] = spec([0.22, 0.45], units="probability per week untreated, treated",
-                                           source="assumption: episodes last weeks", doc="low need -> well")
+                                           source="assumption: episodes last weeks", doc="low need -> well", lo=0, hi=1)
     resolve_high_weekly: list[float] = spec([0.06, 0.14], units="probability per week untreated, treated",
-                                            source="assumption: serious episodes last months untreated, about half as long treated", doc="high need -> low need")
+                                            source="assumption: serious episodes last months untreated, about half as long treated", doc="high need -> low need", lo=0, hi=1)
     seek_probability: list[float] = spec(
         [0.85, 0.97], units="probability an episode is taken to a GP, low and high need",
         source="DESIGN 4: not everyone with need seeks care (hidden unmet need); values an assumption",
-        doc="care seeking",
+        doc="care seeking", lo=0, hi=1,
     )
     seek_deprivation_penalty: float = spec(
         0.03, units="probability lower per quintile more deprived", lo=0, hi=0.2,
@@ -152,14 +152,14 @@ class GPParams:
     followups_per_managed_week: float = spec(1.0, units="appointments per GP-managed patient per week", lo=0, hi=3,
                                              source="assumption: about one follow-up a week while GP-managed; with onset sets ~6 consultations a year (001 Introduction)", doc="follow-up demand of GP-managed patients")
     refer_hospital: list[float] = spec([0.012, 0.35], units="probability at a consultation, low and high need",
-                                       source="assumption: rare for minor need, common for serious need", doc="refer to hospital (ED / acute assessment)")
+                                       source="assumption: rare for minor need, common for serious need", doc="refer to hospital (ED / acute assessment)", lo=0, hi=1)
     refer_chs: list[float] = spec([0.024, 0.3], units="probability at a consultation, low and high need",
-                                  source="calibrated (abm validate): CHS contacts ~1.8 per person a year (001 Introduction); low/high split an assumption", doc="refer to community health services")
+                                  source="calibrated (abm validate): CHS contacts ~1.8 per person a year (001 Introduction); low/high split an assumption", doc="refer to community health services", lo=0, hi=1)
     refer_chs_by_age: list[float] = spec(
         [0.25, 0.6, 1.5, 1.6, 1.2], units="multiplier on CHS referral by age band 0-17, 18-64, 65-74, 75-84, 85+",
         source="calibrated (abm validate): 004 §5: 57% of over-85s see a district nurse a year; DESIGN 7: most CHS "
                "contacts are with over-65s (older people also reach CHS through discharge and urgent response)",
-        doc="older people are referred to CHS more")
+        doc="older people are referred to CHS more", lo=0, hi=10)
     refer_chs_frail_multiplier: float = spec(1.2, units="multiplier for frailty >= 0.25", lo=1, hi=10,
                                              source="calibrated (abm validate): over-85s on a CHS caseload ~57% a year (004 §5); assumption: housebound frail patients need home visits",
                                              doc="frail people are referred to CHS more")
@@ -192,7 +192,7 @@ class CHSParams:
     role_mix: list[float] = spec(
         [0.50, 0.20, 0.20, 0.10],
         units="share of clinical FTE: district nursing, therapy, support, urgent community response",
-        source="004 §3: >70% nurses and support staff, ~20% AHPs", doc="workforce by role",
+        source="004 §3: >70% nurses and support staff, ~20% AHPs", doc="workforce by role", lo=0, hi=1, weights=True,
     )
     contacts_per_fte_week: float = spec(
         11.0, units="patient contacts per clinical FTE per week", lo=1, hi=40,
@@ -309,15 +309,15 @@ class AcuteParams:
     los_days_by_age: list[float] = spec(
         [2.3, 3.5, 5.0, 6.8, 8.0], units="mean length of stay in days until medically fit, bands 0-17, 18-64, 65-74, 75-84, 85+",
         source="calibrated (abm validate) to " + NAT + ": ~5-6 days on average including delays, 9-10 over 75",
-        doc="length of stay by age",
+        doc="length of stay by age", lo=0.1, hi=100,
     )
     los_frailty_slope: float = spec(1.5, units="relative increase per unit frailty", lo=0, hi=10,
                                     source="assumption: frailty lengthens stays (DESIGN 4)", doc="length of stay by frailty")
     admit_crisis: list[float] = spec([0.55, 0.6], units="admission probability for a crisis: base, per unit frailty",
                                      source="calibrated to ~110-120 emergency admissions per 1,000 a year (national statistics)",
-                                     doc="admission threshold, crisis")
+                                     doc="admission threshold, crisis", lo=0, hi=2)
     admit_referred: list[float] = spec([0.35, 0.6], units="admission probability for a referral: base, per unit frailty",
-                                       source="assumption: a referred patient is admitted about half the time, more often when frail", doc="admission threshold, referral")
+                                       source="assumption: a referred patient is admitted about half the time, more often when frail", doc="admission threshold, referral", lo=0, hi=2)
     block_payment_admission_multiplier: float = spec(
         0.93, units="multiplier on admission probability when the acute trust is on a block (aligned) payment",
         lo=0.5, hi=1, source="DESIGN 4: activity-based payment lowers the admission threshold; size assumption",
@@ -335,7 +335,7 @@ class AcuteParams:
     )
     social_care_share: list[float] = spec([0.45, 1.0], units="share of supported discharges needing social care: base, per unit frailty",
                                           source="mechanism 10 (001 §2): most delays wait for community or social care; calibrated so a social-care cut raises delays",
-                                          doc="social care vs CHS support")
+                                          doc="social care vs CHS support", lo=0, hi=2)
     flow_occupancy: float = spec(0.92, units="occupancy above which flow slows", lo=0.5, hi=1,
                                  source="DESIGN 4 (~92%)", doc="flow threshold")
     los_slowdown: float = spec(0.4, units="relative LOS increase at 100% occupancy", lo=0, hi=3,
@@ -393,7 +393,7 @@ class CommissionerParams:
         units="share of budget: acute, core CHS, add-on schemes, primary care, other (not modelled)",
         source="001 Introduction: acute 54%, CHS ~12% (incl. add-ons), primary 23% (2014/15); add-on share: "
                "national statistics, approximate (~£450m a year for ~12,000 virtual-ward places, ~£40k a place)",
-        doc="allocation at the start (national shares)",
+        doc="allocation at the start (national shares)", lo=0, hi=1, weights=True,
     )
     growth_pct_year: float = spec(3.0, units="% per year", lo=-10, hi=20, source="assumption: NHS cash growth",
                                   doc="budget growth")
@@ -407,17 +407,17 @@ class CommissionerParams:
         units="how easily acute gravity takes money: acute, core CHS, add-on, primary, other (0-1)",
         source="mechanism 1 (001 §2): block-funded CHS is 'easier to squeeze'; add-ons report results; GP contracts "
                "are national; values an assumption",
-        doc="exposure to acute gravity by sector",
+        doc="exposure to acute gravity by sector", lo=0, hi=1,
     )
     squeeze_by_contract: list[float] = spec(
         [1.0, 0.5, 0.5], units="multiplier on core CHS's exposure: block, activity, outcome contract",
         source="mechanism 1 (001 §2, 000 Results): block funding makes the consequences of cuts invisible; values assumption",
-        doc="contracts and acute gravity",
+        doc="contracts and acute gravity", lo=0, hi=3,
     )
     squeeze_by_host: list[float] = spec(
         [0.5, 1.0, 0.75], units="multiplier on core CHS's exposure: standalone, inside an acute trust, collaborative",
         source="DESIGN 4 (000 case studies): a standalone trust protects its budget; inside an acute trust it is raided",
-        doc="host and acute gravity",
+        doc="host and acute gravity", lo=0, hi=3,
     )
     discretionary_share_of_growth: float = spec(
         0.5, units="share of growth money allocated on perceived value (the rest pro rata)", lo=0, hi=1,

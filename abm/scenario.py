@@ -11,13 +11,15 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from abm.config import ConfigError, build, parse_value, set_path, spec, suggest, to_dict
+from abm import safe_yaml
+from abm.config import ConfigError, build, parse_value, set_path, short, spec, suggest, to_dict
 from abm.parameters import Parameters
 from policies.levers import Levers
 
 PRESET_DIR = Path(__file__).resolve().parent.parent / "policies" / "presets"
+MAX_PLACES = 12  # an ICS has up to about ten Places (DESIGN 3); more is a mistake, not a scenario
+MAX_SCHEDULE = 100  # scheduled lever changes: two a year for every lever over a long horizon is far fewer
+MAX_STEPS = 30  # story steps
 
 
 @dataclass
@@ -31,7 +33,7 @@ class PlaceSpec:
     deprivation_shares: list[float] = spec(
         [0.2, 0.2, 0.2, 0.2, 0.2], units="share of residents in national deprivation quintiles, most to least deprived",
         doc="the Place's deprivation profile",
-        source="001 §3: case-study Places differ in deprivation",
+        source="001 §3: case-study Places differ in deprivation", lo=0, hi=1, weights=True,
     )
     age_shift_years: float = spec(0.0, units="years added to everyone's starting age (older Place > 0)", lo=-15, hi=15,
                                   doc="how much older (or younger) the Place's residents are than England's",
@@ -82,7 +84,7 @@ class Story:
                                source="teaching text: no effect on the model")
     evidence: str = spec("", doc="what the evidence says (EVIDENCE.md items, seed sections)",
                           source="teaching text: no effect on the model")
-    steps: list[StoryStep] = spec([], doc="a guided walk through the run, step by step",
+    steps: list[StoryStep] = spec([], doc="a guided walk through the run, step by step", max_items=MAX_STEPS,
                                    source="teaching text: no effect on the model")
 
 
@@ -104,10 +106,11 @@ class Scenario:
     places: list[PlaceSpec] = field(
         default_factory=lambda: [PlaceSpec(**p) for p in _default_places()],
         metadata={"doc": "the Places (default: three, North deprived and younger, South affluent and older)",
-                  "units": "a list of Places (their settings: places[].* below)", "source": "DESIGN 3 (default 3 Places)"},
+                  "units": "a list of Places (their settings: places[].* below)", "source": "DESIGN 3 (default 3 Places)",
+                  "max_items": MAX_PLACES},
     )
     levers: Levers = spec(Levers())
-    schedule: list[ScheduledChange] = spec([], doc="lever changes at given years",
+    schedule: list[ScheduledChange] = spec([], doc="lever changes at given years", max_items=MAX_SCHEDULE,
                                              source="run control: the policy timeline a scenario sets (JUNE-style dated policies)")
     story: Story = spec(Story(), doc="the narrative shown with a teaching preset (optional)")
     params: Parameters = spec(Parameters())
@@ -124,10 +127,14 @@ class Scenario:
         for i, change in enumerate(self.schedule):
             if change.lever not in lever_names:
                 problems.append(
-                    f"schedule.{i}.lever: {change.lever!r} is not a lever{suggest(change.lever, lever_names)}; "
+                    f"schedule.{i}.lever: {short(change.lever)} is not a lever{suggest(change.lever, lever_names)}; "
                     f"levers: {', '.join(lever_names)}"
                 )
                 continue
+            if change.year >= self.years:
+                problems.append(f"schedule.{i}.year: {change.year} is beyond the horizon ({self.years} reporting "
+                                f"year(s), so years 0 to {self.years - 1}); allowed: a year before {self.years}, "
+                                "or raise years:")
             try:
                 validate_lever(change.lever, change.value, path=f"schedule.{i}.value")
             except ConfigError as exc:
@@ -142,7 +149,7 @@ def validate_lever(name: str, value: Any, path: str | None = None) -> Any:
     """Check one lever value; return it cleaned (e.g. int -> float) or raise ConfigError."""
     lever_names = Levers.names()
     if name not in lever_names:
-        raise ConfigError([f"{path or name}: unknown lever{suggest(name, lever_names)}; levers: {', '.join(lever_names)}"])
+        raise ConfigError([f"{short(path or name)}: unknown lever{suggest(name, lever_names)}; levers: {', '.join(lever_names)}"])
     try:
         levers = build(Levers, {name: value}, path="levers")
     except ConfigError as exc:
@@ -163,17 +170,12 @@ def load_scenario_dict(source: str | Path | None) -> dict:
     path = Path(source)
     if not path.suffix and not path.exists():
         if str(source) not in preset_names():
-            raise ConfigError([f"scenario: {str(source)!r} is neither a file nor a preset{suggest(str(source), preset_names())}; "
-                               f"presets: {', '.join(preset_names())}"])
+            raise ConfigError([f"scenario: {short(str(source))} is neither a file nor a preset"
+                               f"{suggest(str(source), preset_names())}; presets: {', '.join(preset_names())}"])
         path = PRESET_DIR / f"{source}.yaml"
-    if not path.exists():
-        raise ConfigError([f"scenario: file {str(path)!r} does not exist"])
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"scenario: {path} is not valid YAML: {exc}"]) from None
+    data = safe_yaml.read(path, "scenario") or {}
     if not isinstance(data, dict):
-        raise ConfigError([f"scenario: {path} must hold a mapping of keys to values, not {type(data).__name__}"])
+        raise ConfigError([f"scenario: {path.name} must hold a mapping of keys to values, not {type(data).__name__}"])
     if path.suffix == ".json" and isinstance(data.get("scenario"), dict):
         return data["scenario"]  # a run's run.json: rerun exactly what it ran (its seed included)
     return data

@@ -7,7 +7,9 @@ from html import escape
 
 import solara
 
+from abm import safe_yaml
 from abm.config import ConfigError
+from abm.errors import clip
 from dashboard import charts, flows, png, svg
 from dashboard import session as ss
 from dashboard.chartspec import format_number
@@ -300,8 +302,9 @@ def PatientPanel(session: ss.Session, version: int = 0):
 
 # --------------------------------------------------------------------------- export / load
 @solara.component_vue("upload.vue")
-def ScenarioUpload(label: str, event_upload):
-    """A file picker that sends the chosen file's text to ``event_upload({name, size, text})``."""
+def ScenarioUpload(label: str, max_bytes: int, event_upload):
+    """A file picker that sends the chosen file's text to ``event_upload({name, size, text})``; a file over
+    ``max_bytes`` is not read (text null). The server checks the text again (:mod:`abm.safe_yaml`)."""
 @solara.component
 def FilesPanel(session: ss.Session, version: int = 0):
     runner = session.runner
@@ -322,16 +325,20 @@ def FilesPanel(session: ss.Session, version: int = 0):
          "anything changes; any problem is listed at the top of the page with the field, the value and what is "
          "allowed, and the current run goes on.</p>")
     def uploaded(info):
-        if info.get("text") is None:
-            session.show(ConfigError([f"{info.get('name')}: {info.get('size', 0):,} bytes is too large for a "
-                                      "scenario file; allowed: up to 1,000,000 bytes"]))
+        name = clip(str(info.get("name", "upload")), 60)
+        if not isinstance(info.get("text"), str):
+            size = info.get("size") if isinstance(info.get("size"), int) else 0
+            session.show(ConfigError([f"{name}: {size:,} bytes is too large for a scenario file; allowed: up to "
+                                      f"{safe_yaml.MAX_BYTES:,} bytes"]))
         else:
-            session.load_yaml(info["text"], info["name"])
+            session.load_yaml(info["text"], name)
+
+    def dropped(info):  # lazy: only what is read crosses the network, never more than the limit (and one byte)
+        session.load_yaml(info["file_obj"].read(safe_yaml.MAX_BYTES + 1), clip(str(info.get("name", "drop")), 60))
 
     with solara.Row(gap="12px", style={"align-items": "center", "flex-wrap": "wrap"}):
-        ScenarioUpload(label="Choose a scenario .yaml file...", event_upload=uploaded)
-        solara.FileDrop(label="...or drop one here", on_file=lambda f: session.load_yaml(f["data"], f["name"]),
-                        lazy=False)
+        ScenarioUpload(label="Choose a scenario .yaml file...", max_bytes=safe_yaml.MAX_BYTES, event_upload=uploaded)
+        solara.FileDrop(label="...or drop one here", on_file=dropped, lazy=True)
     text, set_text = solara.use_state("")
     with solara.Column(classes=["yaml-paste"]):
         solara.InputTextArea("...or paste a scenario's YAML", value=text, on_value=set_text, continuous_update=True,

@@ -44,9 +44,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
-from abm import runner
+from abm import runner, safe_yaml
 from abm.config import ConfigError, build, describe, spec, suggest, to_dict
 from abm.scenario import Scenario, apply_overrides, load_scenario, scenario_field_names
 from policies.levers import Levers
@@ -249,14 +248,12 @@ def load_design(source: str | Path, overrides: list[str] | dict | None = None,
 
 
 def _read_yaml(path: Path) -> dict:
-    if not path.is_file():
-        raise DesignError([f"design: file {str(path)!r} does not exist"])
     try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise DesignError([f"design: {path} is not valid YAML: {exc}"]) from None
+        data = safe_yaml.read(path, "design") or {}
+    except ConfigError as exc:
+        raise DesignError(exc.problems) from None
     if not isinstance(data, dict):
-        raise DesignError([f"design: {path} must hold a mapping of keys to values, not {type(data).__name__}"])
+        raise DesignError([f"design: {path.name} must hold a mapping of keys to values, not {type(data).__name__}"])
     return data
 
 
