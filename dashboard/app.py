@@ -82,7 +82,7 @@ def Page():
     def lifecycle():
         if session.runner.model is None:
             session.reset()
-        return session.player.stop  # when the browser session ends, stop its model
+        return session.close  # when the browser session ends, stop its model and drop its waiting baseline
 
     solara.use_effect(lifecycle, [])
     solara.Title("ICS workshop dashboard")

@@ -97,6 +97,12 @@ def Levers(session: ss.Session):
                       on_value=lambda v, n=row["name"]: session.set_lever(n, v), disabled=disabled)
 
 
+def limits_text(limits) -> str:
+    """The per-session limits, under the run settings (the server refuses anything over them)."""
+    return (f"Allowed in this workshop: {limits.allowed('population')} people, {limits.allowed('years')} years, "
+            f"a burn-in of at most {limits.burn_in_weeks} weeks (the facilitator's limits).")
+
+
 @solara.component_vue("preset_select.vue")
 def PresetSelect(label: str, value, presets: list, event_choose):
     """A preset chooser whose list shows each preset's one-line description under its name."""
@@ -140,5 +146,7 @@ def ScenarioControls(session: ss.Session):
                     classes=["input-years"])
     solara.InputInt("Seed (same seed, same run)", value=seed, on_value=set_seed, continuous_update=True,
                     classes=["input-seed"])
+    solara.Text(limits_text(session.runner.limits), style={"font-size": "12px", "color": "#555"},
+                classes=["run-limits"])
     solara.Button("Apply and reset", on_click=apply, color="primary", outlined=True, classes=["apply-reset"],
                   disabled=bool(ss.busy.value))

@@ -9,14 +9,13 @@ Every action catches its own errors and shows them in this session's page only.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import CancelledError
 from html import escape
 
 import solara
 
 from abm.config import ConfigError
 from dashboard.state import Player, SessionRunner, Settings, scenario_from_yaml
-
-MAX_LIVE_POPULATION = 200_000  # above this a live session would starve the others (assumption: 2-core server)
 
 tick = solara.reactive(0)  # bumped when the page's structure changes (re-renders the main view)
 live_tick = solara.reactive(0)  # bumped at every update while playing (only the patient panel listens)
@@ -30,8 +29,8 @@ notice = solara.reactive("")  # a one-line confirmation (e.g. "Baseline pinned")
 class Session:
     """One participant's model and the actions on it."""
 
-    def __init__(self):
-        self.runner = SessionRunner()
+    def __init__(self, runner: SessionRunner | None = None):
+        self.runner = runner or SessionRunner()
         self.player = Player(self.runner, on_update=self._updated, on_error=self._failed, on_stop=self._stopped)
         self._changes_seen = 0
         self.live: dict[str, tuple] = {}  # key -> (HTML widget, function giving its content): see push_live
@@ -70,15 +69,19 @@ class Session:
         """Show an error (ConfigError lists each problem) in this page."""
         problems.set(list(getattr(exc, "problems", None) or [f"{type(exc).__name__}: {exc}"]))
 
+    def close(self) -> None:
+        """The browser session has ended: stop its model and drop its waiting baseline run."""
+        self.player.stop()
+        self.runner.close()
+
     # ------------------------------------------------------------------ run
     def reset(self, settings: Settings | None = None) -> None:
         """Rebuild the model (and its burn-in) in the background; errors leave the current run as it was."""
         settings = settings or self.runner.settings
-        try:
-            settings.build()
-            if settings.population > MAX_LIVE_POPULATION:
-                raise ConfigError([f"population: {settings.population:,} is more than this dashboard runs live; "
-                                   f"allowed: 1,000 to {MAX_LIVE_POPULATION:,} (use 'abm run' for larger runs)"])
+        try:  # checked here, before the current run is stopped: a refused run leaves it playing
+            over = self.runner.limits.problems(settings.build())  # the facilitator's per-session limits
+            if over:
+                raise ConfigError(over)
         except ConfigError as exc:
             self.show(exc)
             return
@@ -109,6 +112,8 @@ class Session:
         def wait():
             try:
                 baseline.future.exception()
+            except CancelledError:  # superseded by a newer request from this session: nothing to show
+                pass
             finally:
                 if self.runner.poll_baseline():
                     tick.set(self.runner.version)

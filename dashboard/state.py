@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import atexit
 import copy
+import itertools
 import json
 import multiprocessing
 import os
 import threading
 from collections import OrderedDict
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +35,7 @@ import yaml
 from abm.config import ConfigError, build, to_dict
 from abm.metrics import COLUMNS
 from abm.scenario import Scenario, apply_overrides, load_scenario_dict, preset_names
+from dashboard.limits import Limits
 from policies.levers import CONDITIONS, Levers
 
 WEEKS_PER_YEAR = 52
@@ -40,6 +43,7 @@ WEEKS_PER_YEAR = 52
 WORKSHOP_POPULATION = int(os.environ.get("ABM_DASHBOARD_POPULATION", 10_000))
 WORKSHOP_YEARS = int(os.environ.get("ABM_DASHBOARD_YEARS", 5))
 COL = {name: i for i, name in enumerate(COLUMNS)}
+LIMITS = Limits.from_env()  # the largest run a session may start (`abm dashboard --max-population ...`)
 
 
 @dataclass
@@ -125,40 +129,167 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="abm-parent-watch").start()
 
 
-class BaselinePool:
-    """Baseline runs in one worker process, cached by what they run (sessions sharing settings share one run)."""
+class _Job:
+    """One baseline run: what it runs, the future its sessions wait on, and the sessions waiting for it."""
 
-    def __init__(self, workers: int = 1, cache_size: int = 64):
+    def __init__(self, key: str, scenario: dict, changes: list):
+        self.key, self.scenario, self.changes = key, scenario, changes
+        self.future: Future = Future()
+        self.owners: set = set()  # sessions whose waiting job this is
+        self.started = False
+
+
+class _Anonymous:
+    """The owner of a request that names none: a session of its own, with no turn to remember."""
+
+
+class BaselinePool:
+    """Baseline runs in one worker process, shared fairly between sessions and cached by what they run.
+
+    * **Fair**: each session (``owner``) has at most one job waiting; a newer request from it
+      replaces the waiting one, which is cancelled (unless another session waits for the same
+      run). When the worker is free it takes the waiting job of the session served least
+      recently (round-robin), so a session that keeps asking never holds up another for more
+      than the job already running.
+    * **Bounded**: a job over the session limits (:mod:`dashboard.limits`) is refused.
+    * **Shared**: sessions asking for the same run (settings, seed, lever changes) get the same
+      future; a finished run is kept for the next ``cache_size`` distinct requests.
+
+    ``run`` (what a job calls; ``replay``) and ``make_executor`` (``workers -> Executor``; a
+    spawned process pool) are there for tests.
+    """
+
+    def __init__(self, workers: int = 1, cache_size: int = 64, run=replay, make_executor=None,
+                 limits: Limits | None = None):
         self.workers = workers
         self.cache_size = cache_size
-        self._executor: ProcessPoolExecutor | None = None
-        self._cache: OrderedDict[str, Future] = OrderedDict()
-        self._lock = threading.Lock()
+        self.run = run
+        self.limits = limits
+        self._make_executor = make_executor or _process_pool
+        self._executor = None
+        self._cache: OrderedDict[str, _Job] = OrderedDict()
+        self._waiting: dict[object, _Job] = {}  # owner -> its waiting job
+        self._asked: dict[object, int] = {}  # owner -> when its waiting started (ties among the never served)
+        self._served: dict[object, int] = {}  # owner -> the turn its last job started
+        self._count = 0  # requests and turns, one clock
+        self._running = 0
+        self._lock = threading.RLock()
 
-    def submit(self, scenario: dict, changes: list) -> Future:
+    def submit(self, scenario: dict, changes: list, owner=None) -> Future:
+        """The future of this run: a cached or waiting one if another request asked for the same run."""
+        if self.limits is not None and (problems := self.limits.problems(scenario)):
+            raise ConfigError([f"baseline: {p}" for p in problems])
         key = json.dumps([scenario, lever_changes_key(changes)], sort_keys=True, default=str)
+        owner = _Anonymous() if owner is None else owner
         with self._lock:
-            future = self._cache.get(key)
-            if future is not None and not (future.done() and future.exception() is not None):
+            job = self._cache.get(key)
+            if job is not None and job.future.done() and (job.future.cancelled() or job.future.exception()):
+                job = None  # failed or cancelled: run it again
+            if job is not None:
                 self._cache.move_to_end(key)
-                return future
-            if self._executor is None:
-                # spawn: never fork a threaded web server
-                self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                                     initializer=_exit_with_parent, initargs=(os.getpid(),))
-            future = self._executor.submit(replay, scenario, changes)
-            self._cache[key] = future
+                if job.started:  # running or done: nothing to queue, and this session's older request is moot
+                    self._drop(owner)
+                elif self._waiting.get(owner) is not job:  # waiting for another session: wait for it too
+                    self._wait(owner, job)
+                return job.future
+            job = _Job(key, scenario, changes)
+            self._wait(owner, job)
+            self._cache[key] = job
             while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
-            return future
+                self._cache.popitem(last=False)  # a waiting job so dropped still runs
+            self._dispatch()
+            return job.future
+
+    def forget(self, owner) -> None:
+        """A session has ended: its waiting job is dropped (cancelled if nobody else waits for it)."""
+        with self._lock:
+            self._drop(owner)
+            self._served.pop(owner, None)
+
+    def waiting(self) -> int:
+        with self._lock:
+            return len(self._waiting)
+
+    # ------------------------------------------------------------------ the queue
+    def _wait(self, owner, job: _Job) -> None:
+        """``job`` becomes ``owner``'s waiting job, replacing any other (it keeps its place in the round)."""
+        had = owner in self._waiting
+        self._drop(owner, keep_place=True)
+        self._waiting[owner] = job
+        job.owners.add(owner)
+        if not had:
+            self._count += 1
+            self._asked[owner] = self._count
+
+    def _drop(self, owner, keep_place: bool = False) -> None:
+        job = self._waiting.pop(owner, None)
+        if not keep_place:
+            self._asked.pop(owner, None)
+        if job is None:
+            return
+        job.owners.discard(owner)
+        if not job.owners and not job.started:  # nobody waits for it any more
+            job.future.cancel()
+            if self._cache.get(job.key) is job:
+                del self._cache[job.key]
+
+    def _dispatch(self) -> None:
+        """Start waiting jobs while a worker is free: the session served least recently first."""
+        while self._running < self.workers and self._waiting:
+            owner = min(self._waiting, key=lambda o: (self._served.get(o, 0), self._asked.get(o, 0)))
+            job = self._waiting[owner]
+            for other in list(job.owners):  # every session waiting for this run is served by it
+                self._waiting.pop(other, None)
+                self._asked.pop(other, None)
+            job.owners.clear()
+            self._count += 1
+            if not isinstance(owner, _Anonymous):
+                self._served[owner] = self._count
+            if not job.future.set_running_or_notify_cancel():
+                continue
+            job.started = True
+            self._running += 1
+            try:
+                if self._executor is None:
+                    self._executor = self._make_executor(self.workers)
+                inner = self._executor.submit(self.run, job.scenario, job.changes)
+            except Exception as exc:  # noqa: BLE001 - a broken or shut pool: this job fails, the next gets a new one
+                self._running -= 1
+                self._executor = None
+                job.future.set_exception(exc)
+                continue
+            inner.add_done_callback(lambda done, job=job: self._finished(job, done))
+
+    def _finished(self, job: _Job, done: Future) -> None:
+        with self._lock:
+            self._running -= 1
+            if done.cancelled() or isinstance(done.exception(), BrokenProcessPool):
+                self._executor = None  # a worker died (or the pool was shut): start a fresh one for the next
+        if done.cancelled():
+            job.future.set_exception(CancelledError("the baseline pool was shut down"))
+        elif done.exception() is not None:
+            job.future.set_exception(done.exception())
+        else:
+            job.future.set_result(done.result())
+        with self._lock:
+            self._dispatch()
 
     def shutdown(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        with self._lock:
+            for owner in list(self._waiting):
+                self._drop(owner)
+            if self._executor is not None:
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = None
 
 
-POOL = BaselinePool()
+def _process_pool(workers: int) -> ProcessPoolExecutor:
+    # spawn: never fork a threaded web server; the worker ends when the server does
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_exit_with_parent, initargs=(os.getpid(),))
+
+
+POOL = BaselinePool(limits=LIMITS)
 atexit.register(POOL.shutdown)
 
 
@@ -200,12 +331,18 @@ class Baseline:
 
 
 # --------------------------------------------------------------------------- the session
+_OWNERS = itertools.count(1)
+
+
 class SessionRunner:
     """One session's model and everything the page shows about it (thread-safe)."""
 
-    def __init__(self, settings: Settings | None = None, pool: BaselinePool | None = POOL):
+    def __init__(self, settings: Settings | None = None, pool: BaselinePool | None = POOL,
+                 limits: Limits | None = None):
         self.lock = threading.RLock()
         self.pool = pool
+        self.limits = limits or LIMITS
+        self.owner = next(_OWNERS)  # this session, for the baseline pool's turns
         self.settings = settings or Settings()
         self.model = None
         self.scenario: Scenario | None = None
@@ -222,6 +359,9 @@ class SessionRunner:
 
         settings = settings or self.settings
         scenario = settings.build()
+        problems = self.limits.problems(scenario)
+        if problems:
+            raise ConfigError(problems)
         model = ICSModel(scenario)
         if warm_up:
             for _ in range(model.burn_in_weeks):
@@ -234,6 +374,11 @@ class SessionRunner:
             self.baseline = None
             self.pinned = None
         self.request_default_baseline()
+
+    def close(self) -> None:
+        """The session has ended: its waiting baseline run, if any, is dropped."""
+        if self.pool is not None:
+            self.pool.forget(self.owner)
 
     def warm(self) -> bool:
         return self.model is not None and self.model.reporting_week >= 0
@@ -292,7 +437,7 @@ class SessionRunner:
         plain = without_policy(scenario)
         label = (f"{self.settings.source} as loaded (no lever moved), same seed" if plain == scenario else
                  f"{self.settings.source} with no policy (every policy lever at its default), same seed")
-        self.baseline = Baseline(label, plain, [], future=self.pool.submit(plain, []))
+        self.baseline = Baseline(label, plain, [], future=self.pool.submit(plain, [], owner=self.owner))
 
     def pin_baseline(self) -> Baseline:
         """Keep this run (its settings and live lever changes so far) as the baseline."""
@@ -312,7 +457,8 @@ class SessionRunner:
         scenario["seed"] = self.scenario.seed
         label = f"pinned settings rerun in full, seed {self.scenario.seed} ({len(self.pinned.changes)} lever change(s))"
         self.baseline = Baseline(label, scenario, list(self.pinned.changes),
-                                 future=self.pool.submit(scenario, self.pinned.changes) if self.pool else None)
+                                 future=self.pool.submit(scenario, self.pinned.changes, owner=self.owner)
+                                 if self.pool else None)
         if self.pool is None:
             self.baseline.data = replay(scenario, self.pinned.changes)
         self.version += 1

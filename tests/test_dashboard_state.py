@@ -3,6 +3,7 @@ headline figures, charts, export and upload checks, the command."""
 
 from __future__ import annotations
 
+import threading
 import time
 from html import escape
 
@@ -78,7 +79,7 @@ class RecordingPool:
     def __init__(self):
         self.submitted = []
 
-    def submit(self, scenario, changes):
+    def submit(self, scenario, changes, owner=None):
         self.submitted.append((scenario, changes))
         return None
 
@@ -266,3 +267,184 @@ def _alive(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+# --------------------------------------------------------------------------- per-session limits (issue 13)
+def test_a_run_over_the_session_limits_is_refused_and_the_current_run_goes_on():
+    from dashboard.limits import Limits
+
+    runner = small_runner()
+    runner.limits = Limits(population=20_000, years=3, burn_in_weeks=156)
+    runner.advance(3)
+    run_id = runner.run_id
+    for change, expected in [
+        (dict(population=30_000), "population: 30,000 people is more than this dashboard runs per session; "
+                                  "allowed: 1,000 to 20,000"),
+        (dict(years=4), "years: 4 years is more than this dashboard runs per session; allowed: 1 to 3"),
+    ]:
+        with pytest.raises(ConfigError) as err:
+            runner.reset(Settings(**{**runner.settings.__dict__, **change}))
+        assert err.value.problems == [err.value.problems[0]] and err.value.problems[0].startswith(expected)
+    settings = Settings(**runner.settings.__dict__)
+    settings.scenario = {**settings.scenario, "burn_in_weeks": 1040}
+    with pytest.raises(ConfigError) as err:
+        runner.reset(settings)
+    assert "burn_in_weeks: 1,040 weeks is more than this dashboard runs per session; allowed: 0 to 156" in \
+        err.value.problems[0]
+    assert runner.run_id == run_id and runner.weeks == 3  # the run was left as it was
+    runner.reset(Settings(**{**runner.settings.__dict__, "population": 20_000, "years": 1}), warm_up=False)
+    assert runner.run_id == run_id + 1  # at the limit is allowed
+
+
+def test_limits_come_from_the_environment_the_facilitator_set():
+    from dashboard.limits import Limits
+
+    assert Limits.from_env({}) == Limits(50_000, 10, 156)  # the workshop defaults
+    env = {"ABM_DASHBOARD_MAX_POPULATION": "100000", "ABM_DASHBOARD_MAX_YEARS": "20",
+           "ABM_DASHBOARD_MAX_BURN_IN_WEEKS": "nonsense"}
+    assert Limits.from_env(env) == Limits(100_000, 20, 156)
+    assert Limits.from_env(Limits(30_000, 4, 200).env()) == Limits(30_000, 4, 200)
+    assert Limits.from_env({"ABM_DASHBOARD_MAX_POPULATION": "9999999"}).population == 50_000  # out of range
+
+
+@pytest.mark.parametrize("path", ["preset", "apply", "upload"])
+def test_every_way_a_session_starts_a_run_checks_the_limits(path):
+    """Preset, 'Apply and reset' and an uploaded or pasted scenario all pass through Session.reset."""
+    from dashboard import session as ss
+    from dashboard.limits import Limits
+
+    runner = small_runner()
+    runner.limits = Limits(population=20_000, years=3, burn_in_weeks=156)
+    session = ss.Session(runner)
+    ss.problems.set([])
+    run_id = runner.run_id
+    if path == "preset":
+        session.reset(Settings.from_preset("funding_shift_core", population=25_000, years=2))
+        expected = "population: 25,000 people"
+    elif path == "apply":
+        session.reset(Settings(source="baseline", scenario=runner.settings.scenario, population=4000, years=60))
+        expected = "years: 60 years"
+    else:
+        session.load_yaml("name: big\npopulation: 200000\nyears: 60\nburn_in_weeks: 1040\n", "big.yaml")
+        expected = "population: 200,000 people"
+    problems = ss.problems.value
+    assert problems and problems[0].startswith(expected) and "allowed: " in problems[0]
+    if path == "upload":  # every field over its limit is named
+        assert [p.split(":")[0] for p in problems] == ["population", "years", "burn_in_weeks"]
+    assert runner.run_id == run_id  # nothing was started
+    ss.problems.set([])
+
+
+# --------------------------------------------------------------------------- a fair baseline pool (issue 13)
+class GatedRuns:
+    """Stands in for ``replay`` in a thread pool: records the order jobs start; the first waits for ``gate``."""
+
+    def __init__(self):
+        self.started: list[str] = []
+        self.gate = threading.Event()
+
+    def __call__(self, scenario, changes):
+        self.started.append(scenario["name"])
+        if len(self.started) == 1:
+            assert self.gate.wait(10), "the test never opened the gate"
+        return np.full((1, 1, 1), len(self.started))
+
+    def wait_started(self, n: int) -> None:
+        deadline = time.time() + 10
+        while len(self.started) < n:
+            assert time.time() < deadline, f"started: {self.started}"
+            time.sleep(0.01)
+
+
+def gated_pool(**kw):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dashboard.state import BaselinePool
+
+    runs = GatedRuns()
+    return BaselinePool(run=runs, make_executor=ThreadPoolExecutor, **kw), runs
+
+
+def test_baseline_pool_serves_sessions_in_turn_and_cancels_a_superseded_request():
+    from concurrent.futures import wait
+
+    pool, runs = gated_pool()
+    a1 = pool.submit({"name": "a1"}, [], owner="A")
+    runs.wait_started(1)  # A's first run holds the worker
+    a2 = pool.submit({"name": "a2"}, [], owner="A")
+    a3 = pool.submit({"name": "a3"}, [], owner="A")  # replaces A's waiting request
+    assert a2.cancelled() and not a3.done()
+    b1 = pool.submit({"name": "b1"}, [], owner="B")  # asked after A's second and third
+    c1 = pool.submit({"name": "c1"}, [], owner="C")
+    a4 = pool.submit({"name": "a4"}, [], owner="A")  # replaces a3
+    assert a3.cancelled() and pool.waiting() == 3
+    runs.gate.set()
+    done, _ = wait([a1, b1, c1, a4], timeout=10)
+    assert len(done) == 4
+    assert runs.started == ["a1", "b1", "c1", "a4"]  # B and C before A's later requests: one each, in turn
+    assert [int(f.result()[0, 0, 0]) for f in (a1, b1, c1, a4)] == [1, 2, 3, 4]
+    pool.shutdown()
+
+
+def test_baseline_pool_shares_a_run_between_sessions_and_forgets_ended_ones():
+    from concurrent.futures import wait
+
+    pool, runs = gated_pool()
+    pool.submit({"name": "busy"}, [], owner="X")
+    runs.wait_started(1)
+    shared = pool.submit({"name": "same"}, [], owner="A")
+    assert pool.submit({"name": "same"}, [], owner="B") is shared  # the same run: one job, one future
+    pool.submit({"name": "other"}, [], owner="A")  # A moves on; B still waits for 'same'
+    assert not shared.cancelled()
+    gone = pool.submit({"name": "gone"}, [], owner="C")
+    pool.forget("C")  # C's browser session ended
+    assert gone.cancelled()
+    runs.gate.set()
+    wait([shared], timeout=10)
+    assert shared.result() is not None and "gone" not in runs.started
+    assert pool.submit({"name": "same"}, [], owner="D") is shared  # a finished run is cached for everyone
+    pool.shutdown()
+
+
+def test_baseline_pool_refuses_a_job_over_the_limits_and_reruns_a_failed_one():
+    from dashboard.limits import Limits
+
+    pool, runs = gated_pool(limits=Limits(population=20_000))
+    with pytest.raises(ConfigError) as err:
+        pool.submit({"name": "big", "population": 200_000}, [], owner="A")
+    assert err.value.problems[0].startswith("baseline: population: 200,000 people")
+    runs.gate.set()
+
+    def broken(scenario, changes):
+        raise RuntimeError("worker lost")
+
+    pool.run = broken
+    failed = pool.submit({"name": "x"}, [], owner="A")
+    with pytest.raises(RuntimeError):
+        failed.result(timeout=10)
+    pool.run = runs
+    again = pool.submit({"name": "x"}, [], owner="A")
+    assert again is not failed and again.result(timeout=10) is not None
+    pool.shutdown()
+
+
+def test_a_runner_asks_the_pool_as_its_own_session_and_forgets_on_close():
+    class OwnerPool(RecordingPool):
+        def __init__(self):
+            super().__init__()
+            self.owners, self.forgotten = [], []
+
+        def submit(self, scenario, changes, owner=None):
+            self.owners.append(owner)
+            return super().submit(scenario, changes, owner)
+
+        def forget(self, owner):
+            self.forgotten.append(owner)
+
+    pool = OwnerPool()
+    settings = Settings.from_preset("baseline", **SMALL)
+    one, two = SessionRunner(settings, pool=pool), SessionRunner(settings, pool=pool)
+    one.reset(warm_up=False)
+    two.reset(warm_up=False)
+    one.close()
+    assert pool.owners == [one.owner, two.owner] and one.owner != two.owner and pool.forgotten == [one.owner]
