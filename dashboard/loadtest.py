@@ -32,6 +32,7 @@ import time
 import urllib.request
 
 from dashboard.cli import server_command, server_env
+from dashboard.limits import Limits
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -144,7 +145,9 @@ def free_port() -> int:
 def local_server(population: int | None, years: int | None):
     """A dashboard server on a free local port for the duration of a ``with`` block; yields (url, pid)."""
     port = free_port()
-    server = subprocess.Popen(server_command("127.0.0.1", port), env=server_env(population, years),
+    defaults = Limits()  # raised where the measured sessions need more
+    limits = Limits(population=max(defaults.population, population or 0), years=max(defaults.years, years or 0))
+    server = subprocess.Popen(server_command("127.0.0.1", port), env=server_env(population, years, limits=limits),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     try:

@@ -231,7 +231,7 @@ def test_dashboard_command_is_offered_and_checks_its_options(capsys):
     assert main(["dashboard", "--population", "50"]) == 2
     assert "--population 50 is out of range" in capsys.readouterr().err
     command = server_command("127.0.0.1", 8765)
-    assert command[1:4] == ["-m", "solara", "run"] and "--production" in command and "--no-check-version" in command
+    assert command[1:3] == ["-m", "dashboard.serve"] and command[3:] == ["--host", "127.0.0.1", "--port", "8765"]
 
 
 def test_baseline_runs_in_a_worker_process_that_ends_with_its_parent():
