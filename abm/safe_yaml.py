@@ -95,8 +95,9 @@ def decode(content: str | bytes, source: str, max_bytes: int = MAX_BYTES) -> str
 def load(content: str | bytes, source: str, max_bytes: int = MAX_BYTES) -> Any:
     """Parse one YAML document from ``content``; raise ConfigError naming ``source`` when it is refused."""
     text = decode(content, source, max_bytes)
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)  # reads the text's first characters: it may refuse them already
         return loader.get_single_data()
     except _Refused as exc:
         raise Refused([f"{source}: {exc}"]) from None
@@ -108,7 +109,8 @@ def load(content: str | bytes, source: str, max_bytes: int = MAX_BYTES) -> Any:
     except RecursionError:  # a nest deeper than Python allows inside a single scalar's construction
         raise Refused([f"{source}: nested too deeply; allowed: up to {MAX_DEPTH} levels"]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def read(path: str | Path, what: str = "scenario", max_bytes: int = MAX_BYTES) -> Any:
@@ -117,17 +119,23 @@ def read(path: str | Path, what: str = "scenario", max_bytes: int = MAX_BYTES) -
     Devices, folders and unreadable files are refused with a message, never read without bound.
     """
     path = Path(path)
+    shown = _shown(path)
     if not path.exists():
-        raise ConfigError([f"{what}: file {short(str(path))} does not exist"])
+        raise ConfigError([f"{what}: file {shown} does not exist"])
     if not path.is_file():
-        raise ConfigError([f"{what}: {short(str(path))} is not a regular file; allowed: a YAML file"])
+        raise ConfigError([f"{what}: {shown} is not a regular file; allowed: a YAML file"])
     try:
         with path.open("rb") as f:
             content = f.read(max_bytes + 1)
     except OSError as exc:
-        raise ConfigError([f"{what}: cannot read {short(str(path))}: {exc.strerror or exc}"]) from None
+        raise ConfigError([f"{what}: cannot read {shown}: {exc.strerror or exc}"]) from None
     if len(content) > max_bytes:
         size = path.stat().st_size
-        raise ConfigError([f"{what}: {short(str(path))} is {size:,} bytes, too large; allowed: up to "
-                           f"{max_bytes:,} bytes"])
+        raise Refused([f"{what}: {shown} is {size:,} bytes, too large; allowed: up to {max_bytes:,} bytes"])
     return load(content, path.name, max_bytes)
+
+
+def _shown(path: Path, limit: int = 80) -> str:
+    """A path for a message: its end (where the file's name is) when it is long."""
+    text = str(path)
+    return repr(text) if len(text) <= limit else repr("..." + text[-(limit - 3):])

@@ -121,7 +121,9 @@ class Scenario:
         names = [p.name for p in self.places]
         if len(set(names)) != len(names) or "ICS" in names:
             problems.append(f"places: names must be unique and not 'ICS'; got {names}")
-        if sum(p.population_share for p in self.places) <= 0:
+        if not self.places:
+            problems.append(f"places: no Places; allowed: 1 to {MAX_PLACES} Places")
+        elif sum(p.population_share for p in self.places) <= 0:
             problems.append("places: population_share values sum to 0; at least one Place needs people")
         lever_names = Levers.names()
         for i, change in enumerate(self.schedule):
