@@ -154,7 +154,7 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             result = run_scenario(scenario, out, progress=not args.quiet, command=["abm", *argv],
                                   replace=args.force)
     except OutputError as exc:  # found only when writing: a full disk, or another process's files
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: --out {str(out)!r}: {exc}", file=sys.stderr)
         return EXIT_NOT_WRITTEN
     except KeyboardInterrupt as exc:
         if _written_since(out, started):

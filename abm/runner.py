@@ -304,7 +304,7 @@ WORK_DIR = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)-(?P<toke
 
 
 class OutputError(Exception):
-    """An output folder cannot be used or written; the message names the path and the reason."""
+    """An output folder cannot be used or written; the message says why, to follow the folder's name."""
 
 
 class OutputExists(OutputError):
@@ -507,8 +507,7 @@ def write_outputs(out_dir: str | Path, metrics: pd.DataFrame, groups: pd.DataFra
     except OSError as exc:
         with signals_deferred():
             _remove_work_dir(work)
-        raise OutputError(f"cannot write the outputs to {target}: {exc.strerror or exc}; "
-                          "the folder was left as it was") from exc
+        raise OutputError(f"cannot write the outputs: {exc.strerror or exc}; the folder was left as it was") from exc
     except BaseException:
         with signals_deferred():
             _remove_work_dir(work)
@@ -536,7 +535,7 @@ def _swap_in(work: Path, target: Path, replace: bool) -> None:
             target.rmdir()  # e.g. Windows, where rename never replaces a folder
             _rename(work, target)
         elif exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
-            raise OutputError(f"{target} was filled by another process while this run wrote its outputs; "
+            raise OutputError("was filled by another process while this run wrote its outputs; "
                               "it was left as it was") from None
         else:
             raise
