@@ -7,7 +7,8 @@
 
 Only the standard library is imported here, so ``abm --help`` stays quick.  Exit
 codes: 0 success; 1 some runs failed (the others completed); 2 invalid design or
-arguments, or a directory holding another design; 130 interrupted (rerun to resume).
+arguments, or a directory holding another design; 130 interrupted by Ctrl+C, 143 by
+SIGTERM (rerun to resume).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from abm.cli import EXIT_INTERRUPTED, _error
+from abm.cli import EXIT_INTERRUPTED, EXIT_TERMINATED, _error
 
 EXIT_FAILED_RUNS = 1
 
@@ -39,7 +40,7 @@ def add_parsers(commands) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sweep.add_argument("design", type=Path, metavar="DESIGN.yaml", help="the experiment design")
-    sweep.add_argument("--out", type=Path, metavar="DIR",
+    sweep.add_argument("--out", metavar="DIR",
                        help="sweep directory (default: runs/<design name>); rerun with the same DIR to resume")
     sweep.add_argument("--jobs", "-j", type=_positive, default=1, metavar="N",
                        help="worker processes (default 1: runs in this process); with --backend dask and no "
@@ -82,9 +83,14 @@ def _positive(text: str) -> int:
 
 def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``abm sweep``: load the design, run what is not yet done, report."""
+    from abm.provenance import Terminated, interrupt_on_sigterm
+    from abm.runner import safe_name
     from experiments.design import DesignError, load_design
     from experiments.sweep import SweepError, run_sweep
 
+    if args.out is not None and not args.out.strip():
+        return _error("--out is empty; give a folder for the sweep, e.g. --out runs/trial "
+                      "(or leave --out out for runs/<design name>)")
     if args.backend == "loky" and args.scheduler:
         return _error("--scheduler needs --backend dask (or leave --backend out)")
     backend = args.backend or ("dask" if args.scheduler else "loky")
@@ -92,15 +98,19 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
         plan = load_design(args.design, args.overrides, args.replications)
     except DesignError as exc:
         return _invalid_design(exc.problems)
-    out = args.out or Path("runs") / plan.design.name
+    out = Path(args.out) if args.out is not None else Path("runs") / safe_name(plan.design.name)
     try:
-        report = run_sweep(plan, out, jobs=args.jobs, backend=backend, scheduler=args.scheduler,
-                           progress=not args.quiet, command=["abm", *argv])
+        with interrupt_on_sigterm():  # SIGTERM unwinds like Ctrl+C: workers ended, runs.csv rewritten
+            report = run_sweep(plan, out, jobs=args.jobs, backend=backend, scheduler=args.scheduler,
+                               progress=not args.quiet, command=["abm", *argv])
     except SweepError as exc:
         return _error(str(exc))
-    except KeyboardInterrupt:
-        print(f"\ninterrupted: every run recorded in {out} is complete; run the same command to resume",
-              file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        state = f"every run recorded in {out} is complete; run the same command to resume"
+        if isinstance(exc, Terminated):
+            print(f"terminated (SIGTERM): {state}", file=sys.stderr)
+            return EXIT_TERMINATED
+        print(f"\ninterrupted: {state}", file=sys.stderr)
         return EXIT_INTERRUPTED
     print(report.text())
     print(f"sweep: {out}  (next: abm summarize {out})")

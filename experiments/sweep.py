@@ -19,7 +19,10 @@ The output directory::
                                      written last, so it marks the run complete
 
 Every file is written atomically by this (the parent) process, so workers need no
-shared file system and an interrupted sweep leaves no half-written file.  Running
+shared file system and an interrupted sweep leaves no half-written file.  However the
+sweep ends (done, an exception, Ctrl+C, or SIGTERM turned into one by ``abm sweep``),
+runs.csv is rewritten from the record.json files, and after an interruption the loky
+worker processes are killed rather than left running.  Running
 the same sweep again skips the runs recorded ``ok`` and runs the rest (failed runs
 are tried again); a sweep directory refuses a plan whose fingerprint differs.
 A run that raises is recorded as failed, with its traceback, and the others go on.
@@ -43,7 +46,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from abm.provenance import atomic_write_text, git_revision
+from abm.provenance import atomic_write_text, git_revision, remove_stale_temporaries, signals_deferred
 from experiments.design import Plan
 
 SCHEMA = 1
@@ -107,7 +110,10 @@ def run_sweep(plan: Plan, out_dir: str | Path, *, jobs: int = 1, backend: str = 
         raise SweepError(f"--backend {backend!r} is not allowed; allowed: {', '.join(BACKENDS)}")
     clock = time.perf_counter()
     out = Path(out_dir)
-    notes = prepare_directory(out, plan, command)
+    try:
+        notes = prepare_directory(out, plan, command)
+    except OSError as exc:
+        raise SweepError(f"--out {str(out)!r}: cannot write there: {exc.strerror or exc}") from None
     runs = plan.runs()
     table = RunsTable(out, plan, read_records(out))
     todo = [run for run in runs if table.status(run["run_id"]) != "ok"]
@@ -116,16 +122,25 @@ def run_sweep(plan: Plan, out_dir: str | Path, *, jobs: int = 1, backend: str = 
 
     with tqdm(total=len(runs), initial=skipped, desc=plan.design.name, unit="run", disable=not progress,
               smoothing=0.1, dynamic_ncols=True) as bar:
+        outputs = execute(todo, plan.base, plan.design.outputs, jobs, backend, scheduler)
+        finished = False
         try:
-            for output in execute(todo, plan.base, plan.design.outputs, jobs, backend, scheduler):
+            for output in outputs:
                 record = store_run(out, output)
                 table.update(record)
                 ok, failed = ok + (record["status"] == "ok"), failed + (record["status"] != "ok")
                 compute += record["duration_s"]
                 bar.update(1)
                 bar.set_postfix(failed=failed, refresh=False)
+            finished = True
         finally:
-            table.write()
+            with signals_deferred():  # a second Ctrl+C or SIGTERM must not cut the clean-up short
+                try:
+                    if not finished:  # an exception, Ctrl+C or SIGTERM (see interrupt_on_sigterm)
+                        outputs.close()  # joblib stops dispatching and kills its workers
+                        end_workers(backend)
+                finally:
+                    table.rewrite_from(out)
     return SweepReport(out, len(runs), skipped, ok, failed, time.perf_counter() - clock, compute, notes)
 
 
@@ -180,6 +195,22 @@ def execute(runs: list[dict], base: dict, outputs: str, jobs: int, backend: str,
         yield from Parallel(n_jobs=jobs, backend="loky", **options)(tasks)
 
 
+def end_workers(backend: str) -> None:
+    """Kill joblib's reusable loky worker processes (after an interruption: they would go on running).
+
+    joblib already kills them when an exception passes through its generator; this makes
+    sure of it whichever way the loop ended.  Dask workers belong to their cluster, which
+    its context manager closes (a local one) or which outlives the sweep (a remote one).
+    """
+    if backend != "loky":
+        return
+    from joblib.externals.loky import reusable_executor
+
+    executor = getattr(reusable_executor, "_executor", None)  # the singleton, if one was started
+    if executor is not None:
+        executor.shutdown(wait=True, kill_workers=True)
+
+
 @contextmanager
 def dask_client(scheduler: str | None, jobs: int):
     """A Dask client: to the scheduler at ``scheduler``, or to a local cluster of ``jobs`` single-threaded processes."""
@@ -207,7 +238,7 @@ def dask_client(scheduler: str | None, jobs: int):
 def prepare_directory(out: Path, plan: Plan, command: list[str] | None) -> list[str]:
     """Start a new sweep directory, or check an existing one holds this plan; return notes for the user.
 
-    Temporary files left by a killed sweep are removed.
+    Temporary files left by a killed sweep (whose process has gone) are removed.
     """
     notes: list[str] = []
     sweep_file = out / SWEEP_FILE
@@ -230,8 +261,7 @@ def prepare_directory(out: Path, plan: Plan, command: list[str] | None) -> list[
                            "versions": package_versions(), "git": git_revision()}, sweep_file)
         atomic_write_text(_csv(points_rows(plan), ["point", "base", "reference", *factor_names(plan)]),
                           out / POINTS_FILE)
-    for stale in out.rglob(".*.tmp"):  # from atomic writes cut short by a kill
-        stale.unlink(missing_ok=True)
+    remove_stale_temporaries(out, recursive=True)  # from atomic writes cut short by a kill
     return notes
 
 
@@ -297,6 +327,15 @@ class RunsTable:
         self.records[record["run_id"]] = record
         if time.monotonic() - self.written >= TABLE_EVERY_SECONDS:
             self.write()
+
+    def rewrite_from(self, out: Path) -> None:
+        """Rewrite runs.csv from the record.json files on disk (the truth, even if a record was
+        stored just before an interruption and never reached :meth:`update`)."""
+        try:
+            self.records.update(read_records(out))
+        except (OSError, ValueError):  # a record.json unreadable by hand: keep what is known
+            pass
+        self.write()
 
     def write(self) -> None:
         names = factor_names(self.plan)
