@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -325,7 +326,7 @@ def test_two_sessions_are_independent(browser, server):
         b.tab("Files")
         b.page.locator(".scenario-upload input[type=file]").set_input_files(
             files=[{"name": "broken.yaml", "mimeType": "text/yaml", "buffer": b"levers: [1, 2"}])
-        b.page.locator(".problems").filter(has_text="broken.yaml: not valid YAML").wait_for()
+        b.page.locator(".problems").filter(has_text=re.compile(r"broken\.yaml:? (is )?not valid YAML")).wait_for()
         weeks = a.weeks()
         a.wait_weeks(weeks + 4)  # A plays on
         assert a.page.locator(".problems").count() == 0
@@ -339,3 +340,128 @@ def test_two_sessions_are_independent(browser, server):
     finally:
         a.close()
         b.close()
+
+
+# --------------------------------------------------------------------------- rooms and limits (issue 13)
+ROOM_CODE = "ward-7-test"
+SHOTS = Path("/tmp/shots")  # the room-code page at three sizes, for a person to look at (not committed)
+
+
+@pytest.fixture(scope="module")
+def room_server(tmp_path_factory):
+    """``abm dashboard --room-code CODE`` on 127.0.0.1 (a code set on loopback is required), with small limits."""
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("room-log") / "server.log", "w+")
+    command = [sys.executable, "-m", "abm", "dashboard", "--port", str(port), "--room-code", ROOM_CODE,
+               "--population", str(POPULATION), "--years", str(YEARS), "--max-population", "20000", "--max-years", "3"]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                               env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 90
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=5)
+            pytest.fail("the room server answered without a room code")
+        except urllib.error.HTTPError as refused:
+            assert refused.code == 403
+            break
+        except OSError:
+            if process.poll() is not None or time.time() > deadline:
+                log.seek(0)
+                pytest.fail(f"the dashboard server did not start:\n{log.read()[-3000:]}")
+            time.sleep(0.5)
+    log.seek(0)
+    printed = log.read()
+    assert f"Room code: {ROOM_CODE}" in printed
+    assert f"Join link (give this to participants): http://localhost:{port}/?room={ROOM_CODE}" in printed
+    assert "warning" not in printed  # loopback: nobody else can reach it
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+    log.close()
+
+
+WEBSOCKET_PROBE = """url => new Promise(done => {
+  const ws = new WebSocket(url);
+  ws.onopen = () => { ws.close(); done('open'); };
+  ws.onclose = e => done('closed ' + e.code);
+  setTimeout(() => done('no answer'), 10000);
+})"""
+
+
+def probe_websocket(page, url: str) -> str:
+    """Open a websocket to the server's kernel path from ``page``: 'open' or 'closed CODE'."""
+    ws = url.replace("http://", "ws://") + "jupyter/api/kernels/probe/channels?session_id=probe"
+    return page.evaluate(WEBSOCKET_PROBE, ws)
+
+
+def test_without_the_room_code_the_page_asks_for_it_and_no_model_starts(browser, room_server):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for width, height in ((1366, 768), (1920, 1080), (390, 844)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        try:
+            response = page.goto(room_server)
+            assert response.status == 403
+            expect(page.get_by_role("heading", name="Room code needed")).to_be_visible()
+            field = page.get_by_label("Room code")
+            expect(field).to_be_visible()
+            expect(page.get_by_role("button", name="Join")).to_be_visible()
+            assert page.locator(".run-status").count() == 0 and page.locator(".v-application").count() == 0
+            # the whole form fits the screen: nothing to scroll sideways, the button within the width
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            box = page.get_by_role("button", name="Join").bounding_box()
+            assert box["x"] + box["width"] <= width and box["y"] + box["height"] <= height
+            page.keyboard.press("Tab")  # the keyboard reaches the field first
+            assert page.evaluate("document.activeElement.id") == "room"
+            page.screenshot(path=str(SHOTS / f"room-code-{width}x{height}.png"), full_page=True)
+            if width == 1366:  # and the server refuses a websocket without the room's cookie
+                assert probe_websocket(page, room_server) == "closed 1006"  # the handshake was refused
+        finally:
+            context.close()
+
+
+def test_a_wrong_room_code_is_refused_and_the_right_one_typed_in_the_form_joins(browser, room_server):
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    try:
+        response = page.goto(room_server + "?room=ward-8-test")
+        assert response.status == 403
+        expect(page.get_by_role("alert")).to_have_text("That room code is not right.")
+        assert page.locator(".run-status").count() == 0
+        page.screenshot(path=str(SHOTS / "room-code-wrong-1366x768.png"))
+        page.get_by_label("Room code").fill(ROOM_CODE)
+        page.get_by_role("button", name="Join").click()
+        page.locator(".run-status").filter(has_text="Year 0").wait_for(timeout=60_000)
+        assert "room=" not in page.url  # the code is not left in the address bar
+    finally:
+        context.close()
+
+
+def test_the_join_link_opens_a_dashboard_that_plays_within_the_limits(browser, room_server):
+    session = Session(browser, room_server + f"?room={ROOM_CODE}")
+    page = session.page
+    try:
+        assert page.url == room_server  # joined: the code was swapped for the room's cookie
+        assert probe_websocket(page, room_server) == "open"  # with the cookie, the server takes websockets
+        expect(page.locator(".run-limits")).to_have_text(
+            "Allowed in this workshop: 1,000 to 20,000 people, 1 to 3 years, a burn-in of at most 156 weeks "
+            "(the facilitator's limits).")
+        session.choose("speed-select", "15")
+        session.play()
+        session.wait_weeks(3)
+        session.pause()
+        weeks = session.weeks()
+        page.locator(".input-population input").fill("30000")
+        page.locator(".apply-reset").click()
+        problems = page.locator(".problems")
+        problems.wait_for()
+        assert ("population: 30,000 people is more than this dashboard runs per session; allowed: 1,000 to 20,000"
+                in problems.inner_text())
+        assert session.weeks() == weeks  # the run was left as it was
+        session.screenshot("10-over-the-limit")
+        page.goto(room_server)  # later visits need no code: the cookie is kept
+        page.locator(".run-status").filter(has_text="Year 0").wait_for(timeout=60_000)
+        assert session.errors == []
+    finally:
+        session.close()
