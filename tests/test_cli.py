@@ -412,3 +412,26 @@ def test_validate_markdown_lists_calibrated_parameters(capsys):
 def test_validate_refuses_bad_input_before_running(capsys):
     assert cli.main(["validate", "--set", "levers.data_quality=2"]) == 2
     assert "levers.data_quality" in capsys.readouterr().err
+
+
+def test_run_help_says_how_out_and_force_behave(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--force" in out
+    assert "It must be new or empty, or hold an earlier run's outputs (replaced only with --force)" in out
+    assert "an interrupted run leaves DIR as it was" in out
+
+
+def test_a_second_run_into_the_same_out_needs_force(tmp_path, capsys):
+    """A folder holding an earlier run is refused (exit 2, unchanged), then replaced whole with --force."""
+    out = tmp_path / "again"
+    assert cli.main(["run", *FAST, "--seed", "7", "--out", str(out)]) == 0
+    before = (out / "run.json").read_bytes()
+    assert cli.main(["run", *FAST, "--seed", "8", "--out", str(out)]) == 2
+    assert "add --force" in capsys.readouterr().err
+    assert (out / "run.json").read_bytes() == before
+    assert cli.main(["run", *FAST, "--seed", "8", "--out", str(out), "--force"]) == 0
+    assert json.loads((out / "run.json").read_text())["seed"] == 8
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["again"]

@@ -23,6 +23,7 @@ from scipy import stats
 
 from abm import cli
 from abm.model import ICSModel
+from experiments import sweep
 from experiments.design import load_design
 from experiments.summarize import summarize
 from experiments.sweep import SweepError, run_sweep
@@ -196,6 +197,124 @@ def test_killed_sweep_resumes_each_run_exactly_once(grid_file, sequential, tmp_p
         assert (out / "runs" / name / "record.json").read_text() == record
     assert not list(out.rglob("*.tmp"))
     assert_same_results(sequential, out)
+
+
+LONG = {**TINY, "name": "long", "description": "enough runs to stop part-way", "replications": 20, "seed": 5,
+        "factors": {"acute_beds_multiplier": [1.0, 1.3]}, "outcomes": ["bed_occupancy"]}
+
+
+def descendants(pid: int) -> list[int]:
+    """The ids of a process's child processes, theirs, and so on."""
+    try:
+        import psutil
+    except ImportError:  # read /proc instead
+        parents = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+        found, frontier = [], [pid]
+        while frontier:
+            children = [child for child, parent in parents.items() if parent in frontier]
+            found += children
+            frontier = children
+        return found
+    return [child.pid for child in psutil.Process(pid).children(recursive=True)]
+
+
+def running(pids: list[int]) -> list[int]:
+    """Those of ``pids`` still running (a zombie, dead but not yet reaped, does not count)."""
+    alive = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z":
+            alive.append(pid)
+    return alive
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_sigterm_ends_the_workers_and_rewrites_the_runs_table(tmp_path):
+    """SIGTERM mid-sweep: a prompt exit (143), no worker left running, runs.csv agreeing with the records; then resume."""
+    path = write_design(tmp_path, LONG)
+    total = 40
+    out = tmp_path / "sweep"
+    command = [sys.executable, "-m", "abm", "sweep", str(path), "--out", str(out), "--jobs", "2", "-q"]
+    log = tmp_path / "stderr.txt"
+    with open(log, "w") as stderr:  # a file, not a pipe: workers left running would hold a pipe open
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+    workers = []
+    try:
+        deadline = time.monotonic() + 120
+        while not list(out.glob("runs/*/record.json")):
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        workers = descendants(process.pid)
+        assert len(workers) >= 2  # loky's two workers (and its resource trackers)
+        process.send_signal(signal.SIGTERM)
+        sent = time.monotonic()
+        process.wait(timeout=60)
+        assert time.monotonic() - sent < 10
+        assert process.returncode == 143, log.read_text()
+        deadline = time.monotonic() + 10
+        while running(workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert running(workers) == []
+    finally:  # whatever failed, leave nothing running
+        for pid in running([process.pid, *workers]):
+            os.kill(pid, signal.SIGKILL)
+    stderr = log.read_text()
+    assert f"terminated (SIGTERM): every run recorded in {out} is complete; run the same command to resume" in stderr
+    assert "Traceback" not in stderr
+
+    records = {p.parent.name: json.loads(p.read_text())["status"] for p in out.glob("runs/*/record.json")}
+    table = runs_table(out)
+    assert 1 <= len(records) < total  # stopped part-way
+    assert set(table.loc[table["status"] == "ok", "run_id"]) == {r for r, status in records.items() if status == "ok"}
+    assert (table["status"] == "pending").sum() == total - len(records)
+    assert not list(out.rglob("*.tmp"))
+
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    done = len(records)
+    assert f"{total} runs: {total} ok ({done} already done, {total - done} now)" in resumed.stdout
+    assert (runs_table(out)["status"] == "ok").all()
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, RuntimeError])
+def test_runs_table_is_rewritten_from_the_records_on_every_exit(grid_file, tmp_path, monkeypatch, error):
+    """Interrupted after a run's record.json was stored and before runs.csv heard of it: runs.csv still lists it."""
+    monkeypatch.setattr("experiments.sweep.TABLE_EVERY_SECONDS", 1e9)  # runs.csv only at the end
+    original, stored = sweep.store_run, []
+
+    def store_run(out, output):
+        record = original(out, output)
+        stored.append(record["run_id"])
+        if len(stored) == 3:
+            raise error("stopped just after storing a record")
+        return record
+
+    monkeypatch.setattr(sweep, "store_run", store_run)
+    out = tmp_path / "sweep"
+    with pytest.raises(error):
+        run_sweep(load_design(grid_file), out, jobs=1, progress=False)
+    table = runs_table(out)
+    assert sorted(table.loc[table["status"] == "ok", "run_id"]) == sorted(stored)
+    assert (table["status"] == "pending").sum() == RUNS - 3
+
+
+def test_sweep_out_empty_or_unwritable_is_a_message(grid_file, tmp_path, capsys):
+    assert cli.main(["sweep", str(grid_file), "--out", "", "-q"]) == 2
+    assert capsys.readouterr().err.startswith("error: --out is empty")
+    (tmp_path / "somefile").write_text("x")
+    out = tmp_path / "somefile" / "sweep"
+    assert cli.main(["sweep", str(grid_file), "--out", str(out), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --out {str(out)!r}: cannot write there: ") and "Traceback" not in err
 
 
 FAILING = {**TINY, "name": "failing", "description": "two Places given the same name in one point",
