@@ -60,7 +60,6 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
         with signals_deferred():  # a second Ctrl+C must not stop the clean-up
             tmp.unlink(missing_ok=True)
         raise
-    fsync_directory(path.parent)
     return path
 
 

@@ -359,19 +359,25 @@ def check_out_dir(out_dir: str | Path, *, replace: bool = False) -> Path:
     """
     if not str(out_dir).strip():
         raise OutputError("an empty path; give a folder, e.g. runs/demo")
-    target = Path(out_dir).expanduser().resolve()
-    if target == Path(target.anchor) or target == Path.cwd().resolve():
-        raise OutputError(f"{target} is {'the current folder' if target.name else 'a root folder'}; "
-                          "give a folder of its own, e.g. runs/demo")
-    if target.exists() and not target.is_dir():
-        raise OutputError("is a file; give a directory (it is created if needed)")
-    ancestor = target.parent
-    while not ancestor.exists() and ancestor != ancestor.parent:
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise OutputError(f"{ancestor} is a file, so no folder can be created under it")
-    clean_stale(target)
-    _check_contents(target, replace)
+    try:
+        target = Path(out_dir).resolve()
+        if target == Path(target.anchor) or target == Path.cwd().resolve():
+            raise OutputError(f"{target} is {'the current folder' if target.name else 'a root folder'}; "
+                              "give a folder of its own, e.g. runs/demo")
+        if target.exists() and not target.is_dir():
+            raise OutputError("is a file; give a directory (it is created if needed)")
+        if target.is_dir() and os.path.ismount(target):
+            raise OutputError(f"{target} is a mount point, which cannot be swapped; give a folder inside it")
+        ancestor = target.parent
+        while not ancestor.exists() and ancestor != ancestor.parent:
+            ancestor = ancestor.parent
+        if not ancestor.is_dir():
+            raise OutputError(f"{ancestor} is a file, so no folder can be created under it")
+        clean_stale(target)
+        _check_contents(target, replace)
+    except (OSError, RuntimeError) as exc:  # e.g. a folder that cannot be read; a loop of symbolic links
+        where = getattr(exc, "filename", None) or out_dir
+        raise OutputError(f"cannot use {where}: {getattr(exc, 'strerror', None) or exc}") from None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
