@@ -32,7 +32,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from abm.config import ConfigError, build, to_dict
+from abm import safe_yaml
+from abm.config import ConfigError, build, short, to_dict
+from abm.errors import clip
 from abm.metrics import COLUMNS
 from abm.scenario import Scenario, apply_overrides, load_scenario_dict, preset_names
 from dashboard.limits import Limits
@@ -58,29 +60,50 @@ class Settings:
 
     @classmethod
     def from_preset(cls, name: str, **run) -> Settings:
-        """Settings for preset ``name``; population, years and seed default to the workshop's."""
-        return cls(source=name, scenario=load_scenario_dict(preset_sources().get(name, name)), **run)
+        """Settings for the preset called ``name`` (one of :func:`preset_sources`, by name only: a name a
+        browser sends is never used as a path); population, years and seed default to the workshop's."""
+        sources = preset_sources()
+        if not isinstance(name, str) or name not in sources:
+            raise ConfigError([f"preset: {short(name)} is not one of this dashboard's presets; "
+                               f"allowed: {', '.join(sources)}"])
+        return cls(source=name, scenario=load_scenario_dict(sources[name]), **run)
 
     def build(self) -> Scenario:
-        """The validated scenario; raises ConfigError naming every bad field."""
+        """The validated scenario; raises ConfigError naming every bad field.
+
+        The session's horizon replaces the scenario's, so scheduled changes beyond it are dropped
+        (:meth:`dropped_changes` says which, for the page to warn about)."""
+        return build(Scenario, self._resolved())
+
+    def dropped_changes(self) -> list[str]:
+        """The scheduled lever changes of the scenario that fall beyond this session's horizon, in words."""
+        schedule = self.scenario.get("schedule") if isinstance(self.scenario, dict) else None
+        if not isinstance(schedule, list):
+            return []
+        return [f"{change.get('lever')} = {short(change.get('value'))} in year {change.get('year')}"
+                for change in schedule if _beyond(change, self.years)]
+
+    def _resolved(self) -> dict:
         data = apply_overrides(self.scenario, {"population": self.population, "years": self.years, "seed": self.seed})
-        return build(Scenario, data)
+        if isinstance(data.get("schedule"), list):
+            data["schedule"] = [change for change in data["schedule"] if not _beyond(change, self.years)]
+        return data
+
+
+def _beyond(change, years: int) -> bool:
+    """A scheduled change (raw dict) set for a year at or after ``years``."""
+    year = change.get("year") if isinstance(change, dict) else None
+    return isinstance(year, int) and not isinstance(year, bool) and isinstance(years, int) and year >= years
 
 
 def scenario_from_yaml(text: str | bytes, filename: str = "upload") -> dict:
-    """Parse an uploaded scenario file and validate it; return its raw dict or raise ConfigError.
+    """Parse an uploaded, dropped or pasted scenario and validate it; return its raw dict or raise ConfigError.
 
-    The problems name the file and every bad field with what is allowed.
+    Read with the safe loader (size limit, no aliases, no duplicate keys, UTF-8), whatever the browser
+    claimed about the file; the problems name the file and every bad field with what is allowed.
     """
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ConfigError([f"{filename}: not a text file (expected a YAML scenario, UTF-8)"]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"{filename}: not valid YAML: {exc}".replace("\n", " ")]) from None
+    filename = clip(str(filename), 60)
+    data = safe_yaml.load(text, filename)
     if not isinstance(data, dict):
         raise ConfigError([f"{filename}: a scenario must be a mapping of keys to values (name:, levers:, ...), "
                            f"not {type(data).__name__}"])
@@ -497,11 +520,12 @@ class SessionRunner:
 
 def preset_sources() -> dict[str, str | Path]:
     """Preset name -> what to load: the built-in presets, then a facilitator's own folder of scenario
-    files (``ABM_DASHBOARD_PRESETS=DIR``, e.g. ``abm dashboard --presets DIR``), which may add or replace presets."""
+    files (``ABM_DASHBOARD_PRESETS=DIR``, e.g. ``abm dashboard --presets DIR``), which may add or replace
+    presets.  Only regular ``.yaml`` files directly in that folder are offered."""
     sources: dict[str, str | Path] = {name: name for name in preset_names()}
     folder = os.environ.get("ABM_DASHBOARD_PRESETS")
     if folder:
-        sources.update({p.stem: p for p in sorted(Path(folder).glob("*.yaml"))})
+        sources.update({p.stem: p for p in sorted(Path(folder).glob("*.yaml")) if p.is_file()})
     return sources
 
 
@@ -510,7 +534,7 @@ def preset_choices() -> list[tuple[str, str]]:
     rows = []
     for name, source in preset_sources().items():
         try:
-            rows.append((name, str(load_scenario_dict(source).get("description", "") or "")))
+            rows.append((name, clip(str(load_scenario_dict(source).get("description", "") or ""), 300)))
         except ConfigError as exc:
             rows.append((name, f"(unreadable: {exc.problems[0]})"))
     return rows
