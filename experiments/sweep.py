@@ -22,7 +22,8 @@ Every file is written atomically by this (the parent) process, so workers need n
 shared file system and an interrupted sweep leaves no half-written file.  However the
 sweep ends (done, an exception, Ctrl+C, or SIGTERM turned into one by ``abm sweep``),
 runs.csv is rewritten from the record.json files, and after an interruption the loky
-worker processes are killed rather than left running.  Running
+worker processes are killed rather than left running; workers of a sweep killed outright
+(``kill -9``) end themselves within a second.  Running
 the same sweep again skips the runs recorded ``ok`` and runs the rest (failed runs
 are tried again); a sweep directory refuses a plan whose fingerprint differs.
 A run that raises is recorded as failed, with its traceback, and the others go on.
@@ -37,6 +38,7 @@ import io
 import json
 import os
 import socket
+import threading
 import time
 import traceback
 from collections.abc import Iterable, Iterator
@@ -145,12 +147,15 @@ def run_sweep(plan: Plan, out_dir: str | Path, *, jobs: int = 1, backend: str = 
 
 
 # --------------------------------------------------------------------------- one run (in a worker)
-def execute_run(base: dict, run: dict, outputs: str) -> dict:
+def execute_run(base: dict, run: dict, outputs: str, sweep_pid: int | None = None) -> dict:
     """Run one design point with one seed and return its results; a failure is returned, not raised.
 
     Runs in a worker process (or in this one when ``jobs=1``), so it only computes:
-    the parent writes every file.
+    the parent writes every file.  ``sweep_pid`` is the sweep's process: a worker that is
+    its child ends itself when it goes (see :func:`exit_with_sweep`).
     """
+    if sweep_pid is not None:
+        exit_with_sweep(sweep_pid)
     from abm.config import build
     from abm.model import ICSModel
     from abm.runner import summarise
@@ -173,6 +178,31 @@ def execute_run(base: dict, run: dict, outputs: str) -> dict:
     return output
 
 
+_watching_sweep = False
+
+
+def exit_with_sweep(sweep_pid: int) -> None:
+    """In a worker process that is a child of the sweep's process (loky's): end it once that process is gone.
+
+    A sweep stopped by Ctrl+C or SIGTERM kills its workers itself; one killed outright
+    (``kill -9``, out of memory) cannot, and its workers would finish their runs and idle
+    for minutes.  A thread here sees the parent go (the worker is handed to another
+    parent) within half a second and ends the worker.  Nothing is started in the sweep's
+    own process, nor in Dask's workers (children of a nanny or on another machine).
+    """
+    global _watching_sweep
+    if _watching_sweep or sweep_pid == os.getpid() or os.getppid() != sweep_pid:
+        return
+    _watching_sweep = True
+
+    def watch() -> None:
+        while os.getppid() == sweep_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-sweep", daemon=True).start()
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
@@ -185,7 +215,7 @@ def execute(runs: list[dict], base: dict, outputs: str, jobs: int, backend: str,
         return
     from joblib import Parallel, delayed, parallel_config
 
-    tasks = (delayed(execute_run)(base, run, outputs) for run in runs)
+    tasks = (delayed(execute_run)(base, run, outputs, os.getpid()) for run in runs)
     options = {"return_as": "generator_unordered", "batch_size": 1}
     if backend == "dask":
         with dask_client(scheduler, jobs) as client, parallel_config(backend="dask"):

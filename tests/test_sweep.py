@@ -199,7 +199,7 @@ def test_killed_sweep_resumes_each_run_exactly_once(grid_file, sequential, tmp_p
     assert_same_results(sequential, out)
 
 
-LONG = {**TINY, "name": "long", "description": "enough runs to stop part-way", "replications": 20, "seed": 5,
+LONG = {**TINY, "name": "long", "description": "enough runs to stop part-way", "replications": 10, "seed": 5,
         "factors": {"acute_beds_multiplier": [1.0, 1.3]}, "outcomes": ["bed_occupancy"]}
 
 
@@ -240,7 +240,7 @@ def running(pids: list[int]) -> list[int]:
 def test_sigterm_ends_the_workers_and_rewrites_the_runs_table(tmp_path):
     """SIGTERM mid-sweep: a prompt exit (143), no worker left running, runs.csv agreeing with the records; then resume."""
     path = write_design(tmp_path, LONG)
-    total = 40
+    total = 20
     out = tmp_path / "sweep"
     command = [sys.executable, "-m", "abm", "sweep", str(path), "--out", str(out), "--jobs", "2", "-q"]
     log = tmp_path / "stderr.txt"
@@ -283,6 +283,32 @@ def test_sigterm_ends_the_workers_and_rewrites_the_runs_table(tmp_path):
     done = len(records)
     assert f"{total} runs: {total} ok ({done} already done, {total - done} now)" in resumed.stdout
     assert (runs_table(out)["status"] == "ok").all()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_workers_end_soon_after_their_sweep_is_killed_outright(tmp_path):
+    """kill -9 gives the sweep no chance to end its workers: they notice and end themselves."""
+    path = write_design(tmp_path, LONG)
+    out = tmp_path / "sweep"
+    command = [sys.executable, "-m", "abm", "sweep", str(path), "--out", str(out), "--jobs", "2", "-q"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    workers = []
+    try:
+        deadline = time.monotonic() + 120
+        while not list(out.glob("runs/*/record.json")):
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
+        workers = descendants(process.pid)
+        assert len(workers) >= 2
+        process.kill()
+        process.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while running(workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert running(workers) == []
+    finally:
+        for pid in running(workers):
+            os.kill(pid, signal.SIGKILL)
 
 
 @pytest.mark.parametrize("error", [KeyboardInterrupt, RuntimeError])
