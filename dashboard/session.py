@@ -87,6 +87,10 @@ class Session:
             return
         self.player.stop()
         problems.set([])
+        dropped = settings.dropped_changes()
+        if dropped:  # the session's horizon is shorter than the scenario's: say what it leaves out
+            notice.set(f"This run is {settings.years} year(s) long, so the scenario's later change(s) are left out: "
+                       + "; ".join(dropped) + ".")
         busy.set(f"Warming up: {settings.population:,} people, burn-in before year 0...")
 
         def work():

@@ -448,3 +448,19 @@ def test_a_runner_asks_the_pool_as_its_own_session_and_forgets_on_close():
     two.reset(warm_up=False)
     one.close()
     assert pool.owners == [one.owner, two.owner] and one.owner != two.owner and pool.forgotten == [one.owner]
+
+
+def test_a_session_says_which_scheduled_changes_its_horizon_leaves_out():
+    """outcome_contracts raises demand in years 2 and 4; a 3-year session keeps the first and names the second."""
+    from dashboard import session as ss
+
+    runner = small_runner()
+    session = ss.Session(runner)
+    ss.notice.set("")
+    session.player.stop()
+    settings = Settings.from_preset("outcome_contracts", population=2000, years=3, seed=1)
+    settings.scenario["burn_in_weeks"] = 2
+    session.reset(settings)
+    assert "3 year(s) long" in ss.notice.value and "demand_multiplier = 1.2 in year 4" in ss.notice.value
+    assert "year 2" not in ss.notice.value
+    ss.notice.set("")
