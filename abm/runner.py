@@ -29,6 +29,7 @@ import math
 import os
 import platform
 import re
+import socket
 import sys
 import time
 import uuid
@@ -297,10 +298,18 @@ OUTPUT_FILES = ("metrics.parquet", "metrics.csv", "metrics_by_group.parquet", "m
                 "summary.json", "run.json")
 RUN_FILE = "run.json"
 NAME_LIMIT = 60  # characters of a scenario's name kept in a default output folder's name
-# The work folders write_outputs makes beside an output folder OUT: ".OUT.tmp-<pid>-<8 hex>" holds
-# the new files while they are written; ".OUT.old-<pid>-<8 hex>" holds the earlier run while it is
-# swapped out.
-WORK_DIR = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)-(?P<token>[0-9a-f]{8})$")
+# The work folders write_outputs makes beside an output folder OUT: ".OUT.tmp-<host>-<pid>-<8 hex>"
+# holds the new files while they are written; ".OUT.old-<host>-<pid>-<8 hex>" holds the earlier run
+# while it is swapped out.  The host keeps a run on one machine of a cluster, sharing a file system,
+# from taking another machine's live process for a dead one.
+WORK_DIR = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<host>[A-Za-z0-9-]*)-(?P<pid>\d+)-(?P<token>[0-9a-f]{8})$")
+HOST = re.sub(r"[^A-Za-z0-9-]+", "-", socket.gethostname().split(".")[0])[:32]
+
+
+def work_path(target: Path, kind: str, pid: int | None = None, token: str | None = None) -> Path:
+    """The work folder of ``kind`` (``"tmp"`` or ``"old"``) beside output folder ``target``, of this host."""
+    return target.parent / f".{target.name}.{kind}-{HOST}-{os.getpid() if pid is None else pid}-" \
+                           f"{token or uuid.uuid4().hex[:8]}"
 
 
 class OutputError(Exception):
@@ -382,7 +391,7 @@ def check_out_dir(out_dir: str | Path, *, replace: bool = False) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create {exc.filename or target.parent}: {exc.strerror or exc}") from None
-    probe = target.parent / f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    probe = work_path(target, "tmp")
     try:
         probe.mkdir()
         (probe / RUN_FILE).write_bytes(b"{}\n")  # a test write, removed at once
@@ -397,19 +406,22 @@ def check_out_dir(out_dir: str | Path, *, replace: bool = False) -> Path:
 def clean_stale(target: str | Path) -> list[Path]:
     """Tidy what runs killed outright (``kill -9``, power cut) left around output folder ``target``.
 
-    In ``target``'s parent, every work folder of :func:`write_outputs` (``.NAME.tmp-PID-*``,
-    ``.NAME.old-PID-*``, for any NAME) whose process is no longer running is dealt with:
+    In ``target``'s parent, every work folder of :func:`write_outputs` (``.NAME.tmp-HOST-PID-*``,
+    ``.NAME.old-HOST-PID-*``, for any NAME) made on this machine by a process no longer
+    running is dealt with:
     an earlier run moved aside (``old``) goes back to ``NAME`` if ``NAME`` is missing (the
     kill came between the two renames of a swap); otherwise the work folder is removed.
     In ``target`` itself, :func:`~abm.provenance.atomic_write`'s stale temporary files
     are removed.  Only files this module writes are ever deleted: a work folder holding
-    anything else is left as it is.  Returns the paths removed or restored.
+    anything else is left as it is, and so is one made on another machine (whose processes
+    cannot be seen from here).  Returns the paths removed or restored.
     """
     target = Path(target)
     parent, done = target.parent, []
     if parent.is_dir():
         stale = [(entry, match) for entry in parent.iterdir() if (match := WORK_DIR.match(entry.name))
-                 and entry.is_dir() and not entry.is_symlink() and not pid_alive(int(match["pid"]))]
+                 and match["host"] == HOST and entry.is_dir() and not entry.is_symlink()
+                 and not pid_alive(int(match["pid"]))]
         for entry, match in sorted(stale, key=lambda item: item[1]["kind"] != "old"):  # restore, then remove
             original = parent / match["name"]
             with signals_deferred():
@@ -472,12 +484,12 @@ def write_outputs(out_dir: str | Path, metrics: pd.DataFrame, groups: pd.DataFra
     """Write the output set into ``out_dir``, all or nothing; return the files' paths.
 
     The design: every file is written (and flushed to disk) into a new work folder beside
-    the target, ``.<name>.tmp-<pid>-<random>``, which is then swapped in by renaming, an
+    the target, ``.<name>.tmp-<host>-<pid>-<random>``, which is then swapped in by renaming, an
     atomic step on one file system:
 
     * a missing or empty target: the work folder is renamed onto it;
     * a target holding an earlier run's outputs and nothing else, with ``replace``: the
-      earlier run is renamed aside (``.<name>.old-<pid>-<random>``), the work folder is
+      earlier run is renamed aside (``.<name>.old-<host>-<pid>-<random>``), the work folder is
       renamed in, then the earlier run is deleted;
     * anything else is refused (:class:`OutputExists`, :class:`OutputError`), and nothing
       that this module did not write is ever deleted.
@@ -499,7 +511,7 @@ def write_outputs(out_dir: str | Path, metrics: pd.DataFrame, groups: pd.DataFra
             writing fails (a full disk): the target is then left as it was.
     """
     target = check_out_dir(out_dir, replace=replace)
-    work = target.parent / f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    work = work_path(target, "tmp")
     try:
         work.mkdir()
         for stem, frame in (("metrics", metrics), ("metrics_by_group", groups)):
@@ -524,7 +536,7 @@ def write_outputs(out_dir: str | Path, metrics: pd.DataFrame, groups: pd.DataFra
 def _swap_in(work: Path, target: Path, replace: bool) -> None:
     """Move the complete work folder onto ``target`` (see :func:`write_outputs`)."""
     if _check_contents(target, replace):  # again: another process may have written meanwhile
-        old = target.parent / f".{target.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        old = work_path(target, "old")
         _rename(target, old)
         try:
             _rename(work, target)

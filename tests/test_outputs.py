@@ -352,7 +352,7 @@ def test_files_of_another_process_meanwhile_are_not_replaced(tmp_path, monkeypat
 
 # --------------------------------------------------------------------------- stale temporaries
 def work_folder(parent: Path, name: str, kind: str, pid: int, token: str, files: dict[str, str]) -> Path:
-    folder = parent / f".{name}.{kind}-{pid}-{token}"
+    folder = runner.work_path(parent / name, kind, pid, token)
     folder.mkdir()
     for file, text in files.items():
         (folder / file).write_text(text)
@@ -371,15 +371,18 @@ def test_stale_temporaries_are_cleaned_at_the_start_of_a_run(earlier, references
     atomic_tmp.write_text("half")
     atomic_live = earlier / f".metrics.csv.{os.getpid()}.0123abcd.tmp"
     atomic_live.write_text("being written")
-    lookalike = parent / ".out.tmp-notapid-0badf00d"
+    lookalike = parent / f".out.tmp-{runner.HOST}-notapid-0badf00d"
     lookalike.mkdir()
+    elsewhere = parent / f".out.tmp-another-host-{gone}-0badf00d"  # its process may be running there
+    elsewhere.mkdir()
+    (elsewhere / "metrics.csv").write_text("being written on another machine")
 
     assert run(earlier, 5, "--force") == 0
     assert assert_one_complete_run(earlier, references) == 5  # the live temporary is gone with the old set
     assert not any(p.exists() for p in stale) and not atomic_tmp.exists()
     assert (live / "metrics.csv").read_text() == "being written"  # its process (this one) is running
     assert sorted(p.name for p in odd.iterdir()) == ["mine.txt"]  # only our files removed from it
-    assert lookalike.is_dir()
+    assert lookalike.is_dir() and (elsewhere / "metrics.csv").exists()
 
 
 def test_a_run_killed_between_the_renames_is_put_back(tmp_path, references, capsys):
@@ -388,10 +391,10 @@ def test_a_run_killed_between_the_renames_is_put_back(tmp_path, references, caps
     out = parent / "out"
     assert run(tmp_path / "earlier", 3) == 0 and run(tmp_path / "new", 5) == 0
     parent.mkdir()
-    (tmp_path / "earlier").rename(parent / f".out.old-{gone}-abcdef12")
-    (tmp_path / "new").rename(parent / f".out.tmp-{gone}-12345678")
+    (tmp_path / "earlier").rename(runner.work_path(out, "old", gone, "abcdef12"))
+    (tmp_path / "new").rename(runner.work_path(out, "tmp", gone, "12345678"))
 
-    assert runner.clean_stale(out) == [out, parent / f".out.tmp-{gone}-12345678"]
+    assert runner.clean_stale(out) == [out, runner.work_path(out, "tmp", gone, "12345678")]
     assert assert_one_complete_run(out, references) == 3
     assert sorted(p.name for p in parent.iterdir()) == ["out"]
     assert run(out, 5) == 2  # it is an earlier run again: --force to replace it
