@@ -302,7 +302,8 @@ NAME_LIMIT = 60  # characters of a scenario's name kept in a default output fold
 # holds the new files while they are written; ".OUT.old-<host>-<pid>-<8 hex>" holds the earlier run
 # while it is swapped out.  The host keeps a run on one machine of a cluster, sharing a file system,
 # from taking another machine's live process for a dead one.
-WORK_DIR = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<host>[A-Za-z0-9-]*)-(?P<pid>\d+)-(?P<token>[0-9a-f]{8})$")
+WORK_DIR = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<host>[A-Za-z0-9-]*)-(?P<pid>\d+)"
+                      r"-(?P<token>[0-9a-f]{8})$")
 HOST = re.sub(r"[^A-Za-z0-9-]+", "-", socket.gethostname().split(".")[0])[:32]
 
 

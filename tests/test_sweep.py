@@ -238,7 +238,10 @@ def running(pids: list[int]) -> list[int]:
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
 def test_sigterm_ends_the_workers_and_rewrites_the_runs_table(tmp_path):
-    """SIGTERM mid-sweep: a prompt exit (143), no worker left running, runs.csv agreeing with the records; then resume."""
+    """SIGTERM mid-sweep: a prompt exit (143), no worker left running, runs.csv agreeing with the records.
+
+    Then the same command resumes and completes.
+    """
     path = write_design(tmp_path, LONG)
     total = 20
     out = tmp_path / "sweep"
