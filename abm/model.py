@@ -25,6 +25,7 @@ from abm import metrics as metrics_mod
 from abm.config import build
 from abm.population import ALIVE_LIMIT, Population, Setting
 from abm.scenario import Scenario, apply_overrides, load_scenario, validate_lever
+from abm.streams import Decision, Streams
 from agents import acute_trust, chs_team, commissioner, council, gp_practice, patient
 from agents.acute_trust import AcuteTrust
 from agents.chs_team import CHSTeam
@@ -55,6 +56,8 @@ class ICSModel(mesa.Model):
         elif overrides:
             scenario = build(Scenario, apply_overrides(scenario.to_dict(), overrides))
         super().__init__(rng=scenario.seed if rng is None else rng)
+        # every rule draws from keyed streams (common random numbers); model.rng is left to Mesa
+        self.streams = Streams(int(rng) if isinstance(rng, (int, np.integer)) else scenario.seed)
         self.scenario = scenario
         self.params = scenario.params
         self.levers = copy.deepcopy(scenario.levers)
@@ -114,7 +117,8 @@ class ICSModel(mesa.Model):
         self.team_place = np.array(team_place, dtype=np.int64)
         self.team_arrays = chs_team.TeamArrays(len(self.teams))  # the teams' numbers, one row each
         # the order in which each Place's practices join integrated teams as integration_share rises
-        order = self.rng.permutation(len(self.practices))
+        order = np.argsort(self.streams.uniform(Decision.INTEGRATION_ORDER, np.arange(len(self.practices)), week=-1),
+                           kind="stable")
         self.integration_rank = np.empty(len(self.practices), dtype=np.int64)
         for own in self.practices_of_place:
             joined = order[np.isin(order, own)]
@@ -178,6 +182,7 @@ class ICSModel(mesa.Model):
     def step(self) -> None:
         """One week, as an ordered list of phases (timed per group when ``phase_seconds`` is a dict)."""
         self.pop.week = self.week_number
+        self.streams.week = self.week_number
         self.events.reset()
         timings = self.phase_seconds
         for group, _name, phase in self._phases:
@@ -331,9 +336,12 @@ class ICSModel(mesa.Model):
     def set_lever(self, name: str, value) -> None:
         """Change a lever on the running model; it acts from the next week (no reset).
 
-        Levers on the allocation re-plan the rest of the financial year.
+        Levers on the allocation re-plan the rest of the financial year.  Setting a lever to the value
+        it already has changes nothing (no re-plan, no record), so the run stays bit for bit the same.
         """
         value = validate_lever(name, value)
+        if getattr(self.levers, name) == value:
+            return
         setattr(self.levers, name, value)
         self.lever_changes.append((self.reporting_week, name, value))
         self._replan_pending = True

@@ -8,6 +8,8 @@ their candidates; there is no Python loop over patients.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 INT64_LIMIT = 2**63 - 1
@@ -21,7 +23,7 @@ def serve_in_priority_order(
     priority: np.ndarray | None,
     waited: np.ndarray | None,
     capacity: np.ndarray,
-    rng: np.random.Generator,
+    tiebreak: Callable[[], np.ndarray],
     cost: np.ndarray | None = None,
 ) -> np.ndarray:
     """Boolean mask over candidates: served within each provider's capacity.
@@ -33,15 +35,15 @@ def serve_in_priority_order(
     total of their costs stays within capacity: the served set is a prefix of
     the queue, so nobody is served ahead of someone with a stronger claim.
     ``priority`` or ``waited`` None means equal for everyone (that key is not sorted on).
-    When every provider can serve all its candidates the queue is not sorted
-    (:func:`everyone_fits`), nor when (one place each) no provider has a whole
-    place; the tie-break draws are taken all the same, so the random stream does
-    not depend on it.
+    ``tiebreak()`` gives the candidates' random tie-breaks (one uniform each, keyed by
+    person: ``model.streams.tiebreak(decision, ids)``); it is called only when the queue is
+    sorted.  When every provider can serve all its candidates the queue is not sorted
+    (:func:`everyone_fits`), nor when (one place each) no provider has a whole place.
+    Keyed draws make skipping them safe: nobody else's numbers depend on them.
     """
     n = provider.size
     if n == 0:
         return np.zeros(0, dtype=bool)
-    draw = rng.random(n)
     cost = None if cost is None else np.asarray(cost, dtype=np.float64)
     capacity = np.asarray(capacity, dtype=np.float64)
     if everyone_fits(provider, cost, capacity):
@@ -55,6 +57,7 @@ def serve_in_priority_order(
     priority = None if priority is None else np.asarray(priority)
     waited = None if waited is None else np.asarray(waited)
     chosen = shortlist(provider, priority, capacity, cost) if n > SMALL_QUEUE else None
+    draw = tiebreak()
     if chosen is None:
         order = queue_order(provider, priority, waited, draw)
     else:

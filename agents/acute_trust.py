@@ -15,6 +15,7 @@ import numpy as np
 
 from abm.population import Acuity, Setting, Support
 from abm.queues import serve_in_priority_order, total_by
+from abm.streams import Decision, gamma_quantile
 from agents.patient import AGE_BAND_TABLE
 
 DAYS = 7.0
@@ -118,7 +119,7 @@ def progress_inpatients(model) -> None:
     Crowding (occupancy above the flow threshold) slows recovery.  Bed-days used
     are recorded per trust.
     """
-    pop, p, rng = model.pop, model.params.acute, model.rng
+    pop, p, streams = model.pop, model.params.acute, model.streams
     inpatients = pop.in_setting(Setting.ACUTE_BED)
     trust = model.place_trust[pop.place[inpatients]]
     slow = np.array([t.slowdown() for t in model.trusts])[trust]
@@ -128,7 +129,8 @@ def progress_inpatients(model) -> None:
     pop.assign("los_days", inpatients, (remaining - used) / slow)
     step_down_to_virtual_ward(model, inpatients[remaining > DAYS])
     fit = inpatients[remaining <= DAYS]
-    support = support_needed(pop.frailty[fit], rng.random(fit.size), rng.random(fit.size), p)
+    support = support_needed(pop.frailty[fit], streams.uniform(Decision.DISCHARGE_SUPPORT, fit),
+                             streams.uniform(Decision.DISCHARGE_SOCIAL_CARE, fit), p)
     frailty = pop.frailty[fit]
     pop.assign("frailty", fit, np.minimum(frailty + model.params.demography.frailty_per_admission, 1.0))
     pop.assign("support_needed", fit, support)
@@ -144,7 +146,7 @@ def run_ed(model) -> None:
     capacity to offer an alternative (mechanism 18, modest).  Those not admitted
     go home with a GP follow-up.
     """
-    pop, rng = model.pop, model.rng
+    pop, streams = model.pop, model.streams
     n_trusts = len(model.trusts)
     days = model.inpatient_bed_days.copy()
     delayed = pop.in_setting(Setting.DELAYED_DISCHARGE)
@@ -153,7 +155,7 @@ def run_ed(model) -> None:
     in_ed = pop.in_setting(Setting.ED)
     earlier = pop.weeks_in_setting[in_ed] > 0
     waiting = in_ed[earlier]  # decided to admit in an earlier week, no bed yet
-    leaving = rng.random(waiting.size) < model.params.acute.corridor_discharge_weekly
+    leaving = streams.uniform(Decision.CORRIDOR_END, waiting) < model.params.acute.corridor_discharge_weekly
     managed = waiting[leaving]  # same-day care and home with a GP follow-up
     arrivals = in_ed[~earlier]
     model.events.add("ed_attendances", pop.place[arrivals])
@@ -163,14 +165,16 @@ def run_ed(model) -> None:
     pop.move(home, Setting.WAITING_GP)
 
     queue = np.concatenate([waiting[~leaving], arrivals[admit]])  # still waiting from earlier weeks, then today's
-    new_los = np.where(pop.weeks_in_setting[queue] > 0, pop.los_days[queue],
-                       draw_length_of_stay(model, queue))
+    new_los = pop.los_days[queue]  # a copy (fancy indexing): kept for those who were waiting
+    fresh = (pop.weeks_in_setting[queue] == 0).nonzero()[0]  # decided to admit this week
+    new_los[fresh] = draw_length_of_stay(model, queue[fresh])
     pop.assign("los_days", queue, new_los)
     trust = model.place_trust[pop.place[queue]]
     capacity = np.array([t.beds for t in model.trusts]) * DAYS
     room = np.maximum(capacity - days, 0)
     cost = np.minimum(new_los, DAYS)
-    admitted_mask = serve_in_priority_order(trust, pop.acuity[queue], pop.weeks_in_setting[queue], room, rng, cost)
+    admitted_mask = serve_in_priority_order(trust, pop.acuity[queue], pop.weeks_in_setting[queue], room,
+                                            streams.tiebreak(Decision.ADMISSION_QUEUE, queue), cost)
     admitted = queue[admitted_mask]
     admitted_days = total_by(trust[admitted_mask], cost[admitted_mask], n_trusts)
     days += admitted_days
@@ -198,12 +202,13 @@ def step_down_to_virtual_ward(model, inpatients: np.ndarray) -> np.ndarray:
     """
     from agents.chs_team import free_virtual_ward_places  # chs_team imports this module
 
-    pop, p, rng = model.pop, model.params.chs, model.rng
-    willing = inpatients[rng.random(inpatients.size) < p.virtual_ward_step_down_from_acute]
+    pop, p, streams = model.pop, model.params.chs, model.streams
+    willing = inpatients[streams.uniform(Decision.STEP_DOWN, inpatients) < p.virtual_ward_step_down_from_acute]
     if willing.size == 0:
         return willing
     going = willing[serve_in_priority_order(pop.team[willing], pop.frailty[willing], None,
-                                            free_virtual_ward_places(model), rng)]
+                                            free_virtual_ward_places(model),
+                                            streams.tiebreak(Decision.STEP_DOWN_QUEUE, willing))]
     pop.assign("acuity", going, Acuity.HIGH)
     pop.assign("los_days", going, 0.0)
     pop.move(going, Setting.VIRTUAL_WARD)
@@ -237,14 +242,18 @@ def decide_admission(model, arrivals: np.ndarray) -> np.ndarray:
     spare = (model.team_arrays.load < 1.0)[pop.team[arrivals]]
     payment = p.block_payment_admission_multiplier if model.levers.acute_payment == "block" else 1.0
     prob = np.minimum(np.maximum(base * payment * np.where(spare, p.alternatives_admission_multiplier, 1.0), 0.0), 1.0)
-    return model.rng.random(arrivals.size) < prob
+    return model.streams.uniform(Decision.ADMISSION_DECISION, arrivals) < prob
 
 
 def draw_length_of_stay(model, idx: np.ndarray) -> np.ndarray:
-    """Length of stay in days: gamma-distributed around the mean for age and frailty."""
+    """Length of stay in days: gamma-distributed around the mean for age and frailty.
+
+    Drawn by inverting the gamma CDF at each person's keyed uniform (:func:`abm.streams.gamma_quantile`),
+    so a person's draw does not depend on anyone else's (and a longer mean gives a longer stay from the
+    same uniform).
+    """
     pop = model.pop
     mean = length_of_stay(pop.age[idx], pop.frailty[idx], model.params.acute)
     shape = 1.5
-    # rng.gamma(shape, scale) is scale x a standard gamma draw: the same numbers, without its slow
-    # broadcasting of an array scale
-    return (model.rng.standard_gamma(shape, size=idx.size) * (mean / shape)).astype(np.float32)
+    standard = gamma_quantile(model.streams.uniform(Decision.LENGTH_OF_STAY, idx), shape)
+    return (standard * (mean / shape)).astype(np.float32)

@@ -23,6 +23,7 @@ import numpy as np
 
 from abm.population import IS_COMMUNITY, Acuity, Setting, Support
 from abm.queues import serve_in_priority_order, total_by
+from abm.streams import Decision
 from agents.acute_trust import discharge_to
 
 ROLES = ("district_nursing", "therapy", "support", "urgent_response")
@@ -272,12 +273,12 @@ def discharge_support(model, capacity: np.ndarray, demand: np.ndarray) -> np.nda
     hosted = (model.place_lever("chs_host") == "acute")[pop.place[waiting]]
     stretched = np.maximum(model.team_arrays.load, 1.0)[pop.team[waiting]]
     start = np.minimum(p.discharge_start_weekly * np.where(hosted, p.acute_host_discharge_multiplier, 1.0) / stretched, 1.0)
-    waiting = waiting[model.rng.random(waiting.size) < start]  # referral and assessment done
+    waiting = waiting[model.streams.uniform(Decision.CHS_DISCHARGE_START, waiting) < start]  # referral and assessment done
     team = pop.team[waiting]
     cost = np.full(waiting.size, p.contacts_discharge_start)
     demand += total_by(team, cost, len(capacity))
-    taken = waiting[serve_in_priority_order(team, None, pop.weeks_in_setting[waiting],
-                                            capacity, model.rng, cost)]
+    taken = waiting[serve_in_priority_order(team, None, pop.weeks_in_setting[waiting], capacity,
+                                            model.streams.tiebreak(Decision.CHS_DISCHARGE_QUEUE, waiting), cost)]
     discharge_to(model, taken, Setting.CHS_CASELOAD)
     model.events.add("chs_referrals", pop.place[taken])
     return np.bincount(pop.team[taken], minlength=len(capacity)) * p.contacts_discharge_start
@@ -291,23 +292,26 @@ def urgent_response(model, ucr_capacity: np.ndarray) -> np.ndarray:
     at home on the caseload with probability ``urgent_response_avert`` (mechanism 18:
     real but modest); everyone else in crisis attends ED.
     """
-    pop, p, rng = model.pop, model.params.chs, model.rng
+    pop, p, streams = model.pop, model.params.chs, model.streams
     setting = pop.setting
     crisis = ((pop.acuity == Acuity.CRISIS.value) & (setting <= Setting.VIRTUAL_WARD.value)).nonzero()[0]
     on_ward = crisis[pop.setting[crisis] == Setting.VIRTUAL_WARD.value]
     community = crisis[IS_COMMUNITY[pop.setting[crisis]]]
     team = pop.team[community]
     cost = np.full(community.size, p.contacts_urgent_response)
-    responded_mask = serve_in_priority_order(team, pop.frailty[community], None, ucr_capacity, rng, cost)
+    responded_mask = serve_in_priority_order(team, pop.frailty[community], None, ucr_capacity,
+                                             streams.tiebreak(Decision.UCR_QUEUE, community), cost)
     responded_at = responded_mask.nonzero()[0]  # positions in community
     responded = community[responded_at]
     model.events.add("ucr_responses", pop.place[responded])
     # the frailest responded crises get a virtual-ward place where the team has one (step-up)
     ward_mask = serve_in_priority_order(pop.team[responded], pop.frailty[responded], None,
-                                        free_virtual_ward_places(model), rng)
+                                        free_virtual_ward_places(model),
+                                        streams.tiebreak(Decision.VIRTUAL_WARD_QUEUE, responded))
     to_ward_at, at_home_at = responded_at[ward_mask], responded_at[~ward_mask]
-    to_ward_at = to_ward_at[rng.random(to_ward_at.size) < p.virtual_ward_avert]
-    at_home_at = at_home_at[rng.random(at_home_at.size) < p.urgent_response_avert]
+    to_ward_at = to_ward_at[streams.uniform(Decision.VIRTUAL_WARD_AVERT, community[to_ward_at]) < p.virtual_ward_avert]
+    at_home_at = at_home_at[streams.uniform(Decision.URGENT_RESPONSE_AVERT, community[at_home_at])
+                            < p.urgent_response_avert]
     to_ward, at_home = community[to_ward_at], community[at_home_at]
     averted = np.concatenate([to_ward, at_home])
     pop.assign("acuity", averted, Acuity.HIGH)
@@ -336,7 +340,7 @@ def virtual_ward_flow(model) -> np.ndarray:
     ward = ward[pop.acuity[ward] <= Acuity.HIGH.value]  # crises are sent to ED separately
     if ward.size == 0:
         return ward  # (no draws are skipped: there would be none)
-    u = model.rng.random(ward.size)
+    u = model.streams.uniform(Decision.VIRTUAL_WARD_FLOW, ward)
     step_down = ward[(pop.acuity[ward] <= Acuity.LOW.value) | (u < p.virtual_ward_step_down_weekly)]
     pop.assign("acuity", step_down, np.minimum(pop.acuity[step_down], Acuity.LOW))
     pop.move(step_down, Setting.CHS_CASELOAD)
@@ -363,7 +367,7 @@ def planned_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarray:
     the caseload first.  While the team is over capacity, low-need referrals on
     the waiting list are turned away each week with probability ``rationing_weekly``.
     """
-    pop, p, rng = model.pop, model.params.chs, model.rng
+    pop, p, streams = model.pop, model.params.chs, model.streams
     n_teams = len(capacity)
     caseload = pop.in_setting(Setting.CHS_CASELOAD)
     need = caseload_intensity(pop.acuity[caseload], p)
@@ -371,7 +375,7 @@ def planned_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarray:
     demand += total_by(team, need, n_teams)
     # keep high need first, then those newest to the caseload, within capacity
     kept_mask = serve_in_priority_order(team, pop.acuity[caseload], -pop.weeks_in_setting[caseload].astype(np.int64),
-                                        capacity, rng, need)
+                                        capacity, streams.tiebreak(Decision.CHS_CASELOAD_QUEUE, caseload), need)
     ration_out = caseload[~kept_mask]  # sent home with the turned away, below
     used = total_by(team[kept_mask], need[kept_mask], n_teams)
 
@@ -381,14 +385,15 @@ def planned_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarray:
     wneed = caseload_intensity(pop.acuity[waiting], p)
     demand += total_by(wteam, wneed, n_teams)
     admitted_mask = serve_in_priority_order(wteam, pop.acuity[waiting], pop.weeks_in_setting[waiting],
-                                            capacity - used, rng, wneed)
+                                            capacity - used, streams.tiebreak(Decision.CHS_WAITING_QUEUE, waiting),
+                                            wneed)
     pop.move(waiting[admitted_mask], Setting.CHS_CASELOAD)
     used += total_by(wteam[admitted_mask], wneed[admitted_mask], n_teams)
 
     over = demand > capacity
     still = waiting[~admitted_mask]
     low = still[(pop.acuity[still] == Acuity.LOW.value) & over[pop.team[still]]]
-    turned_away = low[rng.random(low.size) < p.rationing_weekly]
+    turned_away = low[streams.uniform(Decision.CHS_RATIONING, low) < p.rationing_weekly]
     rationed = np.concatenate([ration_out, turned_away])  # disjoint: the caseload and the waiting list
     pop.assign("rationed", rationed, True)
     pop.move(rationed, Setting.HOME)
@@ -406,14 +411,15 @@ def proactive_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarra
     proactive care whose need is not yet taken to a GP are prompted to seek care
     (``case_finding_weekly``: population health management finds hidden need, 001 §4).
     """
-    pop, p, rng = model.pop, model.params.chs, model.rng
+    pop, p, streams = model.pop, model.params.chs, model.streams
     n_teams = len(capacity)
     at_home = pop.setting == Setting.HOME.value  # nobody moves during this rule, so the mask serves it all
     enrolled = (pop.proactive & at_home).nonzero()[0]  # paused while in services
     team = pop.team[enrolled]
     cost = np.full(enrolled.size, p.contacts_proactive)
     demand += total_by(team, cost, n_teams)
-    keep = serve_in_priority_order(team, None, None, np.maximum(capacity, 0), rng, cost)
+    keep = serve_in_priority_order(team, None, None, np.maximum(capacity, 0),
+                                   streams.tiebreak(Decision.PROACTIVE_KEEP_QUEUE, enrolled), cost)
     pop.assign("proactive", enrolled[~keep], False)
     find_hidden_need(model, enrolled[keep])
     model.place_counts["proactive"] = np.bincount(pop.place[enrolled[keep]], minlength=len(model.councils)).astype(float)
@@ -423,7 +429,8 @@ def proactive_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarra
     if spare_places.sum() >= 1:
         candidates = ((pop.frailty >= p.proactive_min_frailty) & at_home & ~pop.proactive).nonzero()[0]
         chosen = candidates[serve_in_priority_order(pop.team[candidates], proactive_priority(model, candidates),
-                                                    None, spare_places, rng)]
+                                                    None, spare_places,
+                                                    streams.tiebreak(Decision.PROACTIVE_ENROL_QUEUE, candidates))]
         pop.assign("proactive", chosen, True)
         used += np.bincount(pop.team[chosen], minlength=n_teams) * p.contacts_proactive
         model.place_counts["proactive"] += np.bincount(pop.place[chosen], minlength=len(model.councils))
@@ -444,5 +451,5 @@ def find_hidden_need(model, idx: np.ndarray) -> None:
     """Proactive contacts prompt people with unsought need to seek care (001 §4: finding people at risk)."""
     pop = model.pop
     hidden = idx[(pop.acuity[idx] >= Acuity.LOW.value) & (pop.acuity[idx] <= Acuity.HIGH.value) & ~pop.will_seek[idx]]
-    found = hidden[model.rng.random(hidden.size) < model.params.chs.case_finding_weekly]
+    found = hidden[model.streams.uniform(Decision.CASE_FINDING, hidden) < model.params.chs.case_finding_weekly]
     pop.assign("will_seek", found, True)

@@ -40,6 +40,7 @@ import mesa
 import numpy as np
 
 from abm.population import Acuity, Setting
+from abm.streams import Decision
 
 SECTORS = ("acute", "chs_core", "addon", "primary", "other")
 ACUTE, CORE, ADDON, PRIMARY, OTHER = range(len(SECTORS))
@@ -306,4 +307,4 @@ def place_outreach(model) -> None:
     hidden = ((pop.setting == Setting.HOME.value) & (acuity >= Acuity.LOW.value) & (acuity <= Acuity.HIGH.value)
               & ~pop.will_seek & ~pop.rationed & (pop.deprivation < 4)).nonzero()[0]
     reach = model.params.commissioner.place_outreach_weekly * maturity * (4 - pop.deprivation[hidden]) / 4
-    pop.assign("will_seek", hidden[model.rng.random(hidden.size) < reach], True)
+    pop.assign("will_seek", hidden[model.streams.uniform(Decision.OUTREACH, hidden) < reach], True)

@@ -15,6 +15,7 @@ import numpy as np
 
 from abm.population import ALIVE_LIMIT, Acuity, Setting, Support
 from abm.queues import serve_in_priority_order
+from abm.streams import Decision
 from agents.acute_trust import discharge_to
 
 
@@ -53,13 +54,13 @@ def run_social_care(model) -> None:
     family care instead (assumption), and the rest are assessed and brokered with
     probability ``package_start_weekly`` if a package is free.
     """
-    pop, p, rng = model.pop, model.params.social_care, model.rng
+    pop, p, streams = model.pop, model.params.social_care, model.streams
     n_places = len(model.councils)
     holders = pop.social_care.nonzero()[0]
     alive = pop.setting[holders] < ALIVE_LIMIT
     pop.assign("social_care", holders[~alive], False)  # packages of people who died or moved away
     holders = holders[alive]
-    ends = rng.random(holders.size) < 1.0 / p.package_weeks
+    ends = streams.uniform(Decision.PACKAGE_END, holders) < 1.0 / p.package_weeks
     pop.assign("social_care", holders[ends], False)
     in_use = np.bincount(pop.place[holders[~ends]], minlength=n_places)
     free = np.maximum(np.array([c.capacity for c in model.councils]) - in_use, 0)
@@ -67,11 +68,12 @@ def run_social_care(model) -> None:
 
     waiting = pop.in_setting(Setting.DELAYED_DISCHARGE)
     waiting = waiting[pop.support_needed[waiting] == Support.SOCIAL_CARE.value]
-    u = rng.random(waiting.size)
+    u = streams.uniform(Decision.PACKAGE_WAIT, waiting)
     self_arranged = waiting[u < p.self_arranged_weekly]  # self-funded or family care
     waiting = waiting[(u >= p.self_arranged_weekly) & (u < p.self_arranged_weekly + p.package_start_weekly)]
     place = pop.place[waiting]
-    placed = waiting[serve_in_priority_order(place, None, pop.weeks_in_setting[waiting], free, rng)]
+    placed = waiting[serve_in_priority_order(place, None, pop.weeks_in_setting[waiting], free,
+                                             streams.tiebreak(Decision.PACKAGE_QUEUE, waiting))]
     pop.assign("social_care", placed, True)
     discharge_to(model, np.concatenate([self_arranged, placed]), Setting.HOME)  # both go home, in one pass
     free -= np.bincount(pop.place[placed], minlength=n_places)
@@ -80,7 +82,8 @@ def run_social_care(model) -> None:
     if community_places.sum() >= 1:
         at_home = ((pop.setting == Setting.HOME.value) & (pop.acuity >= Acuity.LOW.value) & ~pop.social_care).nonzero()[0]
         chosen = at_home[serve_in_priority_order(pop.place[at_home], pop.frailty[at_home], None,
-                                                 community_places, rng)]
+                                                 community_places,
+                                                 streams.tiebreak(Decision.COMMUNITY_PACKAGE_QUEUE, at_home))]
         pop.assign("social_care", chosen, True)
         free -= np.bincount(pop.place[chosen], minlength=n_places)
     capacity = np.array([c.capacity for c in model.councils])
@@ -95,5 +98,6 @@ def seed_packages(model) -> None:
     pop = model.pop
     older = (pop.age >= 65).nonzero()[0]
     cap = np.array([int(0.9 * c.capacity) for c in model.councils])
-    chosen = older[serve_in_priority_order(pop.place[older], pop.frailty[older], None, cap, model.rng)]
+    chosen = older[serve_in_priority_order(pop.place[older], pop.frailty[older], None, cap,
+                                           model.streams.tiebreak(Decision.SEED_PACKAGES, older))]
     pop.assign("social_care", chosen, True)

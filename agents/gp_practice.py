@@ -14,6 +14,7 @@ import numpy as np
 
 from abm.population import Acuity, Setting
 from abm.queues import serve_in_priority_order
+from abm.streams import Decision
 from agents.patient import AGE_BAND_TABLE
 
 
@@ -50,7 +51,7 @@ def run_clinics(model) -> None:
     visits so refer more to district nursing (mechanism 9), and waiting
     patients with high need go to ED (DESIGN 4).
     """
-    pop, rng, p = model.pop, model.rng, model.params.gp
+    pop, p = model.pop, model.params.gp
     practices = model.practices
     n_practices = len(practices)
     capacity = np.array([g.capacity for g in practices])
@@ -65,7 +66,8 @@ def run_clinics(model) -> None:
     waiting = pop.in_setting(Setting.WAITING_GP)
     waiting = waiting[pop.acuity[waiting] < Acuity.CRISIS.value]
     practice_of = pop.practice[waiting]
-    served = serve_in_priority_order(practice_of, pop.acuity[waiting], pop.weeks_in_setting[waiting], new_slots, rng)
+    served = serve_in_priority_order(practice_of, pop.acuity[waiting], pop.weeks_in_setting[waiting], new_slots,
+                                     model.streams.tiebreak(Decision.GP_QUEUE, waiting))
     seen = waiting[served]
     decide_after_consultation(model, seen, pressure, integrated)
 
@@ -102,7 +104,7 @@ def decide_after_consultation(model, seen: np.ndarray, pressure: np.ndarray, int
     p_chs = p_chs * np.where(pop.frailty[seen] >= 0.25, p.refer_chs_frail_multiplier, 1.0)
     p_chs = p_chs * (1 + p.pressure_home_visit_shift * pressure_here)
     p_chs = p_chs * np.where(integrated[practice], p.integration_chs_referral_multiplier, 1.0)
-    u = model.rng.random(seen.size)
+    u = model.streams.uniform(Decision.GP_OUTCOME, seen)
     to_hospital = u < p_hospital
     to_chs = ~to_hospital & (u < p_hospital + p_chs)
     model.pop.move(seen, np.where(to_hospital, Setting.ED.value,
@@ -116,5 +118,5 @@ def spill_to_ed(model, waiting: np.ndarray, pressure: np.ndarray) -> None:
     pop = model.pop
     high = waiting[pop.acuity[waiting] == Acuity.HIGH.value]
     p_spill = np.minimum(model.params.gp.ed_spill_weekly * pressure[pop.practice[high]], 0.5)
-    going = high[model.rng.random(high.size) < p_spill]
+    going = high[model.streams.uniform(Decision.ED_SPILL, high) < p_spill]
     pop.move(going, Setting.ED)

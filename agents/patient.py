@@ -20,6 +20,7 @@ import numpy as np
 
 from abm.parameters import DemographyParams, NeedParams
 from abm.population import AGE_BAND_EDGES, ALIVE_LIMIT, N_SETTINGS, Acuity, Setting
+from abm.streams import Decision
 
 WEEKS_PER_YEAR = 52
 AGE_BAND_TABLE = np.searchsorted(AGE_BAND_EDGES, np.arange(256), side="right").astype(np.uint8)
@@ -184,9 +185,9 @@ def sample_ages(rng: np.random.Generator, count: int, band_shares, age_shift: fl
     return np.clip(age, 0, 104).astype(np.uint8)
 
 
-def new_person_attributes(model, ages: np.ndarray, places: np.ndarray) -> dict:
-    """Attributes of new people of given ages and Places (used at start, for births and migration)."""
-    rng = model.rng
+def new_person_attributes(model, rng: np.random.Generator, ages: np.ndarray, places: np.ndarray) -> dict:
+    """Attributes of new people of given ages and Places (used at start, for births and migration), drawn
+    from ``rng`` (the stream of the people arriving: see :meth:`abm.streams.Streams.generator`)."""
     count = len(ages)
     practice = np.empty(count, dtype=np.uint16)
     deprivation = np.empty(count, dtype=np.uint8)
@@ -216,8 +217,8 @@ def new_person_attributes(model, ages: np.ndarray, places: np.ndarray) -> dict:
     }
 
 
-def sample_places(model, count: int) -> np.ndarray:
-    return choose(model.rng, [p.population_share for p in model.scenario.places], count)
+def sample_places(model, rng: np.random.Generator, count: int) -> np.ndarray:
+    return choose(rng, [p.population_share for p in model.scenario.places], count)
 
 
 def choose(rng: np.random.Generator, weights, count: int) -> np.ndarray:
@@ -237,13 +238,14 @@ def choice_cdf(weights: tuple) -> np.ndarray:
 
 
 def create_population(model, count: int) -> None:
-    """The starting population: ages by Place, then attributes."""
-    places = np.sort(sample_places(model, count))
+    """The starting population: ages by Place, then attributes (a stream of its own, which no lever touches)."""
+    rng = model.streams.generator(Decision.INITIAL_POPULATION, week=0)
+    places = np.sort(sample_places(model, rng, count))
     ages = np.empty(count, dtype=np.uint8)
     for k, spec in enumerate(model.scenario.places):
         here = places == k
-        ages[here] = sample_ages(model.rng, int(here.sum()), model.params.demography.age_band_shares, spec.age_shift_years)
-    attributes = new_person_attributes(model, ages, places)
+        ages[here] = sample_ages(rng, int(here.sum()), model.params.demography.age_band_shares, spec.age_shift_years)
+    attributes = new_person_attributes(model, rng, ages, places)
     attributes["entered_week"] = -1
     model.pop.add(count, **attributes)
 
@@ -251,18 +253,19 @@ def create_population(model, count: int) -> None:
 def entries_this_week(model, alive_count: int) -> tuple[int, int]:
     """Births and in-migrants this week (Poisson, per head; national statistics / assumption)."""
     p = model.params.demography
-    births = model.rng.poisson(p.births_per_1000_year * alive_count / 1000 / WEEKS_PER_YEAR)
-    movers_in = model.rng.poisson(p.in_migration_per_1000_year * alive_count / 1000 / WEEKS_PER_YEAR)
-    return int(births), int(movers_in)
+    births = model.streams.poisson(Decision.BIRTHS_COUNT, p.births_per_1000_year * alive_count / 1000 / WEEKS_PER_YEAR)
+    movers_in = model.streams.poisson(Decision.IN_MIGRATION_COUNT,
+                                      p.in_migration_per_1000_year * alive_count / 1000 / WEEKS_PER_YEAR)
+    return births, movers_in
 
 
 def add_entrants(model, births: int, movers_in: int) -> np.ndarray:
     """Add babies (age 0) and in-migrants (18-45) to the population; return their ids."""
-    ages = np.concatenate([np.zeros(births, dtype=np.uint8),
-                           model.rng.integers(18, 46, size=movers_in).astype(np.uint8)])
-    if ages.size == 0:
+    if births + movers_in == 0:
         return np.empty(0, dtype=np.int64)
-    idx = model.pop.add(ages.size, **new_person_attributes(model, ages, sample_places(model, ages.size)))
+    rng = model.streams.generator(Decision.NEW_PEOPLE)
+    ages = np.concatenate([np.zeros(births, dtype=np.uint8), rng.integers(18, 46, size=movers_in).astype(np.uint8)])
+    idx = model.pop.add(ages.size, **new_person_attributes(model, rng, ages, sample_places(model, rng, ages.size)))
     model.counters["entered"] += ages.size
     return idx
 
@@ -276,11 +279,12 @@ def demography(model) -> None:
     pop, p = model.pop, model.params.demography
     birthdays(model)
     alive_count = int(np.count_nonzero(pop.setting < ALIVE_LIMIT))
-    died = draw_deaths(model, model.rng.random(pop.n, dtype=np.float32))
+    died = draw_deaths(model, model.streams.everyone32(Decision.DEATH, pop.n))
     record_deaths(model, died)
     pop.move(died, Setting.DEAD)
 
-    movers_out = int(model.rng.poisson(p.out_migration_per_1000_year * alive_count / 1000 / WEEKS_PER_YEAR))
+    movers_out = model.streams.poisson(Decision.OUT_MIGRATION_COUNT,
+                                       p.out_migration_per_1000_year * alive_count / 1000 / WEEKS_PER_YEAR)
     leaving = pick_movers_out(model, movers_out)
     pop.move(leaving, Setting.LEFT)
     model.counters["left"] += leaving.size
@@ -340,15 +344,24 @@ def draw_deaths(model, u: np.ndarray) -> np.ndarray:
     return died[setting[died] < ALIVE_LIMIT]
 
 
-def pick_movers_out(model, count: int) -> np.ndarray:
-    """``count`` distinct people aged 18-45 at home, chosen at random (by rejection sampling, no full pass)."""
+def pick_movers_out(model, count: int, eligible=None) -> np.ndarray:
+    """``count`` distinct people aged 18-45 at home, chosen at random (by rejection sampling, no full pass).
+
+    ``eligible(rows)`` says which drawn rows qualify (default: from the arrays); the per-object reference
+    passes its agents' view, so both engines take the same keyed draws."""
     pop = model.pop
+    eligible = eligible or (lambda draw: (pop.age[draw] >= 18) & (pop.age[draw] <= 45)
+                            & (pop.setting[draw] == Setting.HOME.value))
     chosen = np.empty(0, dtype=np.int64)
+    drawn = 0  # draws are keyed by their number this week: the k-th draw is the same whatever came before
     for _ in range(50):
         if chosen.size >= count or pop.n == 0:
             break
-        draw = model.rng.integers(0, pop.n, size=4 * (count - chosen.size) + 8)
-        ok = draw[(pop.age[draw] >= 18) & (pop.age[draw] <= 45) & (pop.setting[draw] == Setting.HOME.value)]
+        size = 4 * (count - chosen.size) + 8
+        u = model.streams.uniform(Decision.OUT_MIGRATION_PICK, np.arange(drawn, drawn + size, dtype=np.int64))
+        drawn += size
+        draw = np.minimum((u * pop.n).astype(np.int64), pop.n - 1)
+        ok = draw[eligible(draw)]
         chosen = np.concatenate([chosen, ok])
         _, first = np.unique(chosen, return_index=True)
         chosen = chosen[np.sort(first)]
@@ -363,18 +376,18 @@ def record_deaths(model, died: np.ndarray) -> None:
 def need(model) -> None:
     """Onset, escalation and resolution of need for people outside hospital (one uniform each).
 
-    Competing events share one uniform draw: for a well person ``u < onset``
-    starts an episode (high need if ``u < onset x high_share``); for a person in
-    need ``u < resolve`` lowers need and ``resolve <= u < resolve + escalate``
+    A well person's uniform (stream ``ONSET``) starts an episode when ``u < onset`` (high need if
+    ``u < onset x high_share``); for a person in need, competing events share one uniform (stream
+    ``NEED_CHANGE``): ``u < resolve`` lowers need and ``resolve <= u < resolve + escalate``
     raises it.  Crises are then handled by CHS urgent response and ED.
     """
     pop, p = model.pop, model.params.need
     acuity_all, setting_all = pop.acuity, pop.setting
     active = setting_all <= Setting.VIRTUAL_WARD.value
-    u_all = model.rng.random(pop.n, dtype=np.float32)
+    u_onset = model.streams.everyone32(Decision.ONSET, pop.n)
 
-    starts, p_on = draw_onsets(model, u_all)
-    starts_high = u_all[starts] < p_on * high_need_share(pop.frailty[starts], p)
+    starts, p_on = draw_onsets(model, u_onset)
+    starts_high = u_onset[starts] < p_on * high_need_share(pop.frailty[starts], p)
 
     # people in need: gather them (a minority) and apply resolution or escalation
     s = (((acuity_all == Acuity.LOW.value) | (acuity_all == Acuity.HIGH.value)) & active).nonzero()[0]
@@ -386,13 +399,14 @@ def need(model) -> None:
     resolve, multiplier = need_tables(p)
     p_res = resolve[code]
     p_esc = escalate_prob(a, pop.frailty[s], multiplier[code], p)
-    ui = u_all[s]
+    ui = model.streams.uniform32(Decision.NEED_CHANGE, s)
     down = ui < p_res
     up = (~down) & (ui < p_res + p_esc)
     changed = down | up
     pop.assign("acuity", s[changed], (a + up - down)[changed])
     worse = s[up & (a == Acuity.LOW.value)]  # worsening need prompts a fresh decision to seek care
-    pop.assign("will_seek", worse, model.rng.random(worse.size) < seek_table(p)[Acuity.HIGH.value, pop.deprivation[worse]])
+    pop.assign("will_seek", worse, model.streams.uniform(Decision.SEEK_AGAIN, worse)
+               < seek_table(p)[Acuity.HIGH.value, pop.deprivation[worse]])
     recovered = s[down & (a == Acuity.LOW.value)]
     end_episode(model, recovered)
 
@@ -458,7 +472,8 @@ def start_episode(model, idx: np.ndarray, acuity: np.ndarray) -> None:
     pop = model.pop
     pop.assign("acuity", idx, acuity)
     pop.assign("rationed", idx, False)
-    pop.assign("will_seek", idx, model.rng.random(idx.size) < seek_table(model.params.need)[acuity, pop.deprivation[idx]])
+    pop.assign("will_seek", idx, model.streams.uniform(Decision.SEEK_DECISION, idx)
+               < seek_table(model.params.need)[acuity, pop.deprivation[idx]])
 
 
 def end_episode(model, idx: np.ndarray) -> None:
@@ -476,5 +491,5 @@ def seek_care(model) -> None:
     in_need = (acuity == Acuity.LOW.value) | (acuity == Acuity.HIGH.value)
     home = ((pop.setting == Setting.HOME.value) & in_need).nonzero()[0]
     home = home[pop.will_seek[home] & ~pop.rationed[home]]
-    seeking = home[model.rng.random(home.size) < p.seek_weekly]
+    seeking = home[model.streams.uniform(Decision.SEEK_WEEK, home) < p.seek_weekly]
     pop.move(seeking, Setting.WAITING_GP)

@@ -4,10 +4,11 @@ This is the "idiomatic Mesa" version of ``agents/patient.py`` that a modeller
 would write first: one :class:`PatientAgent` per person, holding its attributes
 as Python values, with a method per weekly rule that draws its own random
 numbers and calls the *same* pure hazard functions as the vectorised engine
-(``death_prob``, ``onset_prob``, ...), with scalars.  It is used only to test
-the vectorised engine (the two must agree statistically, see
-``tests/test_reference.py``) and to benchmark it: an object per person is far
-slower (DESIGN: 50-150x).
+(``death_prob``, ``onset_prob``, ...), with scalars.  Each agent draws the same keyed
+numbers as the vectorised engine (``model.streams``: a uniform per decision, week and
+row), so for the same seed the two engines give the same weekly metrics: the reference
+is an exact oracle for the vectorised rules (``tests/test_reference.py``).  It is also
+benchmarked: an object per person is far slower (DESIGN: 50-150x).
 
 Select it with ``ICSModel(..., patients="objects")``.  The organisations (GP
 practices, CHS teams, acute trusts, councils) still work on the population's
@@ -28,6 +29,7 @@ import mesa
 import numpy as np
 
 from abm.population import ALIVE_LIMIT, FIELDS, Acuity, Population, Setting
+from abm.streams import Decision
 from agents.patient import (
     WEEKS_PER_YEAR,
     add_entrants,
@@ -39,6 +41,7 @@ from agents.patient import (
     high_need_share,
     is_treated,
     onset_prob,
+    pick_movers_out,
     resolve_prob,
     seek_prob,
 )
@@ -84,14 +87,14 @@ class PatientAgent(mesa.Agent):
     def maybe_die(self) -> bool:
         """Die this week with the weekly death probability; return whether they died."""
         q = death_prob(self.age, self.frailty, self.setting, self.acuity, self.model.params.demography)
-        if self.model.random.random() < q:
+        if self.model.streams.uniform32_one(Decision.DEATH, self.row) < q:
             self.move(Setting.DEAD)
             return True
         return False
 
     # ---- need -----------------------------------------------------------
     def update_need(self) -> None:
-        """Onset (if well), else resolution or escalation, sharing one uniform draw.
+        """Onset (if well), else resolution or escalation, each from its own keyed uniform.
 
         For a well person ``u < onset`` starts an episode (high need if
         ``u < onset x high_share``); for a person in need ``u < resolve`` lowers
@@ -99,14 +102,16 @@ class PatientAgent(mesa.Agent):
         to CHS urgent response and ED.
         """
         model, p = self.model, self.model.params.need
-        u = model.random.random()
+        streams = model.streams
         if self.acuity == Acuity.WELL:
+            u = streams.uniform32_one(Decision.ONSET, self.row)
             p_on = onset_prob(self.age, self.ltc, self.deprivation, self.proactive,
                               model.place_onset_factor[self.place], p)
             if u < p_on:
                 high = u < p_on * high_need_share(self.frailty, p)
                 self.start_episode(Acuity.HIGH if high else Acuity.LOW)
         elif self.in_need:
+            u = streams.uniform32_one(Decision.NEED_CHANGE, self.row)
             p_res = resolve_prob(self.acuity, is_treated(self.setting), p)
             p_esc = escalate_prob(self.acuity, self.frailty, care_multiplier(self.setting, self.social_care, p), p)
             if u < p_res:
@@ -116,13 +121,15 @@ class PatientAgent(mesa.Agent):
             elif u < p_res + p_esc:
                 self.acuity += 1
                 if self.acuity == Acuity.HIGH:  # worsening need prompts a fresh decision to seek care
-                    self.will_seek = bool(model.random.random() < seek_prob(Acuity.HIGH, self.deprivation, p))
+                    self.will_seek = bool(streams.uniform_one(Decision.SEEK_AGAIN, self.row)
+                                          < seek_prob(Acuity.HIGH, self.deprivation, p))
 
     def start_episode(self, acuity: int) -> None:
         """A new episode of need: set acuity and decide whether it will be taken to a GP."""
         self.acuity = int(acuity)
         self.rationed = False
-        self.will_seek = bool(self.model.random.random() < seek_prob(self.acuity, self.deprivation, self.model.params.need))
+        self.will_seek = bool(self.model.streams.uniform_one(Decision.SEEK_DECISION, self.row)
+                              < seek_prob(self.acuity, self.deprivation, self.model.params.need))
 
     def end_episode(self) -> None:
         """Need resolved: leave any queue or caseload for home (proactive care continues)."""
@@ -134,7 +141,7 @@ class PatientAgent(mesa.Agent):
     def seek_care(self) -> None:
         """At home with need, meaning to seek care and not turned away: book a GP appointment this week?"""
         if self.setting == Setting.HOME and self.in_need and self.will_seek and not self.rationed:
-            if self.model.random.random() < self.model.params.need.seek_weekly:
+            if self.model.streams.uniform_one(Decision.SEEK_WEEK, self.row) < self.model.params.need.seek_weekly:
                 self.move(Setting.WAITING_GP)
 
 
@@ -221,9 +228,15 @@ def demography(model) -> None:
     model.counters["died"] += len(died)
     model.events.add("deaths", np.array([person.place for person in died], dtype=np.int64))
 
-    movers_out = int(model.rng.poisson(p.out_migration_per_1000_year * len(alive) / 1000 / WEEKS_PER_YEAR))
-    eligible = [person for person in alive if 18 <= person.age <= 45 and person.setting == Setting.HOME]
-    leaving = model.random.sample(eligible, min(movers_out, len(eligible)))
+    movers_out = model.streams.poisson(Decision.OUT_MIGRATION_COUNT,
+                                       p.out_migration_per_1000_year * len(alive) / 1000 / WEEKS_PER_YEAR)
+    agents = pop.agents
+
+    def eligible(rows: np.ndarray) -> np.ndarray:
+        return np.array([18 <= agents[r].age <= 45 and agents[r].setting == Setting.HOME for r in rows.tolist()],
+                        dtype=bool)
+
+    leaving = [agents[r] for r in pick_movers_out(model, movers_out, eligible).tolist()]
     for person in leaving:
         person.move(Setting.LEFT)
     model.counters["left"] += len(leaving)

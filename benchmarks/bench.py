@@ -49,6 +49,7 @@ across fork/exec).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -177,23 +178,24 @@ def _child_main(argv: Sequence[str]) -> None:
 
 
 # =========================================================================== parent
-def child_environment() -> dict:
+def child_environment(root: Path = REPO_ROOT) -> dict:
     """The parent's environment, one thread for the numeric libraries, and the repository on the path."""
     env = dict(os.environ)
     for name in THREAD_VARIABLES:
         env[name] = "1"
-    paths = [str(REPO_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    paths = [str(root)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and Path(p) != REPO_ROOT]
     env["PYTHONPATH"] = os.pathsep.join(paths)
     return env
 
 
-def run_child(spec: dict, timeout: float | None = None) -> dict:
-    """Run one measurement in a fresh ``python`` process and return its result."""
+def run_child(spec: dict, timeout: float | None = None, root: Path = REPO_ROOT) -> dict:
+    """Run one measurement in a fresh ``python`` process, with the code of ``root`` (this checkout, or an
+    earlier revision's tree: see :func:`revision_tree`), and return its result."""
     code = "import sys; from benchmarks.bench import _child_main; _child_main(sys.argv[1:])"
     with tempfile.TemporaryDirectory(prefix="abm-bench-") as tmp:
         result_path = Path(tmp) / "result.json"
         done = subprocess.run([sys.executable, "-c", code, json.dumps(spec), str(result_path)],
-                              env=child_environment(), cwd=REPO_ROOT, capture_output=True, text=True,
+                              env=child_environment(root), cwd=root, capture_output=True, text=True,
                               timeout=timeout)
         if done.returncode != 0 or not result_path.exists():
             tail = "\n".join((done.stderr or "").strip().splitlines()[-15:])
@@ -384,7 +386,7 @@ def machine() -> dict:
 # --------------------------------------------------------------------------- the benchmark
 def run_benchmark(populations: Sequence[int], years: int = TARGET_YEARS, repeats: int = 3, repeats_large: int = 1,
                   reference: bool = True, reference_population: int = REFERENCE_POPULATION, reference_years: int = 1,
-                  log=None) -> dict:
+                  log=None, against: str | None = None) -> dict:
     """Measure every population size and the reference ratio; return the JSON-ready result."""
     log = log or (lambda message: None)
     started = time.perf_counter()
@@ -421,8 +423,61 @@ def run_benchmark(populations: Sequence[int], years: int = TARGET_YEARS, repeats
                                   reference_population, reference_years)
     result["reference"] = ref
     result["targets"] = targets(sizes, ref, result["scaling"])
+    if against is not None:
+        result["against"] = measure_against(against, populations, years, repeats, repeats_large, log)
     result["wall_seconds"] = time.perf_counter() - started
     return result
+
+
+# --------------------------------------------------------------------------- against a revision
+@contextlib.contextmanager
+def revision_tree(revision: str):
+    """The files of git ``revision`` in a temporary folder (``git archive``), for :func:`run_child`."""
+    resolved = subprocess.run(["git", "rev-parse", "--verify", f"{revision}^{{commit}}"], cwd=REPO_ROOT,
+                              capture_output=True, text=True)
+    if resolved.returncode != 0:
+        raise BenchError(f"--against {revision!r}: not a git revision of this checkout")
+    sha = resolved.stdout.strip()
+    with tempfile.TemporaryDirectory(prefix="abm-bench-against-") as tmp:
+        archive = subprocess.run(["git", "archive", "--format=tar", sha], cwd=REPO_ROOT, capture_output=True)
+        if archive.returncode != 0:
+            raise BenchError(f"--against {revision!r}: git archive failed: {archive.stderr.decode()[-300:]}")
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
+        yield sha, Path(tmp)
+
+
+def measure_against(revision: str, populations: Sequence[int], years: int, repeats: int, repeats_large: int,
+                    log) -> dict:
+    """This checkout against ``revision``, side by side in one run: each repeat runs both, alternating
+    which goes first, so drifts in the machine's speed fall on both.  The ratio is this checkout's
+    patient-weeks per second over the revision's (above 1: this checkout is quicker)."""
+    rows = []
+    with revision_tree(revision) as (sha, root):
+        for n in populations:
+            count = repeats_large if n >= LARGE else repeats
+            here, there = [], []
+            for r in range(count):
+                order = [("this checkout", REPO_ROOT, here), (sha[:10], root, there)]
+                for label, tree, samples in (order if r % 2 == 0 else order[::-1]):
+                    log(f"against {revision}: {n:,} people, {years} year(s), {label}: repeat {r + 1}/{count}")
+                    samples.append(run_child({"kind": "size", "population": n, "years": years}, root=tree))
+            speed_here = _median([x["patient_weeks"] / x["run_seconds"] for x in here])
+            speed_there = _median([x["patient_weeks"] / x["run_seconds"] for x in there])
+            rows.append({"population": n, "repeats": count, "pw_per_second": speed_here,
+                         "against_pw_per_second": speed_there, "ratio": speed_here / speed_there,
+                         "run_seconds": _median([x["run_seconds"] for x in here]),
+                         "against_run_seconds": _median([x["run_seconds"] for x in there])})
+    return {"revision": revision, "sha": sha, "sizes": rows}
+
+
+def render_against(against: dict) -> str:
+    headings = ["population", "reps", "this run s", f"{against['sha'][:10]} run s", "this M pw/s",
+                f"{against['sha'][:10]} M pw/s", "ratio"]
+    rows = [[f"{x['population']:,}", x["repeats"], _fmt(x["run_seconds"], ".2f"), _fmt(x["against_run_seconds"], ".2f"),
+             _fmt(x["pw_per_second"] / 1e6, ".2f"), _fmt(x["against_pw_per_second"] / 1e6, ".2f"),
+             _fmt(x["ratio"], ".3f")] for x in against["sizes"]]
+    return (f"Against {against['revision']} ({against['sha'][:12]}), side by side in this run "
+            "(ratio = this checkout's throughput / the revision's)\n" + _table(headings, rows))
 
 
 # --------------------------------------------------------------------------- printing
@@ -490,6 +545,8 @@ def render(result: dict) -> str:
     lines.append("")
     rows = [[t["name"], t["target"], t["measured"], t["status"], t["note"]] for t in result["targets"]]
     lines += ["Targets", _table(["target", "goal", "measured", "status", "note"], rows, left=5)]
+    if result.get("against"):
+        lines += ["", render_against(result["against"])]
     lines.append(f"\n(benchmark wall time {result['wall_seconds']:.0f} s)")
     return "\n".join(lines)
 
@@ -538,6 +595,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--reference-years", type=_positive, default=1, metavar="Y",
                         help="years in the reference/vectorised comparison (default 1)")
     parser.add_argument("--no-reference", action="store_true", help="skip the reference/vectorised comparison")
+    parser.add_argument("--against", metavar="REV",
+                        help="also run git revision REV side by side (alternating, same sizes and repeats) and print "
+                             "this checkout's throughput over REV's: the way to compare speed on a noisy machine")
     parser.add_argument("--json", action="store_true",
                         help="print the results as JSON on stdout (progress still goes to stderr)")
     parser.add_argument("--out", type=Path, metavar="FILE", help="also write the JSON results to FILE (atomically)")
@@ -566,7 +626,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     try:
         result = run_benchmark(populations, years=args.years, repeats=args.repeats, repeats_large=args.repeats_large,
                                reference=not args.no_reference, reference_population=args.reference_population,
-                               reference_years=args.reference_years, log=log)
+                               reference_years=args.reference_years, log=log, against=args.against)
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -94,16 +94,22 @@ def test_lookup_tables_match_the_rules(model):
     np.testing.assert_array_equal(patient.seek_table(p)[acuity, deprivation], patient.seek_prob(acuity, deprivation, p))
 
 
-def test_length_of_stay_draws_are_numpys_gamma(model):
-    """``draw_length_of_stay`` scales standard gamma draws: the numbers ``rng.gamma(1.5, mean / 1.5)`` gives."""
+def test_length_of_stay_draws_are_gamma_quantiles_of_keyed_uniforms(model):
+    """``draw_length_of_stay`` is the gamma(1.5) quantile of each person's keyed uniform, scaled to their
+    mean: the table's quantiles are within 0.005 of scipy's exact inverse, and the draws are gamma(1.5)."""
+    from scipy import stats
+    from scipy.special import gammaincinv
+
+    from abm.streams import Decision, gamma_quantile
+
     idx = np.arange(0, model.pop.n, 7)
     mean = acute_trust.length_of_stay(model.pop.age[idx], model.pop.frailty[idx], model.params.acute)
-    expected = np.random.default_rng(11).gamma(1.5, mean / 1.5).astype(np.float32)
-    saved, model.rng = model.rng, np.random.default_rng(11)
-    try:
-        np.testing.assert_array_equal(acute_trust.draw_length_of_stay(model, idx), expected)
-    finally:
-        model.rng = saved
+    u = model.streams.uniform(Decision.LENGTH_OF_STAY, idx)
+    expected = (gammaincinv(1.5, u) * (mean / 1.5)).astype(np.float32)
+    np.testing.assert_allclose(acute_trust.draw_length_of_stay(model, idx), expected, atol=0.005 * mean.max() / 1.5)
+    uniforms = np.random.default_rng(11).random(200_000)
+    assert np.abs(gamma_quantile(uniforms, 1.5) - gammaincinv(1.5, uniforms)).max() < 0.005
+    assert stats.kstest(gamma_quantile(uniforms, 1.5), stats.gamma(1.5).cdf).pvalue > 0.001
 
 
 @pytest.fixture

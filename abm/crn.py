@@ -1,0 +1,104 @@
+"""How much common random numbers buy: paired against unpaired spread of lever contrasts (``abm crn``).
+
+For each contrast (a lever change against the baseline) and each seed, the baseline and the
+changed scenario run with the same seed.  The paired difference's standard deviation over seeds
+is set against the unpaired one (the SD of the difference between runs with *independent* seeds,
+``sqrt(var(base) + var(changed))``).  With keyed random streams (:mod:`abm.streams`) a change
+perturbs only the people and weeks it touches, so the paired SD is a small fraction of the
+unpaired: the ratio is what narrows a workshop card's noise band and a sweep's paired intervals.
+
+    abm crn --population 10000 --years 5 --seeds 8
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+# (label, --set overrides): the contrasts of issue 14
+CONTRASTS: tuple[tuple[str, dict], ...] = (
+    ("social-care capacity x1.1", {"levers.social_care_capacity_multiplier": 1.1}),
+    ("3% core funding shift", {"levers.funding_shift_pct": 3.0}),
+    ("acute beds x1.1", {"levers.acute_beds_multiplier": 1.1}),
+    ("recruitment x1.5", {"levers.recruitment_multiplier": 1.5}),
+    ("data quality 0.9", {"levers.data_quality": 0.9}),
+)
+# (label, function of the ICS weekly rows): the headline outcomes over the whole horizon
+OUTCOMES: tuple[tuple[str, Callable], ...] = (
+    ("admissions", lambda ics: float(ics["emergency_admissions"].sum())),
+    ("unmet need", lambda ics: float(ics["unmet_need"].sum())),
+    ("delayed discharges", lambda ics: float(ics["delayed_discharge_bed_days"].sum())),
+    ("CHS share", lambda ics: float(ics[["spend_chs_core", "spend_addon"]].to_numpy().sum()
+                                    / ics[["spend_acute", "spend_chs_core", "spend_addon", "spend_primary"]].to_numpy().sum())),
+)
+TARGET_RATIO = 1 / 3  # issue 14: paired SD at most a third of the unpaired
+
+
+@dataclass
+class Row:
+    contrast: str
+    outcome: str
+    mean_base: float
+    mean_difference: float
+    paired_sd: float
+    unpaired_sd: float
+
+    @property
+    def ratio(self) -> float:
+        return self.paired_sd / self.unpaired_sd if self.unpaired_sd > 0 else (0.0 if self.paired_sd == 0 else math.inf)
+
+
+def outcomes(overrides: dict, population: int, years: int, seed: int) -> np.ndarray:
+    """The headline outcomes of one run."""
+    from abm.model import ICSModel
+
+    model = ICSModel(population=population, years=years, seed=seed, **overrides).run()
+    df = model.metrics.frame()
+    ics = df[df["place"] == "ICS"]
+    return np.array([measure(ics) for _, measure in OUTCOMES])
+
+
+def table(population: int = 10_000, years: int = 5, seeds: Sequence[int] = tuple(range(1, 9)),
+          contrasts: Sequence[tuple[str, dict]] = CONTRASTS, jobs: int = 1) -> list[Row]:
+    """Every contrast x outcome: mean difference, paired SD and unpaired SD over ``seeds``."""
+    from joblib import Parallel, delayed
+
+    runs = [({}, s) for s in seeds] + [(o, s) for _, o in contrasts for s in seeds]
+    results = Parallel(n_jobs=jobs)(delayed(outcomes)(o, population, years, s) for o, s in runs)
+    n = len(seeds)
+    base = np.array(results[:n])
+    rows = []
+    for k, (label, _) in enumerate(contrasts):
+        changed = np.array(results[n * (k + 1): n * (k + 2)])
+        difference = changed - base
+        for j, (outcome, _) in enumerate(OUTCOMES):
+            rows.append(Row(label, outcome, float(base[:, j].mean()), float(difference[:, j].mean()),
+                            float(difference[:, j].std(ddof=1)),
+                            float(math.sqrt(base[:, j].var(ddof=1) + changed[:, j].var(ddof=1)))))
+    return rows
+
+
+def markdown(rows: list[Row], population: int, years: int, seeds: Sequence[int]) -> str:
+    """The table as Markdown (the README's)."""
+    lines = [f"Paired against unpaired SD over seeds {seeds[0]}-{seeds[-1]} ({len(seeds)} seeds), "
+             f"{population:,} people x {years} years (`abm crn --population {population} --years {years} "
+             f"--seeds {len(seeds)}`). Target: ratio <= {TARGET_RATIO:.2f}.",
+             "",
+             "| contrast | outcome | mean difference | paired SD | unpaired SD | ratio |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r.contrast} | {r.outcome} | {_fmt(r.mean_difference, r.mean_base)} | {_num(r.paired_sd)} | "
+                     f"{_num(r.unpaired_sd)} | {r.ratio:.2f}{'' if r.ratio <= TARGET_RATIO else ' (over)'} |")
+    return "\n".join(lines) + "\n"
+
+
+def _num(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _fmt(difference: float, base: float) -> str:
+    share = f" ({difference / base * 100:+.2f}%)" if base else ""
+    return f"{difference:+.4g}{share}"
