@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import solara
 
+from abm.config import ConfigError
+
 from dashboard import session as ss
 from dashboard.state import Settings, preset_choices
 from policies.levers import GROUPS, lever_table
@@ -126,8 +128,13 @@ def ScenarioControls(session: ss.Session):
 
     solara.use_effect(show_new_run, [session.runner.run_id])
 
-    def choose(name):
-        session.reset(Settings.from_preset(name, population=population, years=years, seed=seed))
+    def choose(name):  # whatever a browser sends: a name from the list, or a message (never a path)
+        try:
+            settings = Settings.from_preset(name, population=population, years=years, seed=seed)
+        except ConfigError as exc:
+            session.show(exc)
+            return
+        session.reset(settings)
 
     def apply():
         session.reset(Settings(source=settings.source, scenario=settings.scenario, population=population,

@@ -465,3 +465,41 @@ def test_the_join_link_opens_a_dashboard_that_plays_within_the_limits(browser, r
         assert session.errors == []
     finally:
         session.close()
+
+
+def test_a_forged_preset_path_a_bomb_and_an_oversized_file_are_refused(session):
+    """What a hostile participant sends from the browser's console: a path as the preset's value, a YAML
+    alias bomb pasted, a file over the size limit; each is a short message and the run goes on (issue 13)."""
+    from abm import safe_yaml
+
+    page = session.page
+    page.locator(".btn-step").click()
+    session.wait_weeks(1)
+    forged = page.evaluate("""() => {
+        let vm = document.querySelector('.preset-select').__vue__;
+        while (vm && typeof vm.event_choose !== 'function') { vm = vm.$parent; }
+        if (!vm) { return false; }
+        vm.event_choose('/etc/passwd');
+        return true;
+    }""")
+    assert forged
+    error = page.locator(".problems")
+    error.filter(has_text="preset: '/etc/passwd' is not one of this dashboard's presets").wait_for()
+    assert "root:" not in page.content()
+    page.locator(".problems button").click()  # dismiss
+
+    session.tab("Files")
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b]\n"
+    page.locator(".yaml-paste textarea").fill(bomb)
+    page.locator(".btn-load-yaml").click()
+    error.filter(has_text="pasted YAML: aliases (*a) are not allowed").wait_for()
+    page.locator(".problems button").click()
+
+    big = b"description: '" + b"x" * safe_yaml.MAX_BYTES + b"'\n"
+    page.locator(".scenario-upload input[type=file]").set_input_files(
+        files=[{"name": "big.yaml", "mimeType": "text/yaml", "buffer": big}])
+    error.filter(has_text="big.yaml: ").filter(has_text="too large").wait_for()
+    assert len(error.inner_text()) < 400
+    session.screenshot("12-hostile-input")
+    assert session.weeks() == 1  # the run was left as it was
+    assert [e for e in session.errors if "bomb" not in e] == []
