@@ -30,7 +30,9 @@ class DemographyParams:
         doc="initial age structure",
         source=NAT + ": England age structure", lo=0, hi=1, weights=True,
     )
-    births_per_1000_year: float = spec(10.5, units="per 1,000 per year", lo=0, hi=40, source=NAT, doc="births (entries at age 0)")
+    births_per_1000_year: float = spec(
+        10.5, units="per 1,000 per year", lo=0, hi=40, source=NAT, doc="births (entries at age 0)",
+    )
     in_migration_per_1000_year: float = spec(
         6.0, units="per 1,000 per year", lo=0, hi=50,
         source="assumption: net migration of young adults keeps the age structure near its projection",
@@ -38,7 +40,8 @@ class DemographyParams:
     )
     out_migration_per_1000_year: float = spec(
         5.0, units="per 1,000 per year", lo=0, hi=50,
-        source="assumption: as in-migration, a little lower so the population grows slowly", doc="people moving away (ages 18-45)",
+        source="assumption: as in-migration, a little lower so the population grows slowly",
+        doc="people moving away (ages 18-45)",
     )
     gompertz_log_base: float = spec(
         -11.05, units="log annual death probability at age 0", lo=-15, hi=-5,
@@ -95,16 +98,28 @@ class NeedParams:
         source="assumption: social gradient in ill health (001 §3 deprived case-study Places)",
         doc="deprivation effect on onset", lo=0, hi=5,
     )
-    high_need_share_base: float = spec(0.06, units="share of onsets", lo=0, hi=1,
-                                       source="assumption: most new episodes are minor; a small base share that frailty raises", doc="share of new episodes that start at high need")
-    high_need_share_per_frailty: float = spec(0.6, units="per unit frailty", lo=0, hi=5,
-                                              source="assumption: frail people present sicker", doc="frailty effect on that share")
-    escalate_low_weekly: float = spec(0.02, units="probability per week", lo=0, hi=1, source="assumption: a minority of minor episodes worsen within weeks",
-                                      doc="low -> high need")
-    escalate_high_weekly: float = spec(0.035, units="probability per week (plus frailty term)", lo=0, hi=1,
-                                       source="assumption: a minority of serious episodes tip into crisis within months; frailty adds to it", doc="high need -> crisis, base")
-    escalate_high_per_frailty: float = spec(0.2, units="probability per week per unit frailty", lo=0, hi=1,
-                                            source="assumption: frailty predicts crises", doc="high need -> crisis, frailty term")
+    high_need_share_base: float = spec(
+        0.06, units="share of onsets", lo=0, hi=1,
+        source="assumption: most new episodes are minor; a small base share that frailty raises",
+        doc="share of new episodes that start at high need",
+    )
+    high_need_share_per_frailty: float = spec(
+        0.6, units="per unit frailty", lo=0, hi=5, source="assumption: frail people present sicker",
+        doc="frailty effect on that share",
+    )
+    escalate_low_weekly: float = spec(
+        0.02, units="probability per week", lo=0, hi=1,
+        source="assumption: a minority of minor episodes worsen within weeks", doc="low -> high need",
+    )
+    escalate_high_weekly: float = spec(
+        0.035, units="probability per week (plus frailty term)", lo=0, hi=1,
+        source="assumption: a minority of serious episodes tip into crisis within months; frailty adds to it",
+        doc="high need -> crisis, base",
+    )
+    escalate_high_per_frailty: float = spec(
+        0.2, units="probability per week per unit frailty", lo=0, hi=1, source="assumption: frailty predicts crises",
+        doc="high need -> crisis, frailty term",
+    )
     unmet_escalation_multiplier: float = spec(
         1.8, units="multiplier", lo=1, hi=10,
         source="mechanism 3 (001 §2-3): unmet need leads to deterioration", doc="escalation when need is unmet",
@@ -115,8 +130,10 @@ class NeedParams:
         source="mechanism 13 (001 §4): continuity of care lowers crises; size is an assumption (mechanism 18: modest)",
         doc="escalation while receiving care", lo=0, hi=2,
     )
-    social_care_escalation_multiplier: float = spec(0.85, units="multiplier", lo=0, hi=1,
-                                                    source="assumption: support at home", doc="escalation with a care package")
+    social_care_escalation_multiplier: float = spec(
+        0.85, units="multiplier", lo=0, hi=1, source="assumption: support at home",
+        doc="escalation with a care package",
+    )
     proactive_onset_multiplier: float = spec(
         0.85, units="multiplier", lo=0, hi=1,
         source="mechanism 3 (001): prevention is what gets cut; effect size an assumption (modest, mechanism 18)",
@@ -124,8 +141,11 @@ class NeedParams:
     )
     resolve_low_weekly: list[float] = spec([0.22, 0.45], units="probability per week untreated, treated",
                                            source="assumption: episodes last weeks", doc="low need -> well", lo=0, hi=1)
-    resolve_high_weekly: list[float] = spec([0.06, 0.14], units="probability per week untreated, treated",
-                                            source="assumption: serious episodes last months untreated, about half as long treated", doc="high need -> low need", lo=0, hi=1)
+    resolve_high_weekly: list[float] = spec(
+        [0.06, 0.14], units="probability per week untreated, treated",
+        source="assumption: serious episodes last months untreated, about half as long treated",
+        doc="high need -> low need", lo=0, hi=1,
+    )
     seek_probability: list[float] = spec(
         [0.85, 0.97], units="probability an episode is taken to a GP, low and high need",
         source="DESIGN 4: not everyone with need seeks care (hidden unmet need); values an assumption",
@@ -135,8 +155,11 @@ class NeedParams:
         0.03, units="probability lower per quintile more deprived", lo=0, hi=0.2,
         source="assumption: inverse care law", doc="deprivation effect on care seeking",
     )
-    seek_weekly: float = spec(0.75, units="probability per week", lo=0, hi=1, source="assumption: most people who will seek care do so within a week or two",
-                              doc="weekly chance a person who will seek care does so")
+    seek_weekly: float = spec(
+        0.75, units="probability per week", lo=0, hi=1,
+        source="assumption: most people who will seek care do so within a week or two",
+        doc="weekly chance a person who will seek care does so",
+    )
 
 
 @dataclass
@@ -149,26 +172,44 @@ class GPParams:
         6.3, units="appointments per registered patient per year", lo=0.5, hi=20,
         source="001 Introduction: ~340m consultations a year (~6 per person)", doc="practice capacity",
     )
-    followups_per_managed_week: float = spec(1.0, units="appointments per GP-managed patient per week", lo=0, hi=3,
-                                             source="assumption: about one follow-up a week while GP-managed; with onset sets ~6 consultations a year (001 Introduction)", doc="follow-up demand of GP-managed patients")
-    refer_hospital: list[float] = spec([0.012, 0.35], units="probability at a consultation, low and high need",
-                                       source="assumption: rare for minor need, common for serious need", doc="refer to hospital (ED / acute assessment)", lo=0, hi=1)
-    refer_chs: list[float] = spec([0.024, 0.3], units="probability at a consultation, low and high need",
-                                  source="calibrated (abm validate): CHS contacts ~1.8 per person a year (001 Introduction); low/high split an assumption", doc="refer to community health services", lo=0, hi=1)
+    followups_per_managed_week: float = spec(
+        1.0, units="appointments per GP-managed patient per week", lo=0, hi=3,
+        source="assumption: about one follow-up a week while GP-managed; with onset sets ~6 consultations a year (001 "
+               "Introduction)",
+        doc="follow-up demand of GP-managed patients",
+    )
+    refer_hospital: list[float] = spec(
+        [0.012, 0.35], units="probability at a consultation, low and high need",
+        source="assumption: rare for minor need, common for serious need",
+        doc="refer to hospital (ED / acute assessment)", lo=0, hi=1,
+    )
+    refer_chs: list[float] = spec(
+        [0.024, 0.3], units="probability at a consultation, low and high need",
+        source="calibrated (abm validate): CHS contacts ~1.8 per person a year (001 Introduction); low/high split an "
+               "assumption",
+        doc="refer to community health services", lo=0, hi=1,
+    )
     refer_chs_by_age: list[float] = spec(
         [0.25, 0.6, 1.5, 1.6, 1.2], units="multiplier on CHS referral by age band 0-17, 18-64, 65-74, 75-84, 85+",
         source="calibrated (abm validate): 004 §5: 57% of over-85s see a district nurse a year; DESIGN 7: most CHS "
                "contacts are with over-65s (older people also reach CHS through discharge and urgent response)",
         doc="older people are referred to CHS more", lo=0, hi=10)
-    refer_chs_frail_multiplier: float = spec(1.2, units="multiplier for frailty >= 0.25", lo=1, hi=10,
-                                             source="calibrated (abm validate): over-85s on a CHS caseload ~57% a year (004 §5); assumption: housebound frail patients need home visits",
-                                             doc="frail people are referred to CHS more")
-    pressure_hospital_referral: float = spec(0.5, units="relative increase per unit pressure", lo=0, hi=5,
-                                             source="DESIGN 4: under pressure practices refer more to hospital; size assumption",
-                                             doc="pressure -> hospital referrals")
-    pressure_home_visit_shift: float = spec(0.4, units="relative increase in CHS referrals per unit pressure", lo=0, hi=5,
-                                            source="mechanism 9 (001 §2): fewer GP home visits push work to district nursing",
-                                            doc="pressure -> CHS referrals")
+    refer_chs_frail_multiplier: float = spec(
+        1.2, units="multiplier for frailty >= 0.25", lo=1, hi=10,
+        source="calibrated (abm validate): over-85s on a CHS caseload ~57% a year (004 §5); assumption: housebound "
+               "frail patients need home visits",
+        doc="frail people are referred to CHS more",
+    )
+    pressure_hospital_referral: float = spec(
+        0.5, units="relative increase per unit pressure", lo=0, hi=5,
+        source="DESIGN 4: under pressure practices refer more to hospital; size assumption",
+        doc="pressure -> hospital referrals",
+    )
+    pressure_home_visit_shift: float = spec(
+        0.4, units="relative increase in CHS referrals per unit pressure", lo=0, hi=5,
+        source="mechanism 9 (001 §2): fewer GP home visits push work to district nursing",
+        doc="pressure -> CHS referrals",
+    )
     ed_spill_weekly: float = spec(0.04, units="probability per week per unit pressure, high need waiting", lo=0, hi=1,
                                   source="DESIGN 4: patients of practices under pressure use ED more; size assumption",
                                   doc="waiting patients going to ED")
@@ -201,9 +242,10 @@ class CHSParams:
     )
     vacancy_rate_start: float = spec(0.08, units="share of establishment vacant at start", lo=0, hi=0.9,
                                      source=NAT + ": community nursing vacancy rates", doc="initial vacancies")
-    recruitment_per_year: float = spec(0.9, units="share of vacancies filled per year", lo=0, hi=5,
-                                       source="mechanism 11 (001 §2, 004 §3): CHS cannot expand quickly; rate assumption",
-                                       doc="recruitment")
+    recruitment_per_year: float = spec(
+        0.9, units="share of vacancies filled per year", lo=0, hi=5,
+        source="mechanism 11 (001 §2, 004 §3): CHS cannot expand quickly; rate assumption", doc="recruitment",
+    )
     labour_supply_fte_per_1000_year: float = spec(
         0.6, units="clinical FTE the labour market can supply per 1,000 people per year", lo=0, hi=20,
         source="mechanism 11 (001 §2, 004 §3): district nurses halved 2000-2014, -20% 2014-17; CHS cannot expand "
@@ -222,34 +264,52 @@ class CHSParams:
         source="mechanism 3 (001 §2-3): pressure, rushed visits and lost continuity drive staff out; size assumption",
         doc="attrition rising with unsafe caseloads",
     )
-    contacts_low: float = spec(0.5, units="contacts per week, low-need caseload patient", lo=0, hi=10, source="assumption: a visit every fortnight for low need (85% of DN contacts at home, 004 §3)",
-                               doc="caseload intensity, low need")
-    contacts_high: float = spec(1.5, units="contacts per week, high-need caseload patient", lo=0, hi=10,
-                                source="assumption: one to two visits a week for high need", doc="caseload intensity, high need")
+    contacts_low: float = spec(
+        0.5, units="contacts per week, low-need caseload patient", lo=0, hi=10,
+        source="assumption: a visit every fortnight for low need (85% of DN contacts at home, 004 §3)",
+        doc="caseload intensity, low need",
+    )
+    contacts_high: float = spec(
+        1.5, units="contacts per week, high-need caseload patient", lo=0, hi=10,
+        source="assumption: one to two visits a week for high need", doc="caseload intensity, high need",
+    )
     contacts_virtual_ward: float = spec(4.0, units="contacts per week per virtual-ward patient", lo=0, hi=20,
                                         source="assumption: daily remote and home review", doc="virtual-ward intensity")
-    contacts_proactive: float = spec(0.15, units="contacts per week per proactive-care patient", lo=0, hi=5,
-                                     source="assumption: a review every six to seven weeks", doc="proactive care intensity")
-    contacts_discharge_start: float = spec(2.0, units="contacts to set up a supported discharge", lo=0, hi=10,
-                                           source="assumption: an assessment and a first visit to set up a supported discharge", doc="discharge support")
+    contacts_proactive: float = spec(
+        0.15, units="contacts per week per proactive-care patient", lo=0, hi=5,
+        source="assumption: a review every six to seven weeks", doc="proactive care intensity",
+    )
+    contacts_discharge_start: float = spec(
+        2.0, units="contacts to set up a supported discharge", lo=0, hi=10,
+        source="assumption: an assessment and a first visit to set up a supported discharge", doc="discharge support",
+    )
     discharge_start_weekly: float = spec(
         0.5, units="probability per week a supported discharge is set up, capacity allowing", lo=0.01, hi=1,
-        source="calibrated (abm validate): delays hold ~13% of bed days (national statistics); assumption: referral, assessment and first visit take days", doc="discharge-support delay",
+        source="calibrated (abm validate): delays hold ~13% of bed days (national statistics); assumption: referral, "
+               "assessment and first visit take days",
+        doc="discharge-support delay",
     )
-    contacts_urgent_response: float = spec(2.0, units="contacts per 2-hour urgent response", lo=0, hi=10,
-                                           source="assumption: a 2-hour response visit and a follow-up", doc="urgent community response")
+    contacts_urgent_response: float = spec(
+        2.0, units="contacts per 2-hour urgent response", lo=0, hi=10,
+        source="assumption: a 2-hour response visit and a follow-up", doc="urgent community response",
+    )
     urgent_response_avert: float = spec(
         0.3, units="probability a responded crisis is managed at home", lo=0, hi=1,
         source="mechanism 18 (000, 002): community activity's effect on admissions is real but modest",
         doc="UCR effect",
     )
-    proactive_min_frailty: float = spec(0.2, units="eFI", lo=0, hi=1, source="assumption: case-finding targets moderate frailty",
-                                        doc="who is offered proactive care")
-    rationing_weekly: float = spec(0.25, units="probability per week a low-need referral is turned away when over capacity",
-                                   lo=0, hi=1, source="mechanism 3 (001): thresholds rise under pressure", doc="rationing")
-    virtual_ward_beds_per_100k: float = spec(20.0, units="virtual-ward places per 100,000 people at baseline add-on funding",
-                                             lo=0, hi=500, source=NAT + ": ~12,000 virtual-ward places in England",
-                                             doc="add-on capacity")
+    proactive_min_frailty: float = spec(
+        0.2, units="eFI", lo=0, hi=1, source="assumption: case-finding targets moderate frailty",
+        doc="who is offered proactive care",
+    )
+    rationing_weekly: float = spec(
+        0.25, units="probability per week a low-need referral is turned away when over capacity", lo=0, hi=1,
+        source="mechanism 3 (001): thresholds rise under pressure", doc="rationing",
+    )
+    virtual_ward_beds_per_100k: float = spec(
+        20.0, units="virtual-ward places per 100,000 people at baseline add-on funding", lo=0, hi=500,
+        source=NAT + ": ~12,000 virtual-ward places in England", doc="add-on capacity",
+    )
     virtual_ward_step_down_weekly: float = spec(
         0.5, units="probability per week a virtual-ward patient steps down to the caseload", lo=0.01, hi=1,
         source="assumption: virtual-ward stays last one to three weeks", doc="virtual-ward length of stay",
@@ -296,8 +356,11 @@ class CHSParams:
         lo=0, hi=1, source="001 §4: population health management finds people at risk; size assumption",
         doc="proactive care finds hidden need",
     )
-    virtual_ward_admit_weekly: float = spec(0.08, units="probability per week a virtual-ward patient is admitted",
-                                            lo=0, hi=1, source="assumption: a minority of virtual-ward patients (~1 in 3 over a 4-week stay) still need a bed", doc="virtual-ward failure")
+    virtual_ward_admit_weekly: float = spec(
+        0.08, units="probability per week a virtual-ward patient is admitted", lo=0, hi=1,
+        source="assumption: a minority of virtual-ward patients (~1 in 3 over a 4-week stay) still need a bed",
+        doc="virtual-ward failure",
+    )
 
 
 @dataclass
@@ -307,17 +370,25 @@ class AcuteParams:
     beds_per_1000: float = spec(2.3, units="general and acute beds per 1,000", lo=0.1, hi=20,
                                 source=NAT + ": ~1.8 G&A beds per 1,000 (plus elective share)", doc="bed base")
     los_days_by_age: list[float] = spec(
-        [2.3, 3.5, 5.0, 6.8, 8.0], units="mean length of stay in days until medically fit, bands 0-17, 18-64, 65-74, 75-84, 85+",
+        [2.3, 3.5, 5.0, 6.8, 8.0],
+        units="mean length of stay in days until medically fit, bands 0-17, 18-64, 65-74, 75-84, 85+",
         source="calibrated (abm validate) to " + NAT + ": ~5-6 days on average including delays, 9-10 over 75",
         doc="length of stay by age", lo=0.1, hi=100,
     )
-    los_frailty_slope: float = spec(1.5, units="relative increase per unit frailty", lo=0, hi=10,
-                                    source="assumption: frailty lengthens stays (DESIGN 4)", doc="length of stay by frailty")
-    admit_crisis: list[float] = spec([0.55, 0.6], units="admission probability for a crisis: base, per unit frailty",
-                                     source="calibrated to ~110-120 emergency admissions per 1,000 a year (national statistics)",
-                                     doc="admission threshold, crisis", lo=0, hi=2)
-    admit_referred: list[float] = spec([0.35, 0.6], units="admission probability for a referral: base, per unit frailty",
-                                       source="assumption: a referred patient is admitted about half the time, more often when frail", doc="admission threshold, referral", lo=0, hi=2)
+    los_frailty_slope: float = spec(
+        1.5, units="relative increase per unit frailty", lo=0, hi=10,
+        source="assumption: frailty lengthens stays (DESIGN 4)", doc="length of stay by frailty",
+    )
+    admit_crisis: list[float] = spec(
+        [0.55, 0.6], units="admission probability for a crisis: base, per unit frailty",
+        source="calibrated to ~110-120 emergency admissions per 1,000 a year (national statistics)",
+        doc="admission threshold, crisis", lo=0, hi=2,
+    )
+    admit_referred: list[float] = spec(
+        [0.35, 0.6], units="admission probability for a referral: base, per unit frailty",
+        source="assumption: a referred patient is admitted about half the time, more often when frail",
+        doc="admission threshold, referral", lo=0, hi=2,
+    )
     block_payment_admission_multiplier: float = spec(
         0.93, units="multiplier on admission probability when the acute trust is on a block (aligned) payment",
         lo=0.5, hi=1, source="DESIGN 4: activity-based payment lowers the admission threshold; size assumption",
@@ -327,15 +398,21 @@ class AcuteParams:
         0.9, units="multiplier when the patient's CHS team has spare capacity", lo=0, hi=1,
         source="mechanism 18: alternatives avert some admissions (modest)", doc="alternatives to admission",
     )
-    support_need_base: float = spec(0.02, units="probability", lo=0, hi=1, source="assumption: the fit young rarely need support at discharge; frailty drives it (DESIGN 4)",
-                                    doc="discharge needs support, base")
+    support_need_base: float = spec(
+        0.02, units="probability", lo=0, hi=1,
+        source="assumption: the fit young rarely need support at discharge; frailty drives it (DESIGN 4)",
+        doc="discharge needs support, base",
+    )
     support_need_per_frailty: float = spec(
         1.0, units="probability per unit frailty", lo=0, hi=5,
         source="DESIGN 4: discharge support in proportion to frailty", doc="discharge needs support, frailty term",
     )
-    social_care_share: list[float] = spec([0.45, 1.0], units="share of supported discharges needing social care: base, per unit frailty",
-                                          source="mechanism 10 (001 §2): most delays wait for community or social care; calibrated so a social-care cut raises delays",
-                                          doc="social care vs CHS support", lo=0, hi=2)
+    social_care_share: list[float] = spec(
+        [0.45, 1.0], units="share of supported discharges needing social care: base, per unit frailty",
+        source="mechanism 10 (001 §2): most delays wait for community or social care; calibrated so a social-care cut "
+               "raises delays",
+        doc="social care vs CHS support", lo=0, hi=2,
+    )
     flow_occupancy: float = spec(0.92, units="occupancy above which flow slows", lo=0.5, hi=1,
                                  source="DESIGN 4 (~92%)", doc="flow threshold")
     los_slowdown: float = spec(0.4, units="relative LOS increase at 100% occupancy", lo=0, hi=3,
@@ -348,8 +425,10 @@ class AcuteParams:
         lo=0, hi=1, source="assumption: same-day emergency care and discharge with follow-up when no bed comes",
         doc="corridor waits end",
     )
-    corridor_premium_gbp: float = spec(200.0, units="£ extra per corridor-care patient week", lo=0, hi=5000,
-                                       source="assumption: corridor care costs about half a bed day's ~£400 extra each week", doc="cost of crowding")
+    corridor_premium_gbp: float = spec(
+        200.0, units="£ extra per corridor-care patient week", lo=0, hi=5000,
+        source="assumption: corridor care costs about half a bed day's ~£400 extra each week", doc="cost of crowding",
+    )
 
 
 @dataclass
@@ -358,8 +437,10 @@ class SocialCareParams:
 
     packages_per_1000: float = spec(14.0, units="concurrent care packages per 1,000 people", lo=0, hi=100,
                                     source=NAT + ": ~0.8m adults on long-term social care", doc="social-care capacity")
-    package_weeks: float = spec(78.0, units="mean weeks a package lasts", lo=1, hi=1000, source="assumption: long-term home-care packages last about eighteen months on average",
-                                doc="package duration")
+    package_weeks: float = spec(
+        78.0, units="mean weeks a package lasts", lo=1, hi=1000,
+        source="assumption: long-term home-care packages last about eighteen months on average", doc="package duration",
+    )
     package_start_weekly: float = spec(
         0.4, units="probability per week a free package starts for a waiting inpatient", lo=0.01, hi=1,
         source="calibrated (abm validate) so delays hold ~13% of bed days (national statistics: ~12-14% of G&A beds "
@@ -371,14 +452,18 @@ class SocialCareParams:
         lo=0, hi=1, source="assumption: self-funders and family carers take some delayed patients home",
         doc="delays end without a council package",
     )
-    community_fill_weekly: float = spec(0.4, units="share of free packages given to people at home each week", lo=0, hi=1,
-                                        source="assumption: councils also serve people not leaving hospital",
-                                        doc="community starts")
-    budget_per_head_gbp: float = spec(300.0, units="£ per head per year", lo=0, hi=5000,
-                                      source="001 Introduction: £16.97bn adult social care (2015/16)", doc="council budget")
+    community_fill_weekly: float = spec(
+        0.4, units="share of free packages given to people at home each week", lo=0, hi=1,
+        source="assumption: councils also serve people not leaving hospital", doc="community starts",
+    )
+    budget_per_head_gbp: float = spec(
+        300.0, units="£ per head per year", lo=0, hi=5000,
+        source="001 Introduction: £16.97bn adult social care (2015/16)", doc="council budget",
+    )
     public_health_elasticity: float = spec(
         0.05, units="onset falls by (multiplier^elasticity)", lo=0, hi=1,
-        source="mechanism 16 (003): public-health spending lowers onset; size assumption (small)", doc="public health effect",
+        source="mechanism 16 (003): public-health spending lowers onset; size assumption (small)",
+        doc="public health effect",
     )
 
 
@@ -386,8 +471,10 @@ class SocialCareParams:
 class CommissionerParams:
     """The ICB and Place commissioners: budget, and how the allocation moves (agents/commissioner.py)."""
 
-    budget_per_head_gbp: float = spec(1800.0, units="£ per head per year", lo=0, hi=20000,
-                                      source="001 Introduction: £99bn NHS England spend (2014/15)", doc="ICB allocation")
+    budget_per_head_gbp: float = spec(
+        1800.0, units="£ per head per year", lo=0, hi=20000,
+        source="001 Introduction: £99bn NHS England spend (2014/15)", doc="ICB allocation",
+    )
     shares: list[float] = spec(
         [0.54, 0.115, 0.005, 0.23, 0.11],
         units="share of budget: acute, core CHS, add-on schemes, primary care, other (not modelled)",
@@ -399,7 +486,8 @@ class CommissionerParams:
                                   doc="budget growth")
     acute_gravity: float = spec(
         0.04, units="share of a squeezable budget moved to acute per year per unit of acute pressure", lo=0, hi=1,
-        source="mechanism 2 (001, 004 §6, 002): acute pressure pulls money to acute, CHS the 'Cinderella'; size assumption",
+        source="mechanism 2 (001, 004 §6, 002): acute pressure pulls money to acute, CHS the 'Cinderella'; size "
+               "assumption",
         doc="acute gravity",
     )
     squeeze_by_sector: list[float] = spec(
@@ -411,12 +499,14 @@ class CommissionerParams:
     )
     squeeze_by_contract: list[float] = spec(
         [1.0, 0.5, 0.5], units="multiplier on core CHS's exposure: block, activity, outcome contract",
-        source="mechanism 1 (001 §2, 000 Results): block funding makes the consequences of cuts invisible; values assumption",
+        source="mechanism 1 (001 §2, 000 Results): block funding makes the consequences of cuts invisible; values "
+               "assumption",
         doc="contracts and acute gravity", lo=0, hi=3,
     )
     squeeze_by_host: list[float] = spec(
         [0.5, 1.0, 0.75], units="multiplier on core CHS's exposure: standalone, inside an acute trust, collaborative",
-        source="DESIGN 4 (000 case studies): a standalone trust protects its budget; inside an acute trust it is raided",
+        source="DESIGN 4 (000 case studies): a standalone trust protects its budget; inside an acute trust it is "
+               "raided",
         doc="host and acute gravity", lo=0, hi=3,
     )
     discretionary_share_of_growth: float = spec(
@@ -426,7 +516,8 @@ class CommissionerParams:
     )
     community_value_per_gbp: float = spec(
         1.5, units="perceived admissions avoided per £ relative to the average sector, when fully visible", lo=0, hi=10,
-        source="mechanism 4 (000 Results): schemes that evidence avoided admissions attract investment; size assumption",
+        source="mechanism 4 (000 Results): schemes that evidence avoided admissions attract investment; size "
+               "assumption",
         doc="perceived value of community money",
     )
     outcome_data_bonus: float = spec(

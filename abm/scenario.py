@@ -38,9 +38,11 @@ class PlaceSpec:
     age_shift_years: float = spec(0.0, units="years added to everyone's starting age (older Place > 0)", lo=-15, hi=15,
                                   doc="how much older (or younger) the Place's residents are than England's",
                                   source="001 §3: South Warwickshire older, Birmingham younger")
-    chs_host: str | None = spec(None, choices=("standalone", "acute", "collaborative"), units="standalone / acute / collaborative",
-                                doc="this Place's CHS host; empty: the chs_host lever",
-                                source="001 §3: the case-study Places differ in provider type")
+    chs_host: str | None = spec(
+        None, choices=("standalone", "acute", "collaborative"), units="standalone / acute / collaborative",
+        doc="this Place's CHS host; empty: the chs_host lever",
+        source="001 §3: the case-study Places differ in provider type",
+    )
     chs_contract: str | None = spec(None, choices=("block", "activity", "outcome"), units="block / activity / outcome",
                                     doc="this Place's CHS contract; empty: the chs_contract lever",
                                     source="001 §3: the case-study Places differ in contracts")
@@ -93,7 +95,9 @@ class Scenario:
     """A complete, validated description of a run."""
 
     name: str = spec("baseline", doc="scenario name", source="scenario metadata: a label, not a model parameter")
-    description: str = spec("", doc="one line on what the scenario shows", source="scenario metadata: a label, not a model parameter")
+    description: str = spec(
+        "", doc="one line on what the scenario shows", source="scenario metadata: a label, not a model parameter",
+    )
     population: int = spec(100_000, units="people", lo=1_000, hi=5_000_000,
                            doc="ICS population at the start", source="DESIGN 3")
     years: int = spec(10, units="reporting years (52 weeks each)", lo=1, hi=60, source="DESIGN 3",
@@ -110,8 +114,10 @@ class Scenario:
                   "max_items": MAX_PLACES},
     )
     levers: Levers = spec(Levers())
-    schedule: list[ScheduledChange] = spec([], doc="lever changes at given years", max_items=MAX_SCHEDULE,
-                                             source="run control: the policy timeline a scenario sets (JUNE-style dated policies)")
+    schedule: list[ScheduledChange] = spec(
+        [], doc="lever changes at given years", max_items=MAX_SCHEDULE,
+        source="run control: the policy timeline a scenario sets (JUNE-style dated policies)",
+    )
     story: Story = spec(Story(), doc="the narrative shown with a teaching preset (optional)")
     params: Parameters = spec(Parameters())
 

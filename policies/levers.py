@@ -34,11 +34,12 @@ class Levers:
     # ------------------------------------------------------------------ money
     funding_shift_pct: float = spec(
         0.0, units="% of the acute allocation a year", lo=-10.0, hi=10.0, group="money",
-        doc="Each year from funding_shift_start_year, this % of what the acute trust would have been allocated "
-            "is moved to community services (negative: from community to acute), split between core CHS and "
-            "add-on schemes by addon_share_pct. Recurrent: every year from the start year (a level, not "
-            "compounding); one-off: the start year only. Acts at the next financial year on "
-            "agents.commissioner.Commissioner.allocate. Moved during a run, the rest of the financial year is re-planned from the next week.",
+        doc="Each year from funding_shift_start_year, this % of what the acute trust would have been allocated is "
+            "moved to community services (negative: from community to acute), split between core CHS and add-on "
+            "schemes by addon_share_pct. Recurrent: every year from the start year (a level, not compounding); "
+            "one-off: the start year only. Acts at the next financial year on "
+            "agents.commissioner.Commissioner.allocate. Moved during a run, the rest of the financial year is "
+            "re-planned from the next week.",
         source="DESIGN 5 'funding shift'; mechanism 21 (000): moving money between sectors is 'very difficult'",
     )
     funding_shift_start_year: int = spec(
@@ -186,7 +187,8 @@ class Levers:
     )
     public_health_multiplier: float = spec(
         1.0, units="x default", lo=0.0, hi=3.0, group="demand and social care",
-        doc="Council public-health spending; lowers onset of need a little. Acts on agents.council.Council.onset_factor.",
+        doc="Council public-health spending; lowers onset of need a little. Acts on "
+            "agents.council.Council.onset_factor.",
         source="mechanism 16 (003); effect size an assumption (small)",
     )
     winter_pressure_pct: float = spec(
