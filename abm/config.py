@@ -115,7 +115,8 @@ def _coerce_scalar(value: Any, tp: Any, path: str, meta: dict, problems: list[st
         problems.append(f"{path}: {short(value)} is not a finite number; allowed: {allowed}")
         return MISSING
     if meta.get("choices") and value not in meta["choices"]:
-        problems.append(f"{path}: {short(value)} is not allowed; allowed: {allowed}{suggest(value, map(str, meta['choices']))}")
+        hint = suggest(value, map(str, meta["choices"]))
+        problems.append(f"{path}: {short(value)} is not allowed; allowed: {allowed}{hint}")
         return MISSING
     lo, hi = meta.get("lo"), meta.get("hi")
     if tp in (int, float) and ((lo is not None and value < lo) or (hi is not None and value > hi)):
@@ -134,7 +135,8 @@ def _build_value(value: Any, tp: Any, path: str, meta: dict, problems: list[str]
             problems.append(f"{path}: {short(value)} is a {type(value).__name__}; allowed: {_type_name(tp)}")
             return MISSING
         if meta.get("length") is not None and len(value) != meta["length"]:
-            problems.append(f"{path}: has {len(value)} item(s); allowed: exactly {meta['length']} ({meta.get('units', '')})")
+            problems.append(f"{path}: has {len(value)} item(s); allowed: exactly {meta['length']} "
+                            f"({meta.get('units', '')})")
             return MISSING
         if meta.get("max_items") is not None and len(value) > meta["max_items"]:
             problems.append(f"{path}: has {len(value):,} item(s); allowed: at most {meta['max_items']}")
@@ -265,7 +267,8 @@ def set_path(data: dict, cls: type, dotted: str, value: Any) -> None:
             return
         if key not in node or node[key] is None:
             default = next(f for f in fields(tp) if f.name == key)
-            node[key] = to_dict(default.default_factory() if default.default_factory is not MISSING else default.default)
+            factory = default.default_factory
+            node[key] = to_dict(factory() if factory is not MISSING else default.default)
         node, tp = node[key], hints[key]
 
 

@@ -4,8 +4,8 @@ Counts of people in each setting and of unmet need come from one ``bincount``
 over the population per week (key: Place x age band x deprivation x setting x
 need x rationed), turned into head counts by one product with a table that says
 which columns each state counts in (:data:`HEAD_COUNT_TABLE`); events
-(admissions, appointments...) are tallied by the phases as they happen.  Counts are people or events in the week, money in £,
-occupancy 0-1, unmet need in person-weeks.
+(admissions, appointments...) are tallied by the phases as they happen.  Counts are people or events in the
+week, money in £, occupancy 0-1, unmet need in person-weeks.
 """
 
 from __future__ import annotations
@@ -152,7 +152,8 @@ class MetricsRecorder:
             sum(max(t.beds * 7, t.bed_days_used) for t in model.trusts), 1e-9)
         self._equity(block, by_deprivation[:, :, UNMET], by_deprivation[:, :, POPULATION])
         spend = block[:, self._spend_columns].sum(axis=1)
-        block[:, col["chs_share_of_spend"]] = (block[:, col["spend_chs_core"]] + block[:, col["spend_addon"]]) / np.maximum(spend, 1e-9)
+        chs_spend = block[:, col["spend_chs_core"]] + block[:, col["spend_addon"]]
+        block[:, col["chs_share_of_spend"]] = chs_spend / np.maximum(spend, 1e-9)
 
         self.groups[week, :, :, 0] = by_group[:, :, POPULATION]
         self.groups[week, :, :, 1] = by_group[:, :, UNMET]
@@ -216,7 +217,10 @@ def state_counts(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def group_keys(model) -> np.ndarray:
-    """Each person's (practice x age band x deprivation) x ``N_CODES``: cached, it changes only on birthdays and entry."""
+    """Each person's (practice x age band x deprivation) x ``N_CODES``.
+
+    Cached: it changes only on birthdays and entry.
+    """
     pop = model.pop
     n_keys = len(model.practices) * 5 * 5 * N_CODES
     dtype = np.uint16 if n_keys <= 2**16 else np.uint32

@@ -254,7 +254,8 @@ class ICSModel(mesa.Model):
         self.practice_integrated = self.integration_rank < np.array(n_integrated)[self.practice_place]
         for g in self.practices:
             g.integrated = bool(self.practice_integrated[g.index])
-        integrated_by_team = np.bincount(self.practice_team, weights=self.practice_integrated, minlength=len(self.teams))
+        integrated_by_team = np.bincount(self.practice_team, weights=self.practice_integrated,
+                                         minlength=len(self.teams))
         practices_by_team = np.bincount(self.practice_team, minlength=len(self.teams))
         self.team_arrays.integrated_share = integrated_by_team / np.maximum(practices_by_team, 1)
         self._integration_planned = share

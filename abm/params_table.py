@@ -152,7 +152,8 @@ def markdown(table: list[dict] | None = None) -> str:
     order = ("evidence", "national statistics", "calibrated", "assumption", "not a model parameter", "")
     lines += [f"| {kind or 'none (an error)'} | {kinds[kind]} |" for kind in order if kinds[kind]]
     lines.append(f"| all | {len(table)} |")
-    lines += ["", "The calibrated parameters are those in `abm.calibration.CALIBRATED`; each source cell names its target."]
+    lines += ["", "The calibrated parameters are those in `abm.calibration.CALIBRATED`; "
+                  "each source cell names its target."]
     sections: dict[str, list[dict]] = {}
     for row in table:
         sections.setdefault(section_of(row["name"]), []).append(row)

@@ -53,9 +53,12 @@ class PlaceSpec:
 
 def _default_places() -> list[dict]:
     return [
-        {"name": "North", "population_share": 0.40, "deprivation_shares": [0.35, 0.25, 0.18, 0.12, 0.10], "age_shift_years": -2.0},
-        {"name": "Central", "population_share": 0.35, "deprivation_shares": [0.20, 0.20, 0.20, 0.20, 0.20], "age_shift_years": 0.0},
-        {"name": "South", "population_share": 0.25, "deprivation_shares": [0.05, 0.10, 0.20, 0.30, 0.35], "age_shift_years": 3.0},
+        {"name": "North", "population_share": 0.40, "deprivation_shares": [0.35, 0.25, 0.18, 0.12, 0.10],
+         "age_shift_years": -2.0},
+        {"name": "Central", "population_share": 0.35, "deprivation_shares": [0.20, 0.20, 0.20, 0.20, 0.20],
+         "age_shift_years": 0.0},
+        {"name": "South", "population_share": 0.25, "deprivation_shares": [0.05, 0.10, 0.20, 0.30, 0.35],
+         "age_shift_years": 3.0},
     ]
 
 
@@ -110,7 +113,8 @@ class Scenario:
     places: list[PlaceSpec] = field(
         default_factory=lambda: [PlaceSpec(**p) for p in _default_places()],
         metadata={"doc": "the Places (default: three, North deprived and younger, South affluent and older)",
-                  "units": "a list of Places (their settings: places[].* below)", "source": "DESIGN 3 (default 3 Places)",
+                  "units": "a list of Places (their settings: places[].* below)",
+                  "source": "DESIGN 3 (default 3 Places)",
                   "max_items": MAX_PLACES},
     )
     levers: Levers = spec(Levers())
@@ -157,7 +161,8 @@ def validate_lever(name: str, value: Any, path: str | None = None) -> Any:
     """Check one lever value; return it cleaned (e.g. int -> float) or raise ConfigError."""
     lever_names = Levers.names()
     if name not in lever_names:
-        raise ConfigError([f"{short(path or name)}: unknown lever{suggest(name, lever_names)}; levers: {', '.join(lever_names)}"])
+        raise ConfigError([f"{short(path or name)}: unknown lever{suggest(name, lever_names)}; "
+                           f"levers: {', '.join(lever_names)}"])
     try:
         levers = build(Levers, {name: value}, path="levers")
     except ConfigError as exc:

@@ -272,8 +272,10 @@ def discharge_support(model, capacity: np.ndarray, demand: np.ndarray) -> np.nda
     waiting = waiting[pop.support_needed[waiting] == Support.CHS.value]
     hosted = (model.place_lever("chs_host") == "acute")[pop.place[waiting]]
     stretched = np.maximum(model.team_arrays.load, 1.0)[pop.team[waiting]]
-    start = np.minimum(p.discharge_start_weekly * np.where(hosted, p.acute_host_discharge_multiplier, 1.0) / stretched, 1.0)
-    waiting = waiting[model.streams.uniform(Decision.CHS_DISCHARGE_START, waiting) < start]  # referral and assessment done
+    start = np.minimum(p.discharge_start_weekly * np.where(hosted, p.acute_host_discharge_multiplier, 1.0) / stretched,
+                       1.0)
+    # referral and assessment done
+    waiting = waiting[model.streams.uniform(Decision.CHS_DISCHARGE_START, waiting) < start]
     team = pop.team[waiting]
     cost = np.full(waiting.size, p.contacts_discharge_start)
     demand += total_by(team, cost, len(capacity))
@@ -422,7 +424,8 @@ def proactive_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarra
                                    streams.tiebreak(Decision.PROACTIVE_KEEP_QUEUE, enrolled), cost)
     pop.assign("proactive", enrolled[~keep], False)
     find_hidden_need(model, enrolled[keep])
-    model.place_counts["proactive"] = np.bincount(pop.place[enrolled[keep]], minlength=len(model.councils)).astype(float)
+    model.place_counts["proactive"] = np.bincount(pop.place[enrolled[keep]],
+                                                  minlength=len(model.councils)).astype(float)
     used = np.bincount(team[keep], minlength=n_teams) * p.contacts_proactive
 
     spare_places = np.floor(np.maximum(capacity - used, 0) / max(p.contacts_proactive, 1e-9))

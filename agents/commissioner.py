@@ -110,7 +110,8 @@ class Commissioner(mesa.Agent):
         first = levers.growth_to_community_pct / 100
         addon_part = levers.addon_share_pct / 100
         valued = shares * self.perceived_value()
-        rest = (1 - p.discretionary_share_of_growth) * shares + p.discretionary_share_of_growth * valued / valued.sum(axis=0)
+        rest = ((1 - p.discretionary_share_of_growth) * shares
+                + p.discretionary_share_of_growth * valued / valued.sum(axis=0))
         shares = shares * (1 - new) + new * (1 - first) * rest
         shares[CORE] += new * first * (1 - addon_part)
         scheme = self.scheme_addon * (1 - new) + new * first * addon_part

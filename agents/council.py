@@ -80,7 +80,8 @@ def run_social_care(model) -> None:
 
     community_places = np.floor(free * p.community_fill_weekly)
     if community_places.sum() >= 1:
-        at_home = ((pop.setting == Setting.HOME.value) & (pop.acuity >= Acuity.LOW.value) & ~pop.social_care).nonzero()[0]
+        at_home = ((pop.setting == Setting.HOME.value) & (pop.acuity >= Acuity.LOW.value)
+                   & ~pop.social_care).nonzero()[0]
         chosen = at_home[serve_in_priority_order(pop.place[at_home], pop.frailty[at_home], None,
                                                  community_places,
                                                  streams.tiebreak(Decision.COMMUNITY_PACKAGE_QUEUE, at_home))]

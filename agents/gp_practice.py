@@ -108,7 +108,8 @@ def decide_after_consultation(model, seen: np.ndarray, pressure: np.ndarray, int
     to_hospital = u < p_hospital
     to_chs = ~to_hospital & (u < p_hospital + p_chs)
     model.pop.move(seen, np.where(to_hospital, Setting.ED.value,
-                                  np.where(to_chs, Setting.WAITING_CHS.value, Setting.GP_MANAGED.value)).astype(np.uint8))
+                                  np.where(to_chs, Setting.WAITING_CHS.value,
+                                           Setting.GP_MANAGED.value)).astype(np.uint8))
     model.events.add("chs_referrals", pop.place[seen[to_chs]])
     model.events.add("gp_hospital_referrals", pop.place[seen[to_hospital]])
 

@@ -49,8 +49,12 @@ def death_prob(age, frailty, setting, acuity, p: DemographyParams):
 
 
 def baseline_death_weekly(age, frailty, p: DemographyParams):
-    """Weekly death probability by age and frailty alone (Gompertz x frailty): a person's risk at home, out of crisis."""
-    annual = np.minimum(gompertz_table(p.gompertz_log_base, p.gompertz_slope)[age] * (0.7 + p.frailty_death_slope * frailty),
+    """Weekly death probability by age and frailty alone (Gompertz x frailty).
+
+    A person's risk at home, out of crisis.
+    """
+    annual = np.minimum(gompertz_table(p.gompertz_log_base, p.gompertz_slope)[age]
+                        * (0.7 + p.frailty_death_slope * frailty),
                         np.float32(0.95))
     return annual / np.float32(WEEKS_PER_YEAR)
 
@@ -275,7 +279,8 @@ def add_entrants(model, births: int, movers_in: int) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 def demography(model) -> None:
-    """Ageing (a 52nd of people have a birthday each week; frailty rises with age), deaths, out-migration, births and in-migration."""
+    """Ageing (a 52nd of people have a birthday each week; frailty rises with age), deaths, out-migration,
+    births and in-migration."""
     pop, p = model.pop, model.params.demography
     birthdays(model)
     alive_count = int(np.count_nonzero(pop.setting < ALIVE_LIMIT))

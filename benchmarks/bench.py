@@ -580,7 +580,8 @@ def _positive(text: str) -> int:
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The options of ``abm bench`` (shared by ``python benchmarks/bench.py``)."""
     parser.add_argument("--quick", action="store_true",
-                        help=f"skip the {FULL_ICS:,}-person run (sizes {', '.join(f'{n:,}' for n in QUICK_POPULATIONS)})")
+                        help=f"skip the {FULL_ICS:,}-person run "
+                             f"(sizes {', '.join(f'{n:,}' for n in QUICK_POPULATIONS)})")
     parser.add_argument("--populations", type=_populations, metavar="N,N,...",
                         help="population sizes to measure (default 10000,100000,1500000; overrides --quick)")
     parser.add_argument("--years", type=_positive, default=TARGET_YEARS, metavar="Y",

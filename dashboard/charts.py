@@ -86,11 +86,13 @@ def chs(data, base, horizon, markers) -> ChartSpec:
               Series("in proactive care (4-week mean)", rolling_mean(per_1000(data, "proactive_care"), 4), PALETTE[3])]
     if base is not None:
         series.append(Series("caseload (baseline)", per_1000(base, "chs_caseload"), BASELINE_COLOUR, dashed=True))
-    return ChartSpec("chs", "CHS caseload, waiting list and proactive care", "people per 1,000", series, horizon, markers)
+    return ChartSpec("chs", "CHS caseload, waiting list and proactive care", "people per 1,000", series, horizon,
+                     markers)
 
 
 def spend(data, base, horizon, markers) -> ChartSpec:
-    series = [Series(label, rolling_mean(column(data, name), 4) * 52 / 1e6, PALETTE[i]) for i, (name, label) in enumerate(SPEND)]
+    series = [Series(label, rolling_mean(column(data, name), 4) * 52 / 1e6, PALETTE[i])
+              for i, (name, label) in enumerate(SPEND)]
     return ChartSpec("spend", "Spend by sector", "£ million a year (annualised)", series, horizon, markers,
                      stacked=True, note="4-week rolling mean, stacked")
 

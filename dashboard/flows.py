@@ -45,8 +45,9 @@ def flow_figures(data: np.ndarray) -> tuple[dict, dict, int]:
     def flow(name):
         return float(this_year[:, COL[name]].sum()) / people * 1000
 
-    in_care = stock("gp_waiting", "gp_managed", "chs_caseload", "chs_waiting", "virtual_ward_patients",
-                    "corridor_care", "inpatients") + float(latest[COL["delayed_discharge_bed_days"]]) / 7 / people * 1000
+    in_care = (stock("gp_waiting", "gp_managed", "chs_caseload", "chs_waiting", "virtual_ward_patients",
+                     "corridor_care", "inpatients")
+               + float(latest[COL["delayed_discharge_bed_days"]]) / 7 / people * 1000)
     stocks = {
         "home": 1000 - in_care,
         "gp": stock("gp_waiting", "gp_managed"),
@@ -85,7 +86,8 @@ def render(data: np.ndarray, year: int) -> str:
     stocks, flows, weeks = flow_figures(data)
     parts = [f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {WIDTH} {HEIGHT}' width='100%' role='img' "
              f"aria-label='patient flows' data-chart='flows'>",
-             "<defs><marker id='arrow' viewBox='0 0 10 10' refX='9' refY='5' markerWidth='11' markerHeight='11' markerUnits='userSpaceOnUse' "
+             "<defs><marker id='arrow' viewBox='0 0 10 10' refX='9' refY='5' markerWidth='11' markerHeight='11' "
+             "markerUnits='userSpaceOnUse' "
              "orient='auto-start-reverse'><path d='M 0 0 L 10 5 L 0 10 z' fill='#666'/></marker></defs>",
              f"<rect width='{WIDTH}' height='{HEIGHT}' fill='white'/>",
              f"<text x='10' y='18' font-size='14' font-weight='600' {FONT}>Patient flows, year {year} "
@@ -94,7 +96,8 @@ def render(data: np.ndarray, year: int) -> str:
              f"per 1,000 residents. Numbered arrows: this year's events so far (list on the right); "
              f"width grows with the flow.</text>"]
     biggest = max([v for _, v in flows.values()] + [1.0])
-    parts.append(f"<text x='{LIST_X}' y='60' font-size='12' font-weight='600' {FONT}>This year, per 1,000 residents</text>")
+    parts.append(f"<text x='{LIST_X}' y='60' font-size='12' font-weight='600' {FONT}>"
+                 "This year, per 1,000 residents</text>")
     for number, ((a, b), (label, value)) in enumerate(flows.items(), start=1):
         x1, y1, x2, y2 = _edge_points(a, b)
         width = 1 + 7 * np.sqrt(value / biggest)

@@ -92,7 +92,8 @@ async def measure(url: str, sessions: int, seconds: float, server_pid: int | Non
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         opened = []
         for start in range(0, sessions, 5):  # open in small batches so page loads do not time out
-            opened += await asyncio.gather(*[open_session(browser, url) for _ in range(start, min(start + 5, sessions))])
+            batch = range(start, min(start + 5, sessions))
+            opened += await asyncio.gather(*[open_session(browser, url) for _ in batch])
         pages = [page for _, page in opened]
         for page in pages:
             await page.evaluate(RECORDER)

@@ -46,7 +46,8 @@ def RunButtons(session: ss.Session, warm: bool, finished: bool):
     playing, busy = ss.playing.value, bool(ss.busy.value)
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="8px"):
         if playing:
-            solara.Button("Pause", icon_name="mdi-pause", on_click=session.pause, color="warning", classes=["btn-pause"])
+            solara.Button("Pause", icon_name="mdi-pause", on_click=session.pause, color="warning",
+                          classes=["btn-pause"])
         else:
             solara.Button("Play", icon_name="mdi-play", on_click=session.play, color="primary",
                           disabled=not warm or busy or finished, classes=["btn-play"])
@@ -271,7 +272,8 @@ def PatientPanel(session: ss.Session, version: int = 0):
 
         from abm.population import ALIVE_LIMIT
 
-        candidates = np.flatnonzero((model.pop.acuity[: model.pop.n] > 0) & (model.pop.setting[: model.pop.n] < ALIVE_LIMIT))
+        n = model.pop.n
+        candidates = np.flatnonzero((model.pop.acuity[:n] > 0) & (model.pop.setting[:n] < ALIVE_LIMIT))
         if candidates.size:
             set_person(int(model.rng.choice(candidates)))
 

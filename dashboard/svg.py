@@ -107,7 +107,8 @@ def _series(spec: ChartSpec, sx, sy, bottom: float) -> list[str]:
             weeks = np.arange(values.size)
             xs = sx(weeks)
             outline = _points(xs, sy(upper)) + " " + _points(xs[::-1], sy(lower)[::-1])
-            parts.append(f"<polygon points='{outline}' fill='{s.colour}' opacity='0.85' data-series='{escape(s.label)}'>"
+            parts.append(f"<polygon points='{outline}' fill='{s.colour}' opacity='0.85' "
+                         f"data-series='{escape(s.label)}'>"
                          f"<title>{escape(s.label)}</title></polygon>")
             base = upper
         return parts

@@ -96,7 +96,8 @@ def test_a_run_json_reruns_that_run_exactly(run_dir, tmp_path):
     done = run_module("run", str(run_dir / "run.json"), "--out", str(again), "--quiet", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (again / "metrics.csv").read_bytes() == (run_dir / "metrics.csv").read_bytes()
-    assert json.loads((again / "run.json").read_text())["scenario"] == json.loads((run_dir / "run.json").read_text())["scenario"]
+    rerun, first = (json.loads((d / "run.json").read_text()) for d in (again, run_dir))
+    assert rerun["scenario"] == first["scenario"]
 
 
 def test_summary_json_per_year(run_dir):
@@ -403,7 +404,8 @@ def test_validate_prints_every_target_with_its_source_and_exit_code(capsys):
 
 
 def test_validate_markdown_lists_calibrated_parameters(capsys):
-    assert cli.main(["validate", "--population", "3000", "--years", "1", "--set", "burn_in_weeks=4", "--markdown"]) in (0, 1)
+    args = ["validate", "--population", "3000", "--years", "1", "--set", "burn_in_weeks=4", "--markdown"]
+    assert cli.main(args) in (0, 1)
     out = capsys.readouterr().out
     assert out.startswith("Baseline `baseline`") and "| target | evidence | model |" in out
     assert "`params.acute.admit_crisis`" in out

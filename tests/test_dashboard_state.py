@@ -191,7 +191,8 @@ def test_exported_settings_reload_with_the_current_levers():
 @pytest.mark.parametrize("text, expected", [
     ("levers: [1, 2", "not valid YAML"),
     ("- just\n- a list", "must be a mapping"),
-    ("levers:\n  acute_beds_multiplier: 7\n", "levers.acute_beds_multiplier: 7.0 is out of range; allowed: float in [0.3, 3.0]"),
+    ("levers:\n  acute_beds_multiplier: 7\n",
+     "levers.acute_beds_multiplier: 7.0 is out of range; allowed: float in [0.3, 3.0]"),
     ("levers:\n  acute_beds_multiplyer: 1.2\n", "did you mean 'acute_beds_multiplier'"),
     ("population: lots\n", "population: 'lots' is a str; allowed: int"),
 ])

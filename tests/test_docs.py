@@ -21,7 +21,8 @@ def test_every_parameter_has_a_source():
 
 
 def test_every_parameter_has_units():
-    missing = [r["name"] for r in params_table.rows() if r["kind"] != "not a model parameter" and not r["units"].strip()]
+    missing = [r["name"] for r in params_table.rows()
+               if r["kind"] != "not a model parameter" and not r["units"].strip()]
     assert not missing, f"parameters without units: {missing}"
 
 

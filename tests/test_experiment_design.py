@@ -187,7 +187,8 @@ def test_every_problem_is_listed_at_once(tmp_path):
         "factors.recruitment_multiplier.range: [2.0, 1.0] is not [low, high] with low < high",
         "factors.integration_share: 0.5 is a float; give a list of values",
         "factors.params.gp.list_sise: params.gp.list_sise: unknown key (did you mean 'list_size'?)",
-        "factors.demand_multiplier.values: give either values: [...] (a grid) or range: [low, high] (sampled), not both",
+        "factors.demand_multiplier.values: give either values: [...] (a grid) or range: [low, high] (sampled), "
+        "not both",
     ]
     assert len(problems) == len(expected)
     for text in expected:
@@ -198,8 +199,8 @@ def test_every_problem_is_listed_at_once(tmp_path):
     ({"factors": {"chs_contract_x": [1]}}, "factors.chs_contract_x: unknown factor"),
     ({"factors": {"acute_beds_multiplier": []}}, "factors.acute_beds_multiplier.values: is empty"),
     ({"factors": {"acute_beds_multiplier": [1.0, 1.0]}}, "repeats a value"),
-    ({"factors": {"description": {"range": [0, 1]}}, "sampling": {"samples": 4}}, "factors.description.range: description is a str value and "
-                                                        "cannot be sampled"),
+    ({"factors": {"description": {"range": [0, 1]}}, "sampling": {"samples": 4}},
+     "factors.description.range: description is a str value and cannot be sampled"),
     ({"factors": {"acute_beds_multiplier": {"range": [0.1, 1.0]}}, "sampling": {"samples": 4}},
      "factors.acute_beds_multiplier.range: levers.acute_beds_multiplier: 0.1 is out of range"),
     ({"factors": {"acute_beds_multiplier": {"range": [0.5, 1.0]}}}, "sampling: factors acute_beds_multiplier give a "

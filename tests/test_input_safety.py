@@ -215,15 +215,15 @@ def test_messages_quote_only_a_short_value():
 
 
 def test_many_problems_are_counted_not_listed():
+    bad_levers = ("acute_beds_multiplier", "data_quality", "funding_shift_pct", "demand_multiplier")
+    bad_gp = ("list_size", "ed_spill_weekly", "refer_chs_frail_multiplier", "pressure_hospital_referral",
+              "pressure_home_visit_shift", "appointments_per_head_year")
+    bad_acute = ("beds_per_1000", "los_frailty_slope", "flow_occupancy", "los_slowdown", "corridor_discharge_weekly",
+                 "support_need_base", "support_need_per_frailty")
     problems = refused(overrides={"params.acute.los_days_by_age": [-1] * 5,
-                                  **{f"levers.{n}": "bad" for n in ("acute_beds_multiplier", "data_quality",
-                                                                      "funding_shift_pct", "demand_multiplier")},
-                                  **{f"params.gp.{n}": -5.0 for n in ("list_size", "ed_spill_weekly", "refer_chs_frail_multiplier",
-                                                                      "pressure_hospital_referral", "pressure_home_visit_shift",
-                                                                      "appointments_per_head_year")},
-                                  **{f"params.acute.{n}": -5.0 for n in ("beds_per_1000", "los_frailty_slope", "flow_occupancy",
-                                                                         "los_slowdown", "corridor_discharge_weekly",
-                                                                         "support_need_base", "support_need_per_frailty")}})
+                                  **{f"levers.{n}": "bad" for n in bad_levers},
+                                  **{f"params.gp.{n}": -5.0 for n in bad_gp},
+                                  **{f"params.acute.{n}": -5.0 for n in bad_acute}})
     assert len(problems) == MAX_PROBLEMS + 1 and problems[-1].startswith("... and ")
 
 
