@@ -8,7 +8,11 @@
 ``python -m abm ...`` is the same.  The work is done in :mod:`abm.runner`; this
 module only parses arguments, reports problems and prints results.  Exit codes:
 0 success, 1 the outputs could not be written (e.g. a full disk), 2 invalid scenario or
-arguments, 130 interrupted (Ctrl+C), 143 terminated (SIGTERM).
+arguments, 130 interrupted (Ctrl+C), 143 terminated (SIGTERM) (:mod:`abm.exits`).
+
+Building the parser imports only the standard library and the light configuration
+modules (no numpy, pandas or mesa): each command imports what it needs when it runs,
+so ``abm --help`` answers at once (``tests/test_cli.py`` checks).
 """
 
 from __future__ import annotations
@@ -17,17 +21,15 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from abm import __version__, params_table
+from abm import __version__
 from abm.config import ConfigError
-from abm.scenario import Scenario, load_scenario, load_scenario_dict, preset_names
-
-EXIT_NOT_WRITTEN = 1
-EXIT_INVALID = 2
-EXIT_INTERRUPTED = 130
-EXIT_TERMINATED = 143  # 128 + SIGTERM
+from abm.exits import EXIT_INTERRUPTED, EXIT_NOT_WRITTEN, EXIT_TERMINATED
+from abm.exits import error as _error
+from abm.exits import invalid_scenario as _invalid
+from abm.scenario import load_scenario, load_scenario_dict, preset_names
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -149,7 +151,7 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     except OutputError as exc:
         return _error(f"--out {str(out)!r}: {exc}")
 
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     try:
         with interrupt_on_sigterm():
             result = run_scenario(scenario, out, progress=not args.quiet, command=["abm", *argv],
@@ -204,6 +206,8 @@ def cmd_presets(args: argparse.Namespace, argv: Sequence[str]) -> int:
 # --------------------------------------------------------------------------- params
 def cmd_params(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``abm params``: every scenario key, lever and parameter, as aligned text or Markdown."""
+    from abm import params_table
+
     if args.markdown:
         sys.stdout.write(params_table.markdown())
     else:
@@ -325,19 +329,6 @@ def _add_dashboard_parser(commands) -> None:
     )
     dashboard_cli.add_arguments(parser)
     parser.set_defaults(handler=lambda args, argv: dashboard_cli.run_from_args(args))
-
-
-# --------------------------------------------------------------------------- errors
-def _invalid(problems: Sequence[str]) -> int:
-    print("error: invalid scenario", file=sys.stderr)
-    for problem in problems:
-        print(f"  - {problem}", file=sys.stderr)
-    return EXIT_INVALID
-
-
-def _error(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return EXIT_INVALID
 
 
 if __name__ == "__main__":  # pragma: no cover

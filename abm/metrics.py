@@ -13,8 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from abm.population import AGE_BAND_LABELS, N_SETTINGS, Setting
-from agents.patient import AGE_BAND_TABLE
+from abm.population import AGE_BAND_LABELS, AGE_BAND_TABLE, N_SETTINGS, Setting
 
 EVENT_COLUMNS = (
     "emergency_admissions", "ed_attendances", "gp_appointments", "gp_hospital_referrals", "chs_referrals",

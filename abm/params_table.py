@@ -21,7 +21,6 @@ import re
 from collections import Counter
 from dataclasses import is_dataclass
 
-from abm.calibration import CALIBRATED
 from abm.config import describe, to_dict
 from abm.scenario import PlaceSpec, Scenario
 
@@ -78,6 +77,9 @@ def format_default(value) -> str:
 
 def rows() -> list[dict]:
     """Every leaf of a scenario, then the per-Place settings (``places[].*``), defaults formatted."""
+    # imported here: abm.calibration needs numpy, pandas and the agents, which `abm --help` does not
+    from abm.calibration import CALIBRATED
+
     every = describe(Scenario) + describe(PlaceSpec, "places[].")
     targets = dict(CALIBRATED)
     return [dict(r, default=format_default(r["default"]), calibrated_for=targets.get(r["name"], ""),

@@ -111,6 +111,7 @@ INDEX_FROM = 20_000  # people: in smaller populations a pass over everyone is qu
 
 AGE_BAND_EDGES = np.array([18, 65, 75, 85])  # bands 0-17, 18-64, 65-74, 75-84, 85+
 AGE_BAND_LABELS = ("0-17", "18-64", "65-74", "75-84", "85+")
+AGE_BAND_TABLE = np.searchsorted(AGE_BAND_EDGES, np.arange(256), side="right").astype(np.uint8)  # by year of age
 HISTORY_LENGTH = 16  # settings remembered per person (the most recent)
 # attributes that per-person cached values may depend on (see Population.derived)
 DERIVED_INPUTS = frozenset({"age", "frailty", "ltc", "deprivation", "place", "practice"})

@@ -13,10 +13,11 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from abm.population import Acuity, Setting, Support
+from abm.population import AGE_BAND_TABLE, Acuity, Setting, Support
 from abm.queues import serve_in_priority_order, total_by
 from abm.streams import Decision, gamma_quantile
-from agents.patient import AGE_BAND_TABLE
+from agents.chs_team import free_virtual_ward_places
+from agents.discharge import discharge_to
 
 DAYS = 7.0
 
@@ -98,19 +99,6 @@ def support_needed(frailty, u_need, u_kind, p) -> np.ndarray:
     social = u_kind < np.minimum(np.maximum(p.social_care_share[0] + p.social_care_share[1] * frailty, 0.0), 1.0)
     kind = np.where(social, Support.SOCIAL_CARE.value, Support.CHS.value)
     return np.where(needs, kind, Support.NONE.value).astype(np.uint8)
-
-
-def discharge_to(model, idx: np.ndarray, setting: int) -> None:
-    """Leave hospital (from a bed or a delayed discharge) for ``setting``, with need lowered to low."""
-    if idx.size == 0:
-        return
-    pop = model.pop
-    pop.assign("acuity", idx, Acuity.LOW)
-    pop.assign("support_needed", idx, Support.NONE)
-    pop.assign("los_days", idx, 0.0)
-    pop.assign("will_seek", idx, True)
-    pop.assign("rationed", idx, False)
-    pop.move(idx, setting)
 
 
 def progress_inpatients(model) -> None:
@@ -200,8 +188,6 @@ def step_down_to_virtual_ward(model, inpatients: np.ndarray) -> np.ndarray:
     week a share ``virtual_ward_step_down_from_acute`` of those not fit take a free place
     (assumption).  Returns those who left their bed.
     """
-    from agents.chs_team import free_virtual_ward_places  # chs_team imports this module
-
     pop, p, streams = model.pop, model.params.chs, model.streams
     willing = inpatients[streams.uniform(Decision.STEP_DOWN, inpatients) < p.virtual_ward_step_down_from_acute]
     if willing.size == 0:

@@ -24,7 +24,7 @@ import numpy as np
 from abm.population import IS_COMMUNITY, Acuity, Setting, Support
 from abm.queues import serve_in_priority_order, total_by
 from abm.streams import Decision
-from agents.acute_trust import discharge_to
+from agents.discharge import discharge_to
 
 ROLES = ("district_nursing", "therapy", "support", "urgent_response")
 UCR = ROLES.index("urgent_response")

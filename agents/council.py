@@ -16,7 +16,7 @@ import numpy as np
 from abm.population import ALIVE_LIMIT, Acuity, Setting, Support
 from abm.queues import serve_in_priority_order
 from abm.streams import Decision
-from agents.acute_trust import discharge_to
+from agents.discharge import discharge_to
 
 
 class Council(mesa.Agent):

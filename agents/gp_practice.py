@@ -12,10 +12,9 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from abm.population import Acuity, Setting
+from abm.population import AGE_BAND_TABLE, Acuity, Setting
 from abm.queues import serve_in_priority_order
 from abm.streams import Decision
-from agents.patient import AGE_BAND_TABLE
 
 
 class GPPractice(mesa.Agent):

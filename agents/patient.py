@@ -19,11 +19,10 @@ import types
 import numpy as np
 
 from abm.parameters import DemographyParams, NeedParams
-from abm.population import AGE_BAND_EDGES, ALIVE_LIMIT, N_SETTINGS, Acuity, Setting
+from abm.population import AGE_BAND_TABLE, ALIVE_LIMIT, N_SETTINGS, Acuity, Setting
 from abm.streams import Decision
 
 WEEKS_PER_YEAR = 52
-AGE_BAND_TABLE = np.searchsorted(AGE_BAND_EDGES, np.arange(256), side="right").astype(np.uint8)
 
 
 def weekly_prob(rate_per_year):

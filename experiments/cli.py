@@ -18,7 +18,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from abm.cli import EXIT_INTERRUPTED, EXIT_TERMINATED, _error
+from abm.exits import EXIT_INTERRUPTED, EXIT_TERMINATED
+from abm.exits import error as _error
 
 EXIT_FAILED_RUNS = 1
 
