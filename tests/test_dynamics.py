@@ -58,7 +58,7 @@ def test_baseline_is_in_a_plausible_range(baseline_10k):
 def test_doubling_beds_lowers_occupancy(baseline_10k):
     doubled = arm(population=10_000, **{"levers.acute_beds_multiplier": 2.0})
     diff, se = paired(baseline_10k["occupancy"], doubled["occupancy"])
-    assert diff < -2 * se
+    assert diff < -3 * se
     assert doubled["occupancy"].mean() < 0.7 * baseline_10k["occupancy"].mean()
 
 
@@ -66,6 +66,5 @@ def test_social_care_cut_raises_delayed_discharges(baseline_10k):
     """Mechanism 10 (001 §2): social-care cuts raise delayed transfers of care (compared on a log scale)."""
     cut = arm(population=10_000, **{"levers.social_care_capacity_multiplier": 0.6})
     diff, se = paired(np.log(baseline_10k["delayed_per_1000"]), np.log(cut["delayed_per_1000"]))
-    assert diff > 2 * se
-    assert (cut["delayed_per_1000"] > baseline_10k["delayed_per_1000"]).mean() >= 0.8
+    assert diff > 3 * se
     assert np.exp(diff) > 1.2

@@ -5,8 +5,9 @@ Social-care cuts raising delayed discharges (mechanism 10) is tested in tests/te
 Every arm runs the same eight seeds (common random numbers) at 10,000 people for six
 reporting years after a one-year burn-in; policies start in year 1, so year 0 is a
 shared baseline year.  Effects are paired differences against the baseline arm, and an
-effect "holds" when its mean is more than twice its standard error.  Runs are cached so
-arms shared by several tests run once.
+effect "holds" when its mean is more than three standard errors from zero (``Z``): keyed random
+streams (abm/streams.py) make the pairing tight enough for that.  Runs are cached so arms
+shared by several tests run once.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tests.conftest import paired
 pytestmark = pytest.mark.slow
 
 SEEDS = tuple(range(201, 209))
+Z = 3  # an effect counts when it is beyond three standard errors of the paired difference
 BASE = {"population": 10_000, "years": 6, "burn_in_weeks": 52}
 CORE_SHIFT = {"funding_shift_pct": 10.0, "addon_share_pct": 0.0}
 ADDON_SHIFT = {"funding_shift_pct": 10.0, "addon_share_pct": 100.0, "addon_staffing": "redeploy"}
@@ -84,7 +86,7 @@ def test_chs_cut_raises_admissions_delayed_discharges_and_unmet_need(baseline):
     cut = arm(funding_shift_pct=-10.0)
     for outcome in ("admissions", "unmet", "delayed", "rationed"):
         diff, se = effect(cut, baseline, outcome, slice(2, 6))
-        assert diff > 2 * se, outcome
+        assert diff > Z * se, outcome
     diff, _ = effect(cut, baseline, "admissions", slice(2, 6))
     assert diff < baseline["admissions"][:, 2:].mean() / 3  # large, but not implausible
 
@@ -94,7 +96,7 @@ def test_recurrent_shift_to_core_chs_lowers_admissions_after_a_lag(baseline):
     shifted = arm(**CORE_SHIFT)
     early, _ = effect(shifted, baseline, "admissions", slice(1, 2))
     late, se = effect(shifted, baseline, "admissions", slice(3, 6))
-    assert late < -2 * se
+    assert late < -Z * se
     assert late < early  # the effect builds as posts are filled
     assert -late < 0.15 * baseline["admissions"][:, 3:].mean()  # modest (mechanism 18)
     gained, _ = effect(shifted, baseline, "core_fte", slice(1, 2))
@@ -105,15 +107,13 @@ def test_recurrent_shift_to_core_chs_lowers_admissions_after_a_lag(baseline):
 def test_the_shift_helps_less_when_recruitment_is_weak(baseline):
     """Mechanism 11 (001 §2, 004 §3): CHS cannot expand even when funded.
 
-    With recruitment halved the money buys almost no staff, and the shift's effects on
-    delayed discharges and on admissions are smaller.  The admissions
-    difference-in-differences (about 2 per 1,000) is within the noise of eight seeds at
-    this size, so the test checks its sign; the staff and delays it works through are
-    checked for significance.
+    With recruitment at a quarter the money buys almost no staff, and the shift's effects on
+    delayed discharges, admissions and unmet need are smaller: each difference-in-differences
+    is beyond three standard errors (at half, the delays' is about 2.5: measured, 8 seeds).
     """
     shifted = arm(**CORE_SHIFT)
-    weak = arm(recruitment_multiplier=0.5)
-    weak_shifted = arm(recruitment_multiplier=0.5, **CORE_SHIFT)
+    weak = arm(recruitment_multiplier=0.25)
+    weak_shifted = arm(recruitment_multiplier=0.25, **CORE_SHIFT)
     years = slice(2, 6)
 
     def change(policy, reference, outcome):
@@ -122,9 +122,11 @@ def test_the_shift_helps_less_when_recruitment_is_weak(baseline):
     staff_strong, staff_weak = change(shifted, baseline, "core_fte"), change(weak_shifted, weak, "core_fte")
     assert staff_weak.mean() < 0.3 * staff_strong.mean()
     diff, se = paired(change(shifted, baseline, "delayed"), change(weak_shifted, weak, "delayed"))
-    assert diff > 2 * se
-    diff, _ = paired(change(shifted, baseline, "admissions"), change(weak_shifted, weak, "admissions"))
-    assert diff > 0  # admissions fall less when staff cannot be recruited
+    assert diff > Z * se
+    diff, se = paired(change(shifted, baseline, "admissions"), change(weak_shifted, weak, "admissions"))
+    assert diff > Z * se  # admissions fall less when staff cannot be recruited
+    diff, se = paired(change(shifted, baseline, "unmet"), change(weak_shifted, weak, "unmet"))
+    assert diff > Z * se
 
 
 # --------------------------------------------------------------------------- add-on schemes
@@ -132,65 +134,71 @@ def test_same_money_in_addon_schemes_by_redeployment_helps_less_and_lengthens_co
     """Mechanisms 4, 5, 17 (000 Results): add-ons divert core staff and duplicate visits; core CHS does more.
 
     The same recurrent money as the core shift, into virtual wards staffed by redeployment.
-    It helps less: unmet need falls less.  On admissions the difference also favours core
-    CHS but is within the noise of eight seeds at this size, so the test only checks it is
-    not reversed.
+    It helps less: unmet need falls less (beyond three standard errors).  On admissions the two
+    are not told apart at this size (0.3 +/- 0.45 per 1,000 a year over 8 seeds), so nothing is
+    claimed for them here.
     """
     core, addon = arm(**CORE_SHIFT), arm(**ADDON_SHIFT)
     years = slice(1, 6)
     diff, se = paired(core["unmet"][:, years].mean(axis=1), addon["unmet"][:, years].mean(axis=1))
-    assert diff > 2 * se  # less unmet need avoided than with the same money in core CHS
-    diff, se = paired(core["admissions"][:, years].mean(axis=1), addon["admissions"][:, years].mean(axis=1))
-    assert diff > -se
+    assert diff > Z * se  # less unmet need avoided than with the same money in core CHS
     taken, se = effect(addon, baseline, "core_fte", slice(1, 2))
-    assert taken < -2 * se  # core staff redeployed to the wards in the first year
+    assert taken < -Z * se  # core staff redeployed to the wards in the first year
     pressure = lambda a: a["chs_waits"][:, 1] + a["rationed"][:, 1]
     diff, se = paired(pressure(baseline), pressure(addon))
-    assert diff > 2 * se  # core CHS waits and rationing lengthen when staff are taken
+    assert diff > Z * se  # core CHS waits and rationing lengthen when staff are taken
     diff, se = paired(pressure(core), pressure(addon))
-    assert diff > 2 * se
+    assert diff > Z * se
 
 
 def test_addon_gain_fades_when_the_money_ends(baseline):
     """Mechanism 6 (002): non-recurrent money ends and the schemes with it."""
     addon = arm(**ADDON_ENDING)
-    assert (addon["virtual_ward"][:, 1:3] > baseline["virtual_ward"][:, 1:3] + 1).all()
-    assert (addon["virtual_ward"][:, 4:] <= baseline["virtual_ward"][:, 4:] + 0.5).all()
-    assert (addon["addon_share"][:, 4:] <= 1.02 * baseline["addon_share"][:, 4:]).all()
+    wards, se = effect(addon, baseline, "virtual_ward", slice(1, 3))
+    assert wards > 1 and wards > Z * se  # virtual-ward patients while the money runs
+    wards_after, _ = effect(addon, baseline, "virtual_ward", slice(4, 6))
+    assert wards_after < 0.5  # and none to speak of once it has ended
+    share_after, _ = effect(addon, baseline, "addon_share", slice(4, 6))
+    assert share_after < 0.02 * baseline["addon_share"][:, 4:].mean()
     while_running, se_running = effect(addon, baseline, "occupancy", slice(1, 3))
-    after, _ = effect(addon, baseline, "occupancy", slice(4, 6))
-    assert while_running < -2 * se_running  # bed days saved by step-down
-    assert after > while_running  # the gain fades
+    assert while_running < -Z * se_running  # bed days saved by step-down
+    fading, se = paired(addon["occupancy"][:, 1:3].mean(axis=1) - baseline["occupancy"][:, 1:3].mean(axis=1),
+                        addon["occupancy"][:, 4:6].mean(axis=1) - baseline["occupancy"][:, 4:6].mean(axis=1))
+    assert fading > Z * se  # the gain fades
 
 
 # --------------------------------------------------------------------------- commissioning
 def test_better_data_moves_money_towards_core_chs(baseline):
     """Mechanism 4 (000 Results): with good data core CHS's impact is visible and money follows."""
-    good, poor = arm(data_quality=0.9, seeds=SEEDS[:3]), arm(data_quality=0.1, seeds=SEEDS[:3])
-    baseline = {k: v[:3] for k, v in baseline.items()}
-    assert (good["core_share"][:, 5] > baseline["core_share"][:, 5]).all()
-    assert (poor["core_share"][:, 5] < baseline["core_share"][:, 5]).all()
-    assert (poor["addon_share"][:, 5] > good["addon_share"][:, 5]).all()  # poor data: money drifts to add-ons
+    good, poor = arm(data_quality=0.9), arm(data_quality=0.1)
+    diff, se = effect(good, baseline, "core_share", slice(5, 6))
+    assert diff > Z * se
+    diff, se = effect(poor, baseline, "core_share", slice(5, 6))
+    assert diff < -Z * se
+    diff, se = paired(good["addon_share"][:, 5], poor["addon_share"][:, 5])
+    assert diff > Z * se  # poor data: money drifts to add-ons
 
 
 def test_block_contract_under_rising_demand_grows_chs_waits_and_rationing():
     """Mechanism 1 (001 §2, 000): a block budget does not follow activity; capacity-following contracts do."""
-    block = arm(schedule=RISING_DEMAND, seeds=SEEDS[:6])
-    activity = arm(schedule=RISING_DEMAND, chs_contract="activity", seeds=SEEDS[:6])
+    block = arm(schedule=RISING_DEMAND)
+    activity = arm(schedule=RISING_DEMAND, chs_contract="activity")
     pressure = lambda a, years: a["chs_waits"][:, years].mean(axis=1) + a["rationed"][:, years].mean(axis=1)
-    assert (pressure(block, slice(4, 6)) > pressure(block, slice(0, 1))).all()  # waits and rationing grow
+    diff, se = paired(pressure(block, slice(0, 1)), pressure(block, slice(4, 6)))
+    assert diff > Z * se  # waits and rationing grow
     diff, se = paired(pressure(activity, slice(4, 6)), pressure(block, slice(4, 6)))
-    assert diff > 2 * se
-    assert (block["core_share"][:, 5] < activity["core_share"][:, 5]).all()
+    assert diff > Z * se
+    diff, se = paired(block["core_share"][:, 5], activity["core_share"][:, 5])
+    assert diff > Z * se  # the activity contract's money follows the demand
 
 
 def test_delegation_narrows_the_equity_gap_after_a_transition_dip(baseline):
     """Mechanisms 7, 8, 19 (000, 003; 004 §10: ~18 months to settle)."""
     delegated = arm(delegation_to_place=True, delegation_start_year=1, delegation_transition_years=1.5)
     dip, se = effect(delegated, baseline, "unmet", slice(1, 2))
-    assert dip > 2 * se  # decisions delayed, commissioning capacity lost
+    assert dip > Z * se  # decisions delayed, commissioning capacity lost
     narrower, se = effect(delegated, baseline, "gap", slice(4, 6))
-    assert narrower < -2 * se
+    assert narrower < -Z * se
 
 
 # --------------------------------------------------------------------------- plausible sizes
