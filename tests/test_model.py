@@ -14,7 +14,6 @@ from abm.model import ICSModel
 from abm.population import Setting
 from tests.conftest import REQUIRED_COLUMNS, SMALL, ics
 
-
 lever_values = st.fixed_dictionaries({
     "levers.acute_beds_multiplier": st.floats(0.3, 3.0),
     "levers.social_care_capacity_multiplier": st.floats(0.0, 3.0),
@@ -41,12 +40,25 @@ lever_values = st.fixed_dictionaries({
 })
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=16, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(population=st.integers(1000, 6000), seed=st.integers(0, 2**31), levers=lever_values,
-       burn_in=st.integers(0, 20), change=st.tuples(st.integers(0, 100), st.floats(0.3, 3.0), st.floats(-10, 10)))
-def test_invariants_hold_every_week(population, seed, levers, burn_in, change):
+       burn_in=st.integers(0, 20), change=st.tuples(st.integers(0, 100), st.floats(0.3, 3.0), st.floats(-10, 10)),
+       indexed=st.booleans())
+def test_invariants_hold_every_week(population, seed, levers, burn_in, change, indexed):
     """People conserved, capacity respected, no negative stock, occupancy in [0,1], money conserved,
-    with random levers, and a bed lever and a money lever moved mid-run (the allocation is re-planned)."""
+    with random levers, and a bed lever and a money lever moved mid-run (the allocation is re-planned);
+    with the setting index on or off (it is normally on only from ``INDEX_FROM`` people)."""
+    from abm import population as population_module
+
+    saved = population_module.INDEX_FROM
+    population_module.INDEX_FROM = 0 if indexed else saved
+    try:
+        _check_invariants_every_week(population, seed, levers, burn_in, change)
+    finally:
+        population_module.INDEX_FROM = saved
+
+
+def _check_invariants_every_week(population, seed, levers, burn_in, change):
     model = ICSModel(population=population, years=2, burn_in_weeks=burn_in, seed=seed, **levers)
     change_week, beds, shift = change
     for week in range(burn_in + 104):
