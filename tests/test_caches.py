@@ -18,9 +18,20 @@ from agents import acute_trust, patient
 from agents.patient import AGE_BAND_TABLE
 
 
+def forty_weeks() -> ICSModel:
+    return ICSModel(population=6000, years=1, burn_in_weeks=0, rng=5, **{"params.gp.list_size": 1000}).run(40)
+
+
 @pytest.fixture(scope="module")
 def model():
-    return ICSModel(population=6000, years=1, burn_in_weeks=0, rng=5, **{"params.gp.list_size": 1000}).run(40)
+    """Shared by the tests that only read it."""
+    return forty_weeks()
+
+
+@pytest.fixture
+def own_model():
+    """A model of the test's own, for tests that change it."""
+    return forty_weeks()
 
 
 def test_cached_rates_match_the_rules(model):
@@ -48,7 +59,8 @@ def test_cached_group_keys_and_counts_match(model):
     np.testing.assert_array_equal(state.reshape(-1), expected)
 
 
-def test_assign_and_in_place_changes_refresh_the_cache(model):
+def test_assign_and_in_place_changes_refresh_the_cache(own_model):
+    model = own_model
     pop, p = model.pop, model.params
     idx = np.arange(0, pop.n, 7)
     pop.assign("frailty", idx, np.float32(0.9))
@@ -59,7 +71,8 @@ def test_assign_and_in_place_changes_refresh_the_cache(model):
 
 
 @pytest.mark.parametrize("factors", [(0.8, 1.3, 1.0), (1.0, 0.7, 1.0)])
-def test_pruned_draws_equal_the_full_rules(model, factors):
+def test_pruned_draws_equal_the_full_rules(own_model, factors):
+    model = own_model
     pop, p = model.pop, model.params
     model.place_onset_factor = np.array(factors)
     u = np.random.default_rng(1).random(pop.n, dtype=np.float32) * np.float32(0.05)  # many events
