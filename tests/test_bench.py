@@ -82,11 +82,11 @@ def test_reference_row(tiny):
 def test_targets_table(tiny):
     result = tiny[0]
     targets = result["targets"]
-    assert len(targets) == 9
+    assert len(targets) == 8
     assert all(t["status"] in TARGET_STATUSES for t in targets)
     by_name = {t["name"]: t for t in targets}
     assert by_name["1.5M people, 10 years"]["status"] == "not measured"
-    assert by_name["reference/vectorised at 5,000"]["status"] == "not measured"  # measured at 1,000 only
+    assert not any(name.startswith("reference/") for name in by_name)  # reported, no longer a target (issue 14)
     text = bench.render(result)
     for heading in ("Throughput and memory", "Time per week by phase group", "Reference", "Targets",
                     result["machine"]["cpu"], "numpy", "mesa"):
@@ -102,14 +102,13 @@ def test_script_and_module_entry_points(tmp_path):
     assert module.returncode == 0 and "--populations" in module.stdout
 
 
-def test_the_reference_is_reported_unavailable_when_skipped_or_missing(monkeypatch):
+def test_the_reference_is_reported_unavailable_when_skipped_or_missing(monkeypatch, tiny):
     skipped = bench.summarise_reference([{"available": False, "reason": "skipped (--no-reference)"}], 5000, 1)
     assert skipped["available"] is False and skipped["ratio"] is None
     monkeypatch.setattr(bench, "find_spec", lambda name: None)
     missing = bench.measure_reference(5000, 1, 1, log=lambda message: None)
     assert missing["available"] is False and "does not exist" in missing["reason"]
-    target = {t["name"]: t for t in bench.targets([], missing, None)}["reference/vectorised at 5,000"]
-    assert target["status"] == "not measured" and "unavailable" in target["note"]
+    assert "unavailable (agents.reference does not exist)" in bench.render(dict(tiny[0], reference=missing))
 
 
 def test_bad_options_are_refused(capsys):
@@ -137,7 +136,8 @@ def test_targets_and_scaling_at_full_size_without_running():
     scale = bench.scaling(sizes)
     assert scale["change"] == pytest.approx(50.0 / 15 / 3.0 - 1)  # 11% dearer per patient-week at 1.5M
     reference = {"population": 5000, "years": 1, "available": True, "ratio": 80.0}
-    status = {t["name"]: t["status"] for t in bench.targets(sizes, reference, scale)}
+    against = {"revision": "abc123", "sizes": [{"population": 1_500_000, "ratio": 0.75}]}
+    status = {t["name"]: t["status"] for t in bench.targets(sizes, reference, scale, against)}
     assert status == {
         "1.5M people, 10 years": "met",  # 50 s
         "1.5M people, throughput": "met",  # 15.6M patient-weeks/s
@@ -145,10 +145,28 @@ def test_targets_and_scaling_at_full_size_without_running():
         "100k people, per week incl. metrics": "met",  # 5.8 ms
         "build at 1.5M": "not met",  # 6 s
         "memory at 1.5M (peak RSS - baseline)": "met",  # 150 B
-        "reference/vectorised at 5,000": "met",
+        "1.5M throughput against abc123": "not met",  # 0.75x of the revision's, in the same run
         "linear scaling, ns/patient-week 100k -> 1.5M": "met",
         "metrics share of step time (1.5M, else 100k)": "not met",  # 1/7 = 14%
     }
     assert sizes[1]["bytes_per_patient"] == pytest.approx(150)
     short = bench.targets([fake_size(100_000, 1, 0.5)], reference, None)
     assert short[2]["value"] == pytest.approx(5.0) and "projected" in short[2]["note"]
+
+
+def test_against_a_revision_runs_both_trees_side_by_side():
+    """``abm bench --against REV`` measures this checkout and REV's files (git archive) alternately."""
+    import subprocess
+
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=bench.REPO_ROOT, capture_output=True, text=True)
+    if head.returncode != 0:
+        pytest.fail("the benchmark's --against needs a git checkout")
+    result = bench.measure_against("HEAD", [2000], years=1, repeats=2, repeats_large=1, log=lambda m: None)
+    (row,) = result["sizes"]
+    assert result["sha"] == head.stdout.strip() and row["repeats"] == 2
+    assert row["pw_per_second"] > 0 and row["against_pw_per_second"] > 0
+    assert 0.2 < row["ratio"] < 5  # the same code both sides: about 1, give or take a noisy machine
+    assert "ratio" in bench.render_against(result)
+    with pytest.raises(bench.BenchError, match="not a git revision"):
+        with bench.revision_tree("no-such-revision"):
+            pass
