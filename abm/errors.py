@@ -35,7 +35,7 @@ class ConfigError(ValueError):
         problems = list(problems)
         if len(problems) > MAX_PROBLEMS:
             hidden = len(problems) - MAX_PROBLEMS
-            problems = problems[:MAX_PROBLEMS] + [f"... and {hidden:,} more problem(s) like these"]
+            problems = [*problems[:MAX_PROBLEMS], f"... and {hidden:,} more problem(s) like these"]
         self.problems = problems
         text = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"invalid scenario ({len(self.problems)} problem(s)):\n{text}")

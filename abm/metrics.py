@@ -84,7 +84,7 @@ class Events:
     def __init__(self, n_places: int):
         self.n_places = n_places
         self.table = np.zeros((len(EVENT_COLUMNS), n_places))  # event (EVENT_COLUMNS) x Place
-        self.counts = dict(zip(EVENT_COLUMNS, self.table))  # name -> its row of the table
+        self.counts = dict(zip(EVENT_COLUMNS, self.table, strict=True))  # name -> its row of the table
         self.admissions_by_group = np.zeros((5, 5))  # age band x deprivation
 
     def reset(self) -> None:
@@ -105,7 +105,7 @@ class MetricsRecorder:
     """Preallocated weekly table: weeks x (Places + ICS) x columns."""
 
     def __init__(self, place_names: list[str], weeks: int):
-        self.place_names = list(place_names) + ["ICS"]
+        self.place_names = [*place_names, "ICS"]
         self.weeks = weeks
         self.data = np.zeros((weeks, len(self.place_names), len(COLUMNS)))
         self.groups = np.zeros((weeks, 5, 5, len(GROUP_COLUMNS)))  # age band x deprivation

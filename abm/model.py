@@ -96,8 +96,8 @@ class ICSModel(mesa.Model):
         self.practices_of_place: list[np.ndarray] = []
         practice_team, practice_place, team_place = [], [], []
         for k, people in enumerate(expected):
-            n_teams = max(1, int(round(people / p.chs.team_population)))
-            n_practices = max(1, int(round(people / p.gp.list_size)))
+            n_teams = max(1, round(people / p.chs.team_population))
+            n_practices = max(1, round(people / p.gp.list_size))
             first_team = len(self.teams)
             for _ in range(n_teams):
                 self.teams.append(CHSTeam(self, place=k, index=len(self.teams)))
@@ -250,7 +250,7 @@ class ICSModel(mesa.Model):
         Run only when the share moves (the lever, or Place commissioning maturing): the
         practices join in a fixed order (``integration_rank``), so the same share gives the same teams.
         """
-        n_integrated = [int(round(share * len(own))) for own in self.practices_of_place]
+        n_integrated = [round(share * len(own)) for own in self.practices_of_place]
         self.practice_integrated = self.integration_rank < np.array(n_integrated)[self.practice_place]
         for g in self.practices:
             g.integrated = bool(self.practice_integrated[g.index])

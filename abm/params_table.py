@@ -18,13 +18,16 @@ Each row's ``source`` says where its value comes from, in one of these kinds:
 from __future__ import annotations
 
 import re
+import shutil
+import textwrap
 from collections import Counter
 from dataclasses import is_dataclass
 
 from abm.config import describe, to_dict
 from abm.scenario import PlaceSpec, Scenario
 
-COLUMNS = ("name", "default", "units", "allowed", "source")
+DEFAULT_WIDTH = 100  # columns of `abm params` when not printing to a terminal
+MIN_WIDTH = 40
 
 # An assumption must say why in at least this many words after "assumption:".
 MIN_REASON_WORDS = 3
@@ -95,13 +98,29 @@ def section_of(name: str) -> str:
             "story": "Teaching story (`story:`)"}.get(head, "Scenario")
 
 
-def text(table: list[dict] | None = None) -> str:
-    """Plain aligned columns (the last column, source, is not padded)."""
+def text(table: list[dict] | None = None, width: int | None = None) -> str:
+    """Plain text that fits ``width`` columns (default: the terminal's, or 100 when not a terminal).
+
+    One entry per value: its name, default and units on the first line, then its allowed
+    values, meaning and source, each wrapped and indented beneath.
+    """
     table = rows() if table is None else table
-    lines = [list(COLUMNS)] + [[str(r[c]) for c in COLUMNS] for r in table]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(COLUMNS) - 1)]
-    return "\n".join("  ".join([c.ljust(w) for c, w in zip(line, widths)] + [line[-1]]).rstrip()
-                     for line in lines)
+    width = max(MIN_WIDTH, width or shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
+
+    def fill(line: str, indent: int) -> list[str]:  # continuation lines indented deeper than any field
+        return textwrap.wrap(line, width, initial_indent=" " * indent, subsequent_indent=" " * 8,
+                             break_on_hyphens=False)
+
+    lines = fill("Every scenario key, lever and parameter: NAME = DEFAULT (units), then its allowed values, "
+                 "meaning and source. Set any of them with 'abm run --set NAME=VALUE'.", 0)
+    for r in table:
+        units = f"  ({r['units']})" if r["units"] else ""
+        lines += ["", *fill(f"{r['name']} = {r['default']}{units}", 0)]
+        source = _source_cell(r, markdown=False)
+        for label, value in (("allowed", r["allowed"]), ("meaning", r["doc"]), ("source", source)):
+            if value:
+                lines += fill(f"{label}: {value}", 4)
+    return "\n".join(lines)
 
 
 def _cell(column: str, value) -> str:
@@ -109,9 +128,11 @@ def _cell(column: str, value) -> str:
     return f"`{text_}`" if column in ("name", "default") and text_ else text_
 
 
-def _source_cell(row: dict) -> str:
+def _source_cell(row: dict, markdown: bool = True) -> str:
     """The source, with the calibration target in front for a calibrated parameter."""
     if row["calibrated_for"] and not row["source"].startswith("calibrated"):
+        if not markdown:
+            return f"calibrated for {row['calibrated_for']} (abm validate); {row['source']}"
         return f"**calibrated** for {row['calibrated_for']} (`abm validate`); {row['source']}"
     return row["source"]
 
@@ -160,5 +181,5 @@ def markdown(table: list[dict] | None = None) -> str:
     for row in table:
         sections.setdefault(section_of(row["name"]), []).append(row)
     for heading, section in sections.items():
-        lines += ["", f"## {heading}", ""] + _markdown_table(section)
+        lines += ["", f"## {heading}", "", *_markdown_table(section)]
     return "\n".join(lines) + "\n"

@@ -213,10 +213,13 @@ class DerivedCache:
 
     def take_changed(self, n: int) -> np.ndarray | None:
         """The rows to recompute now (None if none), and forget them."""
+        rows: np.ndarray | None
         if self.everyone:
             rows = np.arange(n)
+        elif self.changed:
+            rows = np.concatenate(self.changed)
         else:
-            rows = np.concatenate(self.changed) if self.changed else None
+            rows = None
         self.changed = []
         self.everyone = False
         return rows
@@ -380,6 +383,6 @@ class Population:
 
 def _grown(arr: np.ndarray, capacity: int) -> np.ndarray:
     """A copy of ``arr`` with ``capacity`` rows, the new ones zero."""
-    grown = np.zeros((capacity,) + arr.shape[1:], dtype=arr.dtype)
+    grown = np.zeros((capacity, *arr.shape[1:]), dtype=arr.dtype)
     grown[: len(arr)] = arr
     return grown

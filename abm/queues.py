@@ -90,7 +90,7 @@ def everyone_fits(provider: np.ndarray, cost: np.ndarray | None, capacity: np.nd
     if capacity.size <= FEW_PROVIDERS:  # a handful of totals: plain floats are quicker than array operations
         totals = total.tolist()
         margin = FIT_MARGIN * (1.0 + sum(totals))
-        return all(t + margin <= c for t, c in zip(totals, capacity.tolist()))
+        return all(t + margin <= c for t, c in zip(totals, capacity.tolist(), strict=True))
     return bool((total + FIT_MARGIN * (1.0 + total.sum()) <= capacity).all())
 
 

@@ -36,7 +36,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +44,17 @@ import numpy as np
 import pandas as pd
 
 import abm
-from abm.provenance import (ATOMIC_TMP, atomic_write, atomic_write_text, fsync_directory, git_revision, pid_alive,
-                            remove_stale_temporaries, signals_deferred)
 from abm.config import build
+from abm.provenance import (
+    ATOMIC_TMP,
+    atomic_write,
+    atomic_write_text,
+    fsync_directory,
+    git_revision,
+    pid_alive,
+    remove_stale_temporaries,
+    signals_deferred,
+)
 from abm.scenario import Scenario, apply_overrides, load_scenario
 
 WEEKS_PER_YEAR = 52
@@ -132,13 +140,13 @@ def run_scenario(
         scenario = load_scenario_from(scenario, overrides)
     if out_dir is not None:
         check_out_dir(out_dir, replace=replace)  # before the run, not after it
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     clock = time.perf_counter()
     model = ICSModel(scenario)
     with _progress(progress) as callback:
         model.run(progress=callback)
     wall = time.perf_counter() - clock
-    finished = datetime.now(timezone.utc)
+    finished = datetime.now(UTC)
 
     metrics = model.metrics.frame()
     groups = model.metrics.group_frame()
@@ -205,7 +213,7 @@ def summarise(metrics: pd.DataFrame, name: str | None = None, population: int | 
     ics = metrics[metrics["place"] == "ICS"]
     years = [_year_summary(int(year), rows) for year, rows in ics.groupby("year", sort=True)]
     if population is None and len(ics):
-        population = int(round(float(ics["population"].iloc[0])))
+        population = round(float(ics["population"].iloc[0]))
     keys = [k for k in (years[0] if years else {}) if k not in ("year", "weeks")]
     overall = {k: _clean(np.mean([y[k] for y in years if y[k] is not None] or [np.nan])) for k in keys}
     return {"scenario": name, "population": population, "years": years, "overall": overall}
@@ -246,9 +254,9 @@ def headline_table(summary: dict) -> str:
             value = entry.get(key)
             cells.append("-" if value is None else fmt.format(value * scale))
         rows.append(cells)
-    widths = [max(len(r[i]) for r in [headings] + rows) for i in range(len(headings))]
-    lines = ["  ".join(h.rjust(w) for h, w in zip(headings, widths))]
-    lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
+    widths = [max(len(r[i]) for r in [headings, *rows]) for i in range(len(headings))]
+    lines = ["  ".join(h.rjust(w) for h, w in zip(headings, widths, strict=True))]
+    lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
     return "\n".join(lines)
 
 

@@ -18,6 +18,8 @@ mechanism 3 (001 §2-3: "it is always the prevention activity that gets reduced"
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import mesa
 import numpy as np
 
@@ -36,11 +38,11 @@ class TeamArrays:
     Each :class:`CHSTeam` reads and writes its own row through attributes of the same names.
     """
 
-    BY_ROLE = {  # name -> meaning; FTE by role (team x role)
+    BY_ROLE: ClassVar[dict[str, str]] = {  # name -> meaning; FTE by role (team x role)
         "establishment": "funded core FTE by role",
         "in_post": "core staff in post, FTE by role",
     }
-    PER_TEAM = {  # name -> meaning; one number per team
+    PER_TEAM: ClassVar[dict[str, str]] = {  # name -> meaning; one number per team
         "addon_establishment": "funded add-on (virtual-ward) FTE",
         "addon_in_post": "add-on staff in post (FTE)",
         "integrated_share": "share of the team's practices in integrated neighbourhood teams",

@@ -43,7 +43,7 @@ class Council(mesa.Agent):
         001 Introduction: £16.97bn adult social care; mechanism 10: cuts raise delayed transfers.
         """
         p, lever = self.model.params.social_care, self.model.levers.social_care_capacity_multiplier
-        self.capacity = int(round(p.packages_per_1000 * population / 1000 * lever))
+        self.capacity = round(p.packages_per_1000 * population / 1000 * lever)
         self.weekly_spend = p.budget_per_head_gbp * population / 52 * lever
 
 

@@ -140,9 +140,10 @@ class PatientAgent(mesa.Agent):
     # ---- seeking care ---------------------------------------------------
     def seek_care(self) -> None:
         """At home with need, meaning to seek care and not turned away: book a GP appointment this week?"""
-        if self.setting == Setting.HOME and self.in_need and self.will_seek and not self.rationed:
-            if self.model.streams.uniform_one(Decision.SEEK_WEEK, self.row) < self.model.params.need.seek_weekly:
-                self.move(Setting.WAITING_GP)
+        if not (self.setting == Setting.HOME and self.in_need and self.will_seek and not self.rationed):
+            return
+        if self.model.streams.uniform_one(Decision.SEEK_WEEK, self.row) < self.model.params.need.seek_weekly:
+            self.move(Setting.WAITING_GP)
 
 
 class ObjectPopulation(Population):
@@ -182,8 +183,8 @@ class ObjectPopulation(Population):
         idx = super().add(count, **values)
         self.held_by_agents = held
         columns = [self._data[name][idx].tolist() for name in FIELD_NAMES]
-        for row, person in zip(idx.tolist(), zip(*columns)):
-            self.agents.append(PatientAgent(self.model, row, **dict(zip(FIELD_NAMES, person))))
+        for row, person in zip(idx.tolist(), zip(*columns, strict=True), strict=True):
+            self.agents.append(PatientAgent(self.model, row, **dict(zip(FIELD_NAMES, person, strict=True))))
         return idx
 
     # ---- syncing --------------------------------------------------------
@@ -191,8 +192,8 @@ class ObjectPopulation(Population):
         """Copy every row of the arrays onto its agent; the agents now hold the state."""
         self._check_arrays_hold_state()
         columns = [self._data[name][: self.n].tolist() for name in FIELD_NAMES]
-        for agent, person in zip(self.agents, zip(*columns)):
-            agent.__dict__.update(zip(FIELD_NAMES, person))
+        for agent, person in zip(self.agents, zip(*columns, strict=True), strict=True):
+            agent.__dict__.update(zip(FIELD_NAMES, person, strict=True))
         self.moves.clear()
         self.held_by_agents = True
 

@@ -18,10 +18,10 @@ import os
 
 os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")  # a workshop tool does not phone home
 
-import solara  # noqa: E402
+import solara
 
-from dashboard import charts, controls, panels  # noqa: E402
-from dashboard import session as ss  # noqa: E402
+from dashboard import charts, controls, panels
+from dashboard import session as ss
 
 TITLE = "ICS workshop: how community health services shape a health system"
 TABS = [*charts.TABS, "Flows", "Follow a patient", "Files"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import solara
 
 from abm.config import ConfigError
-
 from dashboard import session as ss
 from dashboard.state import Settings, preset_choices
 from policies.levers import GROUPS, lever_table

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import socket
@@ -79,7 +80,8 @@ def cpu_seconds(pid: int | None) -> float | None:
     if pid is None:
         return None
     try:
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -112,14 +114,14 @@ async def measure(url: str, sessions: int, seconds: float, server_pid: int | Non
         latencies = await asyncio.gather(*[lever_latency(page) for page in pages[: min(5, len(pages))]],
                                          return_exceptions=True)
         await browser.close()
-    served = [(b - a) / wall for a, b in zip(weeks0, weeks1)]
+    served = [(b - a) / wall for a, b in zip(weeks0, weeks1, strict=True)]
     rates, gaps = [], []
-    for times, start in zip(results, starts):
+    for times, start in zip(results, starts, strict=True):
         times = [t / 1000 for t in times if start <= t <= start + 1000 * wall]  # the measured window only
         span = times[-1] - times[0] if len(times) > 1 else 0.0
         rates.append((len(times) - 1) / span if span > 0 else 0.0)
-        gaps += [b - a for a, b in zip(times, times[1:])]
-    total_weeks = sum(b - a for a, b in zip(weeks0, weeks1))
+        gaps += [b - a for a, b in itertools.pairwise(times)]
+    total_weeks = sum(b - a for a, b in zip(weeks0, weeks1, strict=True))
     gaps.sort()
     return {
         "sessions": sessions, "seconds": seconds,

@@ -66,7 +66,7 @@ def render(spec: ChartSpec) -> str:
              f"role='img' aria-label='{escape(spec.title)}' data-chart='{spec.key}'>",
              f"<rect width='{WIDTH}' height='{HEIGHT}' fill='white'/>", title, *legend]
     # grid and y axis
-    for t, label in zip(ticks, tick_labels(ticks, spec.percent)):
+    for t, label in zip(ticks, tick_labels(ticks, spec.percent), strict=True):
         y = float(sy(t))
         parts.append(f"<line x1='{LEFT}' y1='{y:.1f}' x2='{WIDTH - RIGHT}' y2='{y:.1f}' stroke='#e5e5e5'/>")
         parts.append(f"<text x='{LEFT - 6}' y='{y + 4:.1f}' font-size='11' text-anchor='end' {FONT} fill='#555'>"
@@ -91,7 +91,7 @@ def render(spec: ChartSpec) -> str:
 
 
 def _points(xs, ys) -> str:
-    return " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys))
+    return " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
 
 
 def _series(spec: ChartSpec, sx, sy, bottom: float) -> list[str]:
@@ -138,4 +138,4 @@ def _markers(spec: ChartSpec, sx, top: float, bottom: float) -> list[str]:
     return parts
 
 
-__all__ = ["render", "year_ticks", "BASELINE_COLOUR"]
+__all__ = ["BASELINE_COLOUR", "render", "year_ticks"]

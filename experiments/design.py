@@ -411,14 +411,15 @@ def _points(factors: list[FactorPlan], design: Design, base: Scenario) -> tuple[
     grid = [f for f in factors if f.kind == "grid"]
     sampled = [f for f in factors if f.kind == "sampled"]
     raw = sample_factors(sampled, design) if sampled else None
-    rows = [{}] if raw is None else [dict(zip((f.name for f in sampled), _snap(row, sampled))) for row in raw]
+    rows = [{}] if raw is None else [dict(zip((f.name for f in sampled), _snap(row, sampled), strict=True))
+                                     for row in raw]
     points = []
     if design.reference == "base" or (sampled and design.reference is None):
         data = base.to_dict()
         points.append({"point": 0, "values": {f.name: _get(data, f.key) for f in factors}, "cell": None, "base": True})
     for cell, combo in enumerate(itertools.product(*(f.values for f in grid))):
         for row in rows:
-            values = {**dict(zip((f.name for f in grid), combo)), **row}
+            values = {**dict(zip((f.name for f in grid), combo, strict=True)), **row}
             points.append({"point": len(points), "values": {f.name: values[f.name] for f in factors},
                            "cell": cell, "base": False})
     return points, None if raw is None else raw.tolist()
@@ -433,7 +434,7 @@ def sample_factors(sampled: list[FactorPlan], design: Design) -> np.ndarray:
         from scipy.stats import qmc
 
         unit = qmc.LatinHypercube(d=len(sampled), rng=np.random.default_rng(seed)).random(n)
-        return qmc.scale(unit, *zip(*bounds)) if sampled else unit
+        return qmc.scale(unit, *zip(*bounds, strict=True)) if sampled else unit
     problem = salib_problem(sampled, bounds)
     salib_seed = int(seed.generate_state(1)[0])
     if method == "sobol":
@@ -455,7 +456,7 @@ def salib_problem(sampled: list[FactorPlan], bounds: list[list[float]] | None = 
 def _snap(row: np.ndarray, sampled: list[FactorPlan]) -> list:
     """A sampled row as scenario values: integers rounded into range, floats as plain floats."""
     out = []
-    for value, f in zip(row, sampled):
+    for value, f in zip(row, sampled, strict=True):
         out.append(int(min(max(round(value), f.range[0]), f.range[1])) if f.integer else float(value))
     return out
 

@@ -110,7 +110,7 @@ def trajectories(summary):
     cols = min(2, len(outcomes))
     figure, axes = _figure(-(-len(outcomes) // cols), cols)
     by_year = summary.points_by_year
-    for ax, outcome in zip(axes.flat, outcomes):
+    for ax, outcome in zip(axes.flat, outcomes, strict=False):  # the grid may have a spare panel
         rows = by_year[by_year["outcome"] == outcome]
         years = sorted(rows["year"].unique())
         for i, point in enumerate(points):
@@ -147,7 +147,7 @@ def differences(summary):
     height = max(2.2, 0.32 * len(points) + 1.2)
     figure, axes = _figure(-(-len(outcomes) // cols), cols, height=height, width=6.5)
     labels = [point_label(plan, p) for p in points]
-    for ax, outcome in zip(axes.flat, outcomes):
+    for ax, outcome in zip(axes.flat, outcomes, strict=False):  # the grid may have a spare panel
         rows = summary.points[summary.points["outcome"] == outcome].set_index("point").reindex(points)
         y = np.arange(len(points))[::-1]
         err = np.vstack([rows["diff_mean"] - rows["diff_low"], rows["diff_high"] - rows["diff_mean"]])

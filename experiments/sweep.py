@@ -42,9 +42,9 @@ import threading
 import time
 import traceback
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -169,7 +169,7 @@ def execute_run(base: dict, run: dict, outputs: str, sweep_pid: int | None = Non
         output["summary"] = summarise(metrics, name=scenario.name, population=scenario.population)
         output["metrics"] = metrics if outputs == "weekly" else None
         output.update(status="ok", error="", traceback="")
-    except Exception as exc:  # recorded with its traceback; the sweep goes on
+    except Exception as exc:  # noqa: BLE001 - recorded with its traceback; the sweep goes on
         message = " ".join(f"{type(exc).__name__}: {exc}".split())
         output.update(status="failed", error=message[:500], traceback=traceback.format_exc())
     output.update(duration_s=time.perf_counter() - clock, cpu_s=time.process_time() - cpu, started=started,
@@ -204,7 +204,7 @@ def exit_with_sweep(sweep_pid: int) -> None:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 # --------------------------------------------------------------------------- backends
@@ -361,10 +361,8 @@ class RunsTable:
     def rewrite_from(self, out: Path) -> None:
         """Rewrite runs.csv from the record.json files on disk (the truth, even if a record was
         stored just before an interruption and never reached :meth:`update`)."""
-        try:
+        with suppress(OSError, ValueError):  # a record.json unreadable by hand: keep what is known
             self.records.update(read_records(out))
-        except (OSError, ValueError):  # a record.json unreadable by hand: keep what is known
-            pass
         self.write()
 
     def write(self) -> None:

@@ -8,6 +8,7 @@ entry points, exit codes and stderr as a user sees them.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from abm import cli, runner
+from abm import cli, params_table, runner
 from abm.config import ConfigError
 from tests.conftest import REQUIRED_COLUMNS
 
@@ -249,7 +250,7 @@ def test_quiet_prints_only_the_output_directory(tmp_path, capsys):
 )
 def test_invalid_override_exits_2_naming_the_problem(override, expected, tmp_path, capsys):
     assert cli.main(["run", *FAST, "--set", override, "--out", str(tmp_path / "out")]) == 2
-    out, err = capsys.readouterr()
+    err = capsys.readouterr().err
     assert err.startswith("error: invalid scenario")
     for text in expected:
         assert text in err
@@ -304,9 +305,34 @@ def test_params_markdown(capsys):
 def test_params_plain(capsys):
     assert cli.main(["params"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["name", "default", "units", "allowed", "source"]
-    assert any(line.startswith("params.gp.list_size ") for line in lines)
-    assert any(line.startswith("places ") and "[North, Central, South]" in line for line in lines)
+    assert lines[0].startswith("Every scenario key, lever and parameter")
+    assert "params.gp.list_size = 9500  (registered patients per practice)" in lines
+    assert "places = [North, Central, South]  (a list of Places (their settings: places[].* below))" in lines
+    beds = lines.index("levers.acute_beds_multiplier = 1.0  (x default)")
+    assert lines[beds + 1] == "    allowed: float in [0.3, 3.0]"
+    assert lines[beds + 2].startswith("    meaning: General and acute beds.")
+    assert lines[beds + 3].startswith("    source: ")
+
+
+def test_params_fits_100_columns_when_not_a_terminal():
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    done = subprocess.run([sys.executable, "-m", "abm", "params"], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 100
+    assert max(len(line) for line in lines) >= 90  # it uses the width, not a narrower one
+    starts = [line for line in lines if line and not line.startswith(" ")]
+    assert all(f"{row['name']} = " in "\n".join(starts) for row in params_table.rows())  # every value, none lost
+
+
+@pytest.mark.parametrize("columns", [60, 150])
+def test_params_wraps_to_the_terminal_width(columns, monkeypatch, capsys):
+    monkeypatch.setenv("COLUMNS", str(columns))
+    assert cli.main(["params"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) <= columns
+    assert "    source: 001 §3: Birmingham ~15%, Hull ~13%, South Warwickshire ~10%" in lines or columns < 80
 
 
 def test_help(capsys):

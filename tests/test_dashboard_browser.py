@@ -54,28 +54,27 @@ def server(tmp_path_factory):
     presets = tmp_path_factory.mktemp("presets")
     (presets / "story_demo.yaml").write_text(yaml.safe_dump(STORY_PRESET))
     port = free_port()
-    log = open(tmp_path_factory.mktemp("log") / "server.log", "w+")
-    command = [sys.executable, "-m", "abm", "dashboard", "--port", str(port), "--population", str(POPULATION),
-               "--years", str(YEARS), "--presets", str(presets)]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                               env=dict(os.environ, PYTHONUNBUFFERED="1"))
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 90
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=5)
-            break
-        except OSError:
-            if process.poll() is not None or time.time() > deadline:
-                log.seek(0)
-                pytest.fail(f"the dashboard server did not start:\n{log.read()[-3000:]}")
-            time.sleep(0.5)
-    log.seek(0)
-    assert f"ICS workshop dashboard: http://localhost:{port}/" in log.read()  # the URL is printed
-    yield url
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+    with open(tmp_path_factory.mktemp("log") / "server.log", "w+") as log:
+        command = [sys.executable, "-m", "abm", "dashboard", "--port", str(port), "--population", str(POPULATION),
+                   "--years", str(YEARS), "--presets", str(presets)]
+        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                   env=dict(os.environ, PYTHONUNBUFFERED="1"))
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.time() + 90
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=5)
+                break
+            except OSError:
+                if process.poll() is not None or time.time() > deadline:
+                    log.seek(0)
+                    pytest.fail(f"the dashboard server did not start:\n{log.read()[-3000:]}")
+                time.sleep(0.5)
+        log.seek(0)
+        assert f"ICS workshop dashboard: http://localhost:{port}/" in log.read()  # the URL is printed
+        yield url
+        process.terminate()
+        process.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")
@@ -351,34 +350,34 @@ SHOTS = Path("/tmp/shots")  # the room-code page at three sizes, for a person to
 def room_server(tmp_path_factory):
     """``abm dashboard --room-code CODE`` on 127.0.0.1 (a code set on loopback is required), with small limits."""
     port = free_port()
-    log = open(tmp_path_factory.mktemp("room-log") / "server.log", "w+")
-    command = [sys.executable, "-m", "abm", "dashboard", "--port", str(port), "--room-code", ROOM_CODE,
-               "--population", str(POPULATION), "--years", str(YEARS), "--max-population", "20000", "--max-years", "3"]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                               env=dict(os.environ, PYTHONUNBUFFERED="1"))
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 90
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=5)
-            pytest.fail("the room server answered without a room code")
-        except urllib.error.HTTPError as refused:
-            assert refused.code == 403
-            break
-        except OSError:
-            if process.poll() is not None or time.time() > deadline:
-                log.seek(0)
-                pytest.fail(f"the dashboard server did not start:\n{log.read()[-3000:]}")
-            time.sleep(0.5)
-    log.seek(0)
-    printed = log.read()
-    assert f"Room code: {ROOM_CODE}" in printed
-    assert f"Join link (give this to participants): http://localhost:{port}/?room={ROOM_CODE}" in printed
-    assert "warning" not in printed  # loopback: nobody else can reach it
-    yield url
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+    with open(tmp_path_factory.mktemp("room-log") / "server.log", "w+") as log:
+        command = [sys.executable, "-m", "abm", "dashboard", "--port", str(port), "--room-code", ROOM_CODE,
+                   "--population", str(POPULATION), "--years", str(YEARS), "--max-population", "20000",
+                   "--max-years", "3"]
+        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                   env=dict(os.environ, PYTHONUNBUFFERED="1"))
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.time() + 90
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=5)
+                pytest.fail("the room server answered without a room code")
+            except urllib.error.HTTPError as refused:
+                assert refused.code == 403
+                break
+            except OSError:
+                if process.poll() is not None or time.time() > deadline:
+                    log.seek(0)
+                    pytest.fail(f"the dashboard server did not start:\n{log.read()[-3000:]}")
+                time.sleep(0.5)
+        log.seek(0)
+        printed = log.read()
+        assert f"Room code: {ROOM_CODE}" in printed
+        assert f"Join link (give this to participants): http://localhost:{port}/?room={ROOM_CODE}" in printed
+        assert "warning" not in printed  # loopback: nobody else can reach it
+        yield url
+        process.terminate()
+        process.wait(timeout=20)
 
 
 WEBSOCKET_PROBE = """url => new Promise(done => {

@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from dashboard import cli, room, serve
+from dashboard import room, serve
 from dashboard.limits import Limits
 
 CODE = "ward-7-room"

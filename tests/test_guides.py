@@ -20,6 +20,7 @@ next command. Everything is stopped when the guide ends.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -117,7 +118,7 @@ def script_for(guide: Path) -> tuple[str, list[str], dict[str, str]]:
                         lines.append(f"wait_for_port {port} || {{ cat {log}; exit 1; }}")
                 else:
                     lines.append(command)
-    return "\n".join(lines + [EPILOGUE]) + "\n", run, files
+    return "\n".join([*lines, EPILOGUE]) + "\n", run, files
 
 
 def install_blocks(text: str) -> list[str]:
@@ -159,10 +160,8 @@ def run_guide(guide: Path, workdir: Path, timeout: float = 600) -> subprocess.Co
     try:
         output, _ = process.communicate(timeout=timeout)
     finally:
-        try:  # stop the servers the guide left running
+        with contextlib.suppress(ProcessLookupError):  # stop the servers the guide left running
             os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
     return subprocess.CompletedProcess(process.args, process.returncode, output)
 
 

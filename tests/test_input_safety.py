@@ -282,7 +282,7 @@ def scenario_documents(draw) -> str:
     return yaml.safe_dump(data, allow_unicode=True)
 
 
-set_values = st.tuples(st.sampled_from(SCHEMA_KEYS + ["levers", "params.gp", "places.0", "places.7", "nope.x"]),
+set_values = st.tuples(st.sampled_from([*SCHEMA_KEYS, "levers", "params.gp", "places.0", "places.7", "nope.x"]),
                        st.one_of(st.text(max_size=40), st.sampled_from([".nan", ".inf", "-1", "[1, 2]", "*a", "",
                                                                         "[-1, -1, -1, -1, -1]", "{a: 1}"])))
 

@@ -509,7 +509,7 @@ def test_abm_run_killed_at_any_moment_leaves_one_complete_set(tmp_path, referenc
         wait_for(lambda: writing(parent), process)
     if signum is not None:
         process.send_signal(signum)
-    stdout, stderr = process.communicate(timeout=120)
+    _, stderr = process.communicate(timeout=120)
 
     expected = {signal.SIGTERM: 143, signal.SIGINT: 130, signal.SIGKILL: -signal.SIGKILL, None: 0}[signum]
     assert process.returncode == expected, stderr

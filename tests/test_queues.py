@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from abm.queues import queue_order, serve_in_priority_order
 
 
-
 def tiebreak(seed: int, n: int):
     """A queue's tie-breaks as the engine passes them: drawn when called (the numbers ``rng.random(n)`` gives)."""
     return lambda: np.random.default_rng(seed).random(n)
@@ -35,8 +34,8 @@ def test_capacity_and_priority(n, n_providers, seed, unit_cost):
         assert c[served & mine].sum() <= capacity[j] + 1e-9
         if (served & mine).any() and (~served & mine).any():
             # nobody left waiting has a strictly stronger claim than someone served
-            best_left = max(zip(priority[~served & mine], waited[~served & mine]))
-            worst_served = min(zip(priority[served & mine], waited[served & mine]))
+            best_left = max(zip(priority[~served & mine], waited[~served & mine], strict=True))
+            worst_served = min(zip(priority[served & mine], waited[served & mine], strict=True))
             assert best_left <= worst_served
         if cost is None:
             assert (served & mine).sum() == min(mine.sum(), int(np.floor(capacity[j] + 1e-9)))

@@ -25,7 +25,6 @@ from abm import cli
 from abm.model import ICSModel
 from experiments import sweep
 from experiments.design import load_design
-from experiments.summarize import summarize
 from experiments.sweep import SweepError, run_sweep
 
 TINY = {"population": 3000, "years": 1, "set": {"burn_in_weeks": 8}}
