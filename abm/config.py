@@ -18,15 +18,18 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import math
 import types
 import typing
 from dataclasses import MISSING, field, fields, is_dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from abm.errors import ConfigError, clip, short
 
 __all__ = ["ConfigError", "build", "describe", "parse_value", "set_path", "short", "spec", "suggest", "to_dict"]
+
+T = TypeVar("T")
 
 
 def spec(
@@ -55,7 +58,7 @@ def spec(
         return field(default_factory=type(default), metadata=meta)
     if isinstance(default, list):
         meta["length"] = len(default) if default else None
-        return field(default_factory=lambda d=tuple(default): list(d), metadata=meta)
+        return field(default_factory=functools.partial(list, tuple(default)), metadata=meta)
     return field(default=default, metadata=meta)
 
 
@@ -126,7 +129,7 @@ def _coerce_scalar(value: Any, tp: Any, path: str, meta: dict, problems: list[st
 
 
 def _build_value(value: Any, tp: Any, path: str, meta: dict, problems: list[str]) -> Any:
-    if is_dataclass(tp):
+    if isinstance(tp, type) and is_dataclass(tp):
         return _build(tp, value, path, problems)
     origin = typing.get_origin(tp)
     if origin in (list, tuple):
@@ -191,7 +194,7 @@ def _build(cls: type, data: Any, path: str, problems: list[str]) -> Any:
     return obj
 
 
-def build(cls: type, data: dict | None, path: str = "") -> Any:
+def build(cls: type[T], data: dict | None, path: str = "") -> T:
     """Build ``cls`` from a nested dict, raising one ConfigError listing every problem."""
     problems: list[str] = []
     obj = _build(cls, data, path, problems)
@@ -202,7 +205,7 @@ def build(cls: type, data: dict | None, path: str = "") -> Any:
 
 def to_dict(obj: Any) -> Any:
     """A plain nested dict/list of a config dataclass (YAML- and JSON-safe)."""
-    if is_dataclass(obj):
+    if is_dataclass(obj) and not isinstance(obj, type):
         return dataclasses.asdict(obj)
     if isinstance(obj, (list, tuple)):
         return [to_dict(v) for v in obj]
@@ -288,7 +291,7 @@ def describe(cls: type, prefix: str = "") -> list[dict]:
         tp = hints[f.name]
         name = f"{prefix}{f.name}"
         value = getattr(instance, f.name)
-        if is_dataclass(tp):
+        if isinstance(tp, type) and is_dataclass(tp):
             rows.extend(describe(tp, name + "."))
             continue
         meta = dict(f.metadata)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import time
+import types
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -120,8 +121,8 @@ class ICSModel(mesa.Model):
         order = np.argsort(self.streams.uniform(Decision.INTEGRATION_ORDER, np.arange(len(self.practices)), week=-1),
                            kind="stable")
         self.integration_rank = np.empty(len(self.practices), dtype=np.int64)
-        for own in self.practices_of_place:
-            joined = order[np.isin(order, own)]
+        for members in self.practices_of_place:
+            joined = order[np.isin(order, members)]
             self.integration_rank[joined] = np.arange(joined.size)
         self.councils = [Council(self, place=k) for k in range(len(s.places))]
         n_trusts = 2 if s.population > LARGE_ICS and len(s.places) > 1 else 1
@@ -132,6 +133,7 @@ class ICSModel(mesa.Model):
         self.inpatient_bed_days = np.zeros(n_trusts)
 
     def _build_population(self, patients: str) -> None:
+        self.patient_rules: types.ModuleType  # the patient rules' module: vectorised, or per object
         if patients == "arrays":
             self.pop = Population(capacity=int(self.scenario.population * 1.15))
             self.patient_rules = patient

@@ -228,6 +228,27 @@ class DerivedCache:
 class Population:
     """Structure-of-arrays patient store with amortised growth and per-person journeys."""
 
+    # each attribute of FIELDS: a view of its array cut to the n people (set by _refresh_views)
+    age: np.ndarray
+    sex: np.ndarray
+    place: np.ndarray
+    practice: np.ndarray
+    team: np.ndarray
+    deprivation: np.ndarray
+    frailty: np.ndarray
+    ltc: np.ndarray
+    acuity: np.ndarray
+    setting: np.ndarray
+    weeks_in_setting: np.ndarray
+    weeks_unmet: np.ndarray
+    will_seek: np.ndarray
+    rationed: np.ndarray
+    proactive: np.ndarray
+    social_care: np.ndarray
+    support_needed: np.ndarray
+    los_days: np.ndarray
+    entered_week: np.ndarray
+
     def __init__(self, capacity: int):
         capacity = max(int(capacity), 16)
         self.n = 0

@@ -38,7 +38,7 @@ def git_revision(directory: Path = PACKAGE_DIR) -> dict:
 
 
 # --------------------------------------------------------------------------- atomic files
-def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
+def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
     """Call ``write(tmp)`` on a temporary path beside ``path``, then move it into place.
 
     The temporary file is ``.<name>.<pid>.<random>.tmp`` in the same directory; it is

@@ -61,6 +61,7 @@ def serve_in_priority_order(
     if chosen is None:
         order = queue_order(provider, priority, waited, draw)
     else:
+        assert priority is not None  # shortlist() narrows the queue only by priority
         order = chosen[queue_order(provider[chosen], priority[chosen], None if waited is None else waited[chosen],
                                    draw[chosen])]
     group = provider[order]

@@ -169,7 +169,7 @@ class ProgressBar:
 
     def __init__(self, desc: str = "weeks"):
         self.desc = desc
-        self.bar = None
+        self.bar: Any = None  # a tqdm bar from the first call (tqdm is untyped here)
 
     def __call__(self, done: int, total: int) -> None:
         if self.bar is None:
@@ -454,7 +454,8 @@ def _contents(folder: Path) -> tuple[bool, list[str], list[str]]:
     """(exists, our files, other entries) of a folder; other entries include any sub-folder."""
     if not folder.is_dir():
         return False, [], []
-    ours, other = [], []
+    ours: list[str] = []
+    other: list[str] = []
     for entry in sorted(folder.iterdir()):
         (ours if _ours(entry.name) and entry.is_file() and not entry.is_symlink() else other).append(entry.name)
     return True, ours, other

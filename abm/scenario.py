@@ -7,6 +7,7 @@ overrides are applied by dotted path, then everything is validated at once.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -194,7 +195,7 @@ def load_scenario_dict(source: str | Path | None) -> dict:
     return data
 
 
-def apply_overrides(data: dict, overrides: list[str] | dict | None, problems: list[str] | None = None) -> dict:
+def apply_overrides(data: dict, overrides: Sequence[str] | dict | None, problems: list[str] | None = None) -> dict:
     """Apply ``KEY=VALUE`` strings (or a {dotted: value} dict) to a scenario dict; return a new dict.
 
     Problems (unknown keys, malformed overrides) are raised as one ConfigError, or
@@ -205,12 +206,15 @@ def apply_overrides(data: dict, overrides: list[str] | dict | None, problems: li
     if not overrides:
         return data
     found: list[str] = []
-    items = []
-    for item in overrides.items() if isinstance(overrides, dict) else overrides:
-        try:
-            items.append(item if isinstance(overrides, dict) else _split_override(item))
-        except ConfigError as exc:
-            found.extend(exc.problems)
+    items: list[tuple[str, Any]] = []
+    if isinstance(overrides, dict):
+        items = list(overrides.items())
+    else:
+        for text in overrides:
+            try:
+                items.append(_split_override(text))
+            except ConfigError as exc:
+                found.extend(exc.problems)
     for key, value in items:
         try:
             set_path(data, Scenario, key, parse_value(value) if isinstance(value, str) else value)
@@ -230,7 +234,7 @@ def _split_override(text: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
-def load_scenario(source: str | Path | None = None, overrides: list[str] | dict | None = None) -> Scenario:
+def load_scenario(source: str | Path | None = None, overrides: Sequence[str] | dict | None = None) -> Scenario:
     """Load a preset or YAML file, apply overrides, validate; raise ConfigError listing every problem."""
     problems: list[str] = []
     data = apply_overrides(load_scenario_dict(source), overrides, problems)

@@ -56,6 +56,21 @@ class TeamArrays:
         "core_contacts": "core contacts this week",
         "ucr_contacts": "urgent-response contacts this week",
     }
+    # the arrays named above (set in __init__): team x role for BY_ROLE, one number per team for PER_TEAM
+    establishment: np.ndarray
+    in_post: np.ndarray
+    addon_establishment: np.ndarray
+    addon_in_post: np.ndarray
+    integrated_share: np.ndarray
+    load: np.ndarray
+    demand: np.ndarray
+    capacity: np.ndarray
+    ucr_capacity: np.ndarray
+    available: np.ndarray
+    ucr_available: np.ndarray
+    contacts: np.ndarray
+    core_contacts: np.ndarray
+    ucr_contacts: np.ndarray
 
     def __init__(self, n_teams: int):
         for name in self.BY_ROLE:

@@ -69,7 +69,7 @@ class Commissioner(mesa.Agent):
         self.payments = np.zeros((len(SECTORS), n_places))  # paid this week, £
         self.financial_year: int | None = None
         self.week_of_year = -1  # the week of the financial year last paid (0..51)
-        self.chs_demand = {}  # financial year -> CHS demand per Place (contacts)
+        self.chs_demand: dict[int, np.ndarray] = {}  # financial year -> CHS demand per Place (contacts)
         self.allocation_by_year: dict[int, np.ndarray] = {}  # financial year -> money paid by sector and Place
         self.need_index = np.ones(n_places)  # expected need per head relative to the ICS
 
@@ -272,6 +272,7 @@ class Commissioner(mesa.Agent):
     def record_chs_demand(self, demand_by_place: np.ndarray) -> None:
         """Accumulate this week's CHS demand (contacts asked for) for the contract rule (rule 4)."""
         year = self.financial_year
+        assert year is not None, "a financial year starts before the first week"
         self.chs_demand[year] = self.chs_demand.get(year, 0.0) + demand_by_place
 
 

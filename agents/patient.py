@@ -14,7 +14,6 @@ escalation, resolution) → ``seek_care``.
 from __future__ import annotations
 
 import functools
-import types
 
 import numpy as np
 
@@ -426,8 +425,9 @@ def need_tables(p: NeedParams) -> tuple[np.ndarray, np.ndarray]:
 def _need_tables(low: tuple, high: tuple, unmet: float, in_care: tuple, social_care: float):
     acuity, rest = np.divmod(np.arange(len(Acuity) * N_SETTINGS * 2), N_SETTINGS * 2)
     setting, has_package = np.divmod(rest, 2)
-    p = types.SimpleNamespace(resolve_low_weekly=low, resolve_high_weekly=high, unmet_escalation_multiplier=unmet,
-                              escalation_in_care_multiplier=in_care, social_care_escalation_multiplier=social_care)
+    # the parameters these tables read, as NeedParams (the others keep their defaults and are not read)
+    p = NeedParams(resolve_low_weekly=list(low), resolve_high_weekly=list(high), unmet_escalation_multiplier=unmet,
+                   escalation_in_care_multiplier=list(in_care), social_care_escalation_multiplier=social_care)
     return (_read_only(resolve_prob(acuity, is_treated(setting), p)),
             _read_only(care_multiplier(setting, has_package.astype(bool), p)))
 
@@ -441,7 +441,7 @@ def seek_table(p: NeedParams) -> np.ndarray:
 @functools.lru_cache(maxsize=16)
 def _seek_table(probability: tuple, penalty: float) -> np.ndarray:
     acuity, deprivation = np.divmod(np.arange(len(Acuity) * 5), 5)
-    p = types.SimpleNamespace(seek_probability=probability, seek_deprivation_penalty=penalty)
+    p = NeedParams(seek_probability=list(probability), seek_deprivation_penalty=penalty)
     return _read_only(seek_prob(acuity, deprivation, p).reshape(len(Acuity), 5))
 
 

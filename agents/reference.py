@@ -55,6 +55,27 @@ class PatientAgent(mesa.Agent):
     ``row`` is the person's index in the population's arrays (and their patient id).
     """
 
+    # each attribute of FIELDS, as the Python value ``.tolist()`` gives (set in __init__)
+    age: int
+    sex: int
+    place: int
+    practice: int
+    team: int
+    deprivation: int
+    frailty: float
+    ltc: int
+    acuity: int
+    setting: int
+    weeks_in_setting: int
+    weeks_unmet: int
+    will_seek: bool
+    rationed: bool
+    proactive: bool
+    social_care: bool
+    support_needed: int
+    los_days: float
+    entered_week: int
+
     def __init__(self, model, row: int, **attributes):
         super().__init__(model)
         self.row = row

@@ -63,6 +63,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
 from abm.provenance import atomic_write_text, git_revision
 
@@ -154,7 +155,7 @@ def _child_reference(spec: dict) -> dict:
     # pass) are not their speed; a whole small year reaches every weekly and yearly rule
     for patients in ("arrays", "objects"):
         ICSModel(population=1000, years=1, burn_in_weeks=0, patients=patients).run()
-    out = {"available": True}
+    out: dict[str, bool | float] = {"available": True}
     for patients in ("arrays", "objects"):
         start = time.perf_counter()
         model = ICSModel(population=n, years=years, burn_in_weeks=0, patients=patients)
@@ -365,6 +366,7 @@ def _version(package: str) -> str | None:
 
 
 def machine() -> dict:
+    usable: int | None
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
@@ -389,7 +391,7 @@ def run_benchmark(populations: Sequence[int], years: int = TARGET_YEARS, repeats
     """Measure every population size and the reference ratio; return the JSON-ready result."""
     log = log or (lambda message: None)
     started = time.perf_counter()
-    result = {
+    result: dict[str, Any] = {
         "schema": SCHEMA,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "git": git_revision(),
@@ -454,7 +456,8 @@ def measure_against(revision: str, populations: Sequence[int], years: int, repea
     with revision_tree(revision) as (sha, root):
         for n in populations:
             count = repeats_large if n >= LARGE else repeats
-            here, there = [], []
+            here: list[dict] = []
+            there: list[dict] = []
             for r in range(count):
                 order = [("this checkout", REPO_ROOT, here), (sha[:10], root, there)]
                 for label, tree, samples in (order if r % 2 == 0 else order[::-1]):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any, cast
 
 import numpy as np
 
@@ -55,7 +56,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     now = outputs(args.scenario, population=args.population)
     if args.action == "save":
-        np.savez_compressed(args.path, **now)
+        # (numpy's stub types **kwds against its allow_pickle: bool keyword; the arrays are Any to it)
+        np.savez_compressed(args.path, **cast("dict[str, Any]", now))
         print(f"saved {len(now)} arrays to {args.path}")
         return 0
     with np.load(args.path) as f:

@@ -179,12 +179,14 @@ def BaselineBar(session: ss.Session, state: tuple = ()):
 def StoryPanel(session: ss.Session):
     """A teaching preset's narrative: what to try, what to watch, the evidence, and its steps."""
     runner = session.runner
-    story = runner.scenario.story if runner.scenario is not None else None
+    scenario = runner.scenario
+    story = scenario.story if scenario is not None else None
     step, set_step = solara.use_state(0)
-    if story is None or not any([story.what_to_try, story.what_to_watch, story.evidence, story.steps]):
+    if scenario is None or story is None or not any([story.what_to_try, story.what_to_watch, story.evidence,
+                                                      story.steps]):
         return
     with solara.Card(classes=["story"], style={"padding": "0px"}):
-        html(f"<b>Story: {escape(runner.scenario.name)}</b>", classes=["story-title"])
+        html(f"<b>Story: {escape(scenario.name)}</b>", classes=["story-title"])
         with solara.Details(summary="What to try, what to watch, what the evidence says", expand=True):
             for heading, text in (("What to try", story.what_to_try), ("What to watch", story.what_to_watch),
                                   ("What the evidence says", story.evidence)):
@@ -200,7 +202,7 @@ def StoryPanel(session: ss.Session):
                               outlined=True)
                 solara.Button("Next step", on_click=lambda: set_step(min(i + 1, len(story.steps) - 1)),
                               disabled=i == len(story.steps) - 1, small=True, outlined=True, classes=["story-next"])
-                target = min(52 * (current.year + 1), 52 * runner.scenario.years)
+                target = min(52 * (current.year + 1), 52 * scenario.years)
                 solara.Button(f"Play to the end of year {current.year}", small=True, color="primary",
                               on_click=lambda: session.play(stop_week=target), disabled=ss.playing.value)
 
@@ -254,7 +256,8 @@ def markers_html(changes) -> str:
 def FlowsTab(session: ss.Session, version: int = 0):
     runner = session.runner
     with solara.Column(style={"max-width": "1000px"}):
-        LiveHTML(session, "flows", lambda: flows.render(runner.data(), max(runner.model.reporting_week - 1, 0) // 52),
+        LiveHTML(session, "flows",
+                 lambda: flows.render(runner.data(), max(runner.current_model.reporting_week - 1, 0) // 52),
                  classes=["chart-flows"], version=version)
 
 
@@ -264,7 +267,7 @@ def PatientPanel(session: ss.Session, version: int = 0):
     """One person's record and journey, from ``model.patient(i)`` (re-rendered at each update while open)."""
     ss.live_tick.value  # noqa: B018
     runner = session.runner
-    model = runner.model
+    model = runner.current_model
     person, set_person = solara.use_state(0)
 
     def someone_with_need():

@@ -38,7 +38,7 @@ class Session:
     # ------------------------------------------------------------------ feedback
     def _updated(self, baseline_arrived: bool = False) -> None:
         """After the player's weeks: push fresh content into the live regions; re-render only if needed."""
-        changes = len(self.runner.model.lever_changes)
+        changes = len(self.runner.current_model.lever_changes)
         if changes != self._changes_seen:  # a scheduled change moved a lever: refresh the controls
             self._changes_seen = changes
             levers_tick.set(levers_tick.value + 1)
@@ -96,7 +96,7 @@ class Session:
         def work():
             try:
                 self.runner.reset(settings)
-                self._changes_seen = len(self.runner.model.lever_changes)
+                self._changes_seen = len(self.runner.current_model.lever_changes)
                 self.wait_for_baseline()
             except Exception as exc:  # noqa: BLE001 - shown in this page
                 self.show(exc)
@@ -151,7 +151,7 @@ class Session:
     def set_lever(self, name: str, value) -> None:
         try:
             self.runner.set_lever(name, value)
-            self._changes_seen = len(self.runner.model.lever_changes)
+            self._changes_seen = len(self.runner.current_model.lever_changes)
         except ConfigError as exc:
             self.show(exc)
         levers_tick.set(levers_tick.value + 1)  # the controls show the value now in force

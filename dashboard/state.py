@@ -18,16 +18,19 @@ from __future__ import annotations
 
 import atexit
 import copy
+import functools
 import itertools
 import json
 import multiprocessing
 import os
 import threading
 from collections import OrderedDict
-from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import CancelledError, Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import yaml
@@ -39,6 +42,9 @@ from abm.metrics import COLUMNS
 from abm.scenario import Scenario, apply_overrides, load_scenario_dict, preset_names
 from dashboard.limits import Limits
 from policies.levers import CONDITIONS, Levers
+
+if TYPE_CHECKING:  # the model is imported when a session first builds one, not with the page
+    from abm.model import ICSModel
 
 WEEKS_PER_YEAR = 52
 # fluid play for ~30 sessions on two cores (README, Dashboard); `abm dashboard --population/--years` set these
@@ -182,14 +188,14 @@ class BaselinePool:
     spawned process pool) are there for tests.
     """
 
-    def __init__(self, workers: int = 1, cache_size: int = 64, run=replay, make_executor=None,
-                 limits: Limits | None = None):
+    def __init__(self, workers: int = 1, cache_size: int = 64, run=replay,
+                 make_executor: Callable[[int], Executor] | None = None, limits: Limits | None = None):
         self.workers = workers
         self.cache_size = cache_size
         self.run = run
         self.limits = limits
         self._make_executor = make_executor or _process_pool
-        self._executor = None
+        self._executor: Executor | None = None
         self._cache: OrderedDict[str, _Job] = OrderedDict()
         self._waiting: dict[object, _Job] = {}  # owner -> its waiting job
         self._asked: dict[object, int] = {}  # owner -> when its waiting started (ties among the never served)
@@ -281,7 +287,7 @@ class BaselinePool:
                 self._executor = None
                 job.future.set_exception(exc)
                 continue
-            inner.add_done_callback(lambda done, job=job: self._finished(job, done))
+            inner.add_done_callback(functools.partial(self._finished, job))
 
     def _finished(self, job: _Job, done: Future) -> None:
         with self._lock:
@@ -367,7 +373,7 @@ class SessionRunner:
         self.limits = limits or LIMITS
         self.owner = next(_OWNERS)  # this session, for the baseline pool's turns
         self.settings = settings or Settings()
-        self.model = None
+        self.model: ICSModel | None = None  # built by reset(), which a page calls before anything else
         self.scenario: Scenario | None = None
         self.user_changes: list[tuple[int, str, object]] = []
         self.baseline: Baseline | None = None
@@ -403,6 +409,18 @@ class SessionRunner:
         if self.pool is not None:
             self.pool.forget(self.owner)
 
+    @property
+    def current_model(self) -> ICSModel:
+        """The session's model (for the actions that need one: :meth:`reset` has built it)."""
+        assert self.model is not None, "the session has no model yet: reset() builds it"
+        return self.model
+
+    @property
+    def current_scenario(self) -> Scenario:
+        """The scenario of the session's model (set with it by :meth:`reset`)."""
+        assert self.scenario is not None, "the session has no model yet: reset() builds it"
+        return self.scenario
+
     def warm(self) -> bool:
         return self.model is not None and self.model.reporting_week >= 0
 
@@ -414,8 +432,9 @@ class SessionRunner:
         """Step up to ``weeks`` weeks (stopping at the horizon); return how many ran."""
         done = 0
         with self.lock:
-            while done < weeks and not self.model.finished:
-                self.model.step()
+            model = self.current_model
+            while done < weeks and not model.finished:
+                model.step()
                 done += 1
             self.version += 1
         return done
@@ -423,10 +442,11 @@ class SessionRunner:
     def set_lever(self, name: str, value) -> None:
         """Change a lever from the next week (validated: ConfigError names the lever and what is allowed)."""
         with self.lock:
-            if name in Levers.names() and getattr(self.model.levers, name) == value:
+            model = self.current_model
+            if name in Levers.names() and getattr(model.levers, name) == value:
                 return  # unchanged: no marker
-            self.model.set_lever(name, value)
-            self.user_changes.append((self.model.reporting_week, name, getattr(self.model.levers, name)))
+            model.set_lever(name, value)
+            self.user_changes.append((model.reporting_week, name, getattr(model.levers, name)))
             self.version += 1
 
     # ------------------------------------------------------------------ reading
@@ -436,18 +456,20 @@ class SessionRunner:
 
     def data(self) -> np.ndarray:
         """The weekly metrics recorded so far (a view: weeks x places x columns)."""
-        return self.model.metrics.data[: self.model.metrics.recorded]
+        metrics = self.current_model.metrics
+        return metrics.data[: metrics.recorded]
 
     @property
     def place_names(self) -> list[str]:
-        return self.model.metrics.place_names
+        return self.current_model.metrics.place_names
 
     def markers(self) -> list[tuple[int, str, object]]:
         """Every lever change so far (live ones and the scenario's schedule): (reporting week, lever, value)."""
-        return list(self.model.lever_changes)
+        return list(self.current_model.lever_changes)
 
     def lever_values(self) -> dict:
-        return {name: getattr(self.model.levers, name) for name in Levers.names()}
+        levers = self.current_model.levers
+        return {name: getattr(levers, name) for name in Levers.names()}
 
     # ------------------------------------------------------------------ baseline
     def request_default_baseline(self) -> None:
@@ -456,7 +478,7 @@ class SessionRunner:
         scenario that moves no lever it is the scenario as loaded."""
         if self.pool is None:
             return
-        scenario = self.scenario.to_dict()
+        scenario = self.current_scenario.to_dict()
         plain = without_policy(scenario)
         label = (f"{self.settings.source} as loaded (no lever moved), same seed" if plain == scenario else
                  f"{self.settings.source} with no policy (every policy lever at its default), same seed")
@@ -465,9 +487,10 @@ class SessionRunner:
     def pin_baseline(self) -> Baseline:
         """Keep this run (its settings and live lever changes so far) as the baseline."""
         with self.lock:
-            pinned = Baseline(f"pinned run (week {max(self.model.reporting_week, 0)}, "
-                              f"{len(self.user_changes)} lever change(s)), seed {self.scenario.seed}",
-                              self.scenario.to_dict(), list(self.user_changes), data=self.data().copy())
+            scenario = self.current_scenario
+            pinned = Baseline(f"pinned run (week {max(self.current_model.reporting_week, 0)}, "
+                              f"{len(self.user_changes)} lever change(s)), seed {scenario.seed}",
+                              scenario.to_dict(), list(self.user_changes), data=self.data().copy())
             self.pinned = self.baseline = pinned
             self.version += 1
             return pinned
@@ -477,8 +500,9 @@ class SessionRunner:
         if self.pinned is None:
             raise ConfigError(["compare: pin a baseline first (the 'Pin as baseline' button)"])
         scenario = copy.deepcopy(self.pinned.scenario)
-        scenario["seed"] = self.scenario.seed
-        label = f"pinned settings rerun in full, seed {self.scenario.seed} ({len(self.pinned.changes)} lever change(s))"
+        seed = self.current_scenario.seed
+        scenario["seed"] = seed
+        label = f"pinned settings rerun in full, seed {seed} ({len(self.pinned.changes)} lever change(s))"
         self.baseline = Baseline(label, scenario, list(self.pinned.changes),
                                  future=self.pool.submit(scenario, self.pinned.changes, owner=self.owner)
                                  if self.pool else None)
@@ -515,7 +539,7 @@ class SessionRunner:
         """The weekly metrics so far as CSV (the same table as ``abm run``'s metrics.csv)."""
         if self.weeks == 0:  # nothing recorded yet: the header only
             return ",".join(["week", "year", "place", *COLUMNS]) + "\n"
-        return self.model.metrics.frame().to_csv(index=False)
+        return self.current_model.metrics.frame().to_csv(index=False)
 
 
 def preset_sources() -> dict[str, str | Path]:
@@ -592,7 +616,7 @@ class Player:
                 started = time.perf_counter()
                 weeks = self.weeks_per_update()
                 if self.stop_week is not None:
-                    weeks = min(weeks, self.stop_week - self.runner.model.reporting_week)
+                    weeks = min(weeks, self.stop_week - self.runner.current_model.reporting_week)
                     if weeks <= 0:
                         break
                 self.runner.advance(weeks)

@@ -28,7 +28,8 @@ def year_ticks(horizon_weeks: int) -> list[int]:
 
 def _legend(spec: ChartSpec, top: float) -> tuple[list[str], float]:
     """Legend entries laid out left to right, wrapping; returns the SVG parts and the height used."""
-    parts, x, y = [], LEFT, top
+    parts: list[str] = []
+    x, y = float(LEFT), top
     for s in spec.series:
         width = 28 + CHAR_PX * len(s.label) + 14
         if x + width > WIDTH - RIGHT and x > LEFT:

@@ -125,6 +125,12 @@ class Design:
                                 metadata={"doc": "headline outcomes summarised and plotted"})
     reference: Any = None  # 'base', or {grid factor: value}: the point differences are taken against
 
+    @property
+    def sampled_by(self) -> Sampling:
+        """The ``sampling:`` settings of a design that samples (one with range factors must have them)."""
+        assert self.sampling is not None, "the design has no sampling: section"
+        return self.sampling
+
     def check(self) -> list[str]:
         problems = []
         if not isinstance(self.set, dict) or not all(isinstance(k, str) for k in self.set):
@@ -156,6 +162,18 @@ class FactorPlan:
     range: list[float] | None
     integer: bool  # an int-valued key: sampled as whole numbers
     units: str
+
+    @property
+    def grid_values(self) -> list[Any]:
+        """The values of a grid factor."""
+        assert self.values is not None, f"factor {self.name} is sampled, not a grid"
+        return self.values
+
+    @property
+    def sample_range(self) -> list[float]:
+        """[low, high] of a sampled factor."""
+        assert self.range is not None, f"factor {self.name} is a grid, not sampled"
+        return self.range
 
 
 @dataclass
@@ -238,6 +256,7 @@ def load_design(source: str | Path, overrides: list[str] | dict | None = None,
         problems.extend(_sampling_problems(factors, design))
     if problems:
         raise DesignError(problems)
+    assert design is not None and base is not None  # each was refused with a problem, or built
     design.name = design.name or path.stem
     points, sample = _points(factors, design, base)
     reference = _reference(design, factors, points, problems)
@@ -270,7 +289,8 @@ def _base_scenario(data: dict, design: Design | None, path: Path, overrides, pro
         source = path.parent / source
     shorthands = {} if design is None else {k: v for k in ("population", "years")
                                             if (v := getattr(design, k)) is not None}
-    own = data.get("set") if isinstance(data.get("set"), dict) else {}
+    given = data.get("set")
+    own = given if isinstance(given, dict) else {}
     if isinstance(overrides, dict):
         extra = overrides
     else:
@@ -337,7 +357,7 @@ def _sampling_problems(factors: list[FactorPlan], design: Design) -> list[str]:
                 "sampling: {method: lhs|sobol|morris, samples: N}"]
     if not sampled and design.sampling is not None:
         return ["sampling: given, but no factor has a range: [low, high] to sample"]
-    if sampled and design.sampling.method in ("sobol", "morris"):
+    if sampled and design.sampling is not None and design.sampling.method in ("sobol", "morris"):
         return _salib_problem(design.sampling.method)
     return []
 
@@ -370,10 +390,10 @@ def _check_factor_values(factor: FactorPlan, default: Any, data: dict, where: st
         if default is not None and (isinstance(default, bool) or not isinstance(default, (int, float))):
             return [f"{where}.range: {factor.key} is a {type(default).__name__} value and cannot be sampled; "
                     "give values: [...] instead"]
-        values, where = [round(v) if factor.integer else v for v in factor.range], f"{where}.range"
+        values, where = [round(v) if factor.integer else v for v in factor.sample_range], f"{where}.range"
     else:
-        values, where = factor.values, f"{where}.values"
-    problems = []
+        values, where = factor.grid_values, f"{where}.values"
+    problems: list[str] = []
     for value in values:
         try:
             build(Scenario, apply_overrides(data, {factor.key: value}))
@@ -417,7 +437,7 @@ def _points(factors: list[FactorPlan], design: Design, base: Scenario) -> tuple[
     if design.reference == "base" or (sampled and design.reference is None):
         data = base.to_dict()
         points.append({"point": 0, "values": {f.name: _get(data, f.key) for f in factors}, "cell": None, "base": True})
-    for cell, combo in enumerate(itertools.product(*(f.values for f in grid))):
+    for cell, combo in enumerate(itertools.product(*(f.grid_values for f in grid))):
         for row in rows:
             values = {**dict(zip((f.name for f in grid), combo, strict=True)), **row}
             points.append({"point": len(points), "values": {f.name: values[f.name] for f in factors},
@@ -427,8 +447,8 @@ def _points(factors: list[FactorPlan], design: Design, base: Scenario) -> tuple[
 
 def sample_factors(sampled: list[FactorPlan], design: Design) -> np.ndarray:
     """The raw sample (rows x factors) in each factor's units; integer factors not yet rounded."""
-    method, n = design.sampling.method, design.sampling.samples
-    bounds = [[f.range[0] - 0.5, f.range[1] + 0.5] if f.integer else list(f.range) for f in sampled]
+    method, n = design.sampled_by.method, design.sampled_by.samples
+    bounds = [_bounds(f) for f in sampled]
     seed = sampling_seed(design.seed)
     if method == "lhs":
         from scipy.stats import qmc
@@ -443,21 +463,27 @@ def sample_factors(sampled: list[FactorPlan], design: Design) -> np.ndarray:
         return sobol.sample(problem, n, calc_second_order=False, seed=salib_seed)
     from SALib.sample import morris
 
-    return morris.sample(problem, n, num_levels=design.sampling.levels, seed=salib_seed)
+    return morris.sample(problem, n, num_levels=design.sampled_by.levels, seed=salib_seed)
 
 
 def salib_problem(sampled: list[FactorPlan], bounds: list[list[float]] | None = None) -> dict:
     """SALib's problem description for the sampled factors."""
     if bounds is None:
-        bounds = [[f.range[0] - 0.5, f.range[1] + 0.5] if f.integer else list(f.range) for f in sampled]
+        bounds = [_bounds(f) for f in sampled]
     return {"num_vars": len(sampled), "names": [f.name for f in sampled], "bounds": bounds}
+
+
+def _bounds(factor: FactorPlan) -> list[float]:
+    """The interval a factor is sampled over: its range, widened by half at each end for a whole number."""
+    low, high = factor.sample_range
+    return [low - 0.5, high + 0.5] if factor.integer else [low, high]
 
 
 def _snap(row: np.ndarray, sampled: list[FactorPlan]) -> list:
     """A sampled row as scenario values: integers rounded into range, floats as plain floats."""
     out = []
     for value, f in zip(row, sampled, strict=True):
-        out.append(int(min(max(round(value), f.range[0]), f.range[1])) if f.integer else float(value))
+        out.append(int(min(max(round(value), f.sample_range[0]), f.sample_range[1])) if f.integer else float(value))
     return out
 
 

@@ -67,7 +67,8 @@ def load_results(sweep_dir: str | Path) -> Results:
     sweep_dir = Path(sweep_dir)
     _, plan = load_sweep(sweep_dir)
     records = read_records(sweep_dir)
-    overall, annual = [], []
+    overall: list[dict] = []
+    annual: list[dict] = []
     for run in plan.runs():
         if records.get(run["run_id"], {}).get("status") != "ok":
             continue
@@ -131,7 +132,7 @@ def sensitivity(runs: pd.DataFrame, plan: Plan, outcomes: list[str]) -> pd.DataF
     sampled = [f for f in plan.factors if f.kind == "sampled"]
     if not sampled or runs.empty:
         return None
-    method = plan.design.sampling.method
+    method = plan.design.sampled_by.method
     means = runs.groupby("point")[outcomes].mean()
     rows = []
     for cell in sorted({p["cell"] for p in plan.points if not p["base"]}):
@@ -162,7 +163,7 @@ def _indices(method: str, plan: Plan, sampled, x: np.ndarray, y: np.ndarray):
 
         raw = np.asarray(plan.sample, dtype=float)  # Morris needs the unrounded trajectories
         result = morris.analyze(salib_problem(sampled), raw, y, conf_level=CONFIDENCE,
-                                num_levels=plan.design.sampling.levels, seed=seed)
+                                num_levels=plan.design.sampled_by.levels, seed=seed)
         for i, f in enumerate(sampled):
             yield f.name, "mu_star", result["mu_star"][i], result["mu_star_conf"][i]
             yield f.name, "sigma", result["sigma"][i], np.nan

@@ -41,7 +41,7 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -209,7 +209,7 @@ def _now() -> str:
 
 # --------------------------------------------------------------------------- backends
 def execute(runs: list[dict], base: dict, outputs: str, jobs: int, backend: str,
-            scheduler: str | None) -> Iterator[dict]:
+            scheduler: str | None) -> Generator[dict, None, None]:
     """Each run's output, in the order they finish, through joblib (loky processes or Dask)."""
     if not runs:
         return
