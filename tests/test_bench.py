@@ -167,6 +167,5 @@ def test_against_a_revision_runs_both_trees_side_by_side():
     assert row["pw_per_second"] > 0 and row["against_pw_per_second"] > 0
     assert 0.2 < row["ratio"] < 5  # the same code both sides: about 1, give or take a noisy machine
     assert "ratio" in bench.render_against(result)
-    with pytest.raises(bench.BenchError, match="not a git revision"):
-        with bench.revision_tree("no-such-revision"):
-            pass
+    with pytest.raises(bench.BenchError, match="not a git revision"), bench.revision_tree("no-such-revision"):
+        pass
