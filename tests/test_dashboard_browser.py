@@ -312,6 +312,7 @@ def test_export_and_upload_with_a_clear_error_for_a_bad_file(session, tmp_path):
     assert [e for e in session.errors if "bad.yaml" not in e] == []
 
 
+@pytest.mark.slow  # ~10 s: two sessions played side by side
 def test_two_sessions_are_independent(browser, server):
     a, b = Session(browser, server), Session(browser, server)
     try:
@@ -437,6 +438,7 @@ def test_a_wrong_room_code_is_refused_and_the_right_one_typed_in_the_form_joins(
         context.close()
 
 
+@pytest.mark.slow  # ~8 s: plays a run to its end
 def test_the_join_link_opens_a_dashboard_that_plays_within_the_limits(browser, room_server):
     session = Session(browser, room_server + f"?room={ROOM_CODE}")
     page = session.page

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # the guides take over a minute: not in the fast lane (pytest -m "not slow")
+
 ROOT = Path(__file__).resolve().parent.parent
 GUIDES = sorted((ROOT / "docs").glob("*_guide.md"))
 LINKED = ("experiments", "policies", "docs")
@@ -175,7 +177,6 @@ def test_a_server_that_exits_fails_the_guide(tmp_path):
     assert done.returncode != 0 and "a server this guide started has exited" in done.stdout
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("guide", GUIDES, ids=[g.stem for g in GUIDES])
 def test_guide_runs_top_to_bottom(guide, tmp_path):
     _, run, _ = script_for(guide)

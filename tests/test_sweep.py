@@ -235,6 +235,7 @@ def running(pids: list[int]) -> list[int]:
     return alive
 
 
+@pytest.mark.slow  # ~9 s: a sweep with worker processes, stopped and resumed
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
 def test_sigterm_ends_the_workers_and_rewrites_the_runs_table(tmp_path):
     """SIGTERM mid-sweep: a prompt exit (143), no worker left running, runs.csv agreeing with the records.
