@@ -233,7 +233,8 @@ def ChartTab(session: ss.Session, builders, version: int = 0):
 
     def maker(builder):
         options = {"include_hidden": not hide_hidden} if builder is charts.unmet_need else {}
-        return lambda: charts.build_chart(builder, runner.data(), baseline_data(runner), runner.model.horizon_weeks,
+        return lambda: charts.build_chart(builder, runner.data(), baseline_data(runner),
+                                          runner.current_model.horizon_weeks,
                                           charts.markers_of(runner.markers()), runner.place_names, **options)
 
     with solara.Row(style={"flex-wrap": "wrap"}, gap="12px"):

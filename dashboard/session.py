@@ -112,10 +112,11 @@ class Session:
         baseline = self.runner.baseline
         if baseline is None or baseline.future is None:
             return
+        future = baseline.future  # (poll_baseline may set baseline.future to None while this waits)
 
         def wait():
             try:
-                baseline.future.exception()
+                future.exception()
             except CancelledError:  # superseded by a newer request from this session: nothing to show
                 pass
             finally:
