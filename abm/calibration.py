@@ -77,8 +77,11 @@ class Tracker:
         ward = setting == Setting.VIRTUAL_WARD
         proactive = pop.proactive & (setting == Setting.HOME)
         self.seen |= caseload | ward  # district-nursing-type contact (004 §5); proactive reviews are not counted
-        contacts = (np.where(caseload, caseload_intensity(pop.acuity, p), 0.0) + ward * p.contacts_virtual_ward
-                    + proactive * p.contacts_proactive)
+        contacts = (
+            np.where(caseload, caseload_intensity(pop.acuity, p), 0.0)
+            + ward * p.contacts_virtual_ward
+            + proactive * p.contacts_proactive
+        )
         older = pop.age >= 65
         self.contacts_65_plus += float(contacts[older].sum())
         self.contacts_all += float(contacts.sum())
@@ -111,15 +114,18 @@ def _per_person_year(column: str) -> Callable:
         ics = _ics(metrics)
         years = len(ics) / WEEKS_PER_YEAR
         return float(ics[column].sum() / ics["population"].mean() / years)
+
     return measure
 
 
 def _spend_share(*sectors: int) -> Callable:
     """Share of the whole ICB budget (all five sectors) over the run, from the commissioner's allocations."""
+
     def measure(metrics, model, tracker):
         c = model.commissioner
         allocation = np.array([a for year, a in c.allocation_by_year.items() if year >= 0])  # years x sectors x Places
         return float(allocation[:, list(sectors)].sum() / allocation.sum())
+
     return measure
 
 
@@ -147,33 +153,82 @@ def _over_85_growth_per_decade(metrics, model, tracker) -> float:
 
 
 TARGETS = (
-    Target("GP consultations per person a year", 6.0, "per person a year",
-           "001 Introduction: ~340m consultations a year (~6 per person)", _per_person_year("gp_appointments")),
-    Target("CHS contacts per person a year", 1.8, "per person a year",
-           "001 Introduction: ~100m CHS contacts a year (~1.8 per person)", _per_person_year("chs_contacts")),
-    Target("emergency admissions per 1,000 a year", 115.0, "per 1,000 a year",
-           NAT + ": ~6.4m a year, ~110-120 per 1,000",
-           lambda m, model, t: 1000 * _per_person_year("emergency_admissions")(m, model, t)),
-    Target("acute share of spend", 0.54, "share of the ICB budget", "001 Introduction: 54% (2014/15)",
-           _spend_share(ACUTE)),
-    Target("CHS share of spend (core and add-ons)", 0.12, "share of the ICB budget",
-           "001 Introduction: ~12% of £99bn (2014/15); case-study sites 10-15% (001 §3)", _spend_share(CORE, ADDON)),
-    Target("primary care share of spend", 0.23, "share of the ICB budget", "001 Introduction: 23% (2014/15)",
-           _spend_share(PRIMARY)),
-    Target("bed occupancy", 0.92, "share of bed-days used", NAT + ": usually 90-95%; DESIGN 7 'around 90%'",
-           _occupancy),
-    Target("length of stay after emergency admission", 5.5, "days (delays included)",
-           NAT + ": ~5-6 days on average", _length_of_stay),
-    Target("delayed discharges as a share of bed days", 0.13, "share of G&A bed-days",
-           NAT + ": ~12-14k of ~100k G&A beds a day hold medically fit patients", _delayed_share),
-    Target("share of CHS contacts with people over 65", 0.65, "share of contacts",
-           "DESIGN 7: most CHS contacts are with people over 65 (004 §5); 0.65 an assumption for 'most'",
-           lambda m, model, t: t.contacts_65_plus / max(t.contacts_all, 1e-9)),
-    Target("share of over-85s on a CHS caseload in a year", 0.57, "share of people aged 85+",
-           "004 §5: 57% of people over 85 are in contact with a district nurse (2003/04)",
-           lambda m, model, t: float(np.nanmean(t.over_85_seen_share))),
-    Target("growth of the over-85s in ten years", 0.31, "relative growth per decade",
-           "004 §5: +31% expected in ten years (2008-18)", _over_85_growth_per_decade),
+    Target(
+        "GP consultations per person a year",
+        6.0,
+        "per person a year",
+        "001 Introduction: ~340m consultations a year (~6 per person)",
+        _per_person_year("gp_appointments"),
+    ),
+    Target(
+        "CHS contacts per person a year",
+        1.8,
+        "per person a year",
+        "001 Introduction: ~100m CHS contacts a year (~1.8 per person)",
+        _per_person_year("chs_contacts"),
+    ),
+    Target(
+        "emergency admissions per 1,000 a year",
+        115.0,
+        "per 1,000 a year",
+        NAT + ": ~6.4m a year, ~110-120 per 1,000",
+        lambda m, model, t: 1000 * _per_person_year("emergency_admissions")(m, model, t),
+    ),
+    Target(
+        "acute share of spend", 0.54, "share of the ICB budget", "001 Introduction: 54% (2014/15)", _spend_share(ACUTE)
+    ),
+    Target(
+        "CHS share of spend (core and add-ons)",
+        0.12,
+        "share of the ICB budget",
+        "001 Introduction: ~12% of £99bn (2014/15); case-study sites 10-15% (001 §3)",
+        _spend_share(CORE, ADDON),
+    ),
+    Target(
+        "primary care share of spend",
+        0.23,
+        "share of the ICB budget",
+        "001 Introduction: 23% (2014/15)",
+        _spend_share(PRIMARY),
+    ),
+    Target(
+        "bed occupancy", 0.92, "share of bed-days used", NAT + ": usually 90-95%; DESIGN 7 'around 90%'", _occupancy
+    ),
+    Target(
+        "length of stay after emergency admission",
+        5.5,
+        "days (delays included)",
+        NAT + ": ~5-6 days on average",
+        _length_of_stay,
+    ),
+    Target(
+        "delayed discharges as a share of bed days",
+        0.13,
+        "share of G&A bed-days",
+        NAT + ": ~12-14k of ~100k G&A beds a day hold medically fit patients",
+        _delayed_share,
+    ),
+    Target(
+        "share of CHS contacts with people over 65",
+        0.65,
+        "share of contacts",
+        "DESIGN 7: most CHS contacts are with people over 65 (004 §5); 0.65 an assumption for 'most'",
+        lambda m, model, t: t.contacts_65_plus / max(t.contacts_all, 1e-9),
+    ),
+    Target(
+        "share of over-85s on a CHS caseload in a year",
+        0.57,
+        "share of people aged 85+",
+        "004 §5: 57% of people over 85 are in contact with a district nurse (2003/04)",
+        lambda m, model, t: float(np.nanmean(t.over_85_seen_share)),
+    ),
+    Target(
+        "growth of the over-85s in ten years",
+        0.31,
+        "relative growth per decade",
+        "004 §5: +31% expected in ten years (2008-18)",
+        _over_85_growth_per_decade,
+    ),
 )
 
 
@@ -196,24 +251,34 @@ class Report:
 
     def text(self) -> str:
         """A plain table: target, model, gap, within tolerance, source."""
-        lines = [f"Calibration of '{self.scenario}': {self.population:,} people, {self.years} years, seed {self.seed}; "
-                 f"tolerance ±{TOLERANCE:.0%}"]
+        lines = [
+            f"Calibration of '{self.scenario}': {self.population:,} people, {self.years} years, seed {self.seed}; "
+            f"tolerance ±{TOLERANCE:.0%}"
+        ]
         width = max(len(r["target"]) for r in self.rows)
         lines.append(f"{'target'.ljust(width)}  {'evidence':>9}  {'model':>9}  {'gap':>7}  ok   source")
         for r in self.rows:
-            lines.append(f"{r['target'].ljust(width)}  {_fmt(r['value']):>9}  {_fmt(r['model']):>9}  "
-                         f"{r['gap']:>+7.1%}  {'yes' if r['within'] else 'NO '}  {r['source']}")
+            lines.append(
+                f"{r['target'].ljust(width)}  {_fmt(r['value']):>9}  {_fmt(r['model']):>9}  "
+                f"{r['gap']:>+7.1%}  {'yes' if r['within'] else 'NO '}  {r['source']}"
+            )
         lines.append(f"{sum(r['within'] for r in self.rows)} of {len(self.rows)} targets within ±{TOLERANCE:.0%}")
         return "\n".join(lines)
 
     def markdown(self) -> str:
         """The same as a Markdown table, with the calibrated parameters."""
-        lines = [f"Baseline `{self.scenario}`, {self.population:,} people, {self.years} years, seed {self.seed} "
-                 f"(`abm validate`); tolerance ±{TOLERANCE:.0%}.", "",
-                 "| target | evidence | model | gap | within | units | source |", "|---|---|---|---|---|---|---|"]
+        lines = [
+            f"Baseline `{self.scenario}`, {self.population:,} people, {self.years} years, seed {self.seed} "
+            f"(`abm validate`); tolerance ±{TOLERANCE:.0%}.",
+            "",
+            "| target | evidence | model | gap | within | units | source |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for r in self.rows:
-            lines.append(f"| {r['target']} | {_fmt(r['value'])} | {_fmt(r['model'])} | {r['gap']:+.1%} | "
-                         f"{'yes' if r['within'] else 'no'} | {r['units']} | {r['source']} |")
+            lines.append(
+                f"| {r['target']} | {_fmt(r['value'])} | {_fmt(r['model'])} | {r['gap']:+.1%} | "
+                f"{'yes' if r['within'] else 'no'} | {r['units']} | {r['source']} |"
+            )
         lines += ["", "Calibrated parameters (value and source in `abm params`):", ""]
         lines += [f"- `{name}`: {what}" for name, what in CALIBRATED]
         return "\n".join(lines)
@@ -242,6 +307,15 @@ def validate(scenario="baseline", overrides: dict | list | None = None, progress
     for target in TARGETS:
         value = float(target.measure(metrics, model, tracker))
         gap = value / target.target - 1
-        report.rows.append({"target": target.name, "value": target.target, "model": value, "gap": gap,
-                            "within": abs(gap) <= TOLERANCE, "units": target.units, "source": target.source})
+        report.rows.append(
+            {
+                "target": target.name,
+                "value": target.target,
+                "model": value,
+                "gap": gap,
+                "within": abs(gap) <= TOLERANCE,
+                "units": target.units,
+                "source": target.source,
+            }
+        )
     return report

@@ -36,8 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser for ``abm`` and its subcommands."""
     parser = argparse.ArgumentParser(
         prog="abm",
-        description="Agent-based whole-system model of community health services in an English "
-                    "Integrated Care System.",
+        description="Agent-based whole-system model of community health services in an English Integrated Care System.",
         epilog="Run 'abm COMMAND --help' for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -47,36 +46,49 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="run a scenario and write its outputs",
         description="Run a scenario (burn-in, then the reporting years), write metrics.parquet/.csv,\n"
-                    "metrics_by_group.parquet/.csv, summary.json and run.json to the output directory,\n"
-                    "and print headline results per year.",
+        "metrics_by_group.parquet/.csv, summary.json and run.json to the output directory,\n"
+        "and print headline results per year.",
         epilog="Examples:\n"
-               "  abm run --population 20000 --years 2 --out runs/demo\n"
-               "  abm run baseline --set levers.acute_beds_multiplier=1.2 --set params.gp.list_size=8000\n"
-               "  abm run my_scenario.yaml --set places.0.population_share=0.5\n"
-               "Keys and allowed values: 'abm params'.  Presets: 'abm presets'.",
+        "  abm run --population 20000 --years 2 --out runs/demo\n"
+        "  abm run baseline --set levers.acute_beds_multiplier=1.2 --set params.gp.list_size=8000\n"
+        "  abm run my_scenario.yaml --set places.0.population_share=0.5\n"
+        "Keys and allowed values: 'abm params'.  Presets: 'abm presets'.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_scenario_arguments(run)
-    run.add_argument("--out", metavar="DIR",
-                     help="output directory (default: runs/SCENARIO-YYYYmmdd-HHMMSS). It must be new or empty, "
-                          "or hold an earlier run's outputs (replaced only with --force); one holding any other "
-                          "file is refused. The files appear together when the run ends: an interrupted run "
-                          "leaves DIR as it was")
-    run.add_argument("--force", action="store_true",
-                     help="replace the earlier run's outputs in --out DIR (only files abm run writes; "
-                          "nothing else is ever deleted)")
-    run.add_argument("--quiet", "-q", action="store_true",
-                     help="no progress bar and no results table; print only the output directory")
+    run.add_argument(
+        "--out",
+        metavar="DIR",
+        help="output directory (default: runs/SCENARIO-YYYYmmdd-HHMMSS). It must be new or empty, "
+        "or hold an earlier run's outputs (replaced only with --force); one holding any other "
+        "file is refused. The files appear together when the run ends: an interrupted run "
+        "leaves DIR as it was",
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the earlier run's outputs in --out DIR (only files abm run writes; nothing else is ever deleted)",
+    )
+    run.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="no progress bar and no results table; print only the output directory",
+    )
     run.set_defaults(handler=cmd_run)
 
-    presets = commands.add_parser("presets", help="list the preset scenarios",
-                                  description="List the preset scenarios with their one-line descriptions.")
+    presets = commands.add_parser(
+        "presets",
+        help="list the preset scenarios",
+        description="List the preset scenarios with their one-line descriptions.",
+    )
     presets.set_defaults(handler=cmd_presets)
 
     params = commands.add_parser(
-        "params", help="list every parameter and lever",
+        "params",
+        help="list every parameter and lever",
         description="List every scenario key, lever and parameter with its default, units, allowed values "
-                    "and source.  Any of them can be set with 'abm run --set KEY=VALUE'.",
+        "and source.  Any of them can be set with 'abm run --set KEY=VALUE'.",
     )
     params.add_argument("--markdown", action="store_true", help="print a Markdown table (with each key's meaning)")
     params.set_defaults(handler=cmd_params)
@@ -90,20 +102,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
     """SCENARIO, --population, --years, --seed and --set, as ``abm run`` and ``abm validate`` take them."""
-    parser.add_argument("scenario", nargs="?", default="baseline", metavar="SCENARIO",
-                        help="a preset name, a YAML file, or a run.json to rerun that run exactly (default: baseline)")
+    parser.add_argument(
+        "scenario",
+        nargs="?",
+        default="baseline",
+        metavar="SCENARIO",
+        help="a preset name, a YAML file, or a run.json to rerun that run exactly (default: baseline)",
+    )
     parser.add_argument("--population", metavar="N", help="ICS population at the start (same as --set population=N)")
     parser.add_argument("--years", metavar="Y", help="reporting years (same as --set years=Y)")
     parser.add_argument("--seed", metavar="S", help="random seed (same as --set seed=S)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override any scenario value by dotted path, e.g. levers.acute_beds_multiplier=1.2; "
-                             "repeatable; applied after --population/--years/--seed")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override any scenario value by dotted path, e.g. levers.acute_beds_multiplier=1.2; "
+        "repeatable; applied after --population/--years/--seed",
+    )
 
 
 def scenario_overrides(args: argparse.Namespace) -> list[str]:
     """The KEY=VALUE overrides from the shorthands (--population, --years, --seed) and --set, in order."""
-    shorthands = [f"{key}={value}" for key in ("population", "years", "seed")
-                  if (value := getattr(args, key)) is not None]
+    shorthands = [
+        f"{key}={value}" for key in ("population", "years", "seed") if (value := getattr(args, key)) is not None
+    ]
     return shorthands + args.overrides
 
 
@@ -116,8 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         return _invalid(exc.problems)
     except KeyboardInterrupt:
-        print("\ninterrupted: output files already written are complete; the rest were not written",
-              file=sys.stderr)
+        print("\ninterrupted: output files already written are complete; the rest were not written", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # e.g. `abm params | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -136,8 +159,10 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from abm.runner import OutputError, OutputExists, check_out_dir, default_out_dir, headline_table, run_scenario
 
     if args.out is not None and not args.out.strip():
-        return _error("--out is empty; give a folder for the outputs, e.g. --out runs/demo "
-                      "(or leave --out out for runs/SCENARIO-YYYYmmdd-HHMMSS)")
+        return _error(
+            "--out is empty; give a folder for the outputs, e.g. --out runs/demo "
+            "(or leave --out out for runs/SCENARIO-YYYYmmdd-HHMMSS)"
+        )
     try:
         scenario = load_scenario(args.scenario, scenario_overrides(args))
     except OSError as exc:  # e.g. the scenario path is a directory or unreadable
@@ -154,8 +179,7 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     started = datetime.now(UTC)
     try:
         with interrupt_on_sigterm():
-            result = run_scenario(scenario, out, progress=not args.quiet, command=["abm", *argv],
-                                  replace=args.force)
+            result = run_scenario(scenario, out, progress=not args.quiet, command=["abm", *argv], replace=args.force)
     except OutputError as exc:  # found only when writing: a full disk, or another process's files
         print(f"error: --out {str(out)!r}: {exc}", file=sys.stderr)
         return EXIT_NOT_WRITTEN
@@ -218,14 +242,15 @@ def cmd_params(args: argparse.Namespace, argv: Sequence[str]) -> int:
 # --------------------------------------------------------------------------- validate
 def _add_validate_parser(commands) -> None:
     parser = commands.add_parser(
-        "validate", help="compare the baseline with the evidence (calibration report)",
+        "validate",
+        help="compare the baseline with the evidence (calibration report)",
         description="Run a scenario (default: baseline) and print each calibration target from DESIGN 7 and\n"
-                    "EVIDENCE.md: the target, the model's figure, the gap and the source.  Exit code 1 when a\n"
-                    "figure is more than 15% from its target.",
+        "EVIDENCE.md: the target, the model's figure, the gap and the source.  Exit code 1 when a\n"
+        "figure is more than 15% from its target.",
         epilog="Examples:\n"
-               "  abm validate\n"
-               "  abm validate --population 50000 --seed 2\n"
-               "  abm validate --markdown > docs/calibration.md",
+        "  abm validate\n"
+        "  abm validate --population 50000 --seed 2\n"
+        "  abm validate --markdown > docs/calibration.md",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_scenario_arguments(parser)
@@ -253,10 +278,11 @@ def cmd_validate(args: argparse.Namespace, argv: Sequence[str]) -> int:
 # --------------------------------------------------------------------------- crn
 def _add_crn_parser(commands) -> None:
     parser = commands.add_parser(
-        "crn", help="how much common random numbers narrow a comparison (paired vs unpaired SD)",
+        "crn",
+        help="how much common random numbers narrow a comparison (paired vs unpaired SD)",
         description="Run the baseline and five lever contrasts with the same seeds and print, for each\n"
-                    "headline outcome, the SD over seeds of the paired difference against the unpaired SD.\n"
-                    "A ratio well under 1 means a difference against the baseline is mostly the lever, not noise.",
+        "headline outcome, the SD over seeds of the paired difference against the unpaired SD.\n"
+        "A ratio well under 1 means a difference against the baseline is mostly the lever, not noise.",
         epilog="Examples:\n  abm crn\n  abm crn --population 50000 --years 5 --seeds 8 --jobs 2",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -271,8 +297,12 @@ def cmd_crn(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``abm crn``: the paired-against-unpaired table, as Markdown."""
     from abm import crn
 
-    for flag, value, lo, hi in (("--population", args.population, 1_000, 5_000_000), ("--years", args.years, 1, 60),
-                                ("--seeds", args.seeds, 3, 1000), ("--jobs", args.jobs, 1, 256)):
+    for flag, value, lo, hi in (
+        ("--population", args.population, 1_000, 5_000_000),
+        ("--years", args.years, 1, 60),
+        ("--seeds", args.seeds, 3, 1000),
+        ("--jobs", args.jobs, 1, 256),
+    ):
         if not lo <= value <= hi:
             return _error(f"{flag} {value} is out of range; allowed: {lo:,} to {hi:,}")
     seeds = list(range(1, args.seeds + 1))
@@ -287,14 +317,15 @@ def _add_bench_parser(commands) -> None:
     from benchmarks import bench
 
     parser = commands.add_parser(
-        "bench", help="measure speed and memory at 10k, 100k and 1.5M people",
+        "bench",
+        help="measure speed and memory at 10k, 100k and 1.5M people",
         description="Measure the engine's speed and memory on the default scenario: patient-weeks per second,\n"
-                    "build time, peak memory per patient, time per week by phase, the per-object reference's\n"
-                    "slowdown, and the performance targets.  Each measurement runs in a fresh process on one core.",
+        "build time, peak memory per patient, time per week by phase, the per-object reference's\n"
+        "slowdown, and the performance targets.  Each measurement runs in a fresh process on one core.",
         epilog="Examples:\n"
-               "  abm bench --quick\n"
-               "  abm bench --json --out bench.json\n"
-               "  abm bench --populations 3000 --years 1 --repeats 1 --no-reference",
+        "  abm bench --quick\n"
+        "  abm bench --json --out bench.json\n"
+        "  abm bench --populations 3000 --years 1 --repeats 1 --no-reference",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     bench.add_arguments(parser)
@@ -322,7 +353,8 @@ def _add_dashboard_parser(commands) -> None:
     from dashboard import cli as dashboard_cli
 
     parser = commands.add_parser(
-        "dashboard", help="serve the workshop dashboard (Solara) on localhost",
+        "dashboard",
+        help="serve the workshop dashboard (Solara) on localhost",
         description="Serve the workshop dashboard: each browser session gets its own model; levers act live.",
         epilog="Examples:\n  abm dashboard\n  abm dashboard --host 0.0.0.0 --port 8765 --population 20000",
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -52,8 +52,17 @@ def spec(
     positive.  An empty list default (a list of entries, e.g. a schedule) is capped at ``max_items``.
     ``group`` files a lever under a heading (money, commissioning, ...) for the dashboard.
     """
-    meta = {"units": units, "doc": doc, "source": source, "lo": lo, "hi": hi, "choices": choices, "group": group,
-            "weights": weights, "max_items": max_items}
+    meta = {
+        "units": units,
+        "doc": doc,
+        "source": source,
+        "lo": lo,
+        "hi": hi,
+        "choices": choices,
+        "group": group,
+        "weights": weights,
+        "max_items": max_items,
+    }
     if is_dataclass(default):
         return field(default_factory=type(default), metadata=meta)
     if isinstance(default, list):
@@ -138,8 +147,9 @@ def _build_value(value: Any, tp: Any, path: str, meta: dict, problems: list[str]
             problems.append(f"{path}: {short(value)} is a {type(value).__name__}; allowed: {_type_name(tp)}")
             return MISSING
         if meta.get("length") is not None and len(value) != meta["length"]:
-            problems.append(f"{path}: has {len(value)} item(s); allowed: exactly {meta['length']} "
-                            f"({meta.get('units', '')})")
+            problems.append(
+                f"{path}: has {len(value)} item(s); allowed: exactly {meta['length']} ({meta.get('units', '')})"
+            )
             return MISSING
         if meta.get("max_items") is not None and len(value) > meta["max_items"]:
             problems.append(f"{path}: has {len(value):,} item(s); allowed: at most {meta['max_items']}")
@@ -148,8 +158,10 @@ def _build_value(value: Any, tp: Any, path: str, meta: dict, problems: list[str]
         if any(v is MISSING for v in items):
             return MISSING
         if meta.get("weights") and not sum(items) > 0:
-            problems.append(f"{path}: {short(items)} are all zero; allowed: weights >= 0 with at least one above 0 "
-                            "(they are rescaled to sum to 1)")
+            problems.append(
+                f"{path}: {short(items)} are all zero; allowed: weights >= 0 with at least one above 0 "
+                "(they are rescaled to sum to 1)"
+            )
             return MISSING
         return list(items)
     if origin in (typing.Union, types.UnionType):  # Optional[X]
@@ -172,9 +184,7 @@ def _build(cls: type, data: Any, path: str, problems: list[str]) -> Any:
     for key in data:
         if key not in known:
             full = clip(f"{path}.{key}" if path else str(key))
-            problems.append(
-                f"{full}: unknown key{suggest(key, known)}; allowed keys here: {', '.join(sorted(known))}"
-            )
+            problems.append(f"{full}: unknown key{suggest(key, known)}; allowed keys here: {', '.join(sorted(known))}")
     kwargs = {}
     for name, f in known.items():
         if name not in data:
@@ -246,8 +256,9 @@ def set_path(data: dict, cls: type, dotted: str, value: Any) -> None:
             if not isinstance(node, list):
                 raise ConfigError([f"{clip(here)}: {short(node)} is not a list; fix the scenario's value first"])
             if not key.isdigit() or int(key) >= len(node):
-                raise ConfigError([f"{clip(here)}: no item {short(key)}; this list has {len(node)} item(s), "
-                                   "indexed from 0"])
+                raise ConfigError(
+                    [f"{clip(here)}: no item {short(key)}; this list has {len(node)} item(s), indexed from 0"]
+                )
             tp = typing.get_args(tp)[0]
             idx = int(key)
             if last:
@@ -262,8 +273,9 @@ def set_path(data: dict, cls: type, dotted: str, value: Any) -> None:
             raise ConfigError([f"{clip(here)}: {short(node)} is not a mapping; fix the scenario's value first"])
         hints = typing.get_type_hints(tp)
         if key not in hints:
-            raise ConfigError([f"{clip(here)}: unknown key{suggest(key, hints)}; "
-                               f"allowed keys here: {', '.join(sorted(hints))}"])
+            raise ConfigError(
+                [f"{clip(here)}: unknown key{suggest(key, hints)}; allowed keys here: {', '.join(sorted(hints))}"]
+            )
         if last:
             _refuse_section(here, hints[key])
             node[key] = value
@@ -278,8 +290,12 @@ def set_path(data: dict, cls: type, dotted: str, value: Any) -> None:
 def _refuse_section(dotted: str, tp: Any) -> None:
     if is_dataclass(tp):
         keys = sorted(typing.get_type_hints(tp))
-        raise ConfigError([f"{dotted}: is a section, not a value; set its keys one at a time, e.g. "
-                           f"{dotted}.{keys[0]}=...; keys here: {', '.join(keys)}"])
+        raise ConfigError(
+            [
+                f"{dotted}: is a section, not a value; set its keys one at a time, e.g. "
+                f"{dotted}.{keys[0]}=...; keys here: {', '.join(keys)}"
+            ]
+        )
 
 
 def describe(cls: type, prefix: str = "") -> list[dict]:

@@ -31,8 +31,13 @@ OUTCOMES: tuple[tuple[str, Callable], ...] = (
     ("admissions", lambda ics: float(ics["emergency_admissions"].sum())),
     ("unmet need", lambda ics: float(ics["unmet_need"].sum())),
     ("delayed discharges", lambda ics: float(ics["delayed_discharge_bed_days"].sum())),
-    ("CHS share", lambda ics: float(ics[["spend_chs_core", "spend_addon"]].to_numpy().sum()
-                                    / ics[["spend_acute", "spend_chs_core", "spend_addon", "spend_primary"]].to_numpy().sum())),
+    (
+        "CHS share",
+        lambda ics: float(
+            ics[["spend_chs_core", "spend_addon"]].to_numpy().sum()
+            / ics[["spend_acute", "spend_chs_core", "spend_addon", "spend_primary"]].to_numpy().sum()
+        ),
+    ),
 )
 TARGET_RATIO = 1 / 3  # issue 14: paired SD at most a third of the unpaired
 
@@ -68,8 +73,13 @@ def outcomes(overrides: dict, population: int, years: int, seed: int) -> np.ndar
     return np.array([measure(ics) for _, measure in OUTCOMES])
 
 
-def table(population: int = 10_000, years: int = 5, seeds: Sequence[int] = tuple(range(1, 9)),
-          contrasts: Sequence[tuple[str, dict]] = CONTRASTS, jobs: int = 1) -> list[Row]:
+def table(
+    population: int = 10_000,
+    years: int = 5,
+    seeds: Sequence[int] = tuple(range(1, 9)),
+    contrasts: Sequence[tuple[str, dict]] = CONTRASTS,
+    jobs: int = 1,
+) -> list[Row]:
     """Every contrast x outcome: mean difference, paired SD and unpaired SD over ``seeds``."""
     from joblib import Parallel, delayed
 
@@ -79,28 +89,40 @@ def table(population: int = 10_000, years: int = 5, seeds: Sequence[int] = tuple
     base = np.array(results[:n])
     rows = []
     for k, (label, _) in enumerate(contrasts):
-        changed = np.array(results[n * (k + 1): n * (k + 2)])
+        changed = np.array(results[n * (k + 1) : n * (k + 2)])
         difference = changed - base
         for j, (outcome, _) in enumerate(OUTCOMES):
-            rows.append(Row(label, outcome, float(base[:, j].mean()), float(difference[:, j].mean()),
-                            float(difference[:, j].std(ddof=1)),
-                            float(math.sqrt(base[:, j].var(ddof=1) + changed[:, j].var(ddof=1))), n))
+            rows.append(
+                Row(
+                    label,
+                    outcome,
+                    float(base[:, j].mean()),
+                    float(difference[:, j].mean()),
+                    float(difference[:, j].std(ddof=1)),
+                    float(math.sqrt(base[:, j].var(ddof=1) + changed[:, j].var(ddof=1))),
+                    n,
+                )
+            )
     return rows
 
 
 def markdown(rows: list[Row], population: int, years: int, seeds: Sequence[int]) -> str:
     """The table as Markdown (the README's)."""
-    lines = [f"Paired against unpaired SD over seeds {seeds[0]}-{seeds[-1]} ({len(seeds)} seeds), "
-             f"{population:,} people x {years} years (`abm crn --population {population} --years {years} "
-             f"--seeds {len(seeds)}`). Target: ratio <= {TARGET_RATIO:.2f}. t is the mean difference over its "
-             "paired standard error (beyond 3: not noise).",
-             "",
-             "| contrast | outcome | mean difference | paired SD | unpaired SD | ratio | t |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"Paired against unpaired SD over seeds {seeds[0]}-{seeds[-1]} ({len(seeds)} seeds), "
+        f"{population:,} people x {years} years (`abm crn --population {population} --years {years} "
+        f"--seeds {len(seeds)}`). Target: ratio <= {TARGET_RATIO:.2f}. t is the mean difference over its "
+        "paired standard error (beyond 3: not noise).",
+        "",
+        "| contrast | outcome | mean difference | paired SD | unpaired SD | ratio | t |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r.contrast} | {r.outcome} | {_fmt(r.mean_difference, r.mean_base)} | {_num(r.paired_sd)} | "
-                     f"{_num(r.unpaired_sd)} | {r.ratio:.2f}{'' if r.ratio <= TARGET_RATIO else ' (over)'} | "
-                     f"{r.t:+.1f} |")
+        lines.append(
+            f"| {r.contrast} | {r.outcome} | {_fmt(r.mean_difference, r.mean_base)} | {_num(r.paired_sd)} | "
+            f"{_num(r.unpaired_sd)} | {r.ratio:.2f}{'' if r.ratio <= TARGET_RATIO else ' (over)'} | "
+            f"{r.t:+.1f} |"
+        )
     return "\n".join(lines) + "\n"
 
 

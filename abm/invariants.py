@@ -28,8 +28,10 @@ def violations(model) -> list[str]:
 def _people_conserved(model) -> list[str]:
     a = model.people_accounts()
     if a["start"] + a["entered"] != a["alive"] + a["dead"] + a["left"]:
-        return [f"people not conserved: start {a['start']} + entered {a['entered']} != "
-                f"alive {a['alive']} + dead {a['dead']} + left {a['left']}"]
+        return [
+            f"people not conserved: start {a['start']} + entered {a['entered']} != "
+            f"alive {a['alive']} + dead {a['dead']} + left {a['left']}"
+        ]
     if a["dead"] != model.counters["died"] or a["left"] != model.counters["left"]:
         return [f"deaths/leavers miscounted: {a} vs counters {dict(model.counters)}"]
     return []
@@ -51,8 +53,10 @@ def _capacity_respected(model) -> list[str]:
             found.append(f"CHS {name} capacity grew in sharing: {after:.2f} > {before:.2f}")
     for tr in model.trusts:
         if tr.emergency_bed_days > tr.emergency_room_bed_days + TOLERANCE:
-            found.append(f"trust {tr.index}: admissions used {tr.emergency_bed_days:.1f} bed-days > "
-                         f"{tr.emergency_room_bed_days:.1f} free")
+            found.append(
+                f"trust {tr.index}: admissions used {tr.emergency_bed_days:.1f} bed-days > "
+                f"{tr.emergency_room_bed_days:.1f} free"
+            )
         if not 0 <= tr.occupancy <= 1 + TOLERANCE:
             found.append(f"trust {tr.index}: occupancy {tr.occupancy} outside [0, 1]")
     for c in model.councils:

@@ -16,30 +16,78 @@ import pandas as pd
 from abm.population import AGE_BAND_LABELS, AGE_BAND_TABLE, N_SETTINGS, Setting
 
 EVENT_COLUMNS = (
-    "emergency_admissions", "ed_attendances", "gp_appointments", "gp_hospital_referrals", "chs_referrals",
-    "chs_contacts", "chs_rationed", "ucr_responses", "deaths", "electives_cancelled_bed_days",
+    "emergency_admissions",
+    "ed_attendances",
+    "gp_appointments",
+    "gp_hospital_referrals",
+    "chs_referrals",
+    "chs_contacts",
+    "chs_rationed",
+    "ucr_responses",
+    "deaths",
+    "electives_cancelled_bed_days",
 )
 COLUMNS = (
-    "population", "emergency_admissions", "ed_attendances", "bed_occupancy", "beds", "inpatients",
-    "delayed_discharge_bed_days", "corridor_care", "electives_cancelled_bed_days",
-    "gp_appointments", "gp_waiting", "gp_managed", "gp_hospital_referrals",
-    "chs_caseload", "chs_waiting", "chs_referrals", "chs_contacts", "chs_rationed", "ucr_responses",
-    "virtual_ward_patients", "proactive_care", "social_care_packages",
-    "unmet_need", "unmet_need_gp", "unmet_need_chs", "unmet_need_rationed", "unmet_need_delayed_discharge",
-    "unmet_need_never_sought", "unmet_need_most_deprived_per_1000", "unmet_need_least_deprived_per_1000",
-    "unmet_need_equity_gap_per_1000", "deaths",
-    "spend_acute", "spend_chs_core", "spend_addon", "spend_primary", "spend_social_care", "chs_share_of_spend",
-    "chs_fte", "chs_vacancies", "acute_deficit",
+    "population",
+    "emergency_admissions",
+    "ed_attendances",
+    "bed_occupancy",
+    "beds",
+    "inpatients",
+    "delayed_discharge_bed_days",
+    "corridor_care",
+    "electives_cancelled_bed_days",
+    "gp_appointments",
+    "gp_waiting",
+    "gp_managed",
+    "gp_hospital_referrals",
+    "chs_caseload",
+    "chs_waiting",
+    "chs_referrals",
+    "chs_contacts",
+    "chs_rationed",
+    "ucr_responses",
+    "virtual_ward_patients",
+    "proactive_care",
+    "social_care_packages",
+    "unmet_need",
+    "unmet_need_gp",
+    "unmet_need_chs",
+    "unmet_need_rationed",
+    "unmet_need_delayed_discharge",
+    "unmet_need_never_sought",
+    "unmet_need_most_deprived_per_1000",
+    "unmet_need_least_deprived_per_1000",
+    "unmet_need_equity_gap_per_1000",
+    "deaths",
+    "spend_acute",
+    "spend_chs_core",
+    "spend_addon",
+    "spend_primary",
+    "spend_social_care",
+    "chs_share_of_spend",
+    "chs_fte",
+    "chs_vacancies",
+    "acute_deficit",
 )
 GROUP_COLUMNS = ("population", "unmet_need", "emergency_admissions")
 SETTING_COLUMNS = {  # column -> the setting whose head count it is
-    "inpatients": Setting.ACUTE_BED, "corridor_care": Setting.ED, "gp_waiting": Setting.WAITING_GP,
-    "gp_managed": Setting.GP_MANAGED, "chs_caseload": Setting.CHS_CASELOAD, "chs_waiting": Setting.WAITING_CHS,
+    "inpatients": Setting.ACUTE_BED,
+    "corridor_care": Setting.ED,
+    "gp_waiting": Setting.WAITING_GP,
+    "gp_managed": Setting.GP_MANAGED,
+    "chs_caseload": Setting.CHS_CASELOAD,
+    "chs_waiting": Setting.WAITING_CHS,
     "virtual_ward_patients": Setting.VIRTUAL_WARD,
 }
 SPEND_SECTORS = ("acute", "chs_core", "addon", "primary")  # the commissioner's first sectors, in its order
-UNMET_COLUMNS = ("unmet_need_gp", "unmet_need_chs", "unmet_need_rationed", "unmet_need_delayed_discharge",
-                 "unmet_need_never_sought")  # their sum is unmet_need
+UNMET_COLUMNS = (
+    "unmet_need_gp",
+    "unmet_need_chs",
+    "unmet_need_rationed",
+    "unmet_need_delayed_discharge",
+    "unmet_need_never_sought",
+)  # their sum is unmet_need
 N_CODES = N_SETTINGS * 4  # state codes: setting x need (0/1) x rationed (0/1)
 HEAD_COUNTS = ("population", *SETTING_COLUMNS, *UNMET_COLUMNS, "unmet_need")  # the columns that count people
 
@@ -148,7 +196,8 @@ class MetricsRecorder:
         ics = block[n_places]
         ics[:] = row.sum(axis=0)
         ics[col["bed_occupancy"]] = sum(t.bed_days_used for t in model.trusts) / max(
-            sum(max(t.beds * 7, t.bed_days_used) for t in model.trusts), 1e-9)
+            sum(max(t.beds * 7, t.bed_days_used) for t in model.trusts), 1e-9
+        )
         self._equity(block, by_deprivation[:, :, UNMET], by_deprivation[:, :, POPULATION])
         spend = block[:, self._spend_columns].sum(axis=1)
         chs_spend = block[:, col["spend_chs_core"]] + block[:, col["spend_addon"]]
@@ -229,4 +278,3 @@ def group_keys(model) -> np.ndarray:
         return {"key": (group * N_CODES).astype(dtype)}
 
     return pop.derived("metrics", compute)["key"]
-

@@ -50,8 +50,9 @@ class ICSModel(mesa.Model):
             ``**{"levers.acute_beds_multiplier": 1.2}`` (also how ``mesa.batch_run`` passes them).
     """
 
-    def __init__(self, scenario: Scenario | str | Path | None = None, *, rng=None, patients: str = "arrays",
-                 **overrides):
+    def __init__(
+        self, scenario: Scenario | str | Path | None = None, *, rng=None, patients: str = "arrays", **overrides
+    ):
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario, overrides)
         elif overrides:
@@ -118,16 +119,19 @@ class ICSModel(mesa.Model):
         self.team_place = np.array(team_place, dtype=np.int64)
         self.team_arrays = chs_team.TeamArrays(len(self.teams))  # the teams' numbers, one row each
         # the order in which each Place's practices join integrated teams as integration_share rises
-        order = np.argsort(self.streams.uniform(Decision.INTEGRATION_ORDER, np.arange(len(self.practices)), week=-1),
-                           kind="stable")
+        order = np.argsort(
+            self.streams.uniform(Decision.INTEGRATION_ORDER, np.arange(len(self.practices)), week=-1), kind="stable"
+        )
         self.integration_rank = np.empty(len(self.practices), dtype=np.int64)
         for members in self.practices_of_place:
             joined = order[np.isin(order, members)]
             self.integration_rank[joined] = np.arange(joined.size)
         self.councils = [Council(self, place=k) for k in range(len(s.places))]
         n_trusts = 2 if s.population > LARGE_ICS and len(s.places) > 1 else 1
-        self.trusts = [AcuteTrust(self, places=[k for k in range(len(s.places)) if k % n_trusts == i], index=i)
-                       for i in range(n_trusts)]
+        self.trusts = [
+            AcuteTrust(self, places=[k for k in range(len(s.places)) if k % n_trusts == i], index=i)
+            for i in range(n_trusts)
+        ]
         self.place_trust = np.array([k % n_trusts for k in range(len(s.places))], dtype=np.int64)
         self.commissioner = Commissioner(self, len(s.places))
         self.inpatient_bed_days = np.zeros(n_trusts)
@@ -243,8 +247,9 @@ class ICSModel(mesa.Model):
             trust.plan_week(int(self.place_population[trust.places].sum()))
         for c in self.councils:
             c.plan_week(int(self.place_population[c.place]))
-        self.place_onset_factor = (np.array([c.onset_factor for c in self.councils]) * self.levers.demand_multiplier
-                                   * self.winter_factor())
+        self.place_onset_factor = (
+            np.array([c.onset_factor for c in self.councils]) * self.levers.demand_multiplier * self.winter_factor()
+        )
 
     def _plan_integration(self, share: float) -> None:
         """Which practices are in integrated teams at this share, and each CHS team's integrated share.
@@ -256,8 +261,9 @@ class ICSModel(mesa.Model):
         self.practice_integrated = self.integration_rank < np.array(n_integrated)[self.practice_place]
         for g in self.practices:
             g.integrated = bool(self.practice_integrated[g.index])
-        integrated_by_team = np.bincount(self.practice_team, weights=self.practice_integrated,
-                                         minlength=len(self.teams))
+        integrated_by_team = np.bincount(
+            self.practice_team, weights=self.practice_integrated, minlength=len(self.teams)
+        )
         practices_by_team = np.bincount(self.practice_team, minlength=len(self.teams))
         self.team_arrays.integrated_share = integrated_by_team / np.maximum(practices_by_team, 1)
         self._integration_planned = share
@@ -283,10 +289,12 @@ class ICSModel(mesa.Model):
 
     def _set_list_sizes(self, list_sizes: np.ndarray) -> None:
         self.list_sizes = list_sizes
-        self.place_population = np.bincount(self.practice_place, weights=self.list_sizes,
-                                            minlength=len(self.scenario.places)).astype(np.int64)
-        self.team_population = np.bincount(self.practice_team, weights=self.list_sizes,
-                                           minlength=len(self.teams)).astype(np.int64)
+        self.place_population = np.bincount(
+            self.practice_place, weights=self.list_sizes, minlength=len(self.scenario.places)
+        ).astype(np.int64)
+        self.team_population = np.bincount(
+            self.practice_team, weights=self.list_sizes, minlength=len(self.teams)
+        ).astype(np.int64)
 
     def winter_factor(self) -> float:
         """Seasonal onset multiplier: 1 + winter_pressure_pct at the start of January, 1 at midsummer.
@@ -328,11 +336,13 @@ class ICSModel(mesa.Model):
         """Each Place's expected onset of need per head (age, conditions, deprivation) relative to the ICS's."""
         pop = self.pop
         alive = (pop.setting < ALIVE_LIMIT).nonzero()[0]
-        rate = patient.onset_prob(pop.age[alive], pop.ltc[alive], pop.deprivation[alive], False, np.float32(1.0),
-                                  self.params.need)
+        rate = patient.onset_prob(
+            pop.age[alive], pop.ltc[alive], pop.deprivation[alive], False, np.float32(1.0), self.params.need
+        )
         places = len(self.scenario.places)
         per_head = np.bincount(pop.place[alive], weights=rate, minlength=places) / np.maximum(
-            np.bincount(pop.place[alive], minlength=places), 1)
+            np.bincount(pop.place[alive], minlength=places), 1
+        )
         return per_head / max(float(rate.mean()), 1e-12)
 
     # ------------------------------------------------------------------ levers

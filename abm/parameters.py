@@ -28,53 +28,90 @@ class DemographyParams:
         [0.21, 0.60, 0.10, 0.065, 0.025],
         units="share of population in bands 0-17, 18-64, 65-74, 75-84, 85+",
         doc="initial age structure",
-        source=NAT + ": England age structure", lo=0, hi=1, weights=True,
+        source=NAT + ": England age structure",
+        lo=0,
+        hi=1,
+        weights=True,
     )
     births_per_1000_year: float = spec(
-        10.5, units="per 1,000 per year", lo=0, hi=40, source=NAT, doc="births (entries at age 0)",
+        10.5,
+        units="per 1,000 per year",
+        lo=0,
+        hi=40,
+        source=NAT,
+        doc="births (entries at age 0)",
     )
     in_migration_per_1000_year: float = spec(
-        6.0, units="per 1,000 per year", lo=0, hi=50,
+        6.0,
+        units="per 1,000 per year",
+        lo=0,
+        hi=50,
         source="assumption: net migration of young adults keeps the age structure near its projection",
         doc="people moving in (ages 18-45)",
     )
     out_migration_per_1000_year: float = spec(
-        5.0, units="per 1,000 per year", lo=0, hi=50,
+        5.0,
+        units="per 1,000 per year",
+        lo=0,
+        hi=50,
         source="assumption: as in-migration, a little lower so the population grows slowly",
         doc="people moving away (ages 18-45)",
     )
     gompertz_log_base: float = spec(
-        -11.05, units="log annual death probability at age 0", lo=-15, hi=-5,
-        source=NAT + ": England life tables fitted as Gompertz", doc="mortality level",
+        -11.05,
+        units="log annual death probability at age 0",
+        lo=-15,
+        hi=-5,
+        source=NAT + ": England life tables fitted as Gompertz",
+        doc="mortality level",
     )
     gompertz_slope: float = spec(
-        0.094, units="per year of age", lo=0.05, hi=0.15,
-        source=NAT + ": England life tables fitted as Gompertz", doc="mortality rise with age",
+        0.094,
+        units="per year of age",
+        lo=0.05,
+        hi=0.15,
+        source=NAT + ": England life tables fitted as Gompertz",
+        doc="mortality rise with age",
     )
     frailty_death_slope: float = spec(
-        2.7, units="multiplier per unit frailty", lo=0, hi=10,
+        2.7,
+        units="multiplier per unit frailty",
+        lo=0,
+        hi=10,
         source="calibrated (abm validate: over-85s grow ~31% a decade, 004 §5); assumption: eFI predicts mortality; "
-               "death hazard x (0.7 + slope x frailty)",
+        "death hazard x (0.7 + slope x frailty)",
         doc="how much frailty raises the death hazard",
     )
     crisis_death_weekly: float = spec(
-        0.02, units="probability per week", lo=0, hi=0.5,
+        0.02,
+        units="probability per week",
+        lo=0,
+        hi=0.5,
         source="assumption: untreated crisis at home is dangerous (DESIGN 4)",
         doc="extra weekly death probability in a crisis outside hospital",
     )
     inpatient_death_weekly: float = spec(
-        0.012, units="probability per week (plus 0.06 x frailty)", lo=0, hi=0.5,
+        0.012,
+        units="probability per week (plus 0.06 x frailty)",
+        lo=0,
+        hi=0.5,
         source=NAT + ": ~3-4% of emergency admissions end in death",
         doc="weekly death probability in an acute bed",
     )
     frailty_age_drift: float = spec(
-        1.0, units="x the yearly rise of mean frailty along the population's age profile", lo=0, hi=5,
+        1.0,
+        units="x the yearly rise of mean frailty along the population's age profile",
+        lo=0,
+        hi=5,
         source="assumption: each birthday a person's eFI rises as the cross-sectional eFI age profile does "
-               "(1 keeps the profile stable; hospital stays add to it)",
+        "(1 keeps the profile stable; hospital stays add to it)",
         doc="yearly rise of frailty with age",
     )
     frailty_per_admission: float = spec(
-        0.02, units="eFI points per hospital stay", lo=0, hi=0.2,
+        0.02,
+        units="eFI points per hospital stay",
+        lo=0,
+        hi=0.2,
         source="assumption: deconditioning in hospital (DESIGN 4: frailty rises with hospital stays)",
         doc="frailty added by each hospital stay",
     )
@@ -88,75 +125,135 @@ class NeedParams:
         [2.4, 2.9, 4.3, 5.5, 6.5],
         units="episodes of need per person per year, bands 0-17, 18-64, 65-74, 75-84, 85+",
         source="calibrated so GP consultations are ~6 per person a year (001 Introduction); age gradient from 004 §5",
-        doc="onset of a new episode of need (well -> low or high need)", lo=0, hi=50,
+        doc="onset of a new episode of need (well -> low or high need)",
+        lo=0,
+        hi=50,
     )
-    onset_per_ltc: float = spec(0.12, units="relative increase per long-term condition", lo=0, hi=1,
-                                source="004 §5: over-65s with LTCs dominate demand", doc="LTC effect on onset")
+    onset_per_ltc: float = spec(
+        0.12,
+        units="relative increase per long-term condition",
+        lo=0,
+        hi=1,
+        source="004 §5: over-65s with LTCs dominate demand",
+        doc="LTC effect on onset",
+    )
     deprivation_onset_multiplier: list[float] = spec(
         [1.30, 1.15, 1.00, 0.92, 0.85],
         units="multiplier by deprivation quintile, most to least deprived",
         source="assumption: social gradient in ill health (001 §3 deprived case-study Places)",
-        doc="deprivation effect on onset", lo=0, hi=5,
+        doc="deprivation effect on onset",
+        lo=0,
+        hi=5,
     )
     high_need_share_base: float = spec(
-        0.06, units="share of onsets", lo=0, hi=1,
+        0.06,
+        units="share of onsets",
+        lo=0,
+        hi=1,
         source="assumption: most new episodes are minor; a small base share that frailty raises",
         doc="share of new episodes that start at high need",
     )
     high_need_share_per_frailty: float = spec(
-        0.6, units="per unit frailty", lo=0, hi=5, source="assumption: frail people present sicker",
+        0.6,
+        units="per unit frailty",
+        lo=0,
+        hi=5,
+        source="assumption: frail people present sicker",
         doc="frailty effect on that share",
     )
     escalate_low_weekly: float = spec(
-        0.02, units="probability per week", lo=0, hi=1,
-        source="assumption: a minority of minor episodes worsen within weeks", doc="low -> high need",
+        0.02,
+        units="probability per week",
+        lo=0,
+        hi=1,
+        source="assumption: a minority of minor episodes worsen within weeks",
+        doc="low -> high need",
     )
     escalate_high_weekly: float = spec(
-        0.035, units="probability per week (plus frailty term)", lo=0, hi=1,
+        0.035,
+        units="probability per week (plus frailty term)",
+        lo=0,
+        hi=1,
         source="assumption: a minority of serious episodes tip into crisis within months; frailty adds to it",
         doc="high need -> crisis, base",
     )
     escalate_high_per_frailty: float = spec(
-        0.2, units="probability per week per unit frailty", lo=0, hi=1, source="assumption: frailty predicts crises",
+        0.2,
+        units="probability per week per unit frailty",
+        lo=0,
+        hi=1,
+        source="assumption: frailty predicts crises",
         doc="high need -> crisis, frailty term",
     )
     unmet_escalation_multiplier: float = spec(
-        1.8, units="multiplier", lo=1, hi=10,
-        source="mechanism 3 (001 §2-3): unmet need leads to deterioration", doc="escalation when need is unmet",
+        1.8,
+        units="multiplier",
+        lo=1,
+        hi=10,
+        source="mechanism 3 (001 §2-3): unmet need leads to deterioration",
+        doc="escalation when need is unmet",
     )
     escalation_in_care_multiplier: list[float] = spec(
         [0.75, 0.55, 0.35],
         units="multiplier while GP-managed, on CHS caseload, on virtual ward",
         source="mechanism 13 (001 §4): continuity of care lowers crises; size is an assumption (mechanism 18: modest)",
-        doc="escalation while receiving care", lo=0, hi=2,
+        doc="escalation while receiving care",
+        lo=0,
+        hi=2,
     )
     social_care_escalation_multiplier: float = spec(
-        0.85, units="multiplier", lo=0, hi=1, source="assumption: support at home",
+        0.85,
+        units="multiplier",
+        lo=0,
+        hi=1,
+        source="assumption: support at home",
         doc="escalation with a care package",
     )
     proactive_onset_multiplier: float = spec(
-        0.85, units="multiplier", lo=0, hi=1,
+        0.85,
+        units="multiplier",
+        lo=0,
+        hi=1,
         source="mechanism 3 (001): prevention is what gets cut; effect size an assumption (modest, mechanism 18)",
         doc="onset for people on proactive care",
     )
-    resolve_low_weekly: list[float] = spec([0.22, 0.45], units="probability per week untreated, treated",
-                                           source="assumption: episodes last weeks", doc="low need -> well", lo=0, hi=1)
+    resolve_low_weekly: list[float] = spec(
+        [0.22, 0.45],
+        units="probability per week untreated, treated",
+        source="assumption: episodes last weeks",
+        doc="low need -> well",
+        lo=0,
+        hi=1,
+    )
     resolve_high_weekly: list[float] = spec(
-        [0.06, 0.14], units="probability per week untreated, treated",
+        [0.06, 0.14],
+        units="probability per week untreated, treated",
         source="assumption: serious episodes last months untreated, about half as long treated",
-        doc="high need -> low need", lo=0, hi=1,
+        doc="high need -> low need",
+        lo=0,
+        hi=1,
     )
     seek_probability: list[float] = spec(
-        [0.85, 0.97], units="probability an episode is taken to a GP, low and high need",
+        [0.85, 0.97],
+        units="probability an episode is taken to a GP, low and high need",
         source="DESIGN 4: not everyone with need seeks care (hidden unmet need); values an assumption",
-        doc="care seeking", lo=0, hi=1,
+        doc="care seeking",
+        lo=0,
+        hi=1,
     )
     seek_deprivation_penalty: float = spec(
-        0.03, units="probability lower per quintile more deprived", lo=0, hi=0.2,
-        source="assumption: inverse care law", doc="deprivation effect on care seeking",
+        0.03,
+        units="probability lower per quintile more deprived",
+        lo=0,
+        hi=0.2,
+        source="assumption: inverse care law",
+        doc="deprivation effect on care seeking",
     )
     seek_weekly: float = spec(
-        0.75, units="probability per week", lo=0, hi=1,
+        0.75,
+        units="probability per week",
+        lo=0,
+        hi=1,
         source="assumption: most people who will seek care do so within a week or two",
         doc="weekly chance a person who will seek care does so",
     )
@@ -166,56 +263,97 @@ class NeedParams:
 class GPParams:
     """General practice."""
 
-    list_size: int = spec(9500, units="registered patients per practice", lo=1000, hi=60000,
-                          source="DESIGN 3 (~9,500 per practice)", doc="practice size")
+    list_size: int = spec(
+        9500,
+        units="registered patients per practice",
+        lo=1000,
+        hi=60000,
+        source="DESIGN 3 (~9,500 per practice)",
+        doc="practice size",
+    )
     appointments_per_head_year: float = spec(
-        6.3, units="appointments per registered patient per year", lo=0.5, hi=20,
-        source="001 Introduction: ~340m consultations a year (~6 per person)", doc="practice capacity",
+        6.3,
+        units="appointments per registered patient per year",
+        lo=0.5,
+        hi=20,
+        source="001 Introduction: ~340m consultations a year (~6 per person)",
+        doc="practice capacity",
     )
     followups_per_managed_week: float = spec(
-        1.0, units="appointments per GP-managed patient per week", lo=0, hi=3,
+        1.0,
+        units="appointments per GP-managed patient per week",
+        lo=0,
+        hi=3,
         source="assumption: about one follow-up a week while GP-managed; with onset sets ~6 consultations a year (001 "
-               "Introduction)",
+        "Introduction)",
         doc="follow-up demand of GP-managed patients",
     )
     refer_hospital: list[float] = spec(
-        [0.012, 0.35], units="probability at a consultation, low and high need",
+        [0.012, 0.35],
+        units="probability at a consultation, low and high need",
         source="assumption: rare for minor need, common for serious need",
-        doc="refer to hospital (ED / acute assessment)", lo=0, hi=1,
+        doc="refer to hospital (ED / acute assessment)",
+        lo=0,
+        hi=1,
     )
     refer_chs: list[float] = spec(
-        [0.024, 0.3], units="probability at a consultation, low and high need",
+        [0.024, 0.3],
+        units="probability at a consultation, low and high need",
         source="calibrated (abm validate): CHS contacts ~1.8 per person a year (001 Introduction); low/high split an "
-               "assumption",
-        doc="refer to community health services", lo=0, hi=1,
+        "assumption",
+        doc="refer to community health services",
+        lo=0,
+        hi=1,
     )
     refer_chs_by_age: list[float] = spec(
-        [0.25, 0.6, 1.5, 1.6, 1.2], units="multiplier on CHS referral by age band 0-17, 18-64, 65-74, 75-84, 85+",
+        [0.25, 0.6, 1.5, 1.6, 1.2],
+        units="multiplier on CHS referral by age band 0-17, 18-64, 65-74, 75-84, 85+",
         source="calibrated (abm validate): 004 §5: 57% of over-85s see a district nurse a year; DESIGN 7: most CHS "
-               "contacts are with over-65s (older people also reach CHS through discharge and urgent response)",
-        doc="older people are referred to CHS more", lo=0, hi=10)
+        "contacts are with over-65s (older people also reach CHS through discharge and urgent response)",
+        doc="older people are referred to CHS more",
+        lo=0,
+        hi=10,
+    )
     refer_chs_frail_multiplier: float = spec(
-        1.2, units="multiplier for frailty >= 0.25", lo=1, hi=10,
+        1.2,
+        units="multiplier for frailty >= 0.25",
+        lo=1,
+        hi=10,
         source="calibrated (abm validate): over-85s on a CHS caseload ~57% a year (004 §5); assumption: housebound "
-               "frail patients need home visits",
+        "frail patients need home visits",
         doc="frail people are referred to CHS more",
     )
     pressure_hospital_referral: float = spec(
-        0.5, units="relative increase per unit pressure", lo=0, hi=5,
+        0.5,
+        units="relative increase per unit pressure",
+        lo=0,
+        hi=5,
         source="DESIGN 4: under pressure practices refer more to hospital; size assumption",
         doc="pressure -> hospital referrals",
     )
     pressure_home_visit_shift: float = spec(
-        0.4, units="relative increase in CHS referrals per unit pressure", lo=0, hi=5,
+        0.4,
+        units="relative increase in CHS referrals per unit pressure",
+        lo=0,
+        hi=5,
         source="mechanism 9 (001 §2): fewer GP home visits push work to district nursing",
         doc="pressure -> CHS referrals",
     )
-    ed_spill_weekly: float = spec(0.04, units="probability per week per unit pressure, high need waiting", lo=0, hi=1,
-                                  source="DESIGN 4: patients of practices under pressure use ED more; size assumption",
-                                  doc="waiting patients going to ED")
+    ed_spill_weekly: float = spec(
+        0.04,
+        units="probability per week per unit pressure, high need waiting",
+        lo=0,
+        hi=1,
+        source="DESIGN 4: patients of practices under pressure use ED more; size assumption",
+        doc="waiting patients going to ED",
+    )
     integration_chs_referral_multiplier: float = spec(
-        1.3, units="multiplier on CHS referrals for integrated practices", lo=1, hi=5,
-        source="mechanism 12 (001, 004 §7): integration lowers referral friction", doc="integration effect",
+        1.3,
+        units="multiplier on CHS referrals for integrated practices",
+        lo=1,
+        hi=5,
+        source="mechanism 12 (001, 004 §7): integration lowers referral friction",
+        doc="integration effect",
     )
 
 
@@ -223,141 +361,256 @@ class GPParams:
 class CHSParams:
     """Community health services neighbourhood teams."""
 
-    team_population: int = spec(40000, units="people per neighbourhood team", lo=5000, hi=200000,
-                                source="001 §4: integrated teams of 30,000-50,000", doc="team footprint")
+    team_population: int = spec(
+        40000,
+        units="people per neighbourhood team",
+        lo=5000,
+        hi=200000,
+        source="001 §4: integrated teams of 30,000-50,000",
+        doc="team footprint",
+    )
     clinical_fte_per_1000: float = spec(
-        3.6, units="funded clinical FTE per 1,000 people", lo=0.1, hi=20,
+        3.6,
+        units="funded clinical FTE per 1,000 people",
+        lo=0.1,
+        hi=20,
         source="004 §3: ~250,000 CHS staff in England (~4.5 per 1,000), of whom most are clinical",
         doc="funded establishment at baseline funding",
     )
     role_mix: list[float] = spec(
         [0.50, 0.20, 0.20, 0.10],
         units="share of clinical FTE: district nursing, therapy, support, urgent community response",
-        source="004 §3: >70% nurses and support staff, ~20% AHPs", doc="workforce by role", lo=0, hi=1, weights=True,
+        source="004 §3: >70% nurses and support staff, ~20% AHPs",
+        doc="workforce by role",
+        lo=0,
+        hi=1,
+        weights=True,
     )
     contacts_per_fte_week: float = spec(
-        11.0, units="patient contacts per clinical FTE per week", lo=1, hi=40,
+        11.0,
+        units="patient contacts per clinical FTE per week",
+        lo=1,
+        hi=40,
         source="001 Introduction: ~100m contacts a year by ~250k staff (004 §3), i.e. ~8-10 per FTE a week",
         doc="productivity",
     )
-    vacancy_rate_start: float = spec(0.08, units="share of establishment vacant at start", lo=0, hi=0.9,
-                                     source=NAT + ": community nursing vacancy rates", doc="initial vacancies")
+    vacancy_rate_start: float = spec(
+        0.08,
+        units="share of establishment vacant at start",
+        lo=0,
+        hi=0.9,
+        source=NAT + ": community nursing vacancy rates",
+        doc="initial vacancies",
+    )
     recruitment_per_year: float = spec(
-        0.9, units="share of vacancies filled per year", lo=0, hi=5,
-        source="mechanism 11 (001 §2, 004 §3): CHS cannot expand quickly; rate assumption", doc="recruitment",
+        0.9,
+        units="share of vacancies filled per year",
+        lo=0,
+        hi=5,
+        source="mechanism 11 (001 §2, 004 §3): CHS cannot expand quickly; rate assumption",
+        doc="recruitment",
     )
     labour_supply_fte_per_1000_year: float = spec(
-        0.6, units="clinical FTE the labour market can supply per 1,000 people per year", lo=0, hi=20,
+        0.6,
+        units="clinical FTE the labour market can supply per 1,000 people per year",
+        lo=0,
+        hi=20,
         source="mechanism 11 (001 §2, 004 §3): district nurses halved 2000-2014, -20% 2014-17; CHS cannot expand "
-               "even when funded; value an assumption (about twice what replacing leavers needs)",
+        "even when funded; value an assumption (about twice what replacing leavers needs)",
         doc="recruitment is limited by supply",
     )
     training_lag_years: float = spec(
-        3.0, units="years from a change in training places to new staff", lo=0, hi=10,
+        3.0,
+        units="years from a change in training places to new staff",
+        lo=0,
+        hi=10,
         source="assumption: a nursing degree takes three years (004 §3: training commissions shape the workforce)",
         doc="training pipeline lag",
     )
-    attrition_per_year: float = spec(0.10, units="share of staff leaving per year at safe caseloads", lo=0, hi=1,
-                                     source="004 §3: >30% over 50 could retire within 10 years", doc="attrition")
+    attrition_per_year: float = spec(
+        0.10,
+        units="share of staff leaving per year at safe caseloads",
+        lo=0,
+        hi=1,
+        source="004 §3: >30% over 50 could retire within 10 years",
+        doc="attrition",
+    )
     unsafe_attrition_slope: float = spec(
-        1.0, units="relative rise in attrition per unit of load above safe", lo=0, hi=10,
+        1.0,
+        units="relative rise in attrition per unit of load above safe",
+        lo=0,
+        hi=10,
         source="mechanism 3 (001 §2-3): pressure, rushed visits and lost continuity drive staff out; size assumption",
         doc="attrition rising with unsafe caseloads",
     )
     contacts_low: float = spec(
-        0.5, units="contacts per week, low-need caseload patient", lo=0, hi=10,
+        0.5,
+        units="contacts per week, low-need caseload patient",
+        lo=0,
+        hi=10,
         source="assumption: a visit every fortnight for low need (85% of DN contacts at home, 004 §3)",
         doc="caseload intensity, low need",
     )
     contacts_high: float = spec(
-        1.5, units="contacts per week, high-need caseload patient", lo=0, hi=10,
-        source="assumption: one to two visits a week for high need", doc="caseload intensity, high need",
+        1.5,
+        units="contacts per week, high-need caseload patient",
+        lo=0,
+        hi=10,
+        source="assumption: one to two visits a week for high need",
+        doc="caseload intensity, high need",
     )
-    contacts_virtual_ward: float = spec(4.0, units="contacts per week per virtual-ward patient", lo=0, hi=20,
-                                        source="assumption: daily remote and home review", doc="virtual-ward intensity")
+    contacts_virtual_ward: float = spec(
+        4.0,
+        units="contacts per week per virtual-ward patient",
+        lo=0,
+        hi=20,
+        source="assumption: daily remote and home review",
+        doc="virtual-ward intensity",
+    )
     contacts_proactive: float = spec(
-        0.15, units="contacts per week per proactive-care patient", lo=0, hi=5,
-        source="assumption: a review every six to seven weeks", doc="proactive care intensity",
+        0.15,
+        units="contacts per week per proactive-care patient",
+        lo=0,
+        hi=5,
+        source="assumption: a review every six to seven weeks",
+        doc="proactive care intensity",
     )
     contacts_discharge_start: float = spec(
-        2.0, units="contacts to set up a supported discharge", lo=0, hi=10,
-        source="assumption: an assessment and a first visit to set up a supported discharge", doc="discharge support",
+        2.0,
+        units="contacts to set up a supported discharge",
+        lo=0,
+        hi=10,
+        source="assumption: an assessment and a first visit to set up a supported discharge",
+        doc="discharge support",
     )
     discharge_start_weekly: float = spec(
-        0.5, units="probability per week a supported discharge is set up, capacity allowing", lo=0.01, hi=1,
+        0.5,
+        units="probability per week a supported discharge is set up, capacity allowing",
+        lo=0.01,
+        hi=1,
         source="calibrated (abm validate): delays hold ~13% of bed days (national statistics); assumption: referral, "
-               "assessment and first visit take days",
+        "assessment and first visit take days",
         doc="discharge-support delay",
     )
     contacts_urgent_response: float = spec(
-        2.0, units="contacts per 2-hour urgent response", lo=0, hi=10,
-        source="assumption: a 2-hour response visit and a follow-up", doc="urgent community response",
+        2.0,
+        units="contacts per 2-hour urgent response",
+        lo=0,
+        hi=10,
+        source="assumption: a 2-hour response visit and a follow-up",
+        doc="urgent community response",
     )
     urgent_response_avert: float = spec(
-        0.3, units="probability a responded crisis is managed at home", lo=0, hi=1,
+        0.3,
+        units="probability a responded crisis is managed at home",
+        lo=0,
+        hi=1,
         source="mechanism 18 (000, 002): community activity's effect on admissions is real but modest",
         doc="UCR effect",
     )
     proactive_min_frailty: float = spec(
-        0.2, units="eFI", lo=0, hi=1, source="assumption: case-finding targets moderate frailty",
+        0.2,
+        units="eFI",
+        lo=0,
+        hi=1,
+        source="assumption: case-finding targets moderate frailty",
         doc="who is offered proactive care",
     )
     rationing_weekly: float = spec(
-        0.25, units="probability per week a low-need referral is turned away when over capacity", lo=0, hi=1,
-        source="mechanism 3 (001): thresholds rise under pressure", doc="rationing",
+        0.25,
+        units="probability per week a low-need referral is turned away when over capacity",
+        lo=0,
+        hi=1,
+        source="mechanism 3 (001): thresholds rise under pressure",
+        doc="rationing",
     )
     virtual_ward_beds_per_100k: float = spec(
-        20.0, units="virtual-ward places per 100,000 people at baseline add-on funding", lo=0, hi=500,
-        source=NAT + ": ~12,000 virtual-ward places in England", doc="add-on capacity",
+        20.0,
+        units="virtual-ward places per 100,000 people at baseline add-on funding",
+        lo=0,
+        hi=500,
+        source=NAT + ": ~12,000 virtual-ward places in England",
+        doc="add-on capacity",
     )
     virtual_ward_step_down_weekly: float = spec(
-        0.5, units="probability per week a virtual-ward patient steps down to the caseload", lo=0.01, hi=1,
-        source="assumption: virtual-ward stays last one to three weeks", doc="virtual-ward length of stay",
+        0.5,
+        units="probability per week a virtual-ward patient steps down to the caseload",
+        lo=0.01,
+        hi=1,
+        source="assumption: virtual-ward stays last one to three weeks",
+        doc="virtual-ward length of stay",
     )
     virtual_ward_avert: float = spec(
-        0.4, units="probability a crisis given a virtual-ward place is managed at home", lo=0, hi=1,
+        0.4,
+        units="probability a crisis given a virtual-ward place is managed at home",
+        lo=0,
+        hi=1,
         source="001 §4: Bradford virtual ward saved 4,612 bed days; mechanism 18: effects modest; value assumption",
         doc="virtual ward effect (step-up from urgent response)",
     )
     virtual_ward_step_down_from_acute: float = spec(
-        0.3, units="probability per week an inpatient not yet fit moves to a free virtual-ward place", lo=0, hi=1,
+        0.3,
+        units="probability per week an inpatient not yet fit moves to a free virtual-ward place",
+        lo=0,
+        hi=1,
         source="001 §4: Bradford virtual ward saved 4,612 bed days (early supported discharge); rate assumption",
         doc="virtual ward effect (step-down from hospital)",
     )
     addon_duplicate_contacts: float = spec(
-        0.5, units="core CHS contacts per week per virtual-ward patient of a non-integrated practice", lo=0, hi=10,
+        0.5,
+        units="core CHS contacts per week per virtual-ward patient of a non-integrated practice",
+        lo=0,
+        hi=10,
         source="mechanism 17 (000 Results): parallel teams duplicate home visits ('a UCRT nurse..., a virtual "
-               "frailty nurse and a district nurse going into one person's home'); size assumption",
+        "frailty nurse and a district nurse going into one person's home'); size assumption",
         doc="add-on schemes duplicate core visits",
     )
     integration_productivity: float = spec(
-        0.1, units="more contacts per FTE when all a team's practices are integrated", lo=0, hi=1,
+        0.1,
+        units="more contacts per FTE when all a team's practices are integrated",
+        lo=0,
+        hi=1,
         source="mechanism 12 (001, 004 §7): fewer duplicate assessments, better referral; size assumption",
         doc="integration effect on CHS productivity",
     )
     acute_host_discharge_multiplier: float = spec(
-        1.3, units="multiplier on discharge_start_weekly when CHS is inside the acute trust", lo=1, hi=5,
+        1.3,
+        units="multiplier on discharge_start_weekly when CHS is inside the acute trust",
+        lo=1,
+        hi=5,
         source="DESIGN 4: inside an acute trust hospital discharge links are better; size assumption",
         doc="hosting and discharge",
     )
     collaborative_staff_sharing: float = spec(
-        0.25, units="share of each team's capacity pooled across the ICS by demand in a provider collaborative",
-        lo=0, hi=1, source="DESIGN 4: a provider collaborative shares staff across Places; size assumption",
+        0.25,
+        units="share of each team's capacity pooled across the ICS by demand in a provider collaborative",
+        lo=0,
+        hi=1,
+        source="DESIGN 4: a provider collaborative shares staff across Places; size assumption",
         doc="staff sharing",
     )
     outcome_proactive_reserve: float = spec(
-        0.1, units="share of core capacity kept for proactive care under an outcome contract", lo=0, hi=1,
+        0.1,
+        units="share of core capacity kept for proactive care under an outcome contract",
+        lo=0,
+        hi=1,
         source="mechanism 3 (001: 'it is always the prevention activity that gets reduced'); outcome contracts "
-               "reward prevention; size assumption",
+        "reward prevention; size assumption",
         doc="outcome contracts protect prevention",
     )
     case_finding_weekly: float = spec(
-        0.3, units="probability per week a proactive-care patient with unsought need is prompted to seek care",
-        lo=0, hi=1, source="001 §4: population health management finds people at risk; size assumption",
+        0.3,
+        units="probability per week a proactive-care patient with unsought need is prompted to seek care",
+        lo=0,
+        hi=1,
+        source="001 §4: population health management finds people at risk; size assumption",
         doc="proactive care finds hidden need",
     )
     virtual_ward_admit_weekly: float = spec(
-        0.08, units="probability per week a virtual-ward patient is admitted", lo=0, hi=1,
+        0.08,
+        units="probability per week a virtual-ward patient is admitted",
+        lo=0,
+        hi=1,
         source="assumption: a minority of virtual-ward patients (~1 in 3 over a 4-week stay) still need a bed",
         doc="virtual-ward failure",
     )
@@ -367,67 +620,121 @@ class CHSParams:
 class AcuteParams:
     """Acute trusts: ED, beds, flow and finance."""
 
-    beds_per_1000: float = spec(2.3, units="general and acute beds per 1,000", lo=0.1, hi=20,
-                                source=NAT + ": ~1.8 G&A beds per 1,000 (plus elective share)", doc="bed base")
+    beds_per_1000: float = spec(
+        2.3,
+        units="general and acute beds per 1,000",
+        lo=0.1,
+        hi=20,
+        source=NAT + ": ~1.8 G&A beds per 1,000 (plus elective share)",
+        doc="bed base",
+    )
     los_days_by_age: list[float] = spec(
         [2.3, 3.5, 5.0, 6.8, 8.0],
         units="mean length of stay in days until medically fit, bands 0-17, 18-64, 65-74, 75-84, 85+",
         source="calibrated (abm validate) to " + NAT + ": ~5-6 days on average including delays, 9-10 over 75",
-        doc="length of stay by age", lo=0.1, hi=100,
+        doc="length of stay by age",
+        lo=0.1,
+        hi=100,
     )
     los_frailty_slope: float = spec(
-        1.5, units="relative increase per unit frailty", lo=0, hi=10,
-        source="assumption: frailty lengthens stays (DESIGN 4)", doc="length of stay by frailty",
+        1.5,
+        units="relative increase per unit frailty",
+        lo=0,
+        hi=10,
+        source="assumption: frailty lengthens stays (DESIGN 4)",
+        doc="length of stay by frailty",
     )
     admit_crisis: list[float] = spec(
-        [0.55, 0.6], units="admission probability for a crisis: base, per unit frailty",
+        [0.55, 0.6],
+        units="admission probability for a crisis: base, per unit frailty",
         source="calibrated to ~110-120 emergency admissions per 1,000 a year (national statistics)",
-        doc="admission threshold, crisis", lo=0, hi=2,
+        doc="admission threshold, crisis",
+        lo=0,
+        hi=2,
     )
     admit_referred: list[float] = spec(
-        [0.35, 0.6], units="admission probability for a referral: base, per unit frailty",
+        [0.35, 0.6],
+        units="admission probability for a referral: base, per unit frailty",
         source="assumption: a referred patient is admitted about half the time, more often when frail",
-        doc="admission threshold, referral", lo=0, hi=2,
+        doc="admission threshold, referral",
+        lo=0,
+        hi=2,
     )
     block_payment_admission_multiplier: float = spec(
-        0.93, units="multiplier on admission probability when the acute trust is on a block (aligned) payment",
-        lo=0.5, hi=1, source="DESIGN 4: activity-based payment lowers the admission threshold; size assumption",
+        0.93,
+        units="multiplier on admission probability when the acute trust is on a block (aligned) payment",
+        lo=0.5,
+        hi=1,
+        source="DESIGN 4: activity-based payment lowers the admission threshold; size assumption",
         doc="acute payment and admissions",
     )
     alternatives_admission_multiplier: float = spec(
-        0.9, units="multiplier when the patient's CHS team has spare capacity", lo=0, hi=1,
-        source="mechanism 18: alternatives avert some admissions (modest)", doc="alternatives to admission",
+        0.9,
+        units="multiplier when the patient's CHS team has spare capacity",
+        lo=0,
+        hi=1,
+        source="mechanism 18: alternatives avert some admissions (modest)",
+        doc="alternatives to admission",
     )
     support_need_base: float = spec(
-        0.02, units="probability", lo=0, hi=1,
+        0.02,
+        units="probability",
+        lo=0,
+        hi=1,
         source="assumption: the fit young rarely need support at discharge; frailty drives it (DESIGN 4)",
         doc="discharge needs support, base",
     )
     support_need_per_frailty: float = spec(
-        1.0, units="probability per unit frailty", lo=0, hi=5,
-        source="DESIGN 4: discharge support in proportion to frailty", doc="discharge needs support, frailty term",
+        1.0,
+        units="probability per unit frailty",
+        lo=0,
+        hi=5,
+        source="DESIGN 4: discharge support in proportion to frailty",
+        doc="discharge needs support, frailty term",
     )
     social_care_share: list[float] = spec(
-        [0.45, 1.0], units="share of supported discharges needing social care: base, per unit frailty",
+        [0.45, 1.0],
+        units="share of supported discharges needing social care: base, per unit frailty",
         source="mechanism 10 (001 §2): most delays wait for community or social care; calibrated so a social-care cut "
-               "raises delays",
-        doc="social care vs CHS support", lo=0, hi=2,
+        "raises delays",
+        doc="social care vs CHS support",
+        lo=0,
+        hi=2,
     )
-    flow_occupancy: float = spec(0.92, units="occupancy above which flow slows", lo=0.5, hi=1,
-                                 source="DESIGN 4 (~92%)", doc="flow threshold")
-    los_slowdown: float = spec(0.4, units="relative LOS increase at 100% occupancy", lo=0, hi=3,
-                               source="assumption: crowding slows flow", doc="slower flow under pressure")
-    elective_bed_days_per_1000_year: float = spec(130.0, units="bed days per 1,000 per year", lo=0, hi=2000,
-                                                  source="assumption: elective share of G&A bed use",
-                                                  doc="elective demand for beds")
+    flow_occupancy: float = spec(
+        0.92, units="occupancy above which flow slows", lo=0.5, hi=1, source="DESIGN 4 (~92%)", doc="flow threshold"
+    )
+    los_slowdown: float = spec(
+        0.4,
+        units="relative LOS increase at 100% occupancy",
+        lo=0,
+        hi=3,
+        source="assumption: crowding slows flow",
+        doc="slower flow under pressure",
+    )
+    elective_bed_days_per_1000_year: float = spec(
+        130.0,
+        units="bed days per 1,000 per year",
+        lo=0,
+        hi=2000,
+        source="assumption: elective share of G&A bed use",
+        doc="elective demand for beds",
+    )
     corridor_discharge_weekly: float = spec(
-        0.5, units="probability per week a patient waiting in ED for a bed is managed without one",
-        lo=0, hi=1, source="assumption: same-day emergency care and discharge with follow-up when no bed comes",
+        0.5,
+        units="probability per week a patient waiting in ED for a bed is managed without one",
+        lo=0,
+        hi=1,
+        source="assumption: same-day emergency care and discharge with follow-up when no bed comes",
         doc="corridor waits end",
     )
     corridor_premium_gbp: float = spec(
-        200.0, units="£ extra per corridor-care patient week", lo=0, hi=5000,
-        source="assumption: corridor care costs about half a bed day's ~£400 extra each week", doc="cost of crowding",
+        200.0,
+        units="£ extra per corridor-care patient week",
+        lo=0,
+        hi=5000,
+        source="assumption: corridor care costs about half a bed day's ~£400 extra each week",
+        doc="cost of crowding",
     )
 
 
@@ -435,33 +742,60 @@ class AcuteParams:
 class SocialCareParams:
     """Councils: social care and public health."""
 
-    packages_per_1000: float = spec(14.0, units="concurrent care packages per 1,000 people", lo=0, hi=100,
-                                    source=NAT + ": ~0.8m adults on long-term social care", doc="social-care capacity")
+    packages_per_1000: float = spec(
+        14.0,
+        units="concurrent care packages per 1,000 people",
+        lo=0,
+        hi=100,
+        source=NAT + ": ~0.8m adults on long-term social care",
+        doc="social-care capacity",
+    )
     package_weeks: float = spec(
-        78.0, units="mean weeks a package lasts", lo=1, hi=1000,
-        source="assumption: long-term home-care packages last about eighteen months on average", doc="package duration",
+        78.0,
+        units="mean weeks a package lasts",
+        lo=1,
+        hi=1000,
+        source="assumption: long-term home-care packages last about eighteen months on average",
+        doc="package duration",
     )
     package_start_weekly: float = spec(
-        0.4, units="probability per week a free package starts for a waiting inpatient", lo=0.01, hi=1,
+        0.4,
+        units="probability per week a free package starts for a waiting inpatient",
+        lo=0.01,
+        hi=1,
         source="calibrated (abm validate) so delays hold ~13% of bed days (national statistics: ~12-14% of G&A beds "
-               "hold medically fit patients, most waiting for community or social-care support)",
+        "hold medically fit patients, most waiting for community or social-care support)",
         doc="social-care assessment and brokerage delay",
     )
     self_arranged_weekly: float = spec(
-        0.1, units="probability per week a patient waiting for a package leaves with self-funded or family care",
-        lo=0, hi=1, source="assumption: self-funders and family carers take some delayed patients home",
+        0.1,
+        units="probability per week a patient waiting for a package leaves with self-funded or family care",
+        lo=0,
+        hi=1,
+        source="assumption: self-funders and family carers take some delayed patients home",
         doc="delays end without a council package",
     )
     community_fill_weekly: float = spec(
-        0.4, units="share of free packages given to people at home each week", lo=0, hi=1,
-        source="assumption: councils also serve people not leaving hospital", doc="community starts",
+        0.4,
+        units="share of free packages given to people at home each week",
+        lo=0,
+        hi=1,
+        source="assumption: councils also serve people not leaving hospital",
+        doc="community starts",
     )
     budget_per_head_gbp: float = spec(
-        300.0, units="£ per head per year", lo=0, hi=5000,
-        source="001 Introduction: £16.97bn adult social care (2015/16)", doc="council budget",
+        300.0,
+        units="£ per head per year",
+        lo=0,
+        hi=5000,
+        source="001 Introduction: £16.97bn adult social care (2015/16)",
+        doc="council budget",
     )
     public_health_elasticity: float = spec(
-        0.05, units="onset falls by (multiplier^elasticity)", lo=0, hi=1,
+        0.05,
+        units="onset falls by (multiplier^elasticity)",
+        lo=0,
+        hi=1,
         source="mechanism 16 (003): public-health spending lowers onset; size assumption (small)",
         doc="public health effect",
     )
@@ -472,105 +806,159 @@ class CommissionerParams:
     """The ICB and Place commissioners: budget, and how the allocation moves (agents/commissioner.py)."""
 
     budget_per_head_gbp: float = spec(
-        1800.0, units="£ per head per year", lo=0, hi=20000,
-        source="001 Introduction: £99bn NHS England spend (2014/15)", doc="ICB allocation",
+        1800.0,
+        units="£ per head per year",
+        lo=0,
+        hi=20000,
+        source="001 Introduction: £99bn NHS England spend (2014/15)",
+        doc="ICB allocation",
     )
     shares: list[float] = spec(
         [0.54, 0.115, 0.005, 0.23, 0.11],
         units="share of budget: acute, core CHS, add-on schemes, primary care, other (not modelled)",
         source="001 Introduction: acute 54%, CHS ~12% (incl. add-ons), primary 23% (2014/15); add-on share: "
-               "national statistics, approximate (~£450m a year for ~12,000 virtual-ward places, ~£40k a place)",
-        doc="allocation at the start (national shares)", lo=0, hi=1, weights=True,
+        "national statistics, approximate (~£450m a year for ~12,000 virtual-ward places, ~£40k a place)",
+        doc="allocation at the start (national shares)",
+        lo=0,
+        hi=1,
+        weights=True,
     )
-    growth_pct_year: float = spec(3.0, units="% per year", lo=-10, hi=20, source="assumption: NHS cash growth",
-                                  doc="budget growth")
+    growth_pct_year: float = spec(
+        3.0, units="% per year", lo=-10, hi=20, source="assumption: NHS cash growth", doc="budget growth"
+    )
     acute_gravity: float = spec(
-        0.04, units="share of a squeezable budget moved to acute per year per unit of acute pressure", lo=0, hi=1,
+        0.04,
+        units="share of a squeezable budget moved to acute per year per unit of acute pressure",
+        lo=0,
+        hi=1,
         source="mechanism 2 (001, 004 §6, 002): acute pressure pulls money to acute, CHS the 'Cinderella'; size "
-               "assumption",
+        "assumption",
         doc="acute gravity",
     )
     squeeze_by_sector: list[float] = spec(
         [0.0, 1.0, 0.5, 0.2, 0.5],
         units="how easily acute gravity takes money: acute, core CHS, add-on, primary, other (0-1)",
         source="mechanism 1 (001 §2): block-funded CHS is 'easier to squeeze'; add-ons report results; GP contracts "
-               "are national; values an assumption",
-        doc="exposure to acute gravity by sector", lo=0, hi=1,
+        "are national; values an assumption",
+        doc="exposure to acute gravity by sector",
+        lo=0,
+        hi=1,
     )
     squeeze_by_contract: list[float] = spec(
-        [1.0, 0.5, 0.5], units="multiplier on core CHS's exposure: block, activity, outcome contract",
+        [1.0, 0.5, 0.5],
+        units="multiplier on core CHS's exposure: block, activity, outcome contract",
         source="mechanism 1 (001 §2, 000 Results): block funding makes the consequences of cuts invisible; values "
-               "assumption",
-        doc="contracts and acute gravity", lo=0, hi=3,
+        "assumption",
+        doc="contracts and acute gravity",
+        lo=0,
+        hi=3,
     )
     squeeze_by_host: list[float] = spec(
-        [0.5, 1.0, 0.75], units="multiplier on core CHS's exposure: standalone, inside an acute trust, collaborative",
+        [0.5, 1.0, 0.75],
+        units="multiplier on core CHS's exposure: standalone, inside an acute trust, collaborative",
         source="DESIGN 4 (000 case studies): a standalone trust protects its budget; inside an acute trust it is "
-               "raided",
-        doc="host and acute gravity", lo=0, hi=3,
+        "raided",
+        doc="host and acute gravity",
+        lo=0,
+        hi=3,
     )
     discretionary_share_of_growth: float = spec(
-        0.5, units="share of growth money allocated on perceived value (the rest pro rata)", lo=0, hi=1,
+        0.5,
+        units="share of growth money allocated on perceived value (the rest pro rata)",
+        lo=0,
+        hi=1,
         source="assumption: most growth covers rising costs; part is discretionary (DESIGN 4)",
         doc="discretionary money",
     )
     community_value_per_gbp: float = spec(
-        1.5, units="perceived admissions avoided per £ relative to the average sector, when fully visible", lo=0, hi=10,
+        1.5,
+        units="perceived admissions avoided per £ relative to the average sector, when fully visible",
+        lo=0,
+        hi=10,
         source="mechanism 4 (000 Results): schemes that evidence avoided admissions attract investment; size "
-               "assumption",
+        "assumption",
         doc="perceived value of community money",
     )
     outcome_data_bonus: float = spec(
-        0.3, units="added to data_quality under an outcome contract (capped at 1)", lo=0, hi=1,
+        0.3,
+        units="added to data_quality under an outcome contract (capped at 1)",
+        lo=0,
+        hi=1,
         source="assumption: outcome contracts measure outcomes, making core CHS's impact more visible (001 §3 "
-               "South Warwickshire moving to an outcomes-based contract)",
+        "South Warwickshire moving to an outcomes-based contract)",
         doc="outcome contracts and data",
     )
     demand_following_cap: float = spec(
-        0.15, units="largest change in core CHS funding a year under activity/outcome contracts (share)", lo=0, hi=1,
+        0.15,
+        units="largest change in core CHS funding a year under activity/outcome contracts (share)",
+        lo=0,
+        hi=1,
         source="DESIGN 4: under an outcome/capitated contract capacity can flex with demand; cap an assumption",
         doc="contracts that follow demand",
     )
     double_running_share: float = spec(
-        0.25, units="share of non-recurrent money that buys no capacity", lo=0, hi=1,
+        0.25,
+        units="share of non-recurrent money that buys no capacity",
+        lo=0,
+        hi=1,
         source="mechanism 6 (002): 'double running services with non-recurrent funding'; size assumption",
         doc="double running",
     )
     host_raid_pct: float = spec(
-        4.0, units="% of core CHS money moved to acute per unit of acute pressure", lo=0, hi=100,
+        4.0,
+        units="% of core CHS money moved to acute per unit of acute pressure",
+        lo=0,
+        hi=100,
         source="DESIGN 4 (000 case studies): inside an acute trust CHS money is raided under pressure; size assumption",
         doc="raiding a hosted CHS budget",
     )
     transition_capacity_loss_pct: float = spec(
-        4.0, units="% of community and primary money that buys no capacity during delegation's transition",
-        lo=0, hi=100,
+        4.0,
+        units="% of community and primary money that buys no capacity during delegation's transition",
+        lo=0,
+        hi=100,
         source="mechanisms 7, 19 (000, 003): reorganisation loses skilled commissioners, relationships and monitoring; "
-               "size assumption",
+        "size assumption",
         doc="transition cost",
     )
     need_weighting: float = spec(
-        1.0, units="exponent on a Place's need index in its budget after delegation", lo=0, hi=5,
+        1.0,
+        units="exponent on a Place's need index in its budget after delegation",
+        lo=0,
+        hi=5,
         source="mechanism 8 (000): Place commissioning brings fine-grained needs analysis; size assumption",
         doc="budgets that follow need",
     )
     integration_gain: float = spec(
-        0.5, units="share of not-yet-integrated practices that integrate as Place matures", lo=0, hi=1,
+        0.5,
+        units="share of not-yet-integrated practices that integrate as Place matures",
+        lo=0,
+        hi=1,
         source="mechanism 12 (001 §4): integration at neighbourhood level; DESIGN 4: delegation improves integration",
         doc="Place and integration",
     )
     culture_years: float = spec(
-        3.0, units="years after the transition for Place working to mature", lo=0, hi=30,
+        3.0,
+        units="years after the transition for Place working to mature",
+        lo=0,
+        hi=30,
         source="mechanism 15 (001 §5): change takes years (Canterbury a decade); value assumption",
         doc="culture change",
     )
     place_proactive_targeting: float = spec(
-        0.3, units="priority added to proactive care per deprivation quintile (x maturity)", lo=0, hi=5,
+        0.3,
+        units="priority added to proactive care per deprivation quintile (x maturity)",
+        lo=0,
+        hi=5,
         source="mechanism 8 (000): Place needs analysis targets small deprived areas; size assumption",
         doc="Place targets proactive care by deprivation",
     )
     place_outreach_weekly: float = spec(
-        0.1, units="probability per week a most-deprived person with unsought need is prompted to seek care "
-                   "(x maturity; less in less deprived quintiles, none in the least)", lo=0, hi=1,
+        0.1,
+        units="probability per week a most-deprived person with unsought need is prompted to seek care "
+        "(x maturity; less in less deprived quintiles, none in the least)",
+        lo=0,
+        hi=1,
         source="mechanism 8 (000): fine-grained needs analysis across small areas; size assumption",
         doc="Place outreach finds hidden need",
     )

@@ -61,8 +61,10 @@ def source_problem(row: dict) -> str:
     if kind == "assumption":
         reason = source.partition(":")[2].split()
         if len(reason) < MIN_REASON_WORDS:
-            return (f"{row['name']}: source {source!r} is an assumption without a reason "
-                    f"(write 'assumption: <why>', at least {MIN_REASON_WORDS} words)")
+            return (
+                f"{row['name']}: source {source!r} is an assumption without a reason "
+                f"(write 'assumption: <why>', at least {MIN_REASON_WORDS} words)"
+            )
     return ""
 
 
@@ -85,8 +87,15 @@ def rows() -> list[dict]:
 
     every = describe(Scenario) + describe(PlaceSpec, "places[].")
     targets = dict(CALIBRATED)
-    return [dict(r, default=format_default(r["default"]), calibrated_for=targets.get(r["name"], ""),
-                 kind="calibrated" if r["name"] in targets else source_kind(r["source"])) for r in every]
+    return [
+        dict(
+            r,
+            default=format_default(r["default"]),
+            calibrated_for=targets.get(r["name"], ""),
+            kind="calibrated" if r["name"] in targets else source_kind(r["source"]),
+        )
+        for r in every
+    ]
 
 
 def section_of(name: str) -> str:
@@ -94,8 +103,11 @@ def section_of(name: str) -> str:
     head, _, rest = name.partition(".")
     if head == "params":
         return f"Parameters: {rest.partition('.')[0].replace('_', ' ')}"
-    return {"levers": "Levers", "places[]": "Per-Place settings (`places:` entries)",
-            "story": "Teaching story (`story:`)"}.get(head, "Scenario")
+    return {
+        "levers": "Levers",
+        "places[]": "Per-Place settings (`places:` entries)",
+        "story": "Teaching story (`story:`)",
+    }.get(head, "Scenario")
 
 
 def text(table: list[dict] | None = None, width: int | None = None) -> str:
@@ -108,11 +120,15 @@ def text(table: list[dict] | None = None, width: int | None = None) -> str:
     width = max(MIN_WIDTH, width or shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
 
     def fill(line: str, indent: int) -> list[str]:  # continuation lines indented deeper than any field
-        return textwrap.wrap(line, width, initial_indent=" " * indent, subsequent_indent=" " * 8,
-                             break_on_hyphens=False)
+        return textwrap.wrap(
+            line, width, initial_indent=" " * indent, subsequent_indent=" " * 8, break_on_hyphens=False
+        )
 
-    lines = fill("Every scenario key, lever and parameter: NAME = DEFAULT (units), then its allowed values, "
-                 "meaning and source. Set any of them with 'abm run --set NAME=VALUE'.", 0)
+    lines = fill(
+        "Every scenario key, lever and parameter: NAME = DEFAULT (units), then its allowed values, "
+        "meaning and source. Set any of them with 'abm run --set NAME=VALUE'.",
+        0,
+    )
     for r in table:
         units = f"  ({r['units']})" if r["units"] else ""
         lines += ["", *fill(f"{r['name']} = {r['default']}{units}", 0)]
@@ -141,8 +157,9 @@ def _markdown_table(table: list[dict]) -> list[str]:
     columns = ("name", "default", "units", "allowed", "doc")
     headings = ("name", "default", "units", "allowed", "meaning", "source")
     lines = ["| " + " | ".join(headings) + " |", "|" + "|".join("---" for _ in headings) + "|"]
-    return lines + ["| " + " | ".join([*(_cell(c, r[c]) for c in columns), _cell("source", _source_cell(r))]) + " |"
-                    for r in table]
+    return lines + [
+        "| " + " | ".join([*(_cell(c, r[c]) for c in columns), _cell("source", _source_cell(r))]) + " |" for r in table
+    ]
 
 
 def markdown(table: list[dict] | None = None) -> str:
@@ -175,8 +192,10 @@ def markdown(table: list[dict] | None = None) -> str:
     order = ("evidence", "national statistics", "calibrated", "assumption", "not a model parameter", "")
     lines += [f"| {kind or 'none (an error)'} | {kinds[kind]} |" for kind in order if kinds[kind]]
     lines.append(f"| all | {len(table)} |")
-    lines += ["", "The calibrated parameters are those in `abm.calibration.CALIBRATED`; "
-                  "each source cell names its target."]
+    lines += [
+        "",
+        "The calibrated parameters are those in `abm.calibration.CALIBRATED`; each source cell names its target.",
+    ]
     sections: dict[str, list[dict]] = {}
     for row in table:
         sections.setdefault(section_of(row["name"]), []).append(row)

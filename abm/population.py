@@ -100,8 +100,7 @@ SETTING_LABELS = {
     Setting.DEAD: "dead",
     Setting.LEFT: "moved away",
 }
-COMMUNITY_SETTINGS = (Setting.HOME, Setting.WAITING_GP, Setting.GP_MANAGED, Setting.WAITING_CHS,
-                      Setting.CHS_CASELOAD)
+COMMUNITY_SETTINGS = (Setting.HOME, Setting.WAITING_GP, Setting.GP_MANAGED, Setting.WAITING_CHS, Setting.CHS_CASELOAD)
 IS_COMMUNITY = np.isin(np.arange(len(Setting)), COMMUNITY_SETTINGS)  # by setting: one of COMMUNITY_SETTINGS
 ALIVE_LIMIT = Setting.DEAD.value  # setting < DEAD means alive and in the ICS (a plain int: see CodeEnum)
 # settings held by a minority, which Population.in_setting answers from an index

@@ -62,8 +62,9 @@ def serve_in_priority_order(
         order = queue_order(provider, priority, waited, draw)
     else:
         assert priority is not None  # shortlist() narrows the queue only by priority
-        order = chosen[queue_order(provider[chosen], priority[chosen], None if waited is None else waited[chosen],
-                                   draw[chosen])]
+        order = chosen[
+            queue_order(provider[chosen], priority[chosen], None if waited is None else waited[chosen], draw[chosen])
+        ]
     group = provider[order]
     unit = cost[order]
     running = unit.cumsum()
@@ -104,8 +105,9 @@ def run_starts(group: np.ndarray) -> np.ndarray:
     return np.maximum.accumulate(start)
 
 
-def shortlist(provider: np.ndarray, priority: np.ndarray | None, capacity: np.ndarray,
-              cost: np.ndarray) -> np.ndarray | None:
+def shortlist(
+    provider: np.ndarray, priority: np.ndarray | None, capacity: np.ndarray, cost: np.ndarray
+) -> np.ndarray | None:
     """When capacity is short, the candidates who could be served (ascending indices): those
     with at least the priority of their provider's ``k``-th strongest claim; else None (all,
     as when ``priority`` is None: every claim is equal).
@@ -128,14 +130,15 @@ def shortlist(provider: np.ndarray, priority: np.ndarray | None, capacity: np.nd
     bounds = np.searchsorted(provider[by_provider], np.arange(len(capacity) + 1))
     threshold = np.full(len(capacity), -np.inf)
     for j in (np.diff(bounds) > slots).nonzero()[0]:
-        claims = priority[by_provider[bounds[j]:bounds[j + 1]]]
+        claims = priority[by_provider[bounds[j] : bounds[j + 1]]]
         kth = claims.size - int(slots[j])
         threshold[j] = np.partition(claims, kth)[kth]
     return (priority >= threshold[provider]).nonzero()[0]
 
 
-def queue_order(provider: np.ndarray, priority: np.ndarray | None, waited: np.ndarray | None,
-                draw: np.ndarray) -> np.ndarray:
+def queue_order(
+    provider: np.ndarray, priority: np.ndarray | None, waited: np.ndarray | None, draw: np.ndarray
+) -> np.ndarray:
     """The queue: by provider, then priority (higher first), then wait (longer first), then ``draw``
     (``priority`` or ``waited`` None: equal for everyone).
 

@@ -290,8 +290,13 @@ def package_versions() -> dict:
     """Versions of Python and the packages a run depends on."""
     import mesa
 
-    versions = {"python": platform.python_version(), "abm": abm.__version__, "numpy": np.__version__,
-                "pandas": pd.__version__, "mesa": mesa.__version__}
+    versions = {
+        "python": platform.python_version(),
+        "abm": abm.__version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "mesa": mesa.__version__,
+    }
     try:
         import pyarrow
 
@@ -302,23 +307,33 @@ def package_versions() -> dict:
 
 
 # --------------------------------------------------------------------------- output folders
-OUTPUT_FILES = ("metrics.parquet", "metrics.csv", "metrics_by_group.parquet", "metrics_by_group.csv",
-                "summary.json", "run.json")
+OUTPUT_FILES = (
+    "metrics.parquet",
+    "metrics.csv",
+    "metrics_by_group.parquet",
+    "metrics_by_group.csv",
+    "summary.json",
+    "run.json",
+)
 RUN_FILE = "run.json"
 NAME_LIMIT = 60  # characters of a scenario's name kept in a default output folder's name
 # The work folders write_outputs makes beside an output folder OUT: ".OUT.tmp-<host>-<pid>-<8 hex>"
 # holds the new files while they are written; ".OUT.old-<host>-<pid>-<8 hex>" holds the earlier run
 # while it is swapped out.  The host keeps a run on one machine of a cluster, sharing a file system,
 # from taking another machine's live process for a dead one.
-WORK_DIR = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<host>[A-Za-z0-9-]*)-(?P<pid>\d+)"
-                      r"-(?P<token>[0-9a-f]{8})$")
+WORK_DIR = re.compile(
+    r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<host>[A-Za-z0-9-]*)-(?P<pid>\d+)"
+    r"-(?P<token>[0-9a-f]{8})$"
+)
 HOST = re.sub(r"[^A-Za-z0-9-]+", "-", socket.gethostname().split(".")[0])[:32]
 
 
 def work_path(target: Path, kind: str, pid: int | None = None, token: str | None = None) -> Path:
     """The work folder of ``kind`` (``"tmp"`` or ``"old"``) beside output folder ``target``, of this host."""
-    return target.parent / f".{target.name}.{kind}-{HOST}-{os.getpid() if pid is None else pid}-" \
-                           f"{token or uuid.uuid4().hex[:8]}"
+    return (
+        target.parent / f".{target.name}.{kind}-{HOST}-{os.getpid() if pid is None else pid}-"
+        f"{token or uuid.uuid4().hex[:8]}"
+    )
 
 
 class OutputError(Exception):
@@ -380,8 +395,10 @@ def check_out_dir(out_dir: str | Path, *, replace: bool = False) -> Path:
     try:
         target = Path(out_dir).resolve()
         if target == Path(target.anchor) or target == Path.cwd().resolve():
-            raise OutputError(f"{target} is {'the current folder' if target.name else 'a root folder'}; "
-                              "give a folder of its own, e.g. runs/demo")
+            raise OutputError(
+                f"{target} is {'the current folder' if target.name else 'a root folder'}; "
+                "give a folder of its own, e.g. runs/demo"
+            )
         if target.exists() and not target.is_dir():
             raise OutputError("is a file; give a directory (it is created if needed)")
         if target.is_dir() and os.path.ismount(target):
@@ -428,9 +445,15 @@ def clean_stale(target: str | Path) -> list[Path]:
     target = Path(target)
     parent, done = target.parent, []
     if parent.is_dir():
-        stale = [(entry, match) for entry in parent.iterdir() if (match := WORK_DIR.match(entry.name))
-                 and match["host"] == HOST and entry.is_dir() and not entry.is_symlink()
-                 and not pid_alive(int(match["pid"]))]
+        stale = [
+            (entry, match)
+            for entry in parent.iterdir()
+            if (match := WORK_DIR.match(entry.name))
+            and match["host"] == HOST
+            and entry.is_dir()
+            and not entry.is_symlink()
+            and not pid_alive(int(match["pid"]))
+        ]
         for entry, match in sorted(stale, key=lambda item: item[1]["kind"] != "old"):  # restore, then remove
             original = parent / match["name"]
             with signals_deferred():
@@ -466,11 +489,14 @@ def _check_contents(target: Path, replace: bool) -> bool:
     _, ours, other = _contents(target)
     if other:
         shown = ", ".join(other[:3]) + (f" and {len(other) - 3} more" if len(other) > 3 else "")
-        raise OutputError(f"holds files that are not an abm run's outputs ({shown}); give a new or empty folder "
-                          "(nothing that abm did not write is ever replaced)")
+        raise OutputError(
+            f"holds files that are not an abm run's outputs ({shown}); give a new or empty folder "
+            "(nothing that abm did not write is ever replaced)"
+        )
     if ours and not replace:
-        raise OutputExists("an earlier run's outputs" if RUN_FILE in ours
-                           else "an unfinished earlier run's outputs (no run.json)")
+        raise OutputExists(
+            "an earlier run's outputs" if RUN_FILE in ours else "an unfinished earlier run's outputs (no run.json)"
+        )
     return bool(ours)
 
 
@@ -489,8 +515,15 @@ def _remove_work_dir(folder: Path) -> bool:
 
 
 # --------------------------------------------------------------------------- writing
-def write_outputs(out_dir: str | Path, metrics: pd.DataFrame, groups: pd.DataFrame, summary: dict,
-                  info: dict, *, replace: bool = False) -> list[Path]:
+def write_outputs(
+    out_dir: str | Path,
+    metrics: pd.DataFrame,
+    groups: pd.DataFrame,
+    summary: dict,
+    info: dict,
+    *,
+    replace: bool = False,
+) -> list[Path]:
     """Write the output set into ``out_dir``, all or nothing; return the files' paths.
 
     The design: every file is written (and flushed to disk) into a new work folder beside
@@ -563,8 +596,9 @@ def _swap_in(work: Path, target: Path, replace: bool) -> None:
             target.rmdir()  # e.g. Windows, where rename never replaces a folder
             _rename(work, target)
         elif exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
-            raise OutputError("was filled by another process while this run wrote its outputs; "
-                              "it was left as it was") from None
+            raise OutputError(
+                "was filled by another process while this run wrote its outputs; it was left as it was"
+            ) from None
         else:
             raise
     fsync_directory(target.parent)

@@ -52,13 +52,14 @@ class _Loader(yaml.SafeLoader):
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            raise _Refused(f"aliases (*{event.anchor}) are not allowed; write the value out in full",
-                           event.start_mark)
+            raise _Refused(f"aliases (*{event.anchor}) are not allowed; write the value out in full", event.start_mark)
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                raise _Refused(f"nested more than {MAX_DEPTH} levels deep; allowed: up to {MAX_DEPTH}",
-                               self.peek_event().start_mark)
+                raise _Refused(
+                    f"nested more than {MAX_DEPTH} levels deep; allowed: up to {MAX_DEPTH}",
+                    self.peek_event().start_mark,
+                )
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -72,8 +73,9 @@ class _Loader(yaml.SafeLoader):
             except TypeError:  # an unhashable key: PyYAML's own check reports it
                 continue
             if duplicate:
-                raise _Refused(f"duplicate key {short(key)}; each key may appear once in a mapping",
-                               key_node.start_mark)
+                raise _Refused(
+                    f"duplicate key {short(key)}; each key may appear once in a mapping", key_node.start_mark
+                )
             seen.add(key)
         return super().construct_mapping(node, deep)
 
@@ -88,8 +90,9 @@ def decode(content: str | bytes, source: str, max_bytes: int = MAX_BYTES) -> str
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise Refused([f"{source}: not UTF-8 text (byte {exc.start:,} cannot be read); "
-                           "allowed: a YAML file saved as UTF-8"]) from None
+        raise Refused(
+            [f"{source}: not UTF-8 text (byte {exc.start:,} cannot be read); allowed: a YAML file saved as UTF-8"]
+        ) from None
 
 
 def load(content: str | bytes, source: str, max_bytes: int = MAX_BYTES) -> Any:
@@ -138,4 +141,4 @@ def read(path: str | Path, what: str = "scenario", max_bytes: int = MAX_BYTES) -
 def _shown(path: Path, limit: int = 80) -> str:
     """A path for a message: its end (where the file's name is) when it is long."""
     text = str(path)
-    return repr(text) if len(text) <= limit else repr("..." + text[-(limit - 3):])
+    return repr(text) if len(text) <= limit else repr("..." + text[-(limit - 3) :])

@@ -28,38 +28,75 @@ class PlaceSpec:
     """One Place of the ICS (a council footprint with its practices and CHS teams)."""
 
     name: str = spec("Place", doc="Place name", source="scenario metadata: a label, not a model parameter")
-    population_share: float = spec(1.0, units="share of ICS population (normalised)", lo=0.0, hi=1.0,
-                                   doc="the Place's share of the ICS population (shares are rescaled to sum to 1)",
-                                   source="assumption: scenario design; 001 §3 case-study Places are ~280-300k each")
-    deprivation_shares: list[float] = spec(
-        [0.2, 0.2, 0.2, 0.2, 0.2], units="share of residents in national deprivation quintiles, most to least deprived",
-        doc="the Place's deprivation profile",
-        source="001 §3: case-study Places differ in deprivation", lo=0, hi=1, weights=True,
+    population_share: float = spec(
+        1.0,
+        units="share of ICS population (normalised)",
+        lo=0.0,
+        hi=1.0,
+        doc="the Place's share of the ICS population (shares are rescaled to sum to 1)",
+        source="assumption: scenario design; 001 §3 case-study Places are ~280-300k each",
     )
-    age_shift_years: float = spec(0.0, units="years added to everyone's starting age (older Place > 0)", lo=-15, hi=15,
-                                  doc="how much older (or younger) the Place's residents are than England's",
-                                  source="001 §3: South Warwickshire older, Birmingham younger")
+    deprivation_shares: list[float] = spec(
+        [0.2, 0.2, 0.2, 0.2, 0.2],
+        units="share of residents in national deprivation quintiles, most to least deprived",
+        doc="the Place's deprivation profile",
+        source="001 §3: case-study Places differ in deprivation",
+        lo=0,
+        hi=1,
+        weights=True,
+    )
+    age_shift_years: float = spec(
+        0.0,
+        units="years added to everyone's starting age (older Place > 0)",
+        lo=-15,
+        hi=15,
+        doc="how much older (or younger) the Place's residents are than England's",
+        source="001 §3: South Warwickshire older, Birmingham younger",
+    )
     chs_host: str | None = spec(
-        None, choices=("standalone", "acute", "collaborative"), units="standalone / acute / collaborative",
+        None,
+        choices=("standalone", "acute", "collaborative"),
+        units="standalone / acute / collaborative",
         doc="this Place's CHS host; empty: the chs_host lever",
         source="001 §3: the case-study Places differ in provider type",
     )
-    chs_contract: str | None = spec(None, choices=("block", "activity", "outcome"), units="block / activity / outcome",
-                                    doc="this Place's CHS contract; empty: the chs_contract lever",
-                                    source="001 §3: the case-study Places differ in contracts")
-    chs_share_pct: float | None = spec(None, units="% of the Place's budget on core CHS and add-ons at the start",
-                                       lo=1.0, hi=40.0, doc="empty: the national share (params.commissioner.shares)",
-                                       source="001 §3: Birmingham ~15%, Hull ~13%, South Warwickshire ~10%")
+    chs_contract: str | None = spec(
+        None,
+        choices=("block", "activity", "outcome"),
+        units="block / activity / outcome",
+        doc="this Place's CHS contract; empty: the chs_contract lever",
+        source="001 §3: the case-study Places differ in contracts",
+    )
+    chs_share_pct: float | None = spec(
+        None,
+        units="% of the Place's budget on core CHS and add-ons at the start",
+        lo=1.0,
+        hi=40.0,
+        doc="empty: the national share (params.commissioner.shares)",
+        source="001 §3: Birmingham ~15%, Hull ~13%, South Warwickshire ~10%",
+    )
 
 
 def _default_places() -> list[dict]:
     return [
-        {"name": "North", "population_share": 0.40, "deprivation_shares": [0.35, 0.25, 0.18, 0.12, 0.10],
-         "age_shift_years": -2.0},
-        {"name": "Central", "population_share": 0.35, "deprivation_shares": [0.20, 0.20, 0.20, 0.20, 0.20],
-         "age_shift_years": 0.0},
-        {"name": "South", "population_share": 0.25, "deprivation_shares": [0.05, 0.10, 0.20, 0.30, 0.35],
-         "age_shift_years": 3.0},
+        {
+            "name": "North",
+            "population_share": 0.40,
+            "deprivation_shares": [0.35, 0.25, 0.18, 0.12, 0.10],
+            "age_shift_years": -2.0,
+        },
+        {
+            "name": "Central",
+            "population_share": 0.35,
+            "deprivation_shares": [0.20, 0.20, 0.20, 0.20, 0.20],
+            "age_shift_years": 0.0,
+        },
+        {
+            "name": "South",
+            "population_share": 0.25,
+            "deprivation_shares": [0.05, 0.10, 0.20, 0.30, 0.35],
+            "age_shift_years": 3.0,
+        },
     ]
 
 
@@ -84,14 +121,23 @@ class StoryStep:
 class Story:
     """The narrative of a teaching preset: what to try, what to watch, what the evidence says."""
 
-    what_to_try: str = spec("", doc="the lever(s) this story moves, and what to try next",
-                             source="teaching text: no effect on the model")
-    what_to_watch: str = spec("", doc="the outputs to watch, and what to expect",
-                               source="teaching text: no effect on the model")
-    evidence: str = spec("", doc="what the evidence says (EVIDENCE.md items, seed sections)",
-                          source="teaching text: no effect on the model")
-    steps: list[StoryStep] = spec([], doc="a guided walk through the run, step by step", max_items=MAX_STEPS,
-                                   source="teaching text: no effect on the model")
+    what_to_try: str = spec(
+        "", doc="the lever(s) this story moves, and what to try next", source="teaching text: no effect on the model"
+    )
+    what_to_watch: str = spec(
+        "", doc="the outputs to watch, and what to expect", source="teaching text: no effect on the model"
+    )
+    evidence: str = spec(
+        "",
+        doc="what the evidence says (EVIDENCE.md items, seed sections)",
+        source="teaching text: no effect on the model",
+    )
+    steps: list[StoryStep] = spec(
+        [],
+        doc="a guided walk through the run, step by step",
+        max_items=MAX_STEPS,
+        source="teaching text: no effect on the model",
+    )
 
 
 @dataclass
@@ -100,27 +146,46 @@ class Scenario:
 
     name: str = spec("baseline", doc="scenario name", source="scenario metadata: a label, not a model parameter")
     description: str = spec(
-        "", doc="one line on what the scenario shows", source="scenario metadata: a label, not a model parameter",
+        "",
+        doc="one line on what the scenario shows",
+        source="scenario metadata: a label, not a model parameter",
     )
-    population: int = spec(100_000, units="people", lo=1_000, hi=5_000_000,
-                           doc="ICS population at the start", source="DESIGN 3")
-    years: int = spec(10, units="reporting years (52 weeks each)", lo=1, hi=60, source="DESIGN 3",
-                      doc="horizon after the burn-in")
-    burn_in_weeks: int = spec(104, units="weeks run before reporting starts", lo=0, hi=1040,
-                              doc="weeks run with no lever moved before week 0, so queues and caseloads settle",
-                              source="DESIGN 3: a burn-in brings queues, caseloads and workforce to steady state")
-    seed: int = spec(1, units="integer", lo=0, hi=2**63 - 1, doc="random seed: fixes the run",
-                    source="run control: any seed is as valid as another; results are reported over several")
+    population: int = spec(
+        100_000, units="people", lo=1_000, hi=5_000_000, doc="ICS population at the start", source="DESIGN 3"
+    )
+    years: int = spec(
+        10, units="reporting years (52 weeks each)", lo=1, hi=60, source="DESIGN 3", doc="horizon after the burn-in"
+    )
+    burn_in_weeks: int = spec(
+        104,
+        units="weeks run before reporting starts",
+        lo=0,
+        hi=1040,
+        doc="weeks run with no lever moved before week 0, so queues and caseloads settle",
+        source="DESIGN 3: a burn-in brings queues, caseloads and workforce to steady state",
+    )
+    seed: int = spec(
+        1,
+        units="integer",
+        lo=0,
+        hi=2**63 - 1,
+        doc="random seed: fixes the run",
+        source="run control: any seed is as valid as another; results are reported over several",
+    )
     places: list[PlaceSpec] = field(
         default_factory=lambda: [PlaceSpec(**p) for p in _default_places()],
-        metadata={"doc": "the Places (default: three, North deprived and younger, South affluent and older)",
-                  "units": "a list of Places (their settings: places[].* below)",
-                  "source": "DESIGN 3 (default 3 Places)",
-                  "max_items": MAX_PLACES},
+        metadata={
+            "doc": "the Places (default: three, North deprived and younger, South affluent and older)",
+            "units": "a list of Places (their settings: places[].* below)",
+            "source": "DESIGN 3 (default 3 Places)",
+            "max_items": MAX_PLACES,
+        },
     )
     levers: Levers = spec(Levers())
     schedule: list[ScheduledChange] = spec(
-        [], doc="lever changes at given years", max_items=MAX_SCHEDULE,
+        [],
+        doc="lever changes at given years",
+        max_items=MAX_SCHEDULE,
         source="run control: the policy timeline a scenario sets (JUNE-style dated policies)",
     )
     story: Story = spec(Story(), doc="the narrative shown with a teaching preset (optional)")
@@ -145,9 +210,11 @@ class Scenario:
                 )
                 continue
             if change.year >= self.years:
-                problems.append(f"schedule.{i}.year: {change.year} is beyond the horizon ({self.years} reporting "
-                                f"year(s), so years 0 to {self.years - 1}); allowed: a year before {self.years}, "
-                                "or raise years:")
+                problems.append(
+                    f"schedule.{i}.year: {change.year} is beyond the horizon ({self.years} reporting "
+                    f"year(s), so years 0 to {self.years - 1}); allowed: a year before {self.years}, "
+                    "or raise years:"
+                )
             try:
                 validate_lever(change.lever, change.value, path=f"schedule.{i}.value")
             except ConfigError as exc:
@@ -162,8 +229,9 @@ def validate_lever(name: str, value: Any, path: str | None = None) -> Any:
     """Check one lever value; return it cleaned (e.g. int -> float) or raise ConfigError."""
     lever_names = Levers.names()
     if name not in lever_names:
-        raise ConfigError([f"{short(path or name)}: unknown lever{suggest(name, lever_names)}; "
-                           f"levers: {', '.join(lever_names)}"])
+        raise ConfigError(
+            [f"{short(path or name)}: unknown lever{suggest(name, lever_names)}; levers: {', '.join(lever_names)}"]
+        )
     try:
         levers = build(Levers, {name: value}, path="levers")
     except ConfigError as exc:
@@ -184,8 +252,12 @@ def load_scenario_dict(source: str | Path | None) -> dict:
     path = Path(source)
     if not path.suffix and not path.exists():
         if str(source) not in preset_names():
-            raise ConfigError([f"scenario: {short(str(source))} is neither a file nor a preset"
-                               f"{suggest(str(source), preset_names())}; presets: {', '.join(preset_names())}"])
+            raise ConfigError(
+                [
+                    f"scenario: {short(str(source))} is neither a file nor a preset"
+                    f"{suggest(str(source), preset_names())}; presets: {', '.join(preset_names())}"
+                ]
+            )
         path = PRESET_DIR / f"{source}.yaml"
     data = safe_yaml.read(path, "scenario") or {}
     if not isinstance(data, dict):

@@ -117,8 +117,12 @@ def progress_inpatients(model) -> None:
     pop.assign("los_days", inpatients, (remaining - used) / slow)
     step_down_to_virtual_ward(model, inpatients[remaining > DAYS])
     fit = inpatients[remaining <= DAYS]
-    support = support_needed(pop.frailty[fit], streams.uniform(Decision.DISCHARGE_SUPPORT, fit),
-                             streams.uniform(Decision.DISCHARGE_SOCIAL_CARE, fit), p)
+    support = support_needed(
+        pop.frailty[fit],
+        streams.uniform(Decision.DISCHARGE_SUPPORT, fit),
+        streams.uniform(Decision.DISCHARGE_SOCIAL_CARE, fit),
+        p,
+    )
     frailty = pop.frailty[fit]
     pop.assign("frailty", fit, np.minimum(frailty + model.params.demography.frailty_per_admission, 1.0))
     pop.assign("support_needed", fit, support)
@@ -161,8 +165,14 @@ def run_ed(model) -> None:
     capacity = np.array([t.beds for t in model.trusts]) * DAYS
     room = np.maximum(capacity - days, 0)
     cost = np.minimum(new_los, DAYS)
-    admitted_mask = serve_in_priority_order(trust, pop.acuity[queue], pop.weeks_in_setting[queue], room,
-                                            streams.tiebreak(Decision.ADMISSION_QUEUE, queue), cost)
+    admitted_mask = serve_in_priority_order(
+        trust,
+        pop.acuity[queue],
+        pop.weeks_in_setting[queue],
+        room,
+        streams.tiebreak(Decision.ADMISSION_QUEUE, queue),
+        cost,
+    )
     admitted = queue[admitted_mask]
     admitted_days = total_by(trust[admitted_mask], cost[admitted_mask], n_trusts)
     days += admitted_days
@@ -192,9 +202,15 @@ def step_down_to_virtual_ward(model, inpatients: np.ndarray) -> np.ndarray:
     willing = inpatients[streams.uniform(Decision.STEP_DOWN, inpatients) < p.virtual_ward_step_down_from_acute]
     if willing.size == 0:
         return willing
-    going = willing[serve_in_priority_order(pop.team[willing], pop.frailty[willing], None,
-                                            free_virtual_ward_places(model),
-                                            streams.tiebreak(Decision.STEP_DOWN_QUEUE, willing))]
+    going = willing[
+        serve_in_priority_order(
+            pop.team[willing],
+            pop.frailty[willing],
+            None,
+            free_virtual_ward_places(model),
+            streams.tiebreak(Decision.STEP_DOWN_QUEUE, willing),
+        )
+    ]
     pop.assign("acuity", going, Acuity.HIGH)
     pop.assign("los_days", going, 0.0)
     pop.move(going, Setting.VIRTUAL_WARD)
@@ -223,8 +239,9 @@ def decide_admission(model, arrivals: np.ndarray) -> np.ndarray:
     pop, p = model.pop, model.params.acute
     frailty = pop.frailty[arrivals]
     crisis = pop.acuity[arrivals] == Acuity.CRISIS.value
-    base = np.where(crisis, p.admit_crisis[0] + p.admit_crisis[1] * frailty,
-                    p.admit_referred[0] + p.admit_referred[1] * frailty)
+    base = np.where(
+        crisis, p.admit_crisis[0] + p.admit_crisis[1] * frailty, p.admit_referred[0] + p.admit_referred[1] * frailty
+    )
     spare = (model.team_arrays.load < 1.0)[pop.team[arrivals]]
     payment = p.block_payment_admission_multiplier if model.levers.acute_payment == "block" else 1.0
     prob = np.minimum(np.maximum(base * payment * np.where(spare, p.alternatives_admission_multiplier, 1.0), 0.0), 1.0)

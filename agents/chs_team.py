@@ -81,8 +81,9 @@ class TeamArrays:
 
     def vacancies(self) -> np.ndarray:
         """Funded posts that are empty, core and add-on (FTE), per team."""
-        return (np.maximum(self.establishment - self.in_post, 0).sum(axis=1)
-                + np.maximum(self.addon_establishment - self.addon_in_post, 0.0))
+        return np.maximum(self.establishment - self.in_post, 0).sum(axis=1) + np.maximum(
+            self.addon_establishment - self.addon_in_post, 0.0
+        )
 
 
 def _team_row(name: str) -> property:
@@ -170,8 +171,14 @@ class CHSTeam(mesa.Agent):
         gap = core_gap.sum(axis=1) + addon_gap
         wanted = gap * -np.expm1(-p.recruitment_per_year * levers.recruitment_multiplier / 52)
         trained = model.lever_value_weeks_ago("training_places_multiplier", p.training_lag_years * 52)
-        supply = (p.labour_supply_fte_per_1000_year * levers.recruitment_multiplier * trained
-                  * model.team_population / 1000 / 52)
+        supply = (
+            p.labour_supply_fte_per_1000_year
+            * levers.recruitment_multiplier
+            * trained
+            * model.team_population
+            / 1000
+            / 52
+        )
         fill = np.minimum(wanted, supply) / np.maximum(gap, 1e-9)  # share of every vacancy filled this week
         unsafe = np.maximum(w.load - 1.0, 0.0)
         leave_rate = p.attrition_per_year * levers.attrition_multiplier * (1 + p.unsafe_attrition_slope * unsafe)
@@ -289,15 +296,24 @@ def discharge_support(model, capacity: np.ndarray, demand: np.ndarray) -> np.nda
     waiting = waiting[pop.support_needed[waiting] == Support.CHS.value]
     hosted = (model.place_lever("chs_host") == "acute")[pop.place[waiting]]
     stretched = np.maximum(model.team_arrays.load, 1.0)[pop.team[waiting]]
-    start = np.minimum(p.discharge_start_weekly * np.where(hosted, p.acute_host_discharge_multiplier, 1.0) / stretched,
-                       1.0)
+    start = np.minimum(
+        p.discharge_start_weekly * np.where(hosted, p.acute_host_discharge_multiplier, 1.0) / stretched, 1.0
+    )
     # referral and assessment done
     waiting = waiting[model.streams.uniform(Decision.CHS_DISCHARGE_START, waiting) < start]
     team = pop.team[waiting]
     cost = np.full(waiting.size, p.contacts_discharge_start)
     demand += total_by(team, cost, len(capacity))
-    taken = waiting[serve_in_priority_order(team, None, pop.weeks_in_setting[waiting], capacity,
-                                            model.streams.tiebreak(Decision.CHS_DISCHARGE_QUEUE, waiting), cost)]
+    taken = waiting[
+        serve_in_priority_order(
+            team,
+            None,
+            pop.weeks_in_setting[waiting],
+            capacity,
+            model.streams.tiebreak(Decision.CHS_DISCHARGE_QUEUE, waiting),
+            cost,
+        )
+    ]
     discharge_to(model, taken, Setting.CHS_CASELOAD)
     model.events.add("chs_referrals", pop.place[taken])
     return np.bincount(pop.team[taken], minlength=len(capacity)) * p.contacts_discharge_start
@@ -318,19 +334,25 @@ def urgent_response(model, ucr_capacity: np.ndarray) -> np.ndarray:
     community = crisis[IS_COMMUNITY[pop.setting[crisis]]]
     team = pop.team[community]
     cost = np.full(community.size, p.contacts_urgent_response)
-    responded_mask = serve_in_priority_order(team, pop.frailty[community], None, ucr_capacity,
-                                             streams.tiebreak(Decision.UCR_QUEUE, community), cost)
+    responded_mask = serve_in_priority_order(
+        team, pop.frailty[community], None, ucr_capacity, streams.tiebreak(Decision.UCR_QUEUE, community), cost
+    )
     responded_at = responded_mask.nonzero()[0]  # positions in community
     responded = community[responded_at]
     model.events.add("ucr_responses", pop.place[responded])
     # the frailest responded crises get a virtual-ward place where the team has one (step-up)
-    ward_mask = serve_in_priority_order(pop.team[responded], pop.frailty[responded], None,
-                                        free_virtual_ward_places(model),
-                                        streams.tiebreak(Decision.VIRTUAL_WARD_QUEUE, responded))
+    ward_mask = serve_in_priority_order(
+        pop.team[responded],
+        pop.frailty[responded],
+        None,
+        free_virtual_ward_places(model),
+        streams.tiebreak(Decision.VIRTUAL_WARD_QUEUE, responded),
+    )
     to_ward_at, at_home_at = responded_at[ward_mask], responded_at[~ward_mask]
     to_ward_at = to_ward_at[streams.uniform(Decision.VIRTUAL_WARD_AVERT, community[to_ward_at]) < p.virtual_ward_avert]
-    at_home_at = at_home_at[streams.uniform(Decision.URGENT_RESPONSE_AVERT, community[at_home_at])
-                            < p.urgent_response_avert]
+    at_home_at = at_home_at[
+        streams.uniform(Decision.URGENT_RESPONSE_AVERT, community[at_home_at]) < p.urgent_response_avert
+    ]
     to_ward, at_home = community[to_ward_at], community[at_home_at]
     averted = np.concatenate([to_ward, at_home])
     pop.assign("acuity", averted, Acuity.HIGH)
@@ -393,8 +415,14 @@ def planned_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarray:
     team = pop.team[caseload]
     demand += total_by(team, need, n_teams)
     # keep high need first, then those newest to the caseload, within capacity
-    kept_mask = serve_in_priority_order(team, pop.acuity[caseload], -pop.weeks_in_setting[caseload].astype(np.int64),
-                                        capacity, streams.tiebreak(Decision.CHS_CASELOAD_QUEUE, caseload), need)
+    kept_mask = serve_in_priority_order(
+        team,
+        pop.acuity[caseload],
+        -pop.weeks_in_setting[caseload].astype(np.int64),
+        capacity,
+        streams.tiebreak(Decision.CHS_CASELOAD_QUEUE, caseload),
+        need,
+    )
     ration_out = caseload[~kept_mask]  # sent home with the turned away, below
     used = total_by(team[kept_mask], need[kept_mask], n_teams)
 
@@ -403,9 +431,14 @@ def planned_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarray:
     wteam = pop.team[waiting]
     wneed = caseload_intensity(pop.acuity[waiting], p)
     demand += total_by(wteam, wneed, n_teams)
-    admitted_mask = serve_in_priority_order(wteam, pop.acuity[waiting], pop.weeks_in_setting[waiting],
-                                            capacity - used, streams.tiebreak(Decision.CHS_WAITING_QUEUE, waiting),
-                                            wneed)
+    admitted_mask = serve_in_priority_order(
+        wteam,
+        pop.acuity[waiting],
+        pop.weeks_in_setting[waiting],
+        capacity - used,
+        streams.tiebreak(Decision.CHS_WAITING_QUEUE, waiting),
+        wneed,
+    )
     pop.move(waiting[admitted_mask], Setting.CHS_CASELOAD)
     used += total_by(wteam[admitted_mask], wneed[admitted_mask], n_teams)
 
@@ -437,20 +470,28 @@ def proactive_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarra
     team = pop.team[enrolled]
     cost = np.full(enrolled.size, p.contacts_proactive)
     demand += total_by(team, cost, n_teams)
-    keep = serve_in_priority_order(team, None, None, np.maximum(capacity, 0),
-                                   streams.tiebreak(Decision.PROACTIVE_KEEP_QUEUE, enrolled), cost)
+    keep = serve_in_priority_order(
+        team, None, None, np.maximum(capacity, 0), streams.tiebreak(Decision.PROACTIVE_KEEP_QUEUE, enrolled), cost
+    )
     pop.assign("proactive", enrolled[~keep], False)
     find_hidden_need(model, enrolled[keep])
-    model.place_counts["proactive"] = np.bincount(pop.place[enrolled[keep]],
-                                                  minlength=len(model.councils)).astype(float)
+    model.place_counts["proactive"] = np.bincount(pop.place[enrolled[keep]], minlength=len(model.councils)).astype(
+        float
+    )
     used = np.bincount(team[keep], minlength=n_teams) * p.contacts_proactive
 
     spare_places = np.floor(np.maximum(capacity - used, 0) / max(p.contacts_proactive, 1e-9))
     if spare_places.sum() >= 1:
         candidates = ((pop.frailty >= p.proactive_min_frailty) & at_home & ~pop.proactive).nonzero()[0]
-        chosen = candidates[serve_in_priority_order(pop.team[candidates], proactive_priority(model, candidates),
-                                                    None, spare_places,
-                                                    streams.tiebreak(Decision.PROACTIVE_ENROL_QUEUE, candidates))]
+        chosen = candidates[
+            serve_in_priority_order(
+                pop.team[candidates],
+                proactive_priority(model, candidates),
+                None,
+                spare_places,
+                streams.tiebreak(Decision.PROACTIVE_ENROL_QUEUE, candidates),
+            )
+        ]
         pop.assign("proactive", chosen, True)
         used += np.bincount(pop.team[chosen], minlength=n_teams) * p.contacts_proactive
         model.place_counts["proactive"] += np.bincount(pop.place[chosen], minlength=len(model.councils))

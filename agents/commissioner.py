@@ -94,7 +94,7 @@ class Commissioner(mesa.Agent):
         """Per head under the ICB; after delegation's transition, weighted by each Place's need (mechanism 8)."""
         if not self.needs_based(year):
             return uniform
-        weights = uniform * self.need_index ** self.model.params.commissioner.need_weighting
+        weights = uniform * self.need_index**self.model.params.commissioner.need_weighting
         return uniform.sum() * weights / weights.sum()
 
     def decide_shares(self, year: int) -> tuple[np.ndarray, np.ndarray]:
@@ -110,8 +110,9 @@ class Commissioner(mesa.Agent):
         first = levers.growth_to_community_pct / 100
         addon_part = levers.addon_share_pct / 100
         valued = shares * self.perceived_value()
-        rest = ((1 - p.discretionary_share_of_growth) * shares
-                + p.discretionary_share_of_growth * valued / valued.sum(axis=0))
+        rest = (1 - p.discretionary_share_of_growth) * shares + p.discretionary_share_of_growth * valued / valued.sum(
+            axis=0
+        )
         shares = shares * (1 - new) + new * (1 - first) * rest
         shares[CORE] += new * first * (1 - addon_part)
         scheme = self.scheme_addon * (1 - new) + new * first * addon_part
@@ -306,7 +307,13 @@ def place_outreach(model) -> None:
         return
     pop = model.pop
     acuity = pop.acuity
-    hidden = ((pop.setting == Setting.HOME.value) & (acuity >= Acuity.LOW.value) & (acuity <= Acuity.HIGH.value)
-              & ~pop.will_seek & ~pop.rationed & (pop.deprivation < 4)).nonzero()[0]
+    hidden = (
+        (pop.setting == Setting.HOME.value)
+        & (acuity >= Acuity.LOW.value)
+        & (acuity <= Acuity.HIGH.value)
+        & ~pop.will_seek
+        & ~pop.rationed
+        & (pop.deprivation < 4)
+    ).nonzero()[0]
     reach = model.params.commissioner.place_outreach_weekly * maturity * (4 - pop.deprivation[hidden]) / 4
     pop.assign("will_seek", hidden[model.streams.uniform(Decision.OUTREACH, hidden) < reach], True)

@@ -72,19 +72,29 @@ def run_social_care(model) -> None:
     self_arranged = waiting[u < p.self_arranged_weekly]  # self-funded or family care
     waiting = waiting[(u >= p.self_arranged_weekly) & (u < p.self_arranged_weekly + p.package_start_weekly)]
     place = pop.place[waiting]
-    placed = waiting[serve_in_priority_order(place, None, pop.weeks_in_setting[waiting], free,
-                                             streams.tiebreak(Decision.PACKAGE_QUEUE, waiting))]
+    placed = waiting[
+        serve_in_priority_order(
+            place, None, pop.weeks_in_setting[waiting], free, streams.tiebreak(Decision.PACKAGE_QUEUE, waiting)
+        )
+    ]
     pop.assign("social_care", placed, True)
     discharge_to(model, np.concatenate([self_arranged, placed]), Setting.HOME)  # both go home, in one pass
     free -= np.bincount(pop.place[placed], minlength=n_places)
 
     community_places = np.floor(free * p.community_fill_weekly)
     if community_places.sum() >= 1:
-        at_home = ((pop.setting == Setting.HOME.value) & (pop.acuity >= Acuity.LOW.value)
-                   & ~pop.social_care).nonzero()[0]
-        chosen = at_home[serve_in_priority_order(pop.place[at_home], pop.frailty[at_home], None,
-                                                 community_places,
-                                                 streams.tiebreak(Decision.COMMUNITY_PACKAGE_QUEUE, at_home))]
+        at_home = ((pop.setting == Setting.HOME.value) & (pop.acuity >= Acuity.LOW.value) & ~pop.social_care).nonzero()[
+            0
+        ]
+        chosen = at_home[
+            serve_in_priority_order(
+                pop.place[at_home],
+                pop.frailty[at_home],
+                None,
+                community_places,
+                streams.tiebreak(Decision.COMMUNITY_PACKAGE_QUEUE, at_home),
+            )
+        ]
         pop.assign("social_care", chosen, True)
         free -= np.bincount(pop.place[chosen], minlength=n_places)
     capacity = np.array([c.capacity for c in model.councils])
@@ -99,6 +109,9 @@ def seed_packages(model) -> None:
     pop = model.pop
     older = (pop.age >= 65).nonzero()[0]
     cap = np.array([int(0.9 * c.capacity) for c in model.councils])
-    chosen = older[serve_in_priority_order(pop.place[older], pop.frailty[older], None, cap,
-                                           model.streams.tiebreak(Decision.SEED_PACKAGES, older))]
+    chosen = older[
+        serve_in_priority_order(
+            pop.place[older], pop.frailty[older], None, cap, model.streams.tiebreak(Decision.SEED_PACKAGES, older)
+        )
+    ]
     pop.assign("social_care", chosen, True)

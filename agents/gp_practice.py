@@ -65,8 +65,13 @@ def run_clinics(model) -> None:
     waiting = pop.in_setting(Setting.WAITING_GP)
     waiting = waiting[pop.acuity[waiting] < Acuity.CRISIS.value]
     practice_of = pop.practice[waiting]
-    served = serve_in_priority_order(practice_of, pop.acuity[waiting], pop.weeks_in_setting[waiting], new_slots,
-                                     model.streams.tiebreak(Decision.GP_QUEUE, waiting))
+    served = serve_in_priority_order(
+        practice_of,
+        pop.acuity[waiting],
+        pop.weeks_in_setting[waiting],
+        new_slots,
+        model.streams.tiebreak(Decision.GP_QUEUE, waiting),
+    )
     seen = waiting[served]
     decide_after_consultation(model, seen, pressure, integrated)
 
@@ -106,9 +111,12 @@ def decide_after_consultation(model, seen: np.ndarray, pressure: np.ndarray, int
     u = model.streams.uniform(Decision.GP_OUTCOME, seen)
     to_hospital = u < p_hospital
     to_chs = ~to_hospital & (u < p_hospital + p_chs)
-    model.pop.move(seen, np.where(to_hospital, Setting.ED.value,
-                                  np.where(to_chs, Setting.WAITING_CHS.value,
-                                           Setting.GP_MANAGED.value)).astype(np.uint8))
+    model.pop.move(
+        seen,
+        np.where(
+            to_hospital, Setting.ED.value, np.where(to_chs, Setting.WAITING_CHS.value, Setting.GP_MANAGED.value)
+        ).astype(np.uint8),
+    )
     model.events.add("chs_referrals", pop.place[seen[to_chs]])
     model.events.add("gp_hospital_referrals", pop.place[seen[to_hospital]])
 

@@ -33,6 +33,7 @@ def weekly_prob(rate_per_year):
 # Pure hazard functions (arrays or scalars)
 # ---------------------------------------------------------------------------
 
+
 def death_prob(age, frailty, setting, acuity, p: DemographyParams):
     """Weekly death probability.
 
@@ -51,9 +52,10 @@ def baseline_death_weekly(age, frailty, p: DemographyParams):
 
     A person's risk at home, out of crisis.
     """
-    annual = np.minimum(gompertz_table(p.gompertz_log_base, p.gompertz_slope)[age]
-                        * (0.7 + p.frailty_death_slope * frailty),
-                        np.float32(0.95))
+    annual = np.minimum(
+        gompertz_table(p.gompertz_log_base, p.gompertz_slope)[age] * (0.7 + p.frailty_death_slope * frailty),
+        np.float32(0.95),
+    )
     return annual / np.float32(WEEKS_PER_YEAR)
 
 
@@ -83,8 +85,9 @@ def onset_prob(age, ltc, deprivation, proactive, place_factor, p: NeedParams):
 
 def onset_base_rate(age, ltc, deprivation, p: NeedParams):
     """Annual onset rate by age, long-term conditions and deprivation (before proactive care and the Place)."""
-    by_age, by_ltc, by_deprivation = onset_tables(tuple(p.onset_per_year_by_age), p.onset_per_ltc,
-                                                  tuple(p.deprivation_onset_multiplier))
+    by_age, by_ltc, by_deprivation = onset_tables(
+        tuple(p.onset_per_year_by_age), p.onset_per_ltc, tuple(p.deprivation_onset_multiplier)
+    )
     return by_age[age] * by_ltc[ltc] * by_deprivation[deprivation]
 
 
@@ -106,10 +109,21 @@ def care_multiplier(setting, social_care, p: NeedParams):
     GP management, a CHS caseload and a virtual ward slow it (mechanism 13, modest per
     mechanism 18); a social-care package helps a little (assumption).
     """
-    table = np.array([p.unmet_escalation_multiplier, p.unmet_escalation_multiplier,
-                      p.escalation_in_care_multiplier[0], p.unmet_escalation_multiplier,
-                      p.escalation_in_care_multiplier[1], p.escalation_in_care_multiplier[2],
-                      1.0, 1.0, 1.0, 1.0, 1.0])
+    table = np.array(
+        [
+            p.unmet_escalation_multiplier,
+            p.unmet_escalation_multiplier,
+            p.escalation_in_care_multiplier[0],
+            p.unmet_escalation_multiplier,
+            p.escalation_in_care_multiplier[1],
+            p.escalation_in_care_multiplier[2],
+            1.0,
+            1.0,
+            1.0,
+            1.0,
+            1.0,
+        ]
+    )
     return table[setting] * np.where(social_care, p.social_care_escalation_multiplier, 1.0)
 
 
@@ -174,6 +188,7 @@ for _table in (FRAILTY_MEAN_BY_AGE, BIRTHDAY_FRAILTY_STEP, LTC_MEAN_BY_AGE):
 # ---------------------------------------------------------------------------
 # Creating people
 # ---------------------------------------------------------------------------
+
 
 def sample_ages(rng: np.random.Generator, count: int, band_shares, age_shift: float = 0.0) -> np.ndarray:
     """Ages for a population with the given band shares (0-17, 18-64, 65-74, 75-84, 85+)."""
@@ -256,8 +271,9 @@ def entries_this_week(model, alive_count: int) -> tuple[int, int]:
     """Births and in-migrants this week (Poisson, per head; national statistics / assumption)."""
     p = model.params.demography
     births = model.streams.poisson(Decision.BIRTHS_COUNT, p.births_per_1000_year * alive_count / 1000 / WEEKS_PER_YEAR)
-    movers_in = model.streams.poisson(Decision.IN_MIGRATION_COUNT,
-                                      p.in_migration_per_1000_year * alive_count / 1000 / WEEKS_PER_YEAR)
+    movers_in = model.streams.poisson(
+        Decision.IN_MIGRATION_COUNT, p.in_migration_per_1000_year * alive_count / 1000 / WEEKS_PER_YEAR
+    )
     return births, movers_in
 
 
@@ -276,6 +292,7 @@ def add_entrants(model, births: int, movers_in: int) -> np.ndarray:
 # The vectorised weekly rules
 # ---------------------------------------------------------------------------
 
+
 def demography(model) -> None:
     """Ageing (a 52nd of people have a birthday each week; frailty rises with age), deaths, out-migration,
     births and in-migration."""
@@ -286,8 +303,9 @@ def demography(model) -> None:
     record_deaths(model, died)
     pop.move(died, Setting.DEAD)
 
-    movers_out = model.streams.poisson(Decision.OUT_MIGRATION_COUNT,
-                                       p.out_migration_per_1000_year * alive_count / 1000 / WEEKS_PER_YEAR)
+    movers_out = model.streams.poisson(
+        Decision.OUT_MIGRATION_COUNT, p.out_migration_per_1000_year * alive_count / 1000 / WEEKS_PER_YEAR
+    )
     leaving = pick_movers_out(model, movers_out)
     pop.move(leaving, Setting.LEFT)
     model.counters["left"] += leaving.size
@@ -305,8 +323,9 @@ def birthdays(model) -> None:
     ages[alive_b] = np.minimum(ages[alive_b] + 1, 110)
     frail = pop.frailty[birthday]
     new_ages = ages[alive_b]
-    frail[alive_b] = frailty_after_birthday(new_ages, frail[alive_b], model.params.demography,
-                                            BIRTHDAY_FRAILTY_STEP[new_ages])
+    frail[alive_b] = frailty_after_birthday(
+        new_ages, frail[alive_b], model.params.demography, BIRTHDAY_FRAILTY_STEP[new_ages]
+    )
     pop.mark_changed(np.arange(birthday.start, pop.n, WEEKS_PER_YEAR)[alive_b])
 
 
@@ -319,8 +338,10 @@ def base_rates(model) -> dict[str, np.ndarray]:
 
     def compute(idx):
         age = pop.age[idx]
-        return {"death": baseline_death_weekly(age, pop.frailty[idx], p.demography),
-                "onset_bound": onset_base_rate(age, pop.ltc[idx], pop.deprivation[idx], p.need) * onset_bound(p.need)}
+        return {
+            "death": baseline_death_weekly(age, pop.frailty[idx], p.demography),
+            "onset_bound": onset_base_rate(age, pop.ltc[idx], pop.deprivation[idx], p.need) * onset_bound(p.need),
+        }
 
     return pop.derived("patient", compute)
 
@@ -353,8 +374,9 @@ def pick_movers_out(model, count: int, eligible=None) -> np.ndarray:
     ``eligible(rows)`` says which drawn rows qualify (default: from the arrays); the per-object reference
     passes its agents' view, so both engines take the same keyed draws."""
     pop = model.pop
-    eligible = eligible or (lambda draw: (pop.age[draw] >= 18) & (pop.age[draw] <= 45)
-                            & (pop.setting[draw] == Setting.HOME.value))
+    eligible = eligible or (
+        lambda draw: (pop.age[draw] >= 18) & (pop.age[draw] <= 45) & (pop.setting[draw] == Setting.HOME.value)
+    )
     chosen = np.empty(0, dtype=np.int64)
     drawn = 0  # draws are keyed by their number this week: the k-th draw is the same whatever came before
     for _ in range(50):
@@ -408,8 +430,11 @@ def need(model) -> None:
     changed = down | up
     pop.assign("acuity", s[changed], (a + up - down)[changed])
     worse = s[up & (a == Acuity.LOW.value)]  # worsening need prompts a fresh decision to seek care
-    pop.assign("will_seek", worse, model.streams.uniform(Decision.SEEK_AGAIN, worse)
-               < seek_table(p)[Acuity.HIGH.value, pop.deprivation[worse]])
+    pop.assign(
+        "will_seek",
+        worse,
+        model.streams.uniform(Decision.SEEK_AGAIN, worse) < seek_table(p)[Acuity.HIGH.value, pop.deprivation[worse]],
+    )
     recovered = s[down & (a == Acuity.LOW.value)]
     end_episode(model, recovered)
 
@@ -417,8 +442,13 @@ def need(model) -> None:
 def need_tables(p: NeedParams) -> tuple[np.ndarray, np.ndarray]:
     """:func:`resolve_prob` and :func:`care_multiplier` for every acuity x setting x social care (0/1),
     flattened (index ``(acuity x N_SETTINGS + setting) x 2 + social_care``), for the vectorised rules to look up."""
-    return _need_tables(tuple(p.resolve_low_weekly), tuple(p.resolve_high_weekly), p.unmet_escalation_multiplier,
-                        tuple(p.escalation_in_care_multiplier), p.social_care_escalation_multiplier)
+    return _need_tables(
+        tuple(p.resolve_low_weekly),
+        tuple(p.resolve_high_weekly),
+        p.unmet_escalation_multiplier,
+        tuple(p.escalation_in_care_multiplier),
+        p.social_care_escalation_multiplier,
+    )
 
 
 @functools.lru_cache(maxsize=16)
@@ -426,10 +456,17 @@ def _need_tables(low: tuple, high: tuple, unmet: float, in_care: tuple, social_c
     acuity, rest = np.divmod(np.arange(len(Acuity) * N_SETTINGS * 2), N_SETTINGS * 2)
     setting, has_package = np.divmod(rest, 2)
     # the parameters these tables read, as NeedParams (the others keep their defaults and are not read)
-    p = NeedParams(resolve_low_weekly=list(low), resolve_high_weekly=list(high), unmet_escalation_multiplier=unmet,
-                   escalation_in_care_multiplier=list(in_care), social_care_escalation_multiplier=social_care)
-    return (_read_only(resolve_prob(acuity, is_treated(setting), p)),
-            _read_only(care_multiplier(setting, has_package.astype(bool), p)))
+    p = NeedParams(
+        resolve_low_weekly=list(low),
+        resolve_high_weekly=list(high),
+        unmet_escalation_multiplier=unmet,
+        escalation_in_care_multiplier=list(in_care),
+        social_care_escalation_multiplier=social_care,
+    )
+    return (
+        _read_only(resolve_prob(acuity, is_treated(setting), p)),
+        _read_only(care_multiplier(setting, has_package.astype(bool), p)),
+    )
 
 
 def seek_table(p: NeedParams) -> np.ndarray:
@@ -465,8 +502,14 @@ def draw_onsets(model, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     candidates = (u < (bound if largest <= 1 else bound * np.float32(largest * 1.001))).nonzero()[0]
     well = pop.acuity[candidates] == Acuity.WELL.value
     candidates = candidates[well & (pop.setting[candidates] <= Setting.VIRTUAL_WARD.value)]
-    p_on = onset_prob(pop.age[candidates], pop.ltc[candidates], pop.deprivation[candidates], pop.proactive[candidates],
-                      place_factor[pop.place[candidates]], p)
+    p_on = onset_prob(
+        pop.age[candidates],
+        pop.ltc[candidates],
+        pop.deprivation[candidates],
+        pop.proactive[candidates],
+        place_factor[pop.place[candidates]],
+        p,
+    )
     starting = u[candidates] < p_on
     return candidates[starting], p_on[starting]
 
@@ -476,8 +519,12 @@ def start_episode(model, idx: np.ndarray, acuity: np.ndarray) -> None:
     pop = model.pop
     pop.assign("acuity", idx, acuity)
     pop.assign("rationed", idx, False)
-    pop.assign("will_seek", idx, model.streams.uniform(Decision.SEEK_DECISION, idx)
-               < seek_table(model.params.need)[acuity, pop.deprivation[idx]])
+    pop.assign(
+        "will_seek",
+        idx,
+        model.streams.uniform(Decision.SEEK_DECISION, idx)
+        < seek_table(model.params.need)[acuity, pop.deprivation[idx]],
+    )
 
 
 def end_episode(model, idx: np.ndarray) -> None:

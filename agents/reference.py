@@ -126,8 +126,9 @@ class PatientAgent(mesa.Agent):
         streams = model.streams
         if self.acuity == Acuity.WELL:
             u = streams.uniform32_one(Decision.ONSET, self.row)
-            p_on = onset_prob(self.age, self.ltc, self.deprivation, self.proactive,
-                              model.place_onset_factor[self.place], p)
+            p_on = onset_prob(
+                self.age, self.ltc, self.deprivation, self.proactive, model.place_onset_factor[self.place], p
+            )
             if u < p_on:
                 high = u < p_on * high_need_share(self.frailty, p)
                 self.start_episode(Acuity.HIGH if high else Acuity.LOW)
@@ -142,15 +143,18 @@ class PatientAgent(mesa.Agent):
             elif u < p_res + p_esc:
                 self.acuity += 1
                 if self.acuity == Acuity.HIGH:  # worsening need prompts a fresh decision to seek care
-                    self.will_seek = bool(streams.uniform_one(Decision.SEEK_AGAIN, self.row)
-                                          < seek_prob(Acuity.HIGH, self.deprivation, p))
+                    self.will_seek = bool(
+                        streams.uniform_one(Decision.SEEK_AGAIN, self.row) < seek_prob(Acuity.HIGH, self.deprivation, p)
+                    )
 
     def start_episode(self, acuity: int) -> None:
         """A new episode of need: set acuity and decide whether it will be taken to a GP."""
         self.acuity = int(acuity)
         self.rationed = False
-        self.will_seek = bool(self.model.streams.uniform_one(Decision.SEEK_DECISION, self.row)
-                              < seek_prob(self.acuity, self.deprivation, self.model.params.need))
+        self.will_seek = bool(
+            self.model.streams.uniform_one(Decision.SEEK_DECISION, self.row)
+            < seek_prob(self.acuity, self.deprivation, self.model.params.need)
+        )
 
     def end_episode(self) -> None:
         """Need resolved: leave any queue or caseload for home (proactive care continues)."""
@@ -187,8 +191,10 @@ class ObjectPopulation(Population):
     # ---- writes: arrays only while the arrays hold the state ----------------
     def _check_arrays_hold_state(self) -> None:
         if self.held_by_agents:
-            raise RuntimeError("patients were written through the arrays while the patient agents held them "
-                               "(between reference.demography and reference.seek_care); the write would be lost")
+            raise RuntimeError(
+                "patients were written through the arrays while the patient agents held them "
+                "(between reference.demography and reference.seek_care); the write would be lost"
+            )
 
     def assign(self, field: str, idx: np.ndarray, values) -> None:
         self._check_arrays_hold_state()
@@ -234,6 +240,7 @@ class ObjectPopulation(Population):
 # The weekly rules, one agent at a time (same names as agents/patient.py)
 # ---------------------------------------------------------------------------
 
+
 def demography(model) -> None:
     """Ageing (a 52nd of people have a birthday each week), deaths, out-migration, births and in-migration.
 
@@ -241,7 +248,7 @@ def demography(model) -> None:
     """
     pop, p = model.pop, model.params.demography
     pop.sync_to_objects()
-    for person in pop.agents[model.week_number % WEEKS_PER_YEAR::WEEKS_PER_YEAR]:
+    for person in pop.agents[model.week_number % WEEKS_PER_YEAR :: WEEKS_PER_YEAR]:
         if person.alive:
             person.birthday()
 
@@ -250,13 +257,15 @@ def demography(model) -> None:
     model.counters["died"] += len(died)
     model.events.add("deaths", np.array([person.place for person in died], dtype=np.int64))
 
-    movers_out = model.streams.poisson(Decision.OUT_MIGRATION_COUNT,
-                                       p.out_migration_per_1000_year * len(alive) / 1000 / WEEKS_PER_YEAR)
+    movers_out = model.streams.poisson(
+        Decision.OUT_MIGRATION_COUNT, p.out_migration_per_1000_year * len(alive) / 1000 / WEEKS_PER_YEAR
+    )
     agents = pop.agents
 
     def eligible(rows: np.ndarray) -> np.ndarray:
-        return np.array([18 <= agents[r].age <= 45 and agents[r].setting == Setting.HOME for r in rows.tolist()],
-                        dtype=bool)
+        return np.array(
+            [18 <= agents[r].age <= 45 and agents[r].setting == Setting.HOME for r in rows.tolist()], dtype=bool
+        )
 
     leaving = [agents[r] for r in pick_movers_out(model, movers_out, eligible).tolist()]
     for person in leaving:

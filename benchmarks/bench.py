@@ -88,6 +88,7 @@ class BenchError(RuntimeError):
 # =========================================================================== children
 # What runs in the measurement processes.  Each reads a JSON spec, writes a JSON result.
 
+
 def _peak_rss() -> dict:
     """This process's peak resident memory: ``ru_maxrss`` (KiB on Linux) and VmHWM, in bytes."""
     import resource
@@ -195,9 +196,14 @@ def run_child(spec: dict, timeout: float | None = None, root: Path = REPO_ROOT) 
     code = "import sys; from benchmarks.bench import _child_main; _child_main(sys.argv[1:])"
     with tempfile.TemporaryDirectory(prefix="abm-bench-") as tmp:
         result_path = Path(tmp) / "result.json"
-        done = subprocess.run([sys.executable, "-c", code, json.dumps(spec), str(result_path)],
-                              env=child_environment(root), cwd=root, capture_output=True, text=True,
-                              timeout=timeout)
+        done = subprocess.run(
+            [sys.executable, "-c", code, json.dumps(spec), str(result_path)],
+            env=child_environment(root),
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if done.returncode != 0 or not result_path.exists():
             tail = "\n".join((done.stderr or "").strip().splitlines()[-15:])
             raise BenchError(f"measurement {spec} failed (exit {done.returncode}):\n{tail}")
@@ -218,8 +224,9 @@ def summarise_size(samples: list[dict], baseline_bytes: int | None) -> dict:
     groups += sorted({g for s in samples for g in s["phase_seconds"]} - set(groups))
     ms_per_week = {g: _median([1000 * s["phase_seconds"].get(g, 0.0) / s["weeks"] for s in samples]) for g in groups}
     step_ms = _median([1000 * sum(s["phase_seconds"].values()) / s["weeks"] for s in samples])
-    metrics_share = _median([s["phase_seconds"].get("metrics", 0.0) / max(sum(s["phase_seconds"].values()), 1e-12)
-                             for s in samples])
+    metrics_share = _median(
+        [s["phase_seconds"].get("metrics", 0.0) / max(sum(s["phase_seconds"].values()), 1e-12) for s in samples]
+    )
     peak = _median([s["ru_maxrss_bytes"] for s in samples])
     pw_per_second = _median([s["patient_weeks"] / s["run_seconds"] for s in samples])
     return {
@@ -232,8 +239,11 @@ def summarise_size(samples: list[dict], baseline_bytes: int | None) -> dict:
         "patient_weeks": patient_weeks,
         "patient_weeks_per_second": pw_per_second,
         "ns_per_patient_week": 1e9 / pw_per_second,
-        "ms_per_week": {"total": _median([1000 * s["run_seconds"] / s["weeks"] for s in samples]),
-                        "phases_total": step_ms, **ms_per_week},
+        "ms_per_week": {
+            "total": _median([1000 * s["run_seconds"] / s["weeks"] for s in samples]),
+            "phases_total": step_ms,
+            **ms_per_week,
+        },
         "phases": groups,
         "metrics_share_of_step": metrics_share,
         "peak_rss_bytes": peak,
@@ -258,8 +268,13 @@ def summarise_reference(samples: list[dict], population: int, years: int) -> dic
         "objects_build_seconds": _median([s["objects_build_seconds"] for s in samples]),
         "arrays_build_seconds": _median([s["arrays_build_seconds"] for s in samples]),
         "ratio": _median([s["objects_run_seconds"] / s["arrays_run_seconds"] for s in samples]),
-        "ratio_with_build": _median([(s["objects_run_seconds"] + s["objects_build_seconds"])
-                                     / (s["arrays_run_seconds"] + s["arrays_build_seconds"]) for s in samples]),
+        "ratio_with_build": _median(
+            [
+                (s["objects_run_seconds"] + s["objects_build_seconds"])
+                / (s["arrays_run_seconds"] + s["arrays_build_seconds"])
+                for s in samples
+            ]
+        ),
         "samples": samples,
     }
 
@@ -267,8 +282,9 @@ def summarise_reference(samples: list[dict], population: int, years: int) -> dic
 def measure_reference(population: int, years: int, repeats: int, log) -> dict:
     """The reference/vectorised ratio, or an "unavailable" entry (never raises for a broken reference)."""
     if find_spec("agents.reference") is None:
-        return summarise_reference([{"available": False, "reason": "agents.reference does not exist"}],
-                                   population, years)
+        return summarise_reference(
+            [{"available": False, "reason": "agents.reference does not exist"}], population, years
+        )
     samples = []
     for r in range(repeats):
         log(f"reference: {population:,} people, {years} year(s), objects vs arrays, repeat {r + 1}/{repeats}")
@@ -292,8 +308,14 @@ def scaling(sizes: list[dict], small: int = WORKSHOP, large: int = FULL_ICS) -> 
 # --------------------------------------------------------------------------- targets
 def _target(name, target, value, ok, measured: str, note: str = "") -> dict:
     status = "not measured" if value is None else ("met" if ok(value) else "not met")
-    return {"name": name, "target": target, "value": value, "measured": measured if value is not None else "-",
-            "status": status, "note": note}
+    return {
+        "name": name,
+        "target": target,
+        "value": value,
+        "measured": measured if value is not None else "-",
+        "status": status,
+        "note": note,
+    }
 
 
 def targets(sizes: list[dict], reference: dict, scale: dict | None, against: dict | None = None) -> list[dict]:
@@ -313,37 +335,81 @@ def targets(sizes: list[dict], reference: dict, scale: dict | None, against: dic
 
     out = []
     t, note = ten_year(full)
-    out.append(_target("1.5M people, 10 years", "<= 60 s", t, lambda v: v <= 60,
-                       f"{t:.1f} s" if t is not None else "", note))
+    out.append(
+        _target("1.5M people, 10 years", "<= 60 s", t, lambda v: v <= 60, f"{t:.1f} s" if t is not None else "", note)
+    )
     pws = full["patient_weeks_per_second"] if full else None
-    out.append(_target("1.5M people, throughput", ">= 13M patient-weeks/s", pws, lambda v: v >= 13e6,
-                       f"{pws / 1e6:.2f}M/s" if pws else ""))
+    out.append(
+        _target(
+            "1.5M people, throughput",
+            ">= 13M patient-weeks/s",
+            pws,
+            lambda v: v >= 13e6,
+            f"{pws / 1e6:.2f}M/s" if pws else "",
+        )
+    )
     t, note = ten_year(workshop)
-    out.append(_target("100k people, 10 years", "<= 4 s", t, lambda v: v <= 4,
-                       f"{t:.2f} s" if t is not None else "", note))
+    out.append(
+        _target("100k people, 10 years", "<= 4 s", t, lambda v: v <= 4, f"{t:.2f} s" if t is not None else "", note)
+    )
     ms = workshop["ms_per_week"]["total"] if workshop else None
-    out.append(_target("100k people, per week incl. metrics", "<= 8 ms", ms, lambda v: v <= 8,
-                       f"{ms:.2f} ms" if ms is not None else ""))
+    out.append(
+        _target(
+            "100k people, per week incl. metrics",
+            "<= 8 ms",
+            ms,
+            lambda v: v <= 8,
+            f"{ms:.2f} ms" if ms is not None else "",
+        )
+    )
     b = full["build_seconds"] if full else None
     out.append(_target("build at 1.5M", "<= 5 s", b, lambda v: v <= 5, f"{b:.2f} s" if b is not None else ""))
     bpp = full["bytes_per_patient"] if full else None
-    out.append(_target("memory at 1.5M (peak RSS - baseline)", "<= 200 bytes/patient", bpp, lambda v: v <= 200,
-                       f"{bpp:.0f} B" if bpp is not None else "",
-                       f"arrays alone {full['array_bytes_per_patient']:.0f} B" if full else ""))
+    out.append(
+        _target(
+            "memory at 1.5M (peak RSS - baseline)",
+            "<= 200 bytes/patient",
+            bpp,
+            lambda v: v <= 200,
+            f"{bpp:.0f} B" if bpp is not None else "",
+            f"arrays alone {full['array_bytes_per_patient']:.0f} B" if full else "",
+        )
+    )
     # the "reference at least 50x slower" target is retired (issue 14): the ratio is reported, not a goal
     change = scale["change"] if scale else None
-    out.append(_target("linear scaling, ns/patient-week 100k -> 1.5M", "within +/-25%", change,
-                       lambda v: abs(v) <= 0.25, f"{change:+.1%}" if change is not None else ""))
+    out.append(
+        _target(
+            "linear scaling, ns/patient-week 100k -> 1.5M",
+            "within +/-25%",
+            change,
+            lambda v: abs(v) <= 0.25,
+            f"{change:+.1%}" if change is not None else "",
+        )
+    )
     if against is not None:
         rows = {x["population"]: x for x in against["sizes"]}
         ratio = rows[FULL_ICS]["ratio"] if FULL_ICS in rows else None
-        out.append(_target(f"1.5M throughput against {against['revision']}", ">= 0.8x, same run", ratio,
-                           lambda v: v >= 0.8, f"{ratio:.2f}x" if ratio is not None else ""))
+        out.append(
+            _target(
+                f"1.5M throughput against {against['revision']}",
+                ">= 0.8x, same run",
+                ratio,
+                lambda v: v >= 0.8,
+                f"{ratio:.2f}x" if ratio is not None else "",
+            )
+        )
     at = full or workshop  # the target is for real ICS sizes: at small sizes fixed weekly costs dominate
     share = at["metrics_share_of_step"] if at else None
-    out.append(_target("metrics share of step time (1.5M, else 100k)", "<= 10%", share, lambda v: v <= 0.10,
-                       f"{share:.1%}" if share is not None else "",
-                       f"at {at['population']:,} people" if at else ""))
+    out.append(
+        _target(
+            "metrics share of step time (1.5M, else 100k)",
+            "<= 10%",
+            share,
+            lambda v: v <= 0.10,
+            f"{share:.1%}" if share is not None else "",
+            f"at {at['population']:,} people" if at else "",
+        )
+    )
     return out
 
 
@@ -385,9 +451,17 @@ def machine() -> dict:
 
 
 # --------------------------------------------------------------------------- the benchmark
-def run_benchmark(populations: Sequence[int], years: int = TARGET_YEARS, repeats: int = 3, repeats_large: int = 1,
-                  reference: bool = True, reference_population: int = REFERENCE_POPULATION, reference_years: int = 1,
-                  log=None, against: str | None = None) -> dict:
+def run_benchmark(
+    populations: Sequence[int],
+    years: int = TARGET_YEARS,
+    repeats: int = 3,
+    repeats_large: int = 1,
+    reference: bool = True,
+    reference_population: int = REFERENCE_POPULATION,
+    reference_years: int = 1,
+    log=None,
+    against: str | None = None,
+) -> dict:
     """Measure every population size and the reference ratio; return the JSON-ready result."""
     log = log or (lambda message: None)
     started = time.perf_counter()
@@ -397,8 +471,13 @@ def run_benchmark(populations: Sequence[int], years: int = TARGET_YEARS, repeats
         "git": git_revision(),
         "machine": machine(),
         "settings": {
-            "populations": list(populations), "years": years, "repeats": repeats, "repeats_large": repeats_large,
-            "large_from": LARGE, "scenario": "default", "burn_in_weeks": 0,
+            "populations": list(populations),
+            "years": years,
+            "repeats": repeats,
+            "repeats_large": repeats_large,
+            "large_from": LARGE,
+            "scenario": "default",
+            "burn_in_weeks": 0,
             "reference": {"population": reference_population, "years": reference_years} if reference else None,
             "threads": {name: "1" for name in THREAD_VARIABLES},
             "process": "one fresh python process per measurement, one at a time; figures are medians",
@@ -420,8 +499,9 @@ def run_benchmark(populations: Sequence[int], years: int = TARGET_YEARS, repeats
     if reference:
         ref = measure_reference(reference_population, reference_years, repeats, log)
     else:
-        ref = summarise_reference([{"available": False, "reason": "skipped (--no-reference)"}],
-                                  reference_population, reference_years)
+        ref = summarise_reference(
+            [{"available": False, "reason": "skipped (--no-reference)"}], reference_population, reference_years
+        )
     result["reference"] = ref
     if against is not None:
         result["against"] = measure_against(against, populations, years, repeats, repeats_large, log)
@@ -434,8 +514,9 @@ def run_benchmark(populations: Sequence[int], years: int = TARGET_YEARS, repeats
 @contextlib.contextmanager
 def revision_tree(revision: str):
     """The files of git ``revision`` in a temporary folder (``git archive``), for :func:`run_child`."""
-    resolved = subprocess.run(["git", "rev-parse", "--verify", f"{revision}^{{commit}}"], cwd=REPO_ROOT,
-                              capture_output=True, text=True)
+    resolved = subprocess.run(
+        ["git", "rev-parse", "--verify", f"{revision}^{{commit}}"], cwd=REPO_ROOT, capture_output=True, text=True
+    )
     if resolved.returncode != 0:
         raise BenchError(f"--against {revision!r}: not a git revision of this checkout")
     sha = resolved.stdout.strip()
@@ -447,8 +528,9 @@ def revision_tree(revision: str):
         yield sha, Path(tmp)
 
 
-def measure_against(revision: str, populations: Sequence[int], years: int, repeats: int, repeats_large: int,
-                    log) -> dict:
+def measure_against(
+    revision: str, populations: Sequence[int], years: int, repeats: int, repeats_large: int, log
+) -> dict:
     """This checkout against ``revision``, side by side in one run: each repeat runs both, alternating
     which goes first, so drifts in the machine's speed fall on both.  The ratio is this checkout's
     patient-weeks per second over the revision's (above 1: this checkout is quicker)."""
@@ -460,26 +542,51 @@ def measure_against(revision: str, populations: Sequence[int], years: int, repea
             there: list[dict] = []
             for r in range(count):
                 order = [("this checkout", REPO_ROOT, here), (sha[:10], root, there)]
-                for label, tree, samples in (order if r % 2 == 0 else order[::-1]):
+                for label, tree, samples in order if r % 2 == 0 else order[::-1]:
                     log(f"against {revision}: {n:,} people, {years} year(s), {label}: repeat {r + 1}/{count}")
                     samples.append(run_child({"kind": "size", "population": n, "years": years}, root=tree))
             speed_here = _median([x["patient_weeks"] / x["run_seconds"] for x in here])
             speed_there = _median([x["patient_weeks"] / x["run_seconds"] for x in there])
-            rows.append({"population": n, "repeats": count, "pw_per_second": speed_here,
-                         "against_pw_per_second": speed_there, "ratio": speed_here / speed_there,
-                         "run_seconds": _median([x["run_seconds"] for x in here]),
-                         "against_run_seconds": _median([x["run_seconds"] for x in there])})
+            rows.append(
+                {
+                    "population": n,
+                    "repeats": count,
+                    "pw_per_second": speed_here,
+                    "against_pw_per_second": speed_there,
+                    "ratio": speed_here / speed_there,
+                    "run_seconds": _median([x["run_seconds"] for x in here]),
+                    "against_run_seconds": _median([x["run_seconds"] for x in there]),
+                }
+            )
     return {"revision": revision, "sha": sha, "sizes": rows}
 
 
 def render_against(against: dict) -> str:
-    headings = ["population", "reps", "this run s", f"{against['sha'][:10]} run s", "this M pw/s",
-                f"{against['sha'][:10]} M pw/s", "ratio"]
-    rows = [[f"{x['population']:,}", x["repeats"], _fmt(x["run_seconds"], ".2f"), _fmt(x["against_run_seconds"], ".2f"),
-             _fmt(x["pw_per_second"] / 1e6, ".2f"), _fmt(x["against_pw_per_second"] / 1e6, ".2f"),
-             _fmt(x["ratio"], ".3f")] for x in against["sizes"]]
-    return (f"Against {against['revision']} ({against['sha'][:12]}), side by side in this run "
-            "(ratio = this checkout's throughput / the revision's)\n" + _table(headings, rows))
+    headings = [
+        "population",
+        "reps",
+        "this run s",
+        f"{against['sha'][:10]} run s",
+        "this M pw/s",
+        f"{against['sha'][:10]} M pw/s",
+        "ratio",
+    ]
+    rows = [
+        [
+            f"{x['population']:,}",
+            x["repeats"],
+            _fmt(x["run_seconds"], ".2f"),
+            _fmt(x["against_run_seconds"], ".2f"),
+            _fmt(x["pw_per_second"] / 1e6, ".2f"),
+            _fmt(x["against_pw_per_second"] / 1e6, ".2f"),
+            _fmt(x["ratio"], ".3f"),
+        ]
+        for x in against["sizes"]
+    ]
+    return (
+        f"Against {against['revision']} ({against['sha'][:12]}), side by side in this run "
+        "(ratio = this checkout's throughput / the revision's)\n" + _table(headings, rows)
+    )
 
 
 # --------------------------------------------------------------------------- printing
@@ -488,8 +595,9 @@ def _table(headings: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1
     widths = [max(len(str(r[i])) for r in [headings, *rows]) for i in range(len(headings))]
 
     def line(cells):
-        return "  ".join(str(c).ljust(w) if i < left else str(c).rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+        return "  ".join(
+            str(c).ljust(w) if i < left else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
 
     return "\n".join([line(headings), line(["-" * w for w in widths]), *map(line, rows)])
 
@@ -512,36 +620,68 @@ def render(result: dict) -> str:
         f"baseline RSS {result['baseline_rss_bytes'] / 2**20:.0f} MiB",
         "",
     ]
-    headings = ["population", "reps", "build s", "run s", "M pw/s", "ns/pw", "ms/week", "peak RSS MiB",
-                "B/patient RSS", "B/patient arrays"]
-    rows = [[f"{x['population']:,}", x["repeats"], _fmt(x["build_seconds"], ".3f"), _fmt(x["run_seconds"], ".2f"),
-             _fmt(x["patient_weeks_per_second"] / 1e6, ".2f"), _fmt(x["ns_per_patient_week"], ".0f"),
-             _fmt(x["ms_per_week"]["total"], ".2f"), _fmt(x["peak_rss_bytes"] / 2**20, ".0f"),
-             _fmt(x["bytes_per_patient"], ".0f"), _fmt(x["array_bytes_per_patient"], ".0f")]
-            for x in result["sizes"]]
+    headings = [
+        "population",
+        "reps",
+        "build s",
+        "run s",
+        "M pw/s",
+        "ns/pw",
+        "ms/week",
+        "peak RSS MiB",
+        "B/patient RSS",
+        "B/patient arrays",
+    ]
+    rows = [
+        [
+            f"{x['population']:,}",
+            x["repeats"],
+            _fmt(x["build_seconds"], ".3f"),
+            _fmt(x["run_seconds"], ".2f"),
+            _fmt(x["patient_weeks_per_second"] / 1e6, ".2f"),
+            _fmt(x["ns_per_patient_week"], ".0f"),
+            _fmt(x["ms_per_week"]["total"], ".2f"),
+            _fmt(x["peak_rss_bytes"] / 2**20, ".0f"),
+            _fmt(x["bytes_per_patient"], ".0f"),
+            _fmt(x["array_bytes_per_patient"], ".0f"),
+        ]
+        for x in result["sizes"]
+    ]
     lines += ["Throughput and memory (pw = patient-weeks)", _table(headings, rows), ""]
 
     groups = []
     for x in result["sizes"]:
         groups += [p for p in x["phases"] if p not in groups]
     headings = ["population", *groups, "all phases", "metrics %"]
-    rows = [[f"{x['population']:,}", *[_fmt(x["ms_per_week"].get(p), ".3f") for p in groups],
-             _fmt(x["ms_per_week"]["phases_total"], ".3f"), _fmt(100 * x["metrics_share_of_step"], ".1f")]
-            for x in result["sizes"]]
+    rows = [
+        [
+            f"{x['population']:,}",
+            *[_fmt(x["ms_per_week"].get(p), ".3f") for p in groups],
+            _fmt(x["ms_per_week"]["phases_total"], ".3f"),
+            _fmt(100 * x["metrics_share_of_step"], ".1f"),
+        ]
+        for x in result["sizes"]
+    ]
     lines += ["Time per week by phase group (ms)", _table(headings, rows), ""]
 
     ref = result["reference"]
     if ref.get("available"):
-        lines.append(f"Reference (objects) / vectorised (arrays) at {ref['population']:,} people, {ref['years']} "
-                     f"year(s): {ref['objects_run_seconds']:.2f} s / {ref['arrays_run_seconds']:.3f} s = "
-                     f"{ref['ratio']:.1f}x (with build: {ref['ratio_with_build']:.1f}x; median of {ref['repeats']})")
+        lines.append(
+            f"Reference (objects) / vectorised (arrays) at {ref['population']:,} people, {ref['years']} "
+            f"year(s): {ref['objects_run_seconds']:.2f} s / {ref['arrays_run_seconds']:.3f} s = "
+            f"{ref['ratio']:.1f}x (with build: {ref['ratio_with_build']:.1f}x; median of {ref['repeats']})"
+        )
     else:
-        lines.append(f"Reference (objects) / vectorised (arrays) at {ref['population']:,} people: unavailable "
-                     f"({ref.get('reason')})")
+        lines.append(
+            f"Reference (objects) / vectorised (arrays) at {ref['population']:,} people: unavailable "
+            f"({ref.get('reason')})"
+        )
     scale = result["scaling"]
     if scale:
-        lines.append(f"Scaling: {scale['ns_from']:.0f} ns/pw at {scale['from']:,} -> {scale['ns_to']:.0f} ns/pw at "
-                     f"{scale['to']:,} ({scale['change']:+.1%})")
+        lines.append(
+            f"Scaling: {scale['ns_from']:.0f} ns/pw at {scale['from']:,} -> {scale['ns_to']:.0f} ns/pw at "
+            f"{scale['to']:,} ({scale['change']:+.1%})"
+        )
     else:
         lines.append(f"Scaling: not measured (needs {WORKSHOP:,} and {FULL_ICS:,})")
     lines.append("")
@@ -564,7 +704,8 @@ def _populations(text: str) -> list[int]:
         values = [int(v.replace("_", "")) for v in text.split(",") if v.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{text!r}: give whole numbers separated by commas, e.g. 10000,100000") from None
+            f"{text!r}: give whole numbers separated by commas, e.g. 10000,100000"
+        ) from None
     if not values or any(v < 1000 for v in values):
         raise argparse.ArgumentTypeError(f"{text!r}: each population must be at least 1000")
     return values
@@ -582,38 +723,75 @@ def _positive(text: str) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The options of ``abm bench`` (shared by ``python benchmarks/bench.py``)."""
-    parser.add_argument("--quick", action="store_true",
-                        help=f"skip the {FULL_ICS:,}-person run "
-                             f"(sizes {', '.join(f'{n:,}' for n in QUICK_POPULATIONS)})")
-    parser.add_argument("--populations", type=_populations, metavar="N,N,...",
-                        help="population sizes to measure (default 10000,100000,1500000; overrides --quick)")
-    parser.add_argument("--years", type=_positive, default=TARGET_YEARS, metavar="Y",
-                        help=f"reporting years per run (default {TARGET_YEARS}; shorter runs are projected "
-                             "to 10 years for the targets)")
-    parser.add_argument("--repeats", type=_positive, default=3, metavar="N",
-                        help="fresh processes per size (and for the reference ratio); figures are medians (default 3)")
-    parser.add_argument("--repeats-large", type=_positive, default=1, metavar="N",
-                        help=f"repeats for sizes of {LARGE:,} people or more (default 1)")
-    parser.add_argument("--reference-population", type=_positive, default=REFERENCE_POPULATION, metavar="N",
-                        help="people in the reference/vectorised comparison (default 5000)")
-    parser.add_argument("--reference-years", type=_positive, default=1, metavar="Y",
-                        help="years in the reference/vectorised comparison (default 1)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"skip the {FULL_ICS:,}-person run (sizes {', '.join(f'{n:,}' for n in QUICK_POPULATIONS)})",
+    )
+    parser.add_argument(
+        "--populations",
+        type=_populations,
+        metavar="N,N,...",
+        help="population sizes to measure (default 10000,100000,1500000; overrides --quick)",
+    )
+    parser.add_argument(
+        "--years",
+        type=_positive,
+        default=TARGET_YEARS,
+        metavar="Y",
+        help=f"reporting years per run (default {TARGET_YEARS}; shorter runs are projected "
+        "to 10 years for the targets)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=_positive,
+        default=3,
+        metavar="N",
+        help="fresh processes per size (and for the reference ratio); figures are medians (default 3)",
+    )
+    parser.add_argument(
+        "--repeats-large",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help=f"repeats for sizes of {LARGE:,} people or more (default 1)",
+    )
+    parser.add_argument(
+        "--reference-population",
+        type=_positive,
+        default=REFERENCE_POPULATION,
+        metavar="N",
+        help="people in the reference/vectorised comparison (default 5000)",
+    )
+    parser.add_argument(
+        "--reference-years",
+        type=_positive,
+        default=1,
+        metavar="Y",
+        help="years in the reference/vectorised comparison (default 1)",
+    )
     parser.add_argument("--no-reference", action="store_true", help="skip the reference/vectorised comparison")
-    parser.add_argument("--against", metavar="REV",
-                        help="also run git revision REV side by side (alternating, same sizes and repeats) and print "
-                             "this checkout's throughput over REV's: the way to compare speed on a noisy machine")
-    parser.add_argument("--json", action="store_true",
-                        help="print the results as JSON on stdout (progress still goes to stderr)")
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        help="also run git revision REV side by side (alternating, same sizes and repeats) and print "
+        "this checkout's throughput over REV's: the way to compare speed on a noisy machine",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the results as JSON on stdout (progress still goes to stderr)"
+    )
     parser.add_argument("--out", type=Path, metavar="FILE", help="also write the JSON results to FILE (atomically)")
     parser.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
     return parser
 
 
 def build_parser() -> argparse.ArgumentParser:
-    return add_arguments(argparse.ArgumentParser(
-        prog="python benchmarks/bench.py",
-        description="Measure the engine's speed and memory (the same as 'abm bench').",
-    ))
+    return add_arguments(
+        argparse.ArgumentParser(
+            prog="python benchmarks/bench.py",
+            description="Measure the engine's speed and memory (the same as 'abm bench').",
+        )
+    )
 
 
 def run_from_args(args: argparse.Namespace) -> int:
@@ -628,9 +806,17 @@ def run_from_args(args: argparse.Namespace) -> int:
             print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
     try:
-        result = run_benchmark(populations, years=args.years, repeats=args.repeats, repeats_large=args.repeats_large,
-                               reference=not args.no_reference, reference_population=args.reference_population,
-                               reference_years=args.reference_years, log=log, against=args.against)
+        result = run_benchmark(
+            populations,
+            years=args.years,
+            repeats=args.repeats,
+            repeats_large=args.repeats_large,
+            reference=not args.no_reference,
+            reference_population=args.reference_population,
+            reference_years=args.reference_years,
+            log=log,
+            against=args.against,
+        )
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -31,8 +31,9 @@ TABS = [*charts.TABS, "Flows", "Follow a patient", "Files"]
 def Problems():
     if ss.problems.value:
         # sticky: stays in view at the top of the page even when the problem came from a control further down
-        with solara.Column(classes=["problems"], style={"position": "sticky", "top": "0", "z-index": "5",
-                                                        "background": "white"}):
+        with solara.Column(
+            classes=["problems"], style={"position": "sticky", "top": "0", "z-index": "5", "background": "white"}
+        ):
             solara.Error("Not applied: " + " | ".join(ss.problems.value), icon=True, dense=True)
             solara.Button("Dismiss", on_click=lambda: ss.problems.set([]), small=True, text=True)
 
@@ -92,4 +93,3 @@ def Page():
         controls.ScenarioControls(session)
         controls.Levers(session)
     LiveView(session)
-

@@ -36,8 +36,13 @@ def markers_of(changes) -> list[Marker]:
     return [Marker(int(w), f"week {w} (year {w // 52}): {name} = {value}") for w, name, value in changes]
 
 
-def _with_baseline(label: str, measure: Callable[[np.ndarray], np.ndarray], data: np.ndarray,
-                   base: np.ndarray | None, colour: str = PALETTE[0]) -> list[Series]:
+def _with_baseline(
+    label: str,
+    measure: Callable[[np.ndarray], np.ndarray],
+    data: np.ndarray,
+    base: np.ndarray | None,
+    colour: str = PALETTE[0],
+) -> list[Series]:
     """One measure of this run, and of the baseline (dashed) when there is one."""
     series = [Series(label, measure(data), colour)]
     if base is not None:
@@ -51,55 +56,100 @@ def _by_place(place_names, measure: Callable[[int], np.ndarray]) -> list[Series]
 
 
 def admissions(data, base, horizon, markers) -> ChartSpec:
-    return ChartSpec("admissions", "Emergency admissions against the baseline", "admissions per 1,000 a year",
-                     _with_baseline("this run", lambda d: rate_per_1000_year(d, "emergency_admissions"), data, base),
-                     horizon, markers, note=ROLLING)
+    return ChartSpec(
+        "admissions",
+        "Emergency admissions against the baseline",
+        "admissions per 1,000 a year",
+        _with_baseline("this run", lambda d: rate_per_1000_year(d, "emergency_admissions"), data, base),
+        horizon,
+        markers,
+        note=ROLLING,
+    )
 
 
 def unmet_need(data, base, horizon, markers, include_hidden: bool = True) -> ChartSpec:
     kinds = [k for k in UNMET_KINDS if include_hidden or k[0] != "unmet_need_never_sought"]
     series = [Series(label, rolling_mean(per_1000(data, name), 4), PALETTE[i]) for i, (name, label) in enumerate(kinds)]
     title = "Unmet need by type" + ("" if include_hidden else " (hidden need not shown)")
-    return ChartSpec("unmet_need", title, "people with unmet need per 1,000", series, horizon, markers,
-                     stacked=True, note="4-week rolling mean, stacked")
+    return ChartSpec(
+        "unmet_need",
+        title,
+        "people with unmet need per 1,000",
+        series,
+        horizon,
+        markers,
+        stacked=True,
+        note="4-week rolling mean, stacked",
+    )
 
 
 def occupancy(data, base, horizon, markers) -> ChartSpec:
-    return ChartSpec("occupancy", "Acute bed occupancy", "share of bed-days used",
-                     _with_baseline("occupancy", lambda d: rolling_mean(column(d, "bed_occupancy"), 4), data, base,
-                                    PALETTE[5]),
-                     horizon, markers, percent=True, note="4-week rolling mean")
+    return ChartSpec(
+        "occupancy",
+        "Acute bed occupancy",
+        "share of bed-days used",
+        _with_baseline("occupancy", lambda d: rolling_mean(column(d, "bed_occupancy"), 4), data, base, PALETTE[5]),
+        horizon,
+        markers,
+        percent=True,
+        note="4-week rolling mean",
+    )
 
 
 def delayed(data, base, horizon, markers) -> ChartSpec:
-    return ChartSpec("delayed", "Delayed discharges", "bed-days per week",
-                     _with_baseline("delayed-discharge bed-days",
-                                    lambda d: rolling_mean(column(d, "delayed_discharge_bed_days"), 4), data, base,
-                                    PALETTE[3]),
-                     horizon, markers, note="4-week rolling mean")
+    return ChartSpec(
+        "delayed",
+        "Delayed discharges",
+        "bed-days per week",
+        _with_baseline(
+            "delayed-discharge bed-days",
+            lambda d: rolling_mean(column(d, "delayed_discharge_bed_days"), 4),
+            data,
+            base,
+            PALETTE[3],
+        ),
+        horizon,
+        markers,
+        note="4-week rolling mean",
+    )
 
 
 def chs(data, base, horizon, markers) -> ChartSpec:
-    series = [Series("on a CHS caseload", per_1000(data, "chs_caseload"), PALETTE[2]),
-              Series("waiting for CHS", per_1000(data, "chs_waiting"), PALETTE[1]),
-              Series("on a virtual ward", per_1000(data, "virtual_ward_patients"), PALETTE[4]),
-              Series("in proactive care (4-week mean)", rolling_mean(per_1000(data, "proactive_care"), 4), PALETTE[3])]
+    series = [
+        Series("on a CHS caseload", per_1000(data, "chs_caseload"), PALETTE[2]),
+        Series("waiting for CHS", per_1000(data, "chs_waiting"), PALETTE[1]),
+        Series("on a virtual ward", per_1000(data, "virtual_ward_patients"), PALETTE[4]),
+        Series("in proactive care (4-week mean)", rolling_mean(per_1000(data, "proactive_care"), 4), PALETTE[3]),
+    ]
     if base is not None:
         series.append(Series("caseload (baseline)", per_1000(base, "chs_caseload"), BASELINE_COLOUR, dashed=True))
-    return ChartSpec("chs", "CHS caseload, waiting list and proactive care", "people per 1,000", series, horizon,
-                     markers)
+    return ChartSpec(
+        "chs", "CHS caseload, waiting list and proactive care", "people per 1,000", series, horizon, markers
+    )
 
 
 def spend(data, base, horizon, markers) -> ChartSpec:
-    series = [Series(label, rolling_mean(column(data, name), 4) * 52 / 1e6, PALETTE[i])
-              for i, (name, label) in enumerate(SPEND)]
-    return ChartSpec("spend", "Spend by sector", "£ million a year (annualised)", series, horizon, markers,
-                     stacked=True, note="4-week rolling mean, stacked")
+    series = [
+        Series(label, rolling_mean(column(data, name), 4) * 52 / 1e6, PALETTE[i])
+        for i, (name, label) in enumerate(SPEND)
+    ]
+    return ChartSpec(
+        "spend",
+        "Spend by sector",
+        "£ million a year (annualised)",
+        series,
+        horizon,
+        markers,
+        stacked=True,
+        note="4-week rolling mean, stacked",
+    )
 
 
 def workforce(data, base, horizon, markers) -> ChartSpec:
-    series = [Series("CHS staff in post", column(data, "chs_fte"), PALETTE[2]),
-              Series("vacancies (funded posts empty)", column(data, "chs_vacancies"), PALETTE[5])]
+    series = [
+        Series("CHS staff in post", column(data, "chs_fte"), PALETTE[2]),
+        Series("vacancies (funded posts empty)", column(data, "chs_vacancies"), PALETTE[5]),
+    ]
     if base is not None:
         series.append(Series("staff in post (baseline)", column(base, "chs_fte"), BASELINE_COLOUR, dashed=True))
     return ChartSpec("workforce", "CHS workforce", "full-time equivalents (FTE)", series, horizon, markers)
@@ -107,20 +157,42 @@ def workforce(data, base, horizon, markers) -> ChartSpec:
 
 def places_admissions(data, base, horizon, markers, place_names=()) -> ChartSpec:
     series = _by_place(place_names, lambda i: rate_per_1000_year(data, "emergency_admissions", place=i))
-    return ChartSpec("places_admissions", "Emergency admissions by Place", "admissions per 1,000 a year",
-                     series, horizon, markers, note=ROLLING)
+    return ChartSpec(
+        "places_admissions",
+        "Emergency admissions by Place",
+        "admissions per 1,000 a year",
+        series,
+        horizon,
+        markers,
+        note=ROLLING,
+    )
 
 
 def places_unmet(data, base, horizon, markers, place_names=()) -> ChartSpec:
     series = _by_place(place_names, lambda i: rolling_mean(per_1000(data, "unmet_need", place=i), 4))
-    return ChartSpec("places_unmet", "Unmet need by Place", "people with unmet need per 1,000",
-                     series, horizon, markers, note="4-week rolling mean")
+    return ChartSpec(
+        "places_unmet",
+        "Unmet need by Place",
+        "people with unmet need per 1,000",
+        series,
+        horizon,
+        markers,
+        note="4-week rolling mean",
+    )
 
 
 def places_chs_share(data, base, horizon, markers, place_names=()) -> ChartSpec:
     series = _by_place(place_names, lambda i: rolling_mean(column(data, "chs_share_of_spend", place=i), 4))
-    return ChartSpec("places_chs_share", "CHS share of spend by Place", "% of modelled NHS spend",
-                     series, horizon, markers, percent=True, note="4-week rolling mean")
+    return ChartSpec(
+        "places_chs_share",
+        "CHS share of spend by Place",
+        "% of modelled NHS spend",
+        series,
+        horizon,
+        markers,
+        percent=True,
+        note="4-week rolling mean",
+    )
 
 
 def places_chs_staff(data, base, horizon, markers, place_names=()) -> ChartSpec:
@@ -130,11 +202,17 @@ def places_chs_staff(data, base, horizon, markers, place_names=()) -> ChartSpec:
 
 def equity_gap(data, base, horizon, markers) -> ChartSpec:
     """The unmet-need gap between the most and least deprived fifths (the delegation story's outcome)."""
-    return ChartSpec("equity_gap", "Unmet-need gap: most minus least deprived fifth",
-                     "people with unmet need per 1,000, difference",
-                     _with_baseline("gap", lambda d: rolling_mean(column(d, "unmet_need_equity_gap_per_1000"), 13),
-                                    data, base, PALETTE[3]),
-                     horizon, markers, note=ROLLING)
+    return ChartSpec(
+        "equity_gap",
+        "Unmet-need gap: most minus least deprived fifth",
+        "people with unmet need per 1,000, difference",
+        _with_baseline(
+            "gap", lambda d: rolling_mean(column(d, "unmet_need_equity_gap_per_1000"), 13), data, base, PALETTE[3]
+        ),
+        horizon,
+        markers,
+        note=ROLLING,
+    )
 
 
 Builder = Callable[..., ChartSpec]

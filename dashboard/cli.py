@@ -21,8 +21,13 @@ APP = Path(__file__).resolve().parent / "app.py"
 DEFAULT_PORT = 8765
 
 
-def server_env(population: int | None = None, years: int | None = None, presets: Path | None = None,
-               limits: lim.Limits | None = None, room_code: str | None = None) -> dict:
+def server_env(
+    population: int | None = None,
+    years: int | None = None,
+    presets: Path | None = None,
+    limits: lim.Limits | None = None,
+    room_code: str | None = None,
+) -> dict:
     """The environment the server runs in: no telemetry, the workshop defaults and limits, extra presets,
     and the room code (passed here, not on the command line, which every local user can see with ``ps``)."""
     env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="false")
@@ -46,47 +51,80 @@ def server_command(host: str, port: int) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 lets a room of "
-                             "laptops connect, with a room code)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 lets a room of "
+        "laptops connect, with a room code)",
+    )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
-    parser.add_argument("--room-code", metavar="CODE",
-                        help=f"the code participants need to join ({room.CODE_RULE}); with a --host other than "
-                             f"127.0.0.1 one is made up and printed if none is given (or taken from "
-                             f"${room.ENV_CODE})")
-    parser.add_argument("--population", type=int, metavar="N",
-                        help="population of each session's model (default 10,000: fluid for ~30 sessions)")
+    parser.add_argument(
+        "--room-code",
+        metavar="CODE",
+        help=f"the code participants need to join ({room.CODE_RULE}); with a --host other than "
+        f"127.0.0.1 one is made up and printed if none is given (or taken from "
+        f"${room.ENV_CODE})",
+    )
+    parser.add_argument(
+        "--population",
+        type=int,
+        metavar="N",
+        help="population of each session's model (default 10,000: fluid for ~30 sessions)",
+    )
     parser.add_argument("--years", type=int, metavar="Y", help="reporting years of each session's run (default 5)")
-    parser.add_argument("--max-population", type=int, metavar="N",
-                        help=f"the largest population a participant may choose or upload "
-                             f"(default {lim.DEFAULT_MAX_POPULATION:,})")
-    parser.add_argument("--max-years", type=int, metavar="Y",
-                        help=f"the longest horizon a participant may choose (default {lim.DEFAULT_MAX_YEARS})")
-    parser.add_argument("--max-burn-in-weeks", type=int, metavar="W",
-                        help=f"the longest burn-in an uploaded scenario may ask for "
-                             f"(default {lim.DEFAULT_MAX_BURN_IN_WEEKS})")
-    parser.add_argument("--presets", type=Path, metavar="DIR",
-                        help="a folder of your own scenario .yaml files, offered in the preset chooser too")
+    parser.add_argument(
+        "--max-population",
+        type=int,
+        metavar="N",
+        help=f"the largest population a participant may choose or upload (default {lim.DEFAULT_MAX_POPULATION:,})",
+    )
+    parser.add_argument(
+        "--max-years",
+        type=int,
+        metavar="Y",
+        help=f"the longest horizon a participant may choose (default {lim.DEFAULT_MAX_YEARS})",
+    )
+    parser.add_argument(
+        "--max-burn-in-weeks",
+        type=int,
+        metavar="W",
+        help=f"the longest burn-in an uploaded scenario may ask for (default {lim.DEFAULT_MAX_BURN_IN_WEEKS})",
+    )
+    parser.add_argument(
+        "--presets",
+        type=Path,
+        metavar="DIR",
+        help="a folder of your own scenario .yaml files, offered in the preset chooser too",
+    )
 
 
 def check_options(args: argparse.Namespace) -> tuple[lim.Limits, list[str]]:
     """The session limits the options set, and an error message for each bad option."""
-    errors = [e for e in (lim.check_limit_option("population", args.max_population),
-                          lim.check_limit_option("years", args.max_years),
-                          lim.check_limit_option("burn_in_weeks", args.max_burn_in_weeks)) if e]
+    errors = [
+        e
+        for e in (
+            lim.check_limit_option("population", args.max_population),
+            lim.check_limit_option("years", args.max_years),
+            lim.check_limit_option("burn_in_weeks", args.max_burn_in_weeks),
+        )
+        if e
+    ]
     if errors:
         return lim.Limits(), errors
     given = {"population": args.max_population, "years": args.max_years, "burn_in_weeks": args.max_burn_in_weeks}
     limits = lim.Limits(**{k: v for k, v in given.items() if v is not None})
-    for name, value, hi, option in (("--population", args.population, limits.population, "--max-population"),
-                                    ("--years", args.years, limits.years, "--max-years")):
+    for name, value, hi, option in (
+        ("--population", args.population, limits.population, "--max-population"),
+        ("--years", args.years, limits.years, "--max-years"),
+    ):
         lo = 1_000 if name == "--population" else 1
         if value is not None and not lo <= value <= hi:
             hint = f" (raise {option} for more)" if value > hi else ""
             errors.append(f"{name} {value:,} is out of range; allowed: {lo:,} to {hi:,}{hint}")
     if args.population is None and limits.population < 10_000:
-        errors.append(f"--max-population {limits.population:,} is below the default population (10,000): "
-                      f"give --population too")
+        errors.append(
+            f"--max-population {limits.population:,} is below the default population (10,000): give --population too"
+        )
     if args.years is None and limits.years < 5:
         errors.append(f"--max-years {limits.years} is below the default horizon (5 years): give --years too")
     if args.presets is not None and not args.presets.is_dir():
@@ -103,9 +141,12 @@ def announce(plan: room.RoomPlan, limits: lim.Limits, out=None, err=None) -> Non
     if plan.code:
         print(f"Room code: {plan.code}", file=out)
         print(f"Join link (give this to participants): {plan.join_link}", file=out)
-    print(f"Each session may run up to {limits.population:,} people, {limits.years} years and "
-          f"{limits.burn_in_weeks} weeks of burn-in (--max-population, --max-years, --max-burn-in-weeks).",
-          file=out, flush=True)
+    print(
+        f"Each session may run up to {limits.population:,} people, {limits.years} years and "
+        f"{limits.burn_in_weeks} weeks of burn-in (--max-population, --max-years, --max-burn-in-weeks).",
+        file=out,
+        flush=True,
+    )
 
 
 def run_from_args(args: argparse.Namespace) -> int:

@@ -57,16 +57,35 @@ def Lever(row: dict, value, on_value, disabled: bool):
             if isinstance(row["default"], bool):
                 solara.Switch(label="on" if value else "off", value=bool(value), on_value=on_value, disabled=disabled)
             elif row["choices"]:
-                solara.Select(label=row["units"], values=list(row["choices"]), value=value, on_value=on_value,
-                              disabled=disabled)
+                solara.Select(
+                    label=row["units"], values=list(row["choices"]), value=value, on_value=on_value, disabled=disabled
+                )
             elif isinstance(row["default"], int):
-                solara.SliderInt(label="", value=int(value), min=int(row["lo"]), max=int(row["hi"]),
-                                 on_value=on_value, disabled=disabled, thumb_label=True)
+                solara.SliderInt(
+                    label="",
+                    value=int(value),
+                    min=int(row["lo"]),
+                    max=int(row["hi"]),
+                    on_value=on_value,
+                    disabled=disabled,
+                    thumb_label=True,
+                )
             else:
-                solara.SliderFloat(label="", value=float(value), min=float(row["lo"]), max=float(row["hi"]),
-                                   step=slider_step(row), on_value=on_value, disabled=disabled, thumb_label=True)
-            solara.Text(f"now {value} · {lever_range(row)}", style={"font-size": "12px", "color": "#555"},
-                        classes=["lever-value"])
+                solara.SliderFloat(
+                    label="",
+                    value=float(value),
+                    min=float(row["lo"]),
+                    max=float(row["hi"]),
+                    step=slider_step(row),
+                    on_value=on_value,
+                    disabled=disabled,
+                    thumb_label=True,
+                )
+            solara.Text(
+                f"now {value} · {lever_range(row)}",
+                style={"font-size": "12px", "color": "#555"},
+                classes=["lever-value"],
+            )
 
 
 @solara.component
@@ -77,31 +96,46 @@ def Levers(session: ss.Session):
     disabled = not runner.warm() or bool(ss.busy.value)
     values = runner.lever_values() if runner.model is not None else {}
     rows = lever_table()
-    solara.Style(".v-tooltip__content { max-width: 440px !important; font-size: 13px !important; line-height: 1.4; "
-                 "white-space: pre-line; }")
-    solara.HTML(tag="div", unsafe_innerHTML="<h3>Levers</h3><p style='font-size:13px'>A lever moved during play acts "
-                "from the <b>next week</b>, without a reset; the week is marked with a numbered red line on every "
-                "time chart. Hover a lever's name for what it models and the evidence behind it.</p>")
+    solara.Style(
+        ".v-tooltip__content { max-width: 440px !important; font-size: 13px !important; line-height: 1.4; "
+        "white-space: pre-line; }"
+    )
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML="<h3>Levers</h3><p style='font-size:13px'>A lever moved during play acts "
+        "from the <b>next week</b>, without a reset; the week is marked with a numbered red line on every "
+        "time chart. Hover a lever's name for what it models and the evidence behind it.</p>",
+    )
     for group in GROUPS:
         group_rows = [r for r in rows if r["group"] == group]
         if not group_rows:
             continue
         with solara.Details(summary=f"{group.capitalize()} ({len(group_rows)})", expand=group == GROUPS[0]):
             for row in group_rows:
-                Lever(row, values.get(row["name"], row["default"]),
-                      on_value=lambda v, n=row["name"]: session.set_lever(n, v), disabled=disabled)
+                Lever(
+                    row,
+                    values.get(row["name"], row["default"]),
+                    on_value=lambda v, n=row["name"]: session.set_lever(n, v),
+                    disabled=disabled,
+                )
     others = [r for r in rows if r["group"] not in GROUPS]
     if others:
         with solara.Details(summary=f"Other ({len(others)})"):
             for row in others:
-                Lever(row, values.get(row["name"], row["default"]),
-                      on_value=lambda v, n=row["name"]: session.set_lever(n, v), disabled=disabled)
+                Lever(
+                    row,
+                    values.get(row["name"], row["default"]),
+                    on_value=lambda v, n=row["name"]: session.set_lever(n, v),
+                    disabled=disabled,
+                )
 
 
 def limits_text(limits) -> str:
     """The per-session limits, under the run settings (the server refuses anything over them)."""
-    return (f"Allowed in this workshop: {limits.allowed('population')} people, {limits.allowed('years')} years, "
-            f"a burn-in of at most {limits.burn_in_weeks} weeks (the facilitator's limits).")
+    return (
+        f"Allowed in this workshop: {limits.allowed('population')} people, {limits.allowed('years')} years, "
+        f"a burn-in of at most {limits.burn_in_weeks} weeks (the facilitator's limits)."
+    )
 
 
 @solara.component_vue("preset_select.vue")
@@ -136,23 +170,45 @@ def ScenarioControls(session: ss.Session):
         session.reset(settings)
 
     def apply():
-        session.reset(Settings(source=settings.source, scenario=settings.scenario, population=population,
-                               years=years, seed=seed))
+        session.reset(
+            Settings(source=settings.source, scenario=settings.scenario, population=population, years=years, seed=seed)
+        )
 
     solara.HTML(tag="h3", unsafe_innerHTML="Scenario")
     current = settings.source if settings.source in names else None
-    PresetSelect(label="Preset (choosing one resets the run)", value=current,
-                 presets=[{"name": n, "description": d} for n, d in presets], event_choose=choose)
+    PresetSelect(
+        label="Preset (choosing one resets the run)",
+        value=current,
+        presets=[{"name": n, "description": d} for n, d in presets],
+        event_choose=choose,
+    )
     description = dict(presets).get(settings.source) or settings.scenario.get("description", "")
-    solara.Text(f"{settings.source}: {description}" if description else settings.source,
-                style={"font-size": "13px", "color": "#444"}, classes=["preset-description"])
-    solara.InputInt("Population (people; 10,000 keeps 30 sessions fluid)", value=population,
-                    on_value=set_population, continuous_update=True, classes=["input-population"])
-    solara.InputInt("Horizon (reporting years)", value=years, on_value=set_years, continuous_update=True,
-                    classes=["input-years"])
-    solara.InputInt("Seed (same seed, same run)", value=seed, on_value=set_seed, continuous_update=True,
-                    classes=["input-seed"])
-    solara.Text(limits_text(session.runner.limits), style={"font-size": "12px", "color": "#555"},
-                classes=["run-limits"])
-    solara.Button("Apply and reset", on_click=apply, color="primary", outlined=True, classes=["apply-reset"],
-                  disabled=bool(ss.busy.value))
+    solara.Text(
+        f"{settings.source}: {description}" if description else settings.source,
+        style={"font-size": "13px", "color": "#444"},
+        classes=["preset-description"],
+    )
+    solara.InputInt(
+        "Population (people; 10,000 keeps 30 sessions fluid)",
+        value=population,
+        on_value=set_population,
+        continuous_update=True,
+        classes=["input-population"],
+    )
+    solara.InputInt(
+        "Horizon (reporting years)", value=years, on_value=set_years, continuous_update=True, classes=["input-years"]
+    )
+    solara.InputInt(
+        "Seed (same seed, same run)", value=seed, on_value=set_seed, continuous_update=True, classes=["input-seed"]
+    )
+    solara.Text(
+        limits_text(session.runner.limits), style={"font-size": "12px", "color": "#555"}, classes=["run-limits"]
+    )
+    solara.Button(
+        "Apply and reset",
+        on_click=apply,
+        color="primary",
+        outlined=True,
+        classes=["apply-reset"],
+        disabled=bool(ss.busy.value),
+    )

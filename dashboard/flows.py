@@ -36,7 +36,7 @@ def flow_figures(data: np.ndarray) -> tuple[dict, dict, int]:
     if weeks == 0:
         return {}, {}, 0
     latest = data[-1, ICS]
-    this_year = data[(weeks - 1) // 52 * 52:, ICS]
+    this_year = data[(weeks - 1) // 52 * 52 :, ICS]
     people = max(float(latest[COL["population"]]), 1.0)
 
     def stock(*names):
@@ -45,9 +45,18 @@ def flow_figures(data: np.ndarray) -> tuple[dict, dict, int]:
     def flow(name):
         return float(this_year[:, COL[name]].sum()) / people * 1000
 
-    in_care = (stock("gp_waiting", "gp_managed", "chs_caseload", "chs_waiting", "virtual_ward_patients",
-                     "corridor_care", "inpatients")
-               + float(latest[COL["delayed_discharge_bed_days"]]) / 7 / people * 1000)
+    in_care = (
+        stock(
+            "gp_waiting",
+            "gp_managed",
+            "chs_caseload",
+            "chs_waiting",
+            "virtual_ward_patients",
+            "corridor_care",
+            "inpatients",
+        )
+        + float(latest[COL["delayed_discharge_bed_days"]]) / 7 / people * 1000
+    )
     stocks = {
         "home": 1000 - in_care,
         "gp": stock("gp_waiting", "gp_managed"),
@@ -84,39 +93,50 @@ def _edge_points(a, b):
 def render(data: np.ndarray, year: int) -> str:
     """The flow picture for the latest reporting year in ``data``."""
     stocks, flows, weeks = flow_figures(data)
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {WIDTH} {HEIGHT}' width='100%' role='img' "
-             f"aria-label='patient flows' data-chart='flows'>",
-             "<defs><marker id='arrow' viewBox='0 0 10 10' refX='9' refY='5' markerWidth='11' markerHeight='11' "
-             "markerUnits='userSpaceOnUse' "
-             "orient='auto-start-reverse'><path d='M 0 0 L 10 5 L 0 10 z' fill='#666'/></marker></defs>",
-             f"<rect width='{WIDTH}' height='{HEIGHT}' fill='white'/>",
-             f"<text x='10' y='18' font-size='14' font-weight='600' {FONT}>Patient flows, year {year} "
-             f"({weeks} week(s) so far)</text>",
-             f"<text x='10' y='{HEIGHT - 8}' font-size='11' fill='#444' {FONT}>Boxes: people there in the latest week, "
-             f"per 1,000 residents. Numbered arrows: this year's events so far (list on the right); "
-             f"width grows with the flow.</text>"]
+    parts = [
+        f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {WIDTH} {HEIGHT}' width='100%' role='img' "
+        f"aria-label='patient flows' data-chart='flows'>",
+        "<defs><marker id='arrow' viewBox='0 0 10 10' refX='9' refY='5' markerWidth='11' markerHeight='11' "
+        "markerUnits='userSpaceOnUse' "
+        "orient='auto-start-reverse'><path d='M 0 0 L 10 5 L 0 10 z' fill='#666'/></marker></defs>",
+        f"<rect width='{WIDTH}' height='{HEIGHT}' fill='white'/>",
+        f"<text x='10' y='18' font-size='14' font-weight='600' {FONT}>Patient flows, year {year} "
+        f"({weeks} week(s) so far)</text>",
+        f"<text x='10' y='{HEIGHT - 8}' font-size='11' fill='#444' {FONT}>Boxes: people there in the latest week, "
+        f"per 1,000 residents. Numbered arrows: this year's events so far (list on the right); "
+        f"width grows with the flow.</text>",
+    ]
     biggest = max([v for _, v in flows.values()] + [1.0])
-    parts.append(f"<text x='{LIST_X}' y='60' font-size='12' font-weight='600' {FONT}>"
-                 "This year, per 1,000 residents</text>")
+    parts.append(
+        f"<text x='{LIST_X}' y='60' font-size='12' font-weight='600' {FONT}>This year, per 1,000 residents</text>"
+    )
     for number, ((a, b), (label, value)) in enumerate(flows.items(), start=1):
         x1, y1, x2, y2 = _edge_points(a, b)
         width = 1 + 7 * np.sqrt(value / biggest)
-        parts.append(f"<line x1='{x1:.0f}' y1='{y1:.0f}' x2='{x2:.0f}' y2='{y2:.0f}' stroke='#9a9a9a' "
-                     f"stroke-width='{width:.1f}' marker-end='url(#arrow)' opacity='0.8'/>")
+        parts.append(
+            f"<line x1='{x1:.0f}' y1='{y1:.0f}' x2='{x2:.0f}' y2='{y2:.0f}' stroke='#9a9a9a' "
+            f"stroke-width='{width:.1f}' marker-end='url(#arrow)' opacity='0.8'/>"
+        )
         mx, my = (x1 + x2) / 2, (y1 + y2) / 2
-        parts.append(f"<circle cx='{mx:.0f}' cy='{my:.0f}' r='9' fill='#444'/><text x='{mx:.0f}' y='{my + 4:.0f}' "
-                     f"font-size='11' text-anchor='middle' fill='white' {FONT}>{number}</text>")
+        parts.append(
+            f"<circle cx='{mx:.0f}' cy='{my:.0f}' r='9' fill='#444'/><text x='{mx:.0f}' y='{my + 4:.0f}' "
+            f"font-size='11' text-anchor='middle' fill='white' {FONT}>{number}</text>"
+        )
         y = 60 + 24 * number
-        parts.append(f"<circle cx='{LIST_X + 9}' cy='{y - 4}' r='9' fill='#444'/><text x='{LIST_X + 9}' y='{y}' "
-                     f"font-size='11' text-anchor='middle' fill='white' {FONT}>{number}</text>"
-                     f"<text x='{LIST_X + 24}' y='{y}' font-size='12' fill='#333' {FONT} data-flow='{a}-{b}'>"
-                     f"{escape(label)}: <tspan font-weight='600'>{_fmt(value)}</tspan></text>")
+        parts.append(
+            f"<circle cx='{LIST_X + 9}' cy='{y - 4}' r='9' fill='#444'/><text x='{LIST_X + 9}' y='{y}' "
+            f"font-size='11' text-anchor='middle' fill='white' {FONT}>{number}</text>"
+            f"<text x='{LIST_X + 24}' y='{y}' font-size='12' fill='#333' {FONT} data-flow='{a}-{b}'>"
+            f"{escape(label)}: <tspan font-weight='600'>{_fmt(value)}</tspan></text>"
+        )
     for key, (x, y, title, colour) in NODES.items():
-        parts.append(f"<rect x='{x - BOX_W / 2}' y='{y - BOX_H / 2}' width='{BOX_W}' height='{BOX_H}' rx='8' "
-                     f"fill='{colour}' stroke='#777'/>"
-                     f"<text x='{x}' y='{y - 6}' font-size='12' font-weight='600' text-anchor='middle' {FONT}>"
-                     f"{escape(title)}</text>"
-                     f"<text x='{x}' y='{y + 14}' font-size='11' text-anchor='middle' fill='#333' {FONT} "
-                     f"data-node='{key}'>{_fmt(stocks.get(key, 0.0))} per 1,000</text>")
+        parts.append(
+            f"<rect x='{x - BOX_W / 2}' y='{y - BOX_H / 2}' width='{BOX_W}' height='{BOX_H}' rx='8' "
+            f"fill='{colour}' stroke='#777'/>"
+            f"<text x='{x}' y='{y - 6}' font-size='12' font-weight='600' text-anchor='middle' {FONT}>"
+            f"{escape(title)}</text>"
+            f"<text x='{x}' y='{y + 14}' font-size='11' text-anchor='middle' fill='#333' {FONT} "
+            f"data-node='{key}'>{_fmt(stocks.get(key, 0.0))} per 1,000</text>"
+        )
     parts.append("</svg>")
     return "".join(parts)

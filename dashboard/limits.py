@@ -24,8 +24,11 @@ DEFAULT_MAX_BURN_IN_WEEKS = 156
 # takes a core), and a burn-in no shorter than the presets' own (104 weeks)
 OPTION_RANGES = {"population": (1_000, 200_000), "years": (1, 60), "burn_in_weeks": (104, 1040)}
 FIELD_MIN = {"population": 1_000, "years": 1, "burn_in_weeks": 0}  # the smallest a scenario may ask for
-ENV = {"population": "ABM_DASHBOARD_MAX_POPULATION", "years": "ABM_DASHBOARD_MAX_YEARS",
-       "burn_in_weeks": "ABM_DASHBOARD_MAX_BURN_IN_WEEKS"}
+ENV = {
+    "population": "ABM_DASHBOARD_MAX_POPULATION",
+    "years": "ABM_DASHBOARD_MAX_YEARS",
+    "burn_in_weeks": "ABM_DASHBOARD_MAX_BURN_IN_WEEKS",
+}
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class Limits:
 
     def problems(self, scenario) -> list[str]:
         """What in ``scenario`` (a Scenario or its dict) is over the limits, one message per field."""
+
         def value(name):
             return scenario.get(name) if isinstance(scenario, dict) else getattr(scenario, name, None)
 
@@ -68,9 +72,11 @@ class Limits:
         for name in ENV:
             got = value(name)
             if isinstance(got, int) and got > getattr(self, name):
-                out.append(f"{name}: {got:,} {units[name]} is more than this dashboard runs per session; "
-                           f"allowed: {self.allowed(name)} (the facilitator sets this limit; "
-                           f"use 'abm run' for larger runs)")
+                out.append(
+                    f"{name}: {got:,} {units[name]} is more than this dashboard runs per session; "
+                    f"allowed: {self.allowed(name)} (the facilitator sets this limit; "
+                    f"use 'abm run' for larger runs)"
+                )
         return out
 
 

@@ -36,8 +36,14 @@ from dashboard.cli import server_command, server_env
 from dashboard.limits import Limits
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 RECORDER = """() => {
   window.__updates = [];
   let last = null;
@@ -71,7 +77,10 @@ async def lever_latency(page) -> float:
     await page.keyboard.press("ArrowRight")
     await page.wait_for_function(
         "n => document.querySelectorAll(\"svg[data-chart='admissions'] .lever-marker\").length > n",
-        arg=before, timeout=30_000, polling=20)
+        arg=before,
+        timeout=30_000,
+        polling=20,
+    )
     return time.perf_counter() - start
 
 
@@ -111,8 +120,9 @@ async def measure(url: str, sessions: int, seconds: float, server_pid: int | Non
         weeks1 = [await weeks_of(page) for page in pages]
         results = [await page.evaluate("window.__updates") for page in pages]
         # then the lever latency, in a few sessions at once, while all the others still play
-        latencies = await asyncio.gather(*[lever_latency(page) for page in pages[: min(5, len(pages))]],
-                                         return_exceptions=True)
+        latencies = await asyncio.gather(
+            *[lever_latency(page) for page in pages[: min(5, len(pages))]], return_exceptions=True
+        )
         await browser.close()
     served = [(b - a) / wall for a, b in zip(weeks0, weeks1, strict=True)]
     rates, gaps = [], []
@@ -124,7 +134,8 @@ async def measure(url: str, sessions: int, seconds: float, server_pid: int | Non
     total_weeks = sum(b - a for a, b in zip(weeks0, weeks1, strict=True))
     gaps.sort()
     return {
-        "sessions": sessions, "seconds": seconds,
+        "sessions": sessions,
+        "seconds": seconds,
         "updates_per_second_mean": round(statistics.mean(rates), 2),
         "updates_per_second_slowest": round(min(rates), 2),
         "sessions_at_2_per_second": sum(r >= 2.0 for r in rates),
@@ -133,8 +144,9 @@ async def measure(url: str, sessions: int, seconds: float, server_pid: int | Non
         "lever_latency_s": [round(x, 3) if isinstance(x, float) else "over 30 s" for x in latencies],
         "weeks_per_second_served_mean": round(statistics.mean(served), 2),
         "server_cpu_cores_used": round((cpu - cpu0) / wall, 2) if cpu0 is not None and cpu is not None else None,
-        "server_cpu_ms_per_week_played": (round(1000 * (cpu - cpu0) / max(1, total_weeks), 1)
-                                          if cpu0 is not None and cpu is not None else None),
+        "server_cpu_ms_per_week_played": (
+            round(1000 * (cpu - cpu0) / max(1, total_weeks), 1) if cpu0 is not None and cpu is not None else None
+        ),
     }
 
 
@@ -150,8 +162,12 @@ def local_server(population: int | None, years: int | None):
     port = free_port()
     defaults = Limits()  # raised where the measured sessions need more
     limits = Limits(population=max(defaults.population, population or 0), years=max(defaults.years, years or 0))
-    server = subprocess.Popen(server_command("127.0.0.1", port), env=server_env(population, years, limits=limits),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        server_command("127.0.0.1", port),
+        env=server_env(population, years, limits=limits),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
         for _ in range(120):
@@ -175,8 +191,12 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=30.0, help="how long every session plays while measured")
     parser.add_argument("--url", help="a running dashboard (default: start one here)")
     parser.add_argument("--population", type=int, help="population per session for a server started here")
-    parser.add_argument("--years", type=int, default=10,
-                        help="horizon for a server started here (default 10, so no session finishes while measured)")
+    parser.add_argument(
+        "--years",
+        type=int,
+        default=10,
+        help="horizon for a server started here (default 10, so no session finishes while measured)",
+    )
     args = parser.parse_args(argv)
     if args.url:
         result = asyncio.run(measure(args.url, args.sessions, args.seconds))

@@ -116,9 +116,11 @@ def plan(host: str, port: int, room_code: str | None, address: str | None = None
     join = f"{url}?{QUERY}={code}"
     warning = None
     if not loopback:
-        warning = (f"warning: --host {host}: the dashboard is reachable by anyone on this network; only people "
-                   f"with the room code can join. The code is a shared secret on an unencrypted network: "
-                   f"keep sensitive data out of the dashboard.")
+        warning = (
+            f"warning: --host {host}: the dashboard is reachable by anyone on this network; only people "
+            f"with the room code can join. The code is a shared secret on an unencrypted network: "
+            f"keep sensitive data out of the dashboard."
+        )
     return RoomPlan(code, url, join, warning)
 
 
@@ -248,8 +250,9 @@ class RoomGate:
             return await self.app(scope, receive, send)
         path = scope.get("path", "/")
         if not self._host_ok(headers):
-            return await self._respond(send, 403, "text/plain; charset=utf-8",
-                                       "This dashboard answers to localhost only.\n")
+            return await self._respond(
+                send, 403, "text/plain; charset=utf-8", "This dashboard answers to localhost only.\n"
+            )
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         offered = [v for k, v in query if k == QUERY]
         if self.code is None:
@@ -257,31 +260,63 @@ class RoomGate:
         client = (scope.get("client") or ("?", 0))[0]
         if offered:
             if self._too_many(client):
-                return await self._respond(send, 429, "text/html; charset=utf-8", page(
-                    "Too many tries", "Too many wrong room codes from this computer. Wait a minute, then try "
-                    "again with the code the facilitator gave you.", path=path))
+                return await self._respond(
+                    send,
+                    429,
+                    "text/html; charset=utf-8",
+                    page(
+                        "Too many tries",
+                        "Too many wrong room codes from this computer. Wait a minute, then try "
+                        "again with the code the facilitator gave you.",
+                        path=path,
+                    ),
+                )
             if _same(offered[-1], self.code):
                 rest = urlencode([(k, v) for k, v in query if k != QUERY])
                 target = quote(path, safe="/") + (f"?{rest}" if rest else "")
                 cookie = f"{COOKIE}={self.cookie}; Path=/; HttpOnly; SameSite=Strict"
-                return await self._respond(send, 200, "text/html; charset=utf-8",
-                                           JOINING.format(url=escape(target), js_url=_js_string(target)),
-                                           [("set-cookie", cookie), ("referrer-policy", "no-referrer")])
+                return await self._respond(
+                    send,
+                    200,
+                    "text/html; charset=utf-8",
+                    JOINING.format(url=escape(target), js_url=_js_string(target)),
+                    [("set-cookie", cookie), ("referrer-policy", "no-referrer")],
+                )
             self._wrong[client].append(self.clock())
-            return await self._respond(send, 403, "text/html; charset=utf-8", page(
-                "Room code needed", "Type the room code the facilitator gave you, or open the link they shared.",
-                "That room code is not right.", path=path))
+            return await self._respond(
+                send,
+                403,
+                "text/html; charset=utf-8",
+                page(
+                    "Room code needed",
+                    "Type the room code the facilitator gave you, or open the link they shared.",
+                    "That room code is not right.",
+                    path=path,
+                ),
+            )
         if self._has_cookie(headers):
             return await self.app(scope, receive, send)
-        return await self._respond(send, 403, "text/html; charset=utf-8", page(
-            "Room code needed", "This workshop dashboard needs a room code. Type the code the facilitator gave "
-            "you, or open the link they shared.", path=path))
+        return await self._respond(
+            send,
+            403,
+            "text/html; charset=utf-8",
+            page(
+                "Room code needed",
+                "This workshop dashboard needs a room code. Type the code the facilitator gave "
+                "you, or open the link they shared.",
+                path=path,
+            ),
+        )
 
     @staticmethod
     async def _respond(send, status: int, content_type: str, body: str, extra=()) -> None:
         data = body.encode()
-        headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(data)).encode()),
-                   (b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff")]
+        headers = [
+            (b"content-type", content_type.encode()),
+            (b"content-length", str(len(data)).encode()),
+            (b"cache-control", b"no-store"),
+            (b"x-content-type-options", b"nosniff"),
+        ]
         headers += [(k.encode(), v.encode()) for k, v in extra]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": data})

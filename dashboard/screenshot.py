@@ -32,13 +32,16 @@ def take(url: str, out: Path, width: int = 1500, height: int = 1320) -> None:
         status.filter(has_text="Year 0").wait_for(timeout=120_000)
         page.locator(".preset-select").click()
         page.locator(".v-menu__content.menuable__content__active .v-list-item").filter(
-            has_text=re.compile(f"^\\s*{STORY}(\\s|$)")).click()
+            has_text=re.compile(f"^\\s*{STORY}(\\s|$)")
+        ).click()
         page.locator(".story").filter(has_text=f"Story: {STORY}").wait_for(timeout=60_000)
-        page.wait_for_function("!document.querySelector('.baseline-label').innerText.includes('computing')",
-                               timeout=120_000)
+        page.wait_for_function(
+            "!document.querySelector('.baseline-label').innerText.includes('computing')", timeout=120_000
+        )
         page.locator(".speed-select").click()
         page.locator(".v-menu__content.menuable__content__active .v-list-item").filter(
-            has_text=re.compile(r"^\s*25\s*$")).click()
+            has_text=re.compile(r"^\s*25\s*$")
+        ).click()
         page.locator(".btn-play").click()
         status.filter(has_text="Year 2").wait_for(timeout=120_000)
         page.locator(".v-expansion-panel-header").filter(has_text="Workforce").click()

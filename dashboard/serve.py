@@ -52,15 +52,24 @@ def main(argv=None) -> int:
         print(f"error: the room code must be {CODE_RULE}", file=sys.stderr)
         return 2
     if code is None and not is_loopback(args.host):
-        print(f"error: --host {args.host} needs a room code (start it with 'abm dashboard', which makes one)",
-              file=sys.stderr)
+        print(
+            f"error: --host {args.host} needs a room code (start it with 'abm dashboard', which makes one)",
+            file=sys.stderr,
+        )
         return 2
     prepare_environment(args.host, args.port)
     import uvicorn
     from solara.__main__ import LOGGING_CONFIG
 
-    config = uvicorn.Config(build_app(code), host=args.host, port=args.port, log_config=copy.deepcopy(LOGGING_CONFIG),
-                            log_level="error", loop="auto", timeout_graceful_shutdown=5)
+    config = uvicorn.Config(
+        build_app(code),
+        host=args.host,
+        port=args.port,
+        log_config=copy.deepcopy(LOGGING_CONFIG),
+        log_level="error",
+        loop="auto",
+        timeout_graceful_shutdown=5,
+    )
     uvicorn.Server(config).run()
     return 0
 

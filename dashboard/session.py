@@ -89,8 +89,11 @@ class Session:
         problems.set([])
         dropped = settings.dropped_changes()
         if dropped:  # the session's horizon is shorter than the scenario's: say what it leaves out
-            notice.set(f"This run is {settings.years} year(s) long, so the scenario's later change(s) are left out: "
-                       + "; ".join(dropped) + ".")
+            notice.set(
+                f"This run is {settings.years} year(s) long, so the scenario's later change(s) are left out: "
+                + "; ".join(dropped)
+                + "."
+            )
         busy.set(f"Warming up: {settings.population:,} people, burn-in before year 0...")
 
         def work():
@@ -183,8 +186,12 @@ class Session:
             self.show(exc)
             return
         current = self.runner.settings
-        settings = Settings(source=f"uploaded: {data.get('name') or filename}", scenario=data,
-                            population=int(data.get("population", current.population)),
-                            years=int(data.get("years", current.years)), seed=int(data.get("seed", current.seed)))
+        settings = Settings(
+            source=f"uploaded: {data.get('name') or filename}",
+            scenario=data,
+            population=int(data.get("population", current.population)),
+            years=int(data.get("years", current.years)),
+            seed=int(data.get("seed", current.seed)),
+        )
         notice.set(f"Loaded {filename}.")
         self.reset(settings)

@@ -70,8 +70,9 @@ class Settings:
         browser sends is never used as a path); population, years and seed default to the workshop's."""
         sources = preset_sources()
         if not isinstance(name, str) or name not in sources:
-            raise ConfigError([f"preset: {short(name)} is not one of this dashboard's presets; "
-                               f"allowed: {', '.join(sources)}"])
+            raise ConfigError(
+                [f"preset: {short(name)} is not one of this dashboard's presets; allowed: {', '.join(sources)}"]
+            )
         return cls(source=name, scenario=load_scenario_dict(sources[name]), **run)
 
     def build(self) -> Scenario:
@@ -86,8 +87,11 @@ class Settings:
         schedule = self.scenario.get("schedule") if isinstance(self.scenario, dict) else None
         if not isinstance(schedule, list):
             return []
-        return [f"{change.get('lever')} = {short(change.get('value'))} in year {change.get('year')}"
-                for change in schedule if _beyond(change, self.years)]
+        return [
+            f"{change.get('lever')} = {short(change.get('value'))} in year {change.get('year')}"
+            for change in schedule
+            if _beyond(change, self.years)
+        ]
 
     def _resolved(self) -> dict:
         data = apply_overrides(self.scenario, {"population": self.population, "years": self.years, "seed": self.seed})
@@ -111,8 +115,12 @@ def scenario_from_yaml(text: str | bytes, filename: str = "upload") -> dict:
     filename = clip(str(filename), 60)
     data = safe_yaml.load(text, filename)
     if not isinstance(data, dict):
-        raise ConfigError([f"{filename}: a scenario must be a mapping of keys to values (name:, levers:, ...), "
-                           f"not {type(data).__name__}"])
+        raise ConfigError(
+            [
+                f"{filename}: a scenario must be a mapping of keys to values (name:, levers:, ...), "
+                f"not {type(data).__name__}"
+            ]
+        )
     try:
         build(Scenario, data)
     except ConfigError as exc:
@@ -188,8 +196,14 @@ class BaselinePool:
     spawned process pool) are there for tests.
     """
 
-    def __init__(self, workers: int = 1, cache_size: int = 64, run=replay,
-                 make_executor: Callable[[int], Executor] | None = None, limits: Limits | None = None):
+    def __init__(
+        self,
+        workers: int = 1,
+        cache_size: int = 64,
+        run=replay,
+        make_executor: Callable[[int], Executor] | None = None,
+        limits: Limits | None = None,
+    ):
         self.workers = workers
         self.cache_size = cache_size
         self.run = run
@@ -314,8 +328,9 @@ class BaselinePool:
 
 def _process_pool(workers: int) -> ProcessPoolExecutor:
     # spawn: never fork a threaded web server; the worker ends when the server does
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_exit_with_parent, initargs=(os.getpid(),))
+    return ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_exit_with_parent, initargs=(os.getpid(),)
+    )
 
 
 POOL = BaselinePool(limits=LIMITS)
@@ -366,8 +381,9 @@ _OWNERS = itertools.count(1)
 class SessionRunner:
     """One session's model and everything the page shows about it (thread-safe)."""
 
-    def __init__(self, settings: Settings | None = None, pool: BaselinePool | None = POOL,
-                 limits: Limits | None = None):
+    def __init__(
+        self, settings: Settings | None = None, pool: BaselinePool | None = POOL, limits: Limits | None = None
+    ):
         self.lock = threading.RLock()
         self.pool = pool
         self.limits = limits or LIMITS
@@ -480,17 +496,24 @@ class SessionRunner:
             return
         scenario = self.current_scenario.to_dict()
         plain = without_policy(scenario)
-        label = (f"{self.settings.source} as loaded (no lever moved), same seed" if plain == scenario else
-                 f"{self.settings.source} with no policy (every policy lever at its default), same seed")
+        label = (
+            f"{self.settings.source} as loaded (no lever moved), same seed"
+            if plain == scenario
+            else f"{self.settings.source} with no policy (every policy lever at its default), same seed"
+        )
         self.baseline = Baseline(label, plain, [], future=self.pool.submit(plain, [], owner=self.owner))
 
     def pin_baseline(self) -> Baseline:
         """Keep this run (its settings and live lever changes so far) as the baseline."""
         with self.lock:
             scenario = self.current_scenario
-            pinned = Baseline(f"pinned run (week {max(self.current_model.reporting_week, 0)}, "
-                              f"{len(self.user_changes)} lever change(s)), seed {scenario.seed}",
-                              scenario.to_dict(), list(self.user_changes), data=self.data().copy())
+            pinned = Baseline(
+                f"pinned run (week {max(self.current_model.reporting_week, 0)}, "
+                f"{len(self.user_changes)} lever change(s)), seed {scenario.seed}",
+                scenario.to_dict(),
+                list(self.user_changes),
+                data=self.data().copy(),
+            )
             self.pinned = self.baseline = pinned
             self.version += 1
             return pinned
@@ -503,9 +526,12 @@ class SessionRunner:
         seed = self.current_scenario.seed
         scenario["seed"] = seed
         label = f"pinned settings rerun in full, seed {seed} ({len(self.pinned.changes)} lever change(s))"
-        self.baseline = Baseline(label, scenario, list(self.pinned.changes),
-                                 future=self.pool.submit(scenario, self.pinned.changes, owner=self.owner)
-                                 if self.pool else None)
+        self.baseline = Baseline(
+            label,
+            scenario,
+            list(self.pinned.changes),
+            future=self.pool.submit(scenario, self.pinned.changes, owner=self.owner) if self.pool else None,
+        )
         if self.pool is None:
             self.baseline.data = replay(scenario, self.pinned.changes)
         self.version += 1
@@ -531,8 +557,10 @@ class SessionRunner:
             if levers:
                 data["levers"] = levers
             changes = "; ".join(f"week {w}: {n} = {v}" for w, n, v in self.user_changes) or "none"
-        header = (f"# ics-abm scenario exported from the dashboard (from {self.settings.source}).\n"
-                  f"# Levers hold their values at export; live changes made during the run: {changes}\n")
+        header = (
+            f"# ics-abm scenario exported from the dashboard (from {self.settings.source}).\n"
+            f"# Levers hold their values at export; live changes made during the run: {changes}\n"
+        )
         return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
     def metrics_csv(self) -> str:

@@ -38,8 +38,10 @@ def _legend(spec: ChartSpec, top: float) -> tuple[list[str], float]:
         if spec.stacked:
             parts.append(f"<rect x='{x:.0f}' y='{y - 8:.0f}' width='18' height='10' fill='{s.colour}' opacity='0.85'/>")
         else:
-            parts.append(f"<line x1='{x:.0f}' y1='{y - 3:.0f}' x2='{x + 18:.0f}' y2='{y - 3:.0f}' "
-                         f"stroke='{s.colour}' stroke-width='2.5'{dash}/>")
+            parts.append(
+                f"<line x1='{x:.0f}' y1='{y - 3:.0f}' x2='{x + 18:.0f}' y2='{y - 3:.0f}' "
+                f"stroke='{s.colour}' stroke-width='2.5'{dash}/>"
+            )
         parts.append(f"<text x='{x + 24:.0f}' y='{y:.0f}' font-size='11' {FONT} fill='#333'>{escape(s.label)}</text>")
         x += width
     return parts, (y - top) + 16
@@ -63,28 +65,39 @@ def render(spec: ChartSpec) -> str:
     def sy(value):
         return bottom - plot_h * (np.asarray(value, dtype=float) - lo) / (hi - lo)
 
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {WIDTH} {HEIGHT}' width='100%' "
-             f"role='img' aria-label='{escape(spec.title)}' data-chart='{spec.key}'>",
-             f"<rect width='{WIDTH}' height='{HEIGHT}' fill='white'/>", title, *legend]
+    parts = [
+        f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {WIDTH} {HEIGHT}' width='100%' "
+        f"role='img' aria-label='{escape(spec.title)}' data-chart='{spec.key}'>",
+        f"<rect width='{WIDTH}' height='{HEIGHT}' fill='white'/>",
+        title,
+        *legend,
+    ]
     # grid and y axis
     for t, label in zip(ticks, tick_labels(ticks, spec.percent), strict=True):
         y = float(sy(t))
         parts.append(f"<line x1='{LEFT}' y1='{y:.1f}' x2='{WIDTH - RIGHT}' y2='{y:.1f}' stroke='#e5e5e5'/>")
-        parts.append(f"<text x='{LEFT - 6}' y='{y + 4:.1f}' font-size='11' text-anchor='end' {FONT} fill='#555'>"
-                     f"{label}</text>")
+        parts.append(
+            f"<text x='{LEFT - 6}' y='{y + 4:.1f}' font-size='11' text-anchor='end' {FONT} fill='#555'>{label}</text>"
+        )
     cy = top + plot_h / 2
-    parts.append(f"<text x='14' y='{cy:.0f}' font-size='11' text-anchor='middle' {FONT} fill='#333' "
-                 f"transform='rotate(-90 14 {cy:.0f})'>{escape(spec.y_label)}</text>")
+    parts.append(
+        f"<text x='14' y='{cy:.0f}' font-size='11' text-anchor='middle' {FONT} fill='#333' "
+        f"transform='rotate(-90 14 {cy:.0f})'>{escape(spec.y_label)}</text>"
+    )
     # x axis in years
     for w in year_ticks(horizon):
         x = float(sx(w))
         parts.append(f"<line x1='{x:.1f}' y1='{bottom}' x2='{x:.1f}' y2='{bottom + 4}' stroke='#555'/>")
-        parts.append(f"<text x='{x:.1f}' y='{bottom + 16}' font-size='11' text-anchor='middle' {FONT} fill='#555'>"
-                     f"{w // 52}</text>")
+        parts.append(
+            f"<text x='{x:.1f}' y='{bottom + 16}' font-size='11' text-anchor='middle' {FONT} fill='#555'>"
+            f"{w // 52}</text>"
+        )
     parts.append(f"<line x1='{LEFT}' y1='{bottom}' x2='{WIDTH - RIGHT}' y2='{bottom}' stroke='#555'/>")
     note = f" ({spec.note})" if spec.note else ""
-    parts.append(f"<text x='{LEFT + plot_w / 2:.0f}' y='{HEIGHT - 10}' font-size='11' text-anchor='middle' {FONT} "
-                 f"fill='#333'>reporting year{escape(note)}</text>")
+    parts.append(
+        f"<text x='{LEFT + plot_w / 2:.0f}' y='{HEIGHT - 10}' font-size='11' text-anchor='middle' {FONT} "
+        f"fill='#333'>reporting year{escape(note)}</text>"
+    )
     parts.extend(_series(spec, sx, sy, bottom))
     parts.extend(_markers(spec, sx, top, bottom))
     parts.append("</svg>")
@@ -108,9 +121,11 @@ def _series(spec: ChartSpec, sx, sy, bottom: float) -> list[str]:
             weeks = np.arange(values.size)
             xs = sx(weeks)
             outline = _points(xs, sy(upper)) + " " + _points(xs[::-1], sy(lower)[::-1])
-            parts.append(f"<polygon points='{outline}' fill='{s.colour}' opacity='0.85' "
-                         f"data-series='{escape(s.label)}'>"
-                         f"<title>{escape(s.label)}</title></polygon>")
+            parts.append(
+                f"<polygon points='{outline}' fill='{s.colour}' opacity='0.85' "
+                f"data-series='{escape(s.label)}'>"
+                f"<title>{escape(s.label)}</title></polygon>"
+            )
             base = upper
         return parts
     for s in spec.series:
@@ -121,8 +136,10 @@ def _series(spec: ChartSpec, sx, sy, bottom: float) -> list[str]:
         weeks = np.arange(values.size)[ok]
         dash = " stroke-dasharray='6 4'" if s.dashed else ""
         width = 1.8 if s.dashed else 2.2
-        parts.append(f"<polyline points='{_points(sx(weeks), sy(values[ok]))}' fill='none' stroke='{s.colour}' "
-                     f"stroke-width='{width}'{dash} data-series='{escape(s.label)}' data-points='{int(ok.sum())}'/>")
+        parts.append(
+            f"<polyline points='{_points(sx(weeks), sy(values[ok]))}' fill='none' stroke='{s.colour}' "
+            f"stroke-width='{width}'{dash} data-series='{escape(s.label)}' data-points='{int(ok.sum())}'/>"
+        )
     return parts
 
 
@@ -130,12 +147,14 @@ def _markers(spec: ChartSpec, sx, top: float, bottom: float) -> list[str]:
     parts = []
     for number, m in enumerate(spec.markers, start=1):
         x = float(sx(max(m.week, 0)))
-        parts.append(f"<g class='lever-marker' data-week='{m.week}'><title>{escape(m.label)}</title>"
-                     f"<line x1='{x:.1f}' y1='{top}' x2='{x:.1f}' y2='{bottom}' stroke='{MARKER_COLOUR}' "
-                     f"stroke-width='1.5' stroke-dasharray='3 3'/>"
-                     f"<rect x='{x - 7:.1f}' y='{top - 1:.1f}' width='14' height='13' rx='3' fill='{MARKER_COLOUR}'/>"
-                     f"<text x='{x:.1f}' y='{top + 9:.1f}' font-size='10' text-anchor='middle' {FONT} fill='white'>"
-                     f"{number}</text></g>")
+        parts.append(
+            f"<g class='lever-marker' data-week='{m.week}'><title>{escape(m.label)}</title>"
+            f"<line x1='{x:.1f}' y1='{top}' x2='{x:.1f}' y2='{bottom}' stroke='{MARKER_COLOUR}' "
+            f"stroke-width='1.5' stroke-dasharray='3 3'/>"
+            f"<rect x='{x - 7:.1f}' y='{top - 1:.1f}' width='14' height='13' rx='3' fill='{MARKER_COLOUR}'/>"
+            f"<text x='{x:.1f}' y='{top + 9:.1f}' font-size='10' text-anchor='middle' {FONT} fill='white'>"
+            f"{number}</text></g>"
+        )
     return parts
 
 

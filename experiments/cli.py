@@ -27,42 +27,61 @@ EXIT_FAILED_RUNS = 1
 def add_parsers(commands) -> None:
     """Add ``sweep`` and ``summarize`` to the ``abm`` subcommands."""
     sweep = commands.add_parser(
-        "sweep", help="run an experiment design (grid, Latin hypercube, Sobol', Morris), resumably",
+        "sweep",
+        help="run an experiment design (grid, Latin hypercube, Sobol', Morris), resumably",
         description="Run every run of an experiment design: design points x replications, each with a seed\n"
-                    "spawned from the design's root seed (common random numbers across points).  Each run's\n"
-                    "results are written atomically to DIR/runs/<run_id>/ and listed in DIR/runs.csv.  A failed\n"
-                    "run is recorded with its traceback and the others go on.  Running the same command again\n"
-                    "resumes: finished runs are skipped; a changed design is refused.",
+        "spawned from the design's root seed (common random numbers across points).  Each run's\n"
+        "results are written atomically to DIR/runs/<run_id>/ and listed in DIR/runs.csv.  A failed\n"
+        "run is recorded with its traceback and the others go on.  Running the same command again\n"
+        "resumes: finished runs are skipped; a changed design is refused.",
         epilog="Examples:\n"
-               "  abm sweep experiments/designs/funding_shift.yaml --out runs/shift --jobs 4\n"
-               "  abm sweep DESIGN.yaml --out runs/trial --set population=5000 --set years=1 --replications 2\n"
-               "  abm sweep DESIGN.yaml --out DIR --backend dask --scheduler tcp://head:8786\n"
-               "Then: abm summarize DIR.  Design files: experiments/README.md.",
+        "  abm sweep experiments/designs/funding_shift.yaml --out runs/shift --jobs 4\n"
+        "  abm sweep DESIGN.yaml --out runs/trial --set population=5000 --set years=1 --replications 2\n"
+        "  abm sweep DESIGN.yaml --out DIR --backend dask --scheduler tcp://head:8786\n"
+        "Then: abm summarize DIR.  Design files: experiments/README.md.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sweep.add_argument("design", type=Path, metavar="DESIGN.yaml", help="the experiment design")
-    sweep.add_argument("--out", metavar="DIR",
-                       help="sweep directory (default: runs/<design name>); rerun with the same DIR to resume")
-    sweep.add_argument("--jobs", "-j", type=_positive, default=1, metavar="N",
-                       help="worker processes (default 1: runs in this process); with --backend dask and no "
-                            "--scheduler, the size of a local Dask cluster")
-    sweep.add_argument("--backend", choices=("loky", "dask"),
-                       help="loky: joblib's worker processes on this machine (default); dask: a Dask cluster "
-                            "(needs pip install 'ics-abm[dask]')")
-    sweep.add_argument("--scheduler", metavar="ADDRESS",
-                       help="Dask scheduler address, e.g. tcp://head:8786 (implies --backend dask)")
-    sweep.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                       help="override a value of the base scenario, e.g. population=5000 or years=1; repeatable")
+    sweep.add_argument(
+        "--out", metavar="DIR", help="sweep directory (default: runs/<design name>); rerun with the same DIR to resume"
+    )
+    sweep.add_argument(
+        "--jobs",
+        "-j",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="worker processes (default 1: runs in this process); with --backend dask and no "
+        "--scheduler, the size of a local Dask cluster",
+    )
+    sweep.add_argument(
+        "--backend",
+        choices=("loky", "dask"),
+        help="loky: joblib's worker processes on this machine (default); dask: a Dask cluster "
+        "(needs pip install 'ics-abm[dask]')",
+    )
+    sweep.add_argument(
+        "--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://head:8786 (implies --backend dask)"
+    )
+    sweep.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a value of the base scenario, e.g. population=5000 or years=1; repeatable",
+    )
     sweep.add_argument("--replications", type=_positive, metavar="N", help="replace the design's replications")
     sweep.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     sweep.set_defaults(handler=cmd_sweep)
 
     summarize = commands.add_parser(
-        "summarize", help="summarise a sweep: means, 95%% intervals, paired differences, sensitivity, charts",
+        "summarize",
+        help="summarise a sweep: means, 95%% intervals, paired differences, sensitivity, charts",
         description="Per design point and headline outcome: mean and 95% interval over replications, and the\n"
-                    "paired difference from the reference point; per year too.  Sensitivity indices for Sobol',\n"
-                    "Morris and Latin-hypercube designs.  Writes parquet tables (for pandas/DuckDB), points.csv\n"
-                    "and PNG charts to DIR/summary (or --out), and prints a table.",
+        "paired difference from the reference point; per year too.  Sensitivity indices for Sobol',\n"
+        "Morris and Latin-hypercube designs.  Writes parquet tables (for pandas/DuckDB), points.csv\n"
+        "and PNG charts to DIR/summary (or --out), and prints a table.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     summarize.add_argument("sweep_dir", type=Path, metavar="DIR", help="a sweep directory (from abm sweep)")
@@ -90,8 +109,10 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from experiments.sweep import SweepError, run_sweep
 
     if args.out is not None and not args.out.strip():
-        return _error("--out is empty; give a folder for the sweep, e.g. --out runs/trial "
-                      "(or leave --out out for runs/<design name>)")
+        return _error(
+            "--out is empty; give a folder for the sweep, e.g. --out runs/trial "
+            "(or leave --out out for runs/<design name>)"
+        )
     if args.backend == "loky" and args.scheduler:
         return _error("--scheduler needs --backend dask (or leave --backend out)")
     backend = args.backend or ("dask" if args.scheduler else "loky")
@@ -102,8 +123,15 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     out = Path(args.out) if args.out is not None else Path("runs") / safe_name(plan.design.name)
     try:
         with interrupt_on_sigterm():  # SIGTERM unwinds like Ctrl+C: workers ended, runs.csv rewritten
-            report = run_sweep(plan, out, jobs=args.jobs, backend=backend, scheduler=args.scheduler,
-                               progress=not args.quiet, command=["abm", *argv])
+            report = run_sweep(
+                plan,
+                out,
+                jobs=args.jobs,
+                backend=backend,
+                scheduler=args.scheduler,
+                progress=not args.quiet,
+                command=["abm", *argv],
+            )
     except SweepError as exc:
         return _error(str(exc))
     except KeyboardInterrupt as exc:

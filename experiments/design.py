@@ -53,8 +53,7 @@ from policies.levers import Levers
 SAMPLING_METHODS = ("lhs", "sobol", "morris")
 OUTPUTS = ("annual", "weekly")
 # Headline outcomes a design may name: every figure of a run's summary.json.
-OUTCOMES = (*runner.PER_1000, *runner.PER_PERSON, *runner.TOTALS, "bed_occupancy", "chs_share_of_spend",
-            "population")
+OUTCOMES = (*runner.PER_1000, *runner.PER_PERSON, *runner.TOTALS, "bed_occupancy", "chs_share_of_spend", "population")
 DEFAULT_OUTCOMES = tuple(key for key, *_ in runner.HEADLINES)
 NOT_FACTORS = ("seed", "name")  # seeds come from the root seed; the name labels the sweep
 REPLICATE_STREAM, SAMPLING_STREAM = 0, 1  # SeedSequence spawn keys under the root seed
@@ -77,11 +76,18 @@ class DesignError(ConfigError):
 class Sampling:
     """How sampled factors (``range:``) are drawn."""
 
-    method: str = spec("lhs", choices=SAMPLING_METHODS,
-                       doc="lhs: Latin hypercube (scipy); sobol: Saltelli/Sobol' sample for Sobol' indices; "
-                           "morris: elementary-effects trajectories (both through SALib)")
-    samples: int = spec(16, lo=1, hi=100_000, units="lhs: points; sobol: base sample N (N×(k+2) points, "
-                        "a power of 2); morris: trajectories (N×(k+1) points)")
+    method: str = spec(
+        "lhs",
+        choices=SAMPLING_METHODS,
+        doc="lhs: Latin hypercube (scipy); sobol: Saltelli/Sobol' sample for Sobol' indices; "
+        "morris: elementary-effects trajectories (both through SALib)",
+    )
+    samples: int = spec(
+        16,
+        lo=1,
+        hi=100_000,
+        units="lhs: points; sobol: base sample N (N×(k+2) points, a power of 2); morris: trajectories (N×(k+1) points)",
+    )
     levels: int = spec(4, lo=2, hi=20, units="grid levels (morris only)")
 
 
@@ -112,17 +118,20 @@ class Design:
     name: str = spec("", doc="design name (default: the file name)")
     description: str = spec("", doc="the question the design answers")
     base: str = spec("baseline", doc="base scenario: a preset name or a scenario YAML (relative to the design)")
-    population: int | None = spec(None, lo=1_000, hi=5_000_000, units="people",
-                                  doc="base population (shorthand for set: {population: N})")
+    population: int | None = spec(
+        None, lo=1_000, hi=5_000_000, units="people", doc="base population (shorthand for set: {population: N})"
+    )
     years: int | None = spec(None, lo=1, hi=60, units="reporting years", doc="horizon (shorthand for set: {years: Y})")
     set: dict = field(default_factory=dict, metadata={"doc": "other base-scenario values by dotted path"})
     replications: int = spec(1, lo=1, hi=10_000, units="runs per design point")
     seed: int = spec(1, lo=0, hi=2**63 - 1, doc="root seed: every run's seed is spawned from it")
     sampling: Sampling | None = spec(None, doc="how range factors are sampled")
-    outputs: str = spec("annual", choices=OUTPUTS,
-                        doc="annual: each run's summary.json; weekly: also its weekly metrics.parquet")
-    outcomes: list[str] = field(default_factory=lambda: list(DEFAULT_OUTCOMES),
-                                metadata={"doc": "headline outcomes summarised and plotted"})
+    outputs: str = spec(
+        "annual", choices=OUTPUTS, doc="annual: each run's summary.json; weekly: also its weekly metrics.parquet"
+    )
+    outcomes: list[str] = field(
+        default_factory=lambda: list(DEFAULT_OUTCOMES), metadata={"doc": "headline outcomes summarised and plotted"}
+    )
     reference: Any = None  # 'base', or {grid factor: value}: the point differences are taken against
 
     @property
@@ -137,16 +146,20 @@ class Design:
             problems.append(f"set: {self.set!r} is not a mapping of dotted keys to values")
         for i, name in enumerate(self.outcomes):
             if name not in OUTCOMES:
-                problems.append(f"outcomes.{i}: {name!r} is not an outcome{suggest(name, OUTCOMES)}; "
-                                f"allowed: {', '.join(OUTCOMES)}")
+                problems.append(
+                    f"outcomes.{i}: {name!r} is not an outcome{suggest(name, OUTCOMES)}; allowed: {', '.join(OUTCOMES)}"
+                )
         if not self.outcomes:
             problems.append(f"outcomes: is empty; name at least one of {', '.join(OUTCOMES)}")
         if not (self.reference is None or self.reference == "base" or isinstance(self.reference, dict)):
-            problems.append(f"reference: {self.reference!r} is not allowed; allowed: 'base' or a mapping "
-                            "{grid factor: value}")
+            problems.append(
+                f"reference: {self.reference!r} is not allowed; allowed: 'base' or a mapping {{grid factor: value}}"
+            )
         if self.sampling and self.sampling.method == "sobol" and self.sampling.samples & (self.sampling.samples - 1):
-            problems.append(f"sampling.samples: {self.sampling.samples} is not a power of 2; Sobol' samples "
-                            "need one, e.g. 8, 16, 32")
+            problems.append(
+                f"sampling.samples: {self.sampling.samples} is not a power of 2; Sobol' samples "
+                "need one, e.g. 8, 16, 32"
+            )
         return problems
 
 
@@ -196,9 +209,17 @@ class Plan:
     def runs(self) -> list[dict]:
         """Every run: replicate-major, so early results already cover every point."""
         width_p, width_r = len(str(len(self.points) - 1)), len(str(self.replications - 1))
-        return [{"run_id": f"p{point['point']:0{width_p}d}-r{rep:0{width_r}d}", "point": point["point"],
-                 "replicate": rep, "seed": seed, "overrides": self.overrides(point["point"])}
-                for rep, seed in enumerate(self.seeds) for point in self.points]
+        return [
+            {
+                "run_id": f"p{point['point']:0{width_p}d}-r{rep:0{width_r}d}",
+                "point": point["point"],
+                "replicate": rep,
+                "seed": seed,
+                "overrides": self.overrides(point["point"]),
+            }
+            for rep, seed in enumerate(self.seeds)
+            for point in self.points
+        ]
 
     def overrides(self, point: int) -> dict:
         """The scenario values a design point sets, by dotted key."""
@@ -212,22 +233,37 @@ class Plan:
 
     def to_record(self) -> dict:
         """A JSON-safe record of the plan (what sweep.json holds)."""
-        return {"design": to_dict(self.design), "source": self.source, "base": self.base,
-                "factors": [vars(f) for f in self.factors], "points": self.points, "sample": self.sample,
-                "reference": self.reference, "seeds": self.seeds, "fingerprint": self.fingerprint()}
+        return {
+            "design": to_dict(self.design),
+            "source": self.source,
+            "base": self.base,
+            "factors": [vars(f) for f in self.factors],
+            "points": self.points,
+            "sample": self.sample,
+            "reference": self.reference,
+            "seeds": self.seeds,
+            "fingerprint": self.fingerprint(),
+        }
 
     @classmethod
     def from_record(cls, record: dict) -> Plan:
         """The plan a sweep.json recorded."""
         design = build(Design, record["design"])
         factors = [FactorPlan(**f) for f in record["factors"]]
-        return cls(design, record["source"], record["base"], factors, record["points"], record["sample"],
-                   record["reference"], record["seeds"])
+        return cls(
+            design,
+            record["source"],
+            record["base"],
+            factors,
+            record["points"],
+            record["sample"],
+            record["reference"],
+            record["seeds"],
+        )
 
 
 # --------------------------------------------------------------------------- loading
-def load_design(source: str | Path, overrides: list[str] | dict | None = None,
-                replications: int | None = None) -> Plan:
+def load_design(source: str | Path, overrides: list[str] | dict | None = None, replications: int | None = None) -> Plan:
     """Read, validate and expand a design file.
 
     Args:
@@ -262,8 +298,16 @@ def load_design(source: str | Path, overrides: list[str] | dict | None = None,
     reference = _reference(design, factors, points, problems)
     if problems:
         raise DesignError(problems)
-    return Plan(design, str(path), base.to_dict(), factors, points, sample, reference,
-                replicate_seeds(design.seed, design.replications))
+    return Plan(
+        design,
+        str(path),
+        base.to_dict(),
+        factors,
+        points,
+        sample,
+        reference,
+        replicate_seeds(design.seed, design.replications),
+    )
 
 
 def _read_yaml(path: Path) -> dict:
@@ -287,8 +331,9 @@ def _base_scenario(data: dict, design: Design | None, path: Path, overrides, pro
         return None
     if Path(source).suffix in (".yaml", ".yml"):
         source = path.parent / source
-    shorthands = {} if design is None else {k: v for k in ("population", "years")
-                                            if (v := getattr(design, k)) is not None}
+    shorthands = (
+        {} if design is None else {k: v for k in ("population", "years") if (v := getattr(design, k)) is not None}
+    )
     given = data.get("set")
     own = given if isinstance(given, dict) else {}
     if isinstance(overrides, dict):
@@ -297,8 +342,10 @@ def _base_scenario(data: dict, design: Design | None, path: Path, overrides, pro
         extra = dict(item for text in overrides or [] if (item := _split(text, problems)))
     merged = {**shorthands, **own, **extra}
     if "seed" in merged:
-        problems.append("seed: the runs' seeds are spawned from the design's root seed; set seed: in the design "
-                        "instead of the base scenario's seed")
+        problems.append(
+            "seed: the runs' seeds are spawned from the design's root seed; set seed: in the design "
+            "instead of the base scenario's seed"
+        )
         merged.pop("seed")
     try:
         return load_scenario(source, merged)
@@ -319,8 +366,10 @@ def _factors(raw: Any, base: Scenario, problems: list[str]) -> list[FactorPlan]:
     """Resolve and check each factor against the base scenario; append every problem found."""
     if not isinstance(raw, dict) or not raw:
         what = "none given" if raw is None or raw == {} else f"expected a mapping, got {type(raw).__name__}"
-        problems.append(f"factors: {what}; a design varies at least one lever or scenario value, e.g. "
-                        "factors: {acute_beds_multiplier: [1.0, 1.2]}")
+        problems.append(
+            f"factors: {what}; a design varies at least one lever or scenario value, e.g. "
+            "factors: {acute_beds_multiplier: [1.0, 1.2]}"
+        )
         return []
     leaves = {row["name"]: row for row in describe(Scenario)}
     data = base.to_dict()
@@ -329,8 +378,10 @@ def _factors(raw: Any, base: Scenario, problems: list[str]) -> list[FactorPlan]:
         where = f"factors.{name}"
         key = _resolve_key(str(name), data, problems)
         if not isinstance(entry, (list, dict)):
-            problems.append(f"{where}: {entry!r} is a {type(entry).__name__}; give a list of values, "
-                            "{values: [...]} or {range: [low, high]} (to fix one value for every run, use set:)")
+            problems.append(
+                f"{where}: {entry!r} is a {type(entry).__name__}; give a list of values, "
+                "{values: [...]} or {range: [low, high]} (to fix one value for every run, use set:)"
+            )
             continue
         try:
             factor = build(Factor, {"values": entry} if isinstance(entry, list) else entry, path=where)
@@ -342,8 +393,15 @@ def _factors(raw: Any, base: Scenario, problems: list[str]) -> list[FactorPlan]:
         row = leaves.get(key, {})
         default = row.get("default")
         integer = isinstance(default, int) and not isinstance(default, bool)
-        plan = FactorPlan(str(name), key, "grid" if factor.values is not None else "sampled", factor.values,
-                          factor.range, integer, row.get("units", ""))
+        plan = FactorPlan(
+            str(name),
+            key,
+            "grid" if factor.values is not None else "sampled",
+            factor.values,
+            factor.range,
+            integer,
+            row.get("units", ""),
+        )
         problems.extend(_check_factor_values(plan, default, data, where))
         factors.append(plan)
     return factors
@@ -353,8 +411,10 @@ def _sampling_problems(factors: list[FactorPlan], design: Design) -> list[str]:
     """Range factors need sampling:, and sampling: needs range factors."""
     sampled = [f.name for f in factors if f.kind == "sampled"]
     if sampled and design.sampling is None:
-        return [f"sampling: factors {', '.join(sampled)} give a range, so the design needs "
-                "sampling: {method: lhs|sobol|morris, samples: N}"]
+        return [
+            f"sampling: factors {', '.join(sampled)} give a range, so the design needs "
+            "sampling: {method: lhs|sobol|morris, samples: N}"
+        ]
     if not sampled and design.sampling is not None:
         return ["sampling: given, but no factor has a range: [low, high] to sample"]
     if sampled and design.sampling is not None and design.sampling.method in ("sobol", "morris"):
@@ -367,8 +427,10 @@ def _resolve_key(name: str, data: dict, problems: list[str]) -> str | None:
     where = f"factors.{name}"
     top = scenario_field_names()
     if name in NOT_FACTORS:
-        problems.append(f"{where}: {name!r} cannot be a factor (seeds are spawned from the design's root seed; "
-                        "the name labels the sweep)")
+        problems.append(
+            f"{where}: {name!r} cannot be a factor (seeds are spawned from the design's root seed; "
+            "the name labels the sweep)"
+        )
         return None
     if "." in name or name in top:
         try:
@@ -379,8 +441,10 @@ def _resolve_key(name: str, data: dict, problems: list[str]) -> str | None:
         return name
     if name in Levers.names():
         return f"levers.{name}"
-    problems.append(f"{where}: unknown factor{suggest(name, Levers.names() + top)}; give a lever name "
-                    f"({', '.join(Levers.names())}) or a scenario key by dotted path (see 'abm params')")
+    problems.append(
+        f"{where}: unknown factor{suggest(name, Levers.names() + top)}; give a lever name "
+        f"({', '.join(Levers.names())}) or a scenario key by dotted path (see 'abm params')"
+    )
     return None
 
 
@@ -388,8 +452,10 @@ def _check_factor_values(factor: FactorPlan, default: Any, data: dict, where: st
     """Each grid value, or both ends of a range, must make a valid scenario on its own."""
     if factor.kind == "sampled":
         if default is not None and (isinstance(default, bool) or not isinstance(default, (int, float))):
-            return [f"{where}.range: {factor.key} is a {type(default).__name__} value and cannot be sampled; "
-                    "give values: [...] instead"]
+            return [
+                f"{where}.range: {factor.key} is a {type(default).__name__} value and cannot be sampled; "
+                "give values: [...] instead"
+            ]
         values, where = [round(v) if factor.integer else v for v in factor.sample_range], f"{where}.range"
     else:
         values, where = factor.grid_values, f"{where}.values"
@@ -431,8 +497,9 @@ def _points(factors: list[FactorPlan], design: Design, base: Scenario) -> tuple[
     grid = [f for f in factors if f.kind == "grid"]
     sampled = [f for f in factors if f.kind == "sampled"]
     raw = sample_factors(sampled, design) if sampled else None
-    rows = [{}] if raw is None else [dict(zip((f.name for f in sampled), _snap(row, sampled), strict=True))
-                                     for row in raw]
+    rows = (
+        [{}] if raw is None else [dict(zip((f.name for f in sampled), _snap(row, sampled), strict=True)) for row in raw]
+    )
     points = []
     if design.reference == "base" or (sampled and design.reference is None):
         data = base.to_dict()
@@ -440,8 +507,9 @@ def _points(factors: list[FactorPlan], design: Design, base: Scenario) -> tuple[
     for cell, combo in enumerate(itertools.product(*(f.grid_values for f in grid))):
         for row in rows:
             values = {**dict(zip((f.name for f in grid), combo, strict=True)), **row}
-            points.append({"point": len(points), "values": {f.name: values[f.name] for f in factors},
-                           "cell": cell, "base": False})
+            points.append(
+                {"point": len(points), "values": {f.name: values[f.name] for f in factors}, "cell": cell, "base": False}
+            )
     return points, None if raw is None else raw.tolist()
 
 
@@ -500,14 +568,17 @@ def _reference(design: Design, factors: list[FactorPlan], points: list[dict], pr
         return 0
     grid = {f.name for f in factors if f.kind == "grid"}
     if len(grid) < len(factors) or set(design.reference) != grid:
-        problems.append(f"reference: {design.reference!r} must give one value for each grid factor "
-                        f"({', '.join(sorted(grid))}) in a design with no sampled factors; or use reference: base")
+        problems.append(
+            f"reference: {design.reference!r} must give one value for each grid factor "
+            f"({', '.join(sorted(grid))}) in a design with no sampled factors; or use reference: base"
+        )
         return 0
     for point in points:
         if all(_same(point["values"][k], v) for k, v in design.reference.items()):
             return point["point"]
-    problems.append(f"reference: {design.reference!r} is not a design point; each value must be one of the "
-                    "factor's values")
+    problems.append(
+        f"reference: {design.reference!r} is not a design point; each value must be one of the factor's values"
+    )
     return 0
 
 

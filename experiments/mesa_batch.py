@@ -30,8 +30,15 @@ import mesa
 from abm.metrics import COLUMNS
 from abm.model import ICSModel
 
-REPORTED = ("population", "emergency_admissions", "bed_occupancy", "delayed_discharge_bed_days", "unmet_need",
-            "chs_caseload", "chs_share_of_spend")
+REPORTED = (
+    "population",
+    "emergency_admissions",
+    "bed_occupancy",
+    "delayed_discharge_bed_days",
+    "unmet_need",
+    "chs_caseload",
+    "chs_share_of_spend",
+)
 
 
 def latest_week(model: ICSModel, column: str) -> float | None:

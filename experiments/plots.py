@@ -42,14 +42,18 @@ OUTCOME_LABELS = {
     "chs_share_of_spend": "CHS share of modelled\nNHS spend (0-1)",
     "population": "population (people)",
 }
-INDEX_LABELS = {"S1": "first-order S1", "ST": "total ST", "mu_star": "mu* (mean |effect|)",
-                "sigma": "sigma (interaction / non-linearity)", "rho": "Spearman's rho"}
+INDEX_LABELS = {
+    "S1": "first-order S1",
+    "ST": "total ST",
+    "mu_star": "mu* (mean |effect|)",
+    "sigma": "sigma (interaction / non-linearity)",
+    "rho": "Spearman's rho",
+}
 
 
 def draw_all(summary, out: Path) -> list[Path]:
     """Every chart the summary supports; return the files written."""
-    files = [save(trajectories(summary), out / "trajectories.png"),
-             save(differences(summary), out / "differences.png")]
+    files = [save(trajectories(summary), out / "trajectories.png"), save(differences(summary), out / "differences.png")]
     if summary.sensitivity is not None and not summary.sensitivity.empty:
         files.append(save(sensitivity_chart(summary), out / "sensitivity.png"))
     return files
@@ -98,8 +102,9 @@ def shown_points(summary, limit: int) -> tuple[list[int], str]:
     if len(others) < limit:
         return [plan.reference, *others["point"]], ""
     chosen = others.assign(size=others["diff_mean"].abs()).nlargest(limit - 1, "size")["point"]
-    return [plan.reference, *sorted(chosen)], (f" (reference and the {limit - 1} of {len(first)} points "
-                                               f"that differ most in {plan.design.outcomes[0]})")
+    return [plan.reference, *sorted(chosen)], (
+        f" (reference and the {limit - 1} of {len(first)} points that differ most in {plan.design.outcomes[0]})"
+    )
 
 
 # --------------------------------------------------------------------------- charts
@@ -115,22 +120,27 @@ def trajectories(summary):
         years = sorted(rows["year"].unique())
         for i, point in enumerate(points):
             line = rows[rows["point"] == point].sort_values("year")
-            style = {"color": f"C{i}", "label": point_label(plan, point), "marker": "o", "markersize": 4,
-                     "linewidth": 2.2 if point == plan.reference else 1.3}
+            style = {
+                "color": f"C{i}",
+                "label": point_label(plan, point),
+                "marker": "o",
+                "markersize": 4,
+                "linewidth": 2.2 if point == plan.reference else 1.3,
+            }
             if len(years) > 1:  # a line with its band
                 ax.plot(line["year"], line["mean"], **style)
-                ax.fill_between(line["year"], line["ci_low"], line["ci_high"], color=f"C{i}", alpha=0.12,
-                                linewidth=0)
+                ax.fill_between(line["year"], line["ci_low"], line["ci_high"], color=f"C{i}", alpha=0.12, linewidth=0)
             else:  # one year: error bars side by side
                 err = np.nan_to_num(np.vstack([line["mean"] - line["ci_low"], line["ci_high"] - line["mean"]]))
-                ax.errorbar(line["year"] + DODGE * (i - (len(points) - 1) / 2), line["mean"], yerr=err, capsize=2,
-                            **style)
+                ax.errorbar(
+                    line["year"] + DODGE * (i - (len(points) - 1) / 2), line["mean"], yerr=err, capsize=2, **style
+                )
         ax.set_xticks(years)
         ax.set_xlabel("reporting year (after burn-in)")
         ax.set_ylabel(outcome_label(outcome))
         ax.yaxis.get_major_formatter().set_useOffset(False)
         ax.grid(alpha=0.3)
-    for ax in axes.flat[len(outcomes):]:
+    for ax in axes.flat[len(outcomes) :]:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside lower center", ncols=2, fontsize="small")
@@ -157,11 +167,15 @@ def differences(summary):
         ax.set_yticks(y, labels if ax in axes[:, 0] else [""] * len(y), fontsize="small")
         ax.set_xlabel(f"difference from reference\n({outcome_label(outcome).replace(chr(10), ' ')})")
         ax.grid(axis="x", alpha=0.3)
-    for ax in axes.flat[len(outcomes):]:
+    for ax in axes.flat[len(outcomes) :]:
         ax.set_visible(False)
     reference = point_label(plan, plan.reference)
-    _title(figure, f"{plan.design.name}: paired difference from the reference ({reference}), mean over the "
-                   f"horizon with 95% interval{note}", cols)
+    _title(
+        figure,
+        f"{plan.design.name}: paired difference from the reference ({reference}), mean over the "
+        f"horizon with 95% interval{note}",
+        cols,
+    )
     return figure
 
 
@@ -175,14 +189,18 @@ def sensitivity_chart(summary):
     figure, axes = _figure(len(outcomes), len(cells), height=0.45 * len(factors) * len(indices) + 1.6, width=5.5)
     for row, outcome in enumerate(outcomes):
         for col, cell in enumerate(cells):
-            _sensitivity_panel(axes[row, col], table[(table["outcome"] == outcome) & (table["cell"] == cell)],
-                               factors, indices)
+            _sensitivity_panel(
+                axes[row, col], table[(table["outcome"] == outcome) & (table["cell"] == cell)], factors, indices
+            )
             axes[row, col].set_xlabel(_index_axis(plan.design.sampling.method, outcome), fontsize="small")
             axes[row, col].set_title(_cell_title(plan, cell, outcome, len(cells)), fontsize="small")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside lower center", ncols=len(indices), fontsize="small")
-    method = {"sobol": "Sobol' indices", "morris": "Morris elementary effects",
-              "lhs": "Spearman rank correlation (Latin hypercube)"}[plan.design.sampling.method]
+    method = {
+        "sobol": "Sobol' indices",
+        "morris": "Morris elementary effects",
+        "lhs": "Spearman rank correlation (Latin hypercube)",
+    }[plan.design.sampling.method]
     _title(figure, f"{plan.design.name}: {method} with 95% intervals where available", len(cells))
     return figure
 
@@ -193,8 +211,15 @@ def _sensitivity_panel(ax, rows: pd.DataFrame, factors: list[str], indices: list
     for k, index in enumerate(indices):
         part = rows[rows["index"] == index].set_index("factor").reindex(factors)
         y = base + 0.4 - height * (k + 0.5)
-        ax.barh(y, part["value"], height=height, xerr=part["conf"].fillna(0), color=f"C{k}", capsize=2,
-                label=INDEX_LABELS.get(index, index))
+        ax.barh(
+            y,
+            part["value"],
+            height=height,
+            xerr=part["conf"].fillna(0),
+            color=f"C{k}",
+            capsize=2,
+            label=INDEX_LABELS.get(index, index),
+        )
     ax.set_yticks(base, [f.split(".")[-1] for f in factors], fontsize="small")
     ax.axvline(0, color="0.3", linewidth=1)
     ax.grid(axis="x", alpha=0.3)

@@ -77,8 +77,7 @@ def load_results(sweep_dir: str | Path) -> Results:
         overall.append(keys | summary["overall"])
         annual.extend(keys | year for year in summary["years"])
     failed = sum(r["status"] != "ok" for r in records.values())
-    return Results(plan, pd.DataFrame(overall), pd.DataFrame(annual), failed,
-                   len(plan.runs()) - len(records))
+    return Results(plan, pd.DataFrame(overall), pd.DataFrame(annual), failed, len(plan.runs()) - len(records))
 
 
 # --------------------------------------------------------------------------- statistics
@@ -103,14 +102,16 @@ def point_statistics(frame: pd.DataFrame, plan: Plan, outcomes: list[str]) -> pd
             diff = interval_table(wide.sub(wide[plan.reference], axis=0))
         else:  # the reference has no completed run
             diff = pd.DataFrame(np.nan, index=stats.index, columns=stats.columns)
-        diff = diff.rename(columns={"n": "diff_n", "mean": "diff_mean", "sd": "diff_sd", "ci_low": "diff_low",
-                                    "ci_high": "diff_high"})
+        diff = diff.rename(
+            columns={"n": "diff_n", "mean": "diff_mean", "sd": "diff_sd", "ci_low": "diff_low", "ci_high": "diff_high"}
+        )
         table = stats.join(diff).rename_axis("point").reset_index()
         table.insert(1, "outcome", outcome)
         rows.append(table)
     out = pd.concat(rows, ignore_index=True)
-    factors = pd.DataFrame([{"point": p["point"], "reference": p["point"] == plan.reference, **p["values"]}
-                            for p in plan.points])
+    factors = pd.DataFrame(
+        [{"point": p["point"], "reference": p["point"] == plan.reference, **p["values"]} for p in plan.points]
+    )
     merged = out.merge(factors, on="point", how="left")  # keeps the outcomes in the design's order
     return merged[[*factors.columns, *[c for c in out.columns if c != "point"]]]
 
@@ -143,8 +144,17 @@ def sensitivity(runs: pd.DataFrame, plan: Plan, outcomes: list[str]) -> pd.DataF
             y = means.loc[points, outcome].to_numpy(dtype=float)
             x = np.array([[plan.points[i]["values"][f.name] for f in sampled] for i in points], dtype=float)
             for factor, index, value, conf in _indices(method, plan, sampled, x, y):
-                rows.append({"cell": cell, "outcome": outcome, "factor": factor, "method": method, "index": index,
-                             "value": value, "conf": conf})
+                rows.append(
+                    {
+                        "cell": cell,
+                        "outcome": outcome,
+                        "factor": factor,
+                        "method": method,
+                        "index": index,
+                        "value": value,
+                        "conf": conf,
+                    }
+                )
     return pd.DataFrame(rows, columns=["cell", "outcome", "factor", "method", "index", "value", "conf"])
 
 
@@ -162,8 +172,9 @@ def _indices(method: str, plan: Plan, sampled, x: np.ndarray, y: np.ndarray):
         from SALib.analyze import morris
 
         raw = np.asarray(plan.sample, dtype=float)  # Morris needs the unrounded trajectories
-        result = morris.analyze(salib_problem(sampled), raw, y, conf_level=CONFIDENCE,
-                                num_levels=plan.design.sampled_by.levels, seed=seed)
+        result = morris.analyze(
+            salib_problem(sampled), raw, y, conf_level=CONFIDENCE, num_levels=plan.design.sampled_by.levels, seed=seed
+        )
         for i, f in enumerate(sampled):
             yield f.name, "mu_star", result["mu_star"][i], result["mu_star_conf"][i]
             yield f.name, "sigma", result["sigma"][i], np.nan
@@ -187,13 +198,19 @@ def summarize(sweep_dir: str | Path, out_dir: str | Path | None = None, plots: b
     if results.runs.empty:
         raise ValueError(f"{sweep_dir}: no completed run to summarise yet")
     plan, outcomes = results.plan, results.plan.design.outcomes
-    summary = Summary(results, point_statistics(results.runs, plan, outcomes),
-                      statistics_by_year(results.annual, plan, outcomes), sensitivity(results.runs, plan, outcomes))
-    files = [atomic_write_frame(results.runs, out / "runs.parquet"),
-             atomic_write_frame(results.annual, out / "annual.parquet"),
-             atomic_write_frame(summary.points, out / "points.parquet"),
-             atomic_write_frame(summary.points, out / "points.csv"),
-             atomic_write_frame(summary.points_by_year, out / "points_by_year.parquet")]
+    summary = Summary(
+        results,
+        point_statistics(results.runs, plan, outcomes),
+        statistics_by_year(results.annual, plan, outcomes),
+        sensitivity(results.runs, plan, outcomes),
+    )
+    files = [
+        atomic_write_frame(results.runs, out / "runs.parquet"),
+        atomic_write_frame(results.annual, out / "annual.parquet"),
+        atomic_write_frame(summary.points, out / "points.parquet"),
+        atomic_write_frame(summary.points, out / "points.csv"),
+        atomic_write_frame(summary.points_by_year, out / "points_by_year.parquet"),
+    ]
     if summary.sensitivity is not None:
         files.append(atomic_write_frame(summary.sensitivity, out / "sensitivity.parquet"))
     if plan.design.outputs == "weekly":
@@ -220,8 +237,10 @@ def report_text(summary: Summary, limit: int = 30) -> str:
     """A plain-text account: per outcome, each point's mean and interval and its difference from the reference."""
     results, plan = summary.results, summary.results.plan
     names = [f.name for f in plan.factors]
-    lines = [f"{plan.design.name}: {len(results.runs)} completed runs, {results.failed} failed, "
-             f"{results.pending} pending; reference: point {plan.reference}; 95% intervals"]
+    lines = [
+        f"{plan.design.name}: {len(results.runs)} completed runs, {results.failed} failed, "
+        f"{results.pending} pending; reference: point {plan.reference}; 95% intervals"
+    ]
     for outcome, rows in summary.points.groupby("outcome", sort=False):
         table = rows.set_index("point")[names].copy()
         table["mean [95% CI]"] = [_fmt(r.mean, r.ci_low, r.ci_high) for r in rows.itertuples()]

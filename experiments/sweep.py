@@ -58,8 +58,19 @@ RUNS_FILE = "runs.csv"
 RUNS_DIR = "runs"
 RECORD_FILE = "record.json"
 BACKENDS = ("loky", "dask")
-RUN_COLUMNS = ("run_id", "point", "replicate", "seed", "status", "error", "duration_s", "cpu_s", "started",
-               "finished", "worker")
+RUN_COLUMNS = (
+    "run_id",
+    "point",
+    "replicate",
+    "seed",
+    "status",
+    "error",
+    "duration_s",
+    "cpu_s",
+    "started",
+    "finished",
+    "worker",
+)
 DASK_CONNECT_TIMEOUT = "30s"
 TABLE_EVERY_SECONDS = 2.0  # how often runs.csv is rewritten while a sweep runs (and at its end)
 
@@ -83,17 +94,29 @@ class SweepReport:
 
     def text(self) -> str:
         """A one-paragraph account for the command line."""
-        lines = [f"{self.total} runs: {self.skipped + self.ok} ok ({self.skipped} already done, {self.ok} now), "
-                 f"{self.failed} failed now; wall {self.wall_seconds:.1f} s, run compute {self.compute_seconds:.1f} s"]
+        lines = [
+            f"{self.total} runs: {self.skipped + self.ok} ok ({self.skipped} already done, {self.ok} now), "
+            f"{self.failed} failed now; wall {self.wall_seconds:.1f} s, run compute {self.compute_seconds:.1f} s"
+        ]
         if self.failed:
-            lines.append(f"failed runs are listed in {self.out_dir / RUNS_FILE} (tracebacks in runs/<run_id>/"
-                         f"{RECORD_FILE}); run the same command again to retry them")
+            lines.append(
+                f"failed runs are listed in {self.out_dir / RUNS_FILE} (tracebacks in runs/<run_id>/"
+                f"{RECORD_FILE}); run the same command again to retry them"
+            )
         return "\n".join(lines + self.notes)
 
 
 # --------------------------------------------------------------------------- the sweep
-def run_sweep(plan: Plan, out_dir: str | Path, *, jobs: int = 1, backend: str = "loky", scheduler: str | None = None,
-              progress: bool = True, command: list[str] | None = None) -> SweepReport:
+def run_sweep(
+    plan: Plan,
+    out_dir: str | Path,
+    *,
+    jobs: int = 1,
+    backend: str = "loky",
+    scheduler: str | None = None,
+    progress: bool = True,
+    command: list[str] | None = None,
+) -> SweepReport:
     """Run the plan's unfinished runs and record each one as it completes.
 
     Args:
@@ -122,8 +145,15 @@ def run_sweep(plan: Plan, out_dir: str | Path, *, jobs: int = 1, backend: str = 
     skipped, ok, failed, compute = len(runs) - len(todo), 0, 0, 0.0
     from tqdm import tqdm
 
-    with tqdm(total=len(runs), initial=skipped, desc=plan.design.name, unit="run", disable=not progress,
-              smoothing=0.1, dynamic_ncols=True) as bar:
+    with tqdm(
+        total=len(runs),
+        initial=skipped,
+        desc=plan.design.name,
+        unit="run",
+        disable=not progress,
+        smoothing=0.1,
+        dynamic_ncols=True,
+    ) as bar:
         outputs = execute(todo, plan.base, plan.design.outputs, jobs, backend, scheduler)
         finished = False
         try:
@@ -172,9 +202,13 @@ def execute_run(base: dict, run: dict, outputs: str, sweep_pid: int | None = Non
     except Exception as exc:  # noqa: BLE001 - recorded with its traceback; the sweep goes on
         message = " ".join(f"{type(exc).__name__}: {exc}".split())
         output.update(status="failed", error=message[:500], traceback=traceback.format_exc())
-    output.update(duration_s=time.perf_counter() - clock, cpu_s=time.process_time() - cpu, started=started,
-                  finished=_now(),
-                  worker=f"{socket.gethostname()}:{os.getpid()}")
+    output.update(
+        duration_s=time.perf_counter() - clock,
+        cpu_s=time.process_time() - cpu,
+        started=started,
+        finished=_now(),
+        worker=f"{socket.gethostname()}:{os.getpid()}",
+    )
     return output
 
 
@@ -208,8 +242,9 @@ def _now() -> str:
 
 
 # --------------------------------------------------------------------------- backends
-def execute(runs: list[dict], base: dict, outputs: str, jobs: int, backend: str,
-            scheduler: str | None) -> Generator[dict, None, None]:
+def execute(
+    runs: list[dict], base: dict, outputs: str, jobs: int, backend: str, scheduler: str | None
+) -> Generator[dict, None, None]:
     """Each run's output, in the order they finish, through joblib (loky processes or Dask)."""
     if not runs:
         return
@@ -252,15 +287,20 @@ def dask_client(scheduler: str | None, jobs: int):
         try:
             client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT)
         except (OSError, TimeoutError) as exc:
-            raise SweepError(f"cannot reach the Dask scheduler at {scheduler!r} within {DASK_CONNECT_TIMEOUT}: "
-                             f"{exc}") from None
+            raise SweepError(
+                f"cannot reach the Dask scheduler at {scheduler!r} within {DASK_CONNECT_TIMEOUT}: {exc}"
+            ) from None
         with client:
             yield client
         return
     import logging
 
-    with LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         yield client
 
 
@@ -275,22 +315,37 @@ def prepare_directory(out: Path, plan: Plan, command: list[str] | None) -> list[
     if sweep_file.exists():
         recorded = json.loads(sweep_file.read_text())
         if recorded["plan"]["fingerprint"] != plan.fingerprint():
-            raise SweepError(f"{out} holds results of a different design, so they cannot be mixed:\n"
-                             + "\n".join(f"  - {d}" for d in plan_differences(recorded["plan"], plan.to_record()))
-                             + "\nUse another --out directory, or delete this one to start again.")
+            raise SweepError(
+                f"{out} holds results of a different design, so they cannot be mixed:\n"
+                + "\n".join(f"  - {d}" for d in plan_differences(recorded["plan"], plan.to_record()))
+                + "\nUse another --out directory, or delete this one to start again."
+            )
         if recorded["git"] != git_revision():
-            notes.append(f"note: the code has changed since this sweep started ({recorded['git']} -> "
-                         f"{git_revision()}); runs done before and after may differ")
+            notes.append(
+                f"note: the code has changed since this sweep started ({recorded['git']} -> "
+                f"{git_revision()}); runs done before and after may differ"
+            )
     elif out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise SweepError(f"--out {str(out)!r} is not an empty directory and holds no {SWEEP_FILE}; "
-                         "give a new or empty directory")
+        raise SweepError(
+            f"--out {str(out)!r} is not an empty directory and holds no {SWEEP_FILE}; give a new or empty directory"
+        )
     else:
         from abm.runner import atomic_write_json, package_versions
 
-        atomic_write_json({"schema": SCHEMA, "plan": plan.to_record(), "created": _now(), "command": command,
-                           "versions": package_versions(), "git": git_revision()}, sweep_file)
-        atomic_write_text(_csv(points_rows(plan), ["point", "base", "reference", *factor_names(plan)]),
-                          out / POINTS_FILE)
+        atomic_write_json(
+            {
+                "schema": SCHEMA,
+                "plan": plan.to_record(),
+                "created": _now(),
+                "command": command,
+                "versions": package_versions(),
+                "git": git_revision(),
+            },
+            sweep_file,
+        )
+        atomic_write_text(
+            _csv(points_rows(plan), ["point", "base", "reference", *factor_names(plan)]), out / POINTS_FILE
+        )
     remove_stale_temporaries(out, recursive=True)  # from atomic writes cut short by a kill
     return notes
 
@@ -303,8 +358,10 @@ def plan_differences(old: dict, new: dict) -> list[str]:
     elif old["seeds"] != new["seeds"]:
         lines.append(f"seed: {old['design']['seed']!r} -> {new['design']['seed']!r}")
     if [p["values"] for p in old["points"]] != [p["values"] for p in new["points"]]:
-        lines.append(f"design points: {len(old['points'])} -> {len(new['points'])} "
-                     "(factors, values, sampling or reference changed)")
+        lines.append(
+            f"design points: {len(old['points'])} -> {len(new['points'])} "
+            "(factors, values, sampling or reference changed)"
+        )
     if old["design"]["outputs"] != new["design"]["outputs"]:
         lines.append(f"outputs: {old['design']['outputs']!r} -> {new['design']['outputs']!r}")
     return lines or ["the list of runs differs"]
@@ -382,8 +439,10 @@ def factor_names(plan: Plan) -> list[str]:
 
 
 def points_rows(plan: Plan) -> list[dict]:
-    return [{"point": p["point"], "base": p["base"], "reference": p["point"] == plan.reference, **p["values"]}
-            for p in plan.points]
+    return [
+        {"point": p["point"], "base": p["base"], "reference": p["point"] == plan.reference, **p["values"]}
+        for p in plan.points
+    ]
 
 
 def _csv(rows: list[dict], columns: list[str]) -> str:
@@ -401,4 +460,3 @@ def load_sweep(out: str | Path) -> tuple[dict, Plan]:
         raise SweepError(f"{str(out)!r} is not a sweep directory: it has no {SWEEP_FILE}")
     recorded = json.loads(path.read_text())
     return recorded, Plan.from_record(recorded["plan"])
-

@@ -33,174 +33,258 @@ class Levers:
 
     # ------------------------------------------------------------------ money
     funding_shift_pct: float = spec(
-        0.0, units="% of the acute allocation a year", lo=-10.0, hi=10.0, group="money",
+        0.0,
+        units="% of the acute allocation a year",
+        lo=-10.0,
+        hi=10.0,
+        group="money",
         doc="Each year from funding_shift_start_year, this % of what the acute trust would have been allocated is "
-            "moved to community services (negative: from community to acute), split between core CHS and add-on "
-            "schemes by addon_share_pct. Recurrent: every year from the start year (a level, not compounding); "
-            "one-off: the start year only. Acts at the next financial year on "
-            "agents.commissioner.Commissioner.allocate. Moved during a run, the rest of the financial year is "
-            "re-planned from the next week.",
+        "moved to community services (negative: from community to acute), split between core CHS and add-on "
+        "schemes by addon_share_pct. Recurrent: every year from the start year (a level, not compounding); "
+        "one-off: the start year only. Acts at the next financial year on "
+        "agents.commissioner.Commissioner.allocate. Moved during a run, the rest of the financial year is "
+        "re-planned from the next week.",
         source="DESIGN 5 'funding shift'; mechanism 21 (000): moving money between sectors is 'very difficult'",
     )
     funding_shift_start_year: int = spec(
-        1, units="reporting year, from 0", lo=0, hi=60, group="money",
+        1,
+        units="reporting year, from 0",
+        lo=0,
+        hi=60,
+        group="money",
         doc="First financial year the funding shift applies. Acts on agents.commissioner (funding_shift).",
         source="assumption: scenario timing; year 1 leaves a reporting year before the policy to compare against",
     )
     funding_shift_recurrent: bool = spec(
-        True, units="true / false", group="money",
+        True,
+        units="true / false",
+        group="money",
         doc="True: the shift is made every year from the start year. False: one-off money for one year, "
-            "part of which pays double running (params.commissioner.double_running_share). Acts on "
-            "agents.commissioner (allocate).",
+        "part of which pays double running (params.commissioner.double_running_share). Acts on "
+        "agents.commissioner (allocate).",
         source="mechanism 6 (002): non-recurrent funding means double running and schemes that end",
     )
     growth_to_community_pct: float = spec(
-        0.0, units="% of each year's growth money", lo=0.0, hi=100.0, group="money",
+        0.0,
+        units="% of each year's growth money",
+        lo=0.0,
+        hi=100.0,
+        group="money",
         doc="Share of each year's budget growth given to community services first (split by addon_share_pct); "
-            "the rest is allocated by the ICB's own rules. It compounds: money given to community stays in "
-            "its baseline. The growth it takes would otherwise have gone to acute and primary care, so GP "
-            "capacity grows more slowly (at 100, primary care's funding falls about 3% a year behind). Acts at "
-            "the next financial year on agents.commissioner (its own allocation, not re-planned mid-year).",
+        "the rest is allocated by the ICB's own rules. It compounds: money given to community stays in "
+        "its baseline. The growth it takes would otherwise have gone to acute and primary care, so GP "
+        "capacity grows more slowly (at 100, primary care's funding falls about 3% a year behind). Acts at "
+        "the next financial year on agents.commissioner (its own allocation, not re-planned mid-year).",
         source="DESIGN 5 'growth priority'; 002: >75% of trust leaders doubt resources will deliver the shift",
     )
     addon_share_pct: float = spec(
-        50.0, units="% of new community money", lo=0.0, hi=100.0, group="money",
+        50.0,
+        units="% of new community money",
+        lo=0.0,
+        hi=100.0,
+        group="money",
         doc="Share of new community money (from the funding shift and growth to community) that goes to add-on "
-            "schemes (virtual wards) rather than core CHS. Acts at the next financial year on "
-            "agents.commissioner. Moved during a run, the split of the funding shift is re-planned from the next "
-            "week; the split of growth money waits for the next financial year.",
+        "schemes (virtual wards) rather than core CHS. Acts at the next financial year on "
+        "agents.commissioner. Moved during a run, the split of the funding shift is re-planned from the next "
+        "week; the split of growth money waits for the next financial year.",
         source="mechanisms 4, 5 (000 Results): standalone schemes attract investment; default split an assumption",
     )
     addon_staffing: str = spec(
-        "new", units="new / redeploy", choices=("new", "redeploy"), group="money",
+        "new",
+        units="new / redeploy",
+        choices=("new", "redeploy"),
+        group="money",
         doc="'new': add-on teams recruit new staff (slowly, at the CHS recruitment rate). 'redeploy': they take "
-            "staff from core CHS at once, leaving core vacancies that refill slowly. Acts on "
-            "agents.chs_team.CHSTeam.redeploy_or_release_addon_staff.",
+        "staff from core CHS at once, leaving core vacancies that refill slowly. Acts on "
+        "agents.chs_team.CHSTeam.redeploy_or_release_addon_staff.",
         source="mechanism 5 (000 Results): add-on schemes divert staff and attention from core CHS",
     )
     addon_recurrent: bool = spec(
-        True, units="true / false", group="money",
+        True,
+        units="true / false",
+        group="money",
         doc="True: add-on money continues. False: it ends after addon_funding_years (the money returns to the "
-            "acute trust), and while it runs part of it pays double running. Acts on "
-            "agents.commissioner. Moved during a run, the rest of the financial year is re-planned from the next week.",
+        "acute trust), and while it runs part of it pays double running. Acts on "
+        "agents.commissioner. Moved during a run, the rest of the financial year is re-planned from the next week.",
         source="mechanism 6 (002): 'double running services with non-recurrent funding'",
     )
     addon_funding_years: int = spec(
-        2, units="years", lo=0, hi=60, group="money",
+        2,
+        units="years",
+        lo=0,
+        hi=60,
+        group="money",
         doc="Years of non-recurrent add-on money, counted from the first year add-on money flows "
-            "(used when addon_recurrent is false). Acts on agents.commissioner (scheme_running).",
+        "(used when addon_recurrent is false). Acts on agents.commissioner (scheme_running).",
         source="assumption: national schemes are typically funded for 1-3 years (002)",
     )
     # ------------------------------------------------------------------ commissioning
     delegation_to_place: bool = spec(
-        False, units="true / false", group="commissioning",
+        False,
+        units="true / false",
+        group="commissioning",
         doc="Commissioning delegated to Place: each Place commissioner allocates its budget on local need "
-            "(need-weighted capitation), targets proactive care by deprivation, and integration of practices "
-            "with CHS teams deepens over the following years; during the transition decisions are delayed and "
-            "commissioning capacity is lost. Acts on agents.commissioner.",
+        "(need-weighted capitation), targets proactive care by deprivation, and integration of practices "
+        "with CHS teams deepens over the following years; during the transition decisions are delayed and "
+        "commissioning capacity is lost. Acts on agents.commissioner.",
         source="mechanisms 7, 8, 19 (000, 003): fine-grained needs analysis; reorganisation resets skills",
     )
     delegation_start_year: int = spec(
-        1, units="reporting year, from 0", lo=0, hi=60, group="commissioning",
+        1,
+        units="reporting year, from 0",
+        lo=0,
+        hi=60,
+        group="commissioning",
         doc="The financial year delegation to Place starts. Acts on agents.commissioner (transition_fraction).",
         source="assumption: scenario timing; year 1 leaves a reporting year before the policy to compare against",
     )
     delegation_transition_years: float = spec(
-        1.5, units="years", lo=0.0, hi=10.0, group="commissioning",
+        1.5,
+        units="years",
+        lo=0.0,
+        hi=10.0,
+        group="commissioning",
         doc="How long commissioning roles take to settle after delegation (decisions delayed, capacity lost). "
-            "Acts on agents.commissioner (transition_fraction, needs_based).",
+        "Acts on agents.commissioner (transition_fraction, needs_based).",
         source="004 §10, Appendix A: ~18 months for a new organisation to get going",
     )
     chs_contract: str = spec(
-        "block", units="block / activity / outcome", choices=("block", "activity", "outcome"), group="commissioning",
+        "block",
+        units="block / activity / outcome",
+        choices=("block", "activity", "outcome"),
+        group="commissioning",
         doc="How CHS is paid. 'block': a fixed sum; capacity does not follow demand, and the budget is easy to "
-            "squeeze. 'activity': next year's budget follows last year's demand. 'outcome' (capitated): the "
-            "budget follows demand, outcomes make core CHS's impact more visible, and proactive care is "
-            "protected. Acts on agents.commissioner and agents.chs_team.",
+        "squeeze. 'activity': next year's budget follows last year's demand. 'outcome' (capitated): the "
+        "budget follows demand, outcomes make core CHS's impact more visible, and proactive care is "
+        "protected. Acts on agents.commissioner and agents.chs_team.",
         source="mechanism 1 (001 §2, 000 Results): block contracts make CHS easy to squeeze, consequences invisible",
     )
     acute_payment: str = spec(
-        "activity", units="activity / block", choices=("activity", "block"), group="commissioning",
+        "activity",
+        units="activity / block",
+        choices=("activity", "block"),
+        group="commissioning",
         doc="How the acute trust is paid. 'activity' (payment by results) lowers the threshold to admit; 'block' "
-            "(aligned payment) removes that incentive. Acts on agents.acute_trust.decide_admission.",
+        "(aligned payment) removes that incentive. Acts on agents.acute_trust.decide_admission.",
         source="DESIGN 4: activity-based payment lowers the admission threshold; size an assumption",
     )
     chs_host: str = spec(
-        "standalone", units="standalone / acute / collaborative", choices=("standalone", "acute", "collaborative"),
+        "standalone",
+        units="standalone / acute / collaborative",
+        choices=("standalone", "acute", "collaborative"),
         group="commissioning",
         doc="Who hosts CHS. 'standalone' trust: its budget is protected from acute pressure. 'acute': inside the "
-            "acute trust its budget is raided when the trust is under pressure, but discharge links are better. "
-            "'collaborative': a provider collaborative shares staff across Places. Acts on agents.commissioner "
-            "and agents.chs_team.",
+        "acute trust its budget is raided when the trust is under pressure, but discharge links are better. "
+        "'collaborative': a provider collaborative shares staff across Places. Acts on agents.commissioner "
+        "and agents.chs_team.",
         source="001 §3 and 000 case studies (standalone, inside acute trusts, provider collaborative); DESIGN 4",
     )
     data_quality: float = spec(
-        0.5, units="0-1 (share of core CHS impact visible)", lo=0.0, hi=1.0, group="commissioning",
+        0.5,
+        units="0-1 (share of core CHS impact visible)",
+        lo=0.0,
+        hi=1.0,
+        group="commissioning",
         doc="How visible core CHS's effect on admissions is to commissioners (investment in data). Add-on "
-            "schemes' effects are visible in full; core CHS's only in this proportion, so with poor data "
-            "discretionary money drifts to add-ons and acute. Acts on agents.commissioner.",
+        "schemes' effects are visible in full; core CHS's only in this proportion, so with poor data "
+        "discretionary money drifts to add-ons and acute. Acts on agents.commissioner.",
         source="mechanism 4 (000 Results): 'standalone services are more likely to attract investment'; "
-               "001 §2: poor national CHS data; default an assumption",
+        "001 §2: poor national CHS data; default an assumption",
     )
     # ------------------------------------------------------------------ services
     integration_share: float = spec(
-        0.2, units="share of practices", lo=0.0, hi=1.0, group="services",
+        0.2,
+        units="share of practices",
+        lo=0.0,
+        hi=1.0,
+        group="services",
         doc="Share of GP practices in integrated neighbourhood teams with their CHS team (MDTs, shared records, "
-            "co-location): more and better CHS referrals, fewer duplicate assessments (more CHS contacts per "
-            "FTE), no duplicate visits by add-on teams. Rounded to whole practices in each Place (~9,500 people "
-            "each): with one practice per Place (10,000 people in all) it acts only above 0.5. Acts on "
-            "agents.gp_practice and agents.chs_team.",
+        "co-location): more and better CHS referrals, fewer duplicate assessments (more CHS contacts per "
+        "FTE), no duplicate visits by add-on teams. Rounded to whole practices in each Place (~9,500 people "
+        "each): with one practice per Place (10,000 people in all) it acts only above 0.5. Acts on "
+        "agents.gp_practice and agents.chs_team.",
         source="mechanism 12 (001 §4, 004 §7); default share an assumption",
     )
     acute_beds_multiplier: float = spec(
-        1.0, units="x default", lo=0.3, hi=3.0, group="services",
+        1.0,
+        units="x default",
+        lo=0.3,
+        hi=3.0,
+        group="services",
         doc="General and acute beds. Acts on agents.acute_trust.AcuteTrust.beds (next week).",
         source="national statistics, approximate: ~1.8 G&A beds per 1,000",
     )
     # ------------------------------------------------------------------ workforce
     recruitment_multiplier: float = spec(
-        1.0, units="x default", lo=0.0, hi=3.0, group="workforce",
+        1.0,
+        units="x default",
+        lo=0.0,
+        hi=3.0,
+        group="workforce",
         doc="CHS recruitment relative to default (recruitment drive, international recruitment, training places). "
-            "Acts on agents.chs_team.CHSTeam.update_workforce (next week).",
+        "Acts on agents.chs_team.CHSTeam.update_workforce (next week).",
         source="mechanism 11 (001 §2, 004 §3): workforce decline limits expansion",
     )
     training_places_multiplier: float = spec(
-        1.0, units="x default", lo=0.0, hi=3.0, group="workforce",
+        1.0,
+        units="x default",
+        lo=0.0,
+        hi=3.0,
+        group="workforce",
         doc="Training places for community nurses and therapists relative to default. Newly trained staff join the "
-            "labour market only after params.chs.training_lag_years, so a change during the run (scheduled or "
-            "live) is felt years later. A value set in the scenario's levers counts as having always held: its "
-            "graduates are already in the labour market from week 0. Acts on "
-            "agents.chs_team.CHSTeam.update_workforce (labour supply).",
+        "labour market only after params.chs.training_lag_years, so a change during the run (scheduled or "
+        "live) is felt years later. A value set in the scenario's levers counts as having always held: its "
+        "graduates are already in the labour market from week 0. Acts on "
+        "agents.chs_team.CHSTeam.update_workforce (labour supply).",
         source="004 §3: commissions for district nurse training places were falling; mechanism 11 (workforce lags)",
     )
     attrition_multiplier: float = spec(
-        1.0, units="x default", lo=0.0, hi=3.0, group="workforce",
+        1.0,
+        units="x default",
+        lo=0.0,
+        hi=3.0,
+        group="workforce",
         doc="CHS staff leaving relative to default (retention). Acts on agents.chs_team.CHSTeam.update_workforce.",
         source="004 §3: >30% of district nurses over 50",
     )
     # ------------------------------------------------------------------ demand and social care
     social_care_capacity_multiplier: float = spec(
-        1.0, units="x default", lo=0.0, hi=3.0, group="demand and social care",
+        1.0,
+        units="x default",
+        lo=0.0,
+        hi=3.0,
+        group="demand and social care",
         doc="Council social-care capacity (concurrent care packages). Acts on agents.council.Council.capacity.",
         source="mechanism 10 (001 §2): social-care cuts raise delayed transfers of care; "
-               "001 Introduction: -26% older adults receiving publicly funded care 2009-2014",
+        "001 Introduction: -26% older adults receiving publicly funded care 2009-2014",
     )
     public_health_multiplier: float = spec(
-        1.0, units="x default", lo=0.0, hi=3.0, group="demand and social care",
+        1.0,
+        units="x default",
+        lo=0.0,
+        hi=3.0,
+        group="demand and social care",
         doc="Council public-health spending; lowers onset of need a little. Acts on "
-            "agents.council.Council.onset_factor.",
+        "agents.council.Council.onset_factor.",
         source="mechanism 16 (003); effect size an assumption (small)",
     )
     winter_pressure_pct: float = spec(
-        0.0, units="% more onset of need at the peak of winter (early January)", lo=0.0, hi=50.0,
+        0.0,
+        units="% more onset of need at the peak of winter (early January)",
+        lo=0.0,
+        hi=50.0,
         group="demand and social care",
         doc="Seasonal demand: onset of need rises and falls over the year, peaking in winter. 0 keeps demand flat "
-            "(the calibrated baseline). It adds demand as well as moving it: the year's mean onset rises by half "
-            "the peak %. Acts on the onset hazard through abm.model.ICSModel._plan_week.",
+        "(the calibrated baseline). It adds demand as well as moving it: the year's mean onset rises by half "
+        "the peak %. Acts on the onset hazard through abm.model.ICSModel._plan_week.",
         source="DESIGN 5 'winter pressure'; size an assumption",
     )
     demand_multiplier: float = spec(
-        1.0, units="x default", lo=0.5, hi=2.0, group="demand and social care",
+        1.0,
+        units="x default",
+        lo=0.5,
+        hi=2.0,
+        group="demand and social care",
         doc="Underlying onset of need (e.g. a pandemic-like shock or winter). Acts on agents.patient onset hazard.",
         source="assumption: scenario device for demand shocks (DESIGN 5 'demand')",
     )

@@ -11,11 +11,33 @@ SMALL = {"population": 4000, "years": 1, "burn_in_weeks": 12}
 
 # the weekly columns the engine issue requires in metrics.csv / .parquet
 REQUIRED_COLUMNS = [
-    "week", "year", "place", "population", "emergency_admissions", "ed_attendances", "bed_occupancy",
-    "delayed_discharge_bed_days", "gp_appointments", "gp_waiting", "chs_caseload", "chs_waiting", "chs_contacts",
-    "unmet_need", "unmet_need_gp", "unmet_need_chs", "unmet_need_rationed", "unmet_need_delayed_discharge",
-    "unmet_need_never_sought", "deaths", "spend_acute", "spend_chs_core", "spend_addon", "spend_primary",
-    "spend_social_care", "chs_fte", "chs_vacancies",
+    "week",
+    "year",
+    "place",
+    "population",
+    "emergency_admissions",
+    "ed_attendances",
+    "bed_occupancy",
+    "delayed_discharge_bed_days",
+    "gp_appointments",
+    "gp_waiting",
+    "chs_caseload",
+    "chs_waiting",
+    "chs_contacts",
+    "unmet_need",
+    "unmet_need_gp",
+    "unmet_need_chs",
+    "unmet_need_rationed",
+    "unmet_need_delayed_discharge",
+    "unmet_need_never_sought",
+    "deaths",
+    "spend_acute",
+    "spend_chs_core",
+    "spend_addon",
+    "spend_primary",
+    "spend_social_care",
+    "chs_fte",
+    "chs_vacancies",
 ]
 
 

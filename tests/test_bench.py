@@ -18,8 +18,19 @@ from abm import cli
 from benchmarks import bench
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY = ["--populations", "3000", "--years", "1", "--repeats", "1", "--reference-population", "1000",
-        "--reference-years", "1", "--no-progress"]
+TINY = [
+    "--populations",
+    "3000",
+    "--years",
+    "1",
+    "--repeats",
+    "1",
+    "--reference-population",
+    "1000",
+    "--reference-years",
+    "1",
+    "--no-progress",
+]
 TARGET_STATUSES = {"met", "not met", "not measured"}
 
 
@@ -27,8 +38,13 @@ TARGET_STATUSES = {"met", "not met", "not measured"}
 def tiny(tmp_path_factory):
     """``abm bench TINY --json --out FILE``: (exit code, stdout JSON, file JSON)."""
     out = tmp_path_factory.mktemp("bench") / "bench.json"
-    done = subprocess.run([sys.executable, "-m", "abm", "bench", *TINY, "--json", "--out", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "abm", "bench", *TINY, "--json", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout), json.loads(out.read_text()), out
 
@@ -57,8 +73,15 @@ def test_size_figures_are_positive_and_phases_listed(tiny):
     assert result["baseline_rss_bytes"] > 0
     (size,) = result["sizes"]
     assert size["weeks"] == 52 and size["repeats"] == 1 and len(size["samples"]) == 1
-    for key in ("build_seconds", "run_seconds", "patient_weeks", "patient_weeks_per_second", "ns_per_patient_week",
-                "peak_rss_bytes", "array_bytes_per_patient"):
+    for key in (
+        "build_seconds",
+        "run_seconds",
+        "patient_weeks",
+        "patient_weeks_per_second",
+        "ns_per_patient_week",
+        "peak_rss_bytes",
+        "array_bytes_per_patient",
+    ):
         assert size[key] > 0, key
     assert 0.8 * 3000 * 52 < size["patient_weeks"] < 1.2 * 3000 * 52  # the ICS population summed over weeks
     assert isinstance(size["bytes_per_patient"], float)  # may be ~0 or negative at this size: RSS noise
@@ -88,17 +111,26 @@ def test_targets_table(tiny):
     assert by_name["1.5M people, 10 years"]["status"] == "not measured"
     assert not any(name.startswith("reference/") for name in by_name)  # reported, no longer a target (issue 14)
     text = bench.render(result)
-    for heading in ("Throughput and memory", "Time per week by phase group", "Reference", "Targets",
-                    result["machine"]["cpu"], "numpy", "mesa"):
+    for heading in (
+        "Throughput and memory",
+        "Time per week by phase group",
+        "Reference",
+        "Targets",
+        result["machine"]["cpu"],
+        "numpy",
+        "mesa",
+    ):
         assert heading in text
 
 
 def test_script_and_module_entry_points(tmp_path):
-    script = subprocess.run([sys.executable, "benchmarks/bench.py", "--help"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=60)
+    script = subprocess.run(
+        [sys.executable, "benchmarks/bench.py", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert script.returncode == 0 and "--quick" in script.stdout
-    module = subprocess.run([sys.executable, "-m", "benchmarks.bench", "--help"], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=60)
+    module = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench", "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert module.returncode == 0 and "--populations" in module.stdout
 
 
@@ -123,11 +155,19 @@ def test_bad_options_are_refused(capsys):
 def fake_size(population: int, years: int, run_seconds: float, build_seconds: float = 1.0) -> dict:
     """A summarised size as :func:`bench.summarise_size` makes it, without running anything."""
     weeks = years * 52
-    sample = {"population": population, "years": years, "weeks": weeks, "build_seconds": build_seconds,
-              "run_seconds": run_seconds, "patient_weeks": float(population * weeks),
-              "phase_seconds": {g: run_seconds / 7 for g in bench.PHASE_GROUPS},
-              "array_bytes": population * 100, "people_at_end": population,
-              "ru_maxrss_bytes": 100 * 2**20 + population * 150, "vmhwm_bytes": None}
+    sample = {
+        "population": population,
+        "years": years,
+        "weeks": weeks,
+        "build_seconds": build_seconds,
+        "run_seconds": run_seconds,
+        "patient_weeks": float(population * weeks),
+        "phase_seconds": {g: run_seconds / 7 for g in bench.PHASE_GROUPS},
+        "array_bytes": population * 100,
+        "people_at_end": population,
+        "ru_maxrss_bytes": 100 * 2**20 + population * 150,
+        "vmhwm_bytes": None,
+    }
     return bench.summarise_size([sample], baseline_bytes=100 * 2**20)
 
 

@@ -137,8 +137,9 @@ def test_the_setting_index_agrees_with_a_scan_every_week(engine, always_indexed)
     for _ in range(12):
         m.step()
         for setting in Setting:
-            np.testing.assert_array_equal(m.pop.in_setting(setting), np.flatnonzero(m.pop.setting == setting),
-                                          err_msg=f"{engine}: {setting.name}")
+            np.testing.assert_array_equal(
+                m.pop.in_setting(setting), np.flatnonzero(m.pop.setting == setting), err_msg=f"{engine}: {setting.name}"
+            )
 
 
 def test_the_setting_index_is_read_only(model, always_indexed):

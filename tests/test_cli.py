@@ -24,8 +24,14 @@ from tests.conftest import REQUIRED_COLUMNS
 FAST = ["--population", "5000", "--years", "1", "--set", "burn_in_weeks=8", "--quiet"]
 WEEKS = 52
 PLACES = 3  # the baseline's Places; the tables add "ICS"
-OUTPUT_FILES = ["metrics.parquet", "metrics.csv", "metrics_by_group.parquet", "metrics_by_group.csv",
-                "summary.json", "run.json"]
+OUTPUT_FILES = [
+    "metrics.parquet",
+    "metrics.csv",
+    "metrics_by_group.parquet",
+    "metrics_by_group.csv",
+    "summary.json",
+    "run.json",
+]
 
 
 def run_module(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -72,8 +78,15 @@ def test_parquet_equals_csv(run_dir):
 
 def test_group_table(run_dir):
     groups = read_csv(run_dir / "metrics_by_group.csv")
-    assert {"week", "year", "age_band", "deprivation_quintile", "population", "unmet_need",
-            "emergency_admissions"} <= set(groups.columns)
+    assert {
+        "week",
+        "year",
+        "age_band",
+        "deprivation_quintile",
+        "population",
+        "unmet_need",
+        "emergency_admissions",
+    } <= set(groups.columns)
     assert len(groups) == WEEKS * 25
 
 
@@ -107,11 +120,22 @@ def test_summary_json_per_year(run_dir):
     assert summary["population"] == 5000
     assert [y["year"] for y in summary["years"]] == [0]
     year = summary["years"][0]
-    for key in ("emergency_admissions_per_1000", "unmet_need_per_1000", "bed_occupancy",
-                "delayed_discharge_bed_days", "chs_share_of_spend", "deaths", "ed_attendances_per_1000",
-                "gp_appointments_per_person", "chs_contacts_per_person", "unmet_need_gp_per_1000",
-                "unmet_need_chs_per_1000", "unmet_need_rationed_per_1000",
-                "unmet_need_delayed_discharge_per_1000", "unmet_need_never_sought_per_1000"):
+    for key in (
+        "emergency_admissions_per_1000",
+        "unmet_need_per_1000",
+        "bed_occupancy",
+        "delayed_discharge_bed_days",
+        "chs_share_of_spend",
+        "deaths",
+        "ed_attendances_per_1000",
+        "gp_appointments_per_person",
+        "chs_contacts_per_person",
+        "unmet_need_gp_per_1000",
+        "unmet_need_chs_per_1000",
+        "unmet_need_rationed_per_1000",
+        "unmet_need_delayed_discharge_per_1000",
+        "unmet_need_never_sought_per_1000",
+    ):
         assert isinstance(year[key], float), key
         assert summary["overall"][key] == pytest.approx(year[key])
     assert 0 < year["bed_occupancy"] <= 1.5
@@ -193,8 +217,18 @@ def test_population_shorthand(tmp_path, capsys):
 
 
 def test_set_overrides_reach_the_scenario(tmp_path, capsys):
-    args = ["run", *FAST, "--set", "levers.acute_beds_multiplier=1.2", "--set", "params.gp.list_size=8000",
-            "--set", "years=2", "--out", str(tmp_path)]
+    args = [
+        "run",
+        *FAST,
+        "--set",
+        "levers.acute_beds_multiplier=1.2",
+        "--set",
+        "params.gp.list_size=8000",
+        "--set",
+        "years=2",
+        "--out",
+        str(tmp_path),
+    ]
     assert cli.main(args) == 0
     scenario = json.loads((tmp_path / "run.json").read_text())["scenario"]
     assert scenario["levers"]["acute_beds_multiplier"] == 1.2
@@ -206,8 +240,10 @@ def test_set_overrides_reach_the_scenario(tmp_path, capsys):
 
 def test_scenario_from_yaml_file(tmp_path, capsys):
     path = tmp_path / "mine.yaml"
-    path.write_text("name: mine\ndescription: test\npopulation: 5000\nyears: 1\nburn_in_weeks: 8\n"
-                    "levers:\n  integration_share: 0.5\n")
+    path.write_text(
+        "name: mine\ndescription: test\npopulation: 5000\nyears: 1\nburn_in_weeks: 8\n"
+        "levers:\n  integration_share: 0.5\n"
+    )
     assert cli.main(["run", str(path), "--quiet", "--out", str(tmp_path / "out")]) == 0
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["scenario"] == "mine"
@@ -222,8 +258,7 @@ def test_run_prints_headline_table_and_progress(tmp_path, capsys):
     args = ["run", *[a for a in FAST if a != "--quiet"], "--years", "2", "--out", str(tmp_path)]
     assert cli.main(args) == 0
     out, err = capsys.readouterr()
-    for heading in ("year", "admissions/1,000", "unmet need/1,000", "occupancy %", "delayed bed days",
-                    "CHS share %"):
+    for heading in ("year", "admissions/1,000", "unmet need/1,000", "occupancy %", "delayed bed days", "CHS share %"):
         assert heading in out
     assert str(tmp_path) in out
     assert "112/112" in err  # tqdm: weeks done / total, burn-in included
@@ -316,8 +351,7 @@ def test_params_plain(capsys):
 
 def test_params_fits_100_columns_when_not_a_terminal():
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
-    done = subprocess.run([sys.executable, "-m", "abm", "params"], capture_output=True, text=True, env=env,
-                          timeout=120)
+    done = subprocess.run([sys.executable, "-m", "abm", "params"], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert max(len(line) for line in lines) <= 100
@@ -377,8 +411,11 @@ def test_console_script(tmp_path):
 # --------------------------------------------------------------------------- runner
 def test_run_scenario_in_memory_with_progress_callback():
     calls = []
-    result = runner.run_scenario("baseline", overrides=["population=5000", "years=1", "burn_in_weeks=8"],
-                                 progress=lambda done, total: calls.append((done, total)))
+    result = runner.run_scenario(
+        "baseline",
+        overrides=["population=5000", "years=1", "burn_in_weeks=8"],
+        progress=lambda done, total: calls.append((done, total)),
+    )
     assert calls[0] == (1, 60) and calls[-1] == (60, 60)
     assert result.out_dir is None and result.files == []
     assert len(result.metrics) == WEEKS * (PLACES + 1)

@@ -19,8 +19,15 @@ from agents.commissioner import ACUTE, ADDON, CORE, OTHER, PRIMARY, starting_sha
 from policies.levers import GROUPS, Levers, lever_table
 
 FAST = {"population": 3000, "burn_in_weeks": 4, "seed": 5}
-STORY_PRESETS = ("funding_shift_core", "addon_virtual_wards", "delegation_to_place", "better_data",
-                 "outcome_contracts", "social_care_cuts", "workforce_crisis")
+STORY_PRESETS = (
+    "funding_shift_core",
+    "addon_virtual_wards",
+    "delegation_to_place",
+    "better_data",
+    "outcome_contracts",
+    "social_care_cuts",
+    "workforce_crisis",
+)
 
 
 def model_at_year(year: int, **overrides) -> ICSModel:
@@ -38,22 +45,43 @@ def test_every_lever_is_documented_grouped_and_sourced():
         assert r["group"] in GROUPS, r["name"]
         assert len(r["doc"]) > 30 and r["units"] and r["source"], r["name"]
         assert "agents." in r["doc"] or "Acts" in r["doc"], f"{r['name']}: doc does not say where it acts"
-    issue_keys = {"funding_shift_pct", "funding_shift_start_year", "funding_shift_recurrent", "growth_to_community_pct",
-                  "addon_share_pct", "addon_staffing", "addon_recurrent", "addon_funding_years", "delegation_to_place",
-                  "delegation_start_year", "delegation_transition_years", "chs_contract", "acute_payment", "chs_host",
-                  "data_quality", "recruitment_multiplier", "attrition_multiplier", "integration_share",
-                  "social_care_capacity_multiplier", "public_health_multiplier", "acute_beds_multiplier",
-                  "demand_multiplier"}
+    issue_keys = {
+        "funding_shift_pct",
+        "funding_shift_start_year",
+        "funding_shift_recurrent",
+        "growth_to_community_pct",
+        "addon_share_pct",
+        "addon_staffing",
+        "addon_recurrent",
+        "addon_funding_years",
+        "delegation_to_place",
+        "delegation_start_year",
+        "delegation_transition_years",
+        "chs_contract",
+        "acute_payment",
+        "chs_host",
+        "data_quality",
+        "recruitment_multiplier",
+        "attrition_multiplier",
+        "integration_share",
+        "social_care_capacity_multiplier",
+        "public_health_multiplier",
+        "acute_beds_multiplier",
+        "demand_multiplier",
+    }
     assert issue_keys <= set(Levers.names())
 
 
-@pytest.mark.parametrize("key, value, expected", [
-    ("levers.funding_shift_pct", "12", ["levers.funding_shift_pct", "out of range", "[-10.0, 10.0]"]),
-    ("levers.chs_contract", "capitation", ["levers.chs_contract", "not allowed", "'block', 'activity', 'outcome'"]),
-    ("levers.addon_staffing", "redeploy_all", ["levers.addon_staffing", "did you mean 'redeploy'"]),
-    ("levers.delegation_to_place", "maybe", ["levers.delegation_to_place", "is a str", "bool"]),
-    ("levers.data_qualty", "0.5", ["levers.data_qualty", "unknown key", "did you mean 'data_quality'"]),
-])
+@pytest.mark.parametrize(
+    "key, value, expected",
+    [
+        ("levers.funding_shift_pct", "12", ["levers.funding_shift_pct", "out of range", "[-10.0, 10.0]"]),
+        ("levers.chs_contract", "capitation", ["levers.chs_contract", "not allowed", "'block', 'activity', 'outcome'"]),
+        ("levers.addon_staffing", "redeploy_all", ["levers.addon_staffing", "did you mean 'redeploy'"]),
+        ("levers.delegation_to_place", "maybe", ["levers.delegation_to_place", "is a str", "bool"]),
+        ("levers.data_qualty", "0.5", ["levers.data_qualty", "unknown key", "did you mean 'data_quality'"]),
+    ],
+)
 def test_bad_lever_values_are_refused_with_what_is_allowed(key, value, expected):
     with pytest.raises(ConfigError) as exc:
         load_scenario(None, [f"{key}={value}"])
@@ -63,12 +91,17 @@ def test_bad_lever_values_are_refused_with_what_is_allowed(key, value, expected)
 
 
 def test_bad_schedule_entries_are_each_named():
-    data = {"schedule": [{"year": 1, "lever": "funding_shift", "value": 3},
-                         {"year": 2, "lever": "chs_host", "value": "hospital"},
-                         {"year": -1, "lever": "data_quality", "value": 0.5}]}
+    data = {
+        "schedule": [
+            {"year": 1, "lever": "funding_shift", "value": 3},
+            {"year": 2, "lever": "chs_host", "value": "hospital"},
+            {"year": -1, "lever": "data_quality", "value": 0.5},
+        ]
+    }
     with pytest.raises(ConfigError) as exc:
         from abm.config import build
         from abm.scenario import Scenario
+
         build(Scenario, data)
     text = "\n".join(exc.value.problems)
     assert "schedule.0.lever: 'funding_shift' is not a lever (did you mean 'funding_shift_pct'?)" in text
@@ -124,8 +157,12 @@ def test_funding_shift_moves_the_stated_share_of_the_acute_budget():
 
 
 def test_one_off_shift_pays_once_and_part_of_it_is_double_running():
-    levers = {"levers.funding_shift_pct": 5.0, "levers.addon_share_pct": 0.0, "levers.funding_shift_start_year": 1,
-              "levers.funding_shift_recurrent": False}
+    levers = {
+        "levers.funding_shift_pct": 5.0,
+        "levers.addon_share_pct": 0.0,
+        "levers.funding_shift_start_year": 1,
+        "levers.funding_shift_recurrent": False,
+    }
     during = model_at_year(1, **levers).commissioner
     after = model_at_year(2, **levers).commissioner
     share = during.model.params.commissioner.double_running_share
@@ -136,8 +173,13 @@ def test_one_off_shift_pays_once_and_part_of_it_is_double_running():
 
 
 def test_non_recurrent_addon_money_ends_and_returns_to_acute():
-    levers = {"levers.funding_shift_pct": 4.0, "levers.addon_share_pct": 100.0, "levers.funding_shift_start_year": 0,
-              "levers.addon_recurrent": False, "levers.addon_funding_years": 2}
+    levers = {
+        "levers.funding_shift_pct": 4.0,
+        "levers.addon_share_pct": 100.0,
+        "levers.funding_shift_start_year": 0,
+        "levers.addon_recurrent": False,
+        "levers.addon_funding_years": 2,
+    }
     running = model_at_year(1, **levers).commissioner
     ended = model_at_year(2, **levers).commissioner
     assert running.scheme_start_year == 0
@@ -149,7 +191,10 @@ def test_non_recurrent_addon_money_ends_and_returns_to_acute():
 def test_growth_to_community_compounds_into_the_community_share():
     base = model_at_year(3).commissioner
     first = model_at_year(3, **{"levers.growth_to_community_pct": 100.0, "levers.addon_share_pct": 0.0}).commissioner
-    core_share = lambda c: c.plan[CORE].sum() / c.plan.sum()
+
+    def core_share(c):
+        return c.plan[CORE].sum() / c.plan.sum()
+
     assert core_share(first) > core_share(base) + 0.05  # three years of all growth money to core CHS
 
 
@@ -172,8 +217,12 @@ def test_acute_gravity_takes_most_from_a_hosted_block_funded_chs():
 
 
 def test_delegation_freezes_decisions_loses_capacity_then_budgets_follow_need():
-    levers = {"levers.delegation_to_place": True, "levers.delegation_start_year": 1,
-              "levers.delegation_transition_years": 1.0, "levers.acute_beds_multiplier": 0.7}
+    levers = {
+        "levers.delegation_to_place": True,
+        "levers.delegation_start_year": 1,
+        "levers.delegation_transition_years": 1.0,
+        "levers.acute_beds_multiplier": 0.7,
+    }
     start = model_at_year(0, **levers).commissioner.organic.copy()
     transition = model_at_year(1, **levers).commissioner
     np.testing.assert_allclose(transition.organic, start)  # decisions delayed: shares not evolved
@@ -184,7 +233,9 @@ def test_delegation_freezes_decisions_loses_capacity_then_budgets_follow_need():
     per_head = settled.budget / settled.baseline.sum(axis=0)
     need = settled.need_index
     assert np.argmax(per_head) == np.argmax(need) and np.argmin(per_head) == np.argmin(need)
-    assert settled.model.place_maturity > 0 and settled.model.integration_share() > settled.model.levers.integration_share
+    assert (
+        settled.model.place_maturity > 0 and settled.model.integration_share() > settled.model.levers.integration_share
+    )
 
 
 def test_a_lever_moved_mid_year_re_plans_the_rest_of_the_year_and_money_is_conserved():

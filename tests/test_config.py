@@ -70,8 +70,10 @@ def test_schedule_value_checked_against_lever_range():
 
 
 def test_set_overrides_by_dotted_path_and_list_index():
-    s = load_scenario(None, ["population=5000", "levers.integration_share=0.5", "places.0.name=Hull",
-                             "params.gp.refer_chs=[0.01, 0.2]"])
+    s = load_scenario(
+        None,
+        ["population=5000", "levers.integration_share=0.5", "places.0.name=Hull", "params.gp.refer_chs=[0.01, 0.2]"],
+    )
     assert s.population == 5000 and s.levers.integration_share == 0.5
     assert s.places[0].name == "Hull" and s.params.gp.refer_chs == [0.01, 0.2]
 

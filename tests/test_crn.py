@@ -36,8 +36,10 @@ def test_t_is_the_mean_over_its_paired_standard_error():
     assert math.isinf(crn.Row("c", "o", 1.0, 1.0, 0.0, 1.0, 4).t)
 
 
-@pytest.mark.parametrize("args, message", [(["--seeds", "2"], "--seeds 2 is out of range"),
-                                           (["--population", "10"], "--population 10 is out of range")])
+@pytest.mark.parametrize(
+    "args, message",
+    [(["--seeds", "2"], "--seeds 2 is out of range"), (["--population", "10"], "--population 10 is out of range")],
+)
 def test_bad_options_are_refused(args, message, capsys):
     assert cli.main(["crn", *args]) == 2
     assert message in capsys.readouterr().err

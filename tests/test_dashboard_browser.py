@@ -26,8 +26,14 @@ from policies.levers import lever_table
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "dashboard"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 POPULATION, YEARS = 4000, 2  # small and short, so the tests run quickly
 STORY_PRESET = {
     "name": "story_demo",
@@ -55,10 +61,23 @@ def server(tmp_path_factory):
     (presets / "story_demo.yaml").write_text(yaml.safe_dump(STORY_PRESET))
     port = free_port()
     with open(tmp_path_factory.mktemp("log") / "server.log", "w+") as log:
-        command = [sys.executable, "-m", "abm", "dashboard", "--port", str(port), "--population", str(POPULATION),
-                   "--years", str(YEARS), "--presets", str(presets)]
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                   env=dict(os.environ, PYTHONUNBUFFERED="1"))
+        command = [
+            sys.executable,
+            "-m",
+            "abm",
+            "dashboard",
+            "--port",
+            str(port),
+            "--population",
+            str(POPULATION),
+            "--years",
+            str(YEARS),
+            "--presets",
+            str(presets),
+        ]
+        process = subprocess.Popen(
+            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONUNBUFFERED="1")
+        )
         url = f"http://127.0.0.1:{port}/"
         deadline = time.time() + 90
         while True:
@@ -116,7 +135,8 @@ class Session:
         """Pick ``item`` in a Vuetify select (by its first line: a preset's name, not its description)."""
         self.page.locator(f".{select_class}").click()
         self.page.locator(".v-menu__content.menuable__content__active .v-list-item").filter(
-            has_text=re.compile(f"^\\s*{re.escape(item)}(\\s|$)")).click()
+            has_text=re.compile(f"^\\s*{re.escape(item)}(\\s|$)")
+        ).click()
 
     def lever(self, name: str, part: str = ".lever-value"):
         """A lever's control (``part``), opening its group in the sidebar first."""
@@ -198,8 +218,7 @@ def test_a_lever_moved_mid_play_changes_the_trajectory_and_is_marked(session):
     session.choose("speed-select", "10")
     session.tab("Hospital")
     page.locator(".baseline-label").filter(has_text="same seed").wait_for()
-    page.wait_for_function("!document.querySelector('.baseline-label').innerText.includes('computing')",
-                           timeout=60_000)
+    page.wait_for_function("!document.querySelector('.baseline-label').innerText.includes('computing')", timeout=60_000)
     session.play()
     session.wait_weeks(8)
     session.lever("acute_beds_multiplier", "[role=slider]").focus()
@@ -218,7 +237,7 @@ def test_a_lever_moved_mid_play_changes_the_trajectory_and_is_marked(session):
     base = session.points("occupancy", "baseline")
     # same seed: identical up to the change, then a different trajectory (the direction is the model's business)
     assert live[:week] == base[:week]
-    assert live[week + 2:] != base[week + 2: len(live)]
+    assert live[week + 2 :] != base[week + 2 : len(live)]
     delta = page.locator(".card-occupancy .card-delta").inner_text()
     assert "vs baseline" in delta and not delta.startswith("+0.0 points")
     session.screenshot("03-live-lever")
@@ -228,8 +247,11 @@ def test_a_lever_moved_mid_play_changes_the_trajectory_and_is_marked(session):
 def test_play_advances_the_year_and_the_charts(session):
     page = session.page
     session.choose("speed-select", "25")
-    before = int(session.polyline("admissions", "this run").get_attribute("data-points") or 0) \
-        if session.polyline("admissions", "this run").count() else 0
+    before = (
+        int(session.polyline("admissions", "this run").get_attribute("data-points") or 0)
+        if session.polyline("admissions", "this run").count()
+        else 0
+    )
     session.play()
     page.locator(".run-status").filter(has_text="Year 1").wait_for(timeout=60_000)
     session.pause()
@@ -260,8 +282,7 @@ def test_pin_and_compare_reruns_the_baseline_with_the_same_seed(session):
     page.locator(".baseline-label").filter(has_text="pinned run").wait_for()
     page.locator(".btn-compare").click()
     page.locator(".baseline-label").filter(has_text="pinned settings rerun in full").wait_for()
-    page.wait_for_function("!document.querySelector('.baseline-label').innerText.includes('computing')",
-                           timeout=60_000)
+    page.wait_for_function("!document.querySelector('.baseline-label').innerText.includes('computing')", timeout=60_000)
     # the rerun covers the whole horizon and matches this run week for week (same seed, same changes)
     baseline = session.polyline("admissions", "baseline")
     assert int(baseline.get_attribute("data-points")) == 52 * YEARS
@@ -293,8 +314,9 @@ def test_export_and_upload_with_a_clear_error_for_a_bad_file(session, tmp_path):
 
     bad = dict(settings, levers={"acute_beds_multiplier": 9}, population="many")
     upload = page.locator(".scenario-upload input[type=file]")
-    upload.set_input_files(files=[{"name": "bad.yaml", "mimeType": "text/yaml",
-                                   "buffer": yaml.safe_dump(bad).encode()}])
+    upload.set_input_files(
+        files=[{"name": "bad.yaml", "mimeType": "text/yaml", "buffer": yaml.safe_dump(bad).encode()}]
+    )
     error = page.locator(".problems")
     error.wait_for()
     text = error.inner_text()
@@ -304,8 +326,9 @@ def test_export_and_upload_with_a_clear_error_for_a_bad_file(session, tmp_path):
     assert session.weeks() == 1  # the run was left as it was
 
     good = dict(settings, levers={"acute_beds_multiplier": 2.0}, seed=4)
-    upload.set_input_files(files=[{"name": "good.yaml", "mimeType": "text/yaml",
-                                   "buffer": yaml.safe_dump(good).encode()}])
+    upload.set_input_files(
+        files=[{"name": "good.yaml", "mimeType": "text/yaml", "buffer": yaml.safe_dump(good).encode()}]
+    )
     session.lever("acute_beds_multiplier").filter(has_text="now 2.0").wait_for(timeout=30_000)
     assert page.locator(".problems").count() == 0
     expect(page.locator(".input-seed input")).to_have_value("4")
@@ -325,7 +348,8 @@ def test_two_sessions_are_independent(browser, server):
         # B: a bad scenario shows an error in B only
         b.tab("Files")
         b.page.locator(".scenario-upload input[type=file]").set_input_files(
-            files=[{"name": "broken.yaml", "mimeType": "text/yaml", "buffer": b"levers: [1, 2"}])
+            files=[{"name": "broken.yaml", "mimeType": "text/yaml", "buffer": b"levers: [1, 2"}]
+        )
         b.page.locator(".problems").filter(has_text=re.compile(r"broken\.yaml:? (is )?not valid YAML")).wait_for()
         weeks = a.weeks()
         a.wait_weeks(weeks + 4)  # A plays on
@@ -352,11 +376,27 @@ def room_server(tmp_path_factory):
     """``abm dashboard --room-code CODE`` on 127.0.0.1 (a code set on loopback is required), with small limits."""
     port = free_port()
     with open(tmp_path_factory.mktemp("room-log") / "server.log", "w+") as log:
-        command = [sys.executable, "-m", "abm", "dashboard", "--port", str(port), "--room-code", ROOM_CODE,
-                   "--population", str(POPULATION), "--years", str(YEARS), "--max-population", "20000",
-                   "--max-years", "3"]
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                   env=dict(os.environ, PYTHONUNBUFFERED="1"))
+        command = [
+            sys.executable,
+            "-m",
+            "abm",
+            "dashboard",
+            "--port",
+            str(port),
+            "--room-code",
+            ROOM_CODE,
+            "--population",
+            str(POPULATION),
+            "--years",
+            str(YEARS),
+            "--max-population",
+            "20000",
+            "--max-years",
+            "3",
+        ]
+        process = subprocess.Popen(
+            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONUNBUFFERED="1")
+        )
         url = f"http://127.0.0.1:{port}/"
         deadline = time.time() + 90
         while True:
@@ -447,7 +487,8 @@ def test_the_join_link_opens_a_dashboard_that_plays_within_the_limits(browser, r
         assert probe_websocket(page, room_server) == "open"  # with the cookie, the server takes websockets
         expect(page.locator(".run-limits")).to_have_text(
             "Allowed in this workshop: 1,000 to 20,000 people, 1 to 3 years, a burn-in of at most 156 weeks "
-            "(the facilitator's limits).")
+            "(the facilitator's limits)."
+        )
         session.choose("speed-select", "15")
         session.play()
         session.wait_weeks(3)
@@ -457,8 +498,10 @@ def test_the_join_link_opens_a_dashboard_that_plays_within_the_limits(browser, r
         page.locator(".apply-reset").click()
         problems = page.locator(".problems")
         problems.wait_for()
-        assert ("population: 30,000 people is more than this dashboard runs per session; allowed: 1,000 to 20,000"
-                in problems.inner_text())
+        assert (
+            "population: 30,000 people is more than this dashboard runs per session; allowed: 1,000 to 20,000"
+            in problems.inner_text()
+        )
         assert session.weeks() == weeks  # the run was left as it was
         session.screenshot("10-over-the-limit")
         page.goto(room_server)  # later visits need no code: the cookie is kept
@@ -498,7 +541,8 @@ def test_a_forged_preset_path_a_bomb_and_an_oversized_file_are_refused(session):
 
     big = b"description: '" + b"x" * safe_yaml.MAX_BYTES + b"'\n"
     page.locator(".scenario-upload input[type=file]").set_input_files(
-        files=[{"name": "big.yaml", "mimeType": "text/yaml", "buffer": big}])
+        files=[{"name": "big.yaml", "mimeType": "text/yaml", "buffer": big}]
+    )
     error.filter(has_text="big.yaml: ").filter(has_text="too large").wait_for()
     assert len(error.inner_text()) < 400
     session.screenshot("12-hostile-input")

@@ -58,8 +58,10 @@ def test_abm_dashboard_on_every_interface_warns_and_prints_the_code_and_link(mon
     monkeypatch.delenv(room.ENV_CODE, raising=False)
     code, out, err, (argv, env) = start(["--host", "0.0.0.0", "--port", "8799"], monkeypatch, capsys)
     assert code == 0
-    assert err.startswith("warning: --host 0.0.0.0: the dashboard is reachable by anyone on this network; only "
-                          "people with the room code can join")
+    assert err.startswith(
+        "warning: --host 0.0.0.0: the dashboard is reachable by anyone on this network; only "
+        "people with the room code can join"
+    )
     made = env[room.ENV_CODE]
     assert room.valid_code(made) and f"Room code: {made}" in out
     assert "Join link (give this to participants): http://" in out and f":8799/?room={made}" in out
@@ -71,8 +73,21 @@ def test_abm_dashboard_on_every_interface_warns_and_prints_the_code_and_link(mon
 def test_abm_dashboard_takes_a_room_code_and_the_session_limits(monkeypatch, capsys):
     monkeypatch.delenv(room.ENV_CODE, raising=False)
     code, out, err, (argv, env) = start(
-        ["--room-code", CODE, "--max-population", "100000", "--max-years", "20", "--max-burn-in-weeks", "208",
-         "--population", "60000"], monkeypatch, capsys)
+        [
+            "--room-code",
+            CODE,
+            "--max-population",
+            "100000",
+            "--max-years",
+            "20",
+            "--max-burn-in-weeks",
+            "208",
+            "--population",
+            "60000",
+        ],
+        monkeypatch,
+        capsys,
+    )
     assert code == 0 and err == ""  # loopback: no warning, but the code is required
     assert env[room.ENV_CODE] == CODE
     assert f"Join link (give this to participants): http://localhost:8765/?room={CODE}" in out
@@ -83,15 +98,20 @@ def test_abm_dashboard_takes_a_room_code_and_the_session_limits(monkeypatch, cap
     assert code == 0 and f"Room code: {CODE}" in out and env[room.ENV_CODE] == CODE and CODE not in argv
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--host", "0.0.0.0", "--room-code", "no"], "error: --room-code must be 4 to 64 characters"),
-    (["--max-population", "500"], "error: --max-population 500 is out of range; allowed: 1,000 to 200,000"),
-    (["--max-burn-in-weeks", "52"], "error: --max-burn-in-weeks 52 is out of range; allowed: 104 to 1,040"),
-    (["--population", "60000"], "error: --population 60,000 is out of range; allowed: 1,000 to 50,000 "
-                                "(raise --max-population for more)"),
-    (["--years", "12"], "error: --years 12 is out of range; allowed: 1 to 10 (raise --max-years for more)"),
-    (["--max-years", "3"], "error: --max-years 3 is below the default horizon (5 years): give --years too"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--host", "0.0.0.0", "--room-code", "no"], "error: --room-code must be 4 to 64 characters"),
+        (["--max-population", "500"], "error: --max-population 500 is out of range; allowed: 1,000 to 200,000"),
+        (["--max-burn-in-weeks", "52"], "error: --max-burn-in-weeks 52 is out of range; allowed: 104 to 1,040"),
+        (
+            ["--population", "60000"],
+            "error: --population 60,000 is out of range; allowed: 1,000 to 50,000 (raise --max-population for more)",
+        ),
+        (["--years", "12"], "error: --years 12 is out of range; allowed: 1 to 10 (raise --max-years for more)"),
+        (["--max-years", "3"], "error: --max-years 3 is below the default horizon (5 years): give --years too"),
+    ],
+)
 def test_abm_dashboard_refuses_bad_options_with_a_short_message(argv, message, monkeypatch, capsys):
     code, out, err, execd = start(argv, monkeypatch, capsys)
     assert code == 2 and execd is None and err.startswith(message) and out == ""
@@ -125,9 +145,13 @@ class Downstream:
 
 def call(gate, kind="http", path="/", query="", headers=None, client="10.0.0.9"):
     """One request through ``gate``: (status or websocket outcome, headers dict, body text)."""
-    scope = {"type": kind, "path": path, "query_string": query.encode(), "client": (client, 5000),
-             "headers": [(k.lower().encode(), v.encode()) for k, v in {"host": "10.0.0.1:8765",
-                                                                        **(headers or {})}.items()]}
+    scope = {
+        "type": kind,
+        "path": path,
+        "query_string": query.encode(),
+        "client": (client, 5000),
+        "headers": [(k.lower().encode(), v.encode()) for k, v in {"host": "10.0.0.1:8765", **(headers or {})}.items()],
+    }
     sent = []
 
     async def receive():

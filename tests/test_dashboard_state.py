@@ -84,21 +84,27 @@ class RecordingPool:
         return None
 
 
-@pytest.mark.parametrize("preset, expected_label", [("baseline", "as loaded (no lever moved)"),
-                                                     ("funding_shift_core", "with no policy"),
-                                                     ("social_care_cuts", "with no policy")])
+@pytest.mark.parametrize(
+    "preset, expected_label",
+    [
+        ("baseline", "as loaded (no lever moved)"),
+        ("funding_shift_core", "with no policy"),
+        ("social_care_cuts", "with no policy"),
+    ],
+)
 def test_default_baseline_is_the_same_world_with_no_policy(preset, expected_label):
     """A story preset's own levers and schedule show against the baseline from the first week."""
     settings = Settings.from_preset(preset, **{**SMALL, "years": 2})  # social_care_cuts' schedule is in year 1
     settings.scenario["burn_in_weeks"] = 4
     runner = SessionRunner(settings, pool=RecordingPool())
     runner.reset()
-    (scenario, changes), = runner.pool.submitted
+    ((scenario, changes),) = runner.pool.submitted
     assert expected_label in runner.baseline.label and "same seed" in runner.baseline.label
     assert scenario["levers"] == Scenario().to_dict()["levers"] and scenario["schedule"] == [] and changes == []
     loaded = runner.scenario.to_dict()
-    assert {k: v for k, v in scenario.items() if k not in ("levers", "schedule")} == \
-        {k: v for k, v in loaded.items() if k not in ("levers", "schedule")}  # same Places, seed, parameters
+    assert {k: v for k, v in scenario.items() if k not in ("levers", "schedule")} == {
+        k: v for k, v in loaded.items() if k not in ("levers", "schedule")
+    }  # same Places, seed, parameters
     assert (scenario == loaded) == (preset == "baseline")
 
 
@@ -121,7 +127,7 @@ def test_no_policy_keeps_the_scenarios_demand():
     settings = Settings.from_preset("outcome_contracts", **{**SMALL, "years": 5})  # its schedule reaches year 4
     runner = SessionRunner(settings, pool=RecordingPool())
     runner.reset(warm_up=False)
-    (scenario, _), = runner.pool.submitted
+    ((scenario, _),) = runner.pool.submitted
     assert [c["lever"] for c in scenario["schedule"]] == ["demand_multiplier", "demand_multiplier"]
     assert scenario["levers"]["chs_contract"] == "block"
 
@@ -157,8 +163,9 @@ def test_every_chart_draws_its_series_and_the_lever_markers():
     assert "Home" in flows.render(data, 0) and "emergency admissions" in flows.render(data, 0)
 
 
-@pytest.mark.parametrize("lo, hi, percent", [(0.1340, 0.1349, True), (0.80, 0.95, True), (100, 120, False),
-                                              (0.5, 0.52, False)])
+@pytest.mark.parametrize(
+    "lo, hi, percent", [(0.1340, 0.1349, True), (0.80, 0.95, True), (100, 120, False), (0.5, 0.52, False)]
+)
 def test_axis_labels_tell_neighbouring_ticks_apart(lo, hi, percent):
     from dashboard.chartspec import nice_ticks, tick_labels
 
@@ -188,14 +195,19 @@ def test_exported_settings_reload_with_the_current_levers():
     assert lines[0].startswith("week,year,place,population") and len(lines) == 1 + 3 * len(runner.place_names)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("levers: [1, 2", "not valid YAML"),
-    ("- just\n- a list", "must be a mapping"),
-    ("levers:\n  acute_beds_multiplier: 7\n",
-     "levers.acute_beds_multiplier: 7.0 is out of range; allowed: float in [0.3, 3.0]"),
-    ("levers:\n  acute_beds_multiplyer: 1.2\n", "did you mean 'acute_beds_multiplier'"),
-    ("population: lots\n", "population: 'lots' is a str; allowed: int"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("levers: [1, 2", "not valid YAML"),
+        ("- just\n- a list", "must be a mapping"),
+        (
+            "levers:\n  acute_beds_multiplier: 7\n",
+            "levers.acute_beds_multiplier: 7.0 is out of range; allowed: float in [0.3, 3.0]",
+        ),
+        ("levers:\n  acute_beds_multiplyer: 1.2\n", "did you mean 'acute_beds_multiplier'"),
+        ("population: lots\n", "population: 'lots' is a str; allowed: int"),
+    ],
+)
 def test_a_bad_upload_names_the_field_and_what_is_allowed(text, expected):
     with pytest.raises(ConfigError) as err:
         scenario_from_yaml(text, "bad.yaml")
@@ -216,8 +228,12 @@ def test_every_lever_gets_a_control_with_units_range_and_evidence():
 def test_player_stops_at_a_story_target_week():
     runner = small_runner()
     updates, stopped = [], []
-    player = Player(runner, on_update=lambda arrived: updates.append(runner.weeks), on_error=pytest.fail,
-                    on_stop=lambda: stopped.append(True))
+    player = Player(
+        runner,
+        on_update=lambda arrived: updates.append(runner.weeks),
+        on_error=pytest.fail,
+        on_stop=lambda: stopped.append(True),
+    )
     player.weeks_per_second = 25
     player.start(stop_week=20)
     deadline = time.time() + 30
@@ -250,10 +266,12 @@ def test_baseline_runs_in_a_worker_process_that_ends_with_its_parent():
     np.testing.assert_array_equal(data, replay(scenario, [(2, "demand_multiplier", 1.3)]))
     pool.shutdown()
     # a server killed outright leaves no worker behind
-    code = ("import sys; from dashboard.state import BaselinePool, Settings; p = BaselinePool(); "
-            "s = Settings.from_preset('baseline', population=4000, years=1).build().to_dict(); s['burn_in_weeks'] = 1; "
-            "p.submit(s, []).result(); print(*[c.pid for c in p._executor._processes.values()]); sys.stdout.flush(); "
-            "import os; os._exit(0)")
+    code = (
+        "import sys; from dashboard.state import BaselinePool, Settings; p = BaselinePool(); "
+        "s = Settings.from_preset('baseline', population=4000, years=1).build().to_dict(); s['burn_in_weeks'] = 1; "
+        "p.submit(s, []).result(); print(*[c.pid for c in p._executor._processes.values()]); sys.stdout.flush(); "
+        "import os; os._exit(0)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     (worker,) = map(int, out.stdout.split())
     deadline = time.time() + 15
@@ -279,8 +297,10 @@ def test_a_run_over_the_session_limits_is_refused_and_the_current_run_goes_on():
     runner.advance(3)
     run_id = runner.run_id
     for change, expected in [
-        (dict(population=30_000), "population: 30,000 people is more than this dashboard runs per session; "
-                                  "allowed: 1,000 to 20,000"),
+        (
+            dict(population=30_000),
+            "population: 30,000 people is more than this dashboard runs per session; allowed: 1,000 to 20,000",
+        ),
         (dict(years=4), "years: 4 years is more than this dashboard runs per session; allowed: 1 to 3"),
     ]:
         with pytest.raises(ConfigError) as err:
@@ -290,8 +310,10 @@ def test_a_run_over_the_session_limits_is_refused_and_the_current_run_goes_on():
     settings.scenario = {**settings.scenario, "burn_in_weeks": 1040}
     with pytest.raises(ConfigError) as err:
         runner.reset(settings)
-    assert "burn_in_weeks: 1,040 weeks is more than this dashboard runs per session; allowed: 0 to 156" in \
-        err.value.problems[0]
+    assert (
+        "burn_in_weeks: 1,040 weeks is more than this dashboard runs per session; allowed: 0 to 156"
+        in err.value.problems[0]
+    )
     assert runner.run_id == run_id and runner.weeks == 3  # the run was left as it was
     runner.reset(Settings(**{**runner.settings.__dict__, "population": 20_000, "years": 1}), warm_up=False)
     assert runner.run_id == run_id + 1  # at the limit is allowed
@@ -301,8 +323,11 @@ def test_limits_come_from_the_environment_the_facilitator_set():
     from dashboard.limits import Limits
 
     assert Limits.from_env({}) == Limits(50_000, 10, 156)  # the workshop defaults
-    env = {"ABM_DASHBOARD_MAX_POPULATION": "100000", "ABM_DASHBOARD_MAX_YEARS": "20",
-           "ABM_DASHBOARD_MAX_BURN_IN_WEEKS": "nonsense"}
+    env = {
+        "ABM_DASHBOARD_MAX_POPULATION": "100000",
+        "ABM_DASHBOARD_MAX_YEARS": "20",
+        "ABM_DASHBOARD_MAX_BURN_IN_WEEKS": "nonsense",
+    }
     assert Limits.from_env(env) == Limits(100_000, 20, 156)
     assert Limits.from_env(Limits(30_000, 4, 200).env()) == Limits(30_000, 4, 200)
     assert Limits.from_env({"ABM_DASHBOARD_MAX_POPULATION": "9999999"}).population == 50_000  # out of range

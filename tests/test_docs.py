@@ -21,8 +21,9 @@ def test_every_parameter_has_a_source():
 
 
 def test_every_parameter_has_units():
-    missing = [r["name"] for r in params_table.rows()
-               if r["kind"] != "not a model parameter" and not r["units"].strip()]
+    missing = [
+        r["name"] for r in params_table.rows() if r["kind"] != "not a model parameter" and not r["units"].strip()
+    ]
     assert not missing, f"parameters without units: {missing}"
 
 
@@ -31,9 +32,16 @@ def test_a_missing_or_bare_source_is_caught(source):
     assert params_table.source_problem({"name": "params.x", "source": source})
 
 
-@pytest.mark.parametrize("source", ["assumption: episodes last a few weeks", "001 Introduction: ~6 per person",
-                                    "mechanism 10 (001 §2)", "national statistics, approximate",
-                                    "calibrated (abm validate): bed occupancy"])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "assumption: episodes last a few weeks",
+        "001 Introduction: ~6 per person",
+        "mechanism 10 (001 §2)",
+        "national statistics, approximate",
+        "calibrated (abm validate): bed occupancy",
+    ],
+)
 def test_a_cited_source_is_accepted(source):
     assert not params_table.source_problem({"name": "params.x", "source": source})
 
@@ -72,8 +80,16 @@ def resolve(path: str, dotted: str) -> bool:
 
 def test_odd_exists_with_the_protocol_elements():
     odd = (DOCS / "ODD.md").read_text().lower()
-    for element in ("purpose and patterns", "entities, state variables and scales", "process overview and scheduling",
-                    "design concepts", "initiali", "input data", "submodels", "limitations and validity"):
+    for element in (
+        "purpose and patterns",
+        "entities, state variables and scales",
+        "process overview and scheduling",
+        "design concepts",
+        "initiali",
+        "input data",
+        "submodels",
+        "limitations and validity",
+    ):
         assert element in odd, f"ODD.md lacks the element {element!r}"
 
 

@@ -38,7 +38,10 @@ GUIDES = sorted((ROOT / "docs").glob("*_guide.md"))
 LINKED = ("experiments", "policies", "docs")
 FENCE = re.compile(r"^```([^\n]*)\n(.*?)^```\s*$", re.M | re.S)
 SERVERS = {  # command prefix -> default port to wait for (None: nothing to wait for)
-    "abm dashboard": 8765, "solara run": 8765, "dask scheduler": 8786, "dask worker": None,
+    "abm dashboard": 8765,
+    "solara run": 8765,
+    "dask scheduler": 8786,
+    "dask worker": None,
 }
 INSTALL_COMMANDS = {  # the README's set-up commands, which CI runs on a fresh machine
     "python3 -m venv .venv && . .venv/bin/activate && pip install -e .",
@@ -115,7 +118,7 @@ def script_for(guide: Path) -> tuple[str, list[str], dict[str, str]]:
                 serves, port = server_port(command)
                 if serves:
                     log = f".server{len(run)}.log"
-                    lines += [f"{command.rstrip('&').strip()} > {log} 2>&1 &", f"SERVERS+=(\"$!:{log}\")"]
+                    lines += [f"{command.rstrip('&').strip()} > {log} 2>&1 &", f'SERVERS+=("$!:{log}")']
                     if port:
                         lines.append(f"wait_for_port {port} || {{ cat {log}; exit 1; }}")
                 else:
@@ -155,10 +158,23 @@ def run_guide(guide: Path, workdir: Path, timeout: float = 600) -> subprocess.Co
     script, _, files = script_for(guide)
     for name, text in {**files, "guide.sh": script}.items():
         (workdir / name).write_text(text)
-    env = dict(os.environ, GUIDE_PYTHON=sys.executable, MPLBACKEND="Agg", SOLARA_TELEMETRY_MIXPANEL_ENABLE="false",
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}", PYTHONUNBUFFERED="1")
-    process = subprocess.Popen(["bash", "guide.sh"], cwd=workdir, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    env = dict(
+        os.environ,
+        GUIDE_PYTHON=sys.executable,
+        MPLBACKEND="Agg",
+        SOLARA_TELEMETRY_MIXPANEL_ENABLE="false",
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        PYTHONUNBUFFERED="1",
+    )
+    process = subprocess.Popen(
+        ["bash", "guide.sh"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         output, _ = process.communicate(timeout=timeout)
     finally:

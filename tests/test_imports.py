@@ -21,8 +21,16 @@ PACKAGES = ("abm", "agents", "policies", "experiments", "dashboard", "benchmarks
 # The engine's core: population arrays, queues, random streams, parameters and configuration,
 # errors, the YAML loader, the weekly metrics.  The agents, the dashboard and the experiments
 # build on it; it must not reach back to them (not even through another module).
-CORE = ("abm.population", "abm.queues", "abm.streams", "abm.parameters", "abm.config", "abm.errors",
-        "abm.safe_yaml", "abm.metrics")
+CORE = (
+    "abm.population",
+    "abm.queues",
+    "abm.streams",
+    "abm.parameters",
+    "abm.config",
+    "abm.errors",
+    "abm.safe_yaml",
+    "abm.metrics",
+)
 NOT_IN_CORE = ("agents", "dashboard", "experiments")
 
 # The per-object reference (the test oracle) runs only when a model asks for it: patients="objects".
@@ -66,8 +74,9 @@ def imports(module: str) -> list[tuple[str, bool]]:
             names = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base for alias in node.names]
         else:
             continue
-        found += [(target, id(node) in top_level) for name in names
-                  if (target := _own(name)) is not None and target != module]
+        found += [
+            (target, id(node) in top_level) for name in names if (target := _own(name)) is not None and target != module
+        ]
     return found
 
 
@@ -154,8 +163,9 @@ def test_only_the_per_object_model_imports_the_reference_and_only_when_asked():
 # --------------------------------------------------------------------------- a light command line
 def imported_by(*args: str) -> set[str]:
     """The top-level packages ``python -X importtime -m abm ARGS`` imports."""
-    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "abm", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "abm", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     lines = [line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")]
     assert len(lines) > 20, done.stderr[-2000:]
@@ -169,8 +179,10 @@ def test_the_command_line_starts_without_numpy_pandas_or_mesa(args):
 
 
 def test_building_the_parser_imports_no_heavy_module():
-    code = ("import json, sys; from abm.cli import build_parser; build_parser(); "
-            "print(json.dumps(sorted({m.partition('.')[0] for m in sys.modules})))")
+    code = (
+        "import json, sys; from abm.cli import build_parser; build_parser(); "
+        "print(json.dumps(sorted({m.partition('.')[0] for m in sys.modules})))"
+    )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert not set(json.loads(done.stdout)) & set(HEAVY)

@@ -26,7 +26,8 @@ MAX_MESSAGE_CHARS = 700  # the longest problem line allowed (a list of allowed k
 # a "billion laughs" of 9 levels: under 500 bytes, 9**9 items if expanded
 BOMB = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]\n"
-    for i in range(1, 9))
+    for i in range(1, 9)
+)
 
 
 def refused(**kwargs) -> list[str]:
@@ -127,8 +128,11 @@ def test_a_parser_error_is_short_even_for_a_huge_line():
 
 
 # --------------------------------------------------------------------------- values
-FLOAT_FIELDS = [row["name"] for row in describe(Scenario)
-                if isinstance(row["default"], float) and not isinstance(row["default"], bool)]
+FLOAT_FIELDS = [
+    row["name"]
+    for row in describe(Scenario)
+    if isinstance(row["default"], float) and not isinstance(row["default"], bool)
+]
 
 
 @pytest.mark.parametrize("value", [".nan", ".inf", "-.inf"])
@@ -169,14 +173,17 @@ def test_every_list_parameter_has_bounds_and_a_length():
             assert meta.get("length") and meta.get("lo") is not None and meta.get("hi") is not None, name
 
 
-@pytest.mark.parametrize("override, expected", [
-    ("params.acute.los_days_by_age=[-1, 3.5, 5, 6.8, 8]", "params.acute.los_days_by_age.0: -1.0 is out of range"),
-    ("params.commissioner.shares=[0.6, -0.1, 0.0, 0.3, 0.2]", "params.commissioner.shares.1: -0.1 is out of range"),
-    ("params.commissioner.shares=[0, 0, 0, 0, 0]", "are all zero"),
-    ("params.need.seek_probability=[0.8]", "has 1 item(s); allowed: exactly 2"),
-    ("places.0.deprivation_shares=[0, 0, 0, 0, 0]", "are all zero"),
-    ("places=[]", "places: no Places"),
-])
+@pytest.mark.parametrize(
+    "override, expected",
+    [
+        ("params.acute.los_days_by_age=[-1, 3.5, 5, 6.8, 8]", "params.acute.los_days_by_age.0: -1.0 is out of range"),
+        ("params.commissioner.shares=[0.6, -0.1, 0.0, 0.3, 0.2]", "params.commissioner.shares.1: -0.1 is out of range"),
+        ("params.commissioner.shares=[0, 0, 0, 0, 0]", "are all zero"),
+        ("params.need.seek_probability=[0.8]", "has 1 item(s); allowed: exactly 2"),
+        ("places.0.deprivation_shares=[0, 0, 0, 0, 0]", "are all zero"),
+        ("places=[]", "places: no Places"),
+    ],
+)
 def test_list_values_are_checked(override, expected):
     (problem,) = refused(overrides=[override])
     assert expected in problem
@@ -216,20 +223,48 @@ def test_messages_quote_only_a_short_value():
 
 def test_many_problems_are_counted_not_listed():
     bad_levers = ("acute_beds_multiplier", "data_quality", "funding_shift_pct", "demand_multiplier")
-    bad_gp = ("list_size", "ed_spill_weekly", "refer_chs_frail_multiplier", "pressure_hospital_referral",
-              "pressure_home_visit_shift", "appointments_per_head_year")
-    bad_acute = ("beds_per_1000", "los_frailty_slope", "flow_occupancy", "los_slowdown", "corridor_discharge_weekly",
-                 "support_need_base", "support_need_per_frailty")
-    problems = refused(overrides={"params.acute.los_days_by_age": [-1] * 5,
-                                  **{f"levers.{n}": "bad" for n in bad_levers},
-                                  **{f"params.gp.{n}": -5.0 for n in bad_gp},
-                                  **{f"params.acute.{n}": -5.0 for n in bad_acute}})
+    bad_gp = (
+        "list_size",
+        "ed_spill_weekly",
+        "refer_chs_frail_multiplier",
+        "pressure_hospital_referral",
+        "pressure_home_visit_shift",
+        "appointments_per_head_year",
+    )
+    bad_acute = (
+        "beds_per_1000",
+        "los_frailty_slope",
+        "flow_occupancy",
+        "los_slowdown",
+        "corridor_discharge_weekly",
+        "support_need_base",
+        "support_need_per_frailty",
+    )
+    problems = refused(
+        overrides={
+            "params.acute.los_days_by_age": [-1] * 5,
+            **{f"levers.{n}": "bad" for n in bad_levers},
+            **{f"params.gp.{n}": -5.0 for n in bad_gp},
+            **{f"params.acute.{n}": -5.0 for n in bad_acute},
+        }
+    )
     assert len(problems) == MAX_PROBLEMS + 1 and problems[-1].startswith("... and ")
 
 
 # --------------------------------------------------------------------------- dashboard presets
-@pytest.mark.parametrize("name", ["/etc/passwd", "/dev/zero", "../policies/presets/baseline", "baseline.yaml",
-                                  "policies/presets/baseline.yaml", "", None, ["baseline"]])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "/etc/passwd",
+        "/dev/zero",
+        "../policies/presets/baseline",
+        "baseline.yaml",
+        "policies/presets/baseline.yaml",
+        "",
+        None,
+        ["baseline"],
+    ],
+)
 def test_the_dashboard_loads_presets_only_by_name_from_its_list(name):
     from dashboard.state import Settings
 
@@ -259,12 +294,18 @@ def test_an_unreadable_facilitator_preset_is_flagged_not_a_traceback(tmp_path, m
 # --------------------------------------------------------------------------- fuzz
 SCHEMA_KEYS = [row["name"] for row in describe(Scenario)]
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**30, 10**30), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=30), st.sampled_from(["block", "outcome", "acute", "standalone", "new", "redeploy", "1e3", ""]),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**30), 10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30),
+    st.sampled_from(["block", "outcome", "acute", "standalone", "new", "redeploy", "1e3", ""]),
 )
-values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=6),
-                                                       st.dictionaries(st.text(max_size=12), inner, max_size=4)),
-                      max_leaves=20)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=6), st.dictionaries(st.text(max_size=12), inner, max_size=4)),
+    max_leaves=20,
+)
 
 
 @st.composite
@@ -282,9 +323,13 @@ def scenario_documents(draw) -> str:
     return yaml.safe_dump(data, allow_unicode=True)
 
 
-set_values = st.tuples(st.sampled_from([*SCHEMA_KEYS, "levers", "params.gp", "places.0", "places.7", "nope.x"]),
-                       st.one_of(st.text(max_size=40), st.sampled_from([".nan", ".inf", "-1", "[1, 2]", "*a", "",
-                                                                        "[-1, -1, -1, -1, -1]", "{a: 1}"])))
+set_values = st.tuples(
+    st.sampled_from([*SCHEMA_KEYS, "levers", "params.gp", "places.0", "places.7", "nope.x"]),
+    st.one_of(
+        st.text(max_size=40),
+        st.sampled_from([".nan", ".inf", "-1", "[1, 2]", "*a", "", "[-1, -1, -1, -1, -1]", "{a: 1}"]),
+    ),
+)
 
 
 def _small(scenario: Scenario) -> Scenario:
@@ -325,10 +370,23 @@ def _value_at(obj, dotted: str):
 
 @pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(overrides=st.dictionaries(
-    st.sampled_from([r["name"] for r in describe(Scenario) if r["name"].startswith(("levers.", "params."))
-                     and isinstance(r["default"], (int, float)) and not isinstance(r["default"], bool)]),
-    st.floats(0, 1), min_size=1, max_size=6), seed=st.integers(0, 2**31))
+@given(
+    overrides=st.dictionaries(
+        st.sampled_from(
+            [
+                r["name"]
+                for r in describe(Scenario)
+                if r["name"].startswith(("levers.", "params."))
+                and isinstance(r["default"], (int, float))
+                and not isinstance(r["default"], bool)
+            ]
+        ),
+        st.floats(0, 1),
+        min_size=1,
+        max_size=6,
+    ),
+    seed=st.integers(0, 2**31),
+)
 def test_fuzz_an_accepted_scenario_runs_with_its_invariants_holding(overrides, seed):
     """Any value the validator accepts (here: each field set somewhere in its allowed range) gives a run
     whose invariants hold every week."""

@@ -28,12 +28,14 @@ BASE = {"population": 10_000, "years": 6, "burn_in_weeks": 52}
 CORE_SHIFT = {"funding_shift_pct": 10.0, "addon_share_pct": 0.0}
 ADDON_SHIFT = {"funding_shift_pct": 10.0, "addon_share_pct": 100.0, "addon_staffing": "redeploy"}
 ADDON_ENDING = {**ADDON_SHIFT, "addon_recurrent": False, "addon_funding_years": 2}
-RISING_DEMAND = [{"year": 1, "lever": "demand_multiplier", "value": 1.1},
-                 {"year": 2, "lever": "demand_multiplier", "value": 1.2},
-                 {"year": 3, "lever": "demand_multiplier", "value": 1.3}]
+RISING_DEMAND = [
+    {"year": 1, "lever": "demand_multiplier", "value": 1.1},
+    {"year": 2, "lever": "demand_multiplier", "value": 1.2},
+    {"year": 3, "lever": "demand_multiplier", "value": 1.3},
+]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def run_years(levers: tuple, seed: int, schedule: tuple = ()) -> dict[str, np.ndarray]:
     """One run's yearly outcomes (rates per 1,000 a year, means of stocks)."""
     overrides = {**BASE, "seed": seed, **{f"levers.{k}": v for k, v in levers}}
@@ -43,7 +45,10 @@ def run_years(levers: tuple, seed: int, schedule: tuple = ()) -> dict[str, np.nd
     df = model.metrics.frame()
     ics = df[df.place == "ICS"].groupby("year")
     people = ics.population.mean()
-    rate = lambda column: (ics[column].sum() / people * 1000).to_numpy()
+
+    def rate(column):
+        return (ics[column].sum() / people * 1000).to_numpy()
+
     spend = ics[["spend_acute", "spend_chs_core", "spend_addon", "spend_primary"]].sum().sum(axis=1)
     return {
         "admissions": rate("emergency_admissions"),
@@ -144,7 +149,10 @@ def test_same_money_in_addon_schemes_by_redeployment_helps_less_and_lengthens_co
     assert diff > Z * se  # less unmet need avoided than with the same money in core CHS
     taken, se = effect(addon, baseline, "core_fte", slice(1, 2))
     assert taken < -Z * se  # core staff redeployed to the wards in the first year
-    pressure = lambda a: a["chs_waits"][:, 1] + a["rationed"][:, 1]
+
+    def pressure(a):
+        return a["chs_waits"][:, 1] + a["rationed"][:, 1]
+
     diff, se = paired(pressure(baseline), pressure(addon))
     assert diff > Z * se  # core CHS waits and rationing lengthen when staff are taken
     diff, se = paired(pressure(core), pressure(addon))
@@ -162,8 +170,10 @@ def test_addon_gain_fades_when_the_money_ends(baseline):
     assert share_after < 0.02 * baseline["addon_share"][:, 4:].mean()
     while_running, se_running = effect(addon, baseline, "occupancy", slice(1, 3))
     assert while_running < -Z * se_running  # bed days saved by step-down
-    fading, se = paired(addon["occupancy"][:, 1:3].mean(axis=1) - baseline["occupancy"][:, 1:3].mean(axis=1),
-                        addon["occupancy"][:, 4:6].mean(axis=1) - baseline["occupancy"][:, 4:6].mean(axis=1))
+    fading, se = paired(
+        addon["occupancy"][:, 1:3].mean(axis=1) - baseline["occupancy"][:, 1:3].mean(axis=1),
+        addon["occupancy"][:, 4:6].mean(axis=1) - baseline["occupancy"][:, 4:6].mean(axis=1),
+    )
     assert fading > Z * se  # the gain fades
 
 
@@ -183,7 +193,10 @@ def test_block_contract_under_rising_demand_grows_chs_waits_and_rationing():
     """Mechanism 1 (001 §2, 000): a block budget does not follow activity; capacity-following contracts do."""
     block = arm(schedule=RISING_DEMAND)
     activity = arm(schedule=RISING_DEMAND, chs_contract="activity")
-    pressure = lambda a, years: a["chs_waits"][:, years].mean(axis=1) + a["rationed"][:, years].mean(axis=1)
+
+    def pressure(a, years):
+        return a["chs_waits"][:, years].mean(axis=1) + a["rationed"][:, years].mean(axis=1)
+
     diff, se = paired(pressure(block, slice(0, 1)), pressure(block, slice(4, 6)))
     assert diff > Z * se  # waits and rationing grow
     diff, se = paired(pressure(activity, slice(4, 6)), pressure(block, slice(4, 6)))
@@ -203,16 +216,34 @@ def test_delegation_narrows_the_equity_gap_after_a_transition_dip(baseline):
 
 # --------------------------------------------------------------------------- plausible sizes
 POLICY_EXTREMES = {
-    "funding_shift_pct": (-10.0, 10.0), "growth_to_community_pct": (0.0, 100.0), "addon_share_pct": (0.0, 100.0),
-    "data_quality": (0.0, 1.0), "integration_share": (0.0, 1.0), "recruitment_multiplier": (0.0, 3.0),
-    "attrition_multiplier": (0.0, 3.0), "social_care_capacity_multiplier": (0.0, 3.0),
-    "public_health_multiplier": (0.0, 3.0), "chs_contract": ("activity", "outcome"), "acute_payment": ("block",),
-    "chs_host": ("acute", "collaborative"), "delegation_to_place": (True,),
+    "funding_shift_pct": (-10.0, 10.0),
+    "growth_to_community_pct": (0.0, 100.0),
+    "addon_share_pct": (0.0, 100.0),
+    "data_quality": (0.0, 1.0),
+    "integration_share": (0.0, 1.0),
+    "recruitment_multiplier": (0.0, 3.0),
+    "attrition_multiplier": (0.0, 3.0),
+    "social_care_capacity_multiplier": (0.0, 3.0),
+    "public_health_multiplier": (0.0, 3.0),
+    "chs_contract": ("activity", "outcome"),
+    "acute_payment": ("block",),
+    "chs_host": ("acute", "collaborative"),
+    "delegation_to_place": (True,),
 }
-FAVOURABLE = {"funding_shift_pct": 10.0, "growth_to_community_pct": 100.0, "addon_share_pct": 30.0,
-              "data_quality": 1.0, "integration_share": 1.0, "recruitment_multiplier": 3.0, "attrition_multiplier": 0.0,
-              "social_care_capacity_multiplier": 3.0, "public_health_multiplier": 3.0, "chs_contract": "outcome",
-              "acute_payment": "block", "delegation_to_place": True}
+FAVOURABLE = {
+    "funding_shift_pct": 10.0,
+    "growth_to_community_pct": 100.0,
+    "addon_share_pct": 30.0,
+    "data_quality": 1.0,
+    "integration_share": 1.0,
+    "recruitment_multiplier": 3.0,
+    "attrition_multiplier": 0.0,
+    "social_care_capacity_multiplier": 3.0,
+    "public_health_multiplier": 3.0,
+    "chs_contract": "outcome",
+    "acute_payment": "block",
+    "delegation_to_place": True,
+}
 
 
 def test_no_policy_lever_cuts_admissions_by_a_third():
@@ -225,19 +256,30 @@ def test_no_policy_lever_cuts_admissions_by_a_third():
     demand multiplier are not policies of community care: fewer beds turn people away, and
     the demand lever is the scenario's own assumption about need.
     """
+
     def outcomes(**levers):
-        model = ICSModel(population=6000, years=4, burn_in_weeks=26, seed=7,
-                         **{f"levers.{k}": v for k, v in levers.items()}).run()
+        model = ICSModel(
+            population=6000, years=4, burn_in_weeks=26, seed=7, **{f"levers.{k}": v for k, v in levers.items()}
+        ).run()
         df = model.metrics.frame()
         ics = df[(df.place == "ICS") & (df.year >= 1)]
-        return {"admissions": ics.emergency_admissions.sum() / ics.population.mean(), "corridor": ics.corridor_care.mean()}
+        return {
+            "admissions": ics.emergency_admissions.sum() / ics.population.mean(),
+            "corridor": ics.corridor_care.mean(),
+        }
 
     reference = outcomes()
-    settings = {f"{name}={value}": outcomes(**{name: value, "funding_shift_start_year": 0})
-                for name, values in POLICY_EXTREMES.items() for value in values}
+    settings = {
+        f"{name}={value}": outcomes(**{name: value, "funding_shift_start_year": 0})
+        for name, values in POLICY_EXTREMES.items()
+        for value in values
+    }
     settings["all favourable"] = outcomes(**FAVOURABLE, funding_shift_start_year=0)
     cut_by_a_third = {k: v for k, v in settings.items() if v["admissions"] < 2 / 3 * reference["admissions"]}
-    avoided = {k: round(v["admissions"] / reference["admissions"], 3) for k, v in cut_by_a_third.items()
-               if v["corridor"] < 3 * reference["corridor"]}  # not a hospital full of people waiting for beds
+    avoided = {
+        k: round(v["admissions"] / reference["admissions"], 3)
+        for k, v in cut_by_a_third.items()
+        if v["corridor"] < 3 * reference["corridor"]
+    }  # not a hospital full of people waiting for beds
     assert not avoided
     assert settings["all favourable"]["admissions"] < reference["admissions"]  # the favourable settings do help

@@ -14,36 +14,43 @@ from abm.model import ICSModel
 from abm.population import Setting
 from tests.conftest import REQUIRED_COLUMNS, SMALL, ics
 
-lever_values = st.fixed_dictionaries({
-    "levers.acute_beds_multiplier": st.floats(0.3, 3.0),
-    "levers.social_care_capacity_multiplier": st.floats(0.0, 3.0),
-    "levers.demand_multiplier": st.floats(0.5, 2.0),
-    "levers.recruitment_multiplier": st.floats(0.0, 3.0),
-    "levers.attrition_multiplier": st.floats(0.0, 3.0),
-    "levers.integration_share": st.floats(0.0, 1.0),
-    "levers.public_health_multiplier": st.floats(0.0, 3.0),
-    "levers.funding_shift_pct": st.floats(-10.0, 10.0),
-    "levers.funding_shift_start_year": st.integers(0, 1),
-    "levers.funding_shift_recurrent": st.booleans(),
-    "levers.growth_to_community_pct": st.floats(0.0, 100.0),
-    "levers.addon_share_pct": st.floats(0.0, 100.0),
-    "levers.addon_staffing": st.sampled_from(["new", "redeploy"]),
-    "levers.addon_recurrent": st.booleans(),
-    "levers.addon_funding_years": st.integers(0, 2),
-    "levers.delegation_to_place": st.booleans(),
-    "levers.delegation_start_year": st.integers(0, 1),
-    "levers.delegation_transition_years": st.floats(0.0, 2.0),
-    "levers.chs_contract": st.sampled_from(["block", "activity", "outcome"]),
-    "levers.acute_payment": st.sampled_from(["activity", "block"]),
-    "levers.chs_host": st.sampled_from(["standalone", "acute", "collaborative"]),
-    "levers.data_quality": st.floats(0.0, 1.0),
-})
+lever_values = st.fixed_dictionaries(
+    {
+        "levers.acute_beds_multiplier": st.floats(0.3, 3.0),
+        "levers.social_care_capacity_multiplier": st.floats(0.0, 3.0),
+        "levers.demand_multiplier": st.floats(0.5, 2.0),
+        "levers.recruitment_multiplier": st.floats(0.0, 3.0),
+        "levers.attrition_multiplier": st.floats(0.0, 3.0),
+        "levers.integration_share": st.floats(0.0, 1.0),
+        "levers.public_health_multiplier": st.floats(0.0, 3.0),
+        "levers.funding_shift_pct": st.floats(-10.0, 10.0),
+        "levers.funding_shift_start_year": st.integers(0, 1),
+        "levers.funding_shift_recurrent": st.booleans(),
+        "levers.growth_to_community_pct": st.floats(0.0, 100.0),
+        "levers.addon_share_pct": st.floats(0.0, 100.0),
+        "levers.addon_staffing": st.sampled_from(["new", "redeploy"]),
+        "levers.addon_recurrent": st.booleans(),
+        "levers.addon_funding_years": st.integers(0, 2),
+        "levers.delegation_to_place": st.booleans(),
+        "levers.delegation_start_year": st.integers(0, 1),
+        "levers.delegation_transition_years": st.floats(0.0, 2.0),
+        "levers.chs_contract": st.sampled_from(["block", "activity", "outcome"]),
+        "levers.acute_payment": st.sampled_from(["activity", "block"]),
+        "levers.chs_host": st.sampled_from(["standalone", "acute", "collaborative"]),
+        "levers.data_quality": st.floats(0.0, 1.0),
+    }
+)
 
 
 @settings(max_examples=16, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(population=st.integers(1000, 6000), seed=st.integers(0, 2**31), levers=lever_values,
-       burn_in=st.integers(0, 20), change=st.tuples(st.integers(0, 100), st.floats(0.3, 3.0), st.floats(-10, 10)),
-       indexed=st.booleans())
+@given(
+    population=st.integers(1000, 6000),
+    seed=st.integers(0, 2**31),
+    levers=lever_values,
+    burn_in=st.integers(0, 20),
+    change=st.tuples(st.integers(0, 100), st.floats(0.3, 3.0), st.floats(-10, 10)),
+    indexed=st.booleans(),
+)
 def test_invariants_hold_every_week(population, seed, levers, burn_in, change, indexed):
     """People conserved, capacity respected, no negative stock, occupancy in [0,1], money conserved,
     with random levers, and a bed lever and a money lever moved mid-run (the allocation is re-planned);
@@ -152,8 +159,13 @@ def test_set_lever_acts_from_next_week_without_reset():
 
 
 def test_schedule_applies_at_year():
-    model = ICSModel(population=3000, years=2, burn_in_weeks=4, seed=1,
-                     schedule=[{"year": 1, "lever": "social_care_capacity_multiplier", "value": 0.5}])
+    model = ICSModel(
+        population=3000,
+        years=2,
+        burn_in_weeks=4,
+        seed=1,
+        schedule=[{"year": 1, "lever": "social_care_capacity_multiplier", "value": 0.5}],
+    )
     model.run(weeks=4 + 52)
     assert model.levers.social_care_capacity_multiplier == 1.0
     model.step()

@@ -44,8 +44,11 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 def leftovers(parent: Path) -> list[str]:
     """Work folders and temporary files anywhere under ``parent``."""
-    return sorted(str(p.relative_to(parent)) for p in parent.rglob(".*")
-                  if runner.WORK_DIR.match(p.name) or provenance.ATOMIC_TMP.match(p.name))
+    return sorted(
+        str(p.relative_to(parent))
+        for p in parent.rglob(".*")
+        if runner.WORK_DIR.match(p.name) or provenance.ATOMIC_TMP.match(p.name)
+    )
 
 
 def seed_of(folder: Path) -> int:
@@ -94,6 +97,7 @@ def earlier(tmp_path, references) -> Path:
 @pytest.fixture
 def no_model(monkeypatch):
     """Fail the test if a model is built: checks must come before the run."""
+
     def refuse(*args, **kwargs):
         raise AssertionError("the model ran before the output folder was checked")
 
@@ -101,20 +105,23 @@ def no_model(monkeypatch):
 
 
 # --------------------------------------------------------------------------- safe names and default paths
-@pytest.mark.parametrize(("name", "expected"), [
-    ("baseline", "baseline"),
-    ("case_study-ics.v2", "case_study-ics.v2"),
-    ("../../etc", "etc"),
-    ("a/../../b", "a_._._b"),
-    ("My scenario (v2)", "My_scenario_v2"),
-    (".hidden", "hidden"),
-    ("-rf", "rf"),
-    ("..", "run"),
-    ("", "run"),
-    (None, "run"),
-    ("Ünïcødé/名前", "n_c_d"),
-    ("x" * 200, "x" * 60),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("baseline", "baseline"),
+        ("case_study-ics.v2", "case_study-ics.v2"),
+        ("../../etc", "etc"),
+        ("a/../../b", "a_._._b"),
+        ("My scenario (v2)", "My_scenario_v2"),
+        (".hidden", "hidden"),
+        ("-rf", "rf"),
+        ("..", "run"),
+        ("", "run"),
+        (None, "run"),
+        ("Ünïcødé/名前", "n_c_d"),
+        ("x" * 200, "x" * 60),
+    ],
+)
 def test_safe_name(name, expected):
     safe = runner.safe_name(name)
     assert safe == expected
@@ -134,8 +141,9 @@ def test_a_scenario_named_dot_dot_is_written_inside_runs(tmp_path, monkeypatch, 
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    (work / "escape.yaml").write_text("name: ../../escape\ndescription: x\npopulation: 2000\nyears: 1\n"
-                                      "burn_in_weeks: 8\n")
+    (work / "escape.yaml").write_text(
+        "name: ../../escape\ndescription: x\npopulation: 2000\nyears: 1\nburn_in_weeks: 8\n"
+    )
     assert cli.main(["run", "escape.yaml", "--quiet"]) == 0
     written = [p for p in (work / "runs").iterdir()]
     assert len(written) == 1 and written[0].name.startswith("escape-")
@@ -207,8 +215,10 @@ def test_an_earlier_run_is_replaced_only_with_force(earlier, capsys, no_model):
     before = snapshot(earlier)
     assert run(earlier, 5) == 2
     err = capsys.readouterr().err
-    assert err == (f"error: --out {str(earlier)!r} holds an earlier run's outputs; add --force to replace them, "
-                   "or give another folder\n")
+    assert err == (
+        f"error: --out {str(earlier)!r} holds an earlier run's outputs; add --force to replace them, "
+        "or give another folder\n"
+    )
     assert snapshot(earlier) == before
 
 
@@ -289,15 +299,20 @@ def test_a_full_disk_leaves_the_earlier_run(earlier, monkeypatch, capsys):
     interrupt_after(monkeypatch, 2, OSError(errno.ENOSPC, "No space left on device"))
     assert run(earlier, 5, "--force") == 1
     err = capsys.readouterr().err
-    assert err == (f"error: --out {str(earlier)!r}: cannot write the outputs: No space left on device; "
-                   "the folder was left as it was\n")
+    assert err == (
+        f"error: --out {str(earlier)!r}: cannot write the outputs: No space left on device; "
+        "the folder was left as it was\n"
+    )
     assert snapshot(earlier) == before and leftovers(earlier.parent) == []
 
 
-@pytest.mark.parametrize(("signum", "code", "message"), [
-    (signal.SIGINT, 130, "\ninterrupted: the outputs had been written to {out}\n"),
-    (signal.SIGTERM, 143, "terminated (SIGTERM): the outputs had been written to {out}\n"),
-])
+@pytest.mark.parametrize(
+    ("signum", "code", "message"),
+    [
+        (signal.SIGINT, 130, "\ninterrupted: the outputs had been written to {out}\n"),
+        (signal.SIGTERM, 143, "terminated (SIGTERM): the outputs had been written to {out}\n"),
+    ],
+)
 def test_a_signal_during_the_swap_waits_for_it(earlier, references, monkeypatch, capsys, signum, code, message):
     """Ctrl+C or SIGTERM between the swap's two renames takes effect only once the new set is in place."""
     original, renames = runner._rename, []
@@ -346,7 +361,8 @@ def test_files_of_another_process_meanwhile_are_not_replaced(tmp_path, monkeypat
     monkeypatch.setattr(runner, "atomic_write_json", write)
     assert run(out, 5) == 1
     assert capsys.readouterr().err.startswith(
-        f"error: --out {str(out)!r}: holds files that are not an abm run's outputs (theirs.txt)")
+        f"error: --out {str(out)!r}: holds files that are not an abm run's outputs (theirs.txt)"
+    )
     assert snapshot(out) == {"theirs.txt": b"theirs"} and leftovers(tmp_path) == []
 
 
@@ -362,9 +378,11 @@ def work_folder(parent: Path, name: str, kind: str, pid: int, token: str, files:
 def test_stale_temporaries_are_cleaned_at_the_start_of_a_run(earlier, references, capsys):
     parent, gone = earlier.parent, dead_pid()
     ours = {"metrics.csv": "old", "run.json": "{}", ".summary.json.123.abcdef12.tmp": "half"}
-    stale = [work_folder(parent, "out", "tmp", gone, "0badf00d", ours),
-             work_folder(parent, "other-run", "tmp", gone, "12345678", {"metrics.parquet": "x"}),
-             work_folder(parent, "out", "old", gone, "abcdef12", ours)]
+    stale = [
+        work_folder(parent, "out", "tmp", gone, "0badf00d", ours),
+        work_folder(parent, "other-run", "tmp", gone, "12345678", {"metrics.parquet": "x"}),
+        work_folder(parent, "out", "old", gone, "abcdef12", ours),
+    ]
     live = work_folder(parent, "out", "tmp", os.getpid(), "facade00", {"metrics.csv": "being written"})
     odd = work_folder(parent, "out", "tmp", gone, "deadbeef", {"metrics.csv": "x", "mine.txt": "keep"})
     atomic_tmp = earlier / f".metrics.csv.{gone}.0123abcd.tmp"
@@ -477,8 +495,9 @@ SLOW_ABM = textwrap.dedent("""
 def start_slow_run(cwd: Path, out: Path, seed: int) -> subprocess.Popen:
     command = [sys.executable, "-c", SLOW_ABM, "run", *SMALL, "--seed", str(seed), "--out", str(out), "--force"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    return subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    return subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
 
 
 def wait_for(condition, process: subprocess.Popen, timeout: float = 120) -> None:
@@ -494,9 +513,17 @@ def writing(parent: Path) -> bool:
     return any(runner.WORK_DIR.match(p.name) and any(p.glob("metrics*")) for p in parent.iterdir())
 
 
-@pytest.mark.parametrize(("moment", "signum"), [
-    ("running", signal.SIGTERM), ("running", signal.SIGINT), ("writing", signal.SIGTERM),
-    ("writing", signal.SIGINT), ("writing", signal.SIGKILL), ("done", None)])
+@pytest.mark.parametrize(
+    ("moment", "signum"),
+    [
+        ("running", signal.SIGTERM),
+        ("running", signal.SIGINT),
+        ("writing", signal.SIGTERM),
+        ("writing", signal.SIGINT),
+        ("writing", signal.SIGKILL),
+        ("done", None),
+    ],
+)
 def test_abm_run_killed_at_any_moment_leaves_one_complete_set(tmp_path, references, moment, signum):
     """The folder holds the earlier run (seed 3) or the new one (seed 5), whole, whenever the run is killed."""
     parent = tmp_path / "runs"

@@ -13,6 +13,7 @@ def tiebreak(seed: int, n: int):
     """A queue's tie-breaks as the engine passes them: drawn when called (the numbers ``rng.random(n)`` gives)."""
     return lambda: np.random.default_rng(seed).random(n)
 
+
 @settings(max_examples=200, deadline=None)
 @given(
     n=st.integers(0, 200),
@@ -42,8 +43,7 @@ def test_capacity_and_priority(n, n_providers, seed, unit_cost):
 
 
 def test_empty_queue():
-    out = serve_in_priority_order(np.array([], dtype=int), np.array([]), np.array([]), np.array([5.0]),
-                                  tiebreak(0, 0))
+    out = serve_in_priority_order(np.array([], dtype=int), np.array([]), np.array([]), np.array([5.0]), tiebreak(0, 0))
     assert out.shape == (0,)
 
 
@@ -58,23 +58,29 @@ def test_queue_order_is_the_lexsort_order(n, seed, kinds, tied_draws):
     """The packed-key sort gives exactly the four-key lexsort's order (ties in the draw included)."""
     rng = np.random.default_rng(seed)
     provider = rng.integers(0, 1 + rng.integers(0, 60), size=n).astype(np.uint16)
-    priority = {"zeros": np.zeros(n), "levels": rng.integers(0, 4, size=n),
-                "floats": rng.random(n).astype(np.float32)}[kinds[0]]
-    waited = {"zeros": np.zeros(n), "weeks": rng.integers(0, 40, size=n).astype(np.uint16),
-              "negative": -rng.integers(0, 40, size=n)}[kinds[1]]
+    priority = {"zeros": np.zeros(n), "levels": rng.integers(0, 4, size=n), "floats": rng.random(n).astype(np.float32)}[
+        kinds[0]
+    ]
+    waited = {
+        "zeros": np.zeros(n),
+        "weeks": rng.integers(0, 40, size=n).astype(np.uint16),
+        "negative": -rng.integers(0, 40, size=n),
+    }[kinds[1]]
     draw = rng.random(n)
     if tied_draws:
         draw = np.round(draw, 1)
-    expected = np.lexsort((draw, -np.asarray(waited, dtype=np.float64), -np.asarray(priority, dtype=np.float64),
-                           provider))
+    expected = np.lexsort(
+        (draw, -np.asarray(waited, dtype=np.float64), -np.asarray(priority, dtype=np.float64), provider)
+    )
     np.testing.assert_array_equal(queue_order(provider, priority, waited, draw), expected)
 
 
 def served_by_lexsort(provider, priority, waited, capacity, rng, cost=None):
     """The queue as first written: one lexsort of every candidate (the reference for the faster version)."""
     n = provider.size
-    order = np.lexsort((rng.random(n), -np.asarray(waited, dtype=np.float64),
-                        -np.asarray(priority, dtype=np.float64), provider))
+    order = np.lexsort(
+        (rng.random(n), -np.asarray(waited, dtype=np.float64), -np.asarray(priority, dtype=np.float64), provider)
+    )
     group = provider[order]
     unit = np.ones(n) if cost is None else np.asarray(cost, dtype=np.float64)[order]
     running = np.cumsum(unit)
@@ -102,13 +108,19 @@ def test_served_exactly_as_by_a_full_sort(n, n_providers, seed, costs, scarce):
     cost = {"unit": None, "constant": np.full(n, 2.5), "varied": rng.uniform(0.5, 3.0, size=n)}[costs]
     capacity = rng.uniform(0, 3 if scarce else 60, size=n_providers)
     args = (provider, priority, waited, capacity)
-    np.testing.assert_array_equal(serve_in_priority_order(*args, tiebreak(seed, n), cost),
-                                  served_by_lexsort(*args, np.random.default_rng(seed), cost))
+    np.testing.assert_array_equal(
+        serve_in_priority_order(*args, tiebreak(seed, n), cost),
+        served_by_lexsort(*args, np.random.default_rng(seed), cost),
+    )
 
 
 @settings(max_examples=200, deadline=None)
-@given(n=st.integers(1, 3000), seed=st.integers(0, 2**32 - 1), missing=st.sampled_from(["priority", "waited", "both"]),
-       scarce=st.booleans())
+@given(
+    n=st.integers(1, 3000),
+    seed=st.integers(0, 2**32 - 1),
+    missing=st.sampled_from(["priority", "waited", "both"]),
+    scarce=st.booleans(),
+)
 def test_a_missing_key_is_a_key_equal_for_everyone(n, seed, missing, scarce):
     """``priority`` or ``waited`` None gives the queue (and the served set) of an all-zero key."""
     rng = np.random.default_rng(seed)
@@ -122,9 +134,9 @@ def test_a_missing_key_is_a_key_equal_for_everyone(n, seed, missing, scarce):
     zeros = np.zeros(n)
     as_zeros = (zeros if priority is None else priority, zeros if waited is None else waited)
     draw = rng.random(n)
-    np.testing.assert_array_equal(queue_order(provider, priority, waited, draw),
-                                  queue_order(provider, *as_zeros, draw))
+    np.testing.assert_array_equal(queue_order(provider, priority, waited, draw), queue_order(provider, *as_zeros, draw))
     capacity = rng.uniform(0, 3 if scarce else 60, size=int(provider.max()) + 1)
     np.testing.assert_array_equal(
         serve_in_priority_order(provider, priority, waited, capacity, tiebreak(seed, n)),
-        served_by_lexsort(provider, *as_zeros, capacity, np.random.default_rng(seed)))
+        served_by_lexsort(provider, *as_zeros, capacity, np.random.default_rng(seed)),
+    )

@@ -30,8 +30,9 @@ STATE = {"population": 3000, "years": 1, "burn_in_weeks": 0}
 REPLICATES = 5  # 15,000 people
 
 
-def weekly_metrics(engine: str, scenario: str = "baseline", seed: int = 3, live: tuple | None = None,
-                   onset_multiplier: float = 1.0) -> np.ndarray:
+def weekly_metrics(
+    engine: str, scenario: str = "baseline", seed: int = 3, live: tuple | None = None, onset_multiplier: float = 1.0
+) -> np.ndarray:
     """A whole run's weekly metrics; ``live`` = (reporting week, lever, value) moved during the run;
     ``onset_multiplier`` perturbs the reference's onset of need (the vectorised engine is untouched)."""
     original = reference.onset_prob
@@ -52,12 +53,14 @@ def first_difference(a: np.ndarray, b: np.ndarray) -> str:
     from abm.metrics import COLUMNS
 
     week, place, column = np.argwhere(a != b)[0]
-    return f"week {week}, place row {place}, {COLUMNS[column]}: arrays {a[week, place, column]} objects {b[week, place, column]}"
+    here = (week, place, column)
+    return f"week {week}, place row {place}, {COLUMNS[column]}: arrays {a[here]} objects {b[here]}"
 
 
 # ---------------------------------------------------------------------------
 # the reference engine runs and keeps its agents and arrays consistent
 # ---------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def objects_model():
@@ -121,6 +124,7 @@ def test_reference_is_deterministic_given_the_seed():
     def outputs(seed):
         model = ICSModel(population=1000, years=1, burn_in_weeks=0, rng=seed, patients="objects").run(12)
         return model.metrics.data[:12], model.pop.setting
+
     (metrics_a, setting_a), (metrics_b, setting_b) = outputs(5), outputs(5)
     np.testing.assert_array_equal(metrics_a, metrics_b)
     np.testing.assert_array_equal(setting_a, setting_b)
@@ -129,6 +133,7 @@ def test_reference_is_deterministic_given_the_seed():
 # ---------------------------------------------------------------------------
 # one week of each patient phase, from the same population
 # ---------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def state():
@@ -159,8 +164,12 @@ def tally(model, before: dict) -> dict[str, int]:
     a0, a1 = before["acuity"], pop.acuity[:n]
     s0, s1 = before["setting"], pop.setting[:n]
     seek = pop.will_seek[:n]
-    counts = {f"acuity {Acuity(i).name}->{Acuity(j).name}": int(np.count_nonzero((a0 == i) & (a1 == j)))
-              for i in range(4) for j in range(4) if i != j}
+    counts = {
+        f"acuity {Acuity(i).name}->{Acuity(j).name}": int(np.count_nonzero((a0 == i) & (a1 == j)))
+        for i in range(4)
+        for j in range(4)
+        if i != j
+    }
     started = (a0 == Acuity.WELL) & (a1 > Acuity.WELL)
     worse = (a0 == Acuity.LOW) & (a1 == Acuity.HIGH)
     counts |= {
@@ -174,7 +183,9 @@ def tally(model, before: dict) -> dict[str, int]:
         "entrants": int(pop.n - n),
     }
     for setting in np.unique(np.concatenate([s0, s1])):
-        counts[f"moved to {SETTING_LABELS[Setting(int(setting))]}"] = int(np.count_nonzero((s1 == setting) & (s0 != setting)))
+        counts[f"moved to {SETTING_LABELS[Setting(int(setting))]}"] = int(
+            np.count_nonzero((s1 == setting) & (s0 != setting))
+        )
     return counts
 
 
@@ -190,14 +201,16 @@ def test_one_week_of_each_phase_is_the_same_in_both_engines(phase, state):
 # whole runs: the same weekly metrics
 # ---------------------------------------------------------------------------
 
+
 def test_engines_give_the_same_weekly_metrics():
     a, b = weekly_metrics("arrays"), weekly_metrics("objects")
     assert a.shape == b.shape and (a != b).sum() == 0, first_difference(a, b)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("scenario, live", [("social_care_cuts", None),
-                                            ("baseline", (30, "acute_beds_multiplier", 0.8))])
+@pytest.mark.parametrize(
+    "scenario, live", [("social_care_cuts", None), ("baseline", (30, "acute_beds_multiplier", 0.8))]
+)
 def test_engines_agree_with_a_policy_and_a_live_lever(scenario, live):
     a, b = weekly_metrics("arrays", scenario, seed=5, live=live), weekly_metrics("objects", scenario, seed=5, live=live)
     assert a.shape == b.shape and (a != b).sum() == 0, first_difference(a, b)

@@ -23,7 +23,9 @@ def test_a_persons_draw_does_not_depend_on_who_else_draws():
     np.testing.assert_array_equal(s.uniform(Decision.GP_OUTCOME, some), everyone[some])
     np.testing.assert_array_equal(s.uniform(Decision.GP_OUTCOME, some[:2]), everyone[some[:2]])  # the Python path
     everyone32 = s.everyone32(Decision.DEATH, 70_000)  # hashed in blocks
-    np.testing.assert_array_equal(s.uniform32(Decision.DEATH, np.array([69_999, 5, 40_000])), everyone32[[69_999, 5, 40_000]])
+    np.testing.assert_array_equal(
+        s.uniform32(Decision.DEATH, np.array([69_999, 5, 40_000])), everyone32[[69_999, 5, 40_000]]
+    )
     # the per-object reference's scalar draws are the same numbers
     assert [s.uniform_one(Decision.GP_OUTCOME, int(r)) for r in some] == everyone[some].tolist()
     assert [s.uniform32_one(Decision.DEATH, r) for r in (0, 1, 69_999)] == everyone32[[0, 1, 69_999]].tolist()
@@ -35,18 +37,26 @@ def test_draws_differ_by_seed_decision_and_week_and_are_uniform():
     a = s.uniform(Decision.ONSET, rows)
     assert stats.kstest(a, "uniform").pvalue > 1e-3
     assert stats.kstest(s.everyone32(Decision.ONSET, 200_000), "uniform").pvalue > 1e-3
-    others = [s.uniform(Decision.DEATH, rows), Streams(2).uniform(Decision.ONSET, rows),
-              s.uniform(Decision.ONSET, rows, week=1), s.uniform32(Decision.ONSET, rows).astype(np.float64)]
+    others = [
+        s.uniform(Decision.DEATH, rows),
+        Streams(2).uniform(Decision.ONSET, rows),
+        s.uniform(Decision.ONSET, rows, week=1),
+        s.uniform32(Decision.ONSET, rows).astype(np.float64),
+    ]
     for b in others:
         assert abs(np.corrcoef(a, b)[0, 1]) < 0.01  # 4.5 standard errors at n = 200,000
     assert abs(np.corrcoef(a[:-1], a[1:])[0, 1]) < 0.01  # neighbours are independent
 
 
 def test_the_same_seed_gives_the_same_numbers():
-    assert Streams(3).uniform(Decision.GP_QUEUE, np.arange(50)).tolist() == \
+    assert (
         Streams(3).uniform(Decision.GP_QUEUE, np.arange(50)).tolist()
-    assert Streams(3).generator(Decision.NEW_PEOPLE, 4).random(5).tolist() == \
+        == Streams(3).uniform(Decision.GP_QUEUE, np.arange(50)).tolist()
+    )
+    assert (
         Streams(3).generator(Decision.NEW_PEOPLE, 4).random(5).tolist()
+        == Streams(3).generator(Decision.NEW_PEOPLE, 4).random(5).tolist()
+    )
 
 
 @pytest.mark.parametrize("mean", [0.3, 4.0, 49.0, 51.0, 800.0])
@@ -72,8 +82,17 @@ def weekly(model: ICSModel) -> np.ndarray:
 
 def test_a_policy_starting_after_the_horizon_changes_nothing():
     base = weekly(ICSModel(**SMALL).run())
-    later = weekly(ICSModel(**SMALL, **{"levers.funding_shift_pct": 3.0, "levers.funding_shift_start_year": 3,
-                                        "levers.delegation_to_place": True, "levers.delegation_start_year": 3}).run())
+    later = weekly(
+        ICSModel(
+            **SMALL,
+            **{
+                "levers.funding_shift_pct": 3.0,
+                "levers.funding_shift_start_year": 3,
+                "levers.delegation_to_place": True,
+                "levers.delegation_start_year": 3,
+            },
+        ).run()
+    )
     np.testing.assert_array_equal(later, base)
 
 

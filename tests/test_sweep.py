@@ -30,9 +30,16 @@ from experiments.sweep import SweepError, run_sweep
 TINY = {"population": 3000, "years": 1, "set": {"burn_in_weeks": 8}}
 # `description` changes nothing in the model, so under common random numbers its two values
 # give identical results; acute beds change them.
-GRID = {**TINY, "name": "grid", "description": "test grid", "replications": 3, "seed": 11, "outputs": "weekly",
-        "factors": {"acute_beds_multiplier": [1.0, 1.3], "description": ["first", "second"]},
-        "outcomes": ["emergency_admissions_per_1000", "bed_occupancy"]}
+GRID = {
+    **TINY,
+    "name": "grid",
+    "description": "test grid",
+    "replications": 3,
+    "seed": 11,
+    "outputs": "weekly",
+    "factors": {"acute_beds_multiplier": [1.0, 1.3], "description": ["first", "second"]},
+    "outcomes": ["emergency_admissions_per_1000", "bed_occupancy"],
+}
 RUNS = 12
 
 
@@ -48,8 +55,10 @@ def run_files(sweep_dir: Path) -> dict[str, tuple[dict, pd.DataFrame | None]]:
     out = {}
     for run_dir in sorted((sweep_dir / "runs").iterdir()):
         metrics = run_dir / "metrics.parquet"
-        out[run_dir.name] = (json.loads((run_dir / "summary.json").read_text()),
-                             pd.read_parquet(metrics) if metrics.exists() else None)
+        out[run_dir.name] = (
+            json.loads((run_dir / "summary.json").read_text()),
+            pd.read_parquet(metrics) if metrics.exists() else None,
+        )
     return out
 
 
@@ -82,8 +91,19 @@ def sequential(grid_file, tmp_path_factory) -> Path:
 # --------------------------------------------------------------------------- the sweep directory
 def test_sweep_writes_runs_table_and_files(sequential):
     table = runs_table(sequential)
-    assert list(table.columns[:11]) == ["run_id", "point", "replicate", "seed", "status", "error", "duration_s",
-                                        "cpu_s", "started", "finished", "worker"]
+    assert list(table.columns[:11]) == [
+        "run_id",
+        "point",
+        "replicate",
+        "seed",
+        "status",
+        "error",
+        "duration_s",
+        "cpu_s",
+        "started",
+        "finished",
+        "worker",
+    ]
     assert len(table) == RUNS and table["run_id"].is_unique and (table["status"] == "ok").all()
     assert (table["duration_s"] > 0).all() and (table["cpu_s"] > 0).all() and table["error"].isna().all()
     assert set(table["acute_beds_multiplier"]) == {1.0, 1.3} and set(table["description"]) == {"first", "second"}
@@ -100,8 +120,9 @@ def test_common_random_numbers(sequential):
     table = runs_table(sequential)
     assert table.groupby("replicate")["seed"].nunique().eq(1).all() and table["seed"].nunique() == 3
     files = run_files(sequential)
-    by_key = {(r.acute_beds_multiplier, r.description, r.replicate): files[r.run_id][0]["overall"]
-              for r in table.itertuples()}
+    by_key = {
+        (r.acute_beds_multiplier, r.description, r.replicate): files[r.run_id][0]["overall"] for r in table.itertuples()
+    }
     for beds in (1.0, 1.3):
         for rep in range(3):
             assert by_key[(beds, "first", rep)] == by_key[(beds, "second", rep)]
@@ -112,8 +133,13 @@ def test_common_random_numbers(sequential):
 def test_a_run_is_the_model_run_with_its_seed(sequential):
     table = runs_table(sequential)
     row = table[(table["point"] == 2) & (table["replicate"] == 1)].iloc[0]
-    model = ICSModel(population=3000, years=1, burn_in_weeks=8, seed=int(row["seed"]),
-                     **{"levers.acute_beds_multiplier": row["acute_beds_multiplier"]}).run()
+    model = ICSModel(
+        population=3000,
+        years=1,
+        burn_in_weeks=8,
+        seed=int(row["seed"]),
+        **{"levers.acute_beds_multiplier": row["acute_beds_multiplier"]},
+    ).run()
     pd.testing.assert_frame_equal(run_files(sequential)[row["run_id"]][1], model.metrics.frame())
 
 
@@ -128,8 +154,20 @@ def test_dask_cluster_by_scheduler_address_gives_identical_results(grid_file, se
     from distributed import LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        assert cli.main(["sweep", str(grid_file), "--out", str(tmp_path / "sweep"), "--scheduler",
-                         cluster.scheduler_address, "-q"]) == 0
+        assert (
+            cli.main(
+                [
+                    "sweep",
+                    str(grid_file),
+                    "--out",
+                    str(tmp_path / "sweep"),
+                    "--scheduler",
+                    cluster.scheduler_address,
+                    "-q",
+                ]
+            )
+            == 0
+        )
     assert f"{RUNS} runs: {RUNS} ok" in capsys.readouterr().out
     assert_same_results(sequential, tmp_path / "sweep")
     assert runs_table(tmp_path / "sweep")["worker"].nunique() == 2
@@ -154,8 +192,9 @@ def test_rerun_skips_finished_runs(grid_file, sequential, tmp_path):
 
 def test_changed_design_is_refused(grid_file, sequential, capsys):
     table = (sequential / "runs.csv").read_bytes()
-    code = cli.main(["sweep", str(grid_file), "--out", str(sequential), "--replications", "2",
-                     "--set", "population=4000", "-q"])
+    code = cli.main(
+        ["sweep", str(grid_file), "--out", str(sequential), "--replications", "2", "--set", "population=4000", "-q"]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert "holds results of a different design" in err
@@ -198,8 +237,15 @@ def test_killed_sweep_resumes_each_run_exactly_once(grid_file, sequential, tmp_p
     assert_same_results(sequential, out)
 
 
-LONG = {**TINY, "name": "long", "description": "enough runs to stop part-way", "replications": 10, "seed": 5,
-        "factors": {"acute_beds_multiplier": [1.0, 1.3]}, "outcomes": ["bed_occupancy"]}
+LONG = {
+    **TINY,
+    "name": "long",
+    "description": "enough runs to stop part-way",
+    "replications": 10,
+    "seed": 5,
+    "factors": {"acute_beds_multiplier": [1.0, 1.3]},
+    "outcomes": ["bed_occupancy"],
+}
 
 
 def descendants(pid: int) -> list[int]:
@@ -346,8 +392,12 @@ def test_sweep_out_empty_or_unwritable_is_a_message(grid_file, tmp_path, capsys)
     assert err.startswith(f"error: --out {str(out)!r}: cannot write there: ") and "Traceback" not in err
 
 
-FAILING = {**TINY, "name": "failing", "description": "two Places given the same name in one point",
-           "factors": {"places.0.name": ["North", "Twin"], "places.1.name": ["Central", "Twin"]}}
+FAILING = {
+    **TINY,
+    "name": "failing",
+    "description": "two Places given the same name in one point",
+    "factors": {"places.0.name": ["North", "Twin"], "places.1.name": ["Central", "Twin"]},
+}
 
 
 def test_a_failing_run_is_recorded_and_the_others_complete(tmp_path, capsys):
@@ -400,8 +450,16 @@ def summary_dir(sequential) -> Path:
 
 def test_summary_files(summary_dir):
     names = {p.name for p in summary_dir.iterdir()}
-    assert names == {"runs.parquet", "annual.parquet", "points.parquet", "points.csv", "points_by_year.parquet",
-                     "weekly.parquet", "trajectories.png", "differences.png"}
+    assert names == {
+        "runs.parquet",
+        "annual.parquet",
+        "points.parquet",
+        "points.csv",
+        "points_by_year.parquet",
+        "weekly.parquet",
+        "trajectories.png",
+        "differences.png",
+    }
     for name in ("trajectories.png", "differences.png"):
         data = (summary_dir / name).read_bytes()
         assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 20_000
@@ -409,8 +467,9 @@ def test_summary_files(summary_dir):
     assert len(weekly) == RUNS * 52 and set(weekly["place"]) == {"ICS"}
     annual = pd.read_parquet(summary_dir / "annual.parquet")
     assert len(annual) == RUNS and set(annual["year"]) == {0}
-    pd.testing.assert_frame_equal(pd.read_csv(summary_dir / "points.csv"),
-                                  pd.read_parquet(summary_dir / "points.parquet"), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        pd.read_csv(summary_dir / "points.csv"), pd.read_parquet(summary_dir / "points.parquet"), check_dtype=False
+    )
 
 
 def test_summary_means_intervals_and_paired_differences(sequential, summary_dir):
@@ -452,12 +511,18 @@ def test_summarize_refuses_a_directory_that_is_not_a_sweep(tmp_path, capsys):
     assert "is not a sweep directory" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("method", "samples", "indices"), [
-    ("sobol", 4, {"S1", "ST"}), ("morris", 3, {"mu_star", "sigma"}), ("lhs", 6, {"rho"})])
+@pytest.mark.parametrize(
+    ("method", "samples", "indices"),
+    [("sobol", 4, {"S1", "ST"}), ("morris", 3, {"mu_star", "sigma"}), ("lhs", 6, {"rho"})],
+)
 def test_sensitivity_designs(tmp_path, capsys, method, samples, indices):
-    data = {**TINY, "name": method, "sampling": {"method": method, "samples": samples},
-            "factors": {"acute_beds_multiplier": {"range": [0.8, 1.4]}, "integration_share": {"range": [0.0, 1.0]}},
-            "outcomes": ["bed_occupancy", "emergency_admissions_per_1000"]}
+    data = {
+        **TINY,
+        "name": method,
+        "sampling": {"method": method, "samples": samples},
+        "factors": {"acute_beds_multiplier": {"range": [0.8, 1.4]}, "integration_share": {"range": [0.0, 1.0]}},
+        "outcomes": ["bed_occupancy", "emergency_admissions_per_1000"],
+    }
     out = tmp_path / "sweep"
     assert cli.main(["sweep", str(write_design(tmp_path, data)), "--out", str(out), "-q"]) == 0
     assert cli.main(["summarize", str(out), "-q"]) == 0
@@ -473,8 +538,10 @@ def test_sensitivity_designs(tmp_path, capsys, method, samples, indices):
 # --------------------------------------------------------------------------- command line
 def test_sweep_set_and_replications_for_a_trial_run(grid_file, tmp_path, capsys):
     out = tmp_path / "trial"
-    assert cli.main(["sweep", str(grid_file), "--out", str(out), "--set", "population=4000",
-                     "--replications", "1", "-q"]) == 0
+    assert (
+        cli.main(["sweep", str(grid_file), "--out", str(out), "--set", "population=4000", "--replications", "1", "-q"])
+        == 0
+    )
     assert "4 runs: 4 ok" in capsys.readouterr().out
     recorded = json.loads((out / "sweep.json").read_text())
     assert recorded["plan"]["base"]["population"] == 4000 and len(recorded["plan"]["seeds"]) == 1
@@ -516,15 +583,29 @@ def test_mesa_batch_run():
 
     from experiments.mesa_batch import BatchICSModel
 
-    rows = mesa.batch_run(BatchICSModel, parameters={"population": 3000, "years": 1, "burn_in_weeks": 4,
-                                                     "seed": [1, 2], "levers.acute_beds_multiplier": [1.0, 1.3]},
-                          max_steps=1000, number_processes=1, data_collection_period=-1, display_progress=False)
+    rows = mesa.batch_run(
+        BatchICSModel,
+        parameters={
+            "population": 3000,
+            "years": 1,
+            "burn_in_weeks": 4,
+            "seed": [1, 2],
+            "levers.acute_beds_multiplier": [1.0, 1.3],
+        },
+        max_steps=1000,
+        number_processes=1,
+        data_collection_period=-1,
+        display_progress=False,
+    )
     assert len(rows) == 4
     assert {(r["seed"], r["levers.acute_beds_multiplier"]) for r in rows} == {(1, 1.0), (1, 1.3), (2, 1.0), (2, 1.3)}
     row = next(r for r in rows if r["seed"] == 2 and r["levers.acute_beds_multiplier"] == 1.3)
     assert row["reporting_week"] == 52
-    direct = ICSModel(population=3000, years=1, burn_in_weeks=4, seed=2,
-                      **{"levers.acute_beds_multiplier": 1.3}).run().metrics.frame()
+    direct = (
+        ICSModel(population=3000, years=1, burn_in_weeks=4, seed=2, **{"levers.acute_beds_multiplier": 1.3})
+        .run()
+        .metrics.frame()
+    )
     last = direct[direct["place"] == "ICS"].iloc[-1]
     for column in ("emergency_admissions", "bed_occupancy", "unmet_need", "chs_caseload"):
         assert row[f"ics_{column}"] == last[column], column
