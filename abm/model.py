@@ -38,12 +38,26 @@ WEEKS_PER_YEAR = 52
 LARGE_ICS = 750_000  # above this population the ICS has two acute trusts (assumption: DESIGN 3 "one or two")
 
 
+def stream_seed(rng, scenario_seed: int) -> int:
+    """The keyed streams' seed: ``rng`` when it is an integer, one draw from it when it is a Generator,
+    else the scenario's seed."""
+    if rng is None:
+        return scenario_seed
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(2**63))
+    if isinstance(rng, (int, np.integer)):
+        return int(rng)
+    raise TypeError(f"rng: {type(rng).__name__} is not allowed; allowed: an integer seed or a numpy Generator")
+
+
 class ICSModel(mesa.Model):
     """An English Integrated Care System with community health services.
 
     Args:
         scenario: a :class:`Scenario`, a preset name, a YAML path, or None for the default.
-        rng: seed or numpy Generator; defaults to the scenario's ``seed``.
+        rng: seed or numpy Generator; defaults to the scenario's ``seed``.  The rules draw from
+            keyed streams (:mod:`abm.streams`) whose seed is this integer, or a number drawn once
+            from this Generator (so a Generator fixes the run as its state does).
         patients: ``"arrays"`` (the vectorised engine) or ``"objects"`` (the per-object
             Mesa reference, for testing and benchmarking only).
         **overrides: scenario values by dotted path, e.g. ``population=20000`` or
@@ -59,7 +73,7 @@ class ICSModel(mesa.Model):
             scenario = build(Scenario, apply_overrides(scenario.to_dict(), overrides))
         super().__init__(rng=scenario.seed if rng is None else rng)
         # every rule draws from keyed streams (common random numbers); model.rng is left to Mesa
-        self.streams = Streams(int(rng) if isinstance(rng, (int, np.integer)) else scenario.seed)
+        self.streams = Streams(stream_seed(rng, scenario.seed))
         self.scenario = scenario
         self.params = scenario.params
         self.levers = copy.deepcopy(scenario.levers)

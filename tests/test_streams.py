@@ -133,3 +133,18 @@ def test_a_lever_in_one_place_does_not_re_deal_other_places_draws():
     assert elsewhere < here / 3, (here, elsewhere)
     # with one shared stream nearly everyone's path changes: a re-dealt draw anywhere moves everyone's
     assert elsewhere < 0.05, elsewhere
+
+
+def test_a_generator_or_an_integer_fixes_the_streams():
+    from abm.model import stream_seed
+
+    assert stream_seed(None, 7) == 7 and stream_seed(9, 7) == 9 and stream_seed(np.int64(9), 7) == 9
+    assert stream_seed(np.random.default_rng(3), 7) == stream_seed(np.random.default_rng(3), 7)
+    assert stream_seed(np.random.default_rng(3), 7) != stream_seed(np.random.default_rng(4), 7)
+    with pytest.raises(TypeError, match="rng"):
+        stream_seed("seed", 7)
+    a = weekly(ICSModel(**{**SMALL, "years": 1}, rng=np.random.default_rng(5)).run())
+    b = weekly(ICSModel(**{**SMALL, "years": 1}, rng=np.random.default_rng(5)).run())
+    c = weekly(ICSModel(**{**SMALL, "years": 1}, rng=np.random.default_rng(6)).run())
+    np.testing.assert_array_equal(a, b)
+    assert (a != c).any()
