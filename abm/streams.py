@@ -199,14 +199,7 @@ class Streams:
         ids = np.asarray(ids)
         z = np.multiply(ids.view(np.uint64) if ids.dtype == np.int64 else ids.astype(np.uint64), _GOLDEN)
         z += self.key(decision, week)
-        t = z >> _S30
-        z ^= t
-        z *= _MIX1
-        np.right_shift(z, _S27, out=t)
-        z ^= t
-        z *= _MIX2
-        np.right_shift(z, _S31, out=t)
-        z ^= t
+        _finalise(z, (_S30, _S27, _S31), (_MIX1, _MIX2))
         return z
 
     # ------------------------------------------------------------------ whole draws
@@ -248,18 +241,24 @@ def lowbias32(x: int) -> int:
     return x ^ (x >> 16)
 
 
+def _finalise(z: np.ndarray, shifts: tuple, multipliers: tuple) -> None:
+    """In place: ``z ^= z >> s0; z *= m0; z ^= z >> s1; z *= m1; z ^= z >> s2`` (the xorshift-multiply
+    finaliser of SplitMix64 and of lowbias32, by their constants; unsigned arithmetic wraps)."""
+    t = z >> shifts[0]
+    z ^= t
+    z *= multipliers[0]
+    np.right_shift(z, shifts[1], out=t)
+    z ^= t
+    z *= multipliers[1]
+    np.right_shift(z, shifts[2], out=t)
+    z ^= t
+
+
 def _hash32(rows: np.ndarray, key: np.uint32, out: np.ndarray) -> None:
     """``out[:] = (lowbias32(rows x GOLDEN32 + key) >> 8) / 2**24`` (uint32 arithmetic wraps)."""
     z = rows * _GOLDEN32
     z += key
-    t = z >> _U16
-    z ^= t
-    z *= _LOW1
-    np.right_shift(z, _U15, out=t)
-    z ^= t
-    z *= _LOW2
-    np.right_shift(z, _U16, out=t)
-    z ^= t
+    _finalise(z, (_U16, _U15, _U16), (_LOW1, _LOW2))
     z >>= _U8
     np.multiply(z.view(np.int32), _TO_FLOAT32, out=out, casting="unsafe")
 
