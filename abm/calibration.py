@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from abm.population import Setting
+from abm.population import Setting, is_alive
 from agents.chs_team import caseload_intensity
 from agents.commissioner import ACUTE, ADDON, CORE, PRIMARY
 
@@ -85,7 +85,7 @@ class Tracker:
         older = pop.age >= 65
         self.contacts_65_plus += float(contacts[older].sum())
         self.contacts_all += float(contacts.sum())
-        alive_85 = (pop.age >= 85) & (setting < Setting.DEAD)
+        alive_85 = (pop.age >= 85) & is_alive(setting)
         if week == 0:
             self.over_85_start = int(alive_85.sum())
         self.over_85_end = int(alive_85.sum())

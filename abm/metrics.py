@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from abm.population import AGE_BAND_LABELS, AGE_BAND_TABLE, N_SETTINGS, Setting
+from abm.population import AGE_BAND_LABELS, AGE_BAND_TABLE, IS_ALIVE, N_SETTINGS, Setting, has_need
 
 EVENT_COLUMNS = (
     "emergency_admissions",
@@ -100,7 +100,7 @@ def _head_count_table() -> np.ndarray:
     """
     table = np.zeros((N_SETTINGS, 2, 2, len(HEAD_COUNTS)))
     column = {c: i for i, c in enumerate(HEAD_COUNTS)}
-    table[: Setting.DEAD, :, :, column["population"]] = 1
+    table[IS_ALIVE, :, :, column["population"]] = 1
     for name, setting in SETTING_COLUMNS.items():
         table[setting, :, :, column[name]] = 1
     table[Setting.WAITING_GP, :, :, column["unmet_need_gp"]] = 1
@@ -251,7 +251,7 @@ def state_counts(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     pop = model.pop
     n_practices = len(model.practices)
     code = pop.setting * np.uint8(4)  # setting x need x rationed
-    code += (pop.acuity > 0) * np.uint8(2)
+    code += has_need(pop.acuity) * np.uint8(2)
     code += pop.rationed
     counts = np.zeros(n_practices * 5 * 5 * N_CODES, dtype=np.int64)
     np.add.at(counts, group_keys(model) + code, 1)  # (bincount would first copy the key to 64-bit integers)
@@ -260,7 +260,7 @@ def state_counts(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         state = counts  # one practice per Place: its counts are the Place's
     else:  # each Place's practices are a run of rows (a sum of slices is quicker than np.add.reduceat here)
         state = np.stack([counts[rows].sum(axis=0) for rows in model.practice_rows_of_place])
-    list_sizes = counts.reshape(n_practices, 5 * 5, N_CODES)[:, :, : Setting.DEAD * 4].sum(axis=(1, 2))
+    list_sizes = counts.reshape(n_practices, 5 * 5, N_SETTINGS, 4)[:, :, IS_ALIVE].sum(axis=(1, 2, 3))
     return state, code, list_sizes
 
 

@@ -23,7 +23,7 @@ from typing import ClassVar
 import mesa
 import numpy as np
 
-from abm.population import IS_COMMUNITY, Acuity, Setting, Support
+from abm.population import IS_COMMUNITY, Acuity, Setting, Support, is_in_need, is_outside_hospital
 from abm.queues import serve_in_priority_order, total_by
 from abm.streams import Decision
 from agents.discharge import discharge_to
@@ -329,7 +329,7 @@ def urgent_response(model, ucr_capacity: np.ndarray) -> np.ndarray:
     """
     pop, p, streams = model.pop, model.params.chs, model.streams
     setting = pop.setting
-    crisis = ((pop.acuity == Acuity.CRISIS.value) & (setting <= Setting.VIRTUAL_WARD.value)).nonzero()[0]
+    crisis = ((pop.acuity == Acuity.CRISIS.value) & is_outside_hospital(setting)).nonzero()[0]
     on_ward = crisis[pop.setting[crisis] == Setting.VIRTUAL_WARD.value]
     community = crisis[IS_COMMUNITY[pop.setting[crisis]]]
     team = pop.team[community]
@@ -511,6 +511,6 @@ def proactive_priority(model, idx: np.ndarray) -> np.ndarray:
 def find_hidden_need(model, idx: np.ndarray) -> None:
     """Proactive contacts prompt people with unsought need to seek care (001 §4: finding people at risk)."""
     pop = model.pop
-    hidden = idx[(pop.acuity[idx] >= Acuity.LOW.value) & (pop.acuity[idx] <= Acuity.HIGH.value) & ~pop.will_seek[idx]]
+    hidden = idx[is_in_need(pop.acuity[idx]) & ~pop.will_seek[idx]]
     found = hidden[model.streams.uniform(Decision.CASE_FINDING, hidden) < model.params.chs.case_finding_weekly]
     pop.assign("will_seek", found, True)

@@ -39,7 +39,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from abm.population import Acuity, Setting
+from abm.population import Setting, is_in_need
 from abm.streams import Decision
 
 SECTORS = ("acute", "chs_core", "addon", "primary", "other")
@@ -306,11 +306,9 @@ def place_outreach(model) -> None:
     if maturity == 0:
         return
     pop = model.pop
-    acuity = pop.acuity
     hidden = (
         (pop.setting == Setting.HOME.value)
-        & (acuity >= Acuity.LOW.value)
-        & (acuity <= Acuity.HIGH.value)
+        & is_in_need(pop.acuity)
         & ~pop.will_seek
         & ~pop.rationed
         & (pop.deprivation < 4)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from abm.population import ALIVE_LIMIT, Acuity, Setting, Support
+from abm.population import Setting, Support, has_need, is_alive
 from abm.queues import serve_in_priority_order
 from abm.streams import Decision
 from agents.discharge import discharge_to
@@ -57,7 +57,7 @@ def run_social_care(model) -> None:
     pop, p, streams = model.pop, model.params.social_care, model.streams
     n_places = len(model.councils)
     holders = pop.social_care.nonzero()[0]
-    alive = pop.setting[holders] < ALIVE_LIMIT
+    alive = is_alive(pop.setting[holders])
     pop.assign("social_care", holders[~alive], False)  # packages of people who died or moved away
     holders = holders[alive]
     ends = streams.uniform(Decision.PACKAGE_END, holders) < 1.0 / p.package_weeks
@@ -83,9 +83,7 @@ def run_social_care(model) -> None:
 
     community_places = np.floor(free * p.community_fill_weekly)
     if community_places.sum() >= 1:
-        at_home = ((pop.setting == Setting.HOME.value) & (pop.acuity >= Acuity.LOW.value) & ~pop.social_care).nonzero()[
-            0
-        ]
+        at_home = ((pop.setting == Setting.HOME.value) & has_need(pop.acuity) & ~pop.social_care).nonzero()[0]
         chosen = at_home[
             serve_in_priority_order(
                 pop.place[at_home],

@@ -18,7 +18,16 @@ import functools
 import numpy as np
 
 from abm.parameters import DemographyParams, NeedParams
-from abm.population import AGE_BAND_TABLE, ALIVE_LIMIT, N_SETTINGS, Acuity, Setting
+from abm.population import (
+    AGE_BAND_TABLE,
+    N_SETTINGS,
+    Acuity,
+    Setting,
+    by_setting,
+    is_alive,
+    is_in_need,
+    is_outside_hospital,
+)
 from abm.streams import Decision
 
 WEEKS_PER_YEAR = 52
@@ -42,7 +51,7 @@ def death_prob(age, frailty, setting, acuity, p: DemographyParams):
     hospital and of being an inpatient (DESIGN 4: higher in untreated crisis).
     """
     weekly = baseline_death_weekly(age, frailty, p)
-    crisis_outside = (acuity == Acuity.CRISIS.value) & (setting <= Setting.VIRTUAL_WARD.value)
+    crisis_outside = (acuity == Acuity.CRISIS.value) & is_outside_hospital(setting)
     in_bed = setting == Setting.ACUTE_BED.value
     return weekly + crisis_outside * p.crisis_death_weekly + in_bed * (p.inpatient_death_weekly + 0.06 * frailty)
 
@@ -109,20 +118,20 @@ def care_multiplier(setting, social_care, p: NeedParams):
     GP management, a CHS caseload and a virtual ward slow it (mechanism 13, modest per
     mechanism 18); a social-care package helps a little (assumption).
     """
-    table = np.array(
-        [
-            p.unmet_escalation_multiplier,
-            p.unmet_escalation_multiplier,
-            p.escalation_in_care_multiplier[0],
-            p.unmet_escalation_multiplier,
-            p.escalation_in_care_multiplier[1],
-            p.escalation_in_care_multiplier[2],
-            1.0,
-            1.0,
-            1.0,
-            1.0,
-            1.0,
-        ]
+    table = by_setting(
+        {
+            Setting.HOME: p.unmet_escalation_multiplier,
+            Setting.WAITING_GP: p.unmet_escalation_multiplier,
+            Setting.GP_MANAGED: p.escalation_in_care_multiplier[0],
+            Setting.WAITING_CHS: p.unmet_escalation_multiplier,
+            Setting.CHS_CASELOAD: p.escalation_in_care_multiplier[1],
+            Setting.VIRTUAL_WARD: p.escalation_in_care_multiplier[2],
+            Setting.ED: 1.0,  # in hospital, need does not evolve under these rules
+            Setting.ACUTE_BED: 1.0,
+            Setting.DELAYED_DISCHARGE: 1.0,
+            Setting.DEAD: 1.0,
+            Setting.LEFT: 1.0,
+        }
     )
     return table[setting] * np.where(social_care, p.social_care_escalation_multiplier, 1.0)
 
@@ -298,7 +307,7 @@ def demography(model) -> None:
     births and in-migration."""
     pop, p = model.pop, model.params.demography
     birthdays(model)
-    alive_count = int(np.count_nonzero(pop.setting < ALIVE_LIMIT))
+    alive_count = int(np.count_nonzero(is_alive(pop.setting)))
     died = draw_deaths(model, model.streams.everyone32(Decision.DEATH, pop.n))
     record_deaths(model, died)
     pop.move(died, Setting.DEAD)
@@ -318,7 +327,7 @@ def birthdays(model) -> None:
     """A 52nd of the living (every 52nd row, in turn) are a year older; frailty rises along the age profile."""
     pop = model.pop
     birthday = slice(model.week_number % WEEKS_PER_YEAR, pop.n, WEEKS_PER_YEAR)
-    alive_b = pop.setting[birthday] < ALIVE_LIMIT
+    alive_b = is_alive(pop.setting[birthday])
     ages = pop.age[birthday]
     ages[alive_b] = np.minimum(ages[alive_b] + 1, 110)
     frail = pop.frailty[birthday]
@@ -365,7 +374,7 @@ def draw_deaths(model, u: np.ndarray) -> np.ndarray:
     extra = np.concatenate([(acuity == Acuity.CRISIS.value).nonzero()[0], pop.in_setting(Setting.ACUTE_BED)])
     dies[extra] = u[extra] < death_prob(pop.age[extra], pop.frailty[extra], setting[extra], acuity[extra], p)
     died = dies.nonzero()[0]
-    return died[setting[died] < ALIVE_LIMIT]
+    return died[is_alive(setting[died])]
 
 
 def pick_movers_out(model, count: int, eligible=None) -> np.ndarray:
@@ -408,14 +417,14 @@ def need(model) -> None:
     """
     pop, p = model.pop, model.params.need
     acuity_all, setting_all = pop.acuity, pop.setting
-    active = setting_all <= Setting.VIRTUAL_WARD.value
+    active = is_outside_hospital(setting_all)
     u_onset = model.streams.everyone32(Decision.ONSET, pop.n)
 
     starts, p_on = draw_onsets(model, u_onset)
     starts_high = u_onset[starts] < p_on * high_need_share(pop.frailty[starts], p)
 
     # people in need: gather them (a minority) and apply resolution or escalation
-    s = (((acuity_all == Acuity.LOW.value) | (acuity_all == Acuity.HIGH.value)) & active).nonzero()[0]
+    s = (is_in_need(acuity_all) & active).nonzero()[0]
     start_episode(model, starts, np.where(starts_high, Acuity.HIGH.value, Acuity.LOW.value).astype(np.uint8))
     a = acuity_all[s]
     code = a * np.uint8(2 * N_SETTINGS)  # acuity x setting x social care: see need_tables
@@ -501,7 +510,7 @@ def draw_onsets(model, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     largest = float(place_factor.max())
     candidates = (u < (bound if largest <= 1 else bound * np.float32(largest * 1.001))).nonzero()[0]
     well = pop.acuity[candidates] == Acuity.WELL.value
-    candidates = candidates[well & (pop.setting[candidates] <= Setting.VIRTUAL_WARD.value)]
+    candidates = candidates[well & is_outside_hospital(pop.setting[candidates])]
     p_on = onset_prob(
         pop.age[candidates],
         pop.ltc[candidates],
@@ -539,8 +548,7 @@ def seek_care(model) -> None:
     """People at home with need who will seek care book a GP appointment (joining the practice's queue)."""
     pop, p = model.pop, model.params.need
     acuity = pop.acuity
-    in_need = (acuity == Acuity.LOW.value) | (acuity == Acuity.HIGH.value)
-    home = ((pop.setting == Setting.HOME.value) & in_need).nonzero()[0]
+    home = ((pop.setting == Setting.HOME.value) & is_in_need(acuity)).nonzero()[0]
     home = home[pop.will_seek[home] & ~pop.rationed[home]]
     seeking = home[model.streams.uniform(Decision.SEEK_WEEK, home) < p.seek_weekly]
     pop.move(seeking, Setting.WAITING_GP)

@@ -381,10 +381,10 @@ def PatientPanel(session: ss.Session, version: int = 0):
     def someone_with_need():
         import numpy as np
 
-        from abm.population import ALIVE_LIMIT
+        from abm.population import has_need, is_alive
 
         n = model.pop.n
-        candidates = np.flatnonzero((model.pop.acuity[:n] > 0) & (model.pop.setting[:n] < ALIVE_LIMIT))
+        candidates = np.flatnonzero(has_need(model.pop.acuity[:n]) & is_alive(model.pop.setting[:n]))
         if candidates.size:
             set_person(int(model.rng.choice(candidates)))
 
