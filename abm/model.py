@@ -27,6 +27,7 @@ from abm.config import build
 from abm.population import Population, Setting, is_alive
 from abm.scenario import Scenario, apply_overrides, load_scenario, validate_lever
 from abm.streams import Decision, Streams
+from abm.units import WEEKS_PER_YEAR
 from agents import acute_trust, chs_team, commissioner, council, gp_practice, patient
 from agents.acute_trust import AcuteTrust
 from agents.chs_team import CHSTeam
@@ -34,7 +35,6 @@ from agents.commissioner import Commissioner
 from agents.council import Council
 from agents.gp_practice import GPPractice
 
-WEEKS_PER_YEAR = 52
 LARGE_ICS = 750_000  # above this population the ICS has two acute trusts (assumption: DESIGN 3 "one or two")
 
 

@@ -16,10 +16,9 @@ import numpy as np
 from abm.population import AGE_BAND_TABLE, Acuity, Setting, Support
 from abm.queues import serve_in_priority_order, total_by
 from abm.streams import Decision, gamma_quantile
+from abm.units import DAYS_PER_WEEK, WEEKS_PER_YEAR
 from agents.chs_team import free_virtual_ward_places
 from agents.discharge import discharge_to
-
-DAYS = 7.0
 
 
 class AcuteTrust(mesa.Agent):
@@ -112,11 +111,11 @@ def progress_inpatients(model) -> None:
     trust = model.place_trust[pop.place[inpatients]]
     slow = np.array([t.slowdown() for t in model.trusts])[trust]
     remaining = pop.los_days[inpatients] * slow
-    used = np.minimum(np.maximum(remaining, 0.0), DAYS)  # those fit since last week use no more days
+    used = np.minimum(np.maximum(remaining, 0.0), DAYS_PER_WEEK)  # those fit since last week use no more days
     model.inpatient_bed_days = total_by(trust, used, len(model.trusts))
     pop.assign("los_days", inpatients, (remaining - used) / slow)
-    step_down_to_virtual_ward(model, inpatients[remaining > DAYS])
-    fit = inpatients[remaining <= DAYS]
+    step_down_to_virtual_ward(model, inpatients[remaining > DAYS_PER_WEEK])
+    fit = inpatients[remaining <= DAYS_PER_WEEK]
     support = support_needed(
         pop.frailty[fit],
         streams.uniform(Decision.DISCHARGE_SUPPORT, fit),
@@ -142,7 +141,7 @@ def run_ed(model) -> None:
     n_trusts = len(model.trusts)
     days = model.inpatient_bed_days.copy()
     delayed = pop.in_setting(Setting.DELAYED_DISCHARGE)
-    days += np.bincount(model.place_trust[pop.place[delayed]], minlength=n_trusts) * DAYS
+    days += np.bincount(model.place_trust[pop.place[delayed]], minlength=n_trusts) * DAYS_PER_WEEK
 
     in_ed = pop.in_setting(Setting.ED)
     earlier = pop.weeks_in_setting[in_ed] > 0
@@ -162,9 +161,9 @@ def run_ed(model) -> None:
     new_los[fresh] = draw_length_of_stay(model, queue[fresh])
     pop.assign("los_days", queue, new_los)
     trust = model.place_trust[pop.place[queue]]
-    capacity = np.array([t.beds for t in model.trusts]) * DAYS
+    capacity = np.array([t.beds for t in model.trusts]) * DAYS_PER_WEEK
     room = np.maximum(capacity - days, 0)
-    cost = np.minimum(new_los, DAYS)
+    cost = np.minimum(new_los, DAYS_PER_WEEK)
     admitted_mask = serve_in_priority_order(
         trust,
         pop.acuity[queue],
@@ -176,7 +175,7 @@ def run_ed(model) -> None:
     admitted = queue[admitted_mask]
     admitted_days = total_by(trust[admitted_mask], cost[admitted_mask], n_trusts)
     days += admitted_days
-    pop.assign("los_days", admitted, pop.los_days[admitted] - DAYS)
+    pop.assign("los_days", admitted, pop.los_days[admitted] - DAYS_PER_WEEK)
     pop.move(admitted, Setting.ACUTE_BED)
     model.events.add("emergency_admissions", pop.place[admitted])
     model.events.add_admissions_by_group(AGE_BAND_TABLE[pop.age[admitted]], pop.deprivation[admitted])
@@ -221,7 +220,7 @@ def run_electives(model, trust: AcuteTrust, days: np.ndarray, capacity: np.ndarr
     """Electives use beds only below the flow threshold; the rest are cancelled (DESIGN 4)."""
     p = model.params.acute
     population = model.place_population[trust.places].sum()
-    demand = p.elective_bed_days_per_1000_year * population / 1000 / 52
+    demand = p.elective_bed_days_per_1000_year * population / 1000 / WEEKS_PER_YEAR
     room = max(p.flow_occupancy * capacity[trust.index] - days[trust.index], 0.0)
     granted = min(demand, room)
     days[trust.index] += granted

@@ -26,6 +26,7 @@ import numpy as np
 from abm.population import IS_COMMUNITY, Acuity, Setting, Support, is_in_need, is_outside_hospital
 from abm.queues import serve_in_priority_order, total_by
 from abm.streams import Decision
+from abm.units import WEEKS_PER_YEAR
 from agents.discharge import discharge_to
 
 ROLES = ("district_nursing", "therapy", "support", "urgent_response")
@@ -169,21 +170,21 @@ class CHSTeam(mesa.Agent):
         core_gap = np.maximum(w.establishment - w.in_post, 0)
         addon_gap = np.maximum(w.addon_establishment - w.addon_in_post, 0.0)
         gap = core_gap.sum(axis=1) + addon_gap
-        wanted = gap * -np.expm1(-p.recruitment_per_year * levers.recruitment_multiplier / 52)
-        trained = model.lever_value_weeks_ago("training_places_multiplier", p.training_lag_years * 52)
+        wanted = gap * -np.expm1(-p.recruitment_per_year * levers.recruitment_multiplier / WEEKS_PER_YEAR)
+        trained = model.lever_value_weeks_ago("training_places_multiplier", p.training_lag_years * WEEKS_PER_YEAR)
         supply = (
             p.labour_supply_fte_per_1000_year
             * levers.recruitment_multiplier
             * trained
             * model.team_population
             / 1000
-            / 52
+            / WEEKS_PER_YEAR
         )
         fill = np.minimum(wanted, supply) / np.maximum(gap, 1e-9)  # share of every vacancy filled this week
         unsafe = np.maximum(w.load - 1.0, 0.0)
         leave_rate = p.attrition_per_year * levers.attrition_multiplier * (1 + p.unsafe_attrition_slope * unsafe)
-        w.in_post = w.in_post + core_gap * fill[:, None] - w.in_post * -np.expm1(-leave_rate / 52)[:, None]
-        base_leave = -np.expm1(-p.attrition_per_year * levers.attrition_multiplier / 52)
+        w.in_post = w.in_post + core_gap * fill[:, None] - w.in_post * -np.expm1(-leave_rate / WEEKS_PER_YEAR)[:, None]
+        base_leave = -np.expm1(-p.attrition_per_year * levers.attrition_multiplier / WEEKS_PER_YEAR)
         w.addon_in_post += addon_gap * fill - w.addon_in_post * base_leave
         productivity = p.contacts_per_fte_week * (1 + p.integration_productivity * w.integrated_share)
         fte = w.in_post.copy()

@@ -41,12 +41,12 @@ import numpy as np
 
 from abm.population import Setting, is_in_need
 from abm.streams import Decision
+from abm.units import WEEKS_PER_YEAR
 
 SECTORS = ("acute", "chs_core", "addon", "primary", "other")
 ACUTE, CORE, ADDON, PRIMARY, OTHER = range(len(SECTORS))
 CONTRACTS = ("block", "activity", "outcome")
 HOSTS = ("standalone", "acute", "collaborative")
-WEEKS = 52
 
 
 class Commissioner(mesa.Agent):
@@ -250,8 +250,8 @@ class Commissioner(mesa.Agent):
         if self.financial_year is None:
             return
         self.plan, self.capacity_plan = self.allocate(self.financial_year)
-        weeks_left = WEEKS - (self.week_of_year + 1)
-        self.allocation = self.paid + self.plan * weeks_left / WEEKS
+        weeks_left = WEEKS_PER_YEAR - (self.week_of_year + 1)
+        self.allocation = self.paid + self.plan * weeks_left / WEEKS_PER_YEAR
         self.allocation_by_year[self.financial_year] = self.allocation
 
     def funding_ratio(self, sector: str) -> np.ndarray:
@@ -262,8 +262,8 @@ class Commissioner(mesa.Agent):
     def pay_week(self, week_of_year: int) -> None:
         """Pay an equal part of what remains this year; the last week pays the rest, so the year sums exactly."""
         self.week_of_year = week_of_year
-        self.payments = (self.allocation - self.paid) / (WEEKS - week_of_year)
-        if week_of_year == WEEKS - 1:
+        self.payments = (self.allocation - self.paid) / (WEEKS_PER_YEAR - week_of_year)
+        if week_of_year == WEEKS_PER_YEAR - 1:
             self.payments = self.allocation - self.paid
         self.paid += self.payments
 

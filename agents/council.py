@@ -16,6 +16,7 @@ import numpy as np
 from abm.population import Setting, Support, has_need, is_alive
 from abm.queues import serve_in_priority_order
 from abm.streams import Decision
+from abm.units import WEEKS_PER_YEAR
 from agents.discharge import discharge_to
 
 
@@ -44,7 +45,7 @@ class Council(mesa.Agent):
         """
         p, lever = self.model.params.social_care, self.model.levers.social_care_capacity_multiplier
         self.capacity = round(p.packages_per_1000 * population / 1000 * lever)
-        self.weekly_spend = p.budget_per_head_gbp * population / 52 * lever
+        self.weekly_spend = p.budget_per_head_gbp * population / WEEKS_PER_YEAR * lever
 
 
 def run_social_care(model) -> None:

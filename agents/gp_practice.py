@@ -15,6 +15,7 @@ import numpy as np
 from abm.population import AGE_BAND_TABLE, Acuity, Setting
 from abm.queues import serve_in_priority_order
 from abm.streams import Decision
+from abm.units import WEEKS_PER_YEAR
 
 
 class GPPractice(mesa.Agent):
@@ -37,7 +38,7 @@ class GPPractice(mesa.Agent):
         the primary-care allocation (funding_ratio = this year's budget / baseline).
         """
         p = self.model.params.gp
-        self.capacity = list_size * p.appointments_per_head_year / 52 * funding_ratio
+        self.capacity = list_size * p.appointments_per_head_year / WEEKS_PER_YEAR * funding_ratio
 
 
 def run_clinics(model) -> None:

@@ -29,8 +29,7 @@ from abm.population import (
     is_outside_hospital,
 )
 from abm.streams import Decision
-
-WEEKS_PER_YEAR = 52
+from abm.units import WEEKS_PER_YEAR
 
 
 def weekly_prob(rate_per_year):

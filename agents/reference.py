@@ -30,8 +30,8 @@ import numpy as np
 
 from abm.population import FIELDS, Acuity, Population, Setting, is_alive, is_in_need, is_outside_hospital
 from abm.streams import Decision
+from abm.units import WEEKS_PER_YEAR
 from agents.patient import (
-    WEEKS_PER_YEAR,
     add_entrants,
     care_multiplier,
     death_prob,
