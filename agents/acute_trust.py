@@ -13,6 +13,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from abm.choices import AcutePayment
 from abm.population import AGE_BAND_TABLE, Acuity, Setting, Support
 from abm.queues import serve_in_priority_order, total_by
 from abm.streams import Decision, gamma_quantile
@@ -242,7 +243,7 @@ def decide_admission(model, arrivals: np.ndarray) -> np.ndarray:
         crisis, p.admit_crisis[0] + p.admit_crisis[1] * frailty, p.admit_referred[0] + p.admit_referred[1] * frailty
     )
     spare = (model.team_arrays.load < 1.0)[pop.team[arrivals]]
-    payment = p.block_payment_admission_multiplier if model.levers.acute_payment == "block" else 1.0
+    payment = p.block_payment_admission_multiplier if model.levers.acute_payment == AcutePayment.BLOCK else 1.0
     prob = np.minimum(np.maximum(base * payment * np.where(spare, p.alternatives_admission_multiplier, 1.0), 0.0), 1.0)
     return model.streams.uniform(Decision.ADMISSION_DECISION, arrivals) < prob
 

@@ -23,6 +23,7 @@ from typing import ClassVar
 import mesa
 import numpy as np
 
+from abm.choices import ChsContract, ChsHost
 from abm.population import IS_COMMUNITY, Acuity, Setting, Support, is_in_need, is_outside_hospital
 from abm.queues import serve_in_priority_order, total_by
 from abm.streams import Decision
@@ -242,7 +243,7 @@ def run_services(model) -> None:
     left -= used_discharge
     used += used_discharge
     ucr_used = urgent_response(model, ucr_left)
-    outcome = (model.place_lever("chs_contract") == "outcome")[model.team_place]
+    outcome = (model.place_lever("chs_contract") == ChsContract.OUTCOME)[model.team_place]
     reserve = left * np.where(outcome, p.outcome_proactive_reserve, 0.0)
     used_planned = planned_care(model, left - reserve, demand)
     left -= used_planned
@@ -260,7 +261,7 @@ def run_services(model) -> None:
 
 def shared_capacity(model, capacity: np.ndarray) -> np.ndarray:
     """In a provider collaborative, pool a share of capacity across its teams in proportion to last week's demand."""
-    members = (model.place_lever("chs_host") == "collaborative")[model.team_place]
+    members = (model.place_lever("chs_host") == ChsHost.COLLABORATIVE)[model.team_place]
     share = model.params.chs.collaborative_staff_sharing * members
     if not share.any():
         return capacity
@@ -295,7 +296,7 @@ def discharge_support(model, capacity: np.ndarray, demand: np.ndarray) -> np.nda
     pop, p = model.pop, model.params.chs
     waiting = pop.in_setting(Setting.DELAYED_DISCHARGE)
     waiting = waiting[pop.support_needed[waiting] == Support.CHS.value]
-    hosted = (model.place_lever("chs_host") == "acute")[pop.place[waiting]]
+    hosted = (model.place_lever("chs_host") == ChsHost.ACUTE)[pop.place[waiting]]
     stretched = np.maximum(model.team_arrays.load, 1.0)[pop.team[waiting]]
     start = np.minimum(
         p.discharge_start_weekly * np.where(hosted, p.acute_host_discharge_multiplier, 1.0) / stretched, 1.0
