@@ -30,7 +30,7 @@ class AcuteTrust(mesa.Agent):
         self.places = np.array(places, dtype=np.int64)  # the Places it serves (an index array)
         self.index = index
         self.beds = 0.0
-        self.occupancy = 0.9  # share of bed-days used last week
+        self.occupancy = model.params.acute.initial_occupancy  # share of bed-days used last week
         self.bed_days_used = 0.0
         self.electives_cancelled_bed_days = 0.0
         self.emergency_room_bed_days = 0.0  # bed-days free for emergencies this week
@@ -83,7 +83,9 @@ class AcuteTrust(mesa.Agent):
         self.occupancy_sum += self.occupancy
         self.weeks_accounted += 1
         self.income += payment
-        self.cost += payment * (0.75 + 0.25 * self.occupancy / 0.9) + corridor_patients * p.corridor_premium_gbp
+        fixed = p.cost_fixed_share  # the rest of the payment's worth of cost scales with occupancy
+        running = payment * (fixed + (1 - fixed) * self.occupancy / p.cost_reference_occupancy)
+        self.cost += running + corridor_patients * p.corridor_premium_gbp
 
 
 def length_of_stay(age, frailty, p) -> np.ndarray:
@@ -95,7 +97,9 @@ def length_of_stay(age, frailty, p) -> np.ndarray:
 def support_needed(frailty, u_need, u_kind, p) -> np.ndarray:
     """What support a medically fit patient needs to go home, in proportion to frailty (DESIGN 4)."""
     # (np.minimum of np.maximum is np.clip, quicker on short arrays)
-    needs = u_need < np.minimum(np.maximum(p.support_need_base + p.support_need_per_frailty * frailty, 0.0), 0.9)
+    needs = u_need < np.minimum(
+        np.maximum(p.support_need_base + p.support_need_per_frailty * frailty, 0.0), p.support_need_max
+    )
     social = u_kind < np.minimum(np.maximum(p.social_care_share[0] + p.social_care_share[1] * frailty, 0.0), 1.0)
     kind = np.where(social, Support.SOCIAL_CARE.value, Support.CHS.value)
     return np.where(needs, kind, Support.NONE.value).astype(np.uint8)
@@ -257,6 +261,6 @@ def draw_length_of_stay(model, idx: np.ndarray) -> np.ndarray:
     """
     pop = model.pop
     mean = length_of_stay(pop.age[idx], pop.frailty[idx], model.params.acute)
-    shape = 1.5
+    shape = model.params.acute.los_gamma_shape
     standard = gamma_quantile(model.streams.uniform(Decision.LENGTH_OF_STAY, idx), shape)
     return (standard * (mean / shape)).astype(np.float32)

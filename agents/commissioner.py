@@ -159,7 +159,7 @@ class Commissioner(mesa.Agent):
             return shares
         growth = np.clip(last / np.maximum(before, 1e-9), 1 - p.demand_following_cap, 1 + p.demand_following_cap)
         total = shares.sum(axis=0)  # less than 1 where growth money built up a scheme share
-        core = np.where(flexible, np.minimum(shares[CORE] * growth, 0.9 * total), shares[CORE])
+        core = np.where(flexible, np.minimum(shares[CORE] * growth, p.core_share_max * total), shares[CORE])
         shares = shares * ((total - core) / (total - shares[CORE]))[None, :]  # the others make room, pro rata
         shares[CORE] = core
         return shares

@@ -104,10 +104,11 @@ def run_social_care(model) -> None:
 
 
 def seed_packages(model) -> None:
-    """At the start, the frailest older people hold ~90% of each council's packages (assumption)."""
+    """At the start, the frailest older people hold ``initial_package_fill`` (~90%) of each council's packages."""
     pop = model.pop
     older = (pop.age >= 65).nonzero()[0]
-    cap = np.array([int(0.9 * c.capacity) for c in model.councils])
+    fill = model.params.social_care.initial_package_fill
+    cap = np.array([int(fill * c.capacity) for c in model.councils])
     chosen = older[
         serve_in_priority_order(
             pop.place[older], pop.frailty[older], None, cap, model.streams.tiebreak(Decision.SEED_PACKAGES, older)

@@ -52,7 +52,11 @@ def death_prob(age, frailty, setting, acuity, p: DemographyParams):
     weekly = baseline_death_weekly(age, frailty, p)
     crisis_outside = (acuity == Acuity.CRISIS.value) & is_outside_hospital(setting)
     in_bed = setting == Setting.ACUTE_BED.value
-    return weekly + crisis_outside * p.crisis_death_weekly + in_bed * (p.inpatient_death_weekly + 0.06 * frailty)
+    return (
+        weekly
+        + crisis_outside * p.crisis_death_weekly
+        + in_bed * (p.inpatient_death_weekly + p.inpatient_death_per_frailty * frailty)
+    )
 
 
 def baseline_death_weekly(age, frailty, p: DemographyParams):
@@ -61,8 +65,9 @@ def baseline_death_weekly(age, frailty, p: DemographyParams):
     A person's risk at home, out of crisis.
     """
     annual = np.minimum(
-        gompertz_table(p.gompertz_log_base, p.gompertz_slope)[age] * (0.7 + p.frailty_death_slope * frailty),
-        np.float32(0.95),
+        gompertz_table(p.gompertz_log_base, p.gompertz_slope)[age]
+        * (p.frailty_death_base + p.frailty_death_slope * frailty),
+        np.float32(p.death_annual_cap),
     )
     return annual / np.float32(WEEKS_PER_YEAR)
 
@@ -107,7 +112,7 @@ def onset_prob_from_base(base_rate, proactive, place_factor, p: NeedParams):
 
 def high_need_share(frailty, p: NeedParams):
     """Share of new episodes that start at high need (frail people present sicker; assumption)."""
-    return np.minimum(p.high_need_share_base + p.high_need_share_per_frailty * frailty, 0.9)
+    return np.minimum(p.high_need_share_base + p.high_need_share_per_frailty * frailty, p.high_need_share_max)
 
 
 def care_multiplier(setting, social_care, p: NeedParams):
@@ -152,7 +157,7 @@ def escalate_prob(acuity, frailty, multiplier, p: NeedParams):
     """Weekly probability need rises one level (low → high, high → crisis); frailty raises crises."""
     high = p.escalate_high_weekly + p.escalate_high_per_frailty * frailty
     base = np.where(acuity == Acuity.LOW.value, p.escalate_low_weekly, np.where(acuity == Acuity.HIGH.value, high, 0.0))
-    return np.minimum(base * multiplier, 0.5)
+    return np.minimum(base * multiplier, p.escalate_max_weekly)
 
 
 def seek_prob(acuity, deprivation, p: NeedParams):
@@ -225,7 +230,7 @@ def new_person_attributes(model, rng: np.random.Generator, ages: np.ndarray, pla
         practice[here] = own[0] if len(own) == 1 else own[rng.integers(0, len(own), size=len(here))]
         deprivation[here] = choose(rng, spec.deprivation_shares, len(here))
     mean = FRAILTY_MEAN_BY_AGE[ages]  # initial_frailty_mean
-    kappa = 6.0
+    kappa = model.params.demography.initial_frailty_concentration
     frailty = rng.beta(mean * kappa, (1.0 - mean) * kappa).astype(np.float32)
     return {
         "age": ages,
@@ -235,7 +240,7 @@ def new_person_attributes(model, rng: np.random.Generator, ages: np.ndarray, pla
         "team": model.practice_team[practice],
         "deprivation": deprivation,
         "frailty": frailty,
-        "ltc": np.minimum(rng.poisson(LTC_MEAN_BY_AGE[ages]), 12).astype(np.uint8),
+        "ltc": np.minimum(rng.poisson(LTC_MEAN_BY_AGE[ages]), model.params.demography.initial_ltc_max).astype(np.uint8),
         "acuity": Acuity.WELL,
         "setting": Setting.HOME,
         "entered_week": model.week_number,
