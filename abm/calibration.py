@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from abm.population import Setting
+from abm.population import Setting, is_alive
+from abm.units import DAYS_PER_WEEK, WEEKS_PER_YEAR
 from agents.chs_team import caseload_intensity
 from agents.commissioner import ACUTE, ADDON, CORE, PRIMARY
 
-WEEKS_PER_YEAR = 52
 TOLERANCE = 0.15  # each figure within 15% of its target (issue 3)
 NAT = "national statistics, approximate (EVIDENCE.md starter figures)"
 
@@ -85,7 +85,7 @@ class Tracker:
         older = pop.age >= 65
         self.contacts_65_plus += float(contacts[older].sum())
         self.contacts_all += float(contacts.sum())
-        alive_85 = (pop.age >= 85) & (setting < Setting.DEAD)
+        alive_85 = (pop.age >= 85) & is_alive(setting)
         if week == 0:
             self.over_85_start = int(alive_85.sum())
         self.over_85_end = int(alive_85.sum())
@@ -136,7 +136,7 @@ def _occupancy(metrics, model, tracker) -> float:
 def _length_of_stay(metrics, model, tracker) -> float:
     """Emergency bed-days (all bed-days used less electives run) per emergency admission."""
     ics = _ics(metrics)
-    used = ics["bed_occupancy"] * ics["beds"] * 7
+    used = ics["bed_occupancy"] * ics["beds"] * DAYS_PER_WEEK
     electives = model.params.acute.elective_bed_days_per_1000_year * ics["population"] / 1000 / WEEKS_PER_YEAR
     emergency = used - (electives - ics["electives_cancelled_bed_days"])
     return float(emergency.sum() / ics["emergency_admissions"].sum())
@@ -144,7 +144,7 @@ def _length_of_stay(metrics, model, tracker) -> float:
 
 def _delayed_share(metrics, model, tracker) -> float:
     ics = _ics(metrics)
-    return float(ics["delayed_discharge_bed_days"].sum() / (ics["beds"].sum() * 7))
+    return float(ics["delayed_discharge_bed_days"].sum() / (ics["beds"].sum() * DAYS_PER_WEEK))
 
 
 def _over_85_growth_per_decade(metrics, model, tracker) -> float:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from abm.population import AGE_BAND_LABELS, AGE_BAND_TABLE, N_SETTINGS, Setting
+from abm.population import AGE_BAND_LABELS, AGE_BAND_TABLE, IS_ALIVE, N_SETTINGS, Setting, has_need
+from abm.units import DAYS_PER_WEEK, WEEKS_PER_YEAR
 
 EVENT_COLUMNS = (
     "emergency_admissions",
@@ -100,7 +101,7 @@ def _head_count_table() -> np.ndarray:
     """
     table = np.zeros((N_SETTINGS, 2, 2, len(HEAD_COUNTS)))
     column = {c: i for i, c in enumerate(HEAD_COUNTS)}
-    table[: Setting.DEAD, :, :, column["population"]] = 1
+    table[IS_ALIVE, :, :, column["population"]] = 1
     for name, setting in SETTING_COLUMNS.items():
         table[setting, :, :, column[name]] = 1
     table[Setting.WAITING_GP, :, :, column["unmet_need_gp"]] = 1
@@ -176,7 +177,7 @@ class MetricsRecorder:
         by_deprivation = np.concatenate([heads.sum(axis=1), by_group.sum(axis=0)[None]])  # Places and ICS
         alive = by_deprivation[:n_places, :, POPULATION].sum(axis=1)
         row[:, self._head_columns] = by_deprivation[:n_places].sum(axis=1)
-        row[:, col["delayed_discharge_bed_days"]] = row[:, col["unmet_need_delayed_discharge"]] * 7
+        row[:, col["delayed_discharge_bed_days"]] = row[:, col["unmet_need_delayed_discharge"]] * DAYS_PER_WEEK
         row[:, self._event_columns] = model.events.table.T
 
         row[:, col["proactive_care"]] = model.place_counts["proactive"]
@@ -196,7 +197,7 @@ class MetricsRecorder:
         ics = block[n_places]
         ics[:] = row.sum(axis=0)
         ics[col["bed_occupancy"]] = sum(t.bed_days_used for t in model.trusts) / max(
-            sum(max(t.beds * 7, t.bed_days_used) for t in model.trusts), 1e-9
+            sum(max(t.beds * DAYS_PER_WEEK, t.bed_days_used) for t in model.trusts), 1e-9
         )
         self._equity(block, by_deprivation[:, :, UNMET], by_deprivation[:, :, POPULATION])
         spend = block[:, self._spend_columns].sum(axis=1)
@@ -221,7 +222,7 @@ class MetricsRecorder:
         df = pd.DataFrame(self.data[: self.recorded].reshape(weeks * places, -1), columns=COLUMNS)
         df.insert(0, "place", np.tile(self.place_names, weeks))
         week = np.repeat(np.arange(weeks), places)
-        df.insert(0, "year", week // 52)
+        df.insert(0, "year", week // WEEKS_PER_YEAR)
         df.insert(0, "week", week)
         return df
 
@@ -233,7 +234,7 @@ class MetricsRecorder:
         df.insert(0, "deprivation_quintile", np.tile(np.arange(1, 6), weeks * 5))
         df.insert(0, "age_band", np.tile(np.repeat(AGE_BAND_LABELS, 5), weeks))
         week = np.repeat(np.arange(weeks), 25)
-        df.insert(0, "year", week // 52)
+        df.insert(0, "year", week // WEEKS_PER_YEAR)
         df.insert(0, "week", week)
         return df
 
@@ -251,7 +252,7 @@ def state_counts(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     pop = model.pop
     n_practices = len(model.practices)
     code = pop.setting * np.uint8(4)  # setting x need x rationed
-    code += (pop.acuity > 0) * np.uint8(2)
+    code += has_need(pop.acuity) * np.uint8(2)
     code += pop.rationed
     counts = np.zeros(n_practices * 5 * 5 * N_CODES, dtype=np.int64)
     np.add.at(counts, group_keys(model) + code, 1)  # (bincount would first copy the key to 64-bit integers)
@@ -260,7 +261,7 @@ def state_counts(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         state = counts  # one practice per Place: its counts are the Place's
     else:  # each Place's practices are a run of rows (a sum of slices is quicker than np.add.reduceat here)
         state = np.stack([counts[rows].sum(axis=0) for rows in model.practice_rows_of_place])
-    list_sizes = counts.reshape(n_practices, 5 * 5, N_CODES)[:, :, : Setting.DEAD * 4].sum(axis=(1, 2))
+    list_sizes = counts.reshape(n_practices, 5 * 5, N_SETTINGS, 4)[:, :, IS_ALIVE].sum(axis=(1, 2, 3))
     return state, code, list_sizes
 
 

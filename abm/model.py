@@ -24,9 +24,10 @@ import numpy as np
 
 from abm import metrics as metrics_mod
 from abm.config import build
-from abm.population import ALIVE_LIMIT, Population, Setting
+from abm.population import Population, Setting, is_alive
 from abm.scenario import Scenario, apply_overrides, load_scenario, validate_lever
 from abm.streams import Decision, Streams
+from abm.units import WEEKS_PER_YEAR
 from agents import acute_trust, chs_team, commissioner, council, gp_practice, patient
 from agents.acute_trust import AcuteTrust
 from agents.chs_team import CHSTeam
@@ -34,7 +35,6 @@ from agents.commissioner import Commissioner
 from agents.council import Council
 from agents.gp_practice import GPPractice
 
-WEEKS_PER_YEAR = 52
 LARGE_ICS = 750_000  # above this population the ICS has two acute trusts (assumption: DESIGN 3 "one or two")
 
 
@@ -294,7 +294,7 @@ class ICSModel(mesa.Model):
         if 0 <= self.reporting_week < self.horizon_weeks:
             self.metrics.record(self, self.reporting_week, state)
         weeks_in_setting = pop.weeks_in_setting
-        weeks_in_setting += pop.setting < ALIVE_LIMIT
+        weeks_in_setting += is_alive(pop.setting)
         self._set_list_sizes(list_sizes)
 
     def _count_people(self) -> None:
@@ -349,7 +349,7 @@ class ICSModel(mesa.Model):
     def need_index_by_place(self) -> np.ndarray:
         """Each Place's expected onset of need per head (age, conditions, deprivation) relative to the ICS's."""
         pop = self.pop
-        alive = (pop.setting < ALIVE_LIMIT).nonzero()[0]
+        alive = is_alive(pop.setting).nonzero()[0]
         rate = patient.onset_prob(
             pop.age[alive], pop.ltc[alive], pop.deprivation[alive], False, np.float32(1.0), self.params.need
         )
@@ -396,7 +396,7 @@ class ICSModel(mesa.Model):
         return {
             "start": self.start_population,
             "entered": self.counters["entered"],
-            "alive": int(np.count_nonzero(setting < ALIVE_LIMIT)),
+            "alive": int(np.count_nonzero(is_alive(setting))),
             "dead": int(np.count_nonzero(setting == Setting.DEAD)),
             "left": int(np.count_nonzero(setting == Setting.LEFT)),
         }

@@ -79,8 +79,25 @@ class DemographyParams:
         lo=0,
         hi=10,
         source="calibrated (abm validate: over-85s grow ~31% a decade, 004 §5); assumption: eFI predicts mortality; "
-        "death hazard x (0.7 + slope x frailty)",
+        "death hazard x (frailty_death_base + slope x frailty)",
         doc="how much frailty raises the death hazard",
+    )
+    frailty_death_base: float = spec(
+        0.7,
+        units="multiplier on the Gompertz hazard at frailty 0",
+        lo=0,
+        hi=5,
+        source="assumption: the fittest die at below the life-table rate, which averages over frailty; "
+        "the hazard is x (frailty_death_base + frailty_death_slope x frailty)",
+        doc="death hazard of the fittest",
+    )
+    death_annual_cap: float = spec(
+        0.95,
+        units="largest annual death probability (before conversion to weekly)",
+        lo=0.5,
+        hi=1,
+        source="assumption: keeps the Gompertz x frailty product a probability at the oldest ages",
+        doc="cap on annual mortality",
     )
     crisis_death_weekly: float = spec(
         0.02,
@@ -92,11 +109,20 @@ class DemographyParams:
     )
     inpatient_death_weekly: float = spec(
         0.012,
-        units="probability per week (plus 0.06 x frailty)",
+        units="probability per week (plus inpatient_death_per_frailty x frailty)",
         lo=0,
         hi=0.5,
         source=NAT + ": ~3-4% of emergency admissions end in death",
         doc="weekly death probability in an acute bed",
+    )
+    inpatient_death_per_frailty: float = spec(
+        0.06,
+        units="probability per week per unit frailty, in an acute bed",
+        lo=0,
+        hi=0.5,
+        source="assumption: frail inpatients die more often (eFI predicts death); with inpatient_death_weekly "
+        "calibrated to ~3-4% of emergency admissions ending in death (national statistics)",
+        doc="inpatient death, frailty term",
     )
     frailty_age_drift: float = spec(
         1.0,
@@ -114,6 +140,23 @@ class DemographyParams:
         hi=0.2,
         source="assumption: deconditioning in hospital (DESIGN 4: frailty rises with hospital stays)",
         doc="frailty added by each hospital stay",
+    )
+    initial_frailty_concentration: float = spec(
+        6.0,
+        units="beta concentration (a + b) of starting frailty around its mean for age",
+        lo=0.5,
+        hi=100,
+        source="assumption: eFI varies widely at any age; 6 gives a standard deviation of about 0.38 x "
+        "sqrt(mean x (1 - mean))",
+        doc="spread of starting frailty",
+    )
+    initial_ltc_max: int = spec(
+        12,
+        units="long-term conditions",
+        lo=1,
+        hi=255,
+        source="assumption: caps the Poisson draw of starting long-term conditions (counts above 12 are rare)",
+        doc="most long-term conditions at the start",
     )
 
 
@@ -161,6 +204,14 @@ class NeedParams:
         source="assumption: frail people present sicker",
         doc="frailty effect on that share",
     )
+    high_need_share_max: float = spec(
+        0.9,
+        units="largest share of onsets at high need",
+        lo=0,
+        hi=1,
+        source="assumption: even the frailest have some minor episodes",
+        doc="cap on the high-need share",
+    )
     escalate_low_weekly: float = spec(
         0.02,
         units="probability per week",
@@ -184,6 +235,14 @@ class NeedParams:
         hi=1,
         source="assumption: frailty predicts crises",
         doc="high need -> crisis, frailty term",
+    )
+    escalate_max_weekly: float = spec(
+        0.5,
+        units="largest probability per week of need rising a level",
+        lo=0,
+        hi=1,
+        source="assumption: keeps escalation a probability whatever the multipliers",
+        doc="cap on escalation",
     )
     unmet_escalation_multiplier: float = spec(
         1.8,
@@ -316,12 +375,21 @@ class GPParams:
     )
     refer_chs_frail_multiplier: float = spec(
         1.2,
-        units="multiplier for frailty >= 0.25",
+        units="multiplier for frailty >= refer_chs_frail_threshold",
         lo=1,
         hi=10,
         source="calibrated (abm validate): over-85s on a CHS caseload ~57% a year (004 §5); assumption: housebound "
         "frail patients need home visits",
         doc="frail people are referred to CHS more",
+    )
+    refer_chs_frail_threshold: float = spec(
+        0.25,
+        units="eFI-like frailty (0-1)",
+        lo=0,
+        hi=1,
+        source="assumption: about where the electronic frailty index's moderate band begins (eFI > 0.24): the "
+        "moderately and severely frail are referred more",
+        doc="frailty at which CHS referral rises",
     )
     pressure_hospital_referral: float = spec(
         0.5,
@@ -346,6 +414,14 @@ class GPParams:
         hi=1,
         source="DESIGN 4: patients of practices under pressure use ED more; size assumption",
         doc="waiting patients going to ED",
+    )
+    ed_spill_max_weekly: float = spec(
+        0.5,
+        units="largest probability per week",
+        lo=0,
+        hi=1,
+        source="assumption: keeps the spill to ED a probability under any pressure",
+        doc="cap on waiting patients going to ED",
     )
     integration_chs_referral_multiplier: float = spec(
         1.3,
@@ -644,6 +720,14 @@ class AcuteParams:
         source="assumption: frailty lengthens stays (DESIGN 4)",
         doc="length of stay by frailty",
     )
+    los_gamma_shape: float = spec(
+        1.5,
+        units="gamma shape of length of stay around its mean (coefficient of variation 1 / sqrt(shape))",
+        lo=0.2,
+        hi=20,
+        source="assumption: length of stay is right-skewed, with a long tail of long stays",
+        doc="spread of length of stay",
+    )
     admit_crisis: list[float] = spec(
         [0.55, 0.6],
         units="admission probability for a crisis: base, per unit frailty",
@@ -692,6 +776,14 @@ class AcuteParams:
         source="DESIGN 4: discharge support in proportion to frailty",
         doc="discharge needs support, frailty term",
     )
+    support_need_max: float = spec(
+        0.9,
+        units="largest probability",
+        lo=0,
+        hi=1,
+        source="assumption: some of the frailest go home without new support",
+        doc="cap on discharge needing support",
+    )
     social_care_share: list[float] = spec(
         [0.45, 1.0],
         units="share of supported discharges needing social care: base, per unit frailty",
@@ -736,6 +828,31 @@ class AcuteParams:
         source="assumption: corridor care costs about half a bed day's ~£400 extra each week",
         doc="cost of crowding",
     )
+    cost_fixed_share: float = spec(
+        0.75,
+        units="share of the payment that is cost whatever the occupancy",
+        lo=0,
+        hi=1,
+        source="assumption: most hospital cost is fixed (staff, estate); the rest scales with occupancy",
+        doc="acute cost, fixed part",
+    )
+    cost_reference_occupancy: float = spec(
+        0.9,
+        units="occupancy at which cost equals the payment",
+        lo=0.1,
+        hi=1,
+        source="assumption: payments cover cost at the usual ~90% occupancy (national statistics: usually 90-95%); "
+        "cost = payment x (cost_fixed_share + (1 - cost_fixed_share) x occupancy / this)",
+        doc="acute cost, break-even occupancy",
+    )
+    initial_occupancy: float = spec(
+        0.9,
+        units="share of bed-days used, before the first week",
+        lo=0,
+        hi=1,
+        source="national statistics: occupancy usually 90-95%",
+        doc="starting occupancy",
+    )
 
 
 @dataclass
@@ -757,6 +874,14 @@ class SocialCareParams:
         hi=1000,
         source="assumption: long-term home-care packages last about eighteen months on average",
         doc="package duration",
+    )
+    initial_package_fill: float = spec(
+        0.9,
+        units="share of each council's packages held at the start",
+        lo=0,
+        hi=1,
+        source="assumption: councils run near capacity; the frailest older residents hold the packages",
+        doc="packages in use at the start",
     )
     package_start_weekly: float = spec(
         0.4,
@@ -895,6 +1020,14 @@ class CommissionerParams:
         hi=1,
         source="DESIGN 4: under an outcome/capitated contract capacity can flex with demand; cap an assumption",
         doc="contracts that follow demand",
+    )
+    core_share_max: float = spec(
+        0.9,
+        units="largest share of a Place's budget core CHS can reach by following demand",
+        lo=0,
+        hi=1,
+        source="assumption: keeps money for the other sectors under activity and outcome contracts",
+        doc="cap on demand-following",
     )
     double_running_share: float = spec(
         0.25,

@@ -56,8 +56,8 @@ from abm.provenance import (
     signals_deferred,
 )
 from abm.scenario import Scenario, apply_overrides, load_scenario
+from abm.units import WEEKS_PER_YEAR
 
-WEEKS_PER_YEAR = 52
 PACKAGE_DIR = Path(abm.__file__).resolve().parent
 
 # Annual totals reported per 1,000 people (mean population over the year).

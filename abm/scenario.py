@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from abm import safe_yaml
+from abm.choices import ChsContract, ChsHost
 from abm.config import ConfigError, build, parse_value, set_path, short, spec, suggest, to_dict
 from abm.parameters import Parameters
 from policies.levers import Levers
@@ -55,15 +56,15 @@ class PlaceSpec:
     )
     chs_host: str | None = spec(
         None,
-        choices=("standalone", "acute", "collaborative"),
-        units="standalone / acute / collaborative",
+        choices=ChsHost.values(),
+        units=ChsHost.units(),
         doc="this Place's CHS host; empty: the chs_host lever",
         source="001 §3: the case-study Places differ in provider type",
     )
     chs_contract: str | None = spec(
         None,
-        choices=("block", "activity", "outcome"),
-        units="block / activity / outcome",
+        choices=ChsContract.values(),
+        units=ChsContract.units(),
         doc="this Place's CHS contract; empty: the chs_contract lever",
         source="001 §3: the case-study Places differ in contracts",
     )

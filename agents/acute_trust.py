@@ -13,13 +13,13 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from abm.choices import AcutePayment
 from abm.population import AGE_BAND_TABLE, Acuity, Setting, Support
 from abm.queues import serve_in_priority_order, total_by
 from abm.streams import Decision, gamma_quantile
+from abm.units import DAYS_PER_WEEK, WEEKS_PER_YEAR
 from agents.chs_team import free_virtual_ward_places
 from agents.discharge import discharge_to
-
-DAYS = 7.0
 
 
 class AcuteTrust(mesa.Agent):
@@ -30,7 +30,7 @@ class AcuteTrust(mesa.Agent):
         self.places = np.array(places, dtype=np.int64)  # the Places it serves (an index array)
         self.index = index
         self.beds = 0.0
-        self.occupancy = 0.9  # share of bed-days used last week
+        self.occupancy = model.params.acute.initial_occupancy  # share of bed-days used last week
         self.bed_days_used = 0.0
         self.electives_cancelled_bed_days = 0.0
         self.emergency_room_bed_days = 0.0  # bed-days free for emergencies this week
@@ -83,7 +83,9 @@ class AcuteTrust(mesa.Agent):
         self.occupancy_sum += self.occupancy
         self.weeks_accounted += 1
         self.income += payment
-        self.cost += payment * (0.75 + 0.25 * self.occupancy / 0.9) + corridor_patients * p.corridor_premium_gbp
+        fixed = p.cost_fixed_share  # the rest of the payment's worth of cost scales with occupancy
+        running = payment * (fixed + (1 - fixed) * self.occupancy / p.cost_reference_occupancy)
+        self.cost += running + corridor_patients * p.corridor_premium_gbp
 
 
 def length_of_stay(age, frailty, p) -> np.ndarray:
@@ -95,7 +97,9 @@ def length_of_stay(age, frailty, p) -> np.ndarray:
 def support_needed(frailty, u_need, u_kind, p) -> np.ndarray:
     """What support a medically fit patient needs to go home, in proportion to frailty (DESIGN 4)."""
     # (np.minimum of np.maximum is np.clip, quicker on short arrays)
-    needs = u_need < np.minimum(np.maximum(p.support_need_base + p.support_need_per_frailty * frailty, 0.0), 0.9)
+    needs = u_need < np.minimum(
+        np.maximum(p.support_need_base + p.support_need_per_frailty * frailty, 0.0), p.support_need_max
+    )
     social = u_kind < np.minimum(np.maximum(p.social_care_share[0] + p.social_care_share[1] * frailty, 0.0), 1.0)
     kind = np.where(social, Support.SOCIAL_CARE.value, Support.CHS.value)
     return np.where(needs, kind, Support.NONE.value).astype(np.uint8)
@@ -112,11 +116,11 @@ def progress_inpatients(model) -> None:
     trust = model.place_trust[pop.place[inpatients]]
     slow = np.array([t.slowdown() for t in model.trusts])[trust]
     remaining = pop.los_days[inpatients] * slow
-    used = np.minimum(np.maximum(remaining, 0.0), DAYS)  # those fit since last week use no more days
+    used = np.minimum(np.maximum(remaining, 0.0), DAYS_PER_WEEK)  # those fit since last week use no more days
     model.inpatient_bed_days = total_by(trust, used, len(model.trusts))
     pop.assign("los_days", inpatients, (remaining - used) / slow)
-    step_down_to_virtual_ward(model, inpatients[remaining > DAYS])
-    fit = inpatients[remaining <= DAYS]
+    step_down_to_virtual_ward(model, inpatients[remaining > DAYS_PER_WEEK])
+    fit = inpatients[remaining <= DAYS_PER_WEEK]
     support = support_needed(
         pop.frailty[fit],
         streams.uniform(Decision.DISCHARGE_SUPPORT, fit),
@@ -142,7 +146,7 @@ def run_ed(model) -> None:
     n_trusts = len(model.trusts)
     days = model.inpatient_bed_days.copy()
     delayed = pop.in_setting(Setting.DELAYED_DISCHARGE)
-    days += np.bincount(model.place_trust[pop.place[delayed]], minlength=n_trusts) * DAYS
+    days += np.bincount(model.place_trust[pop.place[delayed]], minlength=n_trusts) * DAYS_PER_WEEK
 
     in_ed = pop.in_setting(Setting.ED)
     earlier = pop.weeks_in_setting[in_ed] > 0
@@ -162,9 +166,9 @@ def run_ed(model) -> None:
     new_los[fresh] = draw_length_of_stay(model, queue[fresh])
     pop.assign("los_days", queue, new_los)
     trust = model.place_trust[pop.place[queue]]
-    capacity = np.array([t.beds for t in model.trusts]) * DAYS
+    capacity = np.array([t.beds for t in model.trusts]) * DAYS_PER_WEEK
     room = np.maximum(capacity - days, 0)
-    cost = np.minimum(new_los, DAYS)
+    cost = np.minimum(new_los, DAYS_PER_WEEK)
     admitted_mask = serve_in_priority_order(
         trust,
         pop.acuity[queue],
@@ -176,7 +180,7 @@ def run_ed(model) -> None:
     admitted = queue[admitted_mask]
     admitted_days = total_by(trust[admitted_mask], cost[admitted_mask], n_trusts)
     days += admitted_days
-    pop.assign("los_days", admitted, pop.los_days[admitted] - DAYS)
+    pop.assign("los_days", admitted, pop.los_days[admitted] - DAYS_PER_WEEK)
     pop.move(admitted, Setting.ACUTE_BED)
     model.events.add("emergency_admissions", pop.place[admitted])
     model.events.add_admissions_by_group(AGE_BAND_TABLE[pop.age[admitted]], pop.deprivation[admitted])
@@ -221,7 +225,7 @@ def run_electives(model, trust: AcuteTrust, days: np.ndarray, capacity: np.ndarr
     """Electives use beds only below the flow threshold; the rest are cancelled (DESIGN 4)."""
     p = model.params.acute
     population = model.place_population[trust.places].sum()
-    demand = p.elective_bed_days_per_1000_year * population / 1000 / 52
+    demand = p.elective_bed_days_per_1000_year * population / 1000 / WEEKS_PER_YEAR
     room = max(p.flow_occupancy * capacity[trust.index] - days[trust.index], 0.0)
     granted = min(demand, room)
     days[trust.index] += granted
@@ -243,7 +247,7 @@ def decide_admission(model, arrivals: np.ndarray) -> np.ndarray:
         crisis, p.admit_crisis[0] + p.admit_crisis[1] * frailty, p.admit_referred[0] + p.admit_referred[1] * frailty
     )
     spare = (model.team_arrays.load < 1.0)[pop.team[arrivals]]
-    payment = p.block_payment_admission_multiplier if model.levers.acute_payment == "block" else 1.0
+    payment = p.block_payment_admission_multiplier if model.levers.acute_payment == AcutePayment.BLOCK else 1.0
     prob = np.minimum(np.maximum(base * payment * np.where(spare, p.alternatives_admission_multiplier, 1.0), 0.0), 1.0)
     return model.streams.uniform(Decision.ADMISSION_DECISION, arrivals) < prob
 
@@ -257,6 +261,6 @@ def draw_length_of_stay(model, idx: np.ndarray) -> np.ndarray:
     """
     pop = model.pop
     mean = length_of_stay(pop.age[idx], pop.frailty[idx], model.params.acute)
-    shape = 1.5
+    shape = model.params.acute.los_gamma_shape
     standard = gamma_quantile(model.streams.uniform(Decision.LENGTH_OF_STAY, idx), shape)
     return (standard * (mean / shape)).astype(np.float32)

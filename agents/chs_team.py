@@ -23,9 +23,11 @@ from typing import ClassVar
 import mesa
 import numpy as np
 
-from abm.population import IS_COMMUNITY, Acuity, Setting, Support
+from abm.choices import ChsContract, ChsHost
+from abm.population import IS_COMMUNITY, Acuity, Setting, Support, is_in_need, is_outside_hospital
 from abm.queues import serve_in_priority_order, total_by
 from abm.streams import Decision
+from abm.units import WEEKS_PER_YEAR
 from agents.discharge import discharge_to
 
 ROLES = ("district_nursing", "therapy", "support", "urgent_response")
@@ -169,21 +171,21 @@ class CHSTeam(mesa.Agent):
         core_gap = np.maximum(w.establishment - w.in_post, 0)
         addon_gap = np.maximum(w.addon_establishment - w.addon_in_post, 0.0)
         gap = core_gap.sum(axis=1) + addon_gap
-        wanted = gap * -np.expm1(-p.recruitment_per_year * levers.recruitment_multiplier / 52)
-        trained = model.lever_value_weeks_ago("training_places_multiplier", p.training_lag_years * 52)
+        wanted = gap * -np.expm1(-p.recruitment_per_year * levers.recruitment_multiplier / WEEKS_PER_YEAR)
+        trained = model.lever_value_weeks_ago("training_places_multiplier", p.training_lag_years * WEEKS_PER_YEAR)
         supply = (
             p.labour_supply_fte_per_1000_year
             * levers.recruitment_multiplier
             * trained
             * model.team_population
             / 1000
-            / 52
+            / WEEKS_PER_YEAR
         )
         fill = np.minimum(wanted, supply) / np.maximum(gap, 1e-9)  # share of every vacancy filled this week
         unsafe = np.maximum(w.load - 1.0, 0.0)
         leave_rate = p.attrition_per_year * levers.attrition_multiplier * (1 + p.unsafe_attrition_slope * unsafe)
-        w.in_post = w.in_post + core_gap * fill[:, None] - w.in_post * -np.expm1(-leave_rate / 52)[:, None]
-        base_leave = -np.expm1(-p.attrition_per_year * levers.attrition_multiplier / 52)
+        w.in_post = w.in_post + core_gap * fill[:, None] - w.in_post * -np.expm1(-leave_rate / WEEKS_PER_YEAR)[:, None]
+        base_leave = -np.expm1(-p.attrition_per_year * levers.attrition_multiplier / WEEKS_PER_YEAR)
         w.addon_in_post += addon_gap * fill - w.addon_in_post * base_leave
         productivity = p.contacts_per_fte_week * (1 + p.integration_productivity * w.integrated_share)
         fte = w.in_post.copy()
@@ -241,7 +243,7 @@ def run_services(model) -> None:
     left -= used_discharge
     used += used_discharge
     ucr_used = urgent_response(model, ucr_left)
-    outcome = (model.place_lever("chs_contract") == "outcome")[model.team_place]
+    outcome = (model.place_lever("chs_contract") == ChsContract.OUTCOME)[model.team_place]
     reserve = left * np.where(outcome, p.outcome_proactive_reserve, 0.0)
     used_planned = planned_care(model, left - reserve, demand)
     left -= used_planned
@@ -259,7 +261,7 @@ def run_services(model) -> None:
 
 def shared_capacity(model, capacity: np.ndarray) -> np.ndarray:
     """In a provider collaborative, pool a share of capacity across its teams in proportion to last week's demand."""
-    members = (model.place_lever("chs_host") == "collaborative")[model.team_place]
+    members = (model.place_lever("chs_host") == ChsHost.COLLABORATIVE)[model.team_place]
     share = model.params.chs.collaborative_staff_sharing * members
     if not share.any():
         return capacity
@@ -294,7 +296,7 @@ def discharge_support(model, capacity: np.ndarray, demand: np.ndarray) -> np.nda
     pop, p = model.pop, model.params.chs
     waiting = pop.in_setting(Setting.DELAYED_DISCHARGE)
     waiting = waiting[pop.support_needed[waiting] == Support.CHS.value]
-    hosted = (model.place_lever("chs_host") == "acute")[pop.place[waiting]]
+    hosted = (model.place_lever("chs_host") == ChsHost.ACUTE)[pop.place[waiting]]
     stretched = np.maximum(model.team_arrays.load, 1.0)[pop.team[waiting]]
     start = np.minimum(
         p.discharge_start_weekly * np.where(hosted, p.acute_host_discharge_multiplier, 1.0) / stretched, 1.0
@@ -329,7 +331,7 @@ def urgent_response(model, ucr_capacity: np.ndarray) -> np.ndarray:
     """
     pop, p, streams = model.pop, model.params.chs, model.streams
     setting = pop.setting
-    crisis = ((pop.acuity == Acuity.CRISIS.value) & (setting <= Setting.VIRTUAL_WARD.value)).nonzero()[0]
+    crisis = ((pop.acuity == Acuity.CRISIS.value) & is_outside_hospital(setting)).nonzero()[0]
     on_ward = crisis[pop.setting[crisis] == Setting.VIRTUAL_WARD.value]
     community = crisis[IS_COMMUNITY[pop.setting[crisis]]]
     team = pop.team[community]
@@ -511,6 +513,6 @@ def proactive_priority(model, idx: np.ndarray) -> np.ndarray:
 def find_hidden_need(model, idx: np.ndarray) -> None:
     """Proactive contacts prompt people with unsought need to seek care (001 §4: finding people at risk)."""
     pop = model.pop
-    hidden = idx[(pop.acuity[idx] >= Acuity.LOW.value) & (pop.acuity[idx] <= Acuity.HIGH.value) & ~pop.will_seek[idx]]
+    hidden = idx[is_in_need(pop.acuity[idx]) & ~pop.will_seek[idx]]
     found = hidden[model.streams.uniform(Decision.CASE_FINDING, hidden) < model.params.chs.case_finding_weekly]
     pop.assign("will_seek", found, True)

@@ -39,14 +39,13 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from abm.population import Acuity, Setting
+from abm.choices import ChsContract, ChsHost
+from abm.population import Setting, is_in_need
 from abm.streams import Decision
+from abm.units import WEEKS_PER_YEAR
 
 SECTORS = ("acute", "chs_core", "addon", "primary", "other")
 ACUTE, CORE, ADDON, PRIMARY, OTHER = range(len(SECTORS))
-CONTRACTS = ("block", "activity", "outcome")
-HOSTS = ("standalone", "acute", "collaborative")
-WEEKS = 52
 
 
 class Commissioner(mesa.Agent):
@@ -132,8 +131,8 @@ class Commissioner(mesa.Agent):
         """How easily acute gravity takes money from each sector, per Place (mechanisms 1, 2; assumption)."""
         p, model = self.model.params.commissioner, self.model
         factors = np.repeat(np.asarray(p.squeeze_by_sector, dtype=np.float64)[:, None], self.n_places, axis=1)
-        contract = np.array([CONTRACTS.index(c) for c in model.place_lever("chs_contract")])
-        host = np.array([HOSTS.index(h) for h in model.place_lever("chs_host")])
+        contract = np.array([ChsContract.position(c) for c in model.place_lever("chs_contract")])
+        host = np.array([ChsHost.position(h) for h in model.place_lever("chs_host")])
         factors[CORE] *= np.asarray(p.squeeze_by_contract)[contract] * np.asarray(p.squeeze_by_host)[host]
         return factors
 
@@ -144,7 +143,7 @@ class Commissioner(mesa.Agent):
         which an outcome contract raises.
         """
         p, model = self.model.params.commissioner, self.model
-        outcome = model.place_lever("chs_contract") == "outcome"
+        outcome = model.place_lever("chs_contract") == ChsContract.OUTCOME
         visibility = np.minimum(model.levers.data_quality + np.where(outcome, p.outcome_data_bonus, 0.0), 1.0)
         value = np.ones((len(SECTORS), self.n_places))
         value[ADDON] = p.community_value_per_gbp
@@ -155,12 +154,12 @@ class Commissioner(mesa.Agent):
         """Activity and outcome contracts: core CHS money follows last year's growth in CHS demand (capped)."""
         p = self.model.params.commissioner
         last, before = self.chs_demand.get(year - 1), self.chs_demand.get(year - 2)
-        flexible = self.model.place_lever("chs_contract") != "block"
+        flexible = self.model.place_lever("chs_contract") != ChsContract.BLOCK
         if not flexible.any() or last is None or before is None:
             return shares
         growth = np.clip(last / np.maximum(before, 1e-9), 1 - p.demand_following_cap, 1 + p.demand_following_cap)
         total = shares.sum(axis=0)  # less than 1 where growth money built up a scheme share
-        core = np.where(flexible, np.minimum(shares[CORE] * growth, 0.9 * total), shares[CORE])
+        core = np.where(flexible, np.minimum(shares[CORE] * growth, p.core_share_max * total), shares[CORE])
         shares = shares * ((total - core) / (total - shares[CORE]))[None, :]  # the others make room, pro rata
         shares[CORE] = core
         return shares
@@ -194,7 +193,7 @@ class Commissioner(mesa.Agent):
         else:
             money[ACUTE] += shift_addon + growth_addon  # the scheme's money ends and returns to the acute trust
 
-        hosted = self.model.place_lever("chs_host") == "acute"
+        hosted = self.model.place_lever("chs_host") == ChsHost.ACUTE
         if hosted.any():
             raid = p.host_raid_pct / 100 * self.acute_pressure() * money[CORE] * hosted
             money[CORE] -= raid
@@ -250,8 +249,8 @@ class Commissioner(mesa.Agent):
         if self.financial_year is None:
             return
         self.plan, self.capacity_plan = self.allocate(self.financial_year)
-        weeks_left = WEEKS - (self.week_of_year + 1)
-        self.allocation = self.paid + self.plan * weeks_left / WEEKS
+        weeks_left = WEEKS_PER_YEAR - (self.week_of_year + 1)
+        self.allocation = self.paid + self.plan * weeks_left / WEEKS_PER_YEAR
         self.allocation_by_year[self.financial_year] = self.allocation
 
     def funding_ratio(self, sector: str) -> np.ndarray:
@@ -262,8 +261,8 @@ class Commissioner(mesa.Agent):
     def pay_week(self, week_of_year: int) -> None:
         """Pay an equal part of what remains this year; the last week pays the rest, so the year sums exactly."""
         self.week_of_year = week_of_year
-        self.payments = (self.allocation - self.paid) / (WEEKS - week_of_year)
-        if week_of_year == WEEKS - 1:
+        self.payments = (self.allocation - self.paid) / (WEEKS_PER_YEAR - week_of_year)
+        if week_of_year == WEEKS_PER_YEAR - 1:
             self.payments = self.allocation - self.paid
         self.paid += self.payments
 
@@ -306,11 +305,9 @@ def place_outreach(model) -> None:
     if maturity == 0:
         return
     pop = model.pop
-    acuity = pop.acuity
     hidden = (
         (pop.setting == Setting.HOME.value)
-        & (acuity >= Acuity.LOW.value)
-        & (acuity <= Acuity.HIGH.value)
+        & is_in_need(pop.acuity)
         & ~pop.will_seek
         & ~pop.rationed
         & (pop.deprivation < 4)

@@ -13,9 +13,10 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from abm.population import ALIVE_LIMIT, Acuity, Setting, Support
+from abm.population import Setting, Support, has_need, is_alive
 from abm.queues import serve_in_priority_order
 from abm.streams import Decision
+from abm.units import WEEKS_PER_YEAR
 from agents.discharge import discharge_to
 
 
@@ -44,7 +45,7 @@ class Council(mesa.Agent):
         """
         p, lever = self.model.params.social_care, self.model.levers.social_care_capacity_multiplier
         self.capacity = round(p.packages_per_1000 * population / 1000 * lever)
-        self.weekly_spend = p.budget_per_head_gbp * population / 52 * lever
+        self.weekly_spend = p.budget_per_head_gbp * population / WEEKS_PER_YEAR * lever
 
 
 def run_social_care(model) -> None:
@@ -57,7 +58,7 @@ def run_social_care(model) -> None:
     pop, p, streams = model.pop, model.params.social_care, model.streams
     n_places = len(model.councils)
     holders = pop.social_care.nonzero()[0]
-    alive = pop.setting[holders] < ALIVE_LIMIT
+    alive = is_alive(pop.setting[holders])
     pop.assign("social_care", holders[~alive], False)  # packages of people who died or moved away
     holders = holders[alive]
     ends = streams.uniform(Decision.PACKAGE_END, holders) < 1.0 / p.package_weeks
@@ -83,9 +84,7 @@ def run_social_care(model) -> None:
 
     community_places = np.floor(free * p.community_fill_weekly)
     if community_places.sum() >= 1:
-        at_home = ((pop.setting == Setting.HOME.value) & (pop.acuity >= Acuity.LOW.value) & ~pop.social_care).nonzero()[
-            0
-        ]
+        at_home = ((pop.setting == Setting.HOME.value) & has_need(pop.acuity) & ~pop.social_care).nonzero()[0]
         chosen = at_home[
             serve_in_priority_order(
                 pop.place[at_home],
@@ -105,10 +104,11 @@ def run_social_care(model) -> None:
 
 
 def seed_packages(model) -> None:
-    """At the start, the frailest older people hold ~90% of each council's packages (assumption)."""
+    """At the start, the frailest older people hold ``initial_package_fill`` (~90%) of each council's packages."""
     pop = model.pop
     older = (pop.age >= 65).nonzero()[0]
-    cap = np.array([int(0.9 * c.capacity) for c in model.councils])
+    fill = model.params.social_care.initial_package_fill
+    cap = np.array([int(fill * c.capacity) for c in model.councils])
     chosen = older[
         serve_in_priority_order(
             pop.place[older], pop.frailty[older], None, cap, model.streams.tiebreak(Decision.SEED_PACKAGES, older)

@@ -15,6 +15,7 @@ import numpy as np
 from abm.population import AGE_BAND_TABLE, Acuity, Setting
 from abm.queues import serve_in_priority_order
 from abm.streams import Decision
+from abm.units import WEEKS_PER_YEAR
 
 
 class GPPractice(mesa.Agent):
@@ -37,7 +38,7 @@ class GPPractice(mesa.Agent):
         the primary-care allocation (funding_ratio = this year's budget / baseline).
         """
         p = self.model.params.gp
-        self.capacity = list_size * p.appointments_per_head_year / 52 * funding_ratio
+        self.capacity = list_size * p.appointments_per_head_year / WEEKS_PER_YEAR * funding_ratio
 
 
 def run_clinics(model) -> None:
@@ -105,7 +106,7 @@ def decide_after_consultation(model, seen: np.ndarray, pressure: np.ndarray, int
     pressure_here = pressure[practice]
     p_hospital = np.asarray(p.refer_hospital)[need_level] * (1 + p.pressure_hospital_referral * pressure_here)
     p_chs = np.asarray(p.refer_chs)[need_level] * np.asarray(p.refer_chs_by_age)[AGE_BAND_TABLE[pop.age[seen]]]
-    p_chs = p_chs * np.where(pop.frailty[seen] >= 0.25, p.refer_chs_frail_multiplier, 1.0)
+    p_chs = p_chs * np.where(pop.frailty[seen] >= p.refer_chs_frail_threshold, p.refer_chs_frail_multiplier, 1.0)
     p_chs = p_chs * (1 + p.pressure_home_visit_shift * pressure_here)
     p_chs = p_chs * np.where(integrated[practice], p.integration_chs_referral_multiplier, 1.0)
     u = model.streams.uniform(Decision.GP_OUTCOME, seen)
@@ -125,6 +126,7 @@ def spill_to_ed(model, waiting: np.ndarray, pressure: np.ndarray) -> None:
     """Patients with high need who cannot get an appointment go to ED, more so under pressure (DESIGN 4)."""
     pop = model.pop
     high = waiting[pop.acuity[waiting] == Acuity.HIGH.value]
-    p_spill = np.minimum(model.params.gp.ed_spill_weekly * pressure[pop.practice[high]], 0.5)
+    gp = model.params.gp
+    p_spill = np.minimum(gp.ed_spill_weekly * pressure[pop.practice[high]], gp.ed_spill_max_weekly)
     going = high[model.streams.uniform(Decision.ED_SPILL, high) < p_spill]
     pop.move(going, Setting.ED)

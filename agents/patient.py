@@ -18,10 +18,18 @@ import functools
 import numpy as np
 
 from abm.parameters import DemographyParams, NeedParams
-from abm.population import AGE_BAND_TABLE, ALIVE_LIMIT, N_SETTINGS, Acuity, Setting
+from abm.population import (
+    AGE_BAND_TABLE,
+    N_SETTINGS,
+    Acuity,
+    Setting,
+    by_setting,
+    is_alive,
+    is_in_need,
+    is_outside_hospital,
+)
 from abm.streams import Decision
-
-WEEKS_PER_YEAR = 52
+from abm.units import WEEKS_PER_YEAR
 
 
 def weekly_prob(rate_per_year):
@@ -42,9 +50,13 @@ def death_prob(age, frailty, setting, acuity, p: DemographyParams):
     hospital and of being an inpatient (DESIGN 4: higher in untreated crisis).
     """
     weekly = baseline_death_weekly(age, frailty, p)
-    crisis_outside = (acuity == Acuity.CRISIS.value) & (setting <= Setting.VIRTUAL_WARD.value)
+    crisis_outside = (acuity == Acuity.CRISIS.value) & is_outside_hospital(setting)
     in_bed = setting == Setting.ACUTE_BED.value
-    return weekly + crisis_outside * p.crisis_death_weekly + in_bed * (p.inpatient_death_weekly + 0.06 * frailty)
+    return (
+        weekly
+        + crisis_outside * p.crisis_death_weekly
+        + in_bed * (p.inpatient_death_weekly + p.inpatient_death_per_frailty * frailty)
+    )
 
 
 def baseline_death_weekly(age, frailty, p: DemographyParams):
@@ -53,8 +65,9 @@ def baseline_death_weekly(age, frailty, p: DemographyParams):
     A person's risk at home, out of crisis.
     """
     annual = np.minimum(
-        gompertz_table(p.gompertz_log_base, p.gompertz_slope)[age] * (0.7 + p.frailty_death_slope * frailty),
-        np.float32(0.95),
+        gompertz_table(p.gompertz_log_base, p.gompertz_slope)[age]
+        * (p.frailty_death_base + p.frailty_death_slope * frailty),
+        np.float32(p.death_annual_cap),
     )
     return annual / np.float32(WEEKS_PER_YEAR)
 
@@ -99,7 +112,7 @@ def onset_prob_from_base(base_rate, proactive, place_factor, p: NeedParams):
 
 def high_need_share(frailty, p: NeedParams):
     """Share of new episodes that start at high need (frail people present sicker; assumption)."""
-    return np.minimum(p.high_need_share_base + p.high_need_share_per_frailty * frailty, 0.9)
+    return np.minimum(p.high_need_share_base + p.high_need_share_per_frailty * frailty, p.high_need_share_max)
 
 
 def care_multiplier(setting, social_care, p: NeedParams):
@@ -109,20 +122,20 @@ def care_multiplier(setting, social_care, p: NeedParams):
     GP management, a CHS caseload and a virtual ward slow it (mechanism 13, modest per
     mechanism 18); a social-care package helps a little (assumption).
     """
-    table = np.array(
-        [
-            p.unmet_escalation_multiplier,
-            p.unmet_escalation_multiplier,
-            p.escalation_in_care_multiplier[0],
-            p.unmet_escalation_multiplier,
-            p.escalation_in_care_multiplier[1],
-            p.escalation_in_care_multiplier[2],
-            1.0,
-            1.0,
-            1.0,
-            1.0,
-            1.0,
-        ]
+    table = by_setting(
+        {
+            Setting.HOME: p.unmet_escalation_multiplier,
+            Setting.WAITING_GP: p.unmet_escalation_multiplier,
+            Setting.GP_MANAGED: p.escalation_in_care_multiplier[0],
+            Setting.WAITING_CHS: p.unmet_escalation_multiplier,
+            Setting.CHS_CASELOAD: p.escalation_in_care_multiplier[1],
+            Setting.VIRTUAL_WARD: p.escalation_in_care_multiplier[2],
+            Setting.ED: 1.0,  # in hospital, need does not evolve under these rules
+            Setting.ACUTE_BED: 1.0,
+            Setting.DELAYED_DISCHARGE: 1.0,
+            Setting.DEAD: 1.0,
+            Setting.LEFT: 1.0,
+        }
     )
     return table[setting] * np.where(social_care, p.social_care_escalation_multiplier, 1.0)
 
@@ -144,7 +157,7 @@ def escalate_prob(acuity, frailty, multiplier, p: NeedParams):
     """Weekly probability need rises one level (low → high, high → crisis); frailty raises crises."""
     high = p.escalate_high_weekly + p.escalate_high_per_frailty * frailty
     base = np.where(acuity == Acuity.LOW.value, p.escalate_low_weekly, np.where(acuity == Acuity.HIGH.value, high, 0.0))
-    return np.minimum(base * multiplier, 0.5)
+    return np.minimum(base * multiplier, p.escalate_max_weekly)
 
 
 def seek_prob(acuity, deprivation, p: NeedParams):
@@ -217,7 +230,7 @@ def new_person_attributes(model, rng: np.random.Generator, ages: np.ndarray, pla
         practice[here] = own[0] if len(own) == 1 else own[rng.integers(0, len(own), size=len(here))]
         deprivation[here] = choose(rng, spec.deprivation_shares, len(here))
     mean = FRAILTY_MEAN_BY_AGE[ages]  # initial_frailty_mean
-    kappa = 6.0
+    kappa = model.params.demography.initial_frailty_concentration
     frailty = rng.beta(mean * kappa, (1.0 - mean) * kappa).astype(np.float32)
     return {
         "age": ages,
@@ -227,7 +240,7 @@ def new_person_attributes(model, rng: np.random.Generator, ages: np.ndarray, pla
         "team": model.practice_team[practice],
         "deprivation": deprivation,
         "frailty": frailty,
-        "ltc": np.minimum(rng.poisson(LTC_MEAN_BY_AGE[ages]), 12).astype(np.uint8),
+        "ltc": np.minimum(rng.poisson(LTC_MEAN_BY_AGE[ages]), model.params.demography.initial_ltc_max).astype(np.uint8),
         "acuity": Acuity.WELL,
         "setting": Setting.HOME,
         "entered_week": model.week_number,
@@ -298,7 +311,7 @@ def demography(model) -> None:
     births and in-migration."""
     pop, p = model.pop, model.params.demography
     birthdays(model)
-    alive_count = int(np.count_nonzero(pop.setting < ALIVE_LIMIT))
+    alive_count = int(np.count_nonzero(is_alive(pop.setting)))
     died = draw_deaths(model, model.streams.everyone32(Decision.DEATH, pop.n))
     record_deaths(model, died)
     pop.move(died, Setting.DEAD)
@@ -318,7 +331,7 @@ def birthdays(model) -> None:
     """A 52nd of the living (every 52nd row, in turn) are a year older; frailty rises along the age profile."""
     pop = model.pop
     birthday = slice(model.week_number % WEEKS_PER_YEAR, pop.n, WEEKS_PER_YEAR)
-    alive_b = pop.setting[birthday] < ALIVE_LIMIT
+    alive_b = is_alive(pop.setting[birthday])
     ages = pop.age[birthday]
     ages[alive_b] = np.minimum(ages[alive_b] + 1, 110)
     frail = pop.frailty[birthday]
@@ -365,7 +378,7 @@ def draw_deaths(model, u: np.ndarray) -> np.ndarray:
     extra = np.concatenate([(acuity == Acuity.CRISIS.value).nonzero()[0], pop.in_setting(Setting.ACUTE_BED)])
     dies[extra] = u[extra] < death_prob(pop.age[extra], pop.frailty[extra], setting[extra], acuity[extra], p)
     died = dies.nonzero()[0]
-    return died[setting[died] < ALIVE_LIMIT]
+    return died[is_alive(setting[died])]
 
 
 def pick_movers_out(model, count: int, eligible=None) -> np.ndarray:
@@ -408,14 +421,14 @@ def need(model) -> None:
     """
     pop, p = model.pop, model.params.need
     acuity_all, setting_all = pop.acuity, pop.setting
-    active = setting_all <= Setting.VIRTUAL_WARD.value
+    active = is_outside_hospital(setting_all)
     u_onset = model.streams.everyone32(Decision.ONSET, pop.n)
 
     starts, p_on = draw_onsets(model, u_onset)
     starts_high = u_onset[starts] < p_on * high_need_share(pop.frailty[starts], p)
 
     # people in need: gather them (a minority) and apply resolution or escalation
-    s = (((acuity_all == Acuity.LOW.value) | (acuity_all == Acuity.HIGH.value)) & active).nonzero()[0]
+    s = (is_in_need(acuity_all) & active).nonzero()[0]
     start_episode(model, starts, np.where(starts_high, Acuity.HIGH.value, Acuity.LOW.value).astype(np.uint8))
     a = acuity_all[s]
     code = a * np.uint8(2 * N_SETTINGS)  # acuity x setting x social care: see need_tables
@@ -501,7 +514,7 @@ def draw_onsets(model, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     largest = float(place_factor.max())
     candidates = (u < (bound if largest <= 1 else bound * np.float32(largest * 1.001))).nonzero()[0]
     well = pop.acuity[candidates] == Acuity.WELL.value
-    candidates = candidates[well & (pop.setting[candidates] <= Setting.VIRTUAL_WARD.value)]
+    candidates = candidates[well & is_outside_hospital(pop.setting[candidates])]
     p_on = onset_prob(
         pop.age[candidates],
         pop.ltc[candidates],
@@ -539,8 +552,7 @@ def seek_care(model) -> None:
     """People at home with need who will seek care book a GP appointment (joining the practice's queue)."""
     pop, p = model.pop, model.params.need
     acuity = pop.acuity
-    in_need = (acuity == Acuity.LOW.value) | (acuity == Acuity.HIGH.value)
-    home = ((pop.setting == Setting.HOME.value) & in_need).nonzero()[0]
+    home = ((pop.setting == Setting.HOME.value) & is_in_need(acuity)).nonzero()[0]
     home = home[pop.will_seek[home] & ~pop.rationed[home]]
     seeking = home[model.streams.uniform(Decision.SEEK_WEEK, home) < p.seek_weekly]
     pop.move(seeking, Setting.WAITING_GP)

@@ -28,10 +28,10 @@ from operator import attrgetter
 import mesa
 import numpy as np
 
-from abm.population import ALIVE_LIMIT, FIELDS, Acuity, Population, Setting
+from abm.population import FIELDS, Acuity, Population, Setting, is_alive, is_in_need, is_outside_hospital
 from abm.streams import Decision
+from abm.units import WEEKS_PER_YEAR
 from agents.patient import (
-    WEEKS_PER_YEAR,
     add_entrants,
     care_multiplier,
     death_prob,
@@ -86,12 +86,12 @@ class PatientAgent(mesa.Agent):
     @property
     def alive(self) -> bool:
         """Alive and living in the ICS."""
-        return self.setting < ALIVE_LIMIT
+        return is_alive(self.setting)
 
     @property
     def in_need(self) -> bool:
         """Low or high need (a crisis is handled by services, not by these rules)."""
-        return self.acuity == Acuity.LOW or self.acuity == Acuity.HIGH
+        return is_in_need(self.acuity)
 
     def move(self, setting: int) -> None:
         """Go to a care setting (recorded in the journey when the population syncs from the agents)."""
@@ -279,7 +279,7 @@ def demography(model) -> None:
 def need(model) -> None:
     """Onset, escalation and resolution of need for everyone outside hospital."""
     for person in _agents_holding_state(model, "need"):
-        if person.setting <= Setting.VIRTUAL_WARD:
+        if is_outside_hospital(person.setting):
             person.update_need()
 
 

@@ -66,10 +66,10 @@ from pathlib import Path
 from typing import Any
 
 from abm.provenance import atomic_write_text, git_revision
+from abm.units import WEEKS_PER_YEAR
 
 SCHEMA = 1
 REPO_ROOT = Path(__file__).resolve().parent.parent
-WEEKS_PER_YEAR = 52
 DEFAULT_POPULATIONS = (10_000, 100_000, 1_500_000)
 QUICK_POPULATIONS = (10_000, 100_000)
 LARGE = 1_000_000  # sizes from here use --repeats-large

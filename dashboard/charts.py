@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from abm.units import WEEKS_PER_YEAR
 from dashboard.chartspec import BASELINE_COLOUR, PALETTE, ChartSpec, Marker, Series
 from dashboard.figures import ICS, column, per_1000, rate_per_1000_year, rolling_mean
 
@@ -33,7 +34,7 @@ SPEND = (
 
 def markers_of(changes) -> list[Marker]:
     """Chart markers from (reporting week, lever, value) changes."""
-    return [Marker(int(w), f"week {w} (year {w // 52}): {name} = {value}") for w, name, value in changes]
+    return [Marker(int(w), f"week {w} (year {w // WEEKS_PER_YEAR}): {name} = {value}") for w, name, value in changes]
 
 
 def _with_baseline(
@@ -130,7 +131,7 @@ def chs(data, base, horizon, markers) -> ChartSpec:
 
 def spend(data, base, horizon, markers) -> ChartSpec:
     series = [
-        Series(label, rolling_mean(column(data, name), 4) * 52 / 1e6, PALETTE[i])
+        Series(label, rolling_mean(column(data, name), 4) * WEEKS_PER_YEAR / 1e6, PALETTE[i])
         for i, (name, label) in enumerate(SPEND)
     ]
     return ChartSpec(

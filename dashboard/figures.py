@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from abm.metrics import COLUMNS
+from abm.units import WEEKS_PER_YEAR
 
 COL = {name: i for i, name in enumerate(COLUMNS)}
-WEEKS_PER_YEAR = 52
 ICS = -1  # the last "place" is the whole ICS
 CHS_SPEND = ("spend_chs_core", "spend_addon")
 HEALTH_SPEND = ("spend_acute", "spend_chs_core", "spend_addon", "spend_primary")

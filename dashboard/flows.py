@@ -11,6 +11,7 @@ from html import escape
 
 import numpy as np
 
+from abm.units import DAYS_PER_WEEK, WEEKS_PER_YEAR
 from dashboard.figures import COL, ICS
 
 WIDTH, HEIGHT = 980, 400
@@ -36,7 +37,7 @@ def flow_figures(data: np.ndarray) -> tuple[dict, dict, int]:
     if weeks == 0:
         return {}, {}, 0
     latest = data[-1, ICS]
-    this_year = data[(weeks - 1) // 52 * 52 :, ICS]
+    this_year = data[(weeks - 1) // WEEKS_PER_YEAR * WEEKS_PER_YEAR :, ICS]
     people = max(float(latest[COL["population"]]), 1.0)
 
     def stock(*names):
@@ -55,7 +56,7 @@ def flow_figures(data: np.ndarray) -> tuple[dict, dict, int]:
             "corridor_care",
             "inpatients",
         )
-        + float(latest[COL["delayed_discharge_bed_days"]]) / 7 / people * 1000
+        + float(latest[COL["delayed_discharge_bed_days"]]) / DAYS_PER_WEEK / people * 1000
     )
     stocks = {
         "home": 1000 - in_care,
@@ -64,7 +65,7 @@ def flow_figures(data: np.ndarray) -> tuple[dict, dict, int]:
         "vw": stock("virtual_ward_patients"),
         "ed": stock("corridor_care"),
         "hospital": stock("inpatients"),
-        "delayed": float(latest[COL["delayed_discharge_bed_days"]]) / 7 / people * 1000,
+        "delayed": float(latest[COL["delayed_discharge_bed_days"]]) / DAYS_PER_WEEK / people * 1000,
     }
     flows = {
         ("home", "gp"): ("GP appointments", flow("gp_appointments")),

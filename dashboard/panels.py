@@ -10,6 +10,7 @@ import solara
 from abm import safe_yaml
 from abm.config import ConfigError
 from abm.errors import clip
+from abm.units import WEEKS_PER_YEAR
 from dashboard import charts, flows, png, svg
 from dashboard import session as ss
 from dashboard.chartspec import format_number
@@ -96,7 +97,7 @@ def status_text(runner) -> str:
     if runner.finished:
         return f"Finished: all {runner.scenario.years} years run"
     week = runner.model.reporting_week
-    return f"Year {week // 52}, week {week % 52 + 1} (run of {runner.scenario.years} years)"
+    return f"Year {week // WEEKS_PER_YEAR}, week {week % WEEKS_PER_YEAR + 1} (run of {runner.scenario.years} years)"
 
 
 @solara.component
@@ -144,7 +145,8 @@ def cards_html(data, base) -> str:
     start, stop = card_window(data.shape[0])
     period = f"weeks {start}-{stop - 1}" if stop else "no week yet"
     parts = [
-        f"<div style='font-size:13px;color:#555;margin-bottom:6px'>Headlines over the last 52 weeks ({period}); "
+        "<div style='font-size:13px;color:#555;margin-bottom:6px'>"
+        f"Headlines over the last {WEEKS_PER_YEAR} weeks ({period}); "
         "change against the baseline over the same weeks.</div><div class='cards'>"
     ]
     short = base is not None and base.shape[0] < stop  # a pinned run not yet rerun in full
@@ -274,7 +276,7 @@ def StoryPanel(session: ss.Session):
                     outlined=True,
                     classes=["story-next"],
                 )
-                target = min(52 * (current.year + 1), 52 * scenario.years)
+                target = min(WEEKS_PER_YEAR * (current.year + 1), WEEKS_PER_YEAR * scenario.years)
                 solara.Button(
                     f"Play to the end of year {current.year}",
                     small=True,
@@ -346,7 +348,8 @@ def markers_html(changes) -> str:
             "numbered red line marks the week on every time chart.</span>"
         )
     items = "".join(
-        f"<li>{i}. week {w} (year {w // 52}, week {w % 52 + 1}): <code>{escape(n)}</code> set to "
+        f"<li>{i}. week {w} (year {w // WEEKS_PER_YEAR}, week {w % WEEKS_PER_YEAR + 1}): "
+        f"<code>{escape(n)}</code> set to "
         f"<b>{escape(str(v))}</b></li>"
         for i, (w, n, v) in enumerate(changes, start=1)
     )
@@ -363,7 +366,7 @@ def FlowsTab(session: ss.Session, version: int = 0):
         LiveHTML(
             session,
             "flows",
-            lambda: flows.render(runner.data(), max(runner.current_model.reporting_week - 1, 0) // 52),
+            lambda: flows.render(runner.data(), max(runner.current_model.reporting_week - 1, 0) // WEEKS_PER_YEAR),
             classes=["chart-flows"],
             version=version,
         )
@@ -381,10 +384,10 @@ def PatientPanel(session: ss.Session, version: int = 0):
     def someone_with_need():
         import numpy as np
 
-        from abm.population import ALIVE_LIMIT
+        from abm.population import has_need, is_alive
 
         n = model.pop.n
-        candidates = np.flatnonzero((model.pop.acuity[:n] > 0) & (model.pop.setting[:n] < ALIVE_LIMIT))
+        candidates = np.flatnonzero(has_need(model.pop.acuity[:n]) & is_alive(model.pop.setting[:n]))
         if candidates.size:
             set_person(int(model.rng.choice(candidates)))
 
@@ -410,7 +413,7 @@ def PatientPanel(session: ss.Session, version: int = 0):
     cell = "style='padding:2px 14px 2px 0;text-align:left'"
     rows = "".join(
         f"<tr><td {cell}>{w}</td><td {cell}>"
-        f"{'burn-in' if w < 0 else f'year {w // 52}, week {w % 52 + 1}'}</td>"
+        f"{'burn-in' if w < 0 else f'year {w // WEEKS_PER_YEAR}, week {w % WEEKS_PER_YEAR + 1}'}</td>"
         f"<td {cell}>{escape(label)}</td></tr>"
         for w, label in journey
     )

@@ -10,6 +10,7 @@ import io
 
 import numpy as np
 
+from abm.units import WEEKS_PER_YEAR
 from dashboard.chartspec import MARKER_COLOUR, ChartSpec
 from dashboard.svg import year_ticks
 
@@ -56,7 +57,7 @@ def render(spec: ChartSpec, dpi: int = 120) -> bytes:
             fontsize=9,
         )
     ticks = year_ticks(spec.horizon_weeks)
-    ax.set_xticks(ticks, [str(w // 52) for w in ticks])
+    ax.set_xticks(ticks, [str(w // WEEKS_PER_YEAR) for w in ticks])
     ax.set_xlim(0, max(spec.horizon_weeks, 1))
     lo, hi = spec.y_range()
     ax.set_ylim(lo, hi * 1.05 if hi > 0 else hi)

@@ -46,7 +46,6 @@ from policies.levers import CONDITIONS, Levers
 if TYPE_CHECKING:  # the model is imported when a session first builds one, not with the page
     from abm.model import ICSModel
 
-WEEKS_PER_YEAR = 52
 # fluid play for ~30 sessions on two cores (README, Dashboard); `abm dashboard --population/--years` set these
 WORKSHOP_POPULATION = int(os.environ.get("ABM_DASHBOARD_POPULATION", 10_000))
 WORKSHOP_YEARS = int(os.environ.get("ABM_DASHBOARD_YEARS", 5))

@@ -11,6 +11,7 @@ from html import escape
 
 import numpy as np
 
+from abm.units import WEEKS_PER_YEAR
 from dashboard.chartspec import BASELINE_COLOUR, MARKER_COLOUR, ChartSpec, nice_ticks, tick_labels
 
 WIDTH, HEIGHT = 640, 300
@@ -21,9 +22,9 @@ CHAR_PX = 6.0  # approximate width of one 11px character, for laying out the leg
 
 def year_ticks(horizon_weeks: int) -> list[int]:
     """Tick positions (weeks) at whole years, thinned so there are at most ~11 labels."""
-    years = max(1, int(np.ceil(horizon_weeks / 52)))
+    years = max(1, int(np.ceil(horizon_weeks / WEEKS_PER_YEAR)))
     step = next(s for s in (1, 2, 5, 10, 20) if years / s <= 10)
-    return [52 * y for y in range(0, years + 1, step)]
+    return [WEEKS_PER_YEAR * y for y in range(0, years + 1, step)]
 
 
 def _legend(spec: ChartSpec, top: float) -> tuple[list[str], float]:
@@ -90,7 +91,7 @@ def render(spec: ChartSpec) -> str:
         parts.append(f"<line x1='{x:.1f}' y1='{bottom}' x2='{x:.1f}' y2='{bottom + 4}' stroke='#555'/>")
         parts.append(
             f"<text x='{x:.1f}' y='{bottom + 16}' font-size='11' text-anchor='middle' {FONT} fill='#555'>"
-            f"{w // 52}</text>"
+            f"{w // WEEKS_PER_YEAR}</text>"
         )
     parts.append(f"<line x1='{LEFT}' y1='{bottom}' x2='{WIDTH - RIGHT}' y2='{bottom}' stroke='#555'/>")
     note = f" ({spec.note})" if spec.note else ""

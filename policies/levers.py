@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from abm.choices import AcutePayment, ChsContract, ChsHost
 from abm.config import describe, spec
 
 # The dashboard's headings, in the order it shows them.
@@ -149,9 +150,9 @@ class Levers:
         source="004 §10, Appendix A: ~18 months for a new organisation to get going",
     )
     chs_contract: str = spec(
-        "block",
-        units="block / activity / outcome",
-        choices=("block", "activity", "outcome"),
+        ChsContract.BLOCK.value,
+        units=ChsContract.units(),
+        choices=ChsContract.values(),
         group="commissioning",
         doc="How CHS is paid. 'block': a fixed sum; capacity does not follow demand, and the budget is easy to "
         "squeeze. 'activity': next year's budget follows last year's demand. 'outcome' (capitated): the "
@@ -160,18 +161,18 @@ class Levers:
         source="mechanism 1 (001 §2, 000 Results): block contracts make CHS easy to squeeze, consequences invisible",
     )
     acute_payment: str = spec(
-        "activity",
-        units="activity / block",
-        choices=("activity", "block"),
+        AcutePayment.ACTIVITY.value,
+        units=AcutePayment.units(),
+        choices=AcutePayment.values(),
         group="commissioning",
         doc="How the acute trust is paid. 'activity' (payment by results) lowers the threshold to admit; 'block' "
         "(aligned payment) removes that incentive. Acts on agents.acute_trust.decide_admission.",
         source="DESIGN 4: activity-based payment lowers the admission threshold; size an assumption",
     )
     chs_host: str = spec(
-        "standalone",
-        units="standalone / acute / collaborative",
-        choices=("standalone", "acute", "collaborative"),
+        ChsHost.STANDALONE.value,
+        units=ChsHost.units(),
+        choices=ChsHost.values(),
         group="commissioning",
         doc="Who hosts CHS. 'standalone' trust: its budget is protected from acute pressure. 'acute': inside the "
         "acute trust its budget is raided when the trust is under pressure, but discharge links are better. "

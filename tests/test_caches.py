@@ -13,7 +13,7 @@ import pytest
 
 from abm import metrics, population
 from abm.model import ICSModel
-from abm.population import ALIVE_LIMIT, Acuity, Population, Setting
+from abm.population import Acuity, Population, Setting, is_alive
 from agents import acute_trust, patient
 from agents.patient import AGE_BAND_TABLE
 
@@ -51,7 +51,7 @@ def test_cached_group_keys_and_counts_match(model):
     group = (pop.practice.astype(np.int64) * 5 + AGE_BAND_TABLE[pop.age]) * 5 + pop.deprivation
     np.testing.assert_array_equal(metrics.group_keys(model), group * metrics.N_CODES)
     state, code, list_sizes = metrics.state_counts(model)
-    alive = pop.setting < ALIVE_LIMIT
+    alive = is_alive(pop.setting)
     assert len(model.practices) > 3
     np.testing.assert_array_equal(list_sizes, np.bincount(pop.practice[alive], minlength=len(model.practices)))
     place_code = (pop.place.astype(np.int64) * 5 + AGE_BAND_TABLE[pop.age]) * 5 + pop.deprivation
@@ -87,7 +87,7 @@ def test_pruned_draws_equal_the_full_rules(own_model, factors):
 
     q = patient.death_prob(pop.age, pop.frailty, pop.setting, pop.acuity, p.demography)
     u = np.random.default_rng(2).random(pop.n, dtype=np.float32) * np.float32(0.002)  # many deaths
-    expected_deaths = np.flatnonzero((u < q) & (pop.setting < ALIVE_LIMIT))
+    expected_deaths = np.flatnonzero((u < q) & is_alive(pop.setting))
     in_danger = (pop.acuity == Acuity.CRISIS) | (pop.setting == Setting.ACUTE_BED)
     assert expected_deaths.size > 50 and np.isin(expected_deaths, np.flatnonzero(in_danger)).any()
     np.testing.assert_array_equal(patient.draw_deaths(model, u), expected_deaths)

@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 
 from abm.calibration import validate
+from abm.choices import AcutePayment, ChsContract, ChsHost
 from abm.config import ConfigError
 from abm.model import ICSModel
+from abm.parameters import CommissionerParams
 from abm.scenario import load_scenario, load_scenario_dict, preset_names
 from agents.commissioner import ACUTE, ADDON, CORE, OTHER, PRIMARY, starting_shares
 from policies.levers import GROUPS, Levers, lever_table
@@ -38,6 +40,22 @@ def model_at_year(year: int, **overrides) -> ICSModel:
 
 
 # --------------------------------------------------------------------------- the lever table
+def test_levers_places_and_tables_share_one_enum_per_choice():
+    levers = {r["name"]: r for r in lever_table()}
+    for name, choice in (("chs_host", ChsHost), ("chs_contract", ChsContract), ("acute_payment", AcutePayment)):
+        assert levers[name]["choices"] == choice.values()
+        assert all(type(c) is str for c in levers[name]["choices"])  # plain strings in docs and outputs
+        assert type(getattr(Levers(), name)) is str and getattr(Levers(), name) in set(choice)
+    assert ChsContract.position("outcome") == 2 and ChsHost.position(ChsHost.ACUTE) == 1
+    with pytest.raises(ValueError):
+        ChsHost.position("hospital")
+    p = CommissionerParams()
+    assert len(p.squeeze_by_contract) == len(ChsContract) and len(p.squeeze_by_host) == len(ChsHost)
+    places = load_scenario("case_study_ics").places  # Places with their own hosts and contracts
+    assert {place.chs_host for place in places} == {ChsHost.STANDALONE, ChsHost.ACUTE}
+    assert {place.chs_contract for place in places} == {ChsContract.BLOCK, ChsContract.OUTCOME}
+
+
 def test_every_lever_is_documented_grouped_and_sourced():
     rows = lever_table()
     assert [r["name"] for r in rows] == Levers.names()

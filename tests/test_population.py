@@ -1,10 +1,29 @@
-"""The patient stores declare every attribute they hold (what the type checker and a reader rely on)."""
+"""The patient stores declare every attribute they hold (what the type checker and a reader rely on), and the
+named sets of care settings and needs agree with the predicates that test them."""
 
 from __future__ import annotations
 
 import typing
 
-from abm.population import FIELDS, Population
+import numpy as np
+import pytest
+
+from abm.population import (
+    ALIVE,
+    FIELDS,
+    IN_NEED,
+    IS_ALIVE,
+    OUTSIDE_HOSPITAL,
+    Acuity,
+    Population,
+    Setting,
+    by_setting,
+    has_need,
+    is_alive,
+    is_in_need,
+    is_outside_hospital,
+    setting_table,
+)
 from agents.chs_team import TeamArrays
 from agents.reference import PatientAgent
 
@@ -24,3 +43,27 @@ def test_team_arrays_declare_every_array():
     assert set(TeamArrays.BY_ROLE) | set(TeamArrays.PER_TEAM) <= declared
     teams = TeamArrays(3)
     assert all(getattr(teams, name).shape == (3,) for name in TeamArrays.PER_TEAM)
+
+
+def test_setting_predicates_test_their_named_sets():
+    codes = np.arange(len(Setting), dtype=np.uint8)
+    for predicate, members in ((is_alive, ALIVE), (is_outside_hospital, OUTSIDE_HOSPITAL)):
+        assert np.array_equal(predicate(codes), setting_table(members))
+        assert all(bool(predicate(s)) == (s in members) for s in Setting)  # one code, as the reference asks
+    assert np.array_equal(IS_ALIVE, setting_table(ALIVE))
+
+
+def test_need_predicates_test_their_named_sets():
+    codes = np.arange(len(Acuity), dtype=np.uint8)
+    assert np.array_equal(is_in_need(codes), [a in IN_NEED for a in Acuity])
+    assert np.array_equal(has_need(codes), [a != Acuity.WELL for a in Acuity])
+    assert all(bool(is_in_need(a)) == (a in IN_NEED) for a in Acuity)
+
+
+def test_a_table_by_setting_needs_every_setting():
+    table = by_setting({s: int(s) * 2 for s in Setting})
+    assert table[Setting.LEFT] == 2 * Setting.LEFT
+    with pytest.raises(ValueError, match="missing \\['LEFT'\\]"):
+        by_setting({s: 1.0 for s in Setting if s != Setting.LEFT})
+    with pytest.raises(ValueError, match="not settings"):
+        by_setting({**{s: 1.0 for s in Setting}, 99: 1.0})
