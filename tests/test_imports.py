@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("abm", "agents", "policies", "experiments", "dashboard", "benchmarks")
 
 # The engine's core: population arrays, queues, random streams, parameters and configuration,
-# errors, the YAML loader, the weekly metrics.  The agents, the dashboard and the experiments
-# build on it; it must not reach back to them (not even through another module).
+# errors, the YAML loader, the weekly metrics and the table of outputs.  The agents, the dashboard and
+# the experiments build on it; it must not reach back to them (not even through another module).
 CORE = (
     "abm.population",
     "abm.queues",
@@ -30,6 +30,7 @@ CORE = (
     "abm.errors",
     "abm.safe_yaml",
     "abm.metrics",
+    "abm.outputs",
 )
 NOT_IN_CORE = ("agents", "dashboard", "experiments")
 
