@@ -85,7 +85,8 @@ def test_summary_keys_keep_the_order_of_summary_json():
 
 
 def test_every_consumer_list_is_computed_from_the_table():
-    from experiments import design
+    from dashboard import charts, figures
+    from experiments import design, plots
 
     assert design.OUTCOMES == SUMMARY_KEYS
     assert set(design.DEFAULT_OUTCOMES) <= set(SUMMARY_KEYS)
@@ -94,6 +95,12 @@ def test_every_consumer_list_is_computed_from_the_table():
     assert tuple(o.name for o in OUTPUTS if o.source is outputs.Source.EVENT) == metrics.EVENT_COLUMNS
     assert set(metrics.HEAD_COUNTS) == {o.name for o in OUTPUTS if o.source is outputs.Source.CENSUS}
     assert tuple(o.name for o in OUTPUTS if o.part_of == "unmet_need") == metrics.UNMET_COLUMNS
+    assert [name for name, _ in charts.UNMET_KINDS] == list(metrics.UNMET_COLUMNS)
+    assert [name for name, _ in charts.SPEND] == [o.name for o in OUTPUTS if o.name.startswith("spend_")]
+    for card in figures.CARDS:
+        assert card.title == outputs.by_name(card.output).title
+    for key in SUMMARY_KEYS:
+        assert plots.outcome_label(key).startswith(outputs.BY_SUMMARY_KEY[key].label)
 
 
 NEW_OUTPUT = """
