@@ -1,9 +1,10 @@
-"""The ``abm`` command line: run a scenario, list presets, document parameters.
+"""The ``abm`` command line: run a scenario, list presets, document parameters and outputs.
 
     abm run baseline --population 20000 --years 2 --seed 3 --out runs/demo
     abm run my_scenario.yaml --set levers.acute_beds_multiplier=1.2 --set params.gp.list_size=8000
     abm presets
     abm params --markdown
+    abm outputs --markdown
 
 ``python -m abm ...`` is the same.  The work is done in :mod:`abm.runner`; this
 module only parses arguments, reports problems and prints results.  Exit codes:
@@ -92,6 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     params.add_argument("--markdown", action="store_true", help="print a Markdown table (with each key's meaning)")
     params.set_defaults(handler=cmd_params)
+
+    output_table = commands.add_parser(
+        "outputs",
+        help="list every output column and how it is summarised",
+        description="List every weekly output (a column of metrics.csv) with its kind, units and summary.json key.",
+    )
+    output_table.add_argument(
+        "--markdown", action="store_true", help="print the Markdown table committed as docs/outputs.md"
+    )
+    output_table.set_defaults(handler=cmd_outputs)
     _add_validate_parser(commands)
     _add_crn_parser(commands)
     _add_bench_parser(commands)
@@ -236,6 +247,17 @@ def cmd_params(args: argparse.Namespace, argv: Sequence[str]) -> int:
         sys.stdout.write(params_table.markdown())
     else:
         print(params_table.text())
+    return 0
+
+
+def cmd_outputs(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``abm outputs``: the declared table of outputs, as aligned text or Markdown."""
+    from abm import outputs
+
+    if args.markdown:
+        sys.stdout.write(outputs.markdown())
+    else:
+        print(outputs.text())
     return 0
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.metrics import COLUMNS
+from abm.outputs import COLUMNS, SHARES, SIGNED
 
 TOLERANCE = 1e-6
-SIGNED_COLUMNS = {"acute_deficit", "unmet_need_equity_gap_per_1000"}
+SIGNED_COLUMNS = SIGNED  # the outputs that may be negative (abm/outputs.py)
 
 
 def violations(model) -> list[str]:
@@ -73,9 +73,10 @@ def _stocks_non_negative(model) -> list[str]:
         for j, name in enumerate(COLUMNS):
             if name not in SIGNED_COLUMNS and (row[:, j] < -TOLERANCE).any():
                 found.append(f"metric {name} negative: {row[:, j].min()}")
-        occupancy = row[:, COLUMNS.index("bed_occupancy")]
-        if ((occupancy < 0) | (occupancy > 1 + TOLERANCE)).any():
-            found.append(f"bed_occupancy outside [0, 1]: {occupancy}")
+        for name in SHARES:
+            share = row[:, COLUMNS.index(name)]
+            if ((share < 0) | (share > 1 + TOLERANCE)).any():
+                found.append(f"{name} outside [0, 1]: {share}")
     pop = model.pop
     if (pop.frailty < 0).any() or (pop.frailty > 1).any():
         found.append("frailty outside [0, 1]")

@@ -5,7 +5,8 @@ over the population per week (key: Place x age band x deprivation x setting x
 need x rationed), turned into head counts by one product with a table that says
 which columns each state counts in (:data:`HEAD_COUNT_TABLE`); events
 (admissions, appointments...) are tallied by the phases as they happen.  Counts are people or events in the
-week, money in £, occupancy 0-1, unmet need in person-weeks.
+week, money in £, occupancy 0-1, unmet need in person-weeks.  The columns, their units and how
+the Places add up to the ICS row are declared in :mod:`abm.outputs`; here are the rules that count them.
 """
 
 from __future__ import annotations
@@ -13,64 +14,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from abm import outputs
 from abm.population import AGE_BAND_LABELS, AGE_BAND_TABLE, IS_ALIVE, N_SETTINGS, Setting, has_need
 from abm.units import DAYS_PER_WEEK, WEEKS_PER_YEAR
 
-EVENT_COLUMNS = (
-    "emergency_admissions",
-    "ed_attendances",
-    "gp_appointments",
-    "gp_hospital_referrals",
-    "chs_referrals",
-    "chs_contacts",
-    "chs_rationed",
-    "ucr_responses",
-    "deaths",
-    "electives_cancelled_bed_days",
-)
-COLUMNS = (
-    "population",
-    "emergency_admissions",
-    "ed_attendances",
-    "bed_occupancy",
-    "beds",
-    "inpatients",
-    "delayed_discharge_bed_days",
-    "corridor_care",
-    "electives_cancelled_bed_days",
-    "gp_appointments",
-    "gp_waiting",
-    "gp_managed",
-    "gp_hospital_referrals",
-    "chs_caseload",
-    "chs_waiting",
-    "chs_referrals",
-    "chs_contacts",
-    "chs_rationed",
-    "ucr_responses",
-    "virtual_ward_patients",
-    "proactive_care",
-    "social_care_packages",
-    "unmet_need",
-    "unmet_need_gp",
-    "unmet_need_chs",
-    "unmet_need_rationed",
-    "unmet_need_delayed_discharge",
-    "unmet_need_never_sought",
-    "unmet_need_most_deprived_per_1000",
-    "unmet_need_least_deprived_per_1000",
-    "unmet_need_equity_gap_per_1000",
-    "deaths",
-    "spend_acute",
-    "spend_chs_core",
-    "spend_addon",
-    "spend_primary",
-    "spend_social_care",
-    "chs_share_of_spend",
-    "chs_fte",
-    "chs_vacancies",
-    "acute_deficit",
-)
+COLUMNS = outputs.COLUMNS  # the weekly columns, declared in abm/outputs.py
+EVENT_COLUMNS = outputs.EVENTS  # the outputs the phases tally as they happen (Events)
 GROUP_COLUMNS = ("population", "unmet_need", "emergency_admissions")
 SETTING_COLUMNS = {  # column -> the setting whose head count it is
     "inpatients": Setting.ACUTE_BED,
@@ -82,15 +31,11 @@ SETTING_COLUMNS = {  # column -> the setting whose head count it is
     "virtual_ward_patients": Setting.VIRTUAL_WARD,
 }
 SPEND_SECTORS = ("acute", "chs_core", "addon", "primary")  # the commissioner's first sectors, in its order
-UNMET_COLUMNS = (
-    "unmet_need_gp",
-    "unmet_need_chs",
-    "unmet_need_rationed",
-    "unmet_need_delayed_discharge",
-    "unmet_need_never_sought",
-)  # their sum is unmet_need
+UNMET_COLUMNS = tuple(o.name for o in outputs.parts("unmet_need"))  # their sum is unmet_need
 N_CODES = N_SETTINGS * 4  # state codes: setting x need (0/1) x rationed (0/1)
-HEAD_COUNTS = ("population", *SETTING_COLUMNS, *UNMET_COLUMNS, "unmet_need")  # the columns that count people
+HEAD_COUNTS = (
+    outputs.CENSUS
+)  # the columns that count people (a row of HEAD_COUNT_TABLE says which of them a state counts in)
 
 
 def _head_count_table() -> np.ndarray:
@@ -115,6 +60,15 @@ def _head_count_table() -> np.ndarray:
 
 
 HEAD_COUNT_TABLE = _head_count_table()  # state code x head count
+_UNCOUNTED = [name for j, name in enumerate(HEAD_COUNTS) if not HEAD_COUNT_TABLE[:, j].any()]
+assert not _UNCOUNTED, f"head counts that no state counts in (add a rule to _head_count_table): {_UNCOUNTED}"
+# The ICS row's own rules (MetricsRecorder.record): occupancy over all trusts; the equity rates of the whole ICS.
+EQUITY_COLUMNS = (
+    "unmet_need_most_deprived_per_1000",
+    "unmet_need_least_deprived_per_1000",
+    "unmet_need_equity_gap_per_1000",
+)
+assert set(outputs.OWN_ICS) == {"bed_occupancy", *EQUITY_COLUMNS}, "an output's ICS rule is missing in record()"
 POPULATION, UNMET = HEAD_COUNTS.index("population"), HEAD_COUNTS.index("unmet_need")
 UNMET_BY_CODE = HEAD_COUNT_TABLE[:, UNMET].astype(np.uint16)  # unmet need (0/1) for each state code
 assert np.array_equal(UNMET_BY_CODE[0::2], UNMET_BY_CODE[1::2])  # whatever the last bit (rationed)
@@ -163,6 +117,10 @@ class MetricsRecorder:
         self._head_columns = [self._col[c] for c in HEAD_COUNTS]
         self._event_columns = [self._col[c] for c in EVENT_COLUMNS]
         self._spend_columns = [self._col[f"spend_{sector}"] for sector in SPEND_SECTORS]
+        self._ratios = [  # (column, numerator columns, denominator columns) of each Ics.RATIO output
+            (self._col[o.name], [self._col[c] for c in o.numerator], [self._col[c] for c in o.denominator])
+            for o in outputs.RATIOS
+        ]
 
     def record(self, model, week: int, state: np.ndarray) -> None:
         """Fill one week from the state counts (see :func:`state_counts`) and the model's events and agents."""
@@ -194,15 +152,14 @@ class MetricsRecorder:
             row[places, col["bed_occupancy"]] = t.occupancy
             row[places, col["acute_deficit"]] += t.deficit * share
 
-        ics = block[n_places]
+        ics = block[n_places]  # how Places add up to the ICS (outputs.Ics): the sum, then the other rules
         ics[:] = row.sum(axis=0)
         ics[col["bed_occupancy"]] = sum(t.bed_days_used for t in model.trusts) / max(
             sum(max(t.beds * DAYS_PER_WEEK, t.bed_days_used) for t in model.trusts), 1e-9
         )
         self._equity(block, by_deprivation[:, :, UNMET], by_deprivation[:, :, POPULATION])
-        spend = block[:, self._spend_columns].sum(axis=1)
-        chs_spend = block[:, col["spend_chs_core"]] + block[:, col["spend_addon"]]
-        block[:, col["chs_share_of_spend"]] = chs_spend / np.maximum(spend, 1e-9)
+        for j, numerator, denominator in self._ratios:  # every row: its own sums' ratio
+            block[:, j] = block[:, numerator].sum(axis=1) / np.maximum(block[:, denominator].sum(axis=1), 1e-9)
 
         self.groups[week, :, :, 0] = by_group[:, :, POPULATION]
         self.groups[week, :, :, 1] = by_group[:, :, UNMET]
@@ -212,9 +169,10 @@ class MetricsRecorder:
     def _equity(self, row, unmet_by_dep, people_by_dep) -> None:
         col = self._col
         rate = 1000 * unmet_by_dep / np.maximum(people_by_dep, 1)
-        row[:, col["unmet_need_most_deprived_per_1000"]] = rate[:, 0]
-        row[:, col["unmet_need_least_deprived_per_1000"]] = rate[:, 4]
-        row[:, col["unmet_need_equity_gap_per_1000"]] = rate[:, 0] - rate[:, 4]
+        most, least, gap = (col[c] for c in EQUITY_COLUMNS)
+        row[:, most] = rate[:, 0]
+        row[:, least] = rate[:, 4]
+        row[:, gap] = rate[:, 0] - rate[:, 4]
 
     def frame(self) -> pd.DataFrame:
         """Long table: one row per week per Place (and ``ICS``)."""

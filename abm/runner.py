@@ -45,6 +45,7 @@ import pandas as pd
 
 import abm
 from abm.config import build
+from abm.outputs import DENOMINATOR, SUMMARY, Output, Summary
 from abm.provenance import (
     ATOMIC_TMP,
     atomic_write,
@@ -59,27 +60,6 @@ from abm.scenario import Scenario, apply_overrides, load_scenario
 from abm.units import WEEKS_PER_YEAR
 
 PACKAGE_DIR = Path(abm.__file__).resolve().parent
-
-# Annual totals reported per 1,000 people (mean population over the year).
-PER_1000 = {
-    "emergency_admissions_per_1000": "emergency_admissions",
-    "ed_attendances_per_1000": "ed_attendances",
-    "unmet_need_per_1000": "unmet_need",
-    "unmet_need_gp_per_1000": "unmet_need_gp",
-    "unmet_need_chs_per_1000": "unmet_need_chs",
-    "unmet_need_rationed_per_1000": "unmet_need_rationed",
-    "unmet_need_delayed_discharge_per_1000": "unmet_need_delayed_discharge",
-    "unmet_need_never_sought_per_1000": "unmet_need_never_sought",
-}
-# Annual totals reported per person.
-PER_PERSON = {
-    "gp_appointments_per_person": "gp_appointments",
-    "chs_contacts_per_person": "chs_contacts",
-}
-# Annual totals reported as they are.
-TOTALS = ("deaths", "delayed_discharge_bed_days")
-CHS_SPEND = ("spend_chs_core", "spend_addon")
-HEALTH_SPEND = ("spend_acute", "spend_chs_core", "spend_addon", "spend_primary")
 
 # The columns of the short per-year table `abm run` prints: (summary key, heading, scale, format).
 HEADLINES = (
@@ -199,12 +179,12 @@ def summarise(metrics: pd.DataFrame, name: str | None = None, population: int | 
     """Headline figures per reporting year for the ICS, and their mean over years.
 
     ``metrics`` is ``model.metrics.frame()`` (only the ``place == "ICS"`` rows are used).
-    Per year: ``population`` (mean), rates per 1,000 people a year (emergency admissions,
-    ED attendances, unmet need in person-weeks, and unmet need by kind), GP appointments
-    and CHS contacts per person a year, mean ``bed_occupancy`` (0-1), annual
-    ``delayed_discharge_bed_days`` and ``deaths``, and ``chs_share_of_spend`` (CHS core
-    plus add-on spend over acute + CHS + primary spend, 0-1).  A year with fewer than 52
-    recorded weeks is annualised (``weeks`` says how many there were).
+    Per year, the figures :data:`abm.SUMMARY` declares, in its order: ``population``
+    (mean), rates per 1,000 people a year (emergency admissions, ED attendances, unmet need in
+    person-weeks, and unmet need by kind), GP appointments and CHS contacts per person a year,
+    mean ``bed_occupancy`` (0-1), annual ``deaths`` and ``delayed_discharge_bed_days``, and
+    ``chs_share_of_spend`` (CHS core plus add-on spend over acute + CHS + primary spend, 0-1).
+    A year with fewer than 52 recorded weeks is annualised (``weeks`` says how many there were).
 
     Returns ``{"scenario": name, "population": ..., "years": [{"year": 0, ...}, ...],
     "overall": {same keys, averaged over years}}``; ``population`` defaults to the ICS
@@ -222,18 +202,28 @@ def summarise(metrics: pd.DataFrame, name: str | None = None, population: int | 
 def _year_summary(year: int, rows: pd.DataFrame) -> dict:
     weeks = len(rows)
     annual = WEEKS_PER_YEAR / weeks  # 1 for a full year
-    people = float(rows["population"].mean())
-    out: dict[str, Any] = {"year": year, "weeks": weeks, "population": people}
-    for key, column in PER_1000.items():
-        out[key] = float(rows[column].sum()) * annual / people * 1000 if people else None
-    for key, column in PER_PERSON.items():
-        out[key] = float(rows[column].sum()) * annual / people if people else None
-    out["bed_occupancy"] = float(rows["bed_occupancy"].mean())
-    for column in TOTALS:
-        out[column] = float(rows[column].sum()) * annual
-    spend = float(rows[list(HEALTH_SPEND)].to_numpy().sum())
-    out["chs_share_of_spend"] = float(rows[list(CHS_SPEND)].to_numpy().sum()) / spend if spend > 0 else None
+    people = float(rows[DENOMINATOR].mean())
+    out: dict[str, Any] = {"year": year, "weeks": weeks}
+    for output in SUMMARY:  # the population (the rates' denominator) first
+        out[output.summary_key] = _figure(output, rows, annual, people)
     return {k: _clean(v) for k, v in out.items()}
+
+
+def _figure(output: Output, rows: pd.DataFrame, annual: float, people: float) -> float | None:
+    """An output's figure for one year (:class:`abm.outputs.Summary` says which)."""
+    how = output.summary
+    if how is Summary.PER_1000:
+        return float(rows[output.name].sum()) * annual / people * 1000 if people else None
+    if how is Summary.PER_PERSON:
+        return float(rows[output.name].sum()) * annual / people if people else None
+    if how is Summary.MEAN:
+        return float(rows[output.name].mean())
+    if how is Summary.TOTAL:
+        return float(rows[output.name].sum()) * annual
+    if how is Summary.RATIO:
+        below = float(rows[list(output.denominator)].to_numpy().sum())
+        return float(rows[list(output.numerator)].to_numpy().sum()) / below if below > 0 else None
+    raise ValueError(f"{output.name}: not in the summary")
 
 
 def _clean(value):

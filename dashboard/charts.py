@@ -2,7 +2,8 @@
 
 Each builder takes the live run's array, the baseline's array (or None), the horizon
 and the lever-change markers, and returns one spec; :data:`TABS` groups them as the
-page shows them.
+page shows them.  Where a title, axis or series restates an output's label or units, it is
+read from :mod:`abm.outputs`.
 """
 
 from __future__ import annotations
@@ -11,25 +12,24 @@ from collections.abc import Callable
 
 import numpy as np
 
+from abm.outputs import OUTPUTS, by_name, parts
 from abm.units import WEEKS_PER_YEAR
 from dashboard.chartspec import BASELINE_COLOUR, PALETTE, ChartSpec, Marker, Series
 from dashboard.figures import ICS, column, per_1000, rate_per_1000_year, rolling_mean
 
 ROLLING = "13-week rolling mean"
-UNMET_KINDS = (
-    ("unmet_need_gp", "waiting for GP"),
-    ("unmet_need_chs", "waiting for CHS"),
-    ("unmet_need_rationed", "rationed out by CHS"),
-    ("unmet_need_delayed_discharge", "delayed discharge"),
-    ("unmet_need_never_sought", "never sought care (hidden)"),
-)
-SPEND = (
-    ("spend_acute", "acute"),
-    ("spend_chs_core", "CHS core"),
-    ("spend_addon", "add-on (virtual wards)"),
-    ("spend_primary", "primary care"),
-    ("spend_social_care", "social care"),
-)
+UNMET_KINDS = tuple((o.name, o.band) for o in parts("unmet_need"))  # (column, label): the bands of unmet need
+SPEND = tuple((o.name, o.band) for o in OUTPUTS if o.name.startswith("spend_"))  # (column, label): spend by sector
+
+
+def label_of(name: str) -> str:
+    """An output's label (abm/outputs.py)."""
+    return by_name(name).label
+
+
+def title_of(name: str) -> str:
+    """An output's label with a capital first letter."""
+    return by_name(name).title
 
 
 def markers_of(changes) -> list[Marker]:
@@ -59,8 +59,8 @@ def _by_place(place_names, measure: Callable[[int], np.ndarray]) -> list[Series]
 def admissions(data, base, horizon, markers) -> ChartSpec:
     return ChartSpec(
         "admissions",
-        "Emergency admissions against the baseline",
-        "admissions per 1,000 a year",
+        f"{title_of('emergency_admissions')} against the baseline",
+        by_name("emergency_admissions").summary_units,
         _with_baseline("this run", lambda d: rate_per_1000_year(d, "emergency_admissions"), data, base),
         horizon,
         markers,
@@ -88,7 +88,7 @@ def occupancy(data, base, horizon, markers) -> ChartSpec:
     return ChartSpec(
         "occupancy",
         "Acute bed occupancy",
-        "share of bed-days used",
+        by_name("bed_occupancy").units,
         _with_baseline("occupancy", lambda d: rolling_mean(column(d, "bed_occupancy"), 4), data, base, PALETTE[5]),
         horizon,
         markers,
@@ -100,8 +100,8 @@ def occupancy(data, base, horizon, markers) -> ChartSpec:
 def delayed(data, base, horizon, markers) -> ChartSpec:
     return ChartSpec(
         "delayed",
-        "Delayed discharges",
-        "bed-days per week",
+        title_of("delayed_discharge_bed_days"),
+        f"{by_name('delayed_discharge_bed_days').units} per week",
         _with_baseline(
             "delayed-discharge bed-days",
             lambda d: rolling_mean(column(d, "delayed_discharge_bed_days"), 4),
@@ -117,10 +117,12 @@ def delayed(data, base, horizon, markers) -> ChartSpec:
 
 def chs(data, base, horizon, markers) -> ChartSpec:
     series = [
-        Series("on a CHS caseload", per_1000(data, "chs_caseload"), PALETTE[2]),
-        Series("waiting for CHS", per_1000(data, "chs_waiting"), PALETTE[1]),
-        Series("on a virtual ward", per_1000(data, "virtual_ward_patients"), PALETTE[4]),
-        Series("in proactive care (4-week mean)", rolling_mean(per_1000(data, "proactive_care"), 4), PALETTE[3]),
+        Series(label_of("chs_caseload"), per_1000(data, "chs_caseload"), PALETTE[2]),
+        Series(label_of("chs_waiting"), per_1000(data, "chs_waiting"), PALETTE[1]),
+        Series(label_of("virtual_ward_patients"), per_1000(data, "virtual_ward_patients"), PALETTE[4]),
+        Series(
+            f"{label_of('proactive_care')} (4-week mean)", rolling_mean(per_1000(data, "proactive_care"), 4), PALETTE[3]
+        ),
     ]
     if base is not None:
         series.append(Series("caseload (baseline)", per_1000(base, "chs_caseload"), BASELINE_COLOUR, dashed=True))
@@ -148,7 +150,7 @@ def spend(data, base, horizon, markers) -> ChartSpec:
 
 def workforce(data, base, horizon, markers) -> ChartSpec:
     series = [
-        Series("CHS staff in post", column(data, "chs_fte"), PALETTE[2]),
+        Series(label_of("chs_fte"), column(data, "chs_fte"), PALETTE[2]),
         Series("vacancies (funded posts empty)", column(data, "chs_vacancies"), PALETTE[5]),
     ]
     if base is not None:
@@ -160,8 +162,8 @@ def places_admissions(data, base, horizon, markers, place_names=()) -> ChartSpec
     series = _by_place(place_names, lambda i: rate_per_1000_year(data, "emergency_admissions", place=i))
     return ChartSpec(
         "places_admissions",
-        "Emergency admissions by Place",
-        "admissions per 1,000 a year",
+        f"{title_of('emergency_admissions')} by Place",
+        by_name("emergency_admissions").summary_units,
         series,
         horizon,
         markers,
@@ -186,8 +188,8 @@ def places_chs_share(data, base, horizon, markers, place_names=()) -> ChartSpec:
     series = _by_place(place_names, lambda i: rolling_mean(column(data, "chs_share_of_spend", place=i), 4))
     return ChartSpec(
         "places_chs_share",
-        "CHS share of spend by Place",
-        "% of modelled NHS spend",
+        f"{title_of('chs_share_of_spend')} by Place",
+        by_name("chs_share_of_spend").percent_units,
         series,
         horizon,
         markers,
@@ -198,7 +200,9 @@ def places_chs_share(data, base, horizon, markers, place_names=()) -> ChartSpec:
 
 def places_chs_staff(data, base, horizon, markers, place_names=()) -> ChartSpec:
     series = _by_place(place_names, lambda i: per_1000(data, "chs_fte", place=i))
-    return ChartSpec("places_chs_staff", "CHS staff in post by Place", "FTE per 1,000 people", series, horizon, markers)
+    return ChartSpec(
+        "places_chs_staff", f"{title_of('chs_fte')} by Place", "FTE per 1,000 people", series, horizon, markers
+    )
 
 
 def equity_gap(data, base, horizon, markers) -> ChartSpec:

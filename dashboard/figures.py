@@ -2,7 +2,8 @@
 
 The array is ``model.metrics.data[:recorded]`` (weeks x Places+ICS x columns, the ICS
 last).  Reading it directly, rather than building a DataFrame, keeps a page update
-cheap; the definitions match :func:`abm.runner.summarise` (a test checks they agree).
+cheap; the definitions match :func:`abm.runner.summarise` (a test checks they agree), and each
+card's title and units are its output's (:mod:`abm.outputs`).
 """
 
 from __future__ import annotations
@@ -11,34 +12,47 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from abm.metrics import COLUMNS
+from abm.outputs import COLUMNS, DENOMINATOR, Kind, Summary, by_name
 from abm.units import WEEKS_PER_YEAR
 
 COL = {name: i for i, name in enumerate(COLUMNS)}
 ICS = -1  # the last "place" is the whole ICS
-CHS_SPEND = ("spend_chs_core", "spend_addon")
-HEALTH_SPEND = ("spend_acute", "spend_chs_core", "spend_addon", "spend_primary")
 
 
 @dataclass(frozen=True)
 class Card:
-    """One headline: how it is computed and how it reads."""
+    """One headline: the output it shows, and how it reads (its title and units come from abm/outputs.py)."""
 
     key: str
-    title: str
-    units: str
+    output: str  # a metrics column: its yearly figure as summary.json gives it, or with ``latest`` its latest week
     higher_is_worse: bool | None  # None: neither (no colour)
-    percent: bool = False
+    latest: bool = False
+
+    @property
+    def title(self) -> str:
+        return by_name(self.output).title
+
+    @property
+    def percent(self) -> bool:
+        return by_name(self.output).kind is Kind.SHARE
+
+    @property
+    def units(self) -> str:
+        output = by_name(self.output)
+        if self.latest:
+            return f"{output.units}, this week"
+        return output.percent_units if self.percent else output.summary_units
 
 
 CARDS = (
-    Card("admissions", "Emergency admissions", "per 1,000 people a year", True),
-    Card("unmet_need", "Unmet need", "person-weeks per 1,000 a year", True),
-    Card("occupancy", "Bed occupancy", "% of beds in use", True, percent=True),
-    Card("delayed", "Delayed discharges", "bed-days a year", True),
-    Card("chs_share", "CHS share of spend", "% of modelled NHS spend", None, percent=True),
-    Card("vacancies", "CHS vacancies", "funded posts empty (FTE), this week", True),
+    Card("admissions", "emergency_admissions", True),
+    Card("unmet_need", "unmet_need", True),
+    Card("occupancy", "bed_occupancy", True),
+    Card("delayed", "delayed_discharge_bed_days", True),
+    Card("chs_share", "chs_share_of_spend", None),
+    Card("vacancies", "chs_vacancies", True, latest=True),
 )
+CARD = {card.key: card for card in CARDS}
 
 
 def column(data: np.ndarray, name: str, place: int = ICS) -> np.ndarray:
@@ -52,21 +66,27 @@ def headline(data: np.ndarray, key: str, start: int, stop: int) -> float | None:
     if n == 0:
         return None
     annual = WEEKS_PER_YEAR / n
-    people = float(rows[:, COL["population"]].mean())
-    if key == "admissions":
-        return float(rows[:, COL["emergency_admissions"]].sum()) * annual / people * 1000
-    if key == "unmet_need":
-        return float(rows[:, COL["unmet_need"]].sum()) * annual / people * 1000
-    if key == "occupancy":
-        return float(rows[:, COL["bed_occupancy"]].mean())
-    if key == "delayed":
-        return float(rows[:, COL["delayed_discharge_bed_days"]].sum()) * annual
-    if key == "chs_share":
-        spend = rows[:, [COL[c] for c in HEALTH_SPEND]].sum()
-        return float(rows[:, [COL[c] for c in CHS_SPEND]].sum() / spend) if spend > 0 else None
-    if key == "vacancies":
-        return float(rows[-1, COL["chs_vacancies"]])
-    raise KeyError(f"unknown headline {key!r}; known: {', '.join(c.key for c in CARDS)}")
+    if key not in CARD:
+        raise KeyError(f"unknown headline {key!r}; known: {', '.join(c.key for c in CARDS)}")
+    card = CARD[key]
+    output = by_name(card.output)
+    values = rows[:, COL[output.name]]
+    if card.latest:
+        return float(values[-1])
+    people = float(rows[:, COL[DENOMINATOR]].mean())
+    how = output.summary  # as abm.runner.summarise computes it
+    if how is Summary.PER_1000:
+        return float(values.sum()) * annual / people * 1000
+    if how is Summary.PER_PERSON:
+        return float(values.sum()) * annual / people
+    if how is Summary.MEAN:
+        return float(values.mean())
+    if how is Summary.TOTAL:
+        return float(values.sum()) * annual
+    if how is Summary.RATIO:
+        below = rows[:, [COL[c] for c in output.denominator]].sum()
+        return float(rows[:, [COL[c] for c in output.numerator]].sum() / below) if below > 0 else None
+    raise ValueError(f"card {key!r}: {output.name} has no yearly figure; give it latest=True")
 
 
 def card_window(weeks: int) -> tuple[int, int]:

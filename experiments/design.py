@@ -47,13 +47,14 @@ import numpy as np
 
 from abm import runner, safe_yaml
 from abm.config import ConfigError, build, describe, spec, suggest, to_dict
+from abm.outputs import SUMMARY_KEYS
 from abm.scenario import Scenario, apply_overrides, load_scenario, scenario_field_names
 from policies.levers import Levers
 
 SAMPLING_METHODS = ("lhs", "sobol", "morris")
 OUTPUTS = ("annual", "weekly")
-# Headline outcomes a design may name: every figure of a run's summary.json.
-OUTCOMES = (*runner.PER_1000, *runner.PER_PERSON, *runner.TOTALS, "bed_occupancy", "chs_share_of_spend", "population")
+# Headline outcomes a design may name: every figure of a run's summary.json (declared in abm/outputs.py).
+OUTCOMES = SUMMARY_KEYS
 DEFAULT_OUTCOMES = tuple(key for key, *_ in runner.HEADLINES)
 NOT_FACTORS = ("seed", "name")  # seeds come from the root seed; the name labels the sweep
 REPLICATE_STREAM, SAMPLING_STREAM = 0, 1  # SeedSequence spawn keys under the root seed

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
+from abm.outputs import SUMMARY
 from abm.provenance import atomic_write
 
 MAX_LINES = 6  # trajectories: the reference and the 5 points that differ most
@@ -25,23 +26,8 @@ MAX_CELLS = 4  # sensitivity: grid cells shown side by side
 DODGE = 0.06  # trajectories of one year: years between neighbouring points' error bars
 DPI = 110
 
-OUTCOME_LABELS = {
-    "emergency_admissions_per_1000": "emergency admissions\nper 1,000 people a year",
-    "ed_attendances_per_1000": "ED attendances\nper 1,000 people a year",
-    "unmet_need_per_1000": "unmet need, person-weeks\nper 1,000 people a year",
-    "unmet_need_gp_per_1000": "unmet need waiting for GP,\nperson-weeks per 1,000 a year",
-    "unmet_need_chs_per_1000": "unmet need waiting for CHS,\nperson-weeks per 1,000 a year",
-    "unmet_need_rationed_per_1000": "unmet need rationed out,\nperson-weeks per 1,000 a year",
-    "unmet_need_delayed_discharge_per_1000": "unmet need in delayed discharge,\nperson-weeks per 1,000 a year",
-    "unmet_need_never_sought_per_1000": "unmet need never sought,\nperson-weeks per 1,000 a year",
-    "gp_appointments_per_person": "GP appointments\nper person a year",
-    "chs_contacts_per_person": "CHS contacts\nper person a year",
-    "deaths": "deaths a year",
-    "delayed_discharge_bed_days": "delayed discharge\nbed-days a year",
-    "bed_occupancy": "bed occupancy\n(share of bed-days, 0-1)",
-    "chs_share_of_spend": "CHS share of modelled\nNHS spend (0-1)",
-    "population": "population (people)",
-}
+# an outcome's axis label: its output's label over its units in summary.json (abm/outputs.py)
+OUTCOME_LABELS = {o.summary_key: f"{o.label}\n{o.summary_units}" for o in SUMMARY}
 INDEX_LABELS = {
     "S1": "first-order S1",
     "ST": "total ST",

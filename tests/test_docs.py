@@ -64,6 +64,21 @@ def test_parameter_table_lists_every_lever_and_calibrated_parameter():
     assert all(f"`{n}`" in table for n in names)
 
 
+# --------------------------------------------------------------------------- outputs
+def test_committed_output_table_is_the_output_of_abm_outputs(capsys):
+    assert cli.main(["outputs", "--markdown"]) == 0
+    printed = capsys.readouterr().out
+    committed = (DOCS / "outputs.md").read_text()
+    assert committed == printed, "docs/outputs.md is out of date: run  abm outputs --markdown > docs/outputs.md"
+
+
+def test_output_table_lists_every_column_and_summary_key():
+    from abm import outputs
+
+    table = (DOCS / "outputs.md").read_text()
+    assert all(f"`{name}`" in table for name in (*outputs.COLUMNS, *outputs.SUMMARY_KEYS))
+
+
 # --------------------------------------------------------------------------- ODD
 POINTER = re.compile(r"`((?:abm|agents|policies|dashboard|experiments|benchmarks)/[\w/]+\.py): ([\w.]+)`")
 
