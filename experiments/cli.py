@@ -1,6 +1,6 @@
 """``abm sweep`` and ``abm summarize``: their options and handlers (hooked into :mod:`abm.cli`).
 
-    abm sweep experiments/designs/funding_shift.yaml --out runs/shift --jobs 4
+    abm sweep experiments/designs/shift_addon_data.yaml --out runs/shift --jobs 4
     abm sweep DESIGN.yaml --out DIR --backend dask --scheduler tcp://head:8786
     abm sweep DESIGN.yaml --out runs/trial --set population=5000 --set years=1 --replications 2
     abm summarize runs/shift
@@ -35,7 +35,7 @@ def add_parsers(commands) -> None:
         "run is recorded with its traceback and the others go on.  Running the same command again\n"
         "resumes: finished runs are skipped; a changed design is refused.",
         epilog="Examples:\n"
-        "  abm sweep experiments/designs/funding_shift.yaml --out runs/shift --jobs 4\n"
+        "  abm sweep experiments/designs/shift_addon_data.yaml --out runs/shift --jobs 4\n"
         "  abm sweep DESIGN.yaml --out runs/trial --set population=5000 --set years=1 --replications 2\n"
         "  abm sweep DESIGN.yaml --out DIR --backend dask --scheduler tcp://head:8786\n"
         "Then: abm summarize DIR.  Design files: experiments/README.md.",

@@ -1,6 +1,6 @@
 """Run every run of a design, in parallel, resumably (the logic behind ``abm sweep``).
 
-    plan = load_design("experiments/designs/beds_vs_social_care.yaml")
+    plan = load_design("experiments/designs/workforce_funding.yaml")
     report = run_sweep(plan, "runs/beds", jobs=4)              # joblib's loky processes
     report = run_sweep(plan, "runs/beds", backend="dask", scheduler="tcp://head:8786")
 
@@ -72,6 +72,7 @@ RUN_COLUMNS = (
     "worker",
 )
 DASK_CONNECT_TIMEOUT = "30s"
+LOCAL_HTTP_ADDRESS = "127.0.0.1:0"  # a local Dask cluster's (page-less) HTTP server: loopback, any free port
 TABLE_EVERY_SECONDS = 2.0  # how often runs.csv is rewritten while a sweep runs (and at its end)
 
 
@@ -295,9 +296,20 @@ def dask_client(scheduler: str | None, jobs: int):
         return
     import logging
 
+    import dask
+
+    # No web dashboard: distributed's scheduler serves its HTTP pages even with
+    # dashboard_address=None (on port 8787, every interface), so it gets no pages to serve
+    # and listens on a spare port of the loopback interface only.
     with (
+        dask.config.set({"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}),
         LocalCluster(
-            n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+            n_workers=jobs,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": LOCAL_HTTP_ADDRESS},
+            silence_logs=logging.ERROR,
         ) as cluster,
         Client(cluster) as client,
     ):

@@ -577,6 +577,40 @@ def test_sweep_help(capsys):
         assert option in out
 
 
+@pytest.mark.parametrize("command", ["sweep", "summarize"])
+def test_help_names_only_files_that_exist(command, capsys):
+    """Every path in the help text (a design, a README) is a file of the repository."""
+    import re
+
+    with pytest.raises(SystemExit):
+        cli.main([command, "--help"])
+    out = capsys.readouterr().out
+    root = Path(__file__).resolve().parent.parent
+    paths = re.findall(r"[\w./-]+\.(?:yaml|md)\b", out)
+    named = [p for p in paths if "/" in p]
+    assert command == "summarize" or named  # sweep's help names a shipped design
+    for path in named:
+        assert (root / path).is_file(), path
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_local_dask_cluster_serves_no_dashboard():
+    """The local cluster's scheduler serves no page (no dashboard), on no public interface, not on 8787."""
+    import urllib.error
+    import urllib.request
+
+    with sweep.dask_client(None, 1) as client:
+        info = client.scheduler_info()
+        port = info["services"].get("dashboard")
+        assert port != 8787
+        if port is not None:  # distributed always starts an HTTP server: it must serve nothing
+            for page in ("/status", "/info/main/workers.html", "/json/index.html", "/metrics", "/health"):
+                with pytest.raises(urllib.error.HTTPError) as exc:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}{page}", timeout=10)
+                assert exc.value.code == 404, page
+        assert client.scheduler.address.startswith("tcp://127.0.0.1:")
+
+
 # --------------------------------------------------------------------------- mesa.batch_run
 def test_mesa_batch_run():
     import mesa
