@@ -156,7 +156,10 @@ def cmd_summarize(args: argparse.Namespace, argv: Sequence[str]) -> int:
     except (SweepError, ValueError) as exc:
         return _error(str(exc))
     if not args.quiet:
-        print(report_text(summary))
+        print(report_text(summary))  # ends with the notes and warnings
+    else:
+        for line in [*(f"note: {n}" for n in summary.notes), *(f"warning: {w}" for w in summary.warnings)]:
+            print(line, file=sys.stderr)
     print(f"summary: {summary.files[0].parent}")
     return 0
 

@@ -5,7 +5,9 @@
   points that differ most from it;
 * ``differences.png``: each point's paired difference from the reference over the horizon,
   with its 95% interval (a forest plot);
-* ``sensitivity.png``: Sobol' S1/ST, Morris mu*/sigma or Spearman's rho per sampled factor.
+* ``sensitivity.png``: Sobol' S1/ST, Morris mu*/sigma or Spearman's rho per sampled factor, on
+  fixed axes (Sobol' 0 to 1, rho -1 to 1, widened only to show a value beyond; Morris shared
+  along an outcome's row), each panel titled with its outcome's noise share.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ INDEX_LABELS = {
     "S1": "first-order S1",
     "ST": "total ST",
     "mu_star": "mu* (mean |effect|)",
-    "sigma": "sigma (interaction / non-linearity)",
+    "sigma": "sigma (interaction, non-linearity, or noise)",
     "rho": "Spearman's rho",
 }
 
@@ -173,13 +175,19 @@ def sensitivity_chart(summary):
     factors = [f.name for f in plan.factors if f.kind == "sampled"]
     indices = list(dict.fromkeys(table["index"]))
     figure, axes = _figure(len(outcomes), len(cells), height=0.45 * len(factors) * len(indices) + 1.6, width=5.5)
+    method = plan.design.sampled_by.method
     for row, outcome in enumerate(outcomes):
+        rows = table[(table["outcome"] == outcome) & table["cell"].isin(cells)]
+        limits = _index_limits(method, rows)
         for col, cell in enumerate(cells):
-            _sensitivity_panel(
-                axes[row, col], table[(table["outcome"] == outcome) & (table["cell"] == cell)], factors, indices
-            )
-            axes[row, col].set_xlabel(_index_axis(plan.design.sampling.method, outcome), fontsize="small")
-            axes[row, col].set_title(_cell_title(plan, cell, outcome, len(cells)), fontsize="small")
+            part = rows[rows["cell"] == cell]
+            _sensitivity_panel(axes[row, col], part, factors, indices)
+            axes[row, col].set_xlim(*limits)
+            axes[row, col].set_xlabel(_index_axis(method, outcome), fontsize="small")
+            title = _cell_title(plan, cell, outcome, len(cells))
+            if "noise_share_of_means" in part and part["noise_share_of_means"].notna().any():
+                title += f"\nnoise: {part['noise_share_of_means'].iloc[0]:.0%} of the point means' variance"
+            axes[row, col].set_title(title, fontsize="small")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside lower center", ncols=len(indices), fontsize="small")
     method = {
@@ -209,6 +217,21 @@ def _sensitivity_panel(ax, rows: pd.DataFrame, factors: list[str], indices: list
     ax.set_yticks(base, [f.split(".")[-1] for f in factors], fontsize="small")
     ax.axvline(0, color="0.3", linewidth=1)
     ax.grid(axis="x", alpha=0.3)
+
+
+def _index_limits(method: str, rows: pd.DataFrame) -> tuple[float, float]:
+    """Fixed x limits: Sobol' -0.05 to 1.05 (widened only to show a bar beyond: intervals are cut off),
+    rho -1.05 to 1.05; Morris from 0 to past the longest bar or interval of the outcome."""
+    values = rows["value"].to_numpy(dtype=float)
+    low = float(np.nanmin(values)) if np.isfinite(values).any() else 0.0
+    high = float(np.nanmax(values)) if np.isfinite(values).any() else 1.0
+    if method == "sobol":
+        return min(-0.05, low - 0.05), max(1.05, high + 0.05)
+    if method == "lhs":
+        return -1.05, 1.05
+    ends = (rows["value"] + rows["conf"].fillna(0)).to_numpy(dtype=float)
+    top = float(np.nanmax(ends)) if np.isfinite(ends).any() and np.nanmax(ends) > 0 else 1.0
+    return min(0.0, low) - 0.03 * top, 1.08 * top
 
 
 def _index_axis(method: str, outcome: str) -> str:

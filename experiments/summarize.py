@@ -12,10 +12,16 @@ Files written (atomically) to the summary directory:
   difference from the reference point over the same replicates (``diff_mean``,
   ``diff_low``, ``diff_high``; common random numbers make these intervals narrow);
 * ``points_by_year.parquet``: the same per reporting year;
-* ``sensitivity.parquet`` (sampled designs): per grid cell, outcome and factor, Sobol'
-  first-order and total indices (``S1``, ``ST``), Morris ``mu_star`` and ``sigma``, or for a
-  Latin hypercube Spearman's rank correlation ``rho``; ``conf`` is the half-width of a
-  95% interval where the method gives one;
+* ``sensitivity.parquet`` / ``sensitivity.csv`` (sampled designs): per grid cell, outcome and
+  factor, Sobol' first-order and total indices (``S1``, ``ST``), Morris ``mu_star`` and
+  ``sigma``, or for a Latin hypercube Spearman's rank correlation ``rho``; ``conf`` is the
+  half-width of a 95% interval where the method gives one; beside them the cell's noise
+  share (``noise_share``, ``noise_share_of_means``: see :func:`noise_shares`).  Indices are
+  computed on each point's mean over its replicates, and only for a grid cell whose every
+  run is done (a partial sweep writes no table and says so);
+* ``sensitivity.json`` (sampled designs): the method, the noise shares, and the
+  ``warnings`` (noise over 30% of the variance, S1 below 0, total indices summing to far
+  more than 1, Morris sigma about mu* or more) and ``notes`` (cells left out) also printed;
 * ``weekly.parquet`` (designs with ``outputs: weekly``): every run's weekly ICS metrics;
 * ``trajectories.png``, ``differences.png`` and ``sensitivity.png``: see :mod:`experiments.plots`.
 
@@ -37,6 +43,11 @@ from experiments.sweep import RUNS_DIR, load_sweep, read_records
 
 CONFIDENCE = 0.95
 KEYS = ["run_id", "point", "replicate", "seed"]
+NOISE_WARNING = 0.30  # warn when noise is over this share of the variance the indices see
+S1_NEGATIVE = -0.05  # warn when a first-order index is below this (or below 0 beyond its interval)
+ST_SUM_WARNING = 1.5  # warn when the total indices of a cell and outcome sum to more than this
+SIGMA_RATIO = 0.8  # Morris: warn when sigma/mu* exceeds this for most factors
+METHOD_NAMES = {"sobol": "Sobol'", "morris": "Morris", "lhs": "Latin hypercube"}
 
 
 @dataclass
@@ -58,6 +69,9 @@ class Summary:
     points: pd.DataFrame
     points_by_year: pd.DataFrame
     sensitivity: pd.DataFrame | None
+    noise: pd.DataFrame | None = None  # per cell and outcome: see noise_shares
+    warnings: list[str] = field(default_factory=list)  # about the sensitivity indices, one line each
+    notes: list[str] = field(default_factory=list)  # e.g. cells left out of the sensitivity analysis
     files: list[Path] = field(default_factory=list)
 
 
@@ -124,21 +138,112 @@ def statistics_by_year(annual: pd.DataFrame, plan: Plan, outcomes: list[str]) ->
 
 
 # --------------------------------------------------------------------------- sensitivity
-def sensitivity(runs: pd.DataFrame, plan: Plan, outcomes: list[str]) -> pd.DataFrame | None:
-    """Sensitivity indices of each sampled factor, per grid cell and outcome (None for a pure grid).
+@dataclass
+class Sensitivity:
+    """What the sensitivity analysis of a sweep found."""
 
-    The outcome of a design point is its mean over replicates.  Sobol' and Morris use SALib
-    on the design's own sample; a cell where a point has no completed run is left out.
+    table: pd.DataFrame | None  # the indices (None: a pure grid, or no cell complete)
+    noise: pd.DataFrame | None  # noise shares per cell and outcome (None: one replication)
+    warnings: list[str]
+    notes: list[str]
+
+
+def groups_of_points(plan: Plan) -> dict[int | None, list[int]]:
+    """The points analysed together: each grid cell's sample (sampled designs), or every point (a grid)."""
+    if not any(f.kind == "sampled" for f in plan.factors):
+        return {None: [p["point"] for p in plan.points]}
+    cells = sorted({p["cell"] for p in plan.points if not p["base"]})
+    return {cell: [p["point"] for p in plan.points if p["cell"] == cell and not p["base"]] for cell in cells}
+
+
+def noise_shares(runs: pd.DataFrame, plan: Plan, outcomes: list[str]) -> pd.DataFrame | None:
+    """How much of each outcome's variance is stochastic noise between replicates, per cell.
+
+    ``noise_var`` is the mean over points of the variance between a point's replicates
+    (unbiased; points with two or more runs); ``total_var`` the variance over every run of
+    the cell.  ``noise_share`` = noise_var / total_var (capped at 1) and ``between_share`` =
+    1 - noise_share, the share due to the points' differences.  Indices are computed on the
+    points' means over ``replications`` replicates: ``noise_share_of_means`` is the share of
+    the variance between those means that is noise (see :func:`_noise_share_of_means`; with
+    runs missing, noise_var / replications over the means' variance).  None with one replication.
     """
+    if plan.replications < 2 or runs.empty:
+        return None
+    rows = []
+    for cell, points in groups_of_points(plan).items():
+        part = runs[runs["point"].isin(points)]
+        for outcome in outcomes:
+            y = part[["point", outcome]].astype({outcome: float})
+            grouped = y.groupby("point")[outcome]
+            counts = grouped.count()
+            within = grouped.var(ddof=1)[counts >= 2]
+            total = y[outcome].var(ddof=1)
+            means = grouped.mean()
+            noise = float(within.mean()) if len(within) else np.nan
+            reps = float(counts[counts >= 2].mean()) if len(within) else np.nan
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = min(1.0, noise / total) if total > 0 else np.nan
+            of_means = _noise_share_of_means(part.pivot(index="point", columns="replicate", values=outcome))
+            if np.isnan(of_means) and len(means) > 1 and means.var(ddof=1) > 0:  # runs missing: noise taken
+                of_means = min(1.0, noise / reps / means.var(ddof=1))  # as independent between points
+            rows.append(
+                {
+                    "cell": cell,
+                    "outcome": outcome,
+                    "points": len(means),
+                    "replications": reps,
+                    "noise_var": noise,
+                    "total_var": float(total),
+                    "noise_share": share,
+                    "between_share": 1 - share,
+                    "noise_share_of_means": of_means,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _noise_share_of_means(wide: pd.DataFrame) -> float:
+    """The share of the variance between point means that is noise, under common random numbers.
+
+    ``wide``: points x replicates, complete.  Replicate r of every point shares a seed, so
+    what the seed does to every point alike cancels between points; the noise in the
+    points' differences is the point x replicate interaction of a two-way analysis of
+    variance.  Its mean square over the points' mean square (1/F) is the share.
+    """
+    wide = wide.astype(float)
+    points, reps = wide.shape
+    if points < 2 or reps < 2 or wide.isna().to_numpy().any():
+        return np.nan
+    y = wide.to_numpy()
+    resid = y - y.mean(axis=1, keepdims=True) - y.mean(axis=0, keepdims=True) + y.mean()
+    ms_resid = (resid**2).sum() / ((points - 1) * (reps - 1))
+    ms_points = reps * y.mean(axis=1).var(ddof=1)
+    if ms_points <= 0:
+        return np.nan if ms_resid <= 0 else 1.0
+    return float(min(1.0, ms_resid / ms_points))
+
+
+def analyse(results: Results, outcomes: list[str]) -> Sensitivity:
+    """Noise shares, sensitivity indices (cells whose every run is done) and warnings about them."""
+    plan, runs = results.plan, results.runs
+    noise = noise_shares(runs, plan, outcomes)
     sampled = [f for f in plan.factors if f.kind == "sampled"]
     if not sampled or runs.empty:
-        return None
+        return Sensitivity(None, noise, [], [])
     method = plan.design.sampled_by.method
+    done = runs.groupby("point").size()
     means = runs.groupby("point")[outcomes].mean()
-    rows = []
-    for cell in sorted({p["cell"] for p in plan.points if not p["base"]}):
-        points = [p["point"] for p in plan.points if p["cell"] == cell and not p["base"]]
-        if not set(points) <= set(means.index):
+    rows, notes = [], []
+    groups = groups_of_points(plan)
+    for cell, points in groups.items():
+        complete = int(done.reindex(points, fill_value=0).clip(upper=plan.replications).sum())
+        total = len(points) * plan.replications
+        if complete < total:
+            where = f" (grid cell {cell})" if len(groups) > 1 else ""
+            notes.append(
+                f"sensitivity indices need every run of the {METHOD_NAMES[method]} sample{where}: {complete} of "
+                f"{total} are done; run abm sweep again to finish"
+            )
             continue
         for outcome in outcomes:
             y = means.loc[points, outcome].to_numpy(dtype=float)
@@ -155,7 +260,70 @@ def sensitivity(runs: pd.DataFrame, plan: Plan, outcomes: list[str]) -> pd.DataF
                         "conf": conf,
                     }
                 )
-    return pd.DataFrame(rows, columns=["cell", "outcome", "factor", "method", "index", "value", "conf"])
+    if not rows:
+        return Sensitivity(None, noise, [], notes)
+    table = pd.DataFrame(rows, columns=["cell", "outcome", "factor", "method", "index", "value", "conf"])
+    if noise is not None:
+        table = table.merge(
+            noise[["cell", "outcome", "noise_share", "noise_share_of_means"]], on=["cell", "outcome"], how="left"
+        )
+    else:
+        table = table.assign(noise_share=np.nan, noise_share_of_means=np.nan)
+    return Sensitivity(table, noise, index_warnings(table), notes)
+
+
+def sensitivity(runs: pd.DataFrame, plan: Plan, outcomes: list[str]) -> pd.DataFrame | None:
+    """Sensitivity indices of each sampled factor, per grid cell and outcome (None for a pure grid).
+
+    The outcome of a design point is its mean over replicates.  Sobol' and Morris use SALib
+    on the design's own sample; a cell with a run not yet done is left out.
+    """
+    return analyse(Results(plan, runs, pd.DataFrame(), 0, 0), outcomes).table
+
+
+def index_warnings(table: pd.DataFrame) -> list[str]:
+    """One line per sign that the indices of a cell and outcome are noise, not the factors' effects."""
+    warnings = []
+    cells = table["cell"].nunique() > 1
+    for (cell, outcome), rows in table.groupby(["cell", "outcome"], sort=False):
+        where = f"{outcome}" + (f" (grid cell {cell})" if cells else "")
+        share = rows["noise_share_of_means"].iloc[0]
+        if share > NOISE_WARNING:
+            runs_share = rows["noise_share"].iloc[0]
+            warnings.append(
+                f"{where}: indices are unreliable: {share:.0%} of the variance of the point means they are "
+                f"computed on is noise between replicates ({runs_share:.0%} of the variance between runs); "
+                "add replications"
+            )
+        by = rows.set_index("factor")
+        if "S1" in set(rows["index"]):
+            s1 = rows[rows["index"] == "S1"]
+            negative = s1[(s1["value"] < S1_NEGATIVE) | (s1["value"] + s1["conf"].fillna(0) < 0)]
+            if len(negative):
+                listed = ", ".join(f"{r.factor} {r.value:.2f} ± {r.conf:.2f}" for r in negative.itertuples())
+                warnings.append(
+                    f"{where}: S1 below 0 ({listed}): a share of variance cannot be negative, so noise or "
+                    "too small a sample dominates; add samples or replications"
+                )
+            st = by[by["index"] == "ST"]["value"]
+            if st.sum() > ST_SUM_WARNING:
+                warnings.append(
+                    f"{where}: the total indices ST sum to {st.sum():.2f}, far above 1: interactions rarely "
+                    "give that; noise or too small a sample does"
+                )
+        if "mu_star" in set(rows["index"]):
+            mu = by[by["index"] == "mu_star"]["value"]
+            sigma = by[by["index"] == "sigma"]["value"].reindex(mu.index)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratio = sigma / mu
+            high = int((ratio > SIGMA_RATIO).sum())
+            if high > len(mu) / 2:
+                warnings.append(
+                    f"{where}: Morris sigma is about mu* or more (sigma/mu* > {SIGMA_RATIO}) for {high} of "
+                    f"{len(mu)} factors: what noise looks like, as well as interactions or non-linearity; "
+                    "compare the noise share and add replications"
+                )
+    return warnings
 
 
 def _indices(method: str, plan: Plan, sampled, x: np.ndarray, y: np.ndarray):
@@ -198,11 +366,15 @@ def summarize(sweep_dir: str | Path, out_dir: str | Path | None = None, plots: b
     if results.runs.empty:
         raise ValueError(f"{sweep_dir}: no completed run to summarise yet")
     plan, outcomes = results.plan, results.plan.design.outcomes
+    found = analyse(results, outcomes)
     summary = Summary(
         results,
         point_statistics(results.runs, plan, outcomes),
         statistics_by_year(results.annual, plan, outcomes),
-        sensitivity(results.runs, plan, outcomes),
+        found.table,
+        found.noise,
+        found.warnings,
+        found.notes,
     )
     files = [
         atomic_write_frame(results.runs, out / "runs.parquet"),
@@ -211,8 +383,13 @@ def summarize(sweep_dir: str | Path, out_dir: str | Path | None = None, plots: b
         atomic_write_frame(summary.points, out / "points.csv"),
         atomic_write_frame(summary.points_by_year, out / "points_by_year.parquet"),
     ]
+    if any(f.kind == "sampled" for f in plan.factors):
+        from abm.runner import atomic_write_json
+
+        files.append(atomic_write_json(sensitivity_record(summary), out / "sensitivity.json"))
     if summary.sensitivity is not None:
         files.append(atomic_write_frame(summary.sensitivity, out / "sensitivity.parquet"))
+        files.append(atomic_write_frame(summary.sensitivity, out / "sensitivity.csv"))
     if plan.design.outputs == "weekly":
         files.append(atomic_write_frame(weekly_table(sweep_dir, results), out / "weekly.parquet"))
     if plots:
@@ -221,6 +398,21 @@ def summarize(sweep_dir: str | Path, out_dir: str | Path | None = None, plots: b
         files.extend(charts.draw_all(summary, out))
     summary.files = files
     return summary
+
+
+def sensitivity_record(summary: Summary) -> dict:
+    """sensitivity.json: the method, whether indices were computed, noise shares, warnings and notes."""
+    plan = summary.results.plan
+    noise = [] if summary.noise is None else summary.noise.to_dict("records")
+    return {
+        "method": plan.design.sampled_by.method,
+        "replications": plan.replications,
+        "indices_on": "each design point's mean over its replicates",
+        "computed": summary.sensitivity is not None,
+        "noise": noise,
+        "warnings": summary.warnings,
+        "notes": summary.notes,
+    }
 
 
 def weekly_table(sweep_dir: Path, results: Results) -> pd.DataFrame:
@@ -249,7 +441,22 @@ def report_text(summary: Summary, limit: int = 30) -> str:
         lines += ["", outcome, shown.to_string()]
         if len(table) > limit:
             lines.append(f"... {len(table) - limit} more points in points.csv")
+    if summary.noise is not None:
+        lines += ["", "noise between replicates (share of the variance between runs; of the point means' variance)"]
+        cells = summary.noise["cell"].nunique() > 1
+        for row in summary.noise.itertuples():
+            cell = f" (grid cell {row.cell})" if cells else ""
+            lines.append(
+                f"  {row.outcome}{cell}: {_pct(row.noise_share)} of runs' variance, "
+                f"{_pct(row.noise_share_of_means)} of the means' ({row.replications:.3g} replications)"
+            )
+    lines += [f"note: {note}" for note in summary.notes]
+    lines += [f"warning: {warning}" for warning in summary.warnings]
     return "\n".join(lines)
+
+
+def _pct(value: float) -> str:
+    return "-" if pd.isna(value) else f"{value:.0%}"
 
 
 def _fmt(mean: float, low: float, high: float) -> str:

@@ -535,6 +535,105 @@ def test_sensitivity_designs(tmp_path, capsys, method, samples, indices):
         assert table["value"].between(-1, 1).all()
 
 
+SOBOL = {
+    **TINY,
+    "population": 2000,
+    "name": "sobol-noise",
+    "sampling": {"method": "sobol", "samples": 4},
+    "factors": {"acute_beds_multiplier": {"range": [0.8, 1.4]}, "integration_share": {"range": [0.0, 1.0]}},
+    "replications": 2,
+    "seed": 3,
+    "outcomes": ["bed_occupancy", "emergency_admissions_per_1000"],
+}
+
+
+def test_partial_sobol_sweep_writes_no_indices_and_says_why(tmp_path, capsys):
+    """A Sobol' sweep with runs missing: no sensitivity table, a note naming how many runs are done; then resumed."""
+    path, out = write_design(tmp_path, SOBOL), tmp_path / "sweep"
+    assert cli.main(["sweep", str(path), "--out", str(out), "-q"]) == 0
+    for run_id in ("p01-r1", "p02-r1", "p03-r1"):
+        (out / "runs" / run_id / "record.json").unlink()  # as if the sweep had been stopped
+    capsys.readouterr()
+    assert cli.main(["summarize", str(out), "--no-plots"]) == 0
+    message = (
+        "sensitivity indices need every run of the Sobol' sample: 29 of 32 are done; run abm sweep again to finish"
+    )
+    assert f"note: {message}" in capsys.readouterr().out
+    assert not (out / "summary" / "sensitivity.parquet").exists() and not (out / "summary" / "sensitivity.csv").exists()
+    record = json.loads((out / "summary" / "sensitivity.json").read_text())
+    assert record["computed"] is False and record["notes"] == [message]
+    assert cli.main(["summarize", str(out), "-q", "--no-plots"]) == 0
+    assert f"note: {message}" in capsys.readouterr().err  # said even with --quiet
+
+    assert cli.main(["sweep", str(path), "--out", str(out), "-q"]) == 0  # finish it
+    capsys.readouterr()
+    assert cli.main(["summarize", str(out), "--no-plots"]) == 0
+    printed = capsys.readouterr().out
+    assert "noise between replicates" in printed and "note:" not in printed
+    table = pd.read_csv(out / "summary" / "sensitivity.csv")
+    assert set(table["index"]) == {"S1", "ST"} and len(table) == 2 * 2 * 2
+    assert table["noise_share"].between(0, 1).all() and table["noise_share_of_means"].between(0, 1).all()
+    record = json.loads((out / "summary" / "sensitivity.json").read_text())
+    assert record["computed"] is True and record["notes"] == [] and record["replications"] == 2
+    assert [n["outcome"] for n in record["noise"]] == SOBOL["outcomes"]
+    for noise in record["noise"]:
+        assert noise["noise_share"] + noise["between_share"] == pytest.approx(1)
+    assert all(f"warning: {w}" in printed for w in record["warnings"])
+
+
+def test_noise_shares_of_pure_noise_and_of_pure_signal():
+    from experiments.summarize import _noise_share_of_means
+
+    rng = np.random.default_rng(1)
+    noise = pd.DataFrame(rng.normal(size=(40, 3)))  # points x replicates: no point effect
+    assert _noise_share_of_means(noise) > 0.5
+    signal = pd.DataFrame(np.arange(40.0)[:, None] + 0.01 * rng.normal(size=(40, 3)))
+    assert _noise_share_of_means(signal) < 0.001
+    # common random numbers: a replicate's shift shared by every point is not noise between points
+    shared = signal + np.array([0.0, 50.0, -50.0])
+    assert _noise_share_of_means(shared) == pytest.approx(_noise_share_of_means(signal))
+    assert np.isnan(_noise_share_of_means(noise.iloc[:, :1]))  # one replicate: unknown
+
+
+def test_warnings_on_indices_that_look_like_noise():
+    from experiments.summarize import index_warnings
+
+    def table(method, values):
+        rows = [
+            {"cell": 0, "outcome": "bed_occupancy", "factor": f, "method": method, "index": i, "value": v, "conf": c}
+            for (f, i), (v, c) in values.items()
+        ]
+        return pd.DataFrame(rows).assign(noise_share=0.8, noise_share_of_means=0.5)
+
+    sobol = table(
+        "sobol",
+        {
+            ("a", "S1"): (-0.37, 0.2),
+            ("a", "ST"): (1.0, 0.3),
+            ("b", "S1"): (0.36, 0.2),
+            ("b", "ST"): (0.9, 0.3),
+            ("c", "S1"): (-0.01, 0.005),
+            ("c", "ST"): (0.8, 0.3),
+        },
+    )
+    warnings = index_warnings(sobol)
+    assert len(warnings) == 3
+    assert warnings[0].startswith("bed_occupancy: indices are unreliable: 50% of the variance of the point means")
+    assert "S1 below 0 (a -0.37 ± 0.20, c -0.01 ± 0.01)" in warnings[1]
+    assert "the total indices ST sum to 2.70, far above 1" in warnings[2]
+    morris = table(
+        "morris",
+        {("a", "mu_star"): (1.0, 0.1), ("a", "sigma"): (0.9, np.nan), ("b", "mu_star"): (2.0, 0.1)}
+        | {("b", "sigma"): (0.5, np.nan), ("c", "mu_star"): (1.0, 0.1), ("c", "sigma"): (1.2, np.nan)},
+    ).assign(noise_share_of_means=0.1)
+    assert index_warnings(morris) == [
+        "bed_occupancy: Morris sigma is about mu* or more (sigma/mu* > 0.8) for 2 of 3 factors: what noise "
+        "looks like, as well as interactions or non-linearity; compare the noise share and add replications"
+    ]
+    clean = sobol.assign(value=[0.5, 0.6, 0.3, 0.35, 0.0, 0.01], conf=0.05, noise_share_of_means=0.05)
+    assert index_warnings(clean) == []
+
+
 # --------------------------------------------------------------------------- command line
 def test_sweep_set_and_replications_for_a_trial_run(grid_file, tmp_path, capsys):
     out = tmp_path / "trial"
