@@ -80,7 +80,9 @@ def add_parsers(commands) -> None:
         help="summarise a sweep: means, 95%% intervals, paired differences, sensitivity, charts",
         description="Per design point and headline outcome: mean and 95% interval over replications, and the\n"
         "paired difference from the reference point; per year too.  Sensitivity indices for Sobol',\n"
-        "Morris and Latin-hypercube designs.  Writes parquet tables (for pandas/DuckDB), points.csv\n"
+        "Morris and Latin-hypercube designs (once every run is done), with the share of the variance\n"
+        "that is noise between replicates and warnings when the indices look like noise.\n"
+        "Writes parquet tables (for pandas/DuckDB), points.csv\n"
         "and PNG charts to DIR/summary (or --out), and prints a table.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
