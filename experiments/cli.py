@@ -82,8 +82,8 @@ def add_parsers(commands) -> None:
         "paired difference from the reference point; per year too.  Sensitivity indices for Sobol',\n"
         "Morris and Latin-hypercube designs (once every run is done), with the share of the variance\n"
         "that is noise between replicates and warnings when the indices look like noise.\n"
-        "Writes parquet tables (for pandas/DuckDB), points.csv\n"
-        "and PNG charts to DIR/summary (or --out), and prints a table.",
+        "Writes parquet tables (for pandas/DuckDB), points.csv and PNG charts to DIR/summary\n"
+        "(or --out), and prints a table.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     summarize.add_argument("sweep_dir", type=Path, metavar="DIR", help="a sweep directory (from abm sweep)")
