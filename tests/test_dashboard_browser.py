@@ -244,6 +244,34 @@ def test_a_lever_moved_mid_play_changes_the_trajectory_and_is_marked(session):
     assert session.errors == []
 
 
+def test_a_slider_drag_during_play_is_one_lever_change(session):
+    """A drag across a slider commits once, on release: one change, one marker (issue 16), not one per step."""
+    page = session.page
+    session.choose("speed-select", "10")
+    session.play()
+    session.wait_weeks(3)
+    thumb = session.lever("acute_beds_multiplier", "[role=slider]")
+    expect(thumb).to_have_attribute("aria-label", "Acute beds multiplier")
+    thumb.scroll_into_view_if_needed()
+    track = session.lever("acute_beds_multiplier", ".v-slider").bounding_box()
+    box = thumb.bounding_box()  # the thumb's container: a point at the thumb's centre
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for i in range(1, 16):  # a slow drag to the right, over about a second of play
+        page.mouse.move(x + (track["x"] + track["width"] - x) * i / 15, y)
+        page.wait_for_timeout(60)
+    page.mouse.up()
+    page.locator(".lever-marker").first.wait_for(timeout=10_000)
+    page.wait_for_timeout(1000)  # anything the drag might still send
+    session.pause()
+    changes = [c for c in page.locator(".marker-list li").all_inner_texts() if "acute_beds_multiplier" in c]
+    assert len(changes) == 1, changes
+    assert "set to 3.0" in changes[0]
+    expect(session.lever("acute_beds_multiplier")).to_contain_text("now 3.0")
+    assert session.errors == []
+
+
 def test_play_advances_the_year_and_the_charts(session):
     page = session.page
     session.choose("speed-select", "25")
