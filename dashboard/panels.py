@@ -349,9 +349,9 @@ def markers_html(changes) -> str:
         )
     items = "".join(
         f"<li>{i}. week {w} (year {w // WEEKS_PER_YEAR}, week {w % WEEKS_PER_YEAR + 1}): "
-        f"<code>{escape(n)}</code> set to "
-        f"<b>{escape(str(v))}</b></li>"
-        for i, (w, n, v) in enumerate(changes, start=1)
+        + "; ".join(f"<code>{escape(n)}</code> set to <b>{escape(str(v))}</b>" for n, v in group)
+        + "</li>"
+        for i, (w, group) in enumerate(charts.changes_by_week(changes), start=1)
     )
     return (
         f"<div style='font-size:14px'><b>Lever changes</b> (numbered red lines on the charts):"
