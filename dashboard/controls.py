@@ -112,7 +112,7 @@ def Levers(session: ss.Session):
     )
     solara.HTML(
         tag="div",
-        unsafe_innerHTML="<h3>Levers</h3><p style='font-size:13px'>A lever moved during play acts "
+        unsafe_innerHTML="<h2>Levers</h2><p style='font-size:13px'>A lever moved during play acts "
         "from the <b>next week</b>, without a reset; the week is marked with a numbered red line on every "
         "time chart. Hover a lever's name for what it models and the evidence behind it.</p>",
     )
@@ -184,7 +184,7 @@ def ScenarioControls(session: ss.Session):
             Settings(source=settings.source, scenario=settings.scenario, population=population, years=years, seed=seed)
         )
 
-    solara.HTML(tag="h3", unsafe_innerHTML="Scenario")
+    solara.HTML(tag="h2", unsafe_innerHTML="Scenario")
     current = settings.source if settings.source in names else None
     PresetSelect(
         label="Preset (choosing one resets the run)",

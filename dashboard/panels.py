@@ -89,6 +89,22 @@ def RunButtons(session: ss.Session, warm: bool, finished: bool):
             )
     if busy:
         solara.Info(ss.busy.value)
+    # what a screen reader announces: the run's state when it changes (not every week while it plays)
+    runner = session.runner
+    announcement = solara.use_memo(
+        lambda: (
+            status_text(runner)
+            if finished or not warm
+            else f"{status_text(runner)}: {'playing' if playing else 'paused'}"
+        ),
+        [playing, finished, warm, busy, runner.run_id],
+    )
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=escape(announcement),
+        classes=["sr-only", "run-announcer"],
+        attributes={"role": "status", "aria-live": "polite"},
+    )
 
 
 def status_text(runner) -> str:
