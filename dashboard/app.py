@@ -25,6 +25,37 @@ from dashboard import session as ss
 
 TITLE = "ICS workshop: how community health services shape a health system"
 TABS = [*charts.TABS, "Flows", "Follow a patient", "Files"]
+RUN_CONTROLS_ID = "run-controls"  # the skip link's target: the run controls' heading
+
+# Accessibility (issue 16): a focus ring wherever the keyboard is, the skip link hidden until focused, a
+# class for text only screen readers see, and headings that fit the page's sizes.
+A11Y_CSS = """
+:focus-visible { outline: 3px solid #0B5CAD !important; outline-offset: 2px !important; }
+[role=slider]:focus-visible { outline: none !important; }
+[role=slider]:focus-visible .v-slider__thumb { box-shadow: 0 0 0 3px white, 0 0 0 6px #0B5CAD; }
+a.skip-link { position: absolute; left: 8px; top: -200px; z-index: 10000; padding: 8px 14px; background: white;
+              color: #0B5CAD; font: 600 15px Roboto, Arial, sans-serif; border: 2px solid #0B5CAD; border-radius: 4px; }
+a.skip-link:focus { top: 8px; }
+.sr-only { position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
+           clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0; }
+h1.page-title { font-size: inherit; font-weight: inherit; margin: 0; line-height: inherit; white-space: nowrap;
+                overflow: hidden; text-overflow: ellipsis; }
+h2.region-heading, .v-navigation-drawer h2 { font-size: 16px; font-weight: 600; margin: 6px 0 4px 0; }
+"""
+
+
+@solara.component_vue("page_setup.vue")
+def PageSetup(lang: str, target: str, skip_text: str, sidebar_button: str):
+    """Sets the page's ``lang`` and zoomable viewport, names the sidebar button and puts the skip link to the
+    run controls first on the page."""
+
+
+def heading(text: str, level: int = 2, id: str | None = None, classes: list[str] | None = None):
+    """A real heading (h1/h2) for a region of the page."""
+    attributes = {"id": id, "tabindex": "-1"} if id else {}
+    return solara.HTML(
+        tag=f"h{level}", unsafe_innerHTML=text, classes=classes or ["region-heading"], attributes=attributes
+    )
 
 
 @solara.component
@@ -53,14 +84,18 @@ def LiveView(session: ss.Session):
     version = ss.tick.value  # subscribe to updates; passed down so each panel re-renders
     runner = session.runner
     tab, set_tab = solara.use_state(0)
-    panels.RunControls(session, version)
+    with solara.Column(gap="0px", classes=["run-controls"]):
+        heading("Run controls", id=RUN_CONTROLS_ID)
+        panels.RunControls(session, version)
     Problems()
     if runner.model is None:
         solara.Info("Starting the model...")
         return
     panels.StoryPanel(session).key(f"story-{runner.run_id}")  # a new run starts at step 1
     panels.BaselineBar(session, panels.baseline_state(runner))
+    heading("Headlines")
     panels.Cards(session, version)
+    heading("Charts and details")
     TabBar(tab, set_tab)
     title = TABS[tab]
     try:  # a failure drawing one panel is shown here; the run and the other panels go on
@@ -87,8 +122,13 @@ def Page():
 
     solara.use_effect(lifecycle, [])
     solara.Title("ICS workshop dashboard")
+    solara.Style(A11Y_CSS)
+    PageSetup(
+        lang="en", target=RUN_CONTROLS_ID, skip_text="Skip to run controls", sidebar_button="Show or hide the sidebar"
+    )
     with solara.AppBar():
-        solara.AppBarTitle(TITLE)
+        with solara.AppBarTitle():
+            heading(TITLE, level=1, classes=["page-title"])
     with solara.Sidebar():
         controls.ScenarioControls(session)
         controls.Levers(session)

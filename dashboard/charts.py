@@ -32,9 +32,21 @@ def title_of(name: str) -> str:
     return by_name(name).title
 
 
+def changes_by_week(changes) -> list[tuple[int, list[tuple[str, object]]]]:
+    """(reporting week, [(lever, value), ...]) per week with a change, in week order: changes made in the
+    same week share one marker (and one number), so none hides another."""
+    weeks: dict[int, list[tuple[str, object]]] = {}
+    for w, name, value in changes:
+        weeks.setdefault(int(w), []).append((name, value))
+    return sorted(weeks.items())
+
+
 def markers_of(changes) -> list[Marker]:
-    """Chart markers from (reporting week, lever, value) changes."""
-    return [Marker(int(w), f"week {w} (year {w // WEEKS_PER_YEAR}): {name} = {value}") for w, name, value in changes]
+    """Chart markers from (reporting week, lever, value) changes: one per week, its label listing them all."""
+    return [
+        Marker(w, f"week {w} (year {w // WEEKS_PER_YEAR}): " + "; ".join(f"{name} = {value}" for name, value in group))
+        for w, group in changes_by_week(changes)
+    ]
 
 
 def _with_baseline(

@@ -43,6 +43,31 @@ def slider_step(row: dict) -> float:
 
 
 @solara.component
+def LeverSlider(label: str, value, lo: float, hi: float, step: float, on_value, disabled: bool, integer: bool = False):
+    """A slider that commits once, on release (Vuetify's ``change``), not at every step of a drag
+    (``input``, which solara.SliderFloat forwards): one move, one lever change, one marker.  The keyboard
+    (arrows, Home, End) commits at each key press, as Vuetify emits ``change`` then.  Its accessible name
+    is the lever's plain name."""
+    slider = solara.v.Slider(
+        v_model=value,
+        min=lo,
+        max=hi,
+        step=step,
+        thumb_label=True,
+        hide_details=True,
+        disabled=disabled,
+        attributes={"aria-label": label},
+    )
+
+    def commit(_widget, _event, data):
+        if data is not None:
+            on_value(int(data) if integer else float(data))
+
+    solara.v.use_event(slider, "change", commit)
+    return slider
+
+
+@solara.component
 def Lever(row: dict, value, on_value, disabled: bool):
     """One lever: a switch, a choice or a slider, labelled with units and range, with an evidence tooltip."""
     name = row["name"]
@@ -61,25 +86,10 @@ def Lever(row: dict, value, on_value, disabled: bool):
                     label=row["units"], values=list(row["choices"]), value=value, on_value=on_value, disabled=disabled
                 )
             elif isinstance(row["default"], int):
-                solara.SliderInt(
-                    label="",
-                    value=int(value),
-                    min=int(row["lo"]),
-                    max=int(row["hi"]),
-                    on_value=on_value,
-                    disabled=disabled,
-                    thumb_label=True,
-                )
+                LeverSlider(label, int(value), int(row["lo"]), int(row["hi"]), 1, on_value, disabled, integer=True)
             else:
-                solara.SliderFloat(
-                    label="",
-                    value=float(value),
-                    min=float(row["lo"]),
-                    max=float(row["hi"]),
-                    step=slider_step(row),
-                    on_value=on_value,
-                    disabled=disabled,
-                    thumb_label=True,
+                LeverSlider(
+                    label, float(value), float(row["lo"]), float(row["hi"]), slider_step(row), on_value, disabled
                 )
             solara.Text(
                 f"now {value} · {lever_range(row)}",
@@ -102,7 +112,7 @@ def Levers(session: ss.Session):
     )
     solara.HTML(
         tag="div",
-        unsafe_innerHTML="<h3>Levers</h3><p style='font-size:13px'>A lever moved during play acts "
+        unsafe_innerHTML="<h2>Levers</h2><p style='font-size:13px'>A lever moved during play acts "
         "from the <b>next week</b>, without a reset; the week is marked with a numbered red line on every "
         "time chart. Hover a lever's name for what it models and the evidence behind it.</p>",
     )
@@ -174,7 +184,7 @@ def ScenarioControls(session: ss.Session):
             Settings(source=settings.source, scenario=settings.scenario, population=population, years=years, seed=seed)
         )
 
-    solara.HTML(tag="h3", unsafe_innerHTML="Scenario")
+    solara.HTML(tag="h2", unsafe_innerHTML="Scenario")
     current = settings.source if settings.source in names else None
     PresetSelect(
         label="Preset (choosing one resets the run)",

@@ -89,6 +89,22 @@ def RunButtons(session: ss.Session, warm: bool, finished: bool):
             )
     if busy:
         solara.Info(ss.busy.value)
+    # what a screen reader announces: the run's state when it changes (not every week while it plays)
+    runner = session.runner
+    announcement = solara.use_memo(
+        lambda: (
+            status_text(runner)
+            if finished or not warm
+            else f"{status_text(runner)}: {'playing' if playing else 'paused'}"
+        ),
+        [playing, finished, warm, busy, runner.run_id],
+    )
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=escape(announcement),
+        classes=["sr-only", "run-announcer"],
+        attributes={"role": "status", "aria-live": "polite"},
+    )
 
 
 def status_text(runner) -> str:
@@ -349,9 +365,9 @@ def markers_html(changes) -> str:
         )
     items = "".join(
         f"<li>{i}. week {w} (year {w // WEEKS_PER_YEAR}, week {w % WEEKS_PER_YEAR + 1}): "
-        f"<code>{escape(n)}</code> set to "
-        f"<b>{escape(str(v))}</b></li>"
-        for i, (w, n, v) in enumerate(changes, start=1)
+        + "; ".join(f"<code>{escape(n)}</code> set to <b>{escape(str(v))}</b>" for n, v in group)
+        + "</li>"
+        for i, (w, group) in enumerate(charts.changes_by_week(changes), start=1)
     )
     return (
         f"<div style='font-size:14px'><b>Lever changes</b> (numbered red lines on the charts):"

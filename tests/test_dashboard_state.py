@@ -163,6 +163,29 @@ def test_every_chart_draws_its_series_and_the_lever_markers():
     assert "Home" in flows.render(data, 0) and "emergency admissions" in flows.render(data, 0)
 
 
+def test_changes_in_the_same_week_share_one_marker_that_names_them_all():
+    """Two levers moved in one week: one marker (one number) listing both, not two hiding each other (issue 16)."""
+    from dashboard.panels import markers_html
+
+    runner = small_runner()
+    runner.advance(4)
+    runner.set_lever("integration_share", 0.8)
+    runner.set_lever("acute_beds_multiplier", 0.5)
+    runner.advance(3)
+    runner.set_lever("demand_multiplier", 1.2)
+    markers = charts.markers_of(runner.markers())
+    assert [m.week for m in markers] == [4, 7]
+    assert "integration_share = 0.8" in markers[0].label and "acute_beds_multiplier = 0.5" in markers[0].label
+    assert markers[1].label == "week 7 (year 0): demand_multiplier = 1.2"
+    text = svg.render(charts.admissions(runner.data(), None, runner.model.horizon_weeks, markers))
+    assert text.count("class='lever-marker'") == 2 and text.count("data-week='4'") == 1
+    assert ">1</text></g>" in text and ">2</text></g>" in text and ">3</text></g>" not in text
+    listed = markers_html(runner.markers())
+    assert listed.count("<li>") == 2
+    first = listed.split("<li>")[1]
+    assert first.startswith("1. week 4") and "integration_share" in first and "acute_beds_multiplier" in first
+
+
 @pytest.mark.parametrize(
     "lo, hi, percent", [(0.1340, 0.1349, True), (0.80, 0.95, True), (100, 120, False), (0.5, 0.52, False)]
 )
