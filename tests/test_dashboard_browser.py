@@ -459,6 +459,10 @@ def test_the_first_tab_is_a_skip_link_to_the_run_controls(browser, server, width
     session = Session(browser, server, width, height)
     try:
         page = session.page
+        if width < 960:  # a phone: the sidebar starts closed, so Play is in sight; its button opens it again
+            expect(page.locator(".v-navigation-drawer--open")).to_have_count(0, timeout=10_000)
+            expect(page.locator(".btn-play")).to_be_in_viewport()
+            page.wait_for_timeout(400)  # the drawer's closing animation, for the screenshot
         link = page.locator("a.skip-link")
         assert link.bounding_box()["y"] + link.bounding_box()["height"] <= 0  # out of sight until focused
         assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing to scroll sideways
@@ -474,6 +478,11 @@ def test_the_first_tab_is_a_skip_link_to_the_run_controls(browser, server, width
         outline = play.evaluate("e => getComputedStyle(e).outlineStyle + ' ' + getComputedStyle(e).outlineWidth")
         assert outline == "solid 3px"
         session.screenshot(f"a11y-play-focused-{width}x{height}")
+        if width < 960:
+            page.locator(".v-app-bar__nav-icon").click()
+            expect(page.locator(".v-navigation-drawer--open")).to_have_count(1)
+            page.wait_for_timeout(400)  # its opening animation
+            session.screenshot(f"a11y-sidebar-opened-{width}x{height}")
         assert session.errors == []
     finally:
         session.close()
