@@ -22,9 +22,12 @@ def short(value: Any, limit: int = MAX_QUOTE) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def clip(text: str, limit: int = MAX_QUOTE) -> str:
-    """Plain ``text`` cut to ``limit`` characters (for names and descriptions shown as they are)."""
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def clip(text: str, limit: int = MAX_QUOTE, keep_end: bool = False) -> str:
+    """Plain ``text`` cut to ``limit`` characters (for names and descriptions shown as they are); ``keep_end``
+    keeps its end instead (a path's file name)."""
+    if len(text) <= limit:
+        return text
+    return "..." + text[-(limit - 3) :] if keep_end else text[: limit - 3] + "..."
 
 
 class ConfigError(ValueError):

@@ -23,7 +23,7 @@ def serve_in_priority_order(
     priority: np.ndarray | None,
     waited: np.ndarray | None,
     capacity: np.ndarray,
-    tiebreak: Callable[[], np.ndarray],
+    tiebreak: Callable[..., np.ndarray],
     cost: np.ndarray | None = None,
 ) -> np.ndarray:
     """Boolean mask over candidates: served within each provider's capacity.
@@ -36,7 +36,8 @@ def serve_in_priority_order(
     the queue, so nobody is served ahead of someone with a stronger claim.
     ``priority`` or ``waited`` None means equal for everyone (that key is not sorted on).
     ``tiebreak()`` gives the candidates' random tie-breaks (one uniform each, keyed by
-    person: ``model.streams.tiebreak(decision, ids)``); it is called only when the queue is
+    person: ``model.streams.tiebreak(decision, ids)``), and ``tiebreak(subset)`` those of the
+    candidates at positions ``subset`` (the shortlist) only; it is called only when the queue is
     sorted.  When every provider can serve all its candidates the queue is not sorted
     (:func:`everyone_fits`), nor when (one place each) no provider has a whole place.
     Keyed draws make skipping them safe: nobody else's numbers depend on them.
@@ -57,14 +58,12 @@ def serve_in_priority_order(
     priority = None if priority is None else np.asarray(priority)
     waited = None if waited is None else np.asarray(waited)
     chosen = shortlist(provider, priority, capacity, cost) if n > SMALL_QUEUE else None
-    draw = tiebreak()
     if chosen is None:
-        order = queue_order(provider, priority, waited, draw)
-    else:
+        order = queue_order(provider, priority, waited, tiebreak())
+    else:  # only the shortlisted candidates' tie-breaks are drawn (keyed draws: the same numbers as in a full draw)
         assert priority is not None  # shortlist() narrows the queue only by priority
-        order = chosen[
-            queue_order(provider[chosen], priority[chosen], None if waited is None else waited[chosen], draw[chosen])
-        ]
+        waited_chosen = None if waited is None else waited[chosen]
+        order = chosen[queue_order(provider[chosen], priority[chosen], waited_chosen, tiebreak(chosen))]
     group = provider[order]
     unit = cost[order]
     running = unit.cumsum()

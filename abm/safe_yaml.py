@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from abm.errors import ConfigError, short
+from abm.errors import ConfigError, clip, short
 
 MAX_BYTES = 50_000  # the largest preset is under 3 kB; the slowest 50 kB document parses in about 0.5 s
 MAX_DEPTH = 20  # a scenario nests 4 deep (params.section.field.item); room for designs and comments
@@ -140,5 +140,4 @@ def read(path: str | Path, what: str = "scenario", max_bytes: int = MAX_BYTES) -
 
 def _shown(path: Path, limit: int = 80) -> str:
     """A path for a message: its end (where the file's name is) when it is long."""
-    text = str(path)
-    return repr(text) if len(text) <= limit else repr("..." + text[-(limit - 3) :])
+    return repr(clip(str(path), limit, keep_end=True))

@@ -178,10 +178,15 @@ class Streams:
         """The low 32 bits of :meth:`key`: the key of :meth:`uniform32`."""
         return np.uint32(int(self.key(decision, week)) & 0xFFFFFFFF)
 
-    def tiebreak(self, decision: Decision, ids: np.ndarray) -> Callable[[], np.ndarray]:
-        """The queue tie-breaks of ``ids`` for ``decision``, drawn when called (see
-        :func:`abm.queues.serve_in_priority_order`, which calls it only when it sorts)."""
-        return functools.partial(self.uniform, decision, ids)
+    def tiebreak(self, decision: Decision, ids: np.ndarray) -> Callable[..., np.ndarray]:
+        """The queue tie-breaks of ``ids`` for ``decision``, drawn when called, for all of them or for the
+        positions ``subset`` (see :func:`abm.queues.serve_in_priority_order`, which calls it only when it
+        sorts, and for its shortlist only)."""
+
+        def draw(subset: np.ndarray | None = None) -> np.ndarray:
+            return self.uniform(decision, ids if subset is None else ids[subset])
+
+        return draw
 
     def everyone32(self, decision: Decision, n: int) -> np.ndarray:
         """:meth:`uniform32` for rows ``0 .. n-1``."""

@@ -10,8 +10,14 @@ from abm.queues import queue_order, serve_in_priority_order
 
 
 def tiebreak(seed: int, n: int):
-    """A queue's tie-breaks as the engine passes them: drawn when called (the numbers ``rng.random(n)`` gives)."""
-    return lambda: np.random.default_rng(seed).random(n)
+    """A queue's tie-breaks as the engine passes them: drawn when called, for all or for a subset (the numbers
+    ``rng.random(n)`` gives)."""
+
+    def draw(subset=None):
+        numbers = np.random.default_rng(seed).random(n)
+        return numbers if subset is None else numbers[subset]
+
+    return draw
 
 
 @settings(max_examples=200, deadline=None)
