@@ -138,13 +138,13 @@ class MetricsRecorder:
         row[:, col["delayed_discharge_bed_days"]] = row[:, col["unmet_need_delayed_discharge"]] * DAYS_PER_WEEK
         row[:, self._event_columns] = model.events.table.T
 
-        row[:, col["proactive_care"]] = model.place_counts["proactive"]
-        row[:, col["social_care_packages"]] = [c.in_use for c in model.councils]
+        topology, teams, councils = model.topology, model.teams.table, model.councils.table
+        row[:, col["proactive_care"]] = topology.team_sum_by_place(teams.proactive)
+        row[:, col["social_care_packages"]] = councils.in_use
         row[:, self._spend_columns] = model.commissioner.payments[: len(SPEND_SECTORS)].T
-        row[:, col["spend_social_care"]] = [c.weekly_spend for c in model.councils]
-        teams = model.team_arrays
-        row[:, col["chs_fte"]] = np.bincount(model.team_place, teams.in_post.sum(axis=1), minlength=n_places)
-        row[:, col["chs_vacancies"]] = np.bincount(model.team_place, teams.vacancies(), minlength=n_places)
+        row[:, col["spend_social_care"]] = councils.weekly_spend
+        row[:, col["chs_fte"]] = topology.team_sum_by_place(teams.in_post.sum(axis=1))
+        row[:, col["chs_vacancies"]] = topology.team_sum_by_place(teams.vacancies)
         for t in model.trusts:
             places = t.places
             share = alive[places] / max(alive[places].sum(), 1)
@@ -215,10 +215,11 @@ def state_counts(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     counts = np.zeros(n_practices * 5 * 5 * N_CODES, dtype=np.int64)
     np.add.at(counts, group_keys(model) + code, 1)  # (bincount would first copy the key to 64-bit integers)
     counts = counts.reshape(n_practices, 5, 5, N_SETTINGS, 2, 2)
-    if n_practices == len(model.practice_rows_of_place):
+    rows_of_place = model.topology.practice_rows_of_place
+    if n_practices == len(rows_of_place):
         state = counts  # one practice per Place: its counts are the Place's
     else:  # each Place's practices are a run of rows (a sum of slices is quicker than np.add.reduceat here)
-        state = np.stack([counts[rows].sum(axis=0) for rows in model.practice_rows_of_place])
+        state = np.stack([counts[rows].sum(axis=0) for rows in rows_of_place])
     list_sizes = counts.reshape(n_practices, 5 * 5, N_SETTINGS, 4)[:, :, IS_ALIVE].sum(axis=(1, 2, 3))
     return state, code, list_sizes
 

@@ -24,9 +24,11 @@ import numpy as np
 
 from abm import metrics as metrics_mod
 from abm.config import build
+from abm.organisations import Organisations, Table
 from abm.population import Population, Setting, is_alive
 from abm.scenario import Scenario, apply_overrides, load_scenario, validate_lever
-from abm.streams import Decision, Streams
+from abm.streams import Streams
+from abm.topology import build_topology
 from abm.units import WEEKS_PER_YEAR
 from agents import acute_trust, chs_team, commissioner, council, gp_practice, patient
 from agents.acute_trust import AcuteTrust
@@ -34,8 +36,6 @@ from agents.chs_team import CHSTeam
 from agents.commissioner import Commissioner
 from agents.council import Council
 from agents.gp_practice import GPPractice
-
-LARGE_ICS = 750_000  # above this population the ICS has two acute trusts (assumption: DESIGN 3 "one or two")
 
 
 def stream_seed(rng, scenario_seed: int) -> int:
@@ -83,12 +83,18 @@ class ICSModel(mesa.Model):
         self.horizon_weeks = scenario.years * WEEKS_PER_YEAR
         self.counters = Counter(entered=0, died=0, left=0)
         self.events = metrics_mod.Events(len(scenario.places))
-        self.place_counts = {"proactive": np.zeros(len(scenario.places))}
-        self.place_maturity = 0.0  # how far Place commissioning has matured after delegation (0-1)
         self._place_levers: dict[tuple[str, object], np.ndarray] = {}  # see place_lever
+        self.topology = build_topology(
+            [place.name for place in scenario.places],
+            [place.population_share for place in scenario.places],
+            scenario.population,
+            self.params.gp.list_size,
+            self.params.chs.team_population,
+            self.streams,
+        )
         self._build_organisations()
         self._build_population(patients)
-        self.metrics = metrics_mod.MetricsRecorder([p.name for p in scenario.places], self.horizon_weeks)
+        self.metrics = metrics_mod.MetricsRecorder(list(self.topology.place_names), self.horizon_weeks)
         self._start_financial_year()
         # the model starts part-way through a financial year when the burn-in is not whole years
         weeks_gone = self.reporting_week % WEEKS_PER_YEAR
@@ -96,7 +102,6 @@ class ICSModel(mesa.Model):
         self.commissioner.week_of_year = weeks_gone - 1
         self._fund_teams(start=True)
         self._replan_pending = False
-        self._integration_planned: float | None = None  # the share _plan_integration last ran for
         self._plan_week()
         council.seed_packages(self)
         self._phases = self.phases()
@@ -104,51 +109,20 @@ class ICSModel(mesa.Model):
 
     # ------------------------------------------------------------------ build
     def _build_organisations(self) -> None:
-        s, p = self.scenario, self.params
-        shares = np.array([pl.population_share for pl in s.places], dtype=np.float64)
-        expected = s.population * shares / shares.sum()
-        self.practices: list[GPPractice] = []
-        self.teams: list[CHSTeam] = []
-        self.practices_of_place: list[np.ndarray] = []
-        practice_team, practice_place, team_place = [], [], []
-        for k, people in enumerate(expected):
-            n_teams = max(1, round(people / p.chs.team_population))
-            n_practices = max(1, round(people / p.gp.list_size))
-            first_team = len(self.teams)
-            for _ in range(n_teams):
-                self.teams.append(CHSTeam(self, place=k, index=len(self.teams)))
-                team_place.append(k)
-            own = []
-            for j in range(n_practices):
-                team = first_team + j * n_teams // n_practices
-                self.practices.append(GPPractice(self, place=k, team=team, index=len(self.practices)))
-                own.append(len(self.practices) - 1)
-                practice_team.append(team)
-                practice_place.append(k)
-            self.practices_of_place.append(np.array(own, dtype=np.uint16))
-        self.practice_team = np.array(practice_team, dtype=np.uint16)
-        self.practice_place = np.array(practice_place, dtype=np.int64)
-        # practices are numbered Place by Place, so each Place's practices are a run of rows
-        self.practice_rows_of_place = [slice(int(own[0]), int(own[-1]) + 1) for own in self.practices_of_place]
-        self.team_place = np.array(team_place, dtype=np.int64)
-        self.team_arrays = chs_team.TeamArrays(len(self.teams))  # the teams' numbers, one row each
-        # the order in which each Place's practices join integrated teams as integration_share rises
-        order = np.argsort(
-            self.streams.uniform(Decision.INTEGRATION_ORDER, np.arange(len(self.practices)), week=-1), kind="stable"
-        )
-        self.integration_rank = np.empty(len(self.practices), dtype=np.int64)
-        for members in self.practices_of_place:
-            joined = order[np.isin(order, members)]
-            self.integration_rank[joined] = np.arange(joined.size)
-        self.councils = [Council(self, place=k) for k in range(len(s.places))]
-        n_trusts = 2 if s.population > LARGE_ICS and len(s.places) > 1 else 1
-        self.trusts = [
-            AcuteTrust(self, places=[k for k in range(len(s.places)) if k % n_trusts == i], index=i)
-            for i in range(n_trusts)
+        """One :class:`~abm.organisations.Organisations` list (with its table) per kind, from the topology."""
+        t = self.topology
+        self.practices = Organisations[GPPractice](Table(GPPractice, t.n_practices))
+        self.practices += [
+            GPPractice(self, self.practices.table, i, place=int(t.practice_place[i]), team=int(t.practice_team[i]))
+            for i in range(t.n_practices)
         ]
-        self.place_trust = np.array([k % n_trusts for k in range(len(s.places))], dtype=np.int64)
-        self.commissioner = Commissioner(self, len(s.places))
-        self.inpatient_bed_days = np.zeros(n_trusts)
+        self.teams = Organisations[CHSTeam](Table(CHSTeam, t.n_teams))
+        self.teams += [CHSTeam(self, self.teams.table, i, place=int(t.team_place[i])) for i in range(t.n_teams)]
+        self.councils = Organisations[Council](Table(Council, t.n_places))
+        self.councils += [Council(self, self.councils.table, place=k) for k in range(t.n_places)]
+        self.trusts = Organisations[AcuteTrust](Table(AcuteTrust, t.n_trusts))
+        self.trusts += [AcuteTrust(self, self.trusts.table, i, places=t.places_of_trust(i)) for i in range(t.n_trusts)]
+        self.commissioner = Commissioner(self, t.n_places)
 
     def _build_population(self, patients: str) -> None:
         self.patient_rules: types.ModuleType  # the patient rules' module: vectorised, or per object
@@ -165,7 +139,6 @@ class ICSModel(mesa.Model):
         patient.create_population(self, self.scenario.population)
         self.start_population = self.pop.n
         self._count_people()
-        self.place_onset_factor = np.ones(len(self.scenario.places))
 
     # ------------------------------------------------------------------ time
     @property
@@ -240,47 +213,25 @@ class ICSModel(mesa.Model):
     def _start_financial_year(self) -> None:
         for trust in self.trusts:
             trust.new_financial_year()  # closes last year's accounts, which the commissioner reads
-        self.commissioner.new_financial_year(self.year, self.place_population)
+        self.commissioner.new_financial_year(self.year, self.councils.table.population)
 
     def _fund_teams(self, start: bool = False) -> None:
         core, addon = self.commissioner.funding_ratio("chs_core"), self.commissioner.funding_ratio("addon")
         for team in self.teams:
-            team.fund(self.team_population[team.index], float(core[team.place]), float(addon[team.place]), start=start)
+            team.fund(float(core[team.place]), float(addon[team.place]), start=start)
 
     def _plan_week(self) -> None:
         """Providers set this week's capacity from funding, levers and population."""
         primary = self.commissioner.funding_ratio("primary")
         for g in self.practices:
-            g.plan_week(int(self.list_sizes[g.index]), float(primary[g.place]))
-        self.place_maturity = self.commissioner.place_maturity(self.reporting_week / WEEKS_PER_YEAR)
-        share = self.integration_share()
-        if share != self._integration_planned:
-            self._plan_integration(share)
+            g.plan_week(float(primary[g.place]))
+        self.commissioner.update_maturity(self.reporting_week)
+        gp_practice.plan_integration(self, self.commissioner.integration_share())
         CHSTeam.update_workforce(self)
         for trust in self.trusts:
-            trust.plan_week(int(self.place_population[trust.places].sum()))
+            trust.plan_week()
         for c in self.councils:
-            c.plan_week(int(self.place_population[c.place]))
-        self.place_onset_factor = (
-            np.array([c.onset_factor for c in self.councils]) * self.levers.demand_multiplier * self.winter_factor()
-        )
-
-    def _plan_integration(self, share: float) -> None:
-        """Which practices are in integrated teams at this share, and each CHS team's integrated share.
-
-        Run only when the share moves (the lever, or Place commissioning maturing): the
-        practices join in a fixed order (``integration_rank``), so the same share gives the same teams.
-        """
-        n_integrated = [round(share * len(own)) for own in self.practices_of_place]
-        self.practice_integrated = self.integration_rank < np.array(n_integrated)[self.practice_place]
-        for g in self.practices:
-            g.integrated = bool(self.practice_integrated[g.index])
-        integrated_by_team = np.bincount(
-            self.practice_team, weights=self.practice_integrated, minlength=len(self.teams)
-        )
-        practices_by_team = np.bincount(self.practice_team, minlength=len(self.teams))
-        self.team_arrays.integrated_share = integrated_by_team / np.maximum(practices_by_team, 1)
-        self._integration_planned = share
+            c.plan_week()
 
     def _end_of_week(self) -> None:
         """Count the week's unmet need and time in setting, record metrics, refresh list sizes.
@@ -302,21 +253,14 @@ class ICSModel(mesa.Model):
         self._set_list_sizes(metrics_mod.state_counts(self)[2])
 
     def _set_list_sizes(self, list_sizes: np.ndarray) -> None:
-        self.list_sizes = list_sizes
-        self.place_population = np.bincount(
-            self.practice_place, weights=self.list_sizes, minlength=len(self.scenario.places)
+        """Who each organisation serves this week: practices' lists, and the teams', Places' and trusts' sums."""
+        self.practices.table.list_size = list_sizes
+        self.teams.table.population = self.topology.per_team(list_sizes)
+        place_population = self.topology.per_place(list_sizes)
+        self.councils.table.population = place_population
+        self.trusts.table.population = np.bincount(
+            self.topology.place_trust, weights=place_population, minlength=self.topology.n_trusts
         ).astype(np.int64)
-        self.team_population = np.bincount(
-            self.practice_team, weights=self.list_sizes, minlength=len(self.teams)
-        ).astype(np.int64)
-
-    def winter_factor(self) -> float:
-        """Seasonal onset multiplier: 1 + winter_pressure_pct at the start of January, 1 at midsummer.
-
-        The financial year starts in April, so January is week 39 of it.
-        """
-        phase = 2 * np.pi * ((self.reporting_week % WEEKS_PER_YEAR) - 39) / WEEKS_PER_YEAR
-        return 1.0 + self.levers.winter_pressure_pct / 100 * (1 + np.cos(phase)) / 2
 
     def lever_value_weeks_ago(self, name: str, weeks: float):
         """The value a lever had ``weeks`` ago (its scenario value before any change), for lagged effects."""
@@ -340,24 +284,6 @@ class ICSModel(mesa.Model):
             cached.flags.writeable = False
             self._place_levers[(name, value)] = cached
         return cached
-
-    def integration_share(self) -> float:
-        """Share of practices in integrated teams: the lever, deepened as Place commissioning matures (mechanism 12)."""
-        share = self.levers.integration_share
-        return share + (1 - share) * self.params.commissioner.integration_gain * self.place_maturity
-
-    def need_index_by_place(self) -> np.ndarray:
-        """Each Place's expected onset of need per head (age, conditions, deprivation) relative to the ICS's."""
-        pop = self.pop
-        alive = is_alive(pop.setting).nonzero()[0]
-        rate = patient.onset_prob(
-            pop.age[alive], pop.ltc[alive], pop.deprivation[alive], False, np.float32(1.0), self.params.need
-        )
-        places = len(self.scenario.places)
-        per_head = np.bincount(pop.place[alive], weights=rate, minlength=places) / np.maximum(
-            np.bincount(pop.place[alive], minlength=places), 1
-        )
-        return per_head / max(float(rate.mean()), 1e-12)
 
     # ------------------------------------------------------------------ levers
     def set_lever(self, name: str, value) -> None:

@@ -1,7 +1,8 @@
 """Acute trusts: ED, admission, beds, length of stay, discharge, electives and finances.
 
-Each trust is a ``mesa.Agent`` serving one or more Places.  Capacity is counted
-in bed-days: a week offers ``beds x 7``; patients already in beds and those
+Each trust is an :class:`~abm.organisations.Organisation` (its row of ``model.trusts.table``)
+serving one or more Places.  Capacity is counted in bed-days: a week offers
+``beds x 7``; patients already in beds and those
 medically fit but waiting for support (delayed discharges) use theirs first,
 emergency admissions take what is left in priority order, and electives only
 run while occupancy is under the flow threshold (~92%).  Emergency patients who
@@ -10,10 +11,10 @@ cannot get a bed wait in ED (corridor care) and are first in line next week.
 
 from __future__ import annotations
 
-import mesa
 import numpy as np
 
 from abm.choices import AcutePayment
+from abm.organisations import Column, Organisation
 from abm.population import AGE_BAND_TABLE, Acuity, Setting, Support
 from abm.queues import serve_in_priority_order, total_by
 from abm.streams import Decision, gamma_quantile
@@ -22,35 +23,41 @@ from agents.chs_team import free_virtual_ward_places
 from agents.discharge import discharge_to
 
 
-class AcuteTrust(mesa.Agent):
-    """An acute hospital trust with general and acute beds and an emergency department."""
+class AcuteTrust(Organisation):
+    """An acute hospital trust with general and acute beds and an emergency department.
 
-    def __init__(self, model, places: list[int], index: int):
-        super().__init__(model)
-        self.places = np.array(places, dtype=np.int64)  # the Places it serves (an index array)
-        self.index = index
-        self.beds = 0.0
-        self.occupancy = model.params.acute.initial_occupancy  # share of bed-days used last week
-        self.bed_days_used = 0.0
-        self.electives_cancelled_bed_days = 0.0
-        self.emergency_room_bed_days = 0.0  # bed-days free for emergencies this week
-        self.emergency_bed_days = 0.0  # bed-days given to this week's emergency admissions
-        self.income = 0.0  # this financial year, £
-        self.cost = 0.0
-        self.weekly_payment = 0.0
-        self.occupancy_sum = 0.0  # this financial year, for the mean
-        self.weeks_accounted = 0
-        self.last_year_pressure = 0.0  # the pressure signal the commissioner reads (see new_financial_year)
+    Its numbers are its row of ``model.trusts.table``; ``places`` are the Places it serves.
+    """
+
+    population = Column("people registered in the Places it serves (alive), counted weekly", dtype=np.int64)
+    beds = Column("general and acute beds this week")
+    occupancy = Column("share of bed-days used last week")
+    inpatient_bed_days = Column("bed-days used this week by patients already in a bed")
+    bed_days_used = Column("bed-days used this week (inpatients, delayed discharges, admissions, electives)")
+    electives_cancelled_bed_days = Column("planned bed-days not run this week for want of room")
+    emergency_room_bed_days = Column("bed-days free for emergencies this week")
+    emergency_bed_days = Column("bed-days given to this week's emergency admissions")
+    income = Column("income this financial year, £")
+    cost = Column("cost this financial year, £")
+    weekly_payment = Column("the commissioner's payment this week, £")
+    occupancy_sum = Column("weekly occupancy added up this financial year, for the mean")
+    weeks_accounted = Column("weeks accounted this financial year", dtype=np.int64)
+    last_year_pressure = Column("last financial year's pressure signal, which the commissioner reads")
+
+    def __init__(self, model, table, index: int, places: np.ndarray):
+        super().__init__(model, table, index)
+        self.places = places  # the Places it serves (an index array)
+        self.occupancy = model.params.acute.initial_occupancy
 
     @property
     def deficit(self) -> float:
         """Cost above income this financial year (£; negative is a surplus)."""
         return self.cost - self.income
 
-    def plan_week(self, population: int) -> None:
+    def plan_week(self) -> None:
         """Beds per head, times the beds lever."""
         p = self.model.params.acute
-        self.beds = p.beds_per_1000 * population / 1000 * self.model.levers.acute_beds_multiplier
+        self.beds = p.beds_per_1000 * self.population / 1000 * self.model.levers.acute_beds_multiplier
 
     def slowdown(self) -> float:
         """How much longer recovery takes when the hospital is crowded (flow slows above ~92%)."""
@@ -113,11 +120,11 @@ def progress_inpatients(model) -> None:
     """
     pop, p, streams = model.pop, model.params.acute, model.streams
     inpatients = pop.in_setting(Setting.ACUTE_BED)
-    trust = model.place_trust[pop.place[inpatients]]
+    trust = model.topology.place_trust[pop.place[inpatients]]
     slow = np.array([t.slowdown() for t in model.trusts])[trust]
     remaining = pop.los_days[inpatients] * slow
     used = np.minimum(np.maximum(remaining, 0.0), DAYS_PER_WEEK)  # those fit since last week use no more days
-    model.inpatient_bed_days = total_by(trust, used, len(model.trusts))
+    model.trusts.table.inpatient_bed_days = total_by(trust, used, len(model.trusts))
     pop.assign("los_days", inpatients, (remaining - used) / slow)
     step_down_to_virtual_ward(model, inpatients[remaining > DAYS_PER_WEEK])
     fit = inpatients[remaining <= DAYS_PER_WEEK]
@@ -144,9 +151,10 @@ def run_ed(model) -> None:
     """
     pop, streams = model.pop, model.streams
     n_trusts = len(model.trusts)
-    days = model.inpatient_bed_days.copy()
+    place_trust = model.topology.place_trust
+    days = model.trusts.table.inpatient_bed_days.copy()
     delayed = pop.in_setting(Setting.DELAYED_DISCHARGE)
-    days += np.bincount(model.place_trust[pop.place[delayed]], minlength=n_trusts) * DAYS_PER_WEEK
+    days += np.bincount(place_trust[pop.place[delayed]], minlength=n_trusts) * DAYS_PER_WEEK
 
     in_ed = pop.in_setting(Setting.ED)
     earlier = pop.weeks_in_setting[in_ed] > 0
@@ -165,8 +173,8 @@ def run_ed(model) -> None:
     fresh = (pop.weeks_in_setting[queue] == 0).nonzero()[0]  # decided to admit this week
     new_los[fresh] = draw_length_of_stay(model, queue[fresh])
     pop.assign("los_days", queue, new_los)
-    trust = model.place_trust[pop.place[queue]]
-    capacity = np.array([t.beds for t in model.trusts]) * DAYS_PER_WEEK
+    trust = place_trust[pop.place[queue]]
+    capacity = model.trusts.table.beds * DAYS_PER_WEEK
     room = np.maximum(capacity - days, 0)
     cost = np.minimum(new_los, DAYS_PER_WEEK)
     admitted_mask = serve_in_priority_order(
@@ -224,13 +232,13 @@ def step_down_to_virtual_ward(model, inpatients: np.ndarray) -> np.ndarray:
 def run_electives(model, trust: AcuteTrust, days: np.ndarray, capacity: np.ndarray) -> None:
     """Electives use beds only below the flow threshold; the rest are cancelled (DESIGN 4)."""
     p = model.params.acute
-    population = model.place_population[trust.places].sum()
+    population = trust.population
     demand = p.elective_bed_days_per_1000_year * population / 1000 / WEEKS_PER_YEAR
     room = max(p.flow_occupancy * capacity[trust.index] - days[trust.index], 0.0)
     granted = min(demand, room)
     days[trust.index] += granted
     trust.electives_cancelled_bed_days = demand - granted
-    shares = model.place_population[trust.places] / max(population, 1)
+    shares = model.councils.table.population[trust.places] / max(population, 1)
     model.events.add_amounts("electives_cancelled_bed_days", trust.places, (demand - granted) * shares)
 
 
@@ -246,7 +254,7 @@ def decide_admission(model, arrivals: np.ndarray) -> np.ndarray:
     base = np.where(
         crisis, p.admit_crisis[0] + p.admit_crisis[1] * frailty, p.admit_referred[0] + p.admit_referred[1] * frailty
     )
-    spare = (model.team_arrays.load < 1.0)[pop.team[arrivals]]
+    spare = (model.teams.table.load < 1.0)[pop.team[arrivals]]
     payment = p.block_payment_admission_multiplier if model.levers.acute_payment == AcutePayment.BLOCK else 1.0
     prob = np.minimum(np.maximum(base * payment * np.where(spare, p.alternatives_admission_multiplier, 1.0), 0.0), 1.0)
     return model.streams.uniform(Decision.ADMISSION_DECISION, arrivals) < prob

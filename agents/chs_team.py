@@ -1,7 +1,8 @@
 """Community health services neighbourhood teams: workforce and service lines.
 
-Each team is a ``mesa.Agent`` with a workforce by role (funded establishment,
-staff in post, vacancies), recruitment and attrition, and a weekly capacity in
+Each team is an :class:`~abm.organisations.Organisation` (its row of ``model.teams.table``)
+with a workforce by role (funded establishment, staff in post, vacancies), recruitment and
+attrition, and a weekly capacity in
 patient contacts.  :func:`run_services` allocates every team's capacity across
 its service lines in priority order (DESIGN 4):
 
@@ -18,12 +19,10 @@ mechanism 3 (001 §2-3: "it is always the prevention activity that gets reduced"
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-import mesa
 import numpy as np
 
 from abm.choices import ChsContract, ChsHost
+from abm.organisations import Column, Organisation
 from abm.population import IS_COMMUNITY, Acuity, Setting, Support, is_in_need, is_outside_hospital
 from abm.queues import serve_in_priority_order, total_by
 from abm.streams import Decision
@@ -34,110 +33,40 @@ ROLES = ("district_nursing", "therapy", "support", "urgent_response")
 UCR = ROLES.index("urgent_response")
 
 
-class TeamArrays:
-    """Every CHS team's numbers, one row per team, so that the weekly rules run for all teams at once.
-
-    Each :class:`CHSTeam` reads and writes its own row through attributes of the same names.
-    """
-
-    BY_ROLE: ClassVar[dict[str, str]] = {  # name -> meaning; FTE by role (team x role)
-        "establishment": "funded core FTE by role",
-        "in_post": "core staff in post, FTE by role",
-    }
-    PER_TEAM: ClassVar[dict[str, str]] = {  # name -> meaning; one number per team
-        "addon_establishment": "funded add-on (virtual-ward) FTE",
-        "addon_in_post": "add-on staff in post (FTE)",
-        "integrated_share": "share of the team's practices in integrated neighbourhood teams",
-        "load": "demand / capacity last week (>1 is unsafe); proactive care is not demand",
-        "demand": "core contacts asked for last week (discharge support, caseload, waiting list)",
-        "capacity": "core contacts this week (all roles but UCR) from the team's own staff",
-        "ucr_capacity": "urgent-response contacts this week from the team's own staff",
-        "available": "core contacts available after sharing in a provider collaborative",
-        "ucr_available": "urgent-response contacts available after sharing",
-        "contacts": "all contacts this week (core, UCR and virtual ward)",
-        "core_contacts": "core contacts this week",
-        "ucr_contacts": "urgent-response contacts this week",
-    }
-    # the arrays named above (set in __init__): team x role for BY_ROLE, one number per team for PER_TEAM
-    establishment: np.ndarray
-    in_post: np.ndarray
-    addon_establishment: np.ndarray
-    addon_in_post: np.ndarray
-    integrated_share: np.ndarray
-    load: np.ndarray
-    demand: np.ndarray
-    capacity: np.ndarray
-    ucr_capacity: np.ndarray
-    available: np.ndarray
-    ucr_available: np.ndarray
-    contacts: np.ndarray
-    core_contacts: np.ndarray
-    ucr_contacts: np.ndarray
-
-    def __init__(self, n_teams: int):
-        for name in self.BY_ROLE:
-            setattr(self, name, np.zeros((n_teams, len(ROLES))))
-        for name in self.PER_TEAM:
-            setattr(self, name, np.zeros(n_teams))
-        self.load[:] = 1.0
-
-    def vacancies(self) -> np.ndarray:
-        """Funded posts that are empty, core and add-on (FTE), per team."""
-        return np.maximum(self.establishment - self.in_post, 0).sum(axis=1) + np.maximum(
-            self.addon_establishment - self.addon_in_post, 0.0
-        )
-
-
-def _team_row(name: str) -> property:
-    """An attribute of one team that is its row of ``model.team_arrays.<name>`` (see :class:`TeamArrays`)."""
-
-    def get(self):
-        value = getattr(self.model.team_arrays, name)[self.index]
-        return value if value.ndim else float(value)
-
-    def set(self, value):
-        getattr(self.model.team_arrays, name)[self.index] = value
-
-    return property(get, set, doc={**TeamArrays.BY_ROLE, **TeamArrays.PER_TEAM}[name])
-
-
-class CHSTeam(mesa.Agent):
+class CHSTeam(Organisation):
     """A neighbourhood CHS team of ~40,000 people in one Place, with its add-on (virtual-ward) staff.
 
-    Its workforce and weekly numbers are its row of ``model.team_arrays`` (:class:`TeamArrays`).
+    Its workforce and weekly numbers are its row of ``model.teams.table``.
     """
 
-    establishment = _team_row("establishment")
-    in_post = _team_row("in_post")
-    addon_establishment = _team_row("addon_establishment")
-    addon_in_post = _team_row("addon_in_post")
-    integrated_share = _team_row("integrated_share")
-    load = _team_row("load")
-    demand = _team_row("demand")
-    capacity = _team_row("capacity")
-    ucr_capacity = _team_row("ucr_capacity")
-    available = _team_row("available")
-    ucr_available = _team_row("ucr_available")
-    contacts = _team_row("contacts")
-    core_contacts = _team_row("core_contacts")
-    ucr_contacts = _team_row("ucr_contacts")
+    population = Column("people registered with its practices (alive), counted weekly", dtype=np.int64)
+    establishment = Column("funded core FTE by role", width=len(ROLES))
+    in_post = Column("core staff in post, FTE by role", width=len(ROLES))
+    addon_establishment = Column("funded add-on (virtual-ward) FTE")
+    addon_in_post = Column("add-on staff in post (FTE)")
+    integrated_share = Column("share of the team's practices in integrated neighbourhood teams")
+    load = Column("demand / capacity last week (>1 is unsafe); proactive care is not demand", initial=1.0)
+    demand = Column("core contacts asked for last week (discharge support, caseload, waiting list)")
+    capacity = Column("core contacts this week (all roles but UCR) from the team's own staff")
+    ucr_capacity = Column("urgent-response contacts this week from the team's own staff")
+    available = Column("core contacts available after sharing in a provider collaborative")
+    ucr_available = Column("urgent-response contacts available after sharing")
+    contacts = Column("all contacts this week (core, UCR and virtual ward)")
+    core_contacts = Column("core contacts this week")
+    ucr_contacts = Column("urgent-response contacts this week")
+    vacancies = Column("funded posts empty after this week's recruitment and attrition, core and add-on (FTE)")
+    proactive = Column("people on proactive care this week", dtype=np.int64)
 
-    def __init__(self, model, place: int, index: int):
-        super().__init__(model)
+    def __init__(self, model, table, index: int, place: int):
+        super().__init__(model, table, index)
         self.place = place
-        self.index = index
-
-    @property
-    def vacancies(self) -> float:
-        """Funded posts that are empty, core and add-on (FTE)."""
-        return float(self.model.team_arrays.vacancies()[self.index])
 
     @property
     def virtual_ward_places(self) -> float:
         """Virtual-ward places the add-on staff in post can run."""
         return float(virtual_ward_places(self.model)[self.index])
 
-    def fund(self, population: int, funding_ratio: float, addon_ratio: float, start: bool = False) -> None:
+    def fund(self, funding_ratio: float, addon_ratio: float, start: bool = False) -> None:
         """Funded establishments: core from the core CHS budget, add-on staff from the add-on budget.
 
         004 §3: ~250,000 CHS staff; establishment per head scales with funding
@@ -145,7 +74,7 @@ class CHSTeam(mesa.Agent):
         staff are funded to run ``virtual_ward_beds_per_100k`` places at baseline.
         Staff move to and from add-on posts week by week (:meth:`update_workforce`).
         """
-        p = self.model.params.chs
+        p, population = self.model.params.chs, self.population
         fte = p.clinical_fte_per_1000 * population / 1000 * funding_ratio
         self.establishment = fte * np.asarray(p.role_mix, dtype=np.float64) / np.sum(p.role_mix)
         places = p.virtual_ward_beds_per_100k * population / 100_000 * addon_ratio
@@ -166,7 +95,7 @@ class CHSTeam(mesa.Agent):
         (``addon_staffing: redeploy``, mechanism 5); add-on staff whose money ends move
         into core vacancies where there are any, and leave otherwise.
         """
-        p, levers, w = model.params.chs, model.levers, model.team_arrays
+        p, levers, w = model.params.chs, model.levers, model.teams.table
         CHSTeam.redeploy_or_release_addon_staff(model)
         core_gap = np.maximum(w.establishment - w.in_post, 0)
         addon_gap = np.maximum(w.addon_establishment - w.addon_in_post, 0.0)
@@ -177,7 +106,7 @@ class CHSTeam(mesa.Agent):
             p.labour_supply_fte_per_1000_year
             * levers.recruitment_multiplier
             * trained
-            * model.team_population
+            * w.population
             / 1000
             / WEEKS_PER_YEAR
         )
@@ -192,12 +121,15 @@ class CHSTeam(mesa.Agent):
         w.ucr_capacity = fte[:, UCR] * productivity
         fte[:, UCR] = 0
         w.capacity = fte.sum(axis=1) * productivity
+        w.vacancies = np.maximum(w.establishment - w.in_post, 0).sum(axis=1) + np.maximum(
+            w.addon_establishment - w.addon_in_post, 0.0
+        )
 
     @staticmethod
     def redeploy_or_release_addon_staff(model) -> None:
         """Redeploy core staff into empty add-on posts, or move add-on staff whose money ended into core vacancies
         (every team at once)."""
-        w = model.team_arrays
+        w = model.teams.table
         gap = w.addon_establishment - w.addon_in_post
         if model.levers.addon_staffing == "redeploy" and (gap > 0).any():
             short = gap > 0
@@ -218,7 +150,7 @@ class CHSTeam(mesa.Agent):
 def virtual_ward_places(model) -> np.ndarray:
     """Virtual-ward places the add-on staff in post can run, per team."""
     p = model.params.chs
-    return model.team_arrays.addon_in_post * p.contacts_per_fte_week / max(p.contacts_virtual_ward, 1e-9)
+    return model.teams.table.addon_in_post * p.contacts_per_fte_week / max(p.contacts_virtual_ward, 1e-9)
 
 
 def run_services(model) -> None:
@@ -230,7 +162,7 @@ def run_services(model) -> None:
     visits).  Under an outcome contract a share of core capacity is kept for proactive
     care (prevention is protected rather than cut first).
     """
-    teams, p, w = model.teams, model.params.chs, model.team_arrays
+    teams, p, w = model.teams, model.params.chs, model.teams.table
     capacity = shared_capacity(model, w.capacity.copy())
     ucr_left = shared_capacity(model, w.ucr_capacity.copy())
     demand = np.zeros(len(teams))
@@ -243,7 +175,8 @@ def run_services(model) -> None:
     left -= used_discharge
     used += used_discharge
     ucr_used = urgent_response(model, ucr_left)
-    outcome = (model.place_lever("chs_contract") == ChsContract.OUTCOME)[model.team_place]
+    team_place = model.topology.team_place
+    outcome = (model.place_lever("chs_contract") == ChsContract.OUTCOME)[team_place]
     reserve = left * np.where(outcome, p.outcome_proactive_reserve, 0.0)
     used_planned = planned_care(model, left - reserve, demand)
     left -= used_planned
@@ -255,17 +188,17 @@ def run_services(model) -> None:
     w.core_contacts, w.ucr_contacts, w.demand = used, ucr_used, demand
     w.load = demand / np.maximum(capacity, 1e-9)
     w.contacts = used + ucr_used + vw_contacts
-    model.events.add_amounts("chs_contacts", model.team_place, used + ucr_used + vw_contacts)
-    model.commissioner.record_chs_demand(np.bincount(model.team_place, weights=demand, minlength=len(model.councils)))
+    model.events.add_amounts("chs_contacts", team_place, used + ucr_used + vw_contacts)
+    model.commissioner.record_chs_demand(model.topology.team_sum_by_place(demand))
 
 
 def shared_capacity(model, capacity: np.ndarray) -> np.ndarray:
     """In a provider collaborative, pool a share of capacity across its teams in proportion to last week's demand."""
-    members = (model.place_lever("chs_host") == ChsHost.COLLABORATIVE)[model.team_place]
+    members = (model.place_lever("chs_host") == ChsHost.COLLABORATIVE)[model.topology.team_place]
     share = model.params.chs.collaborative_staff_sharing * members
     if not share.any():
         return capacity
-    demand = model.team_arrays.demand * members
+    demand = model.teams.table.demand * members
     pooled = (share * capacity).sum()
     weights = demand / demand.sum() if demand.sum() > 0 else members / members.sum()
     return (1 - share) * capacity + pooled * weights
@@ -275,7 +208,7 @@ def duplicate_visits(model) -> np.ndarray:
     """Core contacts taken by duplicate visits to virtual-ward patients of non-integrated practices (mechanism 17)."""
     pop = model.pop
     ward = pop.in_setting(Setting.VIRTUAL_WARD)
-    separate = ward[~model.practice_integrated[pop.practice[ward]]]
+    separate = ward[~model.practices.table.integrated[pop.practice[ward]]]
     return np.bincount(pop.team[separate], minlength=len(model.teams)) * model.params.chs.addon_duplicate_contacts
 
 
@@ -297,7 +230,7 @@ def discharge_support(model, capacity: np.ndarray, demand: np.ndarray) -> np.nda
     waiting = pop.in_setting(Setting.DELAYED_DISCHARGE)
     waiting = waiting[pop.support_needed[waiting] == Support.CHS.value]
     hosted = (model.place_lever("chs_host") == ChsHost.ACUTE)[pop.place[waiting]]
-    stretched = np.maximum(model.team_arrays.load, 1.0)[pop.team[waiting]]
+    stretched = np.maximum(model.teams.table.load, 1.0)[pop.team[waiting]]
     start = np.minimum(
         p.discharge_start_weekly * np.where(hosted, p.acute_host_discharge_multiplier, 1.0) / stretched, 1.0
     )
@@ -477,10 +410,8 @@ def proactive_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarra
     )
     pop.assign("proactive", enrolled[~keep], False)
     find_hidden_need(model, enrolled[keep])
-    model.place_counts["proactive"] = np.bincount(pop.place[enrolled[keep]], minlength=len(model.councils)).astype(
-        float
-    )
-    used = np.bincount(team[keep], minlength=n_teams) * p.contacts_proactive
+    on_proactive_care = np.bincount(team[keep], minlength=n_teams)
+    used = on_proactive_care * p.contacts_proactive
 
     spare_places = np.floor(np.maximum(capacity - used, 0) / max(p.contacts_proactive, 1e-9))
     if spare_places.sum() >= 1:
@@ -496,14 +427,15 @@ def proactive_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarra
         ]
         pop.assign("proactive", chosen, True)
         used += np.bincount(pop.team[chosen], minlength=n_teams) * p.contacts_proactive
-        model.place_counts["proactive"] += np.bincount(pop.place[chosen], minlength=len(model.councils))
+        on_proactive_care += np.bincount(pop.team[chosen], minlength=n_teams)
+    model.teams.table.proactive = on_proactive_care
     return used
 
 
 def proactive_priority(model, idx: np.ndarray) -> np.ndarray:
     """Who is offered proactive care first: the frailest, and, as Place matures, the most deprived (mechanism 8)."""
     pop = model.pop
-    targeting = model.params.commissioner.place_proactive_targeting * model.place_maturity
+    targeting = model.params.commissioner.place_proactive_targeting * model.commissioner.maturity
     frailty = pop.frailty[idx]
     if targeting == 0:
         return frailty

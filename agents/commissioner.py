@@ -43,6 +43,7 @@ from abm.choices import ChsContract, ChsHost
 from abm.population import Setting, is_in_need
 from abm.streams import Decision
 from abm.units import WEEKS_PER_YEAR
+from agents.patient import need_index_by_place
 
 SECTORS = ("acute", "chs_core", "addon", "primary", "other")
 ACUTE, CORE, ADDON, PRIMARY, OTHER = range(len(SECTORS))
@@ -71,13 +72,14 @@ class Commissioner(mesa.Agent):
         self.chs_demand: dict[int, np.ndarray] = {}  # financial year -> CHS demand per Place (contacts)
         self.allocation_by_year: dict[int, np.ndarray] = {}  # financial year -> money paid by sector and Place
         self.need_index = np.ones(n_places)  # expected need per head relative to the ICS
+        self.maturity = 0.0  # how far Place commissioning has matured after delegation (0-1; see update_maturity)
 
     # ------------------------------------------------------------------ the year
     def new_financial_year(self, year: int, place_population: np.ndarray) -> None:
         """Set this year's budget, let the commissioners decide (from year 1), and allocate."""
         p = self.model.params.commissioner
         self.financial_year = year
-        self.need_index = self.model.need_index_by_place()
+        self.need_index = need_index_by_place(self.model)
         per_head = p.budget_per_head_gbp * (1 + p.growth_pct_year / 100) ** max(year, 0)
         uniform = per_head * place_population.astype(np.float64)
         self.baseline = self.default_shares[:, None] * uniform[None, :]
@@ -121,7 +123,7 @@ class Commissioner(mesa.Agent):
     def acute_pressure(self) -> np.ndarray:
         """Last year's acute pressure per Place: ICS-wide under the ICB, each Place's own trust once delegated."""
         trusts = self.model.trusts
-        own = np.array([trusts[t].last_year_pressure for t in self.model.place_trust])
+        own = trusts.table.last_year_pressure[self.model.topology.place_trust]
         if self.needs_based(self.financial_year):
             return own
         weights = np.maximum(self.budget, 1e-9)
@@ -243,6 +245,15 @@ class Commissioner(mesa.Agent):
         settled = levers.delegation_start_year + levers.delegation_transition_years
         return float(np.clip((years - settled) / max(self.model.params.commissioner.culture_years, 1e-9), 0.0, 1.0))
 
+    def update_maturity(self, reporting_week: int) -> None:
+        """This week's Place maturity (read by outreach, proactive targeting and integration)."""
+        self.maturity = self.place_maturity(reporting_week / WEEKS_PER_YEAR)
+
+    def integration_share(self) -> float:
+        """Share of practices in integrated teams: the lever, deepened as Place commissioning matures (mechanism 12)."""
+        share = self.model.levers.integration_share
+        return share + (1 - share) * self.model.params.commissioner.integration_gain * self.maturity
+
     # ------------------------------------------------------------------ paying
     def replan(self) -> None:
         """A lever moved mid-year: re-plan the rest of the financial year; what is paid stays paid."""
@@ -301,7 +312,7 @@ def place_outreach(model) -> None:
     need they have not taken to a GP are prompted to seek care, most in the most deprived
     quintile and none in the least (assumption).
     """
-    maturity = model.place_maturity
+    maturity = model.commissioner.maturity
     if maturity == 0:
         return
     pop = model.pop

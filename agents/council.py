@@ -1,6 +1,7 @@
 """Councils: social care for discharges and for people at home, and public health.
 
-Each Place has a council (a ``mesa.Agent``) with a stock of concurrent care
+Each Place has a council (an :class:`~abm.organisations.Organisation`, its row of
+``model.councils.table``) with a stock of concurrent care
 packages (home care and care-home placements) funded from its own budget.
 Packages end (recovery, a move, a change of need) or are freed by death; free
 packages go first to medically fit inpatients waiting for social care, then
@@ -10,9 +11,9 @@ need a little.
 
 from __future__ import annotations
 
-import mesa
 import numpy as np
 
+from abm.organisations import Column, Organisation
 from abm.population import Setting, Support, has_need, is_alive
 from abm.queues import serve_in_priority_order
 from abm.streams import Decision
@@ -20,17 +21,19 @@ from abm.units import WEEKS_PER_YEAR
 from agents.discharge import discharge_to
 
 
-class Council(mesa.Agent):
-    """The social-care and public-health side of a Place's local authority."""
+class Council(Organisation):
+    """The social-care and public-health side of a Place's local authority (its row of ``model.councils.table``)."""
 
-    def __init__(self, model, place: int):
-        super().__init__(model)
+    population = Column("people registered with the Place's practices (alive), counted weekly", dtype=np.int64)
+    capacity = Column("concurrent care packages the budget buys", dtype=np.int64)
+    in_use = Column("packages in use at the end of the week", dtype=np.int64)
+    free_at_start = Column("packages free this week before new starts", dtype=np.int64)
+    started = Column("packages started this week", dtype=np.int64)
+    weekly_spend = Column("social-care spend this week, £")
+
+    def __init__(self, model, table, place: int):
+        super().__init__(model, table, index=place)
         self.place = place
-        self.capacity = 0  # concurrent care packages
-        self.in_use = 0
-        self.free_at_start = 0  # packages free this week before new starts
-        self.started = 0  # packages started this week
-        self.weekly_spend = 0.0
 
     @property
     def onset_factor(self) -> float:
@@ -38,12 +41,13 @@ class Council(mesa.Agent):
         p = self.model.params.social_care
         return float(max(self.model.levers.public_health_multiplier, 0.05) ** -p.public_health_elasticity)
 
-    def plan_week(self, population: int) -> None:
+    def plan_week(self) -> None:
         """Packages per head times the social-care lever; spend is the council's budget per head.
 
         001 Introduction: £16.97bn adult social care; mechanism 10: cuts raise delayed transfers.
         """
         p, lever = self.model.params.social_care, self.model.levers.social_care_capacity_multiplier
+        population = self.population
         self.capacity = round(p.packages_per_1000 * population / 1000 * lever)
         self.weekly_spend = p.budget_per_head_gbp * population / WEEKS_PER_YEAR * lever
 
@@ -56,7 +60,8 @@ def run_social_care(model) -> None:
     probability ``package_start_weekly`` if a package is free.
     """
     pop, p, streams = model.pop, model.params.social_care, model.streams
-    n_places = len(model.councils)
+    councils = model.councils.table
+    n_places = councils.rows
     holders = pop.social_care.nonzero()[0]
     alive = is_alive(pop.setting[holders])
     pop.assign("social_care", holders[~alive], False)  # packages of people who died or moved away
@@ -64,7 +69,7 @@ def run_social_care(model) -> None:
     ends = streams.uniform(Decision.PACKAGE_END, holders) < 1.0 / p.package_weeks
     pop.assign("social_care", holders[ends], False)
     in_use = np.bincount(pop.place[holders[~ends]], minlength=n_places)
-    free = np.maximum(np.array([c.capacity for c in model.councils]) - in_use, 0)
+    free = np.maximum(councils.capacity - in_use, 0)
     free_at_start = free.copy()
 
     waiting = pop.in_setting(Setting.DELAYED_DISCHARGE)
@@ -96,11 +101,9 @@ def run_social_care(model) -> None:
         ]
         pop.assign("social_care", chosen, True)
         free -= np.bincount(pop.place[chosen], minlength=n_places)
-    capacity = np.array([c.capacity for c in model.councils])
-    for c in model.councils:
-        c.free_at_start = int(free_at_start[c.place])
-        c.started = int(free_at_start[c.place] - free[c.place])
-        c.in_use = int(max(capacity[c.place] - free[c.place], in_use[c.place]))
+    councils.free_at_start = free_at_start
+    councils.started = free_at_start - free
+    councils.in_use = np.maximum(councils.capacity - free, in_use)
 
 
 def seed_packages(model) -> None:
@@ -108,7 +111,7 @@ def seed_packages(model) -> None:
     pop = model.pop
     older = (pop.age >= 65).nonzero()[0]
     fill = model.params.social_care.initial_package_fill
-    cap = np.array([int(fill * c.capacity) for c in model.councils])
+    cap = (fill * model.councils.table.capacity).astype(np.int64)
     chosen = older[
         serve_in_priority_order(
             pop.place[older], pop.frailty[older], None, cap, model.streams.tiebreak(Decision.SEED_PACKAGES, older)

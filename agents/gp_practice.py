@@ -1,7 +1,8 @@
 """GP practices: capacity, a priority queue, and what to do with each patient seen.
 
-Each practice is a ``mesa.Agent`` holding its own state (capacity, pressure,
-integration with its neighbourhood CHS team).  The weekly clinic for all
+Each practice is an :class:`~abm.organisations.Organisation` (a ``mesa.Agent``) whose state
+(list size, capacity, pressure, integration with its neighbourhood CHS team) is its row of
+``model.practices.table``.  The weekly clinic for all
 practices is one vectorised pass (:func:`run_clinics`): follow-ups of
 GP-managed patients are booked first, then the waiting list is served in
 priority order (need, then waiting time) up to each practice's capacity.
@@ -9,36 +10,52 @@ priority order (need, then waiting time) up to each practice's capacity.
 
 from __future__ import annotations
 
-import mesa
 import numpy as np
 
+from abm.organisations import Column, Organisation
 from abm.population import AGE_BAND_TABLE, Acuity, Setting
 from abm.queues import serve_in_priority_order
 from abm.streams import Decision
 from abm.units import WEEKS_PER_YEAR
 
 
-class GPPractice(mesa.Agent):
-    """A general practice with a registered list in one Place."""
+class GPPractice(Organisation):
+    """A general practice with a registered list in one Place (its numbers: its row of ``model.practices.table``)."""
 
-    def __init__(self, model, place: int, team: int, index: int):
-        super().__init__(model)
+    list_size = Column("people registered (alive), counted at the end of each week", dtype=np.int64)
+    integrated = Column("in an integrated neighbourhood team with its CHS team", dtype=np.bool_)
+    capacity = Column("appointments this week")
+    pressure = Column("backlog / weekly capacity, last week")
+    appointments = Column("appointments given this week (follow-ups and new)")
+
+    def __init__(self, model, table, index: int, place: int, team: int):
+        super().__init__(model, table, index)
         self.place = place
         self.team = team
-        self.index = index  # position in the model's practice arrays
-        self.integrated = False  # in an integrated neighbourhood team with its CHS team
-        self.capacity = 0.0  # appointments this week
-        self.pressure = 0.0  # backlog / weekly capacity, last week
-        self.appointments = 0
 
-    def plan_week(self, list_size: int, funding_ratio: float) -> None:
+    def plan_week(self, funding_ratio: float) -> None:
         """Capacity from list size, funding and the national rate of consultations.
 
         001 Introduction: ~340m consultations a year, ~6 per person; capacity follows
         the primary-care allocation (funding_ratio = this year's budget / baseline).
         """
         p = self.model.params.gp
-        self.capacity = list_size * p.appointments_per_head_year / WEEKS_PER_YEAR * funding_ratio
+        self.capacity = self.list_size * p.appointments_per_head_year / WEEKS_PER_YEAR * funding_ratio
+
+
+def plan_integration(model, share: float) -> None:
+    """Which practices are in integrated teams at this share, and each CHS team's integrated share.
+
+    The practices of each Place join in a fixed random order (``topology.integration_rank``), so
+    the same share gives the same teams (mechanism 12).
+    """
+    topology = model.topology
+    n_integrated = np.array([round(share * len(own)) for own in topology.practices_of_place])
+    integrated = topology.integration_rank < n_integrated[topology.practice_place]
+    model.practices.table.integrated = integrated
+    by_team = np.bincount(topology.practice_team, weights=integrated, minlength=topology.n_teams)
+    practices_by_team = np.bincount(topology.practice_team, minlength=topology.n_teams)
+    model.teams.table.integrated_share = by_team / np.maximum(practices_by_team, 1)
 
 
 def run_clinics(model) -> None:
@@ -52,11 +69,9 @@ def run_clinics(model) -> None:
     patients with high need go to ED (DESIGN 4).
     """
     pop, p = model.pop, model.params.gp
-    practices = model.practices
-    n_practices = len(practices)
-    capacity = np.array([g.capacity for g in practices])
-    pressure = np.array([g.pressure for g in practices])
-    integrated = np.array([g.integrated for g in practices])
+    practices = model.practices.table
+    n_practices = practices.rows
+    capacity, pressure, integrated = practices.capacity, practices.pressure, practices.integrated
 
     managed = pop.in_setting(Setting.GP_MANAGED)
     followups = np.bincount(pop.practice[managed], minlength=n_practices) * p.followups_per_managed_week
@@ -82,11 +97,9 @@ def run_clinics(model) -> None:
 
     seen_count = np.bincount(pop.practice[seen], minlength=n_practices)
     appointments = followups_served + seen_count
-    new_pressure = backlog / np.maximum(capacity, 1e-9)
-    for g in practices:
-        g.appointments = appointments[g.index]
-        g.pressure = float(new_pressure[g.index])
-    model.events.add_amounts("gp_appointments", model.practice_place, appointments)
+    practices.appointments = appointments
+    practices.pressure = backlog / np.maximum(capacity, 1e-9)
+    model.events.add_amounts("gp_appointments", model.topology.practice_place, appointments)
 
 
 def decide_after_consultation(model, seen: np.ndarray, pressure: np.ndarray, integrated: np.ndarray) -> None:

@@ -225,7 +225,7 @@ def new_person_attributes(model, rng: np.random.Generator, ages: np.ndarray, pla
         here = (places == k).nonzero()[0]
         if here.size == 0:
             continue  # an empty Place draws nothing (so takes no random numbers)
-        own = model.practices_of_place[k]
+        own = model.topology.practices_of_place[k]
         # with one practice everyone registers there: rng.integers(0, 1) takes no random numbers either
         practice[here] = own[0] if len(own) == 1 else own[rng.integers(0, len(own), size=len(here))]
         deprivation[here] = choose(rng, spec.deprivation_shares, len(here))
@@ -237,7 +237,7 @@ def new_person_attributes(model, rng: np.random.Generator, ages: np.ndarray, pla
         "sex": rng.integers(0, 2, size=count, dtype=np.uint8),
         "place": places.astype(np.uint8),
         "practice": practice,
-        "team": model.practice_team[practice],
+        "team": model.topology.practice_team[practice],
         "deprivation": deprivation,
         "frailty": frailty,
         "ltc": np.minimum(rng.poisson(LTC_MEAN_BY_AGE[ages]), model.params.demography.initial_ltc_max).astype(np.uint8),
@@ -424,7 +424,7 @@ def need(model) -> None:
     active = is_outside_hospital(setting_all)
     u_onset = model.streams.everyone32(Decision.ONSET, pop.n)
 
-    starts, p_on = draw_onsets(model, u_onset)
+    starts, p_on = draw_onsets(model, u_onset, place_onset_factor(model))
     starts_high = u_onset[starts] < p_on * high_need_share(pop.frailty[starts], p)
 
     # people in need: gather them (a minority) and apply resolution or escalation
@@ -501,15 +501,44 @@ def _read_only(table: np.ndarray) -> np.ndarray:
     return table
 
 
-def draw_onsets(model, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def place_onset_factor(model) -> np.ndarray:
+    """Each Place's multiplier on onset of need this week: its council's public health, the demand lever, winter."""
+    councils = np.array([c.onset_factor for c in model.councils])
+    return councils * model.levers.demand_multiplier * winter_factor(model.reporting_week, model.levers)
+
+
+def winter_factor(reporting_week: int, levers) -> float:
+    """Seasonal onset multiplier: 1 + winter_pressure_pct at the start of January, 1 at midsummer.
+
+    The financial year starts in April, so January is week 39 of it.
+    """
+    phase = 2 * np.pi * ((reporting_week % WEEKS_PER_YEAR) - 39) / WEEKS_PER_YEAR
+    return 1.0 + levers.winter_pressure_pct / 100 * (1 + np.cos(phase)) / 2
+
+
+def need_index_by_place(model) -> np.ndarray:
+    """Each Place's expected onset of need per head (age, conditions, deprivation) relative to the ICS's."""
+    pop = model.pop
+    alive = is_alive(pop.setting).nonzero()[0]
+    rate = onset_prob(pop.age[alive], pop.ltc[alive], pop.deprivation[alive], False, np.float32(1.0), model.params.need)
+    places = len(model.councils)
+    per_head = np.bincount(pop.place[alive], weights=rate, minlength=places) / np.maximum(
+        np.bincount(pop.place[alive], minlength=places), 1
+    )
+    return per_head / max(float(rate.mean()), 1e-12)
+
+
+def draw_onsets(model, u: np.ndarray, place_factor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Well people outside hospital whose uniform ``u`` falls below their :func:`onset_prob`, and that probability.
+
+    ``place_factor`` is each Place's multiplier on onset this week (:func:`place_onset_factor`).
 
     Only people whose ``u`` is under their cached :func:`onset_bound` (times the
     largest Place factor, if above 1) can start an episode; :func:`onset_prob` is
     evaluated for them alone, so the outcome is the same as evaluating it for everyone.
     """
     pop, p = model.pop, model.params.need
-    place_factor = model.place_onset_factor.astype(np.float32)
+    place_factor = place_factor.astype(np.float32)
     bound = base_rates(model)["onset_bound"]
     largest = float(place_factor.max())
     candidates = (u < (bound if largest <= 1 else bound * np.float32(largest * 1.001))).nonzero()[0]

@@ -42,6 +42,7 @@ from agents.patient import (
     is_treated,
     onset_prob,
     pick_movers_out,
+    place_onset_factor,
     resolve_prob,
     seek_prob,
 )
@@ -114,7 +115,7 @@ class PatientAgent(mesa.Agent):
         return False
 
     # ---- need -----------------------------------------------------------
-    def update_need(self) -> None:
+    def update_need(self, place_factor: np.ndarray) -> None:
         """Onset (if well), else resolution or escalation, each from its own keyed uniform.
 
         For a well person ``u < onset`` starts an episode (high need if
@@ -126,9 +127,7 @@ class PatientAgent(mesa.Agent):
         streams = model.streams
         if self.acuity == Acuity.WELL:
             u = streams.uniform32_one(Decision.ONSET, self.row)
-            p_on = onset_prob(
-                self.age, self.ltc, self.deprivation, self.proactive, model.place_onset_factor[self.place], p
-            )
+            p_on = onset_prob(self.age, self.ltc, self.deprivation, self.proactive, place_factor[self.place], p)
             if u < p_on:
                 high = u < p_on * high_need_share(self.frailty, p)
                 self.start_episode(Acuity.HIGH if high else Acuity.LOW)
@@ -278,9 +277,10 @@ def demography(model) -> None:
 
 def need(model) -> None:
     """Onset, escalation and resolution of need for everyone outside hospital."""
+    place_factor = place_onset_factor(model)
     for person in _agents_holding_state(model, "need"):
         if is_outside_hospital(person.setting):
-            person.update_need()
+            person.update_need(place_factor)
 
 
 def seek_care(model) -> None:

@@ -277,7 +277,7 @@ class Levers:
         group="demand and social care",
         doc="Seasonal demand: onset of need rises and falls over the year, peaking in winter. 0 keeps demand flat "
         "(the calibrated baseline). It adds demand as well as moving it: the year's mean onset rises by half "
-        "the peak %. Acts on the onset hazard through abm.model.ICSModel._plan_week.",
+        "the peak %. Acts on the onset hazard through agents.patient.winter_factor.",
         source="DESIGN 5 'winter pressure'; size an assumption",
     )
     demand_multiplier: float = spec(

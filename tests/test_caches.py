@@ -74,13 +74,13 @@ def test_assign_and_in_place_changes_refresh_the_cache(own_model):
 def test_pruned_draws_equal_the_full_rules(own_model, factors):
     model = own_model
     pop, p = model.pop, model.params
-    model.place_onset_factor = np.array(factors)
+    factors = np.array(factors)
     u = np.random.default_rng(1).random(pop.n, dtype=np.float32) * np.float32(0.05)  # many events
-    place_factor = model.place_onset_factor.astype(np.float32)[pop.place]
+    place_factor = factors.astype(np.float32)[pop.place]
     p_on = patient.onset_prob(pop.age, pop.ltc, pop.deprivation, pop.proactive, place_factor, p.need)
     active = pop.setting <= Setting.VIRTUAL_WARD
     expected = np.flatnonzero((u < p_on) & (pop.acuity == Acuity.WELL) & active)
-    starts, probability = patient.draw_onsets(model, u)
+    starts, probability = patient.draw_onsets(model, u, factors)
     assert expected.size > 50
     np.testing.assert_array_equal(starts, expected)
     np.testing.assert_array_equal(probability, p_on[expected])

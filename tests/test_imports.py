@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("abm", "agents", "policies", "experiments", "dashboard", "benchmarks")
 
 # The engine's core: population arrays, queues, random streams, parameters and configuration,
-# errors, the YAML loader, the weekly metrics, the table of outputs, the calendar (units) and the named
-# choices.  The agents, the dashboard and the experiments build on it; it must not reach back to them
-# (not even through another module).
+# errors, the YAML loader, the weekly metrics, the table of outputs, the calendar (units), the named
+# choices, the organisations' tables and the topology.  The agents, the dashboard and the experiments
+# build on it; it must not reach back to them (not even through another module).
 CORE = (
     "abm.population",
     "abm.queues",
@@ -34,6 +34,8 @@ CORE = (
     "abm.units",
     "abm.choices",
     "abm.outputs",
+    "abm.organisations",
+    "abm.topology",
 )
 NOT_IN_CORE = ("agents", "dashboard", "experiments")
 

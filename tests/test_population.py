@@ -24,7 +24,6 @@ from abm.population import (
     is_outside_hospital,
     setting_table,
 )
-from agents.chs_team import TeamArrays
 from agents.reference import PatientAgent
 
 
@@ -36,13 +35,6 @@ def test_population_declares_every_field():
 
 def test_patient_agent_declares_every_field():
     assert set(FIELDS) <= set(typing.get_type_hints(PatientAgent))
-
-
-def test_team_arrays_declare_every_array():
-    declared = set(typing.get_type_hints(TeamArrays))
-    assert set(TeamArrays.BY_ROLE) | set(TeamArrays.PER_TEAM) <= declared
-    teams = TeamArrays(3)
-    assert all(getattr(teams, name).shape == (3,) for name in TeamArrays.PER_TEAM)
 
 
 def test_setting_predicates_test_their_named_sets():
