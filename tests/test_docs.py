@@ -132,3 +132,19 @@ def test_readme_links_every_doc_and_shows_two_pictures():
     assert any("dashboard" in p for p in pictures) and any("experiments/figures" in p for p in pictures)
     for picture in pictures:
         assert (ROOT / picture).is_file(), f"README shows {picture}, which does not exist"
+
+
+# --------------------------------------------------------------------------- organisations
+@pytest.mark.parametrize(
+    "kind",
+    ["agents.gp_practice:GPPractice", "agents.chs_team:CHSTeam", "agents.acute_trust:AcuteTrust", "agents.council:Council"],
+)
+def test_the_odd_lists_every_quantity_an_organisation_declares(kind):
+    module, name = kind.split(":")
+    declared = getattr(importlib.import_module(module), name).columns()
+    odd = (DOCS / "ODD.md").read_text()
+    heading = f"(`{module.replace('.', '/')}.py: {name}`)"
+    section = odd[odd.index(heading) :]
+    table = section[: section.index("\n\n", section.index("|---"))]  # the table under the heading
+    listed = {n for cell in re.findall(r"^\| ([^|]+) \|", table, re.M) for n in re.findall(r"`(\w+)`", cell)}
+    assert set(declared) <= listed, f"ODD 2.3 {name}: add {sorted(set(declared) - listed)}"
