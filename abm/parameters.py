@@ -158,6 +158,55 @@ class DemographyParams:
         source="assumption: caps the Poisson draw of starting long-term conditions (counts above 12 are rare)",
         doc="most long-term conditions at the start",
     )
+    frailty_by_age: list[float] = spec(
+        [0.02, 0.28, 82.0, 7.0],
+        units="mean frailty by age, a logistic curve: floor, rise above it, midpoint age (years), width (years)",
+        lo=0,
+        hi=120,
+        source="assumption: the eFI's shape, low before 60 and rising steeply after 75 (mean about 0.3 at 95)",
+        doc="mean frailty by age (starting frailty, and its rise each birthday)",
+    )
+    ltc_by_age: list[float] = spec(
+        [0.1, 2.6, 62.0, 12.0],
+        units="mean long-term conditions by age, a logistic curve: floor, rise above it, midpoint age (years), "
+        "width (years)",
+        lo=0,
+        hi=120,
+        source="assumption shaped to 004 §5: more than 60% of over-65s have a long-term condition",
+        doc="mean long-term conditions by age at the start",
+    )
+    oldest_band_mean_excess_years: float = spec(
+        5.0,
+        units="years: mean age above 85 of the 85+ band at the start (an exponential tail)",
+        lo=0.5,
+        hi=15,
+        source=NAT + ": the 85+ band thins quickly with age (about half are 85-89)",
+        doc="how old the oldest are at the start",
+    )
+    initial_age_max: int = spec(
+        104,
+        units="years: the oldest age at the start",
+        lo=85,
+        hi=120,
+        source="assumption: caps the 85+ tail (very few people are over 104)",
+        doc="oldest age at the start",
+    )
+    age_max: int = spec(
+        110,
+        units="years: nobody ages beyond this (they stay this age until they die)",
+        lo=100,
+        hi=120,
+        source="assumption: a cap that deaths almost always reach first",
+        doc="oldest age",
+    )
+    mover_ages: list[int] = spec(
+        [18, 45],
+        units="years: youngest and oldest age of people moving in (drawn uniformly) or away (from those at home)",
+        lo=0,
+        hi=100,
+        source="assumption: movers are mostly working-age adults (" + NAT + ")",
+        doc="ages of people moving in and away",
+    )
 
 
 @dataclass
@@ -719,6 +768,22 @@ class AcuteParams:
         hi=10,
         source="assumption: frailty lengthens stays (DESIGN 4)",
         doc="length of stay by frailty",
+    )
+    los_frailty_reference: float = spec(
+        0.1,
+        units="frailty at which a stay is the mean for its age band",
+        lo=0,
+        hi=1,
+        source="assumption: about the population's median frailty (eFI fit)",
+        doc="frailty of a typical stay",
+    )
+    los_frailty_floor: float = spec(
+        0.3,
+        units="smallest multiplier of the age band's mean stay for the least frail",
+        lo=0.01,
+        hi=1,
+        source="assumption: even the fittest patients stay some days",
+        doc="shortest stay relative to the mean",
     )
     los_gamma_shape: float = spec(
         1.5,

@@ -98,7 +98,8 @@ class AcuteTrust(Organisation):
 def length_of_stay(age, frailty, p) -> np.ndarray:
     """Mean length of stay in days by age band and frailty (national statistics: 5-6 days, 9-10 over 75)."""
     band = AGE_BAND_TABLE[age]  # the age band, looked up by whole year of age
-    return np.asarray(p.los_days_by_age)[band] * np.maximum(1 + p.los_frailty_slope * (np.asarray(frailty) - 0.1), 0.3)
+    relative = 1 + p.los_frailty_slope * (np.asarray(frailty) - p.los_frailty_reference)
+    return np.asarray(p.los_days_by_age)[band] * np.maximum(relative, p.los_frailty_floor)
 
 
 def support_needed(frailty, u_need, u_kind, p) -> np.ndarray:

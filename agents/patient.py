@@ -14,11 +14,13 @@ escalation, resolution) → ``seek_care``.
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 import numpy as np
 
 from abm.parameters import DemographyParams, NeedParams
 from abm.population import (
+    AGE_BAND_EDGES,
     AGE_BAND_TABLE,
     N_SETTINGS,
     Acuity,
@@ -169,33 +171,40 @@ def seek_prob(acuity, deprivation, p: NeedParams):
     return np.clip(base - p.seek_deprivation_penalty * (4 - np.asarray(deprivation, dtype=np.float64)), 0.0, 1.0)
 
 
-def frailty_after_birthday(new_age, frailty, p: DemographyParams, step=None):
+def frailty_after_birthday(new_age, frailty, p: DemographyParams):
     """Frailty rises each birthday as the population's mean eFI rises with age (assumption; keeps the
-    age profile stable, with hospital stays adding to it).  ``step``, the rise in the mean at
-    ``new_age``, if already looked up (the vectorised rule reads it from ``BIRTHDAY_FRAILTY_STEP``)."""
-    if step is None:
-        step = initial_frailty_mean(new_age) - initial_frailty_mean(np.asarray(new_age, dtype=np.float64) - 1)
+    age profile stable, with hospital stays adding to it)."""
+    step = age_curves(p).birthday_frailty_step[new_age]
     return np.minimum(frailty + p.frailty_age_drift * step, 1.0).astype(np.float32)
 
 
-def initial_frailty_mean(age):
-    """Mean eFI-like frailty by age: low before 60, rising steeply after 75 (assumption, eFI shape)."""
-    return 0.02 + 0.28 / (1.0 + np.exp(-(np.asarray(age, dtype=np.float64) - 82.0) / 7.0))
+def logistic_by_age(age, floor: float, rise: float, midpoint: float, width: float):
+    """``floor + rise / (1 + exp(-(age - midpoint) / width))``: a quantity that rises with age to a plateau."""
+    return floor + rise / (1.0 + np.exp(-(np.asarray(age, dtype=np.float64) - midpoint) / width))
 
 
-def ltc_mean(age):
-    """Mean count of long-term conditions by age (004 §5: >60% of over-65s have an LTC)."""
-    return 0.1 + 2.6 / (1.0 + np.exp(-(np.asarray(age, dtype=np.float64) - 62.0) / 12.0))
+class AgeCurves(NamedTuple):
+    """Curves by whole year of age (ages are uint8), looked up rather than evaluated for each person."""
+
+    frailty_mean: np.ndarray  # mean frailty (``params.demography.frailty_by_age``)
+    birthday_frailty_step: np.ndarray  # the rise in mean frailty from the year before
+    ltc_mean: np.ndarray  # mean long-term conditions (``params.demography.ltc_by_age``)
 
 
-# The same functions by whole year of age (ages are uint8), for the vectorised rules to look up
-# instead of evaluating the exponentials for each person.
-AGES = np.arange(256)
-FRAILTY_MEAN_BY_AGE = initial_frailty_mean(AGES)
-BIRTHDAY_FRAILTY_STEP = FRAILTY_MEAN_BY_AGE - initial_frailty_mean(AGES.astype(np.float64) - 1)
-LTC_MEAN_BY_AGE = ltc_mean(AGES)
-for _table in (FRAILTY_MEAN_BY_AGE, BIRTHDAY_FRAILTY_STEP, LTC_MEAN_BY_AGE):
-    _table.flags.writeable = False
+def age_curves(p: DemographyParams) -> AgeCurves:
+    return _age_curves(tuple(p.frailty_by_age), tuple(p.ltc_by_age))
+
+
+@functools.lru_cache(maxsize=16)
+def _age_curves(frailty_by_age: tuple, ltc_by_age: tuple) -> AgeCurves:
+    ages = np.arange(256)
+    frailty = logistic_by_age(ages, *frailty_by_age)
+    curves = AgeCurves(
+        frailty, frailty - logistic_by_age(ages - 1, *frailty_by_age), logistic_by_age(ages, *ltc_by_age)
+    )
+    for table in curves:
+        table.flags.writeable = False
+    return curves
 
 
 # ---------------------------------------------------------------------------
@@ -203,16 +212,17 @@ for _table in (FRAILTY_MEAN_BY_AGE, BIRTHDAY_FRAILTY_STEP, LTC_MEAN_BY_AGE):
 # ---------------------------------------------------------------------------
 
 
-def sample_ages(rng: np.random.Generator, count: int, band_shares, age_shift: float = 0.0) -> np.ndarray:
-    """Ages for a population with the given band shares (0-17, 18-64, 65-74, 75-84, 85+)."""
-    band = choose(rng, band_shares, count)
-    lo = np.array([0, 18, 65, 75, 85])[band]
-    width = np.array([18, 47, 10, 10, 1])[band]
+def sample_ages(rng: np.random.Generator, count: int, p: DemographyParams, age_shift: float = 0.0) -> np.ndarray:
+    """Ages for a population with the band shares ``p.age_band_shares`` (0-17, 18-64, 65-74, 75-84, 85+):
+    uniform within a band, and an exponential tail above 85."""
+    band = choose(rng, p.age_band_shares, count)
+    lo = np.array([0, *AGE_BAND_EDGES])[band]
+    width = np.array([*np.diff(AGE_BAND_EDGES, prepend=0), 1])[band]
     age = lo + rng.random(count) * width
-    old = band == 4
-    age[old] = 85 + rng.exponential(5.0, size=int(old.sum()))  # 85+: thinning tail
+    old = band == len(AGE_BAND_EDGES)
+    age[old] = AGE_BAND_EDGES[-1] + rng.exponential(p.oldest_band_mean_excess_years, size=int(old.sum()))
     age = age + age_shift * rng.random(count) * 2  # an older (younger) Place, spread around the shift
-    return np.clip(age, 0, 104).astype(np.uint8)
+    return np.clip(age, 0, p.initial_age_max).astype(np.uint8)
 
 
 def new_person_attributes(model, rng: np.random.Generator, ages: np.ndarray, places: np.ndarray) -> dict:
@@ -229,8 +239,10 @@ def new_person_attributes(model, rng: np.random.Generator, ages: np.ndarray, pla
         # with one practice everyone registers there: rng.integers(0, 1) takes no random numbers either
         practice[here] = own[0] if len(own) == 1 else own[rng.integers(0, len(own), size=len(here))]
         deprivation[here] = choose(rng, spec.deprivation_shares, len(here))
-    mean = FRAILTY_MEAN_BY_AGE[ages]  # initial_frailty_mean
-    kappa = model.params.demography.initial_frailty_concentration
+    p = model.params.demography
+    curves = age_curves(p)
+    mean = curves.frailty_mean[ages]
+    kappa = p.initial_frailty_concentration
     frailty = rng.beta(mean * kappa, (1.0 - mean) * kappa).astype(np.float32)
     return {
         "age": ages,
@@ -240,7 +252,7 @@ def new_person_attributes(model, rng: np.random.Generator, ages: np.ndarray, pla
         "team": model.topology.practice_team[practice],
         "deprivation": deprivation,
         "frailty": frailty,
-        "ltc": np.minimum(rng.poisson(LTC_MEAN_BY_AGE[ages]), model.params.demography.initial_ltc_max).astype(np.uint8),
+        "ltc": np.minimum(rng.poisson(curves.ltc_mean[ages]), p.initial_ltc_max).astype(np.uint8),
         "acuity": Acuity.WELL,
         "setting": Setting.HOME,
         "entered_week": model.week_number,
@@ -274,7 +286,7 @@ def create_population(model, count: int) -> None:
     ages = np.empty(count, dtype=np.uint8)
     for k, spec in enumerate(model.scenario.places):
         here = places == k
-        ages[here] = sample_ages(rng, int(here.sum()), model.params.demography.age_band_shares, spec.age_shift_years)
+        ages[here] = sample_ages(rng, int(here.sum()), model.params.demography, spec.age_shift_years)
     attributes = new_person_attributes(model, rng, ages, places)
     attributes["entered_week"] = -1
     model.pop.add(count, **attributes)
@@ -291,11 +303,13 @@ def entries_this_week(model, alive_count: int) -> tuple[int, int]:
 
 
 def add_entrants(model, births: int, movers_in: int) -> np.ndarray:
-    """Add babies (age 0) and in-migrants (18-45) to the population; return their ids."""
+    """Add babies (age 0) and in-migrants (ages ``params.demography.mover_ages``); return their ids."""
     if births + movers_in == 0:
         return np.empty(0, dtype=np.int64)
     rng = model.streams.generator(Decision.NEW_PEOPLE)
-    ages = np.concatenate([np.zeros(births, dtype=np.uint8), rng.integers(18, 46, size=movers_in).astype(np.uint8)])
+    youngest, oldest = sorted(model.params.demography.mover_ages)
+    movers_ages = rng.integers(youngest, oldest + 1, size=movers_in).astype(np.uint8)
+    ages = np.concatenate([np.zeros(births, dtype=np.uint8), movers_ages])
     idx = model.pop.add(ages.size, **new_person_attributes(model, rng, ages, sample_places(model, rng, ages.size)))
     model.counters["entered"] += ages.size
     return idx
@@ -333,12 +347,9 @@ def birthdays(model) -> None:
     birthday = slice(model.week_number % WEEKS_PER_YEAR, pop.n, WEEKS_PER_YEAR)
     alive_b = is_alive(pop.setting[birthday])
     ages = pop.age[birthday]
-    ages[alive_b] = np.minimum(ages[alive_b] + 1, 110)
+    ages[alive_b] = np.minimum(ages[alive_b] + 1, model.params.demography.age_max)
     frail = pop.frailty[birthday]
-    new_ages = ages[alive_b]
-    frail[alive_b] = frailty_after_birthday(
-        new_ages, frail[alive_b], model.params.demography, BIRTHDAY_FRAILTY_STEP[new_ages]
-    )
+    frail[alive_b] = frailty_after_birthday(ages[alive_b], frail[alive_b], model.params.demography)
     pop.mark_changed(np.arange(birthday.start, pop.n, WEEKS_PER_YEAR)[alive_b])
 
 
@@ -382,13 +393,14 @@ def draw_deaths(model, u: np.ndarray) -> np.ndarray:
 
 
 def pick_movers_out(model, count: int, eligible=None) -> np.ndarray:
-    """``count`` distinct people aged 18-45 at home, chosen at random (by rejection sampling, no full pass).
+    """``count`` distinct people of ``mover_ages`` at home, chosen at random (by rejection sampling, no full pass).
 
     ``eligible(rows)`` says which drawn rows qualify (default: from the arrays); the per-object reference
     passes its agents' view, so both engines take the same keyed draws."""
     pop = model.pop
+    youngest, oldest = sorted(model.params.demography.mover_ages)
     eligible = eligible or (
-        lambda draw: (pop.age[draw] >= 18) & (pop.age[draw] <= 45) & (pop.setting[draw] == Setting.HOME.value)
+        lambda draw: (pop.age[draw] >= youngest) & (pop.age[draw] <= oldest) & (pop.setting[draw] == Setting.HOME.value)
     )
     chosen = np.empty(0, dtype=np.int64)
     drawn = 0  # draws are keyed by their number this week: the k-th draw is the same whatever came before

@@ -103,7 +103,7 @@ class PatientAgent(mesa.Agent):
     # ---- demography -----------------------------------------------------
     def birthday(self) -> None:
         """One year older; frailty rises along the population's age profile."""
-        self.age = min(self.age + 1, 110)
+        self.age = min(self.age + 1, self.model.params.demography.age_max)
         self.frailty = float(frailty_after_birthday(self.age, self.frailty, self.model.params.demography))
 
     def maybe_die(self) -> bool:
@@ -261,9 +261,12 @@ def demography(model) -> None:
     )
     agents = pop.agents
 
+    youngest, oldest = sorted(model.params.demography.mover_ages)
+
     def eligible(rows: np.ndarray) -> np.ndarray:
         return np.array(
-            [18 <= agents[r].age <= 45 and agents[r].setting == Setting.HOME for r in rows.tolist()], dtype=bool
+            [youngest <= agents[r].age <= oldest and agents[r].setting == Setting.HOME for r in rows.tolist()],
+            dtype=bool,
         )
 
     leaving = [agents[r] for r in pick_movers_out(model, movers_out, eligible).tolist()]

@@ -137,7 +137,12 @@ def test_readme_links_every_doc_and_shows_two_pictures():
 # --------------------------------------------------------------------------- organisations
 @pytest.mark.parametrize(
     "kind",
-    ["agents.gp_practice:GPPractice", "agents.chs_team:CHSTeam", "agents.acute_trust:AcuteTrust", "agents.council:Council"],
+    [
+        "agents.gp_practice:GPPractice",
+        "agents.chs_team:CHSTeam",
+        "agents.acute_trust:AcuteTrust",
+        "agents.council:Council",
+    ],
 )
 def test_the_odd_lists_every_quantity_an_organisation_declares(kind):
     module, name = kind.split(":")
