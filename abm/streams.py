@@ -91,7 +91,7 @@ class Decision(IntEnum):
     CASE_FINDING = 29  # hidden need found through proactive care
     # councils (agents/council.py)
     SEED_PACKAGES = 30  # tie-breaks for the packages held at the start
-    PACKAGE_END = 31  # a social-care package ends
+    PACKAGE_LENGTH = 31  # how many weeks a social-care package lasts (drawn when it starts)
     PACKAGE_WAIT = 32  # a waiting inpatient leaves with their own care, or is assessed for a package
     PACKAGE_QUEUE = 33  # tie-breaks for a free package (inpatients)
     COMMUNITY_PACKAGE_QUEUE = 34  # tie-breaks for a free package (people at home)
@@ -284,6 +284,14 @@ def _arange32(n: int) -> np.ndarray:
 # --------------------------------------------------------------------------- distributions from uniforms
 GAMMA_TABLE_POINTS = 4096  # the table's knots, evenly spaced in t = -log(1 - u)
 GAMMA_TABLE_TAIL = 16.0  # t at the last knot (u = 1 - 1.1e-7); beyond it the exact inverse is used
+
+
+def geometric_quantile(u: np.ndarray, p: float) -> np.ndarray:
+    """Whole weeks until an event with weekly probability ``p`` (1, 2, ...): the geometric quantile of each
+    uniform ``u`` in [0, 1), so a longer expected wait gives a longer wait from the same uniform."""
+    if p >= 1:
+        return np.ones(np.shape(u), dtype=np.int64)
+    return np.floor(np.log1p(-np.asarray(u, dtype=np.float64)) / math.log1p(-p)).astype(np.int64) + 1
 
 
 def gamma_quantile(u: np.ndarray, shape: float) -> np.ndarray:

@@ -16,7 +16,7 @@ import numpy as np
 from abm.organisations import Column, Organisation
 from abm.population import Setting, Support, has_need, is_alive
 from abm.queues import serve_in_priority_order
-from abm.streams import Decision
+from abm.streams import Decision, geometric_quantile
 from abm.units import WEEKS_PER_YEAR
 from agents.discharge import discharge_to
 
@@ -66,7 +66,7 @@ def run_social_care(model) -> None:
     alive = is_alive(pop.setting[holders])
     pop.assign("social_care", holders[~alive], False)  # packages of people who died or moved away
     holders = holders[alive]
-    ends = streams.uniform(Decision.PACKAGE_END, holders) < 1.0 / p.package_weeks
+    ends = pop.package_ends[holders] <= model.week_number
     pop.assign("social_care", holders[ends], False)
     in_use = np.bincount(pop.place[holders[~ends]], minlength=n_places)
     free = np.maximum(councils.capacity - in_use, 0)
@@ -83,7 +83,7 @@ def run_social_care(model) -> None:
             place, None, pop.weeks_in_setting[waiting], free, streams.tiebreak(Decision.PACKAGE_QUEUE, waiting)
         )
     ]
-    pop.assign("social_care", placed, True)
+    start_packages(model, placed)
     discharge_to(model, np.concatenate([self_arranged, placed]), Setting.HOME)  # both go home, in one pass
     free -= np.bincount(pop.place[placed], minlength=n_places)
 
@@ -99,7 +99,7 @@ def run_social_care(model) -> None:
                 streams.tiebreak(Decision.COMMUNITY_PACKAGE_QUEUE, at_home),
             )
         ]
-        pop.assign("social_care", chosen, True)
+        start_packages(model, chosen)
         free -= np.bincount(pop.place[chosen], minlength=n_places)
     councils.free_at_start = free_at_start
     councils.started = free_at_start - free
@@ -117,4 +117,20 @@ def seed_packages(model) -> None:
             pop.place[older], pop.frailty[older], None, cap, model.streams.tiebreak(Decision.SEED_PACKAGES, older)
         )
     ]
-    pop.assign("social_care", chosen, True)
+    start_packages(model, chosen)
+
+
+def start_packages(model, idx: np.ndarray) -> None:
+    """Give these people a care package, and draw how long each lasts (time to event).
+
+    A package ends with probability 1 / ``package_weeks`` a week (recovery, a move, a change of
+    need; assumption), so its length in weeks is geometric; it is drawn once, when the package
+    starts (stream ``PACKAGE_LENGTH``), so a person's package does not hang on weekly re-draws.
+    Packages held at the start of a run are drawn the same way (the geometric is memoryless).
+    """
+    pop = model.pop
+    weeks = geometric_quantile(
+        model.streams.uniform(Decision.PACKAGE_LENGTH, idx), 1.0 / model.params.social_care.package_weeks
+    )
+    pop.assign("social_care", idx, True)
+    pop.assign("package_ends", idx, np.minimum(model.week_number + weeks, np.iinfo(np.uint16).max))

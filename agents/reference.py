@@ -73,6 +73,7 @@ class PatientAgent(mesa.Agent):
     rationed: bool
     proactive: bool
     social_care: bool
+    package_ends: int
     support_needed: int
     los_days: float
     entered_week: int

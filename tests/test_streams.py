@@ -11,7 +11,8 @@ import pytest
 from scipy import stats
 
 from abm.model import ICSModel
-from abm.streams import Decision, Streams, gamma_quantile, poisson_quantile
+from abm.population import Setting
+from abm.streams import Decision, Streams, gamma_quantile, geometric_quantile, poisson_quantile
 
 
 # --------------------------------------------------------------------------- the streams themselves
@@ -148,3 +149,34 @@ def test_a_generator_or_an_integer_fixes_the_streams():
     c = weekly(ICSModel(**{**SMALL, "years": 1}, rng=np.random.default_rng(6)).run())
     np.testing.assert_array_equal(a, b)
     assert (a != c).any()
+
+
+@pytest.mark.parametrize("p", [0.01, 1 / 78, 0.3, 0.9])
+def test_geometric_quantiles_are_scipys(p):
+    u = np.linspace(0, 1, 2001, endpoint=False)[1:]
+    np.testing.assert_array_equal(geometric_quantile(u, p), stats.geom.ppf(u, p).astype(np.int64))
+    assert (np.diff(geometric_quantile(u, p)) >= 0).all()  # a later uniform never gives a shorter wait
+    assert (geometric_quantile(u, p / 2) >= geometric_quantile(u, p)).all()  # a rarer event: never sooner
+
+
+def test_care_packages_last_their_mean_length_drawn_once_when_they_start():
+    """Time to event: each package's end week is fixed when it starts, and lengths average package_weeks."""
+    model = ICSModel(population=30_000, years=2, burn_in_weeks=52, rng=4)
+    lengths = []
+    for _ in range(model.burn_in_weeks + model.horizon_weeks):
+        week = model.week_number
+        held_before = model.pop.social_care.copy()
+        ends_before = model.pop.package_ends.copy()
+        # an inpatient who already holds a package may leave hospital with a new one
+        in_hospital = np.isin(model.pop.setting, [Setting.ACUTE_BED, Setting.DELAYED_DISCHARGE])
+        model.step()
+        pop = model.pop
+        n = held_before.size
+        started = (pop.social_care[:n] & ~held_before).nonzero()[0]
+        lengths += (pop.package_ends[started].astype(np.int64) - week).tolist()
+        running = (held_before & (ends_before > week) & pop.social_care[:n] & ~in_hospital).nonzero()[0]
+        np.testing.assert_array_equal(pop.package_ends[running], ends_before[running])  # never re-drawn
+    lengths = np.array(lengths)
+    mean_weeks, se = lengths.mean(), lengths.std(ddof=1) / np.sqrt(lengths.size)
+    assert lengths.size > 300 and lengths.min() >= 1
+    assert abs(mean_weeks - model.params.social_care.package_weeks) < 3 * se
