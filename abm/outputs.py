@@ -143,6 +143,15 @@ OUTPUTS: tuple[Output, ...] = (
         summary=Summary.PER_1000,
     ),
     Output(
+        "admission_demand",
+        "decisions to admit",
+        "admission demand",
+        Kind.COUNT,
+        Source.EVENT,
+        "decisions to admit in the week, whether or not a bed was free (admissions are those that got one)",
+        summary=Summary.PER_1000,
+    ),
+    Output(
         "ed_attendances",
         "attendances",
         "ED attendances",
@@ -394,6 +403,15 @@ OUTPUTS: tuple[Output, ...] = (
     ),
     Output(
         "deaths", "deaths", "deaths", Kind.COUNT, Source.EVENT, "deaths in the week", summary=Summary.TOTAL, rank=-1
+    ),
+    Output(
+        "deaths_waiting_for_bed",
+        "deaths",
+        "deaths waiting for a bed",
+        Kind.COUNT,
+        Source.EVENT,
+        "deaths in the week of people waiting in ED for a bed (part of deaths)",
+        summary=Summary.TOTAL,
     ),
     Output(
         "spend_acute",

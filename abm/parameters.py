@@ -107,6 +107,15 @@ class DemographyParams:
         source="assumption: untreated crisis at home is dangerous (DESIGN 4)",
         doc="extra weekly death probability in a crisis outside hospital",
     )
+    bed_wait_death_per_week: float = spec(
+        0.01,
+        units="probability per week, for each week already spent waiting for a bed (on top of an inpatient's)",
+        lo=0,
+        hi=0.2,
+        source="assumption: the seeds give no size; long waits for a bed in ED raise deaths (DESIGN 4: corridor "
+        "care), and national estimates are of about one excess death per 70 long waits",
+        doc="harm of waiting for a bed: death",
+    )
     inpatient_death_weekly: float = spec(
         0.012,
         units="probability per week (plus inpatient_death_per_frailty x frailty)",
@@ -472,13 +481,23 @@ class GPParams:
         source="assumption: keeps the spill to ED a probability under any pressure",
         doc="cap on waiting patients going to ED",
     )
-    integration_chs_referral_multiplier: float = spec(
-        1.3,
-        units="multiplier on CHS referrals for integrated practices",
-        lo=1,
-        hi=5,
-        source="mechanism 12 (001, 004 §7): integration lowers referral friction",
-        doc="integration effect",
+    integration_hospital_diversion: float = spec(
+        0.15,
+        units="share of an integrated practice's hospital referrals managed by its CHS team instead",
+        lo=0,
+        hi=1,
+        source="assumption for the size; direction from mechanism 12 (better referral, 001 §4: the Millom "
+        "Alliance's integrated team cut emergency bed days by 29% in a year; 002: vanguards' admission growth)",
+        doc="integration: hospital referrals kept in the community",
+    )
+    integration_inappropriate_referral_cut: float = spec(
+        0.1,
+        units="share of an integrated practice's low-need CHS referrals not made (triaged in the team's meeting)",
+        lo=0,
+        hi=1,
+        source="004 §4: about 10% of district-nursing referrals are inappropriate; mechanism 12: integration "
+        "means better referral (assumption: integrated teams screen them all out)",
+        doc="integration: inappropriate referrals avoided",
     )
 
 
@@ -876,6 +895,14 @@ class AcuteParams:
         hi=2000,
         source="assumption: elective share of G&A bed use",
         doc="elective demand for beds",
+    )
+    bed_wait_extra_los_days: float = spec(
+        1.0,
+        units="days added to the coming stay for each week spent waiting for a bed",
+        lo=0,
+        hi=14,
+        source="assumption: patients deteriorate and decondition while they wait (DESIGN 4: corridor care)",
+        doc="harm of waiting for a bed: a longer stay",
     )
     corridor_discharge_weekly: float = spec(
         0.5,

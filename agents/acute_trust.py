@@ -148,7 +148,11 @@ def run_ed(model) -> None:
     Admission probability rises with frailty and crisis (calibrated to national
     admission rates) and falls a little when the patient's CHS team has spare
     capacity to offer an alternative (mechanism 18, modest).  Those not admitted
-    go home with a GP follow-up.
+    go home with a GP follow-up.  Every decision to admit counts as admission demand, bed or no
+    bed; those who get no bed wait in ED (corridor care) and grow iller while they wait: their
+    coming stay lengthens by ``bed_wait_extra_los_days`` a week, and their danger of death rises
+    with the wait (:func:`agents.patient.death_prob`).  So a full hospital shows as admission
+    demand above admissions, and as harm, not as fewer admissions alone (DESIGN 4; sizes assumptions).
     """
     pop, streams = model.pop, model.streams
     n_trusts = len(model.trusts)
@@ -165,13 +169,15 @@ def run_ed(model) -> None:
     arrivals = in_ed[~earlier]
     model.events.add("ed_attendances", pop.place[arrivals])
     admit = decide_admission(model, arrivals)
+    model.events.add("admission_demand", pop.place[arrivals[admit]])  # whether or not a bed is free
     home = np.concatenate([managed, arrivals[~admit]])  # the managed, then arrivals sent home (disjoint)
     pop.assign("acuity", home, np.minimum(pop.acuity[home], Acuity.HIGH))
     pop.move(home, Setting.WAITING_GP)
 
     queue = np.concatenate([waiting[~leaving], arrivals[admit]])  # still waiting from earlier weeks, then today's
-    new_los = pop.los_days[queue]  # a copy (fancy indexing): kept for those who were waiting
-    fresh = (pop.weeks_in_setting[queue] == 0).nonzero()[0]  # decided to admit this week
+    new_los = pop.los_days[queue]  # a copy (fancy indexing): kept for those who were waiting ...
+    fresh = pop.weeks_in_setting[queue] == 0  # decided to admit this week
+    new_los[~fresh] += np.float32(model.params.acute.bed_wait_extra_los_days)  # ... who deteriorated meanwhile
     new_los[fresh] = draw_length_of_stay(model, queue[fresh])
     pop.assign("los_days", queue, new_los)
     trust = place_trust[pop.place[queue]]

@@ -106,9 +106,12 @@ def decide_after_consultation(model, seen: np.ndarray, pressure: np.ndarray, int
     """Manage, refer to CHS, or refer to hospital, for the patients seen this week.
 
     Referral probabilities rise with need; CHS referrals are higher for older
-    and frail people (004 §5), for integrated practices (mechanism 12) and under
-    pressure (fewer home visits, mechanism 9); hospital referrals rise under
-    pressure (DESIGN 4).
+    and frail people (004 §5) and under pressure (fewer home visits, mechanism 9); hospital
+    referrals rise under pressure (DESIGN 4).  An integrated practice refers better, not more
+    (mechanism 12: its multidisciplinary team meets and shares records): it manages a share
+    ``integration_hospital_diversion`` of the patients it would have sent to hospital with its CHS
+    team instead (001 §4, Millom), and does not make the ~10% of low-need CHS referrals that are
+    inappropriate (004 §4).  Sizes are assumptions; the direction is the evidence's.
     """
     pop, p = model.pop, model.params.gp
     if seen.size == 0:
@@ -121,7 +124,10 @@ def decide_after_consultation(model, seen: np.ndarray, pressure: np.ndarray, int
     p_chs = np.asarray(p.refer_chs)[need_level] * np.asarray(p.refer_chs_by_age)[AGE_BAND_TABLE[pop.age[seen]]]
     p_chs = p_chs * np.where(pop.frailty[seen] >= p.refer_chs_frail_threshold, p.refer_chs_frail_multiplier, 1.0)
     p_chs = p_chs * (1 + p.pressure_home_visit_shift * pressure_here)
-    p_chs = p_chs * np.where(integrated[practice], p.integration_chs_referral_multiplier, 1.0)
+    joined = integrated[practice]
+    p_chs = p_chs * np.where(joined & (need_level == 0), 1 - p.integration_inappropriate_referral_cut, 1.0)
+    diverted = np.where(joined, p_hospital * p.integration_hospital_diversion, 0.0)
+    p_hospital, p_chs = p_hospital - diverted, p_chs + diverted
     u = model.streams.uniform(Decision.GP_OUTCOME, seen)
     to_hospital = u < p_hospital
     to_chs = ~to_hospital & (u < p_hospital + p_chs)

@@ -44,20 +44,25 @@ def weekly_prob(rate_per_year):
 # ---------------------------------------------------------------------------
 
 
-def death_prob(age, frailty, setting, acuity, p: DemographyParams):
+def death_prob(age, frailty, setting, acuity, weeks_in_setting, p: DemographyParams):
     """Weekly death probability.
 
     Gompertz mortality by age (national life tables, approximate), multiplied by
     frailty (eFI predicts death, assumption), plus the danger of a crisis outside
-    hospital and of being an inpatient (DESIGN 4: higher in untreated crisis).
+    hospital and of being an inpatient (DESIGN 4: higher in untreated crisis).  A patient
+    waiting in ED for a bed (decided to admit in an earlier week) is as ill as an inpatient and
+    also in danger from the wait, more the longer it has been (``bed_wait_death_per_week`` for each
+    week waited; size an assumption): so a full hospital harms the people it cannot admit.
     """
     weekly = baseline_death_weekly(age, frailty, p)
     crisis_outside = (acuity == Acuity.CRISIS.value) & is_outside_hospital(setting)
     in_bed = setting == Setting.ACUTE_BED.value
+    waiting = setting == Setting.ED.value
     return (
         weekly
         + crisis_outside * p.crisis_death_weekly
-        + in_bed * (p.inpatient_death_weekly + p.inpatient_death_per_frailty * frailty)
+        + (in_bed | waiting) * (p.inpatient_death_weekly + p.inpatient_death_per_frailty * frailty)
+        + waiting * (p.bed_wait_death_per_week * np.asarray(weeks_in_setting, dtype=np.float32))
     )
 
 
@@ -380,14 +385,20 @@ def draw_deaths(model, u: np.ndarray) -> np.ndarray:
     """Who dies this week: people alive whose uniform ``u`` falls below their :func:`death_prob`.
 
     Most people's probability is their cached baseline; :func:`death_prob` is
-    evaluated in full only for those in crisis or in a hospital bed, the only
-    ones it adds a danger to, so the outcome is the same as evaluating it for everyone.
+    evaluated in full only for those in crisis, in a hospital bed or waiting in ED for one, the
+    only ones it adds a danger to, so the outcome is the same as evaluating it for everyone.
+    Deaths while waiting for a bed are counted apart as well (``deaths_waiting_for_bed``).
     """
     pop, p = model.pop, model.params.demography
     setting, acuity = pop.setting, pop.acuity
     dies = u < base_rates(model)["death"]
-    extra = np.concatenate([(acuity == Acuity.CRISIS.value).nonzero()[0], pop.in_setting(Setting.ACUTE_BED)])
-    dies[extra] = u[extra] < death_prob(pop.age[extra], pop.frailty[extra], setting[extra], acuity[extra], p)
+    waiting = pop.in_setting(Setting.ED)
+    crisis = (acuity == Acuity.CRISIS.value).nonzero()[0]
+    extra = np.unique(np.concatenate([crisis, pop.in_setting(Setting.ACUTE_BED), waiting]))
+    dies[extra] = u[extra] < death_prob(
+        pop.age[extra], pop.frailty[extra], setting[extra], acuity[extra], pop.weeks_in_setting[extra], p
+    )
+    model.events.add("deaths_waiting_for_bed", pop.place[waiting[dies[waiting]]])
     died = dies.nonzero()[0]
     return died[is_alive(setting[died])]
 

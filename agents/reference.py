@@ -109,7 +109,9 @@ class PatientAgent(mesa.Agent):
 
     def maybe_die(self) -> bool:
         """Die this week with the weekly death probability; return whether they died."""
-        q = death_prob(self.age, self.frailty, self.setting, self.acuity, self.model.params.demography)
+        q = death_prob(
+            self.age, self.frailty, self.setting, self.acuity, self.weeks_in_setting, self.model.params.demography
+        )
         if self.model.streams.uniform32_one(Decision.DEATH, self.row) < q:
             self.move(Setting.DEAD)
             return True
@@ -253,9 +255,16 @@ def demography(model) -> None:
             person.birthday()
 
     alive = [person for person in pop.agents if person.alive]
-    died = [person for person in alive if person.maybe_die()]
+    died, died_waiting = [], []  # all deaths; those of people waiting in ED for a bed
+    for person in alive:
+        waiting = person.setting == Setting.ED
+        if person.maybe_die():
+            died.append(person)
+            if waiting:
+                died_waiting.append(person)
     model.counters["died"] += len(died)
     model.events.add("deaths", np.array([person.place for person in died], dtype=np.int64))
+    model.events.add("deaths_waiting_for_bed", np.array([person.place for person in died_waiting], dtype=np.int64))
 
     movers_out = model.streams.poisson(
         Decision.OUT_MIGRATION_COUNT, p.out_migration_per_1000_year * len(alive) / 1000 / WEEKS_PER_YEAR

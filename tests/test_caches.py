@@ -85,10 +85,10 @@ def test_pruned_draws_equal_the_full_rules(own_model, factors):
     np.testing.assert_array_equal(starts, expected)
     np.testing.assert_array_equal(probability, p_on[expected])
 
-    q = patient.death_prob(pop.age, pop.frailty, pop.setting, pop.acuity, p.demography)
+    q = patient.death_prob(pop.age, pop.frailty, pop.setting, pop.acuity, pop.weeks_in_setting, p.demography)
     u = np.random.default_rng(2).random(pop.n, dtype=np.float32) * np.float32(0.002)  # many deaths
     expected_deaths = np.flatnonzero((u < q) & is_alive(pop.setting))
-    in_danger = (pop.acuity == Acuity.CRISIS) | (pop.setting == Setting.ACUTE_BED)
+    in_danger = (pop.acuity == Acuity.CRISIS) | np.isin(pop.setting, [Setting.ACUTE_BED, Setting.ED])
     assert expected_deaths.size > 50 and np.isin(expected_deaths, np.flatnonzero(in_danger)).any()
     np.testing.assert_array_equal(patient.draw_deaths(model, u), expected_deaths)
 

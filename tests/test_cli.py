@@ -158,6 +158,7 @@ def synthetic_metrics(weeks: int) -> pd.DataFrame:
     frame.insert(0, "week", week)
     frame["population"] = 2000.0
     frame["emergency_admissions"] = 3.0
+    frame["admission_demand"] = 4.0
     frame["unmet_need"] = 10.0
     frame["gp_appointments"] = 200.0
     frame["bed_occupancy"] = np.where(week % 2, 0.8, 0.9)
@@ -174,6 +175,7 @@ def test_summarise_formulas():
     assert [y["year"] for y in summary["years"]] == [0, 1]
     year = summary["years"][1]
     assert year["emergency_admissions_per_1000"] == pytest.approx(3 * 52 / 2000 * 1000)
+    assert year["admission_demand_per_1000"] == pytest.approx(4 * 52 / 2000 * 1000)
     assert year["unmet_need_per_1000"] == pytest.approx(10 * 52 / 2000 * 1000)
     assert year["gp_appointments_per_person"] == pytest.approx(200 * 52 / 2000)
     assert year["bed_occupancy"] == pytest.approx(0.85)

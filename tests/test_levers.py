@@ -52,6 +52,10 @@ def run_years(levers: tuple, seed: int, schedule: tuple = ()) -> dict[str, np.nd
     spend = ics[["spend_acute", "spend_chs_core", "spend_addon", "spend_primary"]].sum().sum(axis=1)
     return {
         "admissions": rate("emergency_admissions"),
+        "admission_demand": rate("admission_demand"),
+        "ed": rate("ed_attendances"),
+        "deaths": rate("deaths"),
+        "deaths_waiting": rate("deaths_waiting_for_bed"),
         "unmet": rate("unmet_need"),
         "delayed": rate("delayed_discharge_bed_days"),
         "chs_waits": (ics.chs_waiting.mean() / people * 1000).to_numpy(),
@@ -175,6 +179,35 @@ def test_addon_gain_fades_when_the_money_ends(baseline):
         addon["occupancy"][:, 4:6].mean(axis=1) - baseline["occupancy"][:, 4:6].mean(axis=1),
     )
     assert fading > Z * se  # the gain fades
+
+
+# --------------------------------------------------------------------------- integration and beds
+def test_integration_lowers_ed_attendances_and_admissions_without_raising_unmet_need(baseline):
+    """Mechanism 12 (001 §4, Millom; 004 §4): integrated teams refer better, not more.
+
+    At 10,000 people each Place has one practice, so 0.8 integrates every practice (0.2 none).
+    """
+    integrated = arm(integration_share=0.8)
+    for outcome in ("ed", "admissions"):
+        diff, se = effect(integrated, baseline, outcome, slice(1, 6))
+        assert diff < -Z * se, outcome
+    diff, _ = effect(integrated, baseline, "admissions", slice(1, 6))
+    assert -diff < 0.3 * baseline["admissions"][:, 1:].mean()  # 002: cuts of 30% proved unrealistic
+    diff, se = effect(integrated, baseline, "unmet", slice(1, 6))
+    assert diff < Z * se  # the patients kept out of hospital do not leave more need unmet
+
+
+def test_a_full_hospital_shows_admission_demand_and_harm_not_fewer_admissions_alone(baseline):
+    """DESIGN 4 (corridor care): a decision to admit counts whether or not a bed is free, and waiting harms."""
+    fewer_beds = arm(acute_beds_multiplier=0.8)
+    years = slice(1, 6)
+    admitted, se = effect(fewer_beds, baseline, "admissions", years)
+    assert admitted < -Z * se  # fewer people get a bed ...
+    demand, se = effect(fewer_beds, baseline, "admission_demand", years)
+    assert demand > Z * se  # ... but more need one (those sent home without a bed come back) ...
+    for outcome in ("deaths", "deaths_waiting"):  # ... and the wait costs lives
+        diff, se = effect(fewer_beds, baseline, outcome, years)
+        assert diff > Z * se, outcome
 
 
 # --------------------------------------------------------------------------- commissioning
