@@ -155,7 +155,7 @@ def run_sweep(
         smoothing=0.1,
         dynamic_ncols=True,
     ) as bar:
-        outputs = execute(todo, plan.base, plan.design.outputs, jobs, backend, scheduler)
+        outputs = execute(todo, plan.base, plan.design.outputs, jobs, backend, scheduler, plan.measures)
         finished = False
         try:
             for output in outputs:
@@ -178,12 +178,15 @@ def run_sweep(
 
 
 # --------------------------------------------------------------------------- one run (in a worker)
-def execute_run(base: dict, run: dict, outputs: str, sweep_pid: int | None = None) -> dict:
+def execute_run(
+    base: dict, run: dict, outputs: str, sweep_pid: int | None = None, measures: list[dict] | None = None
+) -> dict:
     """Run one design point with one seed and return its results; a failure is returned, not raised.
 
     Runs in a worker process (or in this one when ``jobs=1``), so it only computes:
     the parent writes every file.  ``sweep_pid`` is the sweep's process: a worker that is
-    its child ends itself when it goes (see :func:`exit_with_sweep`).
+    its child ends itself when it goes (see :func:`exit_with_sweep`).  ``measures``: the design's
+    declared outcomes, computed here from the weekly metrics and kept under ``outcomes`` in the summary.
     """
     if sweep_pid is not None:
         exit_with_sweep(sweep_pid)
@@ -198,6 +201,10 @@ def execute_run(base: dict, run: dict, outputs: str, sweep_pid: int | None = Non
         scenario = build(Scenario, apply_overrides(base, {**run["overrides"], "seed": run["seed"]}))
         metrics = ICSModel(scenario).run().metrics.frame()
         output["summary"] = summarise(metrics, name=scenario.name, population=scenario.population)
+        if measures:
+            from experiments.outcomes import compute
+
+            output["summary"]["outcomes"] = compute(metrics, measures)
         output["metrics"] = metrics if outputs == "weekly" else None
         output.update(status="ok", error="", traceback="")
     except Exception as exc:  # noqa: BLE001 - recorded with its traceback; the sweep goes on
@@ -244,14 +251,20 @@ def _now() -> str:
 
 # --------------------------------------------------------------------------- backends
 def execute(
-    runs: list[dict], base: dict, outputs: str, jobs: int, backend: str, scheduler: str | None
+    runs: list[dict],
+    base: dict,
+    outputs: str,
+    jobs: int,
+    backend: str,
+    scheduler: str | None,
+    measures: list[dict] | None = None,
 ) -> Generator[dict, None, None]:
     """Each run's output, in the order they finish, through joblib (loky processes or Dask)."""
     if not runs:
         return
     from joblib import Parallel, delayed, parallel_config
 
-    tasks = (delayed(execute_run)(base, run, outputs, os.getpid()) for run in runs)
+    tasks = (delayed(execute_run)(base, run, outputs, os.getpid(), measures or None) for run in runs)
     options = {"return_as": "generator_unordered", "batch_size": 1}
     if backend == "dask":
         with dask_client(scheduler, jobs) as client, parallel_config(backend="dask"):
