@@ -257,7 +257,8 @@ class Plan:
 
     def with_replications(self, replications: int) -> Plan:
         """This plan with ``replications`` replicates (the first ones keep their seeds)."""
-        return dataclasses.replace(self, seeds=replicate_seeds(self.design.seed, replications))
+        design = dataclasses.replace(self.design, replications=replications)
+        return dataclasses.replace(self, design=design, seeds=replicate_seeds(self.design.seed, replications))
 
     def runs(self) -> list[dict]:
         """Every run: replicate-major, so early results already cover every point."""

@@ -339,7 +339,9 @@ def prepare_directory(out: Path, plan: Plan, command: list[str] | None) -> list[
     sweep_file = out / SWEEP_FILE
     if sweep_file.exists():
         recorded = json.loads(sweep_file.read_text())
-        if recorded["plan"]["fingerprint"] != plan.fingerprint():
+        if extends(recorded["plan"], plan):
+            notes.append(extend_sweep(out, recorded, plan))
+        elif recorded["plan"]["fingerprint"] != plan.fingerprint():
             raise SweepError(
                 f"{out} holds results of a different design, so they cannot be mixed:\n"
                 + "\n".join(f"  - {d}" for d in plan_differences(recorded["plan"], plan.to_record()))
@@ -372,7 +374,49 @@ def prepare_directory(out: Path, plan: Plan, command: list[str] | None) -> list[
             _csv(points_rows(plan), ["point", "base", "reference", *factor_names(plan)]), out / POINTS_FILE
         )
     remove_stale_temporaries(out, recursive=True)  # from atomic writes cut short by a kill
+    if sweep_file.exists() and json.loads(sweep_file.read_text()).get("extended"):
+        rename_runs(out, plan)  # finishes renames an earlier extension was stopped in
     return notes
+
+
+def extends(old: dict, plan: Plan) -> bool:
+    """Whether ``plan`` is the recorded plan with more replications (its earlier replicates keep their seeds)."""
+    before = len(old["seeds"])
+    return plan.replications > before and plan.with_replications(before).fingerprint() == old["fingerprint"]
+
+
+def extend_sweep(out: Path, recorded: dict, plan: Plan) -> str:
+    """Record ``plan`` (more replications) in sweep.json, keeping the runs done; return a note for the user.
+
+    A run's id gives its replicate with as many digits as the largest one needs, so growing
+    past 10 (or 100...) replications renames the finished runs' folders (``p3-r7`` ->
+    ``p3-r07``) first; a rename cut short is finished by the next invocation.
+    """
+    from abm.runner import atomic_write_json
+
+    before = len(recorded["plan"]["seeds"])
+    history = [*recorded.get("extended", []), {"from": before, "to": plan.replications, "at": _now()}]
+    atomic_write_json({**recorded, "plan": plan.to_record(), "extended": history}, out / SWEEP_FILE)
+    rename_runs(out, plan)
+    return f"note: replications {before} -> {plan.replications}: the {before} done keep their seeds; adding the rest"
+
+
+def rename_runs(out: Path, plan: Plan) -> None:
+    """Give each finished run's folder (and record) the id the plan gives its point and replicate."""
+    ids = {(run["point"], run["replicate"]): run["run_id"] for run in plan.runs()}
+    for path in sorted((out / RUNS_DIR).glob(f"*/{RECORD_FILE}")):
+        record = json.loads(path.read_text())
+        wanted = ids.get((record["point"], record["replicate"]))
+        if wanted is None or wanted == record["run_id"] == path.parent.name:
+            continue
+        target = path.parent.with_name(wanted)
+        if path.parent.name != wanted:
+            if target.exists():  # a folder of that id already (a run redone): keep it, drop this one's record
+                continue
+            path.parent.rename(target)
+        from abm.runner import atomic_write_json
+
+        atomic_write_json({**record, "run_id": wanted}, target / RECORD_FILE)
 
 
 def plan_differences(old: dict, new: dict) -> list[str]:
