@@ -129,10 +129,56 @@ def add_parsers(commands) -> None:
     )
     discover.add_argument("--box", type=int, metavar="I", help="choose this box of the peeling trajectory instead")
     discover.add_argument(
-        "--mass-min", type=_share, default=0.05, metavar="M", help="stop peeling at this share of the cases (default 0.05)"
+        "--mass-min",
+        type=_share,
+        default=0.05,
+        metavar="M",
+        help="stop peeling at this share of the cases (default 0.05)",
     )
     discover.add_argument("--no-plots", action="store_true", help="no chart")
     discover.set_defaults(handler=cmd_discover)
+
+    robust = commands.add_parser(
+        "robustness",
+        help="robustness of policies across scenarios: regret, satisficing, percentiles",
+        description="For each policy (a combination of lever values) across the scenarios (draws of the\n"
+        "uncertainties): its regret against the best policy in each scenario (mean, 90th percentile,\n"
+        "maximum), the share of scenarios in which it meets each threshold (satisficing), and the\n"
+        "outcome's 10th, 50th and 90th percentiles.  Prints a table per outcome, policies ranked by\n"
+        "maximum regret; writes tables and a chart to DIR/robustness/.",
+        epilog="Examples:\n"
+        "  abm robustness runs/explore\n"
+        "  abm robustness runs/explore --threshold admissions=105\n"
+        "  abm robustness runs/grid --outcome unmet_need_per_1000 --direction unmet_need_per_1000=minimise\n"
+        "Declared outcomes carry their direction and threshold; --threshold replaces a threshold.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    robust.add_argument("sweep_dir", type=Path, metavar="DIR", help="a sweep directory (from abm sweep)")
+    robust.add_argument(
+        "--outcome",
+        dest="outcomes",
+        action="append",
+        metavar="NAME",
+        help="an outcome to analyse (repeatable; default: every declared outcome)",
+    )
+    robust.add_argument(
+        "--threshold",
+        dest="thresholds",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="the acceptable limit of an outcome (at most it when minimising, at least when maximising); repeatable",
+    )
+    robust.add_argument(
+        "--direction",
+        dest="directions",
+        action="append",
+        default=[],
+        metavar="NAME=minimise|maximise",
+        help="the direction of an outcome the design does not declare; repeatable",
+    )
+    robust.add_argument("--no-plots", action="store_true", help="no chart")
+    robust.set_defaults(handler=cmd_robustness)
 
 
 def _positive(text: str) -> int:
@@ -245,6 +291,32 @@ def cmd_discover(args: argparse.Namespace, argv: Sequence[str]) -> int:
         return _error(str(exc))
     print(report_text(result))
     print(f"discovery: {result.files[0].parent}")
+    return 0
+
+
+def cmd_robustness(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``abm robustness``: regret, satisficing and percentiles of each policy."""
+    from experiments.robustness import DIRECTIONS, RobustnessError, report_text, robustness
+    from experiments.sweep import SweepError
+
+    thresholds, directions = {}, {}
+    for text in args.thresholds:
+        name, _, value = text.partition("=")
+        try:
+            thresholds[name.strip()] = _number(value)
+        except argparse.ArgumentTypeError:
+            return _error(f"--threshold {text!r}: expected NAME=VALUE with a number, e.g. admissions=105")
+    for text in args.directions:
+        name, _, value = text.partition("=")
+        if value.strip() not in DIRECTIONS:
+            return _error(f"--direction {text!r}: expected NAME=minimise or NAME=maximise")
+        directions[name.strip()] = value.strip()
+    try:
+        result = robustness(args.sweep_dir, args.outcomes, thresholds, directions, plots=not args.no_plots)
+    except (SweepError, RobustnessError) as exc:
+        return _error(str(exc))
+    print(report_text(result))
+    print(f"robustness: {result.files[0].parent}")
     return 0
 
 

@@ -79,9 +79,7 @@ def load_prim():
             from ema_workbench.analysis import cart, prim
             from ema_workbench.analysis import scenario_discovery_util as sdutil
     except ImportError:
-        raise DiscoveryError(
-            "scenario discovery needs the EMA Workbench: pip install 'ics-abm[discovery]'"
-        ) from None
+        raise DiscoveryError("scenario discovery needs the EMA Workbench: pip install 'ics-abm[discovery]'") from None
     return prim, cart, sdutil
 
 
@@ -104,9 +102,13 @@ def case_table(sweep_dir: str | Path, outcome: str) -> tuple[Plan, pd.DataFrame,
     points = [p for p in plan.points if not p["base"]]
     inputs = [f.name for f in plan.factors if len({json.dumps(p["values"][f.name]) for p in points}) > 1]
     if not inputs:
-        raise DiscoveryError(f"{sweep_dir}: no lever or uncertainty takes more than one value, so there is nothing to find")
+        raise DiscoveryError(
+            f"{sweep_dir}: no lever or uncertainty takes more than one value, so there is nothing to find"
+        )
     means = results.runs.groupby("point")[outcome].mean()
-    rows = [{**{k: p["values"][k] for k in inputs}, "point": p["point"], outcome: means.get(p["point"])} for p in points]
+    rows = [
+        {**{k: p["values"][k] for k in inputs}, "point": p["point"], outcome: means.get(p["point"])} for p in points
+    ]
     table = pd.DataFrame(rows)
     missing = int(table[outcome].isna().sum())
     notes = [f"{missing} design point(s) have no completed run yet and are left out"] if missing else []
@@ -156,8 +158,30 @@ def discover(
         raise DiscoveryError("give one of --below VALUE or --above VALUE")
     relation, value = ("below", below) if below is not None else ("above", above)
     assert value is not None
-    prim, cart, sdutil = load_prim()
+    load_prim()  # before reading the sweep: a missing library is the first thing to say
     plan, table, notes = case_table(sweep_dir, outcome)
+    result = find_box(
+        table, outcome, relation, value, min_density=min_density, box=box, mass_min=mass_min, peel_alpha=peel_alpha
+    )
+    result.notes = notes + result.notes
+    if write:
+        result.files = write_discovery(Path(sweep_dir), result, plan, min_density, mass_min, peel_alpha, plots)
+    return result
+
+
+def find_box(
+    table: pd.DataFrame,
+    outcome: str,
+    relation: str,
+    value: float,
+    *,
+    min_density: float = MIN_DENSITY,
+    box: int | None = None,
+    mass_min: float = MASS_MIN,
+    peel_alpha: float = PEEL_ALPHA,
+) -> Discovery:
+    """PRIM and CART on a table of cases: every column but ``point`` and ``outcome`` is an input."""
+    prim, cart, sdutil = load_prim()
     inputs = [c for c in table.columns if c not in ("point", outcome)]
     y = (table[outcome] < value) if relation == "below" else (table[outcome] > value)
     y = y.to_numpy(dtype=bool)
@@ -184,6 +208,7 @@ def discover(
     if box is not None and not 0 <= box < len(trajectory):
         raise DiscoveryError(f"--box {box}: the peeling trajectory has boxes 0 to {len(trajectory) - 1}")
     chosen = choose_box(trajectory, min_density) if box is None else box
+    notes = []
     if box is None and trajectory["density"].max() < min_density:
         notes.append(
             f"no box reaches a density of {min_density:.0%} (the densest: {trajectory['density'].max():.0%}); "
@@ -195,11 +220,17 @@ def discover(
     quasi_p = found._calculate_quasi_p(chosen, restricted) if restricted else {}
     restrictions = box_table(x, limits, algorithm.box_init, restricted, quasi_p)
     cases = table.assign(of_interest=y, in_box=np.asarray(sdutil._in_box(x, limits), dtype=bool))
-    result = Discovery(outcome, relation, float(value), cases, trajectory, chosen, restrictions, None, notes)
-    result.cart = cart_table(cart, sdutil, x, y, mass_min)
-    if write:
-        result.files = write_discovery(Path(sweep_dir), result, plan, min_density, mass_min, peel_alpha, plots)
-    return result
+    return Discovery(
+        outcome,
+        relation,
+        float(value),
+        cases,
+        trajectory,
+        chosen,
+        restrictions,
+        cart_table(cart, sdutil, x, y, mass_min),
+        notes,
+    )
 
 
 def choose_box(trajectory: pd.DataFrame, min_density: float) -> int:
@@ -208,7 +239,9 @@ def choose_box(trajectory: pd.DataFrame, min_density: float) -> int:
     dense = trajectory[trajectory["density"] >= min_density - 1e-12]
     if dense.empty:
         return int(trajectory["density"].idxmax())
-    ranked = dense.assign(order=-dense["coverage"]).sort_values(["order", "restricted", "mass"], ascending=[True, True, False])
+    ranked = dense.assign(order=-dense["coverage"]).sort_values(
+        ["order", "restricted", "mass"], ascending=[True, True, False]
+    )
     return int(ranked.index[0])
 
 
@@ -308,8 +341,11 @@ def report_text(result: Discovery, limit: int = 40) -> str:
         shown = result.box[["input", "box", "sweep", "qp_low", "qp_high"]].copy()
         for column in ("qp_low", "qp_high"):
             shown[column] = [("-" if pd.isna(v) else f"{v:.2g}") for v in shown[column]]
-        lines += ["```text", shown.rename(columns={"qp_low": "quasi-p low (or set)", "qp_high": "quasi-p high"})
-                  .to_string(index=False), "```"]
+        lines += [
+            "```text",
+            shown.rename(columns={"qp_low": "quasi-p low (or set)", "qp_high": "quasi-p high"}).to_string(index=False),
+            "```",
+        ]
     if result.cart is not None and not result.cart.empty:
         leaves = result.cart[result.cart["density"] > 0].sort_values("coverage", ascending=False)
         lines += ["", "CART leaves holding points of interest", "", "```text"]
@@ -326,7 +362,13 @@ def _trajectory_text(trajectory: pd.DataFrame, limit: int) -> str:
     for column in ("coverage", "density", "mass"):
         table[column] = [f"{v:.0%}" for v in table[column]]
     if len(table) > limit:  # the first and last boxes, and the chosen one
-        keep = sorted({*range(limit // 2), *range(len(table) - limit // 2, len(table)), int(trajectory.index[trajectory["chosen"]][0])})
+        keep = sorted(
+            {
+                *range(limit // 2),
+                *range(len(table) - limit // 2, len(table)),
+                int(trajectory.index[trajectory["chosen"]][0]),
+            }
+        )
         table = table.loc[keep]
     return table.to_string()
 
@@ -340,8 +382,12 @@ def figure(result: Discovery):
     t = result.trajectory
     points = left.scatter(t["coverage"], t["density"], c=t["restricted"], cmap="viridis", s=22)
     chosen = t.loc[result.chosen]
-    left.scatter([chosen["coverage"]], [chosen["density"]], s=160, facecolors="none", edgecolors="crimson", linewidths=2)
-    left.annotate(f"box {result.chosen}", (chosen["coverage"], chosen["density"]), xytext=(8, -12), textcoords="offset points")
+    left.scatter(
+        [chosen["coverage"]], [chosen["density"]], s=160, facecolors="none", edgecolors="crimson", linewidths=2
+    )
+    left.annotate(
+        f"box {result.chosen}", (chosen["coverage"], chosen["density"]), xytext=(8, -12), textcoords="offset points"
+    )
     left.set_xlabel("coverage (share of the points of interest in the box)")
     left.set_ylabel("density (share of the box's points of interest)")
     left.set_xlim(0, 1.03)
@@ -354,7 +400,9 @@ def figure(result: Discovery):
     box = result.box
     numeric = box[box["low"].notna()]
     if numeric.empty:
-        right.text(0.5, 0.5, "no numeric restriction\n" + "\n".join(box["input"] + ": " + box["box"]), ha="center", va="center")
+        right.text(
+            0.5, 0.5, "no numeric restriction\n" + "\n".join(box["input"] + ": " + box["box"]), ha="center", va="center"
+        )
         right.set_axis_off()
     else:
         cases = result.cases
@@ -364,7 +412,13 @@ def figure(result: Discovery):
             span = (hi - lo) or 1.0
             right.barh(row_y, 1.0, color="0.9", height=0.6)
             right.barh(row_y, (row.high - row.low) / span, left=(row.low - lo) / span, color="C0", height=0.6)
-            right.text(1.02, row_y, f"{row.low:.3g} to {row.high:.3g} (sweep {lo:.3g} to {hi:.3g})", va="center", fontsize="small")
+            right.text(
+                1.02,
+                row_y,
+                f"{row.low:.3g} to {row.high:.3g} (sweep {lo:.3g} to {hi:.3g})",
+                va="center",
+                fontsize="small",
+            )
         right.set_yticks(y, list(numeric["input"]), fontsize="small")
         right.set_ylim(-0.8, len(numeric) - 0.2)
         right.set_xlim(0, 1.6)

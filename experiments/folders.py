@@ -26,7 +26,7 @@ def write_folder(target: Path, contents: dict[str, bytes]) -> list[Path]:
     try:
         work.mkdir()
         for name, data in contents.items():
-            atomic_write(work / name, lambda tmp, data=data: tmp.write_bytes(data))
+            atomic_write(work / name, _writer(data))
         fsync_directory(work)
         with signals_deferred():
             old = work_path(target, "old")
@@ -40,6 +40,13 @@ def write_folder(target: Path, contents: dict[str, bytes]) -> list[Path]:
             shutil.rmtree(work, ignore_errors=True)
         raise
     return [target / name for name in contents]
+
+
+def _writer(data: bytes):
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(data)
+
+    return write
 
 
 def remove_stale_work(target: Path) -> None:
