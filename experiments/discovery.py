@@ -3,8 +3,9 @@
     abm discover runs/explore --outcome admissions --above 110
 
 PRIM (the patient rule induction method, Friedman and Fisher 1999, as used for scenario
-discovery by Bryant and Lempert 2010) and CART come from the EMA Workbench
-(``ema_workbench.analysis``, an optional extra: ``pip install 'ics-abm[discovery]'``).
+discovery by Bryant and Lempert 2010) comes from the EMA Workbench (``ema_workbench.analysis``,
+an optional extra: ``pip install 'ics-abm[discovery]'``); CART is scikit-learn's decision tree
+(which the EMA Workbench brings).
 
 The cases: each design point (base scenario left out), its outcome the mean over its
 replicates; a case "of interest" when that mean is below (``--below``) or above
@@ -72,15 +73,15 @@ class Discovery:
 
 
 def load_prim():
-    """The EMA Workbench's PRIM and CART modules (its import warnings about optional parts silenced)."""
+    """The EMA Workbench's PRIM module and its helpers (its import warnings about optional parts silenced)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            from ema_workbench.analysis import cart, prim
+            from ema_workbench.analysis import prim
             from ema_workbench.analysis import scenario_discovery_util as sdutil
     except ImportError:
         raise DiscoveryError("scenario discovery needs the EMA Workbench: pip install 'ics-abm[discovery]'") from None
-    return prim, cart, sdutil
+    return prim, sdutil
 
 
 # --------------------------------------------------------------------------- cases
@@ -181,7 +182,7 @@ def find_box(
     peel_alpha: float = PEEL_ALPHA,
 ) -> Discovery:
     """PRIM and CART on a table of cases: every column but ``point`` and ``outcome`` is an input."""
-    prim, cart, sdutil = load_prim()
+    prim, sdutil = load_prim()
     inputs = [c for c in table.columns if c not in ("point", outcome)]
     y = (table[outcome] < value) if relation == "below" else (table[outcome] > value)
     y = y.to_numpy(dtype=bool)
@@ -228,7 +229,7 @@ def find_box(
         trajectory,
         chosen,
         restrictions,
-        cart_table(cart, sdutil, x, y, mass_min),
+        cart_table(x, y, mass_min),
         notes,
     )
 
@@ -279,40 +280,84 @@ def box_table(x: pd.DataFrame, limits: pd.DataFrame, initial: pd.DataFrame, rest
     return pd.DataFrame(rows, columns=["input", "box", "sweep", "low", "high", "qp_low", "qp_high"])
 
 
-def cart_table(cart, sdutil, x: pd.DataFrame, y: np.ndarray, mass_min: float) -> pd.DataFrame:
-    """CART's leaves (a tree of fixed random state, so the same sweep gives the same tree), one row each."""
+def cart_table(x: pd.DataFrame, y: np.ndarray, mass_min: float) -> pd.DataFrame:
+    """CART's leaves, one row each: coverage, density, mass and the rule that leads to the leaf.
+
+    A classification tree from scikit-learn (``random_state`` fixed, so the same sweep gives the
+    same tree), each leaf at least ``mass_min`` of the cases; a categorical input enters as one
+    0/1 column per category.  (The EMA Workbench's own CART wrapper loses categorical splits
+    under pandas 3, so its leaves are read here from the tree itself.)
+    """
     from sklearn.tree import DecisionTreeClassifier
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = cart.CART(x, y, mass_min=mass_min)
-        model.clf = DecisionTreeClassifier(min_samples_leaf=max(1, int(mass_min * len(x))), random_state=0)
-        model.clf.fit(model._x, model.y)
-        boxes, stats = model.boxes, model.stats
+    columns: list[tuple[str, object]] = []  # (input, category or None)
+    encoded = []
+    for name in x.columns:
+        if isinstance(x[name].dtype, pd.CategoricalDtype):
+            for category in x[name].cat.categories:
+                columns.append((name, category))
+                encoded.append((x[name] == category).to_numpy(dtype=float))
+        else:
+            columns.append((name, None))
+            encoded.append(x[name].to_numpy(dtype=float))
+    matrix = np.column_stack(encoded)
+    tree = DecisionTreeClassifier(min_samples_leaf=max(1, int(mass_min * len(x))), random_state=0)
+    tree.fit(matrix, y)
+    leaf_of = tree.apply(matrix)
     rows = []
-    for leaf, (limits, stat) in enumerate(zip(boxes, stats, strict=True)):
-        restricted = list(sdutil._determine_restricted_dims(limits, sdutil._make_box(x)))
+    for node, rule in _leaves(tree.tree_, columns, x):
+        inside = leaf_of == node
         rows.append(
             {
-                "leaf": leaf,
-                "coverage": float(stat["coverage"]),
-                "density": float(stat["density"]),
-                "mass": float(stat["mass"]),
-                "restricted": len(restricted),
-                "rule": _rule(x, limits, restricted),
+                "leaf": len(rows),
+                "coverage": float(y[inside].sum() / y.sum()),
+                "density": float(y[inside].mean()),
+                "mass": float(inside.mean()),
+                "restricted": rule.count(" and ") + 1 if rule else 0,
+                "rule": rule or "(everything)",
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["leaf", "coverage", "density", "mass", "restricted", "rule"])
 
 
-def _rule(x: pd.DataFrame, limits: pd.DataFrame, restricted: list[str]) -> str:
-    parts = []
-    for name in restricted:
-        if isinstance(x[name].dtype, pd.CategoricalDtype):
-            parts.append(f"{name} in {{{', '.join(sorted(map(str, limits.loc[0, name])))}}}")
+def _leaves(tree, columns: list[tuple[str, object]], x: pd.DataFrame):
+    """(node, rule) for each leaf of a fitted sklearn tree, the rule in the inputs' own terms."""
+    out = []
+
+    def walk(node: int, ranges: dict, sets: dict) -> None:
+        left, right = tree.children_left[node], tree.children_right[node]
+        if left == right:  # a leaf
+            out.append((node, _leaf_rule(ranges, sets, x)))
+            return
+        name, category = columns[tree.feature[node]]
+        threshold = float(tree.threshold[node])
+        if category is None:
+            low, high = ranges.get(name, (-np.inf, np.inf))
+            walk(left, {**ranges, name: (low, min(high, threshold))}, sets)
+            walk(right, {**ranges, name: (max(low, threshold), high)}, sets)
         else:
-            parts.append(f"{float(limits.loc[0, name]):.4g} <= {name} <= {float(limits.loc[1, name]):.4g}")
-    return " and ".join(parts) or "(everything)"
+            allowed = sets.get(name, set(x[name].cat.categories))
+            walk(left, ranges, {**sets, name: allowed - {category}})  # not this category
+            walk(right, ranges, {**sets, name: allowed & {category}})
+
+    walk(0, {}, {})
+    return out
+
+
+def _leaf_rule(ranges: dict, sets: dict, x: pd.DataFrame) -> str:
+    parts = []
+    for name in x.columns:
+        if name in ranges:
+            low, high = ranges[name]
+            if np.isfinite(low) and np.isfinite(high):
+                parts.append(f"{low:.4g} < {name} <= {high:.4g}")
+            elif np.isfinite(high):
+                parts.append(f"{name} <= {high:.4g}")
+            else:
+                parts.append(f"{name} > {low:.4g}")
+        elif name in sets and sets[name] != set(x[name].cat.categories):
+            parts.append(f"{name} in {{{', '.join(sorted(map(str, sets[name])))}}}")
+    return " and ".join(parts)
 
 
 # --------------------------------------------------------------------------- reporting
@@ -455,7 +500,7 @@ def write_discovery(
         "value": result.value,
         "points": len(result.cases),
         "of_interest": int(result.cases["of_interest"].sum()),
-        "method": "PRIM (ema_workbench.analysis.prim), CART (ema_workbench.analysis.cart)",
+        "method": "PRIM (ema_workbench.analysis.prim), CART (sklearn.tree.DecisionTreeClassifier)",
         "settings": {"min_density": min_density, "mass_min": mass_min, "peel_alpha": peel_alpha},
         "chosen": result.chosen,
         "box": {k: float(v) for k, v in result.stats.drop("chosen").items()},
