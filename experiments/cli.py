@@ -1,9 +1,11 @@
-"""``abm sweep`` and ``abm summarize``: their options and handlers (hooked into :mod:`abm.cli`).
+"""``abm sweep``, ``abm summarize``, ``abm discover`` and ``abm robustness``: options and handlers (see :mod:`abm.cli`).
 
     abm sweep experiments/designs/shift_addon_data.yaml --out runs/shift --jobs 4
     abm sweep DESIGN.yaml --out DIR --backend dask --scheduler tcp://head:8786
     abm sweep DESIGN.yaml --out runs/trial --set population=5000 --set years=1 --replications 2
     abm summarize runs/shift
+    abm discover runs/explore --outcome delayed_discharge_days --above 260
+    abm robustness runs/explore --threshold delayed_discharge_days=260
 
 Only the standard library is imported here, so ``abm --help`` stays quick.  Exit
 codes: 0 success; 1 some runs failed (the others completed); 2 invalid design or
@@ -25,7 +27,7 @@ EXIT_FAILED_RUNS = 1
 
 
 def add_parsers(commands) -> None:
-    """Add ``sweep`` and ``summarize`` to the ``abm`` subcommands."""
+    """Add ``sweep``, ``summarize``, ``discover`` and ``robustness`` to the ``abm`` subcommands."""
     sweep = commands.add_parser(
         "sweep",
         help="run an experiment design (grid, Latin hypercube, Sobol', Morris), resumably",

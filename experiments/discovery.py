@@ -304,7 +304,7 @@ def cart_table(x: pd.DataFrame, y: np.ndarray, mass_min: float) -> pd.DataFrame:
     tree = DecisionTreeClassifier(min_samples_leaf=max(1, int(mass_min * len(x))), random_state=0)
     tree.fit(matrix, y)
     leaf_of = tree.apply(matrix)
-    rows = []
+    rows: list[dict] = []
     for node, rule in _leaves(tree.tree_, columns, x):
         inside = leaf_of == node
         rows.append(
