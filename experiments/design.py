@@ -36,9 +36,11 @@ what is allowed.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,7 @@ import numpy as np
 
 from abm import runner, safe_yaml
 from abm.config import ConfigError, build, describe, spec, suggest, to_dict
+from abm.errors import short
 from abm.outputs import SUMMARY_KEYS
 from abm.scenario import Scenario, apply_overrides, load_scenario, scenario_field_names
 from policies.levers import Levers
@@ -57,7 +60,8 @@ OUTPUTS = ("annual", "weekly")
 OUTCOMES = SUMMARY_KEYS
 DEFAULT_OUTCOMES = tuple(key for key, *_ in runner.HEADLINES)
 NOT_FACTORS = ("seed", "name")  # seeds come from the root seed; the name labels the sweep
-REPLICATE_STREAM, SAMPLING_STREAM = 0, 1  # SeedSequence spawn keys under the root seed
+REPLICATE_STREAM, SAMPLING_STREAM, POLICY_STREAM = 0, 1, 2  # SeedSequence spawn keys under the root seed
+DUMMY = "dummy"  # the name of the dummy input (sampling.dummy)
 
 
 class DesignError(ConfigError):
@@ -90,6 +94,12 @@ class Sampling:
         units="lhs: points; sobol: base sample N (N×(k+2) points, a power of 2); morris: trajectories (N×(k+1) points)",
     )
     levels: int = spec(4, lo=2, hi=20, units="grid levels (morris only)")
+    policies: int | None = spec(
+        None, lo=1, hi=100_000, units="lever combinations", doc="levers with a distribution: how many to sample (lhs)"
+    )
+    dummy: bool = spec(
+        False, doc="add a dummy input that the model never reads: its index is the noise floor of the others"
+    )
 
 
 @dataclass
@@ -130,8 +140,9 @@ class Design:
     outputs: str = spec(
         "annual", choices=OUTPUTS, doc="annual: each run's summary.json; weekly: also its weekly metrics.parquet"
     )
-    outcomes: list[str] = field(
-        default_factory=lambda: list(DEFAULT_OUTCOMES), metadata={"doc": "headline outcomes summarised and plotted"}
+    outcomes: Any = field(
+        default_factory=lambda: list(DEFAULT_OUTCOMES),
+        metadata={"doc": "headline figures summarised and plotted, or a mapping of declared outcomes (outcomes.py)"},
     )
     reference: Any = None  # 'base', or {grid factor: value}: the point differences are taken against
 
@@ -145,13 +156,20 @@ class Design:
         problems = []
         if not isinstance(self.set, dict) or not all(isinstance(k, str) for k in self.set):
             problems.append(f"set: {self.set!r} is not a mapping of dotted keys to values")
-        for i, name in enumerate(self.outcomes):
-            if name not in OUTCOMES:
-                problems.append(
-                    f"outcomes.{i}: {name!r} is not an outcome{suggest(name, OUTCOMES)}; allowed: {', '.join(OUTCOMES)}"
-                )
-        if not self.outcomes:
-            problems.append(f"outcomes: is empty; name at least one of {', '.join(OUTCOMES)}")
+        if isinstance(self.outcomes, list):
+            for i, name in enumerate(self.outcomes):
+                if name not in OUTCOMES:
+                    problems.append(
+                        f"outcomes.{i}: {short(name)} is not an outcome{suggest(str(name), OUTCOMES)}; "
+                        f"allowed: {', '.join(OUTCOMES)}"
+                    )
+            if not self.outcomes:
+                problems.append(f"outcomes: is empty; name at least one of {', '.join(OUTCOMES)}")
+        elif not isinstance(self.outcomes, dict):  # a mapping is checked by experiments.outcomes
+            problems.append(
+                f"outcomes: {short(self.outcomes)} is a {type(self.outcomes).__name__}; give a list of headline "
+                "figures or a mapping of declared outcomes ({name: {column: ..., aggregation: ...}})"
+            )
         if not (self.reference is None or self.reference == "base" or isinstance(self.reference, dict)):
             problems.append(
                 f"reference: {self.reference!r} is not allowed; allowed: 'base' or a mapping {{grid factor: value}}"
@@ -176,6 +194,16 @@ class FactorPlan:
     range: list[float] | None
     integer: bool  # an int-valued key: sampled as whole numbers
     units: str
+    role: str = ""  # designs with levers: and uncertainties: "lever" or "uncertainty" ("" in a factors: design)
+    distribution: dict | None = None  # a sampled lever's or uncertainty's distribution (experiments.distributions)
+
+    @property
+    def drawn_from(self):
+        """The :class:`experiments.distributions.Distribution` a lever or uncertainty is sampled from."""
+        from experiments.distributions import Distribution
+
+        assert self.distribution is not None, f"factor {self.name} has no distribution"
+        return Distribution(**self.distribution)
 
     @property
     def grid_values(self) -> list[Any]:
@@ -202,10 +230,35 @@ class Plan:
     sample: list[list[float]] | None  # the raw sampled matrix (sobol/morris analysis needs it)
     reference: int
     seeds: list[int]
+    measures: list[dict] = field(default_factory=list)  # declared outcomes (experiments.outcomes), one record each
 
     @property
     def replications(self) -> int:
         return len(self.seeds)
+
+    @property
+    def outcomes(self) -> list[str]:
+        """The outcomes summarised: the declared outcomes' names, or the headline figures named."""
+        return [m["name"] for m in self.measures] if self.measures else list(self.design.outcomes)
+
+    @property
+    def levers(self) -> list[FactorPlan]:
+        """The factors that make a policy: levers (a levers: design) or grid factors (a factors: design)."""
+        if any(f.role for f in self.factors):
+            return [f for f in self.factors if f.role == "lever"]
+        return [f for f in self.factors if f.kind == "grid"]
+
+    @property
+    def uncertainties(self) -> list[FactorPlan]:
+        """The factors that make a scenario: uncertainties, or sampled factors (a factors: design)."""
+        if any(f.role for f in self.factors):
+            return [f for f in self.factors if f.role == "uncertainty"]
+        return [f for f in self.factors if f.kind == "sampled"]
+
+    def with_replications(self, replications: int) -> Plan:
+        """This plan with ``replications`` replicates (the first ones keep their seeds)."""
+        design = dataclasses.replace(self.design, replications=replications)
+        return dataclasses.replace(self, design=design, seeds=replicate_seeds(self.design.seed, replications))
 
     def runs(self) -> list[dict]:
         """Every run: replicate-major, so early results already cover every point."""
@@ -230,6 +283,8 @@ class Plan:
     def fingerprint(self) -> str:
         """A hash of everything that decides the runs' results and files."""
         identity = {"base": self.base, "runs": self.runs(), "outputs": self.design.outputs}
+        if self.measures:  # designs that declare outcomes (none before they existed: fingerprints unchanged)
+            identity["measures"] = self.measures
         return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
 
     def to_record(self) -> dict:
@@ -243,6 +298,7 @@ class Plan:
             "sample": self.sample,
             "reference": self.reference,
             "seeds": self.seeds,
+            "measures": self.measures,
             "fingerprint": self.fingerprint(),
         }
 
@@ -260,11 +316,17 @@ class Plan:
             record["sample"],
             record["reference"],
             record["seeds"],
+            record.get("measures", []),
         )
 
 
 # --------------------------------------------------------------------------- loading
-def load_design(source: str | Path, overrides: list[str] | dict | None = None, replications: int | None = None) -> Plan:
+def load_design(
+    source: str | Path,
+    overrides: list[str] | dict | None = None,
+    replications: int | None = None,
+    samples: int | None = None,
+) -> Plan:
     """Read, validate and expand a design file.
 
     Args:
@@ -272,6 +334,7 @@ def load_design(source: str | Path, overrides: list[str] | dict | None = None, r
         overrides: ``KEY=VALUE`` strings (or a dict) applied to the base scenario after
             the design's own ``set:`` (as ``abm sweep --set``).
         replications: replaces the design's ``replications`` (as ``abm sweep --replications``).
+        samples: replaces ``sampling.samples`` (as ``abm sweep --samples``).
 
     Raises:
         DesignError: every problem found, one line each.
@@ -279,18 +342,38 @@ def load_design(source: str | Path, overrides: list[str] | dict | None = None, r
     path = Path(source)
     data = _read_yaml(path)
     raw_factors = data.pop("factors", None)
+    raw_levers, raw_uncertainties = data.pop("levers", None), data.pop("uncertainties", None)
+    exploratory = raw_levers is not None or raw_uncertainties is not None
     if replications is not None:
         data["replications"] = replications
     problems: list[str] = []
+    if samples is not None:
+        if isinstance(data.get("sampling"), dict):
+            data["sampling"] = {**data["sampling"], "samples": samples}
+        elif exploratory and raw_uncertainties and "sampling" not in data:
+            data["sampling"] = {"samples": samples}
+        else:
+            problems.append(f"--samples {samples}: the design samples nothing (it has no sampling: section)")
+    if exploratory and raw_uncertainties and "sampling" not in data:
+        data["sampling"] = {}  # uncertainties are sampled: a Latin hypercube by default
     try:
         design = build(Design, data)
     except ConfigError as exc:
         problems.extend(exc.problems)
         design = None
     base = _base_scenario(data, design, path, overrides, problems)
-    factors = _factors(raw_factors, base or Scenario(), problems)
+    if exploratory:
+        if raw_factors is not None:
+            problems.append(
+                "factors: a design gives either factors: or levers: and uncertainties:, not both; "
+                "move each factor to levers: (policy choices) or uncertainties: (what is not known)"
+            )
+        factors = _levers_and_uncertainties(raw_levers, raw_uncertainties, base or Scenario(), problems)
+    else:
+        factors = _factors(raw_factors, base or Scenario(), problems)
     if design is not None and factors:
         problems.extend(_sampling_problems(factors, design))
+    measures = _measures(design, base, problems)
     if problems:
         raise DesignError(problems)
     assert design is not None and base is not None  # each was refused with a problem, or built
@@ -308,7 +391,124 @@ def load_design(source: str | Path, overrides: list[str] | dict | None = None, r
         sample,
         reference,
         replicate_seeds(design.seed, design.replications),
+        measures,
     )
+
+
+def _measures(design: Design | None, base: Scenario | None, problems: list[str]) -> list[dict]:
+    """The declared outcomes (a mapping under ``outcomes:``), checked against the base scenario's Places."""
+    if design is None or not isinstance(design.outcomes, dict):
+        return []
+    from experiments.outcomes import load_outcomes
+
+    places = [p.name for p in base.places] if base is not None else []
+    return load_outcomes(design.outcomes, places, base.years if base is not None else None, problems)
+
+
+def _levers_and_uncertainties(levers: Any, uncertainties: Any, base: Scenario, problems: list[str]) -> list[FactorPlan]:
+    """Resolve a design's ``levers:`` (grid values, or distributions sampled into policies) and ``uncertainties:``."""
+    factors: list[FactorPlan] = []
+    sections = (("levers", levers), ("uncertainties", uncertainties))
+    for section, raw in sections:
+        if raw is None:
+            continue
+        if not isinstance(raw, dict):
+            problems.append(
+                f"{section}: expected a mapping of names to values or distributions, got {type(raw).__name__}"
+            )
+            continue
+        for name, entry in raw.items():
+            factor = _lever_or_uncertainty(section, str(name), entry, base, problems)
+            if factor is not None:
+                factors.append(factor)
+    if not factors and not problems:
+        problems.append(
+            "levers: and uncertainties: are both empty; vary at least one lever (levers: {funding_shift_pct: [0, 2]}) "
+            "or uncertainty (uncertainties: {recruitment_multiplier: {distribution: uniform, low: 0.5, high: 1.5}})"
+        )
+    names = [f.name for f in factors]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    problems.extend(
+        f"uncertainties.{name}: is a lever too; an input is either a lever or an uncertainty" for name in twice
+    )
+    return factors
+
+
+def _lever_or_uncertainty(
+    section: str, name: str, entry: Any, base: Scenario, problems: list[str]
+) -> FactorPlan | None:
+    from experiments.distributions import Distribution
+
+    where = f"{section}.{name}"
+    role = "lever" if section == "levers" else "uncertainty"
+    data = base.to_dict()
+    key = _resolve_key(name, data, problems, where)
+    grid = role == "lever" and (isinstance(entry, list) or (isinstance(entry, dict) and set(entry) == {"values"}))
+    if grid:
+        try:
+            factor = build(Factor, {"values": entry} if isinstance(entry, list) else entry, path=where)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            return None
+        distribution = None
+    else:
+        if not isinstance(entry, dict):
+            allowed = "a list of values, or a distribution" if role == "lever" else "a distribution"
+            problems.append(
+                f"{where}: {short(entry)} is a {type(entry).__name__}; give {allowed}, e.g. "
+                "{distribution: uniform, low: 0.5, high: 1.5}"
+            )
+            return None
+        try:
+            drawn = build(Distribution, {"distribution": "uniform", **entry}, path=where)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            return None
+        distribution = to_dict(drawn)
+    if key is None:
+        return None
+    row = {r["name"]: r for r in describe(Scenario)}.get(key, {})
+    default = row.get("default")
+    integer = isinstance(default, int) and not isinstance(default, bool)
+    if distribution is None:
+        plan = FactorPlan(name, key, "grid", factor.values, None, integer, row.get("units", ""), role)
+        problems.extend(_check_factor_values(plan, default, data, where))
+        return plan
+    drawn = Distribution(**distribution)
+    plan = FactorPlan(
+        name,
+        key,
+        "sampled" if role == "uncertainty" else "policy",
+        None,
+        list(drawn.bounds) if drawn.continuous else None,
+        integer,
+        row.get("units", ""),
+        role,
+        distribution,
+    )
+    problems.extend(_distribution_problems(plan, drawn, default, data, where))
+    return plan
+
+
+def _distribution_problems(factor: FactorPlan, drawn, default: Any, data: dict, where: str) -> list[str]:
+    """A distribution must suit its key's type, and each value it can give must make a valid scenario."""
+    kind = type(default).__name__
+    if isinstance(default, bool) and drawn.distribution not in ("boolean", "categorical"):
+        return [f"{where}.distribution: {factor.key} is true/false; allowed: boolean (or categorical)"]
+    if isinstance(default, str) and drawn.distribution != "categorical":
+        return [f"{where}.distribution: {factor.key} is a {kind} value; allowed: categorical"]
+    values = drawn.support()
+    if drawn.continuous and factor.integer:
+        values = [math.ceil(values[0]), math.floor(values[1])]
+        if values[0] > values[1]:
+            return [f"{where}: {factor.key} takes whole numbers and [low, high] holds none"]
+    problems: list[str] = []
+    for value in values:
+        try:
+            build(Scenario, apply_overrides(data, {factor.key: value}))
+        except ConfigError as exc:
+            problems.extend(f"{where}: {p}" for p in exc.problems)
+    return problems
 
 
 def _read_yaml(path: Path) -> dict:
@@ -416,16 +616,25 @@ def _sampling_problems(factors: list[FactorPlan], design: Design) -> list[str]:
             f"sampling: factors {', '.join(sampled)} give a range, so the design needs "
             "sampling: {method: lhs|sobol|morris, samples: N}"
         ]
-    if not sampled and design.sampling is not None:
-        return ["sampling: given, but no factor has a range: [low, high] to sample"]
+    drawn_levers = [f.name for f in factors if f.kind == "policy"]
+    problems = []
+    if drawn_levers and (design.sampling is None or design.sampling.policies is None):
+        problems.append(
+            f"sampling.policies: levers {', '.join(drawn_levers)} give a distribution, so the design needs "
+            "sampling: {policies: N}, the number of lever combinations to draw"
+        )
+    elif design.sampling is not None and design.sampling.policies is not None and not drawn_levers:
+        problems.append("sampling.policies: given, but no lever gives a distribution to sample")
+    if not sampled and not drawn_levers and design.sampling is not None:
+        problems.append("sampling: given, but no factor has a range: [low, high] to sample")
     if sampled and design.sampling is not None and design.sampling.method in ("sobol", "morris"):
-        return _salib_problem(design.sampling.method)
-    return []
+        problems.extend(_salib_problem(design.sampling.method))
+    return problems
 
 
-def _resolve_key(name: str, data: dict, problems: list[str]) -> str | None:
+def _resolve_key(name: str, data: dict, problems: list[str], where: str = "") -> str | None:
     """The dotted scenario key of a factor: a dotted path, a top-level key, or a lever's name."""
-    where = f"factors.{name}"
+    where = where or f"factors.{name}"
     top = scenario_field_names()
     if name in NOT_FACTORS:
         problems.append(
@@ -494,37 +703,52 @@ def sampling_seed(root_seed: int) -> np.random.SeedSequence:
 
 
 def _points(factors: list[FactorPlan], design: Design, base: Scenario) -> tuple[list[dict], list | None]:
-    """Design points: the grid crossed with the sample, plus the base scenario when it is the reference."""
+    """Design points: policies (the grid, crossed with any sampled levers) crossed with the sample of the
+    uncertainties (or range factors), plus the base scenario when it is the reference.
+
+    In a design with levers: and uncertainties:, a point's ``cell`` is its policy and its
+    ``scenario`` its row of the uncertainties' sample, the same row for every policy.
+    """
+    exploratory = any(f.role for f in factors)
     grid = [f for f in factors if f.kind == "grid"]
     sampled = [f for f in factors if f.kind == "sampled"]
     raw = sample_factors(sampled, design) if sampled else None
-    rows = (
-        [{}] if raw is None else [dict(zip((f.name for f in sampled), _snap(row, sampled), strict=True)) for row in raw]
-    )
+    rows = [{}] if raw is None else _sample_values(raw, sampled)
+    drawn = [f for f in factors if f.kind == "policy"]
+    policy_rows = [{}] if not drawn else _sample_values(sample_policies(drawn, design), drawn)
     points = []
-    if design.reference == "base" or (sampled and design.reference is None):
+    if design.reference == "base" or (sampled and design.reference is None and not exploratory):
         data = base.to_dict()
         points.append({"point": 0, "values": {f.name: _get(data, f.key) for f in factors}, "cell": None, "base": True})
-    for cell, combo in enumerate(itertools.product(*(f.grid_values for f in grid))):
-        for row in rows:
-            values = {**dict(zip((f.name for f in grid), combo, strict=True)), **row}
-            points.append(
-                {"point": len(points), "values": {f.name: values[f.name] for f in factors}, "cell": cell, "base": False}
-            )
+    policies = [
+        {**dict(zip((f.name for f in grid), combo, strict=True)), **drawn_row}
+        for combo in itertools.product(*(f.grid_values for f in grid))
+        for drawn_row in policy_rows
+    ]
+    for cell, policy in enumerate(policies):
+        for scenario, row in enumerate(rows):
+            values = {**policy, **row}
+            point = {"point": len(points), "values": {f.name: values[f.name] for f in factors}, "cell": cell}
+            point["base"] = False
+            if exploratory:
+                point["scenario"] = scenario
+            points.append(point)
     return points, None if raw is None else raw.tolist()
 
 
 def sample_factors(sampled: list[FactorPlan], design: Design) -> np.ndarray:
-    """The raw sample (rows x factors) in each factor's units; integer factors not yet rounded."""
+    """The raw sample (rows x columns): a column per sampled factor, in its units (a ``range``) or as a
+    quantile in [0, 1) (a distribution, see :func:`_sample_values`); integers not yet rounded.  With
+    ``sampling.dummy``, a last column is the dummy input's (the model never reads it)."""
     method, n = design.sampled_by.method, design.sampled_by.samples
-    bounds = [_bounds(f) for f in sampled]
+    bounds = [_bounds(f) for f in sampled] + ([[0.0, 1.0]] if design.sampled_by.dummy else [])
     seed = sampling_seed(design.seed)
     if method == "lhs":
         from scipy.stats import qmc
 
-        unit = qmc.LatinHypercube(d=len(sampled), rng=np.random.default_rng(seed)).random(n)
+        unit = qmc.LatinHypercube(d=len(bounds), rng=np.random.default_rng(seed)).random(n)
         return qmc.scale(unit, *zip(*bounds, strict=True)) if sampled else unit
-    problem = salib_problem(sampled, bounds)
+    problem = salib_problem(sampled, bounds, dummy=design.sampled_by.dummy)
     salib_seed = int(seed.generate_state(1)[0])
     if method == "sobol":
         from SALib.sample import sobol
@@ -535,25 +759,54 @@ def sample_factors(sampled: list[FactorPlan], design: Design) -> np.ndarray:
     return morris.sample(problem, n, num_levels=design.sampled_by.levels, seed=salib_seed)
 
 
-def salib_problem(sampled: list[FactorPlan], bounds: list[list[float]] | None = None) -> dict:
-    """SALib's problem description for the sampled factors."""
+def sample_policies(drawn: list[FactorPlan], design: Design) -> np.ndarray:
+    """A Latin hypercube of ``sampling.policies`` lever combinations (quantiles; its own stream under the root seed)."""
+    from scipy.stats import qmc
+
+    seed = np.random.SeedSequence(design.seed, spawn_key=(POLICY_STREAM,))
+    return qmc.LatinHypercube(d=len(drawn), rng=np.random.default_rng(seed)).random(design.sampled_by.policies)
+
+
+def salib_problem(sampled: list[FactorPlan], bounds: list[list[float]] | None = None, dummy: bool = False) -> dict:
+    """SALib's problem description for the sampled factors (and the dummy input, last)."""
     if bounds is None:
-        bounds = [_bounds(f) for f in sampled]
-    return {"num_vars": len(sampled), "names": [f.name for f in sampled], "bounds": bounds}
+        bounds = [_bounds(f) for f in sampled] + ([[0.0, 1.0]] if dummy else [])
+    names = [f.name for f in sampled] + ([DUMMY] if dummy else [])
+    return {"num_vars": len(names), "names": names, "bounds": bounds}
 
 
 def _bounds(factor: FactorPlan) -> list[float]:
-    """The interval a factor is sampled over: its range, widened by half at each end for a whole number."""
+    """The interval a factor is sampled over: its range, widened by half at each end for a whole number;
+    [0, 1] (quantiles) for a distribution."""
+    if factor.distribution is not None:
+        return [0.0, 1.0]
     low, high = factor.sample_range
     return [low - 0.5, high + 0.5] if factor.integer else [low, high]
 
 
-def _snap(row: np.ndarray, sampled: list[FactorPlan]) -> list:
-    """A sampled row as scenario values: integers rounded into range, floats as plain floats."""
-    out = []
-    for value, f in zip(row, sampled, strict=True):
-        out.append(int(min(max(round(value), f.sample_range[0]), f.sample_range[1])) if f.integer else float(value))
-    return out
+def _sample_values(raw: np.ndarray, sampled: list[FactorPlan]) -> list[dict]:
+    """Each row of a raw sample as scenario values by factor name (a dummy column is left out)."""
+    columns = []
+    for j, f in enumerate(sampled):
+        column = raw[:, j]
+        if f.distribution is None:
+            columns.append(_snap(column, f))
+            continue
+        drawn = f.drawn_from
+        values = drawn.ppf(column)
+        if f.integer and drawn.continuous:
+            low, high = math.ceil(drawn.bounds[0]), math.floor(drawn.bounds[1])
+            values = [int(min(max(round(v), low), high)) for v in values]
+        columns.append(values)
+    names = [f.name for f in sampled]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def _snap(column: np.ndarray, f: FactorPlan) -> list:
+    """A sampled range factor's values: integers rounded into range, floats as plain floats."""
+    if f.integer:
+        return [int(min(max(round(value), f.sample_range[0]), f.sample_range[1])) for value in column]
+    return [float(value) for value in column]
 
 
 def _get(data: dict, dotted: str) -> Any:

@@ -36,12 +36,15 @@ INDEX_LABELS = {
     "mu_star": "mu* (mean |effect|)",
     "sigma": "sigma (interaction, non-linearity, or noise)",
     "rho": "Spearman's rho",
+    "prcc": "partial rank correlation (PRCC)",
 }
 
 
 def draw_all(summary, out: Path) -> list[Path]:
     """Every chart the summary supports; return the files written."""
-    files = [save(trajectories(summary), out / "trajectories.png"), save(differences(summary), out / "differences.png")]
+    files = [save(differences(summary), out / "differences.png")]
+    if not summary.points_by_year.empty:  # declared outcomes (a window, not years) have no trajectory
+        files.insert(0, save(trajectories(summary), out / "trajectories.png"))
     if summary.sensitivity is not None and not summary.sensitivity.empty:
         files.append(save(sensitivity_chart(summary), out / "sensitivity.png"))
     return files
@@ -85,20 +88,21 @@ def outcome_label(outcome: str) -> str:
 def shown_points(summary, limit: int) -> tuple[list[int], str]:
     """The reference and the points whose horizon difference in the first outcome is largest."""
     plan = summary.results.plan
-    first = summary.points[summary.points["outcome"] == plan.design.outcomes[0]]
+    first = summary.points[summary.points["outcome"] == plan.outcomes[0]]
     others = first[first["point"] != plan.reference]
     if len(others) < limit:
         return [plan.reference, *others["point"]], ""
     chosen = others.assign(size=others["diff_mean"].abs()).nlargest(limit - 1, "size")["point"]
     return [plan.reference, *sorted(chosen)], (
-        f" (reference and the {limit - 1} of {len(first)} points that differ most in {plan.design.outcomes[0]})"
+        f" (reference and the {limit - 1} of {len(first)} points that differ most in {plan.outcomes[0]})"
     )
 
 
 # --------------------------------------------------------------------------- charts
 def trajectories(summary):
     """Each outcome by year: mean and 95% band per shown point."""
-    plan, outcomes = summary.results.plan, summary.results.plan.design.outcomes
+    plan = summary.results.plan
+    outcomes = [o for o in plan.outcomes if o in set(summary.points_by_year["outcome"])]
     points, note = shown_points(summary, MAX_LINES)
     cols = min(2, len(outcomes))
     figure, axes = _figure(-(-len(outcomes) // cols), cols)
@@ -138,7 +142,7 @@ def trajectories(summary):
 
 def differences(summary):
     """Forest plot: each point's paired difference from the reference over the horizon, with 95% intervals."""
-    plan, outcomes = summary.results.plan, summary.results.plan.design.outcomes
+    plan, outcomes = summary.results.plan, summary.results.plan.outcomes
     points, note = shown_points(summary, MAX_ROWS + 1)
     points = [p for p in points if p != plan.reference]
     cols = min(2, len(outcomes))
@@ -170,9 +174,9 @@ def differences(summary):
 def sensitivity_chart(summary):
     """Bars per sampled factor: one row of panels per outcome, one column per grid cell."""
     plan, table = summary.results.plan, summary.sensitivity
-    outcomes = [o for o in plan.design.outcomes if o in set(table["outcome"])]
+    outcomes = [o for o in plan.outcomes if o in set(table["outcome"])]
     cells = sorted(table["cell"].unique())[:MAX_CELLS]
-    factors = [f.name for f in plan.factors if f.kind == "sampled"]
+    factors = list(dict.fromkeys(table["factor"]))  # the sampled factors (and the dummy), in order
     indices = list(dict.fromkeys(table["index"]))
     figure, axes = _figure(len(outcomes), len(cells), height=0.45 * len(factors) * len(indices) + 1.6, width=5.5)
     method = plan.design.sampled_by.method
@@ -193,7 +197,7 @@ def sensitivity_chart(summary):
     method = {
         "sobol": "Sobol' indices",
         "morris": "Morris elementary effects",
-        "lhs": "Spearman rank correlation (Latin hypercube)",
+        "lhs": "Spearman and partial rank correlations (Latin hypercube)",
     }[plan.design.sampling.method]
     _title(figure, f"{plan.design.name}: {method} with 95% intervals where available", len(cells))
     return figure
@@ -239,7 +243,7 @@ def _index_axis(method: str, outcome: str) -> str:
         return "Sobol' index (share of the outcome's variance, 0-1)"
     if method == "morris":
         return f"elementary effect, in {outcome_label(outcome).replace(chr(10), ' ')}"
-    return "Spearman's rank correlation with the outcome (-1 to 1)"
+    return "rank correlation with the outcome (-1 to 1)"
 
 
 def _cell_title(plan, cell: int, outcome: str, n_cells: int) -> str:

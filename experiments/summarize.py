@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from abm.runner import atomic_write_frame
-from experiments.design import Plan, salib_problem
+from experiments.design import DUMMY, Plan, salib_problem
 from experiments.sweep import RUNS_DIR, load_sweep, read_records
 
 CONFIDENCE = 0.95
@@ -47,6 +47,8 @@ NOISE_WARNING = 0.30  # warn when noise is over this share of the variance the i
 S1_NEGATIVE = -0.05  # warn when a first-order index is below this (or below 0 beyond its interval)
 ST_SUM_WARNING = 1.5  # warn when the total indices of a cell and outcome sum to more than this
 SIGMA_RATIO = 0.8  # Morris: warn when sigma/mu* exceeds this for most factors
+PRCC_RESAMPLES = 500  # bootstrap resamples of a partial rank correlation's interval
+PRCC_STREAM = 3  # its generator's spawn key under the design's root seed
 METHOD_NAMES = {"sobol": "Sobol'", "morris": "Morris", "lhs": "Latin hypercube"}
 
 
@@ -88,7 +90,7 @@ def load_results(sweep_dir: str | Path) -> Results:
             continue
         summary = json.loads((sweep_dir / RUNS_DIR / run["run_id"] / "summary.json").read_text())
         keys = {k: run[k] for k in KEYS} | plan.points[run["point"]]["values"]
-        overall.append(keys | summary["overall"])
+        overall.append(keys | summary["overall"] | summary.get("outcomes", {}))
         annual.extend(keys | year for year in summary["years"])
     failed = sum(r["status"] != "ok" for r in records.values())
     return Results(plan, pd.DataFrame(overall), pd.DataFrame(annual), failed, len(plan.runs()) - len(records))
@@ -247,8 +249,8 @@ def analyse(results: Results, outcomes: list[str]) -> Sensitivity:
             continue
         for outcome in outcomes:
             y = means.loc[points, outcome].to_numpy(dtype=float)
-            x = np.array([[plan.points[i]["values"][f.name] for f in sampled] for i in points], dtype=float)
-            for factor, index, value, conf in _indices(method, plan, sampled, x, y):
+            names, x = sampled_inputs(plan, sampled, points)
+            for factor, index, value, conf in _indices(method, plan, sampled, names, x, y):
                 rows.append(
                     {
                         "cell": cell,
@@ -326,32 +328,104 @@ def index_warnings(table: pd.DataFrame) -> list[str]:
     return warnings
 
 
-def _indices(method: str, plan: Plan, sampled, x: np.ndarray, y: np.ndarray):
-    """(factor, index name, value, 95% half-width) for one cell and outcome."""
+def sampled_inputs(plan: Plan, sampled, points: list[int]) -> tuple[list[str], np.ndarray]:
+    """The names and values (points x inputs) of a cell's sampled inputs, as the indices see them.
+
+    A range factor gives its values; a distribution its quantiles in the sample (the same
+    ranks as its values, and a number even for a categorical or boolean input); with
+    ``sampling.dummy``, the dummy input's column comes last.
+    """
+    raw = np.asarray(plan.sample, dtype=float) if plan.sample is not None else np.empty((0, 0))
+    columns = []
+    for j, f in enumerate(sampled):
+        if f.distribution is None:
+            columns.append(np.array([plan.points[i]["values"][f.name] for i in points], dtype=float))
+        else:
+            columns.append(raw[: len(points), j])
+    names = [f.name for f in sampled]
+    if plan.design.sampled_by.dummy:
+        columns.append(raw[: len(points), len(sampled)])
+        names.append(DUMMY)
+    return names, np.column_stack(columns) if columns else np.empty((len(points), 0))
+
+
+def _indices(method: str, plan: Plan, sampled, names: list[str], x: np.ndarray, y: np.ndarray):
+    """(input, index name, value, 95% half-width) for one cell and outcome."""
     seed = plan.design.seed
+    dummy = plan.design.sampled_by.dummy
     if method == "sobol":
         from SALib.analyze import sobol
 
-        result = sobol.analyze(salib_problem(sampled), y, calc_second_order=False, conf_level=CONFIDENCE, seed=seed)
-        for i, f in enumerate(sampled):
-            yield f.name, "S1", result["S1"][i], result["S1_conf"][i]
-            yield f.name, "ST", result["ST"][i], result["ST_conf"][i]
+        problem = salib_problem(sampled, dummy=dummy)
+        result = sobol.analyze(problem, y, calc_second_order=False, conf_level=CONFIDENCE, seed=seed)
+        for i, name in enumerate(names):
+            yield name, "S1", result["S1"][i], result["S1_conf"][i]
+            yield name, "ST", result["ST"][i], result["ST_conf"][i]
     elif method == "morris":
         from SALib.analyze import morris
 
         raw = np.asarray(plan.sample, dtype=float)  # Morris needs the unrounded trajectories
         result = morris.analyze(
-            salib_problem(sampled), raw, y, conf_level=CONFIDENCE, num_levels=plan.design.sampled_by.levels, seed=seed
+            salib_problem(sampled, dummy=dummy),
+            raw,
+            y,
+            conf_level=CONFIDENCE,
+            num_levels=plan.design.sampled_by.levels,
+            seed=seed,
         )
-        for i, f in enumerate(sampled):
-            yield f.name, "mu_star", result["mu_star"][i], result["mu_star_conf"][i]
-            yield f.name, "sigma", result["sigma"][i], np.nan
+        for i, name in enumerate(names):
+            yield name, "mu_star", result["mu_star"][i], result["mu_star_conf"][i]
+            yield name, "sigma", result["sigma"][i], np.nan
     else:
         from scipy.stats import spearmanr
 
-        for i, f in enumerate(sampled):
+        for i, name in enumerate(names):
             rho = spearmanr(x[:, i], y).statistic if np.ptp(y) > 0 else np.nan
-            yield f.name, "rho", float(rho), np.nan
+            yield name, "rho", float(rho), np.nan
+        estimate, half = prcc(x, y, seed=seed)
+        for i, name in enumerate(names):
+            yield name, "prcc", float(estimate[i]), float(half[i])
+
+
+def prcc(x: np.ndarray, y: np.ndarray, seed: int = 0, resamples: int = PRCC_RESAMPLES) -> tuple[np.ndarray, np.ndarray]:
+    """Partial rank correlation of each column of ``x`` with ``y``, and the half-width of its 95% bootstrap interval.
+
+    The PRCC of input i is the correlation of the residuals of rank(x_i) and rank(y), each
+    regressed (least squares, with an intercept) on the ranks of the other inputs: the
+    monotone effect of x_i with the others held fixed.  The interval is the percentile
+    interval over ``resamples`` bootstrap resamples of the points (a seeded generator), as a
+    half-width.  NaN where there are too few points (n <= k + 2) or y does not vary.
+    """
+    n, k = x.shape
+    nan = np.full(k, np.nan)
+    if n <= k + 2 or np.ptp(y) == 0:
+        return nan, nan
+    estimate = _prcc(x, y)
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(PRCC_STREAM,)))
+    draws = []
+    for _ in range(resamples):
+        rows = rng.integers(0, n, n)
+        if np.ptp(y[rows]) > 0:
+            draws.append(_prcc(x[rows], y[rows]))
+    if len(draws) < resamples / 2:
+        return estimate, nan
+    low, high = np.nanpercentile(np.array(draws), [100 * (1 - CONFIDENCE) / 2, 100 * (1 + CONFIDENCE) / 2], axis=0)
+    return estimate, (high - low) / 2
+
+
+def _prcc(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    from scipy.stats import rankdata
+
+    rx = np.column_stack([rankdata(column) for column in x.T])
+    ry = rankdata(y)
+    out = np.full(x.shape[1], np.nan)
+    for i in range(x.shape[1]):
+        others = np.column_stack([np.ones(len(ry)), np.delete(rx, i, axis=1)])
+        res_x = rx[:, i] - others @ np.linalg.lstsq(others, rx[:, i], rcond=None)[0]
+        res_y = ry - others @ np.linalg.lstsq(others, ry, rcond=None)[0]
+        scale = np.sqrt((res_x**2).sum() * (res_y**2).sum())
+        out[i] = (res_x * res_y).sum() / scale if scale > 1e-12 else np.nan
+    return out
 
 
 # --------------------------------------------------------------------------- the command
@@ -365,12 +439,13 @@ def summarize(sweep_dir: str | Path, out_dir: str | Path | None = None, plots: b
     results = load_results(sweep_dir)
     if results.runs.empty:
         raise ValueError(f"{sweep_dir}: no completed run to summarise yet")
-    plan, outcomes = results.plan, results.plan.design.outcomes
+    plan, outcomes = results.plan, results.plan.outcomes
+    yearly = [o for o in outcomes if o in results.annual.columns]  # declared outcomes have no per-year figure
     found = analyse(results, outcomes)
     summary = Summary(
         results,
         point_statistics(results.runs, plan, outcomes),
-        statistics_by_year(results.annual, plan, outcomes),
+        statistics_by_year(results.annual, plan, yearly) if yearly else pd.DataFrame(columns=["year", "point"]),
         found.table,
         found.noise,
         found.warnings,

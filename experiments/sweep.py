@@ -155,7 +155,7 @@ def run_sweep(
         smoothing=0.1,
         dynamic_ncols=True,
     ) as bar:
-        outputs = execute(todo, plan.base, plan.design.outputs, jobs, backend, scheduler)
+        outputs = execute(todo, plan.base, plan.design.outputs, jobs, backend, scheduler, plan.measures)
         finished = False
         try:
             for output in outputs:
@@ -178,12 +178,15 @@ def run_sweep(
 
 
 # --------------------------------------------------------------------------- one run (in a worker)
-def execute_run(base: dict, run: dict, outputs: str, sweep_pid: int | None = None) -> dict:
+def execute_run(
+    base: dict, run: dict, outputs: str, sweep_pid: int | None = None, measures: list[dict] | None = None
+) -> dict:
     """Run one design point with one seed and return its results; a failure is returned, not raised.
 
     Runs in a worker process (or in this one when ``jobs=1``), so it only computes:
     the parent writes every file.  ``sweep_pid`` is the sweep's process: a worker that is
-    its child ends itself when it goes (see :func:`exit_with_sweep`).
+    its child ends itself when it goes (see :func:`exit_with_sweep`).  ``measures``: the design's
+    declared outcomes, computed here from the weekly metrics and kept under ``outcomes`` in the summary.
     """
     if sweep_pid is not None:
         exit_with_sweep(sweep_pid)
@@ -198,6 +201,10 @@ def execute_run(base: dict, run: dict, outputs: str, sweep_pid: int | None = Non
         scenario = build(Scenario, apply_overrides(base, {**run["overrides"], "seed": run["seed"]}))
         metrics = ICSModel(scenario).run().metrics.frame()
         output["summary"] = summarise(metrics, name=scenario.name, population=scenario.population)
+        if measures:
+            from experiments.outcomes import compute
+
+            output["summary"]["outcomes"] = compute(metrics, measures)
         output["metrics"] = metrics if outputs == "weekly" else None
         output.update(status="ok", error="", traceback="")
     except Exception as exc:  # noqa: BLE001 - recorded with its traceback; the sweep goes on
@@ -244,14 +251,20 @@ def _now() -> str:
 
 # --------------------------------------------------------------------------- backends
 def execute(
-    runs: list[dict], base: dict, outputs: str, jobs: int, backend: str, scheduler: str | None
+    runs: list[dict],
+    base: dict,
+    outputs: str,
+    jobs: int,
+    backend: str,
+    scheduler: str | None,
+    measures: list[dict] | None = None,
 ) -> Generator[dict, None, None]:
     """Each run's output, in the order they finish, through joblib (loky processes or Dask)."""
     if not runs:
         return
     from joblib import Parallel, delayed, parallel_config
 
-    tasks = (delayed(execute_run)(base, run, outputs, os.getpid()) for run in runs)
+    tasks = (delayed(execute_run)(base, run, outputs, os.getpid(), measures or None) for run in runs)
     options = {"return_as": "generator_unordered", "batch_size": 1}
     if backend == "dask":
         with dask_client(scheduler, jobs) as client, parallel_config(backend="dask"):
@@ -326,7 +339,9 @@ def prepare_directory(out: Path, plan: Plan, command: list[str] | None) -> list[
     sweep_file = out / SWEEP_FILE
     if sweep_file.exists():
         recorded = json.loads(sweep_file.read_text())
-        if recorded["plan"]["fingerprint"] != plan.fingerprint():
+        if extends(recorded["plan"], plan):
+            notes.append(extend_sweep(out, recorded, plan))
+        elif recorded["plan"]["fingerprint"] != plan.fingerprint():
             raise SweepError(
                 f"{out} holds results of a different design, so they cannot be mixed:\n"
                 + "\n".join(f"  - {d}" for d in plan_differences(recorded["plan"], plan.to_record()))
@@ -359,7 +374,49 @@ def prepare_directory(out: Path, plan: Plan, command: list[str] | None) -> list[
             _csv(points_rows(plan), ["point", "base", "reference", *factor_names(plan)]), out / POINTS_FILE
         )
     remove_stale_temporaries(out, recursive=True)  # from atomic writes cut short by a kill
+    if sweep_file.exists() and json.loads(sweep_file.read_text()).get("extended"):
+        rename_runs(out, plan)  # finishes renames an earlier extension was stopped in
     return notes
+
+
+def extends(old: dict, plan: Plan) -> bool:
+    """Whether ``plan`` is the recorded plan with more replications (its earlier replicates keep their seeds)."""
+    before = len(old["seeds"])
+    return plan.replications > before and plan.with_replications(before).fingerprint() == old["fingerprint"]
+
+
+def extend_sweep(out: Path, recorded: dict, plan: Plan) -> str:
+    """Record ``plan`` (more replications) in sweep.json, keeping the runs done; return a note for the user.
+
+    A run's id gives its replicate with as many digits as the largest one needs, so growing
+    past 10 (or 100...) replications renames the finished runs' folders (``p3-r7`` ->
+    ``p3-r07``) first; a rename cut short is finished by the next invocation.
+    """
+    from abm.runner import atomic_write_json
+
+    before = len(recorded["plan"]["seeds"])
+    history = [*recorded.get("extended", []), {"from": before, "to": plan.replications, "at": _now()}]
+    atomic_write_json({**recorded, "plan": plan.to_record(), "extended": history}, out / SWEEP_FILE)
+    rename_runs(out, plan)
+    return f"note: replications {before} -> {plan.replications}: the {before} done keep their seeds; adding the rest"
+
+
+def rename_runs(out: Path, plan: Plan) -> None:
+    """Give each finished run's folder (and record) the id the plan gives its point and replicate."""
+    ids = {(run["point"], run["replicate"]): run["run_id"] for run in plan.runs()}
+    for path in sorted((out / RUNS_DIR).glob(f"*/{RECORD_FILE}")):
+        record = json.loads(path.read_text())
+        wanted = ids.get((record["point"], record["replicate"]))
+        if wanted is None or wanted == record["run_id"] == path.parent.name:
+            continue
+        target = path.parent.with_name(wanted)
+        if path.parent.name != wanted:
+            if target.exists():  # a folder of that id already (a run redone): keep it, drop this one's record
+                continue
+            path.parent.rename(target)
+        from abm.runner import atomic_write_json
+
+        atomic_write_json({**record, "run_id": wanted}, target / RECORD_FILE)
 
 
 def plan_differences(old: dict, new: dict) -> list[str]:

@@ -49,6 +49,7 @@ INSTALL_COMMANDS = {  # the README's set-up commands, which CI runs on a fresh m
     'pip install -e ".[dashboard]"',
     "pip install -e '.[dask]'",
     "pip install -e '.[sensitivity]'",
+    "pip install -e '.[discovery]'",  # its packages are in the test extra, which CI installs
     ". .venv/bin/activate",
 }
 PRELUDE = """\

@@ -513,7 +513,7 @@ def test_summarize_refuses_a_directory_that_is_not_a_sweep(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     ("method", "samples", "indices"),
-    [("sobol", 4, {"S1", "ST"}), ("morris", 3, {"mu_star", "sigma"}), ("lhs", 6, {"rho"})],
+    [("sobol", 4, {"S1", "ST"}), ("morris", 3, {"mu_star", "sigma"}), ("lhs", 6, {"rho", "prcc"})],
 )
 def test_sensitivity_designs(tmp_path, capsys, method, samples, indices):
     data = {
