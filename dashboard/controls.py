@@ -112,9 +112,9 @@ def Levers(session: ss.Session):
     )
     solara.HTML(
         tag="div",
-        unsafe_innerHTML="<h2>Levers</h2><p style='font-size:13px'>A lever moved during play acts "
-        "from the <b>next week</b>, without a reset; the week is marked with a numbered red line on every "
-        "time chart. Hover a lever's name for what it models and the evidence behind it.</p>",
+        unsafe_innerHTML="<h2>Levers</h2><p style='font-size:13px;margin-bottom:8px'>Moved during play, a lever "
+        "acts from the <b>next week</b>; a numbered line marks the week on the charts. Hover or focus a "
+        "lever's name for what it does.</p>",
     )
     for group in GROUPS:
         group_rows = [r for r in rows if r["group"] == group]
@@ -155,34 +155,21 @@ def PresetSelect(label: str, value, presets: list, event_choose):
 
 @solara.component
 def ScenarioControls(session: ss.Session):
-    """Preset chooser (with descriptions), population, horizon, seed; applying any of them resets the run."""
+    """The preset chooser (with descriptions); choosing one resets the run with the current run settings."""
     ss.levers_tick.value  # noqa: B018 - refresh after a reset or upload
     settings = session.runner.settings
     presets = preset_choices()
     names = [n for n, _ in presets]
-    population, set_population = solara.use_state(settings.population)
-    years, set_years = solara.use_state(settings.years)
-    seed, set_seed = solara.use_state(settings.seed)
-
-    def show_new_run():  # after a reset or an upload, show the settings the run was built with
-        set_population(settings.population)
-        set_years(settings.years)
-        set_seed(settings.seed)
-
-    solara.use_effect(show_new_run, [session.runner.run_id])
 
     def choose(name):  # whatever a browser sends: a name from the list, or a message (never a path)
         try:
-            settings = Settings.from_preset(name, population=population, years=years, seed=seed)
+            chosen = Settings.from_preset(
+                name, population=settings.population, years=settings.years, seed=settings.seed
+            )
         except ConfigError as exc:
             session.show(exc)
             return
-        session.reset(settings)
-
-    def apply():
-        session.reset(
-            Settings(source=settings.source, scenario=settings.scenario, population=population, years=years, seed=seed)
-        )
+        session.reset(chosen)
 
     solara.HTML(tag="h2", unsafe_innerHTML="Scenario")
     current = settings.source if settings.source in names else None
@@ -198,27 +185,62 @@ def ScenarioControls(session: ss.Session):
         style={"font-size": "13px", "color": "#444"},
         classes=["preset-description"],
     )
-    solara.InputInt(
-        "Population (people; 10,000 keeps 30 sessions fluid)",
-        value=population,
-        on_value=set_population,
-        continuous_update=True,
-        classes=["input-population"],
-    )
-    solara.InputInt(
-        "Horizon (reporting years)", value=years, on_value=set_years, continuous_update=True, classes=["input-years"]
-    )
-    solara.InputInt(
-        "Seed (same seed, same run)", value=seed, on_value=set_seed, continuous_update=True, classes=["input-seed"]
-    )
-    solara.Text(
-        limits_text(session.runner.limits), style={"font-size": "12px", "color": "#555"}, classes=["run-limits"]
-    )
-    solara.Button(
-        "Apply and reset",
-        on_click=apply,
-        color="primary",
-        outlined=True,
-        classes=["apply-reset"],
-        disabled=bool(ss.busy.value),
-    )
+
+
+@solara.component
+def RunSettings(session: ss.Session):
+    """Population, horizon and seed, folded at the foot of the sidebar (the levers come first); applying them
+    resets the run."""
+    ss.levers_tick.value  # noqa: B018 - refresh after a reset or upload
+    settings = session.runner.settings
+    population, set_population = solara.use_state(settings.population)
+    years, set_years = solara.use_state(settings.years)
+    seed, set_seed = solara.use_state(settings.seed)
+
+    def show_new_run():  # after a reset or an upload, show the settings the run was built with
+        set_population(settings.population)
+        set_years(settings.years)
+        set_seed(settings.seed)
+
+    solara.use_effect(show_new_run, [session.runner.run_id])
+
+    def apply():
+        session.reset(
+            Settings(source=settings.source, scenario=settings.scenario, population=population, years=years, seed=seed)
+        )
+
+    summary = f"Run settings: {settings.population:,} people, {settings.years} years, seed {settings.seed}"
+    with solara.Details(summary=summary):
+        with solara.Column(gap="0px", classes=["run-settings"]):
+            solara.InputInt(
+                "Population (people; 10,000 keeps 30 sessions fluid)",
+                value=population,
+                on_value=set_population,
+                continuous_update=True,
+                classes=["input-population"],
+            )
+            solara.InputInt(
+                "Horizon (reporting years)",
+                value=years,
+                on_value=set_years,
+                continuous_update=True,
+                classes=["input-years"],
+            )
+            solara.InputInt(
+                "Seed (same seed, same run)",
+                value=seed,
+                on_value=set_seed,
+                continuous_update=True,
+                classes=["input-seed"],
+            )
+            solara.Text(
+                limits_text(session.runner.limits), style={"font-size": "12px", "color": "#555"}, classes=["run-limits"]
+            )
+            solara.Button(
+                "Apply and reset",
+                on_click=apply,
+                color="primary",
+                outlined=True,
+                classes=["apply-reset"],
+                disabled=bool(ss.busy.value),
+            )
