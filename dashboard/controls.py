@@ -7,6 +7,8 @@ and a tooltip with what it models and the evidence behind it.  A lever added to
 
 from __future__ import annotations
 
+from html import escape
+
 import solara
 
 from abm.config import ConfigError
@@ -22,19 +24,54 @@ def lever_label(row: dict) -> str:
     return text[0].upper() + text[1:]
 
 
+def lever_value(row: dict, value) -> str:
+    """A lever's value as people say it: '3%', '1.5×', 'year 1', '2 years', 'on', 'block'."""
+    if isinstance(row["default"], bool):
+        return "on" if value else "off"
+    if row["choices"] or not isinstance(value, int | float):
+        return str(value)
+    units, number = row["units"], f"{value:g}"
+    if units.startswith("%"):
+        return f"{number}%"
+    if units == "x default":
+        return f"{number}×"
+    if units.startswith("reporting year"):
+        return f"year {number}"
+    if units == "years":
+        return f"{number} year" + ("" if value == 1 else "s")
+    return number
+
+
 def lever_range(row: dict) -> str:
-    """'0.3 to 3.0 x default (default 1.0)' / 'new / redeploy (default new)'."""
+    """What a lever may be, in words, and its usual value: '-10% to 10% of the acute allocation a year; usually
+    0%', '0.3× to 3× the usual; usually 1×', 'block, activity or outcome; usually block', 'on or off; ...'."""
+    usual = f"usually {lever_value(row, row['default'])}"
+    if isinstance(row["default"], bool):
+        return f"on or off; {usual}"
     if row["choices"]:
-        allowed = " / ".join(str(c) for c in row["choices"])
-    elif row["lo"] is not None:
-        allowed = f"{row['lo']:g} to {row['hi']:g} {row['units']}"
-    else:
-        allowed = row["units"]
-    return f"{allowed} (default {row['default']})"
+        *first, last = (str(c) for c in row["choices"])
+        return f"{', '.join(first)} or {last}; {usual}"
+    if row["lo"] is None or row["hi"] is None:
+        return usual
+    lo, hi = lever_value(row, row["lo"]), lever_value(row, row["hi"])
+    units = row["units"]
+    if units.startswith("%"):
+        allowed = f"{lo} to {hi} {units[1:].strip()}".rstrip()
+    elif units == "x default":
+        allowed = f"{lo} to {hi} the usual"
+    elif units.startswith("reporting year"):
+        allowed = f"{lo} to {hi}"
+    elif units == "years":
+        allowed = f"{row['lo']:g} to {hi}"
+    else:  # '0-1 (share of core CHS impact visible)', 'share of practices'
+        what = units.removeprefix("0-1").strip().strip("()")
+        allowed = f"{lo} to {hi} ({what})" if what else f"{lo} to {hi}"
+    return f"{allowed}; {usual}"
 
 
 def lever_tooltip(row: dict) -> str:
-    return f"{row['doc']}\n\nEvidence: {row['source']}\n\nAllowed: {row['allowed']}."
+    """What the lever does, in a workshop's words, and the evidence behind it."""
+    return f"{row['help'] or row['doc']}\n\nEvidence: {row['source']}"
 
 
 def slider_step(row: dict) -> float:
@@ -67,35 +104,65 @@ def LeverSlider(label: str, value, lo: float, hi: float, step: float, on_value, 
     return slider
 
 
+LEVER_CSS = """
+.lever { margin-bottom: 8px; }
+.lever .lever-head { display: flex; align-items: center; gap: 6px; }
+.lever .lever-name { font-weight: 500; font-size: 14px; cursor: help; border-radius: 3px; }
+.lever .lever-name .v-icon { font-size: 16px; vertical-align: -2px; }
+.lever .lever-value { margin-left: auto; font-weight: 600; font-size: 14px; white-space: nowrap;
+                      font-variant-numeric: tabular-nums; }
+.lever .lever-range { font-size: 12px; color: #555; line-height: 1.3; }
+.lever .v-input--switch, .lever .v-select { margin-top: 0; padding-top: 0; }
+.lever .v-input--switch .v-label { font-size: 14px; }
+.lever .v-slider--horizontal { margin-left: 0; margin-right: 0; }
+.v-navigation-drawer .v-expansion-panel-content__wrap { padding: 0 14px 8px 14px; }
+.lever .v-input__slot { margin-bottom: 0; }
+"""
+
+
 @solara.component
 def Lever(row: dict, value, on_value, disabled: bool):
-    """One lever: a switch, a choice or a slider, labelled with units and range, with an evidence tooltip."""
+    """One lever: its name (with what it does, on hover or focus) and its value in words; a switch, a choice or
+    a slider; then what it may be."""
     name = row["name"]
     label = lever_label(row)
-    with solara.Column(gap="0px", classes=["lever"], style={"margin-bottom": "6px"}):
-        with solara.Row(gap="4px", style={"align-items": "center"}):
+    with solara.Column(gap="0px", classes=["lever", f"lever-{name}"]):
+        with solara.Div(classes=["lever-head"]):
             with solara.Tooltip(lever_tooltip(row), color="#333"):
-                with solara.Row(gap="2px", style={"align-items": "center", "cursor": "help"}, classes=["lever-name"]):
-                    solara.Text(label, style={"font-weight": "500", "font-size": "14px"})
-                    solara.v.Icon(children=["mdi-information-outline"], small=True)
-        with solara.Column(gap="0px", classes=[f"lever-{name}"]):
-            if isinstance(row["default"], bool):
-                solara.Switch(label="on" if value else "off", value=bool(value), on_value=on_value, disabled=disabled)
-            elif row["choices"]:
-                solara.Select(
-                    label=row["units"], values=list(row["choices"]), value=value, on_value=on_value, disabled=disabled
+                solara.v.Html(
+                    tag="span",
+                    class_="lever-name",
+                    attributes={"tabindex": "0"},
+                    children=[label + " ", solara.v.Icon(children=["mdi-information-outline"], small=True)],
                 )
-            elif isinstance(row["default"], int):
-                LeverSlider(label, int(value), int(row["lo"]), int(row["hi"]), 1, on_value, disabled, integer=True)
-            else:
-                LeverSlider(
-                    label, float(value), float(row["lo"]), float(row["hi"]), slider_step(row), on_value, disabled
-                )
-            solara.Text(
-                f"now {value} · {lever_range(row)}",
-                style={"font-size": "12px", "color": "#555"},
-                classes=["lever-value"],
+            if not row["choices"] and not isinstance(row["default"], bool):  # a switch and a choice show theirs
+                solara.HTML(tag="span", unsafe_innerHTML=escape(lever_value(row, value)), classes=["lever-value"])
+        if isinstance(row["default"], bool):
+            solara.v.Switch(
+                v_model=bool(value),
+                on_v_model=lambda v: on_value(bool(v)),
+                label="on" if value else "off",
+                disabled=disabled,
+                hide_details=True,
+                dense=True,
+                attributes={"aria-label": label},
             )
+        elif row["choices"]:
+            solara.v.Select(
+                v_model=value,
+                on_v_model=on_value,
+                items=list(row["choices"]),
+                disabled=disabled,
+                hide_details=True,
+                dense=True,
+                attributes={"aria-label": label},
+                class_="lever-choice",
+            )
+        elif isinstance(row["default"], int):
+            LeverSlider(label, int(value), int(row["lo"]), int(row["hi"]), 1, on_value, disabled, integer=True)
+        else:
+            LeverSlider(label, float(value), float(row["lo"]), float(row["hi"]), slider_step(row), on_value, disabled)
+        solara.HTML(tag="div", unsafe_innerHTML=escape(lever_range(row)), classes=["lever-range"])
 
 
 @solara.component
@@ -108,7 +175,7 @@ def Levers(session: ss.Session):
     rows = lever_table()
     solara.Style(
         ".v-tooltip__content { max-width: 440px !important; font-size: 13px !important; line-height: 1.4; "
-        "white-space: pre-line; }"
+        "white-space: pre-line; }" + LEVER_CSS
     )
     solara.HTML(
         tag="div",
