@@ -59,6 +59,12 @@ LAYOUT_CSS = """
 .baseline-bar .baseline-label { flex: 1 1 auto; min-width: 0; white-space: nowrap; overflow: hidden;
                                 text-overflow: ellipsis; }
 .charts-row > .chart { flex: 1 1 420px; max-width: 760px; min-width: 0; }
+.chart-hover { position: fixed; z-index: 20; pointer-events: none; background: white; color: #222;
+               border: 1px solid #999; border-radius: 4px; box-shadow: 0 2px 6px rgba(0,0,0,.25); padding: 6px 8px;
+               font: 12px/1.45 Roboto, Arial, sans-serif; font-variant-numeric: tabular-nums; max-width: 320px; }
+.chart-hover .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 6px; border-radius: 2px; }
+.chart-hover .unit { color: #555; margin-top: 2px; }
+.chart-guide { position: fixed; z-index: 19; pointer-events: none; width: 0; border-left: 1px solid #555; }
 .solara-autorouter-content > .v-sheet > div:empty { display: none; }  /* Solara's empty portal placeholders */
 .main-view { gap: 8px !important; }
 .speed-select.v-input { margin-top: 0; padding-top: 12px; }

@@ -1,4 +1,4 @@
-"""The sidebar: scenario chooser, run settings and the levers (built from ``policies.levers.lever_table()``).
+"""The sidebar: scenario chooser, the levers (built from ``policies.levers.lever_table()``) and run settings.
 
 Levers are grouped under ``policies.levers.GROUPS``; each shows its units and range,
 and a tooltip with what it models and the evidence behind it.  A lever added to
@@ -14,64 +14,8 @@ import solara
 from abm.config import ConfigError
 from dashboard import session as ss
 from dashboard.state import Settings, preset_choices
+from dashboard.words import lever_label, lever_range, lever_tooltip, lever_value, preset_title
 from policies.levers import GROUPS, lever_table
-
-
-def lever_label(row: dict) -> str:
-    """A readable name: 'acute_beds_multiplier' -> 'Acute beds multiplier'."""
-    words = row["name"].replace("_pct", " %").replace("chs", "CHS").replace("addon", "add-on").split("_")
-    text = " ".join(words)
-    return text[0].upper() + text[1:]
-
-
-def lever_value(row: dict, value) -> str:
-    """A lever's value as people say it: '3%', '1.5×', 'year 1', '2 years', 'on', 'block'."""
-    if isinstance(row["default"], bool):
-        return "on" if value else "off"
-    if row["choices"] or not isinstance(value, int | float):
-        return str(value)
-    units, number = row["units"], f"{value:g}"
-    if units.startswith("%"):
-        return f"{number}%"
-    if units == "x default":
-        return f"{number}×"
-    if units.startswith("reporting year"):
-        return f"year {number}"
-    if units == "years":
-        return f"{number} year" + ("" if value == 1 else "s")
-    return number
-
-
-def lever_range(row: dict) -> str:
-    """What a lever may be, in words, and its usual value: '-10% to 10% of the acute allocation a year; usually
-    0%', '0.3× to 3× the usual; usually 1×', 'block, activity or outcome; usually block', 'on or off; ...'."""
-    usual = f"usually {lever_value(row, row['default'])}"
-    if isinstance(row["default"], bool):
-        return f"on or off; {usual}"
-    if row["choices"]:
-        *first, last = (str(c) for c in row["choices"])
-        return f"{', '.join(first)} or {last}; {usual}"
-    if row["lo"] is None or row["hi"] is None:
-        return usual
-    lo, hi = lever_value(row, row["lo"]), lever_value(row, row["hi"])
-    units = row["units"]
-    if units.startswith("%"):
-        allowed = f"{lo} to {hi} {units[1:].strip()}".rstrip()
-    elif units == "x default":
-        allowed = f"{lo} to {hi} the usual"
-    elif units.startswith("reporting year"):
-        allowed = f"{lo} to {hi}"
-    elif units == "years":
-        allowed = f"{row['lo']:g} to {hi}"
-    else:  # '0-1 (share of core CHS impact visible)', 'share of practices'
-        what = units.removeprefix("0-1").strip().strip("()")
-        allowed = f"{lo} to {hi} ({what})" if what else f"{lo} to {hi}"
-    return f"{allowed}; {usual}"
-
-
-def lever_tooltip(row: dict) -> str:
-    """What the lever does, in a workshop's words, and the evidence behind it."""
-    return f"{row['help'] or row['doc']}\n\nEvidence: {row['source']}"
 
 
 def slider_step(row: dict) -> float:
@@ -243,12 +187,12 @@ def ScenarioControls(session: ss.Session):
     PresetSelect(
         label="Preset (choosing one resets the run)",
         value=current,
-        presets=[{"name": n, "description": d} for n, d in presets],
+        presets=[{"name": n, "title": preset_title(n), "description": d} for n, d in presets],
         event_choose=choose,
     )
     description = dict(presets).get(settings.source) or settings.scenario.get("description", "")
     solara.Text(
-        f"{settings.source}: {description}" if description else settings.source,
+        f"{preset_title(settings.source)}: {description}" if description else preset_title(settings.source),
         style={"font-size": "13px", "color": "#444"},
         classes=["preset-description"],
     )

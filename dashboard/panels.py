@@ -17,6 +17,7 @@ from dashboard import session as ss
 from dashboard.chartspec import format_number
 from dashboard.figures import CARDS, card_window, headline
 from dashboard.state import SPEEDS
+from dashboard.words import lever_change, preset_title
 
 
 def html(content: str, classes: list[str] | None = None, tag: str = "div"):
@@ -145,8 +146,9 @@ ICONS = {"better": "mdi-thumb-up-outline", "worse": "mdi-alert-outline"}
 class Delta:
     """A card's change against the baseline: its text, and whether it is better, worse or neither."""
 
-    text: str  # 'Worse: +3.1 vs baseline'
+    text: str  # 'Worse: +3.1' (the cards' note says it is against the baseline)
     verdict: str = ""  # 'better', 'worse' or '' (no change, no baseline, or neither is better)
+    title: str = ""  # the longer text on hover: 'Worse: +3.1 vs baseline (admissions per 1,000 people a year)'
 
     @property
     def colour(self) -> str:
@@ -155,27 +157,28 @@ class Delta:
     def html(self) -> str:
         icon = self.verdict and f"<i class='v-icon mdi {ICONS[self.verdict]}' aria-hidden='true'></i> "
         return (
-            f"<div class='card-delta' style='color:{self.colour}' title='{escape(self.text)}'>{icon}{self.text}</div>"
+            f"<div class='card-delta' style='color:{self.colour}' title='{escape(self.title or self.text)}'>"
+            f"{icon}{escape(self.text)}</div>"
         )
 
 
 def delta_text(value, base, card, missing: str = "baseline computing...") -> Delta:
-    """The change in the card's own unit ('Worse: +3.1 vs baseline'; percentage points for a percentage), with
-    its verdict; ``missing`` says why there is no baseline figure."""
+    """The change in the card's own unit ('Worse: +3.1'; percentage points for a percentage), with its verdict
+    in words as well as colour; ``missing`` says why there is no baseline figure."""
     if value is None or base is None:
         return Delta(missing)
     diff = value - base
-    amount = (
-        f"{diff * 100:+.1f} points"
-        if card.percent
-        else (format_number(diff) if diff < 0 else "+" + format_number(diff))
-    )
-    if abs(diff) < 1e-12:
+    amount = f"{diff * 100:+.1f} points" if card.percent else format_number(diff)
+    if not card.percent and diff > 0:
+        amount = "+" + amount
+    if not any(c in "123456789" for c in amount):  # no change, or too small to show at this precision
         return Delta("Same as baseline")
     if card.higher_is_worse is None:
-        return Delta(f"{'Higher' if diff > 0 else 'Lower'}: {amount} vs baseline")
-    verdict = "worse" if (diff > 0) == card.higher_is_worse else "better"
-    return Delta(f"{verdict.capitalize()}: {amount} vs baseline", verdict)
+        word, verdict = ("Higher" if diff > 0 else "Lower"), ""
+    else:
+        verdict = "worse" if (diff > 0) == card.higher_is_worse else "better"
+        word = verdict.capitalize()
+    return Delta(f"{word}: {amount}", verdict, f"{word}: {amount} vs baseline ({card.units})")
 
 
 def baseline_data(runner):
@@ -329,7 +332,7 @@ def StoryPanel(session: ss.Session):
         line = escape(story.what_to_try or story.what_to_watch or story.evidence)
     with solara.Div(classes=["story", "unfolded" if unfolded else "folded"]):
         with solara.Div(classes=["story-line"]):
-            html(f"<b>Story: {escape(scenario.name)}</b>", classes=["story-title"])
+            html(f"<b>Story: {escape(preset_title(scenario.name))}</b>", classes=["story-title"])
             html(line, classes=["story-step"])
             solara.Button(
                 "Fold story" if unfolded else "Unfold story",
@@ -454,7 +457,7 @@ def markers_html(changes) -> str:
         )
     items = "".join(
         f"<li>{i}. week {w} (year {w // WEEKS_PER_YEAR}, week {w % WEEKS_PER_YEAR + 1}): "
-        + "; ".join(f"<code>{escape(n)}</code> set to <b>{escape(str(v))}</b>" for n, v in group)
+        + "; ".join(escape(lever_change(n, v)) for n, v in group)
         + "</li>"
         for i, (w, group) in enumerate(charts.changes_by_week(changes), start=1)
     )

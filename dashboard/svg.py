@@ -12,7 +12,7 @@ from html import escape
 import numpy as np
 
 from abm.units import WEEKS_PER_YEAR
-from dashboard.chartspec import BASELINE_COLOUR, MARKER_COLOUR, ChartSpec, nice_ticks, tick_labels
+from dashboard.chartspec import BASELINE_COLOUR, MARKER_COLOUR, ChartSpec, format_number, nice_ticks, tick_labels
 
 WIDTH, HEIGHT = 600, 300  # two charts side by side on a laptop keep their text at about 10-12 px
 LEFT, RIGHT, BOTTOM = 64, 18, 46
@@ -68,7 +68,9 @@ def render(spec: ChartSpec) -> str:
 
     parts = [
         f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {WIDTH} {HEIGHT}' width='100%' "
-        f"role='img' aria-label='{escape(spec.title)}' data-chart='{spec.key}'>",
+        f"role='img' aria-label='{escape(spec.title + latest_text(spec))}' data-chart='{spec.key}' "
+        f"data-left='{LEFT}' data-plot-width='{plot_w}' data-horizon='{horizon}' data-top='{top:.0f}' "
+        f"data-bottom='{bottom}' data-percent='{int(spec.percent)}' data-unit='{escape(spec.y_label)}'>",
         f"<rect width='{WIDTH}' height='{HEIGHT}' fill='white'/>",
         title,
         *legend,
@@ -105,6 +107,35 @@ def render(spec: ChartSpec) -> str:
     return "".join(parts)
 
 
+def _values(values: np.ndarray) -> str:
+    """Each week's value, for the page's hover read-out (``page_setup.vue``): four significant figures, '-' for
+    a week with none. A few hundred bytes a series: the read-out is drawn in the browser, not here."""
+    return " ".join("-" if not np.isfinite(v) else f"{v:.4g}" for v in values.tolist())
+
+
+def latest_text(spec: ChartSpec) -> str:
+    """': latest week (year 1, week 12): this run 112, baseline 110' for the chart's accessible name ('' when
+    there is no week yet)."""
+    shown = []
+    week = None
+    for s in spec.series:
+        values = np.asarray(s.values, dtype=float)
+        ok = np.flatnonzero(np.isfinite(values))
+        if ok.size == 0:
+            continue
+        last = int(ok[-1])
+        if s.dashed and week is not None:  # a baseline: its value in the same week as the run's
+            last = min(week, values.size - 1)
+            if not np.isfinite(values[last]):
+                continue
+        week = last if week is None else week
+        shown.append(f"{s.label} {format_number(float(values[last]), spec.percent)}")
+    if week is None:
+        return ""
+    when = f"year {week // WEEKS_PER_YEAR}, week {week % WEEKS_PER_YEAR + 1}"
+    return f": latest week ({when}): " + ", ".join(shown)
+
+
 def _points(xs, ys) -> str:
     return " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
 
@@ -124,7 +155,7 @@ def _series(spec: ChartSpec, sx, sy, bottom: float) -> list[str]:
             outline = _points(xs, sy(upper)) + " " + _points(xs[::-1], sy(lower)[::-1])
             parts.append(
                 f"<polygon points='{outline}' fill='{s.colour}' opacity='0.85' "
-                f"data-series='{escape(s.label)}'>"
+                f"data-series='{escape(s.label)}' data-colour='{s.colour}' data-values='{_values(values)}'>"
                 f"<title>{escape(s.label)}</title></polygon>"
             )
             base = upper
@@ -139,7 +170,8 @@ def _series(spec: ChartSpec, sx, sy, bottom: float) -> list[str]:
         width = 1.8 if s.dashed else 2.2
         parts.append(
             f"<polyline points='{_points(sx(weeks), sy(values[ok]))}' fill='none' stroke='{s.colour}' "
-            f"stroke-width='{width}'{dash} data-series='{escape(s.label)}' data-points='{int(ok.sum())}'/>"
+            f"stroke-width='{width}'{dash} data-series='{escape(s.label)}' data-points='{int(ok.sum())}' "
+            f"data-colour='{s.colour}' data-values='{_values(values)}'/>"
         )
     return parts
 
