@@ -54,6 +54,7 @@ LAYOUT_CSS = """
 .sidebar-top { display: flex; justify-content: flex-end; }
 .v-navigation-drawer--is-mobile { min-width: 0 !important; max-width: calc(100vw - 48px) !important;
                                   width: 400px !important; }
+.btn-play, .btn-pause { min-width: 112px !important; }  /* Play and Pause the same width: Step does not move */
 .run-status { font-variant-numeric: tabular-nums; white-space: nowrap; display: inline-block; min-width: 18em; }
 .baseline-bar { flex-wrap: nowrap !important; min-width: 0; }
 .baseline-bar .baseline-label { flex: 1 1 auto; min-width: 0; white-space: nowrap; overflow: hidden;
