@@ -58,6 +58,7 @@ def take(url: str, out: Path, width: int = 1366, height: int = 768) -> None:
         chart = page.locator("svg[data-chart='workforce']")
         chart.wait_for()
         box = chart.bounding_box()
+        assert box is not None, "the workforce chart is not drawn"
         page.mouse.move(box["x"] + box["width"] * 0.62, box["y"] + box["height"] * 0.55)
         page.wait_for_timeout(800)
         out.parent.mkdir(parents=True, exist_ok=True)
