@@ -42,6 +42,7 @@ def spec(
     hi: float | None = None,
     choices: tuple | None = None,
     group: str = "",
+    help: str = "",
     weights: bool = False,
     max_items: int | None = None,
 ) -> Any:
@@ -50,7 +51,8 @@ def spec(
     A list default fixes the list's length (e.g. one value per age band), and ``lo``/``hi`` bound
     each item; ``weights=True`` says the model normalises the items, so at least one must be
     positive.  An empty list default (a list of entries, e.g. a schedule) is capped at ``max_items``.
-    ``group`` files a lever under a heading (money, commissioning, ...) for the dashboard.
+    ``group`` files a lever under a heading (money, commissioning, ...) for the dashboard, and ``help`` says
+    what it does in a workshop's words (no code names: the dashboard's tooltip; ``doc`` is the modeller's).
     """
     meta = {
         "units": units,
@@ -60,6 +62,7 @@ def spec(
         "hi": hi,
         "choices": choices,
         "group": group,
+        "help": help,
         "weights": weights,
         "max_items": max_items,
     }
@@ -320,6 +323,7 @@ def describe(cls: type, prefix: str = "") -> list[dict]:
                 "doc": meta.get("doc", ""),
                 "source": meta.get("source", ""),
                 "group": meta.get("group", ""),
+                "help": meta.get("help", ""),
                 "lo": meta.get("lo"),
                 "hi": meta.get("hi"),
                 "choices": meta.get("choices"),

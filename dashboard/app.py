@@ -43,11 +43,47 @@ h1.page-title { font-size: inherit; font-weight: inherit; margin: 0; line-height
 h2.region-heading, .v-navigation-drawer h2 { font-size: 16px; font-weight: 600; margin: 6px 0 4px 0; }
 """
 
+# The workshop room (issue 16). On a laptop (1366x768) the sidebar's levers sit beside the charts they move: the
+# main column is run controls, a story folded to a line or two, the baseline bar, one row of cards, then two
+# charts side by side. Nothing in it changes height as the numbers change (fixed card heights, one-line texts
+# that clip rather than wrap). On a phone the sidebar opens over the page, narrower than the screen (the page
+# shows beside it: a tap there closes it), with its own close button (Escape closes it too).
+LAYOUT_CSS = """
+.v-navigation-drawer .sidebar-close { display: none !important; }
+.v-navigation-drawer--is-mobile .sidebar-close { display: inline-flex !important; }
+.sidebar-top { display: flex; justify-content: flex-end; }
+.v-navigation-drawer--is-mobile { min-width: 0 !important; max-width: calc(100vw - 48px) !important;
+                                  width: 400px !important; }
+.btn-play, .btn-pause { min-width: 112px !important; }  /* Play and Pause the same width: Step does not move */
+.run-status { font-variant-numeric: tabular-nums; white-space: nowrap; display: inline-block; min-width: 18em; }
+.baseline-bar { flex-wrap: nowrap !important; min-width: 0; }
+.baseline-bar .baseline-label { flex: 1 1 auto; min-width: 0; white-space: nowrap; overflow: hidden;
+                                text-overflow: ellipsis; }
+.charts-row > .chart { flex: 1 1 420px; max-width: 760px; min-width: 0; }
+.chart-hover { position: fixed; z-index: 20; pointer-events: none; background: white; color: #222;
+               border: 1px solid #999; border-radius: 4px; box-shadow: 0 2px 6px rgba(0,0,0,.25); padding: 6px 8px;
+               font: 12px/1.45 Roboto, Arial, sans-serif; font-variant-numeric: tabular-nums; max-width: 320px; }
+.chart-hover .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 6px; border-radius: 2px; }
+.chart-hover .unit { color: #555; margin-top: 2px; }
+.chart-guide { position: fixed; z-index: 19; pointer-events: none; width: 0; border-left: 1px solid #555; }
+.solara-autorouter-content > .v-sheet > div:empty { display: none; }  /* Solara's empty portal placeholders */
+.main-view { gap: 8px !important; }
+.speed-select.v-input { margin-top: 0; padding-top: 12px; }
+.speed-select .v-text-field__details { display: none; }
+.main-tabs .v-tabs-bar { height: 40px; }
+@media (min-width: 960px) and (max-width: 1599px) {
+  .v-navigation-drawer:not(.v-navigation-drawer--is-mobile) { min-width: 340px !important; width: 340px !important; }
+}
+@media (max-width: 700px) { .baseline-bar { flex-wrap: wrap !important; }
+                            .baseline-bar .baseline-label { flex-basis: 100%; } }
+"""
+
 
 @solara.component_vue("page_setup.vue")
-def PageSetup(lang: str, target: str, skip_text: str, sidebar_button: str):
-    """Sets the page's ``lang`` and zoomable viewport, names the sidebar button and puts the skip link to the
-    run controls first on the page."""
+def PageSetup(lang: str, target: str, skip_text: str, sidebar_button: str, sidebar_name: str):
+    """Sets the page's ``lang`` and zoomable viewport, names the sidebar and its button, puts the skip link to
+    the run controls first on the page, and on a phone closes the sidebar at the start, with its close button,
+    Escape or a tap beside it."""
 
 
 def heading(text: str, level: int = 2, id: str | None = None, classes: list[str] | None = None):
@@ -84,31 +120,32 @@ def LiveView(session: ss.Session):
     version = ss.tick.value  # subscribe to updates; passed down so each panel re-renders
     runner = session.runner
     tab, set_tab = solara.use_state(0)
-    with solara.Column(gap="0px", classes=["run-controls"]):
-        heading("Run controls", id=RUN_CONTROLS_ID)
-        panels.RunControls(session, version)
-    Problems()
-    if runner.model is None:
-        solara.Info("Starting the model...")
-        return
-    panels.StoryPanel(session).key(f"story-{runner.run_id}")  # a new run starts at step 1
-    panels.BaselineBar(session, panels.baseline_state(runner))
-    heading("Headlines")
-    panels.Cards(session, version)
-    heading("Charts and details")
-    TabBar(tab, set_tab)
-    title = TABS[tab]
-    try:  # a failure drawing one panel is shown here; the run and the other panels go on
-        if title in charts.TABS:
-            panels.ChartTab(session, charts.TABS[title], version)
-        elif title == "Flows":
-            panels.FlowsTab(session, version)
-        elif title == "Follow a patient":
-            panels.PatientPanel(session, version)
-        else:
-            panels.FilesPanel(session, version)
-    except Exception as exc:  # noqa: BLE001
-        solara.Error(f"This panel could not be drawn: {type(exc).__name__}: {exc}")
+    with solara.Column(gap="8px", classes=["main-view"]):
+        with solara.Column(gap="0px", classes=["run-controls"]):
+            heading("Run controls", id=RUN_CONTROLS_ID, classes=["region-heading", "sr-only"])
+            panels.RunControls(session, version)
+        Problems()
+        if runner.model is None:
+            solara.Info("Starting the model...")
+            return
+        panels.StoryPanel(session).key(f"story-{runner.run_id}")  # a new run starts at step 1
+        panels.BaselineBar(session, panels.baseline_state(runner))
+        heading("Headlines", classes=["region-heading", "sr-only"])
+        panels.Cards(session, version)
+        heading("Charts and details", classes=["region-heading", "sr-only"])
+        TabBar(tab, set_tab)
+        title = TABS[tab]
+        try:  # a failure drawing one panel is shown here; the run and the other panels go on
+            if title in charts.TABS:
+                panels.ChartTab(session, charts.TABS[title], version)
+            elif title == "Flows":
+                panels.FlowsTab(session, version)
+            elif title == "Follow a patient":
+                panels.PatientPanel(session, version)
+            else:
+                panels.FilesPanel(session, version)
+        except Exception as exc:  # noqa: BLE001
+            solara.Error(f"This panel could not be drawn: {type(exc).__name__}: {exc}")
 
 
 @solara.component
@@ -122,14 +159,23 @@ def Page():
 
     solara.use_effect(lifecycle, [])
     solara.Title("ICS workshop dashboard")
-    solara.Style(A11Y_CSS)
+    solara.Style(A11Y_CSS + LAYOUT_CSS)
     PageSetup(
-        lang="en", target=RUN_CONTROLS_ID, skip_text="Skip to run controls", sidebar_button="Show or hide the sidebar"
+        lang="en",
+        target=RUN_CONTROLS_ID,
+        skip_text="Skip to run controls",
+        sidebar_button="Show or hide the sidebar",
+        sidebar_name="Scenario and levers",
     )
     with solara.AppBar():
         with solara.AppBarTitle():
             heading(TITLE, level=1, classes=["page-title"])
     with solara.Sidebar():
+        with solara.Div(classes=["sidebar-top"]):
+            solara.Button(
+                "Close", icon_name="mdi-close", text=True, small=True, classes=["sidebar-close"]
+            )  # on a phone: page_setup.vue closes the sidebar (as its button in the app bar does)
         controls.ScenarioControls(session)
         controls.Levers(session)
+        controls.RunSettings(session)
     LiveView(session)

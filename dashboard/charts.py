@@ -16,6 +16,7 @@ from abm.outputs import OUTPUTS, by_name, parts
 from abm.units import WEEKS_PER_YEAR
 from dashboard.chartspec import BASELINE_COLOUR, PALETTE, ChartSpec, Marker, Series
 from dashboard.figures import ICS, column, per_1000, rate_per_1000_year, rolling_mean
+from dashboard.words import lever_change
 
 ROLLING = "13-week rolling mean"
 UNMET_KINDS = tuple((o.name, o.band) for o in parts("unmet_need"))  # (column, label): the bands of unmet need
@@ -44,7 +45,7 @@ def changes_by_week(changes) -> list[tuple[int, list[tuple[str, object]]]]:
 def markers_of(changes) -> list[Marker]:
     """Chart markers from (reporting week, lever, value) changes: one per week, its label listing them all."""
     return [
-        Marker(w, f"week {w} (year {w // WEEKS_PER_YEAR}): " + "; ".join(f"{name} = {value}" for name, value in group))
+        Marker(w, f"week {w} (year {w // WEEKS_PER_YEAR}): " + "; ".join(lever_change(n, v) for n, v in group))
         for w, group in changes_by_week(changes)
     ]
 

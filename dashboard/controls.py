@@ -1,4 +1,4 @@
-"""The sidebar: scenario chooser, run settings and the levers (built from ``policies.levers.lever_table()``).
+"""The sidebar: scenario chooser, the levers (built from ``policies.levers.lever_table()``) and run settings.
 
 Levers are grouped under ``policies.levers.GROUPS``; each shows its units and range,
 and a tooltip with what it models and the evidence behind it.  A lever added to
@@ -7,34 +7,15 @@ and a tooltip with what it models and the evidence behind it.  A lever added to
 
 from __future__ import annotations
 
+from html import escape
+
 import solara
 
 from abm.config import ConfigError
 from dashboard import session as ss
 from dashboard.state import Settings, preset_choices
+from dashboard.words import lever_label, lever_range, lever_tooltip, lever_value, preset_title
 from policies.levers import GROUPS, lever_table
-
-
-def lever_label(row: dict) -> str:
-    """A readable name: 'acute_beds_multiplier' -> 'Acute beds multiplier'."""
-    words = row["name"].replace("_pct", " %").replace("chs", "CHS").replace("addon", "add-on").split("_")
-    text = " ".join(words)
-    return text[0].upper() + text[1:]
-
-
-def lever_range(row: dict) -> str:
-    """'0.3 to 3.0 x default (default 1.0)' / 'new / redeploy (default new)'."""
-    if row["choices"]:
-        allowed = " / ".join(str(c) for c in row["choices"])
-    elif row["lo"] is not None:
-        allowed = f"{row['lo']:g} to {row['hi']:g} {row['units']}"
-    else:
-        allowed = row["units"]
-    return f"{allowed} (default {row['default']})"
-
-
-def lever_tooltip(row: dict) -> str:
-    return f"{row['doc']}\n\nEvidence: {row['source']}\n\nAllowed: {row['allowed']}."
 
 
 def slider_step(row: dict) -> float:
@@ -67,35 +48,65 @@ def LeverSlider(label: str, value, lo: float, hi: float, step: float, on_value, 
     return slider
 
 
+LEVER_CSS = """
+.lever { margin-bottom: 8px; }
+.lever .lever-head { display: flex; align-items: center; gap: 6px; }
+.lever .lever-name { font-weight: 500; font-size: 14px; cursor: help; border-radius: 3px; }
+.lever .lever-name .v-icon { font-size: 16px; vertical-align: -2px; }
+.lever .lever-value { margin-left: auto; font-weight: 600; font-size: 14px; white-space: nowrap;
+                      font-variant-numeric: tabular-nums; }
+.lever .lever-range { font-size: 12px; color: #555; line-height: 1.3; }
+.lever .v-input--switch, .lever .v-select { margin-top: 0; padding-top: 0; }
+.lever .v-input--switch .v-label { font-size: 14px; }
+.lever .v-slider--horizontal { margin-left: 0; margin-right: 0; }
+.v-navigation-drawer .v-expansion-panel-content__wrap { padding: 0 14px 8px 14px; }
+.lever .v-input__slot { margin-bottom: 0; }
+"""
+
+
 @solara.component
 def Lever(row: dict, value, on_value, disabled: bool):
-    """One lever: a switch, a choice or a slider, labelled with units and range, with an evidence tooltip."""
+    """One lever: its name (with what it does, on hover or focus) and its value in words; a switch, a choice or
+    a slider; then what it may be."""
     name = row["name"]
     label = lever_label(row)
-    with solara.Column(gap="0px", classes=["lever"], style={"margin-bottom": "6px"}):
-        with solara.Row(gap="4px", style={"align-items": "center"}):
+    with solara.Column(gap="0px", classes=["lever", f"lever-{name}"]):
+        with solara.Div(classes=["lever-head"]):
             with solara.Tooltip(lever_tooltip(row), color="#333"):
-                with solara.Row(gap="2px", style={"align-items": "center", "cursor": "help"}, classes=["lever-name"]):
-                    solara.Text(label, style={"font-weight": "500", "font-size": "14px"})
-                    solara.v.Icon(children=["mdi-information-outline"], small=True)
-        with solara.Column(gap="0px", classes=[f"lever-{name}"]):
-            if isinstance(row["default"], bool):
-                solara.Switch(label="on" if value else "off", value=bool(value), on_value=on_value, disabled=disabled)
-            elif row["choices"]:
-                solara.Select(
-                    label=row["units"], values=list(row["choices"]), value=value, on_value=on_value, disabled=disabled
+                solara.v.Html(
+                    tag="span",
+                    class_="lever-name",
+                    attributes={"tabindex": "0"},
+                    children=[label + " ", solara.v.Icon(children=["mdi-information-outline"], small=True)],
                 )
-            elif isinstance(row["default"], int):
-                LeverSlider(label, int(value), int(row["lo"]), int(row["hi"]), 1, on_value, disabled, integer=True)
-            else:
-                LeverSlider(
-                    label, float(value), float(row["lo"]), float(row["hi"]), slider_step(row), on_value, disabled
-                )
-            solara.Text(
-                f"now {value} · {lever_range(row)}",
-                style={"font-size": "12px", "color": "#555"},
-                classes=["lever-value"],
+            if not row["choices"] and not isinstance(row["default"], bool):  # a switch and a choice show theirs
+                solara.HTML(tag="span", unsafe_innerHTML=escape(lever_value(row, value)), classes=["lever-value"])
+        if isinstance(row["default"], bool):
+            solara.v.Switch(
+                v_model=bool(value),
+                on_v_model=lambda v: on_value(bool(v)),
+                label="on" if value else "off",
+                disabled=disabled,
+                hide_details=True,
+                dense=True,
+                attributes={"aria-label": label},
             )
+        elif row["choices"]:
+            solara.v.Select(
+                v_model=value,
+                on_v_model=on_value,
+                items=list(row["choices"]),
+                disabled=disabled,
+                hide_details=True,
+                dense=True,
+                attributes={"aria-label": label},
+                class_="lever-choice",
+            )
+        elif isinstance(row["default"], int):
+            LeverSlider(label, int(value), int(row["lo"]), int(row["hi"]), 1, on_value, disabled, integer=True)
+        else:
+            LeverSlider(label, float(value), float(row["lo"]), float(row["hi"]), slider_step(row), on_value, disabled)
+        solara.HTML(tag="div", unsafe_innerHTML=escape(lever_range(row)), classes=["lever-range"])
 
 
 @solara.component
@@ -108,13 +119,13 @@ def Levers(session: ss.Session):
     rows = lever_table()
     solara.Style(
         ".v-tooltip__content { max-width: 440px !important; font-size: 13px !important; line-height: 1.4; "
-        "white-space: pre-line; }"
+        "white-space: pre-line; }" + LEVER_CSS
     )
     solara.HTML(
         tag="div",
-        unsafe_innerHTML="<h2>Levers</h2><p style='font-size:13px'>A lever moved during play acts "
-        "from the <b>next week</b>, without a reset; the week is marked with a numbered red line on every "
-        "time chart. Hover a lever's name for what it models and the evidence behind it.</p>",
+        unsafe_innerHTML="<h2>Levers</h2><p style='font-size:13px;margin-bottom:8px'>Moved during play, a lever "
+        "acts from the <b>next week</b>; a numbered line marks the week on the charts. Hover or focus a "
+        "lever's name for what it does.</p>",
     )
     for group in GROUPS:
         group_rows = [r for r in rows if r["group"] == group]
@@ -155,11 +166,44 @@ def PresetSelect(label: str, value, presets: list, event_choose):
 
 @solara.component
 def ScenarioControls(session: ss.Session):
-    """Preset chooser (with descriptions), population, horizon, seed; applying any of them resets the run."""
+    """The preset chooser (with descriptions); choosing one resets the run with the current run settings."""
     ss.levers_tick.value  # noqa: B018 - refresh after a reset or upload
     settings = session.runner.settings
     presets = preset_choices()
     names = [n for n, _ in presets]
+
+    def choose(name):  # whatever a browser sends: a name from the list, or a message (never a path)
+        try:
+            chosen = Settings.from_preset(
+                name, population=settings.population, years=settings.years, seed=settings.seed
+            )
+        except ConfigError as exc:
+            session.show(exc)
+            return
+        session.reset(chosen)
+
+    solara.HTML(tag="h2", unsafe_innerHTML="Scenario")
+    current = settings.source if settings.source in names else None
+    PresetSelect(
+        label="Preset (choosing one resets the run)",
+        value=current,
+        presets=[{"name": n, "title": preset_title(n), "description": d} for n, d in presets],
+        event_choose=choose,
+    )
+    description = dict(presets).get(settings.source) or settings.scenario.get("description", "")
+    solara.Text(
+        f"{preset_title(settings.source)}: {description}" if description else preset_title(settings.source),
+        style={"font-size": "13px", "color": "#444"},
+        classes=["preset-description"],
+    )
+
+
+@solara.component
+def RunSettings(session: ss.Session):
+    """Population, horizon and seed, folded at the foot of the sidebar (the levers come first); applying them
+    resets the run."""
+    ss.levers_tick.value  # noqa: B018 - refresh after a reset or upload
+    settings = session.runner.settings
     population, set_population = solara.use_state(settings.population)
     years, set_years = solara.use_state(settings.years)
     seed, set_seed = solara.use_state(settings.seed)
@@ -171,54 +215,43 @@ def ScenarioControls(session: ss.Session):
 
     solara.use_effect(show_new_run, [session.runner.run_id])
 
-    def choose(name):  # whatever a browser sends: a name from the list, or a message (never a path)
-        try:
-            settings = Settings.from_preset(name, population=population, years=years, seed=seed)
-        except ConfigError as exc:
-            session.show(exc)
-            return
-        session.reset(settings)
-
     def apply():
         session.reset(
             Settings(source=settings.source, scenario=settings.scenario, population=population, years=years, seed=seed)
         )
 
-    solara.HTML(tag="h2", unsafe_innerHTML="Scenario")
-    current = settings.source if settings.source in names else None
-    PresetSelect(
-        label="Preset (choosing one resets the run)",
-        value=current,
-        presets=[{"name": n, "description": d} for n, d in presets],
-        event_choose=choose,
-    )
-    description = dict(presets).get(settings.source) or settings.scenario.get("description", "")
-    solara.Text(
-        f"{settings.source}: {description}" if description else settings.source,
-        style={"font-size": "13px", "color": "#444"},
-        classes=["preset-description"],
-    )
-    solara.InputInt(
-        "Population (people; 10,000 keeps 30 sessions fluid)",
-        value=population,
-        on_value=set_population,
-        continuous_update=True,
-        classes=["input-population"],
-    )
-    solara.InputInt(
-        "Horizon (reporting years)", value=years, on_value=set_years, continuous_update=True, classes=["input-years"]
-    )
-    solara.InputInt(
-        "Seed (same seed, same run)", value=seed, on_value=set_seed, continuous_update=True, classes=["input-seed"]
-    )
-    solara.Text(
-        limits_text(session.runner.limits), style={"font-size": "12px", "color": "#555"}, classes=["run-limits"]
-    )
-    solara.Button(
-        "Apply and reset",
-        on_click=apply,
-        color="primary",
-        outlined=True,
-        classes=["apply-reset"],
-        disabled=bool(ss.busy.value),
-    )
+    summary = f"Run settings: {settings.population:,} people, {settings.years} years, seed {settings.seed}"
+    with solara.Details(summary=summary):
+        with solara.Column(gap="0px", classes=["run-settings"]):
+            solara.InputInt(
+                "Population (people; 10,000 keeps 30 sessions fluid)",
+                value=population,
+                on_value=set_population,
+                continuous_update=True,
+                classes=["input-population"],
+            )
+            solara.InputInt(
+                "Horizon (reporting years)",
+                value=years,
+                on_value=set_years,
+                continuous_update=True,
+                classes=["input-years"],
+            )
+            solara.InputInt(
+                "Seed (same seed, same run)",
+                value=seed,
+                on_value=set_seed,
+                continuous_update=True,
+                classes=["input-seed"],
+            )
+            solara.Text(
+                limits_text(session.runner.limits), style={"font-size": "12px", "color": "#555"}, classes=["run-limits"]
+            )
+            solara.Button(
+                "Apply and reset",
+                on_click=apply,
+                color="primary",
+                outlined=True,
+                classes=["apply-reset"],
+                disabled=bool(ss.busy.value),
+            )

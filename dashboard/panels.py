@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 
 import solara
@@ -16,6 +17,7 @@ from dashboard import session as ss
 from dashboard.chartspec import format_number
 from dashboard.figures import CARDS, card_window, headline
 from dashboard.state import SPEEDS
+from dashboard.words import lever_change, preset_title
 
 
 def html(content: str, classes: list[str] | None = None, tag: str = "div"):
@@ -134,26 +136,55 @@ def RunControls(session: ss.Session, version: int = 0):
 
 
 # --------------------------------------------------------------------------- cards
-def delta_text(value, base, card, missing: str = "baseline computing...") -> tuple[str, str]:
-    """('+3.1 (+2.8%) vs baseline', colour); ``missing`` says why there is no baseline figure."""
+# Better and worse in a colour-blind-safe pair (blue and orange, each with at least 4.5:1 contrast on white),
+# and never by colour alone: each has its icon and its word.
+BETTER_COLOUR, WORSE_COLOUR, NEUTRAL_COLOUR = "#0B5CAD", "#B45309", "#444"
+ICONS = {"better": "mdi-thumb-up-outline", "worse": "mdi-alert-outline"}
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A card's change against the baseline: its text, and whether it is better, worse or neither."""
+
+    text: str  # 'Worse: +3.1' (the cards' note says it is against the baseline)
+    verdict: str = ""  # 'better', 'worse' or '' (no change, no baseline, or neither is better)
+    title: str = ""  # the longer text on hover: 'Worse: +3.1 vs baseline (admissions per 1,000 people a year)'
+
+    @property
+    def colour(self) -> str:
+        return {"better": BETTER_COLOUR, "worse": WORSE_COLOUR}.get(self.verdict, NEUTRAL_COLOUR)
+
+    def html(self) -> str:
+        icon = self.verdict and f"<i class='v-icon mdi {ICONS[self.verdict]}' aria-hidden='true'></i> "
+        return (
+            f"<div class='card-delta' style='color:{self.colour}' title='{escape(self.title or self.text)}'>"
+            f"{icon}{escape(self.text)}</div>"
+        )
+
+
+def delta_text(value, base, card, missing: str = "baseline computing...") -> Delta:
+    """The change in the card's own unit ('Worse: +3.1'; percentage points for a percentage), with its verdict
+    in words as well as colour; ``missing`` says why there is no baseline figure."""
     if value is None or base is None:
-        return missing, "#777"
+        return Delta(missing)
     diff = value - base
-    if card.percent:
-        text = f"{diff * 100:+.1f} points vs baseline"
+    amount = f"{diff * 100:+.1f} points" if card.percent else format_number(diff)
+    if not card.percent and diff > 0:
+        amount = "+" + amount
+    if not any(c in "123456789" for c in amount):  # no change, or too small to show at this precision
+        return Delta("Same as baseline")
+    if card.higher_is_worse is None:
+        word, verdict = ("Higher" if diff > 0 else "Lower"), ""
     else:
-        rel = f" ({diff / base * 100:+.1f}%)" if base else ""
-        text = f"{format_number(diff) if diff < 0 else '+' + format_number(diff)}{rel} vs baseline"
-    if card.higher_is_worse is None or abs(diff) < 1e-12:
-        return text, "#444"
-    worse = (diff > 0) == card.higher_is_worse
-    return text, "#B03A2E" if worse else "#1E8449"
+        verdict = "worse" if (diff > 0) == card.higher_is_worse else "better"
+        word = verdict.capitalize()
+    return Delta(f"{word}: {amount}", verdict, f"{word}: {amount} vs baseline ({card.units})")
 
 
 def baseline_data(runner):
-    """The baseline's weekly array once it has arrived, else None."""
+    """The baseline's weekly array (a pinned run's weeks so far, while its full rerun computes), else None."""
     baseline = runner.baseline
-    return baseline.data if baseline is not None and baseline.ready else None
+    return baseline.data if baseline is not None else None
 
 
 def cards_html(data, base) -> str:
@@ -161,33 +192,44 @@ def cards_html(data, base) -> str:
     start, stop = card_window(data.shape[0])
     period = f"weeks {start}-{stop - 1}" if stop else "no week yet"
     parts = [
-        "<div style='font-size:13px;color:#555;margin-bottom:6px'>"
-        f"Headlines over the last {WEEKS_PER_YEAR} weeks ({period}); "
-        "change against the baseline over the same weeks.</div><div class='cards'>"
+        f"<div class='cards-note'>Last {WEEKS_PER_YEAR} weeks ({period}), against the baseline over the same "
+        "weeks.</div><div class='cards'>"
     ]
-    short = base is not None and base.shape[0] < stop  # a pinned run not yet rerun in full
-    missing = f"the pinned baseline ends at week {base.shape[0]}: press Compare" if short else "baseline computing..."
+    short = base is not None and base.shape[0] < stop  # a pinned run whose full rerun has not arrived yet
     for card in CARDS:
         value = headline(data, card.key, start, stop)
         base_value = headline(base, card.key, start, stop) if base is not None and not short else None
         shown = "-" if value is None else (f"{value * 100:.1f}%" if card.percent else format_number(value))
-        text, colour = delta_text(value, base_value, card, missing) if value is not None else ("", "#777")
+        delta = delta_text(value, base_value, card) if value is not None else Delta("")
         parts.append(
-            f"<div class='headline-card card-{card.key}'><div class='card-title'>{card.title}</div>"
-            f"<div class='card-value'>{shown}</div><div class='card-units'>{card.units}</div>"
-            f"<div class='card-delta' style='color:{colour}'>{text}</div></div>"
+            f"<div class='headline-card card-{card.key}' data-verdict='{delta.verdict}'>"
+            f"<div class='card-title' title='{escape(card.title)}'>{card.title}</div>"
+            f"<div class='card-value'>{shown}</div>"
+            f"<div class='card-units' title='{escape(card.units)}'>{card.units}</div>{delta.html()}</div>"
         )
     return "".join(parts) + "</div>"
 
 
+# Fixed heights and one-line texts: a card never changes size as its numbers change (nothing below it jumps).
 CARD_CSS = """
-.cards { display: flex; flex-wrap: wrap; gap: 10px; }
-.headline-card { flex: 1 1 150px; min-width: 150px; padding: 8px 12px; border-radius: 6px; background: white;
-                 box-shadow: 0 1px 3px rgba(0,0,0,.25); font-size: 13px; }
-.headline-card .card-title { font-weight: 600; font-size: 14px; }
-.headline-card .card-value { font-size: 26px; line-height: 1.3; }
-.headline-card .card-units { color: #555; font-size: 12px; }
-.headline-card .card-delta { font-size: 12px; margin-top: 2px; }
+.cards-note { font-size: 13px; color: #555; margin-bottom: 6px; white-space: nowrap; overflow: hidden;
+              text-overflow: ellipsis; }
+.headline-cards { container-type: inline-size; }
+.cards { display: grid; grid-template-columns: repeat(6, minmax(0, 1fr)); gap: 8px; }
+@container (max-width: 899px) { .cards { grid-template-columns: repeat(3, minmax(0, 1fr)); } }
+@container (max-width: 459px) { .cards { grid-template-columns: repeat(2, minmax(0, 1fr)); } }
+.headline-card { height: 104px; overflow: hidden; padding: 5px 8px; border-radius: 6px; background: white;
+                 box-shadow: 0 1px 3px rgba(0,0,0,.25); font-size: 13px; border-left: 5px solid #bbb; }
+.headline-card[data-verdict=better] { border-left-color: #0B5CAD; }
+.headline-card[data-verdict=worse] { border-left-color: #B45309; }
+.headline-card .card-title, .headline-card .card-delta { white-space: nowrap; overflow: hidden;
+                                                         text-overflow: ellipsis; }
+.headline-card .card-title { font-weight: 600; font-size: 13px; }
+.headline-card .card-value { font-size: 22px; line-height: 1.25; font-variant-numeric: tabular-nums;
+                             white-space: nowrap; }
+.headline-card .card-units { color: #555; font-size: 12px; line-height: 15px; height: 30px; overflow: hidden; }
+.headline-card .card-delta { font-size: 12px; margin-top: 3px; font-weight: 500; }
+.headline-card .card-delta .v-icon { font-size: 15px; color: inherit; vertical-align: -2px; }
 """
 
 
@@ -217,16 +259,11 @@ def baseline_state(runner) -> tuple:
 
 @solara.component
 def BaselineBar(session: ss.Session, state: tuple = ()):
+    """The pin button, then what the cards and dashed lines compare with (one line: nothing moves when it
+    changes)."""
     runner = session.runner
     baseline = runner.baseline
-    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="8px"):
-        if baseline is None:
-            label = "none"
-        elif baseline.error:
-            label = baseline.error
-        else:
-            label = baseline.label + ("" if baseline.ready else " (computing in the background...)")
-        solara.Text(f"Baseline: {label}", classes=["baseline-label"], style={"font-size": "13px"})
+    with solara.Row(style={"align-items": "center"}, gap="8px", classes=["baseline-bar"]):
         solara.Button(
             "Pin as baseline",
             icon_name="mdi-pin",
@@ -236,51 +273,80 @@ def BaselineBar(session: ss.Session, state: tuple = ()):
             disabled=not runner.warm() or runner.weeks == 0,
             classes=["btn-pin"],
         )
-        solara.Button(
-            "Compare (rerun baseline, same seed)",
-            icon_name="mdi-compare",
-            on_click=session.compare,
-            outlined=True,
-            small=True,
-            disabled=runner.pinned is None,
-            classes=["btn-compare"],
+        if baseline is None:
+            label = "none"
+        elif baseline.error:
+            label = baseline.error
+        else:
+            label = baseline.label + ("" if baseline.ready else " (computing in the background...)")
+        solara.HTML(
+            tag="span",
+            unsafe_innerHTML=escape(f"Baseline: {label}"),
+            classes=["baseline-label"],
+            attributes={"title": f"Baseline: {label}"},
+            style={"font-size": "13px"},
         )
     if ss.notice.value:
-        solara.Text(ss.notice.value, style={"font-size": "12px", "color": "#1E8449"}, classes=["notice"])
+        solara.Text(ss.notice.value, style={"font-size": "12px", "color": "#0B5CAD"}, classes=["notice"])
 
 
 # --------------------------------------------------------------------------- story
+STORY_CSS = """
+.story { padding: 6px 12px; border-radius: 6px; background: white; box-shadow: 0 1px 3px rgba(0,0,0,.25); }
+.story .story-line { display: grid; grid-template-columns: auto minmax(0, 1fr) auto; column-gap: 10px;
+                     align-items: baseline; grid-template-areas: "title step toggle"; }
+.story .story-title { grid-area: title; white-space: nowrap; }
+.story .story-step { grid-area: step; min-width: 0; }
+.story .story-toggle { grid-area: toggle; }
+.story.folded .story-step { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+@media (max-width: 700px) {
+  .story .story-line { grid-template-columns: minmax(0, 1fr) auto; grid-template-areas: "title toggle" "step step"; }
+}
+.story .story-buttons { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin-top: 4px; }
+.story .story-details p { margin: 4px 0; font-size: 14px; }
+"""
+
+
 @solara.component
 def StoryPanel(session: ss.Session):
-    """A teaching preset's narrative: what to try, what to watch, the evidence, and its steps."""
+    """A teaching preset's narrative: its current step with buttons to move on, and (behind a button) what to
+    try, what to watch and the evidence. The whole panel folds to one line."""
     runner = session.runner
     scenario = runner.scenario
     story = scenario.story if scenario is not None else None
     step, set_step = solara.use_state(0)
+    unfolded, set_unfolded = solara.use_state(True)
+    details, set_details = solara.use_state(False)
     if (
         scenario is None
         or story is None
         or not any([story.what_to_try, story.what_to_watch, story.evidence, story.steps])
     ):
         return
-    with solara.Card(classes=["story"], style={"padding": "0px"}):
-        html(f"<b>Story: {escape(scenario.name)}</b>", classes=["story-title"])
-        with solara.Details(summary="What to try, what to watch, what the evidence says", expand=True):
-            for heading, text in (
-                ("What to try", story.what_to_try),
-                ("What to watch", story.what_to_watch),
-                ("What the evidence says", story.evidence),
-            ):
-                if text:
-                    html(f"<p style='margin:4px 0'><b>{heading}.</b> {escape(text)}</p>")
-        if story.steps:
-            i = min(step, len(story.steps) - 1)
-            current = story.steps[i]
-            with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
-                html(
-                    f"<b>Step {i + 1} of {len(story.steps)} (year {current.year}).</b> {escape(current.text)}",
-                    classes=["story-step"],
-                )
+    solara.Style(STORY_CSS)
+    i = min(step, len(story.steps) - 1) if story.steps else 0
+    current = story.steps[i] if story.steps else None
+    if current is not None:
+        line = f"<b>Step {i + 1} of {len(story.steps)} (year {current.year}).</b> {escape(current.text)}"
+    else:
+        line = escape(story.what_to_try or story.what_to_watch or story.evidence)
+    with solara.Div(classes=["story", "unfolded" if unfolded else "folded"]):
+        with solara.Div(classes=["story-line"]):
+            html(f"<b>Story: {escape(preset_title(scenario.name))}</b>", classes=["story-title"])
+            html(line, classes=["story-step"])
+            solara.Button(
+                "Fold story" if unfolded else "Unfold story",
+                icon_name="mdi-chevron-up" if unfolded else "mdi-chevron-down",
+                on_click=lambda: set_unfolded(not unfolded),
+                text=True,
+                small=True,
+                classes=["story-toggle"],
+                attributes={"aria-expanded": "true" if unfolded else "false"},
+            )
+        if not unfolded:
+            return
+        with solara.Div(classes=["story-buttons"]):
+            if current is not None:
                 solara.Button(
                     "Previous", on_click=lambda: set_step(max(i - 1, 0)), disabled=i == 0, small=True, outlined=True
                 )
@@ -300,6 +366,24 @@ def StoryPanel(session: ss.Session):
                     on_click=lambda: session.play(stop_week=target),
                     disabled=ss.playing.value,
                 )
+            solara.Button(
+                "What to try, what to watch, the evidence",
+                icon_name="mdi-chevron-up" if details else "mdi-chevron-down",
+                on_click=lambda: set_details(not details),
+                small=True,
+                text=True,
+                classes=["story-details-toggle"],
+                attributes={"aria-expanded": "true" if details else "false"},
+            )
+        if details:
+            with solara.Column(gap="0px", classes=["story-details"]):
+                for heading, text in (
+                    ("What to try", story.what_to_try),
+                    ("What to watch", story.what_to_watch),
+                    ("What the evidence says", story.evidence),
+                ):
+                    if text:
+                        html(f"<p><b>{heading}.</b> {escape(text)}</p>")
 
 
 # --------------------------------------------------------------------------- charts
@@ -311,7 +395,7 @@ def Chart(session: ss.Session, make_spec, version: int = 0):
     latest.current = make_spec
     # one function for the component's life: a new one at each render would cancel a download in progress
     download = solara.use_memo(lambda: lambda: png.render(latest.current()), [])
-    with solara.Column(gap="0px", style={"max-width": "760px", "width": "100%"}, classes=["chart"]):
+    with solara.Column(gap="0px", classes=["chart"]):
         LiveHTML(
             session,
             f"chart-{spec.key}",
@@ -319,12 +403,20 @@ def Chart(session: ss.Session, make_spec, version: int = 0):
             classes=[f"chart-{spec.key}"],
             version=version,
         )
-        solara.FileDownload(
+        solara.FileDownload(  # a short button (the chart's title is in its name for screen readers)
             download,
             filename=f"{spec.key}.png",
-            label=f"Download '{spec.title}' (PNG)",
-            icon_name="mdi-download",
             mime_type="image/png",
+            children=[
+                solara.Button(
+                    "Download PNG",
+                    icon_name="mdi-download",
+                    text=True,
+                    small=True,
+                    classes=["btn-png"],
+                    attributes={"aria-label": f"Download PNG of '{spec.title}'"},
+                )
+            ],
         )
 
 
@@ -332,12 +424,6 @@ def Chart(session: ss.Session, make_spec, version: int = 0):
 def ChartTab(session: ss.Session, builders, version: int = 0):
     runner = session.runner
     hide_hidden, set_hide_hidden = solara.use_state(False)
-    if charts.unmet_need in builders:
-        solara.Checkbox(
-            label="Hide hidden need (never sought care) to see the other kinds",
-            value=hide_hidden,
-            on_value=set_hide_hidden,
-        )
 
     def maker(builder):
         options = {"include_hidden": not hide_hidden} if builder is charts.unmet_need else {}
@@ -351,9 +437,15 @@ def ChartTab(session: ss.Session, builders, version: int = 0):
             **options,
         )
 
-    with solara.Row(style={"flex-wrap": "wrap"}, gap="12px"):
+    with solara.Row(style={"flex-wrap": "wrap"}, gap="12px", classes=["charts-row"]):
         for builder in builders:
             Chart(session, maker(builder), version).key(builder.__name__)
+    if charts.unmet_need in builders:  # under the charts, so they start as high on the page as they can
+        solara.Checkbox(
+            label="Hide hidden need (never sought care) to see the other kinds",
+            value=hide_hidden,
+            on_value=set_hide_hidden,
+        )
     LiveHTML(session, "markers", lambda: markers_html(runner.markers()), classes=["marker-list"], version=version)
 
 
@@ -365,7 +457,7 @@ def markers_html(changes) -> str:
         )
     items = "".join(
         f"<li>{i}. week {w} (year {w // WEEKS_PER_YEAR}, week {w % WEEKS_PER_YEAR + 1}): "
-        + "; ".join(f"<code>{escape(n)}</code> set to <b>{escape(str(v))}</b>" for n, v in group)
+        + "; ".join(escape(lever_change(n, v)) for n, v in group)
         + "</li>"
         for i, (w, group) in enumerate(charts.changes_by_week(changes), start=1)
     )

@@ -3,10 +3,11 @@
     python -m dashboard.screenshot --out docs/images/dashboard.png
 
 Starts a server (10,000 people a session), opens the page in headless Chromium (Debian's,
-/usr/bin/chromium), chooses the ``funding_shift_core`` story, plays two years, raises the
-recruitment lever during play (so a marker shows on the chart), plays on to the end of
-year 3, and saves the page. The run is the story's own seed, so the picture is repeatable
-up to the moment of the lever press.
+/usr/bin/chromium) at a laptop's 1366x768, chooses the ``funding_shift_core`` story, plays two
+years, raises the recruitment lever during play (so a marker shows on the charts), plays on to
+the end of year 3, shows the CHS tab beside the lever, points at the workforce chart (its
+read-out of the week's values) and saves the page. The run is the story's own seed, so the
+picture is repeatable up to the moment of the lever press.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import sys
 from pathlib import Path
 
 from dashboard.loadtest import ARGS, CHROMIUM, local_server
+from dashboard.words import preset_title
 
 STORY = "funding_shift_core"
 
 
-def take(url: str, out: Path, width: int = 1500, height: int = 1320) -> None:
+def take(url: str, out: Path, width: int = 1366, height: int = 768) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -32,9 +34,9 @@ def take(url: str, out: Path, width: int = 1500, height: int = 1320) -> None:
         status.filter(has_text="Year 0").wait_for(timeout=120_000)
         page.locator(".preset-select").click()
         page.locator(".v-menu__content.menuable__content__active .v-list-item").filter(
-            has_text=re.compile(f"^\\s*{STORY}(\\s|$)")
+            has_text=re.compile(f"^\\s*{preset_title(STORY)}(\\s|$)")
         ).click()
-        page.locator(".story").filter(has_text=f"Story: {STORY}").wait_for(timeout=60_000)
+        page.locator(".story").filter(has_text=f"Story: {preset_title(STORY)}").wait_for(timeout=60_000)
         page.wait_for_function(
             "!document.querySelector('.baseline-label').innerText.includes('computing')", timeout=120_000
         )
@@ -52,6 +54,12 @@ def take(url: str, out: Path, width: int = 1500, height: int = 1320) -> None:
         page.locator(".btn-pause").click()
         page.locator(".btn-play").wait_for()
         page.locator(".story-next").click()  # the story's second step
+        page.locator(".v-tab").filter(has_text="CHS").click()
+        chart = page.locator("svg[data-chart='workforce']")
+        chart.wait_for()
+        box = chart.bounding_box()
+        assert box is not None, "the workforce chart is not drawn"
+        page.mouse.move(box["x"] + box["width"] * 0.62, box["y"] + box["height"] * 0.55)
         page.wait_for_timeout(800)
         out.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(out))

@@ -163,17 +163,12 @@ class Session:
 
     # ------------------------------------------------------------------ baseline
     def pin(self) -> None:
-        self.runner.pin_baseline()
-        notice.set("Pinned this run as the baseline. Press 'Compare' to rerun it in full with this run's seed.")
-        tick.set(self.runner.version)
-
-    def compare(self) -> None:
         try:
-            self.runner.compare()
+            self.runner.pin_baseline()
         except ConfigError as exc:
             self.show(exc)
             return
-        notice.set("")  # the baseline label says when the rerun is ready
+        notice.set("Pinned this run as the baseline: move a lever, and the cards show what it changes.")
         self.wait_for_baseline()
         tick.set(self.runner.version)
 

@@ -358,19 +358,20 @@ class Baseline:
     error: str | None = None
 
     def poll(self) -> bool:
-        """Pick up a finished background run; True when the data just arrived."""
-        if self.data is None and self.future is not None and self.future.done():
+        """Pick up a finished background run; True when it just arrived (or failed)."""
+        if self.future is not None and self.future.done():
             try:
                 self.data = self.future.result()
             except Exception as exc:  # noqa: BLE001 - shown on the page, the session goes on
                 self.error = f"the baseline run failed: {exc}"
             self.future = None
-            return self.data is not None
+            return True
         return False
 
     @property
     def ready(self) -> bool:
-        return self.data is not None
+        """Whether the run is all there (a pinned run's weeks stand in while its rerun computes)."""
+        return self.data is not None and self.future is None
 
 
 # --------------------------------------------------------------------------- the session
@@ -503,36 +504,39 @@ class SessionRunner:
         self.baseline = Baseline(label, plain, [], future=self.pool.submit(plain, [], owner=self.owner))
 
     def pin_baseline(self) -> Baseline:
-        """Keep this run (its settings and live lever changes so far) as the baseline."""
+        """Keep this run (its settings and live lever changes so far) as the baseline, and rerun it in full at
+        once (:meth:`compare`): until the rerun arrives, the weeks played so far stand in for it, so the
+        cards and dashed lines never go blank as the run plays past the pinned week."""
         with self.lock:
             scenario = self.current_scenario
-            pinned = Baseline(
+            self.pinned = Baseline(
                 f"pinned run (week {max(self.current_model.reporting_week, 0)}, "
                 f"{len(self.user_changes)} lever change(s)), seed {scenario.seed}",
                 scenario.to_dict(),
                 list(self.user_changes),
                 data=self.data().copy(),
             )
-            self.pinned = self.baseline = pinned
-            self.version += 1
-            return pinned
+            self.compare()
+            return self.pinned
 
     def compare(self) -> Baseline:
-        """Rerun the pinned baseline's settings and lever changes in full, with this run's seed."""
+        """Rerun the pinned baseline's settings and lever changes in full, with this run's seed (the pinned
+        weeks stand in while it computes)."""
         if self.pinned is None:
             raise ConfigError(["compare: pin a baseline first (the 'Pin as baseline' button)"])
-        scenario = copy.deepcopy(self.pinned.scenario)
+        pinned = self.pinned
+        scenario = copy.deepcopy(pinned.scenario)
         seed = self.current_scenario.seed
         scenario["seed"] = seed
-        label = f"pinned settings rerun in full, seed {seed} ({len(self.pinned.changes)} lever change(s))"
         self.baseline = Baseline(
-            label,
+            f"{pinned.label}, rerun in full",
             scenario,
-            list(self.pinned.changes),
-            future=self.pool.submit(scenario, self.pinned.changes, owner=self.owner) if self.pool else None,
+            list(pinned.changes),
+            data=pinned.data,
+            future=self.pool.submit(scenario, pinned.changes, owner=self.owner) if self.pool else None,
         )
         if self.pool is None:
-            self.baseline.data = replay(scenario, self.pinned.changes)
+            self.baseline.data = replay(scenario, pinned.changes)
         self.version += 1
         return self.baseline
 

@@ -12,12 +12,12 @@ from html import escape
 import numpy as np
 
 from abm.units import WEEKS_PER_YEAR
-from dashboard.chartspec import BASELINE_COLOUR, MARKER_COLOUR, ChartSpec, nice_ticks, tick_labels
+from dashboard.chartspec import BASELINE_COLOUR, MARKER_COLOUR, ChartSpec, format_number, nice_ticks, tick_labels
 
-WIDTH, HEIGHT = 640, 300
-LEFT, RIGHT, BOTTOM = 62, 18, 46
+WIDTH, HEIGHT = 600, 300  # two charts side by side on a laptop keep their text at about 10-12 px
+LEFT, RIGHT, BOTTOM = 64, 18, 46
 FONT = "font-family='Roboto, Arial, sans-serif'"
-CHAR_PX = 6.0  # approximate width of one 11px character, for laying out the legend
+CHAR_PX = 6.6  # approximate width of one 12px character, for laying out the legend
 
 
 def year_ticks(horizon_weeks: int) -> list[int]:
@@ -43,14 +43,14 @@ def _legend(spec: ChartSpec, top: float) -> tuple[list[str], float]:
                 f"<line x1='{x:.0f}' y1='{y - 3:.0f}' x2='{x + 18:.0f}' y2='{y - 3:.0f}' "
                 f"stroke='{s.colour}' stroke-width='2.5'{dash}/>"
             )
-        parts.append(f"<text x='{x + 24:.0f}' y='{y:.0f}' font-size='11' {FONT} fill='#333'>{escape(s.label)}</text>")
+        parts.append(f"<text x='{x + 24:.0f}' y='{y:.0f}' font-size='12' {FONT} fill='#333'>{escape(s.label)}</text>")
         x += width
     return parts, (y - top) + 16
 
 
 def render(spec: ChartSpec) -> str:
     """The chart as a standalone ``<svg>`` element (scales to its container's width)."""
-    title = f"<text x='{LEFT}' y='18' font-size='14' font-weight='600' {FONT} fill='#222'>{escape(spec.title)}</text>"
+    title = f"<text x='{LEFT}' y='18' font-size='15' font-weight='600' {FONT} fill='#222'>{escape(spec.title)}</text>"
     legend, legend_height = _legend(spec, 36)
     top = 36 + legend_height + 4
     bottom = HEIGHT - BOTTOM
@@ -68,7 +68,9 @@ def render(spec: ChartSpec) -> str:
 
     parts = [
         f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {WIDTH} {HEIGHT}' width='100%' "
-        f"role='img' aria-label='{escape(spec.title)}' data-chart='{spec.key}'>",
+        f"role='img' aria-label='{escape(spec.title + latest_text(spec))}' data-chart='{spec.key}' "
+        f"data-left='{LEFT}' data-plot-width='{plot_w}' data-horizon='{horizon}' data-top='{top:.0f}' "
+        f"data-bottom='{bottom}' data-percent='{int(spec.percent)}' data-unit='{escape(spec.y_label)}'>",
         f"<rect width='{WIDTH}' height='{HEIGHT}' fill='white'/>",
         title,
         *legend,
@@ -78,11 +80,11 @@ def render(spec: ChartSpec) -> str:
         y = float(sy(t))
         parts.append(f"<line x1='{LEFT}' y1='{y:.1f}' x2='{WIDTH - RIGHT}' y2='{y:.1f}' stroke='#e5e5e5'/>")
         parts.append(
-            f"<text x='{LEFT - 6}' y='{y + 4:.1f}' font-size='11' text-anchor='end' {FONT} fill='#555'>{label}</text>"
+            f"<text x='{LEFT - 6}' y='{y + 4:.1f}' font-size='12' text-anchor='end' {FONT} fill='#555'>{label}</text>"
         )
     cy = top + plot_h / 2
     parts.append(
-        f"<text x='14' y='{cy:.0f}' font-size='11' text-anchor='middle' {FONT} fill='#333' "
+        f"<text x='14' y='{cy:.0f}' font-size='12' text-anchor='middle' {FONT} fill='#333' "
         f"transform='rotate(-90 14 {cy:.0f})'>{escape(spec.y_label)}</text>"
     )
     # x axis in years
@@ -90,19 +92,48 @@ def render(spec: ChartSpec) -> str:
         x = float(sx(w))
         parts.append(f"<line x1='{x:.1f}' y1='{bottom}' x2='{x:.1f}' y2='{bottom + 4}' stroke='#555'/>")
         parts.append(
-            f"<text x='{x:.1f}' y='{bottom + 16}' font-size='11' text-anchor='middle' {FONT} fill='#555'>"
+            f"<text x='{x:.1f}' y='{bottom + 16}' font-size='12' text-anchor='middle' {FONT} fill='#555'>"
             f"{w // WEEKS_PER_YEAR}</text>"
         )
     parts.append(f"<line x1='{LEFT}' y1='{bottom}' x2='{WIDTH - RIGHT}' y2='{bottom}' stroke='#555'/>")
     note = f" ({spec.note})" if spec.note else ""
     parts.append(
-        f"<text x='{LEFT + plot_w / 2:.0f}' y='{HEIGHT - 10}' font-size='11' text-anchor='middle' {FONT} "
+        f"<text x='{LEFT + plot_w / 2:.0f}' y='{HEIGHT - 10}' font-size='12' text-anchor='middle' {FONT} "
         f"fill='#333'>reporting year{escape(note)}</text>"
     )
     parts.extend(_series(spec, sx, sy, bottom))
     parts.extend(_markers(spec, sx, top, bottom))
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _values(values: np.ndarray) -> str:
+    """Each week's value, for the page's hover read-out (``page_setup.vue``): four significant figures, '-' for
+    a week with none. A few hundred bytes a series: the read-out is drawn in the browser, not here."""
+    return " ".join("-" if not np.isfinite(v) else f"{v:.4g}" for v in values.tolist())
+
+
+def latest_text(spec: ChartSpec) -> str:
+    """': latest week (year 1, week 12): this run 112, baseline 110' for the chart's accessible name ('' when
+    there is no week yet)."""
+    shown = []
+    week = None
+    for s in spec.series:
+        values = np.asarray(s.values, dtype=float)
+        ok = np.flatnonzero(np.isfinite(values))
+        if ok.size == 0:
+            continue
+        last = int(ok[-1])
+        if s.dashed and week is not None:  # a baseline: its value in the same week as the run's
+            last = min(week, values.size - 1)
+            if not np.isfinite(values[last]):
+                continue
+        week = last if week is None else week
+        shown.append(f"{s.label} {format_number(float(values[last]), spec.percent)}")
+    if week is None:
+        return ""
+    when = f"year {week // WEEKS_PER_YEAR}, week {week % WEEKS_PER_YEAR + 1}"
+    return f": latest week ({when}): " + ", ".join(shown)
 
 
 def _points(xs, ys) -> str:
@@ -124,7 +155,7 @@ def _series(spec: ChartSpec, sx, sy, bottom: float) -> list[str]:
             outline = _points(xs, sy(upper)) + " " + _points(xs[::-1], sy(lower)[::-1])
             parts.append(
                 f"<polygon points='{outline}' fill='{s.colour}' opacity='0.85' "
-                f"data-series='{escape(s.label)}'>"
+                f"data-series='{escape(s.label)}' data-colour='{s.colour}' data-values='{_values(values)}'>"
                 f"<title>{escape(s.label)}</title></polygon>"
             )
             base = upper
@@ -139,7 +170,8 @@ def _series(spec: ChartSpec, sx, sy, bottom: float) -> list[str]:
         width = 1.8 if s.dashed else 2.2
         parts.append(
             f"<polyline points='{_points(sx(weeks), sy(values[ok]))}' fill='none' stroke='{s.colour}' "
-            f"stroke-width='{width}'{dash} data-series='{escape(s.label)}' data-points='{int(ok.sum())}'/>"
+            f"stroke-width='{width}'{dash} data-series='{escape(s.label)}' data-points='{int(ok.sum())}' "
+            f"data-colour='{s.colour}' data-values='{_values(values)}'/>"
         )
     return parts
 

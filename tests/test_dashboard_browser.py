@@ -148,6 +148,17 @@ class Session:
             control.first.wait_for()
         return self.page.locator(f".lever-{name} {part}")
 
+    def wait_for_baseline(self) -> None:
+        self.page.wait_for_function(
+            "!document.querySelector('.baseline-label').innerText.includes('computing')", timeout=60_000
+        )
+
+    def run_settings(self) -> None:
+        """Unfold the run settings (population, horizon, seed) at the sidebar's foot."""
+        if not self.page.locator(".input-population").is_visible():
+            self.page.locator(".v-expansion-panel-header").filter(has_text="Run settings").click()
+            self.page.locator(".input-population").wait_for()
+
     def tab(self, title: str) -> None:
         self.page.locator(".v-tab").filter(has_text=title).click()
 
@@ -186,23 +197,30 @@ def test_page_loads_offline_with_no_console_errors(session):
     for group in ("Money", "Commissioning", "Services", "Workforce", "Demand and social care"):
         assert page.locator(".v-expansion-panel-header").filter(has_text=group).count() == 1
     page.locator(".lever-name").first.hover()
-    page.locator(".v-tooltip__content.menuable__content__active").filter(has_text="Evidence:").wait_for()
+    tooltip = page.locator(".v-tooltip__content.menuable__content__active").filter(has_text="Evidence:")
+    tooltip.wait_for()
     page.wait_for_timeout(500)  # the tooltip's opening animation, for the screenshot
     session.screenshot("01-loaded")
+    # plain words (issue 16): no code names, no Python types, no raw booleans, in the tooltip or under a lever
+    said = tooltip.inner_text() + " ".join(page.locator(".lever").all_inner_texts())
+    for code in ("agents.", "params.", "float", "int in", "[0.0", "True", "False", "_pct", "now "):
+        assert code not in said, code
     assert session.errors == []
 
 
 def test_choosing_a_preset_changes_the_levers_and_shows_its_story(session):
     page = session.page
     beds = session.lever("acute_beds_multiplier")
-    assert beds.inner_text().startswith("now 1.0")
-    session.choose("preset-select", "story_demo")
-    session.lever("acute_beds_multiplier").filter(has_text="now 1.5").wait_for(timeout=30_000)
+    assert beds.inner_text() == "1×"
+    session.choose("preset-select", "Story demo")  # presets are listed by their names in words
+    session.lever("acute_beds_multiplier").filter(has_text="1.5×").wait_for(timeout=30_000)
     page.locator(".run-status").filter(has_text="Year 0").wait_for(timeout=30_000)
     assert "Test story: beds cut" in page.locator(".preset-description").inner_text()
-    story = page.locator(".story").filter(has_text="Story: story_demo")
+    story = page.locator(".story").filter(has_text="Story: Story demo")
     story.wait_for()
-    assert "Cut the beds back" in story.inner_text() and "Mechanism 10" in story.inner_text()
+    assert "Cut the beds back" not in story.inner_text()  # what to try, watch and the evidence: behind a button
+    page.locator(".story-details-toggle").click()
+    story.filter(has_text="Cut the beds back").filter(has_text="Mechanism 10").wait_for()
     assert "First, watch occupancy" in page.locator(".story-step").inner_text()
     menu = page.locator(".preset-select")
     menu.click()  # every preset is listed with its one-line description
@@ -232,15 +250,15 @@ def test_a_lever_moved_mid_play_changes_the_trajectory_and_is_marked(session):
     session.pause()
     # every time chart on the tab carries the marker, and the list names it
     assert page.locator("svg[data-chart='delayed'] .lever-marker").count() == 1
-    assert "acute_beds_multiplier" in page.locator(".marker-list").inner_text()
-    expect(session.lever("acute_beds_multiplier")).to_contain_text("now 0.3")  # the control shows the live value
+    assert "Acute beds multiplier set to 0.3×" in page.locator(".marker-list").inner_text()
+    expect(session.lever("acute_beds_multiplier")).to_have_text("0.3×")  # the control shows the live value
     live = session.points("occupancy", "occupancy")
     base = session.points("occupancy", "baseline")
     # same seed: identical up to the change, then a different trajectory (the direction is the model's business)
     assert live[:week] == base[:week]
     assert live[week + 2 :] != base[week + 2 : len(live)]
     delta = page.locator(".card-occupancy .card-delta").inner_text()
-    assert "vs baseline" in delta and not delta.startswith("+0.0 points")
+    assert re.match(r"^(Better|Worse): [+-]\d+\.\d points$", delta.strip()), delta
     session.screenshot("03-live-lever")
     assert session.errors == []
 
@@ -266,10 +284,10 @@ def test_a_slider_drag_during_play_is_one_lever_change(session):
     page.locator(".lever-marker").first.wait_for(timeout=10_000)
     page.wait_for_timeout(1000)  # anything the drag might still send
     session.pause()
-    changes = [c for c in page.locator(".marker-list li").all_inner_texts() if "acute_beds_multiplier" in c]
+    changes = [c for c in page.locator(".marker-list li").all_inner_texts() if "Acute beds multiplier" in c]
     assert len(changes) == 1, changes
-    assert "set to 3.0" in changes[0]
-    expect(session.lever("acute_beds_multiplier")).to_contain_text("now 3.0")
+    assert "set to 3×" in changes[0]
+    expect(session.lever("acute_beds_multiplier")).to_have_text("3×")
     assert session.errors == []
 
 
@@ -298,7 +316,9 @@ def test_play_advances_the_year_and_the_charts(session):
     assert session.errors == []
 
 
-def test_pin_and_compare_reruns_the_baseline_with_the_same_seed(session):
+def test_pin_reruns_the_pinned_run_in_full_with_the_same_seed(session):
+    """Pin alone (issue 16: there is no Compare to forget) reruns the pinned run over the whole horizon; the
+    cards never go blank as the run plays past the pinned week."""
     page = session.page
     session.choose("speed-select", "15")
     session.play()
@@ -308,17 +328,20 @@ def test_pin_and_compare_reruns_the_baseline_with_the_same_seed(session):
     session.wait_weeks(12)
     session.pause()
     page.locator(".btn-pin").click()
-    page.locator(".baseline-label").filter(has_text="pinned run").wait_for()
-    page.locator(".btn-compare").click()
-    page.locator(".baseline-label").filter(has_text="pinned settings rerun in full").wait_for()
+    page.locator(".baseline-label").filter(has_text="pinned run").filter(has_text="rerun in full").wait_for()
     page.wait_for_function("!document.querySelector('.baseline-label').innerText.includes('computing')", timeout=60_000)
     # the rerun covers the whole horizon and matches this run week for week (same seed, same changes)
     baseline = session.polyline("admissions", "baseline")
     assert int(baseline.get_attribute("data-points")) == 52 * YEARS
     live = session.points("admissions", "this run")
     assert live == session.points("admissions", "baseline")[: len(live)]
-    assert "+0 (+0.0%) vs baseline" in page.locator(".card-admissions .card-delta").inner_text()
-    session.screenshot("06-compare")
+    assert page.locator(".card-admissions .card-delta").inner_text().strip() == "Same as baseline"
+    session.play()
+    session.wait_weeks(session.weeks() + 6)  # past the pinned week: the cards still compare
+    session.pause()
+    assert page.locator(".card-delta").filter(has_text=re.compile("computing|press")).count() == 0
+    assert page.locator(".card-admissions .card-delta").inner_text().strip() == "Same as baseline"
+    session.screenshot("06-pinned")
     assert session.errors == []
 
 
@@ -337,7 +360,7 @@ def test_export_and_upload_with_a_clear_error_for_a_bad_file(session, tmp_path):
     assert settings["population"] == POPULATION and settings["years"] == YEARS
     session.tab("Admissions")
     with page.expect_download() as png_download:
-        page.get_by_text("Download 'Emergency admissions against the baseline' (PNG)").click()
+        page.get_by_role("button", name="Download PNG of 'Emergency admissions against the baseline'").click()
     assert Path(png_download.value.path()).read_bytes()[:4] == b"\x89PNG"
     session.tab("Files")
 
@@ -358,8 +381,9 @@ def test_export_and_upload_with_a_clear_error_for_a_bad_file(session, tmp_path):
     upload.set_input_files(
         files=[{"name": "good.yaml", "mimeType": "text/yaml", "buffer": yaml.safe_dump(good).encode()}]
     )
-    session.lever("acute_beds_multiplier").filter(has_text="now 2.0").wait_for(timeout=30_000)
+    session.lever("acute_beds_multiplier").filter(has_text="2×").wait_for(timeout=30_000)
     assert page.locator(".problems").count() == 0
+    session.run_settings()
     expect(page.locator(".input-seed input")).to_have_value("4")
     assert [e for e in session.errors if "bad.yaml" not in e] == []
 
@@ -385,7 +409,7 @@ def test_two_sessions_are_independent(browser, server):
         assert a.page.locator(".problems").count() == 0
         b.tab("Admissions")
         assert b.weeks() == 0 and b.page.locator(".lever-marker").count() == 0
-        assert b.lever("integration_share").inner_text().startswith("now 0.2")
+        assert b.lever("integration_share").inner_text() == "0.2"
         a.pause()
         a.screenshot("08-session-a")
         b.screenshot("09-session-b")
@@ -483,6 +507,181 @@ def test_the_first_tab_is_a_skip_link_to_the_run_controls(browser, server, width
             expect(page.locator(".v-navigation-drawer--open")).to_have_count(1)
             page.wait_for_timeout(400)  # its opening animation
             session.screenshot(f"a11y-sidebar-opened-{width}x{height}")
+        assert session.errors == []
+    finally:
+        session.close()
+
+
+# --------------------------------------------------------------------------- the workshop room (issue 16)
+def box(locator) -> dict:
+    b = locator.bounding_box()
+    assert b is not None, f"{locator} is not drawn"
+    return b
+
+
+def on_screen(page, locator) -> bool:
+    """Wholly inside the viewport."""
+    b, view = box(locator), page.viewport_size
+    return (
+        b["x"] >= 0
+        and b["y"] >= 0
+        and b["x"] + b["width"] <= view["width"] + 0.5
+        and (b["y"] + b["height"] <= view["height"] + 0.5)
+    )
+
+
+def layout(page) -> dict:
+    """Where the main column's parts are (to the pixel): what must not move as the numbers change."""
+    return page.evaluate("""() => Object.fromEntries(
+        ['.run-status', '.btn-step', '.story', '.baseline-bar', '.cards', '.main-tabs', '.chart', '.marker-list',
+         '.headline-card'].map(s => { const e = document.querySelector(s); const b = e && e.getBoundingClientRect();
+                    return [s, b && [b.top, b.height, b.left, b.width].map(Math.round)]; }))""")
+
+
+@pytest.mark.parametrize("width, height", [(1366, 768), (1920, 1080)])
+def test_on_a_laptop_a_lever_and_its_charts_are_on_screen_together(browser, server, width, height):
+    """Levers beside the charts: at 1366x768 (and larger) the open group's levers and both charts of the tab are
+    in view without scrolling, the story unfolded; folded, the story is one line."""
+    session = Session(browser, server, width, height)
+    try:
+        page = session.page
+        session.tab("Hospital")  # the charts the beds lever moves
+        beds = session.lever("acute_beds_multiplier", ".v-slider")
+        beds.scroll_into_view_if_needed()  # the sidebar scrolls on its own; the page does not move
+        assert page.evaluate("document.scrollingElement.scrollTop") == 0
+        for chart in ("occupancy", "delayed"):
+            assert on_screen(page, page.locator(f"svg[data-chart='{chart}']")), chart
+        assert on_screen(page, beds) and on_screen(page, page.locator(".btn-play"))
+        assert page.locator(".headline-card").evaluate_all(
+            "cards => cards.every(c => c.getBoundingClientRect().bottom <= innerHeight)"
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing to scroll sideways
+        session.screenshot(f"room-laptop-{width}x{height}")
+        story = page.locator(".story")
+        page.locator(".story-toggle").click()
+        expect(page.locator(".story.folded")).to_have_count(1)
+        assert box(story)["height"] <= 44  # one line
+        expect(page.locator(".story-toggle")).to_have_attribute("aria-expanded", "false")
+        session.screenshot(f"room-story-folded-{width}x{height}")
+        assert session.errors == []
+    finally:
+        session.close()
+
+
+@pytest.mark.parametrize("width, height", [(1366, 768), (1920, 1080), (390, 844)])
+def test_nothing_moves_as_the_numbers_change(browser, server, width, height):
+    """Cards of one fixed height in even rows, one-line texts: playing (week numbers, cards, baseline label
+    changing) moves nothing on the page, at any of the three sizes."""
+    session = Session(browser, server, width, height)
+    try:
+        page = session.page
+        session.wait_for_baseline()
+        cards = page.locator(".headline-card")
+        heights = {round(box(cards.nth(i))["height"]) for i in range(cards.count())}
+        assert len(heights) == 1, heights  # every card the same height
+        before = layout(page)
+        assert None not in before.values(), before
+        session.choose("speed-select", "15")
+        session.play()
+        session.wait_weeks(14)  # two-digit weeks, cards and deltas filled in
+        during = layout(page)
+        session.pause()
+        assert page.locator(".card-value").filter(has_text="-").count() < 6
+        assert during == before, {k: (before[k], during[k]) for k in before if before[k] != during[k]}
+        assert layout(page) == before
+        if width < 960:
+            assert cards.evaluate_all("cs => new Set(cs.map(c => c.getBoundingClientRect().width)).size") == 1
+        session.screenshot(f"room-playing-{width}x{height}")
+        assert session.errors == []
+    finally:
+        session.close()
+
+
+def test_on_a_phone_the_sidebar_closes_with_its_button_escape_or_a_tap_beside_it(browser, server):
+    """390x844: the sidebar opens over the page, narrower than the screen, with the focus on its close button;
+    it closes with that button (the focus back on the app bar's button), with Escape, or with a tap beside it.
+    Play and the cards stay reachable; the page has a main landmark and a named navigation one."""
+    session = Session(browser, server, 390, 844)
+    try:
+        page = session.page
+        drawer = page.locator(".v-navigation-drawer--open")
+        menu = page.locator(".v-app-bar__nav-icon")
+        expect(drawer).to_have_count(0, timeout=10_000)
+        expect(menu).to_have_attribute("aria-expanded", "false")
+        main = page.locator("main")
+        assert main.count() == 1 and main.locator(".btn-play").count() == 1 and main.locator(".cards").count() == 1
+        expect(page.locator(".btn-play")).to_be_in_viewport()
+        page.locator(".card-vacancies").scroll_into_view_if_needed()
+        expect(page.locator(".card-vacancies")).to_be_in_viewport()
+        page.evaluate("document.scrollingElement.scrollTo(0, 0)")
+
+        menu.click()
+        expect(drawer).to_have_count(1)
+        close = page.locator(".sidebar-close")
+        expect(close).to_be_visible()
+        expect(close).to_be_focused()
+        expect(menu).to_have_attribute("aria-expanded", "true")
+        expect(page.get_by_role("navigation", name="Scenario and levers")).to_have_count(1)
+        assert box(page.locator(".v-navigation-drawer"))["width"] <= 390 - 48 + 0.5  # the page shows beside it
+        page.wait_for_timeout(400)  # its opening animation, for the screenshot
+        session.screenshot("room-phone-sidebar-open")
+        close.click()
+        expect(drawer).to_have_count(0)
+        expect(menu).to_be_focused()
+        expect(page.locator(".btn-play")).to_be_in_viewport()
+
+        menu.click()
+        expect(close).to_be_focused()
+        page.keyboard.press("Escape")
+        expect(drawer).to_have_count(0)
+        expect(menu).to_be_focused()
+
+        menu.click()
+        expect(drawer).to_have_count(1)
+        page.wait_for_timeout(400)
+        page.mouse.click(380, 600)  # the overlay beside the sidebar
+        expect(drawer).to_have_count(0)
+        page.wait_for_timeout(400)
+        session.screenshot("room-phone-sidebar-closed")
+        session.play()  # Play works with the sidebar closed
+        session.wait_weeks(3)
+        session.pause()
+        assert session.errors == []
+    finally:
+        session.close()
+
+
+def test_a_chart_gives_its_values_under_the_pointer(browser, server):
+    """Hovering a chart shows each line's value in that week, with the unit; the chart's name gives its latest
+    values for screen readers (issue 16)."""
+    session = Session(browser, server, 1366, 768)
+    try:
+        page = session.page
+        session.wait_for_baseline()
+        session.choose("speed-select", "15")
+        session.play()
+        session.wait_weeks(20)
+        session.pause()
+        chart = page.locator("svg[data-chart='admissions']")
+        name = chart.get_attribute("aria-label")
+        assert re.search(r": latest week \(year 0, week \d+\): this run [\d.]+, baseline [\d.]+$", name), name
+        readout = page.locator(".chart-hover")
+        expect(readout).to_be_hidden()
+        b = box(chart)
+        left, width = float(chart.get_attribute("data-left")), float(chart.get_attribute("data-plot-width"))
+        week, horizon = 10, 52 * YEARS
+        scale = b["width"] / 600  # the SVG's viewBox is 600 wide
+        page.mouse.move(b["x"] + (left + width * week / horizon) * scale, b["y"] + b["height"] / 2)
+        expect(readout).to_be_visible()
+        text = readout.inner_text()
+        assert text.startswith("Year 0, week 11") and "admissions per 1,000 people a year" in text
+        values = chart.locator("polyline[data-series='this run']").get_attribute("data-values").split()
+        shown = f"{float(f'{float(values[week]):.3g}'):,.6f}".rstrip("0").rstrip(".")  # 3 significant figures
+        assert f"this run: {shown}\nbaseline: " in text, text
+        page.wait_for_timeout(200)
+        session.screenshot("room-chart-hover")
+        page.mouse.move(5, 5)
+        expect(readout).to_be_hidden()
         assert session.errors == []
     finally:
         session.close()
@@ -607,6 +806,7 @@ def test_the_join_link_opens_a_dashboard_that_plays_within_the_limits(browser, r
     try:
         assert page.url == room_server  # joined: the code was swapped for the room's cookie
         assert probe_websocket(page, room_server) == "open"  # with the cookie, the server takes websockets
+        session.run_settings()
         expect(page.locator(".run-limits")).to_have_text(
             "Allowed in this workshop: 1,000 to 20,000 people, 1 to 3 years, a burn-in of at most 156 weeks "
             "(the facilitator's limits)."

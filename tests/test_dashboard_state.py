@@ -3,6 +3,7 @@ headline figures, charts, export and upload checks, the command."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from html import escape
@@ -108,18 +109,61 @@ def test_default_baseline_is_the_same_world_with_no_policy(preset, expected_labe
     assert (scenario == loaded) == (preset == "baseline")
 
 
-def test_cards_say_when_a_pinned_baseline_needs_compare():
+class PendingPool:
+    """Stands in for the background pool: each run is a future that finishes when the test says."""
+
+    def __init__(self):
+        self.futures = []
+
+    def submit(self, scenario, changes, owner=None):
+        from concurrent.futures import Future
+
+        future = Future()
+        self.futures.append((future, scenario, changes))
+        return future
+
+    def finish(self):
+        for future, scenario, changes in self.futures:
+            if not future.done():
+                future.set_result(replay(scenario, changes))
+
+
+def test_pinning_alone_keeps_the_cards_compared():
+    """Pin on its own (no Compare button any more) reruns the pinned run in full at once; until the rerun
+    arrives, the pinned weeks stand in, and past them the cards say the baseline is computing, never blank."""
     from dashboard.panels import baseline_data, cards_html
 
     runner = small_runner()
+    runner.pool = PendingPool()
     runner.advance(8)
     runner.pin_baseline()
-    assert "vs baseline" in cards_html(runner.data(), baseline_data(runner))  # the pinned weeks cover the cards
+    assert "pinned run (week 8" in runner.baseline.label and not runner.baseline.ready
+    cards = cards_html(runner.data(), baseline_data(runner))
+    assert cards.count(">Same as baseline<") == 6  # the pinned weeks cover the cards: the same run so far
+    runner.set_lever("demand_multiplier", 1.5)
     runner.advance(12)
-    html_ = cards_html(runner.data(), baseline_data(runner))
-    assert "the pinned baseline ends at week 8: press Compare" in html_ and "computing" not in html_
-    runner.compare()
-    assert "vs baseline" in cards_html(runner.data(), baseline_data(runner))
+    cards = cards_html(runner.data(), baseline_data(runner))
+    assert cards.count(">baseline computing...<") == 6 and "press Compare" not in cards
+    runner.pool.finish()
+    assert runner.poll_baseline() and runner.baseline.ready and runner.baseline.data.shape[0] == 52
+    cards = cards_html(runner.data(), baseline_data(runner))
+    assert "computing" not in cards and "Worse: +" in cards  # more demand: more admissions than the pinned run
+
+
+def test_cards_give_better_or_worse_in_words_and_icons_in_one_unit():
+    from dashboard.figures import CARD
+    from dashboard.panels import BETTER_COLOUR, WORSE_COLOUR, delta_text
+
+    worse = delta_text(110.0, 100.0, CARD["admissions"])
+    assert (worse.text, worse.verdict, worse.colour) == ("Worse: +10", "worse", WORSE_COLOUR)
+    assert "mdi-alert-outline" in worse.html() and "vs baseline (admissions per 1,000 people a year)" in worse.title
+    better = delta_text(0.90, 0.93, CARD["occupancy"])
+    assert (better.text, better.verdict, better.colour) == ("Better: -3.0 points", "better", BETTER_COLOUR)
+    assert "mdi-thumb-up-outline" in better.html()
+    assert delta_text(0.14, 0.13, CARD["chs_share"]).text == "Higher: +1.0 points"  # neither better nor worse
+    assert delta_text(0.1300, 0.1302, CARD["chs_share"]).text == "Same as baseline"  # rounds to no change
+    assert delta_text(5.0, None, CARD["vacancies"]).text == "baseline computing..."
+    assert "%" not in worse.text  # one unit per card: no relative change beside the absolute one
 
 
 def test_no_policy_keeps_the_scenarios_demand():
@@ -175,15 +219,17 @@ def test_changes_in_the_same_week_share_one_marker_that_names_them_all():
     runner.set_lever("demand_multiplier", 1.2)
     markers = charts.markers_of(runner.markers())
     assert [m.week for m in markers] == [4, 7]
-    assert "integration_share = 0.8" in markers[0].label and "acute_beds_multiplier = 0.5" in markers[0].label
-    assert markers[1].label == "week 7 (year 0): demand_multiplier = 1.2"
+    assert "Integration share set to 0.8" in markers[0].label
+    assert "Acute beds multiplier set to 0.5×" in markers[0].label
+    assert markers[1].label == "week 7 (year 0): Demand multiplier set to 1.2×"
     text = svg.render(charts.admissions(runner.data(), None, runner.model.horizon_weeks, markers))
     assert text.count("class='lever-marker'") == 2 and text.count("data-week='4'") == 1
     assert ">1</text></g>" in text and ">2</text></g>" in text and ">3</text></g>" not in text
     listed = markers_html(runner.markers())
     assert listed.count("<li>") == 2
     first = listed.split("<li>")[1]
-    assert first.startswith("1. week 4") and "integration_share" in first and "acute_beds_multiplier" in first
+    assert first.startswith("1. week 4") and "Integration share" in first and "Acute beds multiplier" in first
+    assert "_" not in listed  # lever names in words, not code
 
 
 @pytest.mark.parametrize(
@@ -243,9 +289,54 @@ def test_every_lever_gets_a_control_with_units_range_and_evidence():
     assert {r["group"] for r in rows} <= set(GROUPS)
     for row in rows:
         assert row["doc"] and row["source"] in controls.lever_tooltip(row)
-        assert str(row["default"]) in controls.lever_range(row)
+        assert f"usually {controls.lever_value(row, row['default'])}" in controls.lever_range(row)
         if row["lo"] is not None:
-            assert f"{row['lo']:g} to {row['hi']:g}" in controls.lever_range(row)
+            lo, hi = (controls.lever_value(row, row[k]) for k in ("lo", "hi"))
+            assert f"{lo} to {hi}" in controls.lever_range(row) or f"{row['lo']:g} to {hi}" in controls.lever_range(row)
+
+
+# what a workshop should not read in a tooltip or under a lever (issue 16): code names, Python types, raw booleans
+CODE_WORDS = re.compile(
+    r"\w+\.\w+\.\w+|\b[a-z]+_[a-z_]+\b|\b(float|int|bool|str|True|False|None)\b|\[-?[\d.]+, -?[\d.]+\]|\bparams\b"
+)
+
+
+@pytest.mark.parametrize("row", lever_table(), ids=lambda r: r["name"])
+def test_lever_help_and_range_read_as_plain_words(row):
+    """Each lever says what it does with no code names (agents.x.Y, snake_case names), no Python types
+    ('float in [-10.0, 10.0]'), no 'True'/'False', and units once, as people say them."""
+    tooltip, allowed = controls.lever_tooltip(row), controls.lever_range(row)
+    what_it_does = tooltip.split("\n\nEvidence:")[0]
+    assert row["help"] and what_it_does == row["help"]
+    for text in (what_it_does, allowed, controls.lever_label(row), controls.lever_value(row, row["default"])):
+        assert not CODE_WORDS.search(text), f"{row['name']}: {CODE_WORDS.search(text).group()!r} in {text!r}"
+    assert "0-1" not in allowed and "now" not in allowed
+    if isinstance(row["default"], bool):
+        assert allowed.startswith("on or off") and controls.lever_value(row, True) == "on"
+
+
+@pytest.mark.parametrize(
+    "name, value, said",
+    [
+        ("funding_shift_pct", -2.5, "-2.5%"),
+        ("acute_beds_multiplier", 1.5, "1.5×"),
+        ("funding_shift_start_year", 3, "year 3"),
+        ("addon_funding_years", 1, "1 year"),
+        ("delegation_to_place", False, "off"),
+        ("chs_contract", "outcome", "outcome"),
+    ],
+)
+def test_lever_values_are_said_as_people_say_them(name, value, said):
+    row = next(r for r in lever_table() if r["name"] == name)
+    assert controls.lever_value(row, value) == said
+
+
+def test_presets_are_titled_in_words():
+    from dashboard.words import preset_title
+
+    assert preset_title("case_study_ics") == "Case study ICS"
+    assert preset_title("addon_virtual_wards") == "Add-on virtual wards"
+    assert preset_title("uploaded: my_scenario") == "uploaded: my_scenario"  # a label, not a name: as it is
 
 
 def test_player_stops_at_a_story_target_week():
