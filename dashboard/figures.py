@@ -61,17 +61,23 @@ def column(data: np.ndarray, name: str, place: int = ICS) -> np.ndarray:
 
 def headline(data: np.ndarray, key: str, start: int, stop: int) -> float | None:
     """A card's figure over weeks [start, stop) of ``data`` (ICS); None when there is no week."""
+    if key not in CARD:
+        raise KeyError(f"unknown headline {key!r}; known: {', '.join(c.key for c in CARDS)}")
+    card = CARD[key]
+    return yearly_figure(data, card.output, start, stop, latest=card.latest)
+
+
+def yearly_figure(data: np.ndarray, name: str, start: int, stop: int, latest: bool = False) -> float | None:
+    """An output's figure over weeks [start, stop) of ``data`` (ICS), as summary.json gives it (or, with
+    ``latest``, its latest week); None when there is no week."""
     rows = data[start:stop, ICS]
     n = rows.shape[0]
     if n == 0:
         return None
     annual = WEEKS_PER_YEAR / n
-    if key not in CARD:
-        raise KeyError(f"unknown headline {key!r}; known: {', '.join(c.key for c in CARDS)}")
-    card = CARD[key]
-    output = by_name(card.output)
+    output = by_name(name)
     values = rows[:, COL[output.name]]
-    if card.latest:
+    if latest:
         return float(values[-1])
     people = float(rows[:, COL[DENOMINATOR]].mean())
     how = output.summary  # as abm.runner.summarise computes it
@@ -86,7 +92,23 @@ def headline(data: np.ndarray, key: str, start: int, stop: int) -> float | None:
     if how is Summary.RATIO:
         below = rows[:, [COL[c] for c in output.denominator]].sum()
         return float(rows[:, [COL[c] for c in output.numerator]].sum() / below) if below > 0 else None
-    raise ValueError(f"card {key!r}: {output.name} has no yearly figure; give it latest=True")
+    raise ValueError(f"{output.name} has no yearly figure; show its latest week instead")
+
+
+BEDS_FULL_SHARE = 0.02  # a card says beds are full when more than 2% of decisions to admit got no bed
+
+
+def unbedded_demand(data: np.ndarray, start: int, stop: int) -> float | None:
+    """Admission demand (decisions to admit, per 1,000 a year) when beds were too full to meet it, else None.
+
+    A full hospital admits fewer people although no fewer need a bed, so the admissions card must
+    not read as better then: it shows the demand beside the admissions (the mechanisms issue's rule).
+    """
+    demand = yearly_figure(data, "admission_demand", start, stop)
+    admitted = yearly_figure(data, "emergency_admissions", start, stop)
+    if demand is None or admitted is None or demand <= admitted * (1 + BEDS_FULL_SHARE):
+        return None
+    return demand
 
 
 def card_window(weeks: int) -> tuple[int, int]:

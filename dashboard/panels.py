@@ -15,7 +15,7 @@ from abm.units import WEEKS_PER_YEAR
 from dashboard import charts, flows, png, svg
 from dashboard import session as ss
 from dashboard.chartspec import format_number
-from dashboard.figures import CARDS, card_window, headline
+from dashboard.figures import CARDS, card_window, headline, unbedded_demand
 from dashboard.state import SPEEDS
 from dashboard.words import lever_change, preset_title
 
@@ -201,11 +201,19 @@ def cards_html(data, base) -> str:
         base_value = headline(base, card.key, start, stop) if base is not None and not short else None
         shown = "-" if value is None else (f"{value * 100:.1f}%" if card.percent else format_number(value))
         delta = delta_text(value, base_value, card) if value is not None else Delta("")
+        units, beds = card.units, ""
+        demand = unbedded_demand(data, start, stop) if card.key == "admissions" else None
+        if demand is not None:  # a full hospital: fewer admissions are not better
+            units = f"Beds full: {format_number(demand)} needed a bed"
+            beds = " data-beds='full'"
+            if delta.verdict == "better":
+                text = delta.text.replace("Better", "Fewer got a bed", 1)
+                delta = Delta(text, "", f"{text} vs baseline, because beds were full, not because fewer needed one")
         parts.append(
-            f"<div class='headline-card card-{card.key}' data-verdict='{delta.verdict}'>"
+            f"<div class='headline-card card-{card.key}' data-verdict='{delta.verdict}'{beds}>"
             f"<div class='card-title' title='{escape(card.title)}'>{card.title}</div>"
             f"<div class='card-value'>{shown}</div>"
-            f"<div class='card-units' title='{escape(card.units)}'>{card.units}</div>{delta.html()}</div>"
+            f"<div class='card-units' title='{escape(units)}'>{escape(units)}</div>{delta.html()}</div>"
         )
     return "".join(parts) + "</div>"
 

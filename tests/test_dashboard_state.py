@@ -166,6 +166,23 @@ def test_cards_give_better_or_worse_in_words_and_icons_in_one_unit():
     assert "%" not in worse.text  # one unit per card: no relative change beside the absolute one
 
 
+def test_when_beds_are_full_the_admissions_card_says_so_and_shows_admission_demand():
+    """A full hospital admits fewer people though no fewer need a bed: the card must not read as better."""
+    from abm.model import ICSModel
+    from dashboard.panels import cards_html
+
+    def weekly(**levers):
+        model = ICSModel(population=6000, years=1, burn_in_weeks=26, rng=3, **levers).run()
+        return model.metrics.data[: model.metrics.recorded]
+
+    usual, full = weekly(), weekly(**{"levers.acute_beds_multiplier": 0.5})
+    cards = cards_html(full, usual)
+    admissions = re.search(r"<div class='headline-card card-admissions'[^>]*>.*?</div></div>", cards).group(0)
+    assert "data-beds='full'" in admissions and "Beds full:" in admissions and "needed a bed" in admissions
+    assert "Fewer got a bed:" in admissions and "Better" not in admissions and "data-verdict=''" in admissions
+    assert "Beds full" not in cards_html(usual, usual)  # at the usual bed base the hospital copes
+
+
 def test_no_policy_keeps_the_scenarios_demand():
     """Rising demand is the world the outcome-contracts story happens in, not a policy: the baseline keeps it."""
     settings = Settings.from_preset("outcome_contracts", **{**SMALL, "years": 5})  # its schedule reaches year 4
