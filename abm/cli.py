@@ -268,21 +268,31 @@ def _add_validate_parser(commands) -> None:
         help="compare the baseline with the evidence (calibration report)",
         description="Run a scenario (default: baseline) and print each calibration target from DESIGN 7 and\n"
         "EVIDENCE.md: the target, the model's figure, the gap and the source.  Exit code 1 when a\n"
-        "figure is more than 15% from its target.",
+        "figure is more than 15% from its target.\n\n"
+        "With --behaviours: test each behaviour the seed documents describe (a policy against a\n"
+        "reference with paired seeds, or the baseline's level) and print whether it holds (the\n"
+        "validity report; 20,000 people and 10 years unless --population/--years say otherwise).",
         epilog="Examples:\n"
         "  abm validate\n"
         "  abm validate --population 50000 --seed 2\n"
-        "  abm validate --markdown > docs/calibration.md",
+        "  abm validate --markdown > docs/calibration.md\n"
+        "  abm validate --behaviours --jobs 2 --markdown > docs/validity.md",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_scenario_arguments(parser)
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table and the calibrated parameters")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    parser.add_argument("--behaviours", action="store_true", help="the validity report: claims from the evidence")
+    parser.add_argument("--seeds", type=int, default=8, metavar="K", help="with --behaviours: seeds 1..K (default 8)")
+    parser.add_argument("--jobs", type=int, default=1, metavar="J", help="with --behaviours: worker processes")
     parser.set_defaults(handler=cmd_validate)
 
 
 def cmd_validate(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    """``abm validate``: the calibration report; exit 1 if a target is missed."""
+    """``abm validate``: the calibration report; exit 1 if a target is missed (or, with --behaviours, the
+    validity report; exit 0, since claims that fail are reported, not errors)."""
+    if args.behaviours:
+        return cmd_behaviours(args)
     from abm.calibration import validate
     from abm.runner import ProgressBar
 
@@ -295,6 +305,39 @@ def cmd_validate(args: argparse.Namespace, argv: Sequence[str]) -> int:
             report = validate(args.scenario, overrides, progress=bar)
     print(report.markdown() if args.markdown else report.text())
     return 0 if report.ok else 1
+
+
+def cmd_behaviours(args: argparse.Namespace) -> int:
+    """``abm validate --behaviours``: every claim in :mod:`abm.validity`, tested."""
+    from abm import validity
+
+    if args.scenario != "baseline" or args.overrides or args.seed is not None:
+        return _error("--behaviours runs its own scenarios; allowed with it: --population, --years, --seeds, --jobs")
+    population, years = _whole(args.population, 20_000), _whole(args.years, 10)
+    if population is None or years is None:
+        return _error(f"--population {args.population} / --years {args.years}: allowed: whole numbers")
+    for flag, value, lo, hi in (
+        ("--population", population, 1_000, 5_000_000),
+        ("--years", years, max(c.years[1] for c in validity.CLAIMS), 60),
+        ("--seeds", args.seeds, 3, 1000),
+        ("--jobs", args.jobs, 1, 256),
+    ):
+        if not lo <= value <= hi:
+            return _error(f"{flag} {value} is out of range; allowed: whole numbers {lo:,} to {hi:,}")
+    seeds = list(range(1, args.seeds + 1))
+    results = validity.evaluate(population=population, years=years, seeds=seeds, jobs=args.jobs)
+    print(validity.markdown(results, population, years, seeds) if args.markdown else validity.text(results), end="")
+    return 0
+
+
+def _whole(value: str | None, default: int) -> int | None:
+    """A whole-number flag given as text (None when it is not one)."""
+    if value is None:
+        return default
+    try:
+        return int(value.replace("_", "").replace(",", ""))
+    except ValueError:
+        return None
 
 
 # --------------------------------------------------------------------------- crn

@@ -117,8 +117,10 @@ def test_the_shift_helps_less_when_recruitment_is_weak(baseline):
     """Mechanism 11 (001 §2, 004 §3): CHS cannot expand even when funded.
 
     With recruitment at a quarter the money buys almost no staff, and the shift's effects on
-    delayed discharges, admissions and unmet need are smaller: each difference-in-differences
-    is beyond three standard errors (at half, the delays' is about 2.5: measured, 8 seeds).
+    admissions and unmet need are smaller: each difference-in-differences is beyond three
+    standard errors.  Delayed discharges move the same way but are not resolved at this size
+    (2.3 standard errors, measured with 8 seeds, after packages' lengths became time to event),
+    so they are not asserted.
     """
     shifted = arm(**CORE_SHIFT)
     weak = arm(recruitment_multiplier=0.25)
@@ -130,8 +132,6 @@ def test_the_shift_helps_less_when_recruitment_is_weak(baseline):
 
     staff_strong, staff_weak = change(shifted, baseline, "core_fte"), change(weak_shifted, weak, "core_fte")
     assert staff_weak.mean() < 0.3 * staff_strong.mean()
-    diff, se = paired(change(shifted, baseline, "delayed"), change(weak_shifted, weak, "delayed"))
-    assert diff > Z * se
     diff, se = paired(change(shifted, baseline, "admissions"), change(weak_shifted, weak, "admissions"))
     assert diff > Z * se  # admissions fall less when staff cannot be recruited
     diff, se = paired(change(shifted, baseline, "unmet"), change(weak_shifted, weak, "unmet"))
