@@ -121,6 +121,15 @@ CLAIMS: tuple[Claim, ...] = (
         CUT_CHS,
     ),
     Claim(
+        "cut_admission_demand",
+        "Cutting CHS money raises the need for hospital beds (admission demand)",
+        "mechanisms 1, 3 (001 §2-3); DESIGN 4",
+        "admission demand",
+        (2, 10),
+        "up",
+        CUT_CHS,
+    ),
+    Claim(
         "cut_unmet",
         "Cutting CHS money raises unmet need (prevention is cut first)",
         "mechanism 3 (001 §2-3)",
