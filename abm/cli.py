@@ -107,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_crn_parser(commands)
     _add_bench_parser(commands)
     _add_experiment_parsers(commands)
+    _add_calibrate_parser(commands)
     _add_dashboard_parser(commands)
     return parser
 
@@ -410,6 +411,63 @@ def _add_experiment_parsers(commands) -> None:
     from experiments import cli as experiments_cli
 
     experiments_cli.add_parsers(commands)
+
+
+# --------------------------------------------------------------------------- calibrate
+def _add_calibrate_parser(commands) -> None:
+    parser = commands.add_parser(
+        "calibrate",
+        help="fit parameters to the calibration targets (Optuna)",
+        description="Fit the parameters a config names (scalar floats, each with a range) to the calibration\n"
+        "targets 'abm validate' uses and to any file of targets, with Optuna's TPE sampler.  Each\n"
+        "trial runs the same seeds; the loss is the mean squared relative gap, (model / target - 1)^2,\n"
+        "averaged over the targets.  Writes to DIR, all or nothing: best_scenario.yaml (for abm run),\n"
+        "trials.csv, fit.csv and fit.png.  The config: docs/modeller_guide.md, 'Calibrating'.",
+        epilog="Examples:\n"
+        "  abm calibrate experiments/designs/calibrate_los.yaml --out runs/calibrate_los --jobs 2\n"
+        "  abm run runs/calibrate_los/best_scenario.yaml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("config", metavar="CONFIG.yaml", help="the calibration config")
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help="output folder (default: runs/calibrate-CONFIG); new, empty or an earlier calibration's (replaced)",
+    )
+    parser.add_argument("--jobs", "-j", type=int, default=1, metavar="J", help="worker processes for the seeds")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no line per trial")
+    parser.set_defaults(handler=cmd_calibrate)
+
+
+def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``abm calibrate``: check the config and the output folder, run the trials, write the results."""
+    from experiments import calibrate
+
+    if not 1 <= args.jobs <= 256:
+        return _error(f"--jobs {args.jobs} is out of range; allowed: 1 to 256")
+    config = calibrate.read_config(args.config)
+    out = Path(args.out) if args.out else Path("runs") / f"calibrate-{config.name}"
+    try:
+        calibrate.check_out(out)
+    except ConfigError as exc:
+        return _error(exc.problems[0])
+
+    def progress(done: int, total: int, loss: float, best: float) -> None:
+        print(f"trial {done}/{total}: loss {loss:.4g} (best {best:.4g})", file=sys.stderr)
+
+    result = calibrate.calibrate(config, jobs=args.jobs, progress=None if args.quiet else progress)
+    try:
+        calibrate.write_results(result, out)
+    except OSError as exc:
+        print(f"error: --out {str(out)!r}: {exc}", file=sys.stderr)
+        return EXIT_NOT_WRITTEN
+    best = result.rows[result.best]
+    if not args.quiet:
+        for p in config.parameters:
+            print(f"{p.path} = {best[p.path]:.6g}")
+        print(f"loss {best['loss']:.4g} (trial {best['trial']} of {config.trials})")
+    print(f"outputs: {out}")
+    return 0
 
 
 # --------------------------------------------------------------------------- dashboard

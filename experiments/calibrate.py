@@ -39,7 +39,17 @@ from typing import Any
 from abm import safe_yaml
 from abm.errors import ConfigError, clip, short
 
-FIELDS = ("scenario", "parameters", "targets", "trials", "seeds", "population", "years", "burn_in_weeks", "sampler_seed")
+FIELDS = (
+    "scenario",
+    "parameters",
+    "targets",
+    "trials",
+    "seeds",
+    "population",
+    "years",
+    "burn_in_weeks",
+    "sampler_seed",
+)
 FILES = ("best_scenario.yaml", "trials.csv", "fit.csv", "fit.png")
 MAX_TRIALS = 10_000
 MAX_SEEDS = 1_000
@@ -337,7 +347,7 @@ def _check_ranges(config: Config) -> None:
     from abm.config import build
     from abm.scenario import Scenario, apply_overrides
 
-    problems = []
+    problems: list[str] = []
     for p in config.parameters:
         for end in (p.low, p.high):
             try:
@@ -368,6 +378,7 @@ def measure(base: dict, overrides: dict, goals: list[Goal]) -> list[float]:
     overall = summarise(metrics, scenario.name, scenario.population)["overall"] if goals else {}
     figures = []
     for goal in goals:
+        value: float | None
         if goal.kind == "calibration":
             value = by_name[goal.name].measure(metrics, model, tracker)
         else:
@@ -401,9 +412,7 @@ def calibrate(config: Config, jobs: int = 1, progress=None) -> Result:
     with Parallel(n_jobs=jobs, backend="loky") as parallel:
         for number in range(config.trials):
             trial = study.ask()
-            values = {
-                p.path: float(trial.suggest_float(p.path, p.low, p.high, log=p.log)) for p in config.parameters
-            }
+            values = {p.path: float(trial.suggest_float(p.path, p.low, p.high, log=p.log)) for p in config.parameters}
             overrides = {**config.settings(), **values}
             per_seed = parallel(
                 delayed(measure)(config.base, {**overrides, "seed": seed}, config.goals) for seed in config.seeds
@@ -413,7 +422,12 @@ def calibrate(config: Config, jobs: int = 1, progress=None) -> Result:
             value = loss(config.goals, means)
             study.tell(trial, value)
             result.rows.append(
-                {"trial": number, **values, "loss": value, **{g.name: m for g, m in zip(config.goals, means, strict=True)}}
+                {
+                    "trial": number,
+                    **values,
+                    "loss": value,
+                    **{g.name: m for g, m in zip(config.goals, means, strict=True)},
+                }
             )
             if value < best_loss:
                 best_loss, result.best = value, number
@@ -459,8 +473,9 @@ def render(result: Result) -> dict[str, bytes]:
     return {
         "best_scenario.yaml": (header + scenario).encode(),
         "trials.csv": _csv(result.rows, columns).encode(),
-        "fit.csv": _csv(fit_rows(result), ["target", "kind", "value", "tolerance", "model", "sd", "gap", "within",
-                                           "source"]).encode(),
+        "fit.csv": _csv(
+            fit_rows(result), ["target", "kind", "value", "tolerance", "model", "sd", "gap", "within", "source"]
+        ).encode(),
         "fit.png": plot(result),
     }
 
@@ -507,7 +522,7 @@ def plot(result: Result) -> bytes:
     from matplotlib.figure import Figure
 
     goals = result.config.goals
-    figure = Figure(figsize=(11, 1.0 + 0.45 * len(goals)), layout="constrained")
+    figure = Figure(figsize=(11, max(3.0, 1.2 + 0.45 * len(goals))), layout="constrained")
     fit, history = figure.subplots(1, 2, width_ratios=[3, 2])
     for i, goal in enumerate(goals):
         figures = [f for f in result.best_figures[goal.name] if math.isfinite(f)]
@@ -528,7 +543,7 @@ def plot(result: Result) -> bytes:
     if min(losses) > 0:
         history.set_yscale("log")
     history.set_xlabel("trial")
-    history.set_ylabel("loss (mean squared relative gap)")
+    history.set_ylabel("loss\n(mean squared relative gap)")
     history.legend(fontsize=8)
     history.set_title("Loss by trial", fontsize=10)
     out = io.BytesIO()
