@@ -441,8 +441,12 @@ def _add_calibrate_parser(commands) -> None:
 
 def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``abm calibrate``: check the config and the output folder, run the trials, write the results."""
+    import importlib.util
+
     from experiments import calibrate
 
+    if importlib.util.find_spec("optuna") is None:
+        return _error("abm calibrate needs Optuna: pip install 'ics-abm[calibrate]'")
     if not 1 <= args.jobs <= 256:
         return _error(f"--jobs {args.jobs} is out of range; allowed: 1 to 256")
     config = calibrate.read_config(args.config)

@@ -210,7 +210,7 @@ def _parameters(value: Any, base: dict, problems: list[str]) -> list[Parameter]:
         try:
             apply_overrides(base, {path: 0.0})  # the path exists and is a single value
         except _ConfigError as exc:
-            problems.extend(f"{where}: {p}" for p in exc.problems)
+            problems.extend(p if p.startswith(path) else f"{where}: {p}" for p in exc.problems)
             continue
         if not _is_float_field(path):
             problems.append(f"{where}: not a single decimal number; allowed: scalar float parameters (abm params)")
@@ -251,6 +251,7 @@ def _is_float_field(path: str) -> bool:
 
 def _goals(value: Any, folder: Path, problems: list[str]) -> list[Goal]:
     from abm.calibration import TARGETS
+    from abm.config import suggest
 
     by_name = {t.name: t for t in TARGETS}
     names: Any = "all"
@@ -276,7 +277,10 @@ def _goals(value: Any, folder: Path, problems: list[str]) -> list[Goal]:
         names = []
     for n in names:
         if n not in by_name:
-            problems.append(f"targets: {short(n)} is not a calibration target; allowed: {'; '.join(by_name)}")
+            problems.append(
+                f"targets: {short(n)} is not a calibration target{suggest(str(n), by_name)}; "
+                "allowed: the names abm validate prints, e.g. 'bed occupancy'"
+            )
             continue
         t = by_name[n]
         goals.append(Goal(t.name, t.target, TOLERANCE_DEFAULT, "calibration", t.source))

@@ -43,7 +43,7 @@ NOT_IN_CORE = ("agents", "dashboard", "experiments")
 ORACLE = "agents.reference"
 ORACLE_USERS = {"abm.model"}
 
-HEAVY = ("numpy", "pandas", "mesa", "scipy", "matplotlib")
+HEAVY = ("numpy", "pandas", "mesa", "scipy", "matplotlib", "optuna")
 
 
 def module_name(path: Path) -> str:
@@ -178,7 +178,9 @@ def imported_by(*args: str) -> set[str]:
     return {name.partition(".")[0] for name in lines}
 
 
-@pytest.mark.parametrize("args", [["--help"], ["presets"], ["run", "--help"], ["sweep", "--help"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["presets"], ["run", "--help"], ["sweep", "--help"], ["calibrate", "--help"]]
+)
 def test_the_command_line_starts_without_numpy_pandas_or_mesa(args):
     heavy = sorted(imported_by(*args) & set(HEAVY))
     assert not heavy, f"abm {' '.join(args)} imports {heavy}; import them in the command's handler instead"
