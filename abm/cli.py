@@ -469,7 +469,7 @@ def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if not args.quiet:
         for p in config.parameters:
             print(f"{p.path} = {best[p.path]:.6g}")
-        print(f"loss {best['loss']:.4g} (trial {best['trial']} of {config.trials})")
+        print(f"loss {best['loss']:.4g}: trial {best['trial']} in trials.csv (numbered from 0) of {config.trials}")
     print(f"outputs: {out}")
     return 0
 
