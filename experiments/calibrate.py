@@ -40,6 +40,7 @@ from abm import safe_yaml
 from abm.errors import ConfigError, clip, short
 
 FIELDS = (
+    "description",
     "scenario",
     "parameters",
     "targets",
@@ -124,6 +125,8 @@ def parse_config(data: dict, name: str = "calibration", folder: Path = Path(".")
 
     problems: list[str] = []
     unknown = [k for k in data if k not in FIELDS]
+    if not isinstance(data.get("description", ""), str):
+        problems.append(f"description: {short(data['description'])} is not text; allowed: a line of text")
     for key in unknown:
         problems.append(f"{clip(str(key))}: unknown field; allowed: {', '.join(FIELDS)}")
 

@@ -130,3 +130,9 @@ def test_the_fit_moves_towards_the_value_the_targets_were_made_with(tmp_path):
     first, best = result.rows[0], result.rows[result.best]
     assert abs(best[BEDS] - truth) < 0.15
     assert abs(best[BEDS] - truth) <= abs(first[BEDS] - truth)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "experiments" / "designs").glob("calibrate_*.yaml")))
+def test_shipped_calibration_configs_are_valid(path):
+    config = read_config(path)
+    assert config.parameters and config.goals and config.trials >= 10

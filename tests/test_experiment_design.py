@@ -14,7 +14,11 @@ import yaml
 
 from experiments.design import DEFAULT_OUTCOMES, DesignError, load_design, replicate_seeds
 
-SHIPPED = sorted((Path(__file__).resolve().parent.parent / "experiments" / "designs").glob("*.yaml"))
+SHIPPED = sorted(  # calibrate_*.yaml are abm calibrate's configs (tests/test_calibrate.py), not sweep designs
+    p
+    for p in (Path(__file__).resolve().parent.parent / "experiments" / "designs").glob("*.yaml")
+    if not p.name.startswith("calibrate_")
+)
 
 
 def write(tmp_path: Path, text_or_data, name: str = "design.yaml") -> Path:
