@@ -15,13 +15,17 @@ the metrics array (:mod:`dashboard.svg`); matplotlib draws only the PNG download
 from __future__ import annotations
 
 import os
+from urllib.parse import parse_qs
 
 os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")  # a workshop tool does not phone home
 
 import solara
 
+from abm.config import ConfigError
+
 from dashboard import charts, controls, panels
 from dashboard import session as ss
+from dashboard.state import MAX_URL_CHARS, URL_PARAM, settings_from_link
 
 TITLE = "ICS workshop: how community health services shape a health system"
 TABS = [*charts.TABS, "Flows", "Follow a patient", "Files"]
@@ -86,6 +90,19 @@ def PageSetup(lang: str, target: str, skip_text: str, sidebar_button: str, sideb
     Escape or a tap beside it."""
 
 
+@solara.component_vue("url_state.vue")
+def UrlState(name: str, run: str):
+    """Sets the page address's ``name=`` query parameter to ``run`` (removes it when empty), without a reload."""
+
+
+def link_settings(search: str | None):
+    """The settings a page address's ``run=`` parameter asks for (None when it has none); ConfigError if forged."""
+    if not search or len(search) > 4 * MAX_URL_CHARS:
+        return None
+    values = parse_qs(search, max_num_fields=20).get(URL_PARAM)
+    return settings_from_link(values[0]) if values else None
+
+
 def heading(text: str, level: int = 2, id: str | None = None, classes: list[str] | None = None):
     """A real heading (h1/h2) for a region of the page."""
     attributes = {"id": id, "tabindex": "-1"} if id else {}
@@ -128,6 +145,7 @@ def LiveView(session: ss.Session):
         if runner.model is None:
             solara.Info("Starting the model...")
             return
+        UrlState(name=URL_PARAM, run=runner.link())
         panels.StoryPanel(session).key(f"story-{runner.run_id}")  # a new run starts at step 1
         panels.BaselineBar(session, panels.baseline_state(runner))
         heading("Headlines", classes=["region-heading", "sr-only"])
@@ -151,10 +169,18 @@ def LiveView(session: ss.Session):
 @solara.component
 def Page():
     session = solara.use_memo(ss.Session, [])
+    search = solara.use_router().search  # the address the page was opened with: a link may restore a run
 
     def lifecycle():
         if session.runner.model is None:
-            session.reset()
+            try:
+                settings = link_settings(search)
+            except (ConfigError, ValueError) as exc:
+                settings = None
+                session.show(ConfigError([*getattr(exc, "problems", [str(exc)]), "started the default run instead"]))
+            if settings is not None:
+                ss.notice.set("Restored the run this page's address holds (its preset, settings and lever changes).")
+            session.reset(settings)
         return session.close  # when the browser session ends, stop its model and drop its waiting baseline
 
     solara.use_effect(lifecycle, [])

@@ -567,7 +567,7 @@ def FilesPanel(session: ss.Session, version: int = 0):
         solara.FileDownload(
             settings,
             filename=f"{name}-settings.yaml",
-            label="Current settings (scenario YAML)",
+            label="This run (scenario YAML, with its lever changes)",
             icon_name="mdi-file-code",
             mime_type="application/x-yaml",
         )

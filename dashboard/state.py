@@ -20,6 +20,7 @@ import atexit
 import base64
 import binascii
 import copy
+import dataclasses
 import functools
 import itertools
 import json
@@ -551,8 +552,8 @@ class SessionRunner:
             while model.reporting_week < min(settings.resume_week, model.horizon_weeks):
                 model.step()
                 _apply_due(model, pending, applied)
-        with self.lock:
-            self.settings, self.scenario, self.model = settings, scenario, model
+        with self.lock:  # a reset of this run starts again at week 0 (a link's week is where it was opened)
+            self.settings, self.scenario, self.model = dataclasses.replace(settings, resume_week=0), scenario, model
             self.user_changes, self.pending = applied, pending
             self.run_id += 1
             self.version += 1
