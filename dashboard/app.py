@@ -22,7 +22,6 @@ os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")  # a workshop
 import solara
 
 from abm.config import ConfigError
-
 from dashboard import charts, controls, panels
 from dashboard import session as ss
 from dashboard.state import MAX_URL_CHARS, URL_PARAM, settings_from_link
