@@ -827,7 +827,8 @@ def test_the_join_link_opens_a_dashboard_that_plays_within_the_limits(browser, r
     session = Session(browser, room_server + f"?room={ROOM_CODE}")
     page = session.page
     try:
-        assert page.url == room_server  # joined: the code was swapped for the room's cookie
+        url = page.url.split("?run=")[0]  # (the page's address then holds the run: run=)
+        assert url == room_server and "room=" not in page.url  # joined: the code was swapped for the room's cookie
         assert probe_websocket(page, room_server) == "open"  # with the cookie, the server takes websockets
         session.run_settings()
         expect(page.locator(".run-limits")).to_have_text(
