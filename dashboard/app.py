@@ -57,6 +57,8 @@ LAYOUT_CSS = """
 .sidebar-top { display: flex; justify-content: flex-end; }
 .v-navigation-drawer--is-mobile { min-width: 0 !important; max-width: calc(100vw - 48px) !important;
                                   width: 400px !important; }
+.files-export .v-btn { max-width: 100%; height: auto !important; min-height: 36px; padding: 6px 12px !important; }
+.files-export .v-btn__content { white-space: normal; text-align: left; flex: 1 1 auto; }  /* long labels wrap */
 .btn-play, .btn-pause { min-width: 112px !important; }  /* Play and Pause the same width: Step does not move */
 .run-status { font-variant-numeric: tabular-nums; white-space: nowrap; display: inline-block; min-width: 18em; }
 .baseline-bar { flex-wrap: nowrap !important; min-width: 0; }
