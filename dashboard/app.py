@@ -15,13 +15,16 @@ the metrics array (:mod:`dashboard.svg`); matplotlib draws only the PNG download
 from __future__ import annotations
 
 import os
+from urllib.parse import parse_qs
 
 os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")  # a workshop tool does not phone home
 
 import solara
 
+from abm.config import ConfigError
 from dashboard import charts, controls, panels
 from dashboard import session as ss
+from dashboard.state import MAX_URL_CHARS, URL_PARAM, settings_from_link
 
 TITLE = "ICS workshop: how community health services shape a health system"
 TABS = [*charts.TABS, "Flows", "Follow a patient", "Files"]
@@ -54,6 +57,8 @@ LAYOUT_CSS = """
 .sidebar-top { display: flex; justify-content: flex-end; }
 .v-navigation-drawer--is-mobile { min-width: 0 !important; max-width: calc(100vw - 48px) !important;
                                   width: 400px !important; }
+.files-export .v-btn { max-width: 100%; height: auto !important; min-height: 36px; padding: 6px 12px !important; }
+.files-export .v-btn__content { white-space: normal; text-align: left; flex: 1 1 auto; }  /* long labels wrap */
 .btn-play, .btn-pause { min-width: 112px !important; }  /* Play and Pause the same width: Step does not move */
 .run-status { font-variant-numeric: tabular-nums; white-space: nowrap; display: inline-block; min-width: 18em; }
 .baseline-bar { flex-wrap: nowrap !important; min-width: 0; }
@@ -84,6 +89,19 @@ def PageSetup(lang: str, target: str, skip_text: str, sidebar_button: str, sideb
     """Sets the page's ``lang`` and zoomable viewport, names the sidebar and its button, puts the skip link to
     the run controls first on the page, and on a phone closes the sidebar at the start, with its close button,
     Escape or a tap beside it."""
+
+
+@solara.component_vue("url_state.vue")
+def UrlState(name: str, run: str):
+    """Sets the page address's ``name=`` query parameter to ``run`` (removes it when empty), without a reload."""
+
+
+def link_settings(search: str | None):
+    """The settings a page address's ``run=`` parameter asks for (None when it has none); ConfigError if forged."""
+    if not search or len(search) > 4 * MAX_URL_CHARS:
+        return None
+    values = parse_qs(search, max_num_fields=20).get(URL_PARAM)
+    return settings_from_link(values[0]) if values else None
 
 
 def heading(text: str, level: int = 2, id: str | None = None, classes: list[str] | None = None):
@@ -128,6 +146,7 @@ def LiveView(session: ss.Session):
         if runner.model is None:
             solara.Info("Starting the model...")
             return
+        UrlState(name=URL_PARAM, run=runner.link())
         panels.StoryPanel(session).key(f"story-{runner.run_id}")  # a new run starts at step 1
         panels.BaselineBar(session, panels.baseline_state(runner))
         heading("Headlines", classes=["region-heading", "sr-only"])
@@ -151,10 +170,18 @@ def LiveView(session: ss.Session):
 @solara.component
 def Page():
     session = solara.use_memo(ss.Session, [])
+    search = solara.use_router().search  # the address the page was opened with: a link may restore a run
 
     def lifecycle():
         if session.runner.model is None:
-            session.reset()
+            try:
+                settings = link_settings(search)
+            except (ConfigError, ValueError) as exc:
+                settings = None
+                session.show(ConfigError([*getattr(exc, "problems", [str(exc)]), "started the default run instead"]))
+            if settings is not None:
+                ss.notice.set("Restored the run this page's address holds (its preset, settings and lever changes).")
+            session.reset(settings)
         return session.close  # when the browser session ends, stop its model and drop its waiting baseline
 
     solara.use_effect(lifecycle, [])

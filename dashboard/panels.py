@@ -556,7 +556,7 @@ def FilesPanel(session: ss.Session, version: int = 0):
     # stable functions (see Chart): they read the run as it is when clicked
     csv = solara.use_memo(lambda: lambda: runner.metrics_csv().encode(), [])
     settings = solara.use_memo(lambda: lambda: runner.scenario_yaml().encode(), [])
-    with solara.Row(gap="8px", style={"flex-wrap": "wrap"}):
+    with solara.Row(gap="8px", style={"flex-wrap": "wrap"}, classes=["files-export"]):
         solara.FileDownload(
             csv,
             filename=f"{name}-metrics.csv",
@@ -567,7 +567,7 @@ def FilesPanel(session: ss.Session, version: int = 0):
         solara.FileDownload(
             settings,
             filename=f"{name}-settings.yaml",
-            label="Current settings (scenario YAML)",
+            label="This run (scenario YAML, with its lever changes)",
             icon_name="mdi-file-code",
             mime_type="application/x-yaml",
         )

@@ -15,7 +15,7 @@ from html import escape
 import solara
 
 from abm.config import ConfigError
-from dashboard.state import Player, SessionRunner, Settings, scenario_from_yaml
+from dashboard.state import Player, SessionRunner, Settings, run_from_yaml
 
 tick = solara.reactive(0)  # bumped when the page's structure changes (re-renders the main view)
 live_tick = solara.reactive(0)  # bumped at every update while playing (only the patient panel listens)
@@ -176,7 +176,7 @@ class Session:
     def load_yaml(self, content: bytes | str, filename: str) -> None:
         """A scenario file from the page: validated, then the run is reset to it; errors shown, nothing lost."""
         try:
-            data = scenario_from_yaml(content, filename)
+            data, changes = run_from_yaml(content, filename)
         except ConfigError as exc:
             self.show(exc)
             return
@@ -187,6 +187,8 @@ class Session:
             population=int(data.get("population", current.population)),
             years=int(data.get("years", current.years)),
             seed=int(data.get("seed", current.seed)),
+            changes=changes,
         )
-        notice.set(f"Loaded {filename}.")
+        replays = f" It replays {len(changes)} lever change(s) at their weeks as the run plays." if changes else ""
+        notice.set(f"Loaded {filename}.{replays}")
         self.reset(settings)

@@ -17,7 +17,10 @@ The page (``dashboard/app.py``) keeps one :class:`SessionRunner` per browser ses
 from __future__ import annotations
 
 import atexit
+import base64
+import binascii
 import copy
+import dataclasses
 import functools
 import itertools
 import json
@@ -30,16 +33,17 @@ from concurrent.futures import CancelledError, Executor, Future, ProcessPoolExec
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
 
 from abm import safe_yaml
-from abm.config import ConfigError, build, short, to_dict
+from abm.config import ConfigError, build, short, spec, suggest, to_dict
 from abm.errors import clip
 from abm.metrics import COLUMNS
-from abm.scenario import Scenario, apply_overrides, load_scenario_dict, preset_names
+from abm.scenario import Scenario, apply_overrides, load_scenario_dict, preset_names, validate_lever
+from abm.units import WEEKS_PER_YEAR
 from dashboard.limits import Limits
 from policies.levers import CONDITIONS, Levers
 
@@ -51,6 +55,10 @@ WORKSHOP_POPULATION = int(os.environ.get("ABM_DASHBOARD_POPULATION", 10_000))
 WORKSHOP_YEARS = int(os.environ.get("ABM_DASHBOARD_YEARS", 5))
 COL = {name: i for i, name in enumerate(COLUMNS)}
 LIMITS = Limits.from_env()  # the largest run a session may start (`abm dashboard --max-population ...`)
+MAX_LIVE_CHANGES = 100  # live lever changes a file or link may replay (as many as a scenario's schedule entries)
+LIVE_CHANGES_KEY = "live_changes"  # the exported scenario's section of live changes (read by the dashboard only)
+URL_PARAM = "run"  # the page's query parameter holding the session (preset, run settings, live changes, week)
+MAX_URL_CHARS = 6000  # a link's run= value: 100 changes fit in about 5,000 characters
 
 
 @dataclass
@@ -62,6 +70,8 @@ class Settings:
     population: int = WORKSHOP_POPULATION
     years: int = WORKSHOP_YEARS
     seed: int = 1
+    changes: list = field(default_factory=list)  # live lever changes to replay: (reporting week, lever, value)
+    resume_week: int = 0  # after the burn-in, play to this week (a link restores the week it was at)
 
     @classmethod
     def from_preset(cls, name: str, **run) -> Settings:
@@ -105,8 +115,62 @@ def _beyond(change, years: int) -> bool:
     return isinstance(year, int) and not isinstance(year, bool) and isinstance(years, int) and year >= years
 
 
-def scenario_from_yaml(text: str | bytes, filename: str = "upload") -> dict:
-    """Parse an uploaded, dropped or pasted scenario and validate it; return its raw dict or raise ConfigError.
+@dataclass
+class LiveChange:
+    """A lever moved during a dashboard run: from reporting week ``week`` on (the week it was moved before)."""
+
+    week: int = spec(0, units="reporting week, from 0", lo=0, hi=60 * WEEKS_PER_YEAR)
+    lever: str = spec("", doc="lever name (a key of levers:)")
+    value: Any = None
+
+
+@dataclass
+class LiveChanges:
+    """The exported scenario's ``live_changes:`` section (the dashboard replays them; ``abm run`` does not)."""
+
+    live_changes: list[LiveChange] = spec(
+        [], doc="lever changes made during the run, replayed at their weeks", max_items=MAX_LIVE_CHANGES
+    )
+
+
+def live_changes_from(raw, years: int, where: str = "") -> list[tuple[int, str, object]]:
+    """Validate a list of live changes ({week, lever, value}) for a run of ``years``; return them as
+    (week, lever, value) in the order they are applied (by week, in file order within a week).
+    Raises ConfigError naming each bad entry and what is allowed."""
+    prefix = f"{where}: " if where else ""
+    try:
+        changes = build(LiveChanges, {LIVE_CHANGES_KEY: raw}).live_changes
+    except ConfigError as exc:
+        raise ConfigError([prefix + p for p in exc.problems]) from None
+    problems, out = [], []
+    horizon = years * WEEKS_PER_YEAR
+    for i, change in enumerate(changes):
+        path = f"{LIVE_CHANGES_KEY}.{i}"
+        if change.lever not in Levers.names():
+            problems.append(
+                f"{prefix}{path}.lever: {short(change.lever)} is not a lever{suggest(change.lever, Levers.names())}"
+            )
+            continue
+        try:
+            value = validate_lever(change.lever, change.value, path=f"{path}.value")
+        except ConfigError as exc:
+            problems.extend(prefix + p for p in exc.problems)
+            continue
+        if change.week >= horizon:
+            problems.append(
+                f"{prefix}{path}.week: {change.week} is beyond the horizon ({years} year(s)); "
+                f"allowed: 0 to {horizon - 1}"
+            )
+            continue
+        out.append((change.week, change.lever, value))
+    if problems:
+        raise ConfigError(problems)
+    return sorted(out, key=lambda c: c[0])  # stable: file order within a week
+
+
+def run_from_yaml(text: str | bytes, filename: str = "upload") -> tuple[dict, list[tuple[int, str, object]]]:
+    """Parse an uploaded, dropped or pasted scenario and validate it: its raw scenario dict and the live
+    lever changes it replays (its ``live_changes:`` section, if any), or ConfigError.
 
     Read with the safe loader (size limit, no aliases, no duplicate keys, UTF-8), whatever the browser
     claimed about the file; the problems name the file and every bad field with what is allowed.
@@ -120,11 +184,71 @@ def scenario_from_yaml(text: str | bytes, filename: str = "upload") -> dict:
                 f"not {type(data).__name__}"
             ]
         )
+    raw_changes = data.pop(LIVE_CHANGES_KEY, None)
     try:
-        build(Scenario, data)
+        scenario = build(Scenario, data)
     except ConfigError as exc:
         raise ConfigError([f"{filename}: {p}" for p in exc.problems]) from None
-    return data
+    changes = [] if raw_changes is None else live_changes_from(raw_changes, scenario.years, filename)
+    return data, changes
+
+
+def scenario_from_yaml(text: str | bytes, filename: str = "upload") -> dict:
+    """The scenario of :func:`run_from_yaml` (its live changes checked, then left out)."""
+    return run_from_yaml(text, filename)[0]
+
+
+# --------------------------------------------------------------------------- the page's link
+def settings_to_link(settings: Settings, changes: list, week: int) -> str:
+    """The ``run=`` value that restores a session from a preset: base64url of a small JSON (no padding).
+    An uploaded scenario is too large for a link: ``""``."""
+    if settings.source not in preset_sources():
+        return ""
+    state = {
+        "p": settings.source,
+        "n": settings.population,
+        "y": settings.years,
+        "s": settings.seed,
+        "w": max(int(week), 0),
+        "c": lever_changes_key(changes),
+    }
+    text = json.dumps(state, separators=(",", ":"), default=str)
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def settings_from_link(value: str) -> Settings:
+    """The settings a ``run=`` value asks for, checked as strictly as an upload: bounded, a preset by name only,
+    run settings and changes validated (the page also applies the facilitator's limits); else ConfigError."""
+    where = "link"
+    if not isinstance(value, str) or len(value) > MAX_URL_CHARS:
+        raise ConfigError([f"{where}: the run= value is too long; allowed: up to {MAX_URL_CHARS:,} characters"])
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        state = json.loads(raw.decode("utf-8"))
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
+        raise ConfigError([f"{where}: the run= value is not a dashboard link (base64url of JSON)"]) from None
+    keys = {"p", "n", "y", "s", "w", "c"}
+    if not isinstance(state, dict) or set(state) != keys:
+        raise ConfigError([f"{where}: the run= value is not a dashboard link; expected the keys {sorted(keys)}"])
+    numbers = {k: state[k] for k in ("n", "y", "s", "w")}
+    bad = [k for k, v in numbers.items() if not isinstance(v, int) or isinstance(v, bool)]
+    if bad:
+        raise ConfigError([f"{where}: {', '.join(bad)} must be whole numbers"])
+    raw_changes = state["c"]
+    if not isinstance(raw_changes, list) or not all(isinstance(c, list) and len(c) == 3 for c in raw_changes):
+        raise ConfigError([f"{where}: c must be a list of [week, lever, value]"])
+    try:
+        settings = Settings.from_preset(state["p"], population=state["n"], years=state["y"], seed=state["s"])
+        settings.build()
+    except ConfigError as exc:
+        raise ConfigError([f"{where}: {p}" for p in exc.problems]) from None
+    entries = [{"week": w, "lever": n, "value": v} for w, n, v in raw_changes[: MAX_LIVE_CHANGES + 1]]
+    settings.changes = live_changes_from(entries, settings.years, where)
+    horizon = settings.years * WEEKS_PER_YEAR
+    if not 0 <= state["w"] <= horizon:
+        raise ConfigError([f"{where}: w: {state['w']} is not a week of this run; allowed: 0 to {horizon}"])
+    settings.resume_week = state["w"]
+    return settings
 
 
 def lever_changes_key(changes) -> list:
@@ -151,6 +275,16 @@ def replay(scenario: dict, changes: list, weeks: int | None = None) -> np.ndarra
             k += 1
         model.step()
     return model.metrics.data[: model.metrics.recorded].copy()
+
+
+def _apply_due(model: ICSModel, pending: list, applied: list) -> None:
+    """Apply the pending live changes (sorted by week) due by the model's reporting week, as :func:`replay`
+    does before that week; record those that changed a lever in ``applied``."""
+    while pending and pending[0][0] <= model.reporting_week:
+        _, name, value = pending.pop(0)
+        if getattr(model.levers, name) != value:
+            model.set_lever(name, value)
+            applied.append((model.reporting_week, name, getattr(model.levers, name)))
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -392,6 +526,7 @@ class SessionRunner:
         self.model: ICSModel | None = None  # built by reset(), which a page calls before anything else
         self.scenario: Scenario | None = None
         self.user_changes: list[tuple[int, str, object]] = []
+        self.pending: list[tuple[int, str, object]] = []  # the settings' live changes not yet reached
         self.baseline: Baseline | None = None
         self.pinned: Baseline | None = None
         self.run_id = 0
@@ -408,12 +543,18 @@ class SessionRunner:
         if problems:
             raise ConfigError(problems)
         model = ICSModel(scenario)
+        pending = sorted(settings.changes, key=lambda c: c[0])
+        applied: list[tuple[int, str, object]] = []
         if warm_up:
             for _ in range(model.burn_in_weeks):
                 model.step()
-        with self.lock:
-            self.settings, self.scenario, self.model = settings, scenario, model
-            self.user_changes = []
+            _apply_due(model, pending, applied)
+            while model.reporting_week < min(settings.resume_week, model.horizon_weeks):
+                model.step()
+                _apply_due(model, pending, applied)
+        with self.lock:  # a reset of this run starts again at week 0 (a link's week is where it was opened)
+            self.settings, self.scenario, self.model = dataclasses.replace(settings, resume_week=0), scenario, model
+            self.user_changes, self.pending = applied, pending
             self.run_id += 1
             self.version += 1
             self.baseline = None
@@ -451,6 +592,7 @@ class SessionRunner:
             model = self.current_model
             while done < weeks and not model.finished:
                 model.step()
+                _apply_due(model, self.pending, self.user_changes)
                 done += 1
             self.version += 1
         return done
@@ -478,6 +620,17 @@ class SessionRunner:
     @property
     def place_names(self) -> list[str]:
         return self.current_model.metrics.place_names
+
+    def planned_changes(self) -> list[tuple[int, str, object]]:
+        """The run's live lever changes: those made or replayed so far, then those still to be replayed."""
+        with self.lock:
+            return [*self.user_changes, *self.pending]
+
+    def link(self) -> str:
+        """The page's ``run=`` value for this session (``""`` for an uploaded scenario): :func:`settings_from_link`."""
+        with self.lock:
+            week = self.model.reporting_week if self.model is not None else 0
+            return settings_to_link(self.settings, self.planned_changes(), week)
 
     def markers(self) -> list[tuple[int, str, object]]:
         """Every lever change so far (live ones and the scenario's schedule): (reporting week, lever, value)."""
@@ -548,22 +701,26 @@ class SessionRunner:
 
     # ------------------------------------------------------------------ export
     def scenario_yaml(self) -> str:
-        """The current settings as a scenario file: the loaded scenario with today's lever values."""
+        """This run as a scenario file that replays it: the loaded scenario (its levers as they started) with
+        this session's population, horizon and seed, and the live lever changes with their weeks
+        (``live_changes:``, only when there are some). Loading it in the dashboard gives the same run, week for
+        week."""
         with self.lock:
             data = copy.deepcopy(self.settings.scenario)
             data.update(population=self.settings.population, years=self.settings.years, seed=self.settings.seed)
-            defaults = Levers()
-            levers = dict(data.get("levers") or {})
-            for name, value in self.lever_values().items():
-                if value != getattr(defaults, name) or name in levers:
-                    levers[name] = value
-            if levers:
-                data["levers"] = levers
-            changes = "; ".join(f"week {w}: {n} = {v}" for w, n, v in self.user_changes) or "none"
-        header = (
-            f"# ics-abm scenario exported from the dashboard (from {self.settings.source}).\n"
-            f"# Levers hold their values at export; live changes made during the run: {changes}\n"
-        )
+            changes = self.planned_changes()
+        data.pop(LIVE_CHANGES_KEY, None)
+        header = f"# ics-abm scenario exported from the dashboard (from {self.settings.source}).\n"
+        if changes:
+            kept = changes[:MAX_LIVE_CHANGES]
+            data[LIVE_CHANGES_KEY] = [{"week": int(w), "lever": n, "value": v} for w, n, v in kept]
+            header += (
+                "# live_changes: the levers moved during the run, each from the start of its reporting week. Load\n"
+                "# this file in the dashboard to replay the run exactly; `abm run` does not read live_changes\n"
+                "# (remove that section to run the scenario as it started).\n"
+            )
+            if len(changes) > len(kept):
+                header += f"# Only the first {MAX_LIVE_CHANGES} of {len(changes)} live changes are kept.\n"
         return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
     def metrics_csv(self) -> str:

@@ -263,6 +263,29 @@ def test_a_lever_moved_mid_play_changes_the_trajectory_and_is_marked(session):
     assert session.errors == []
 
 
+def test_a_reload_restores_the_run_from_the_page_address(session):
+    page = session.page
+    for week in (1, 2):
+        page.locator(".btn-step").click()
+        session.wait_weeks(week)
+    session.tab("Hospital")
+    session.lever("acute_beds_multiplier", "[role=slider]").focus()
+    page.keyboard.press("Home")  # beds to 0.3x at week 2
+    marker = page.locator("svg[data-chart='occupancy'] .lever-marker")
+    marker.wait_for(timeout=10_000)
+    page.locator(".btn-step").click()
+    session.wait_weeks(3)
+    page.wait_for_function("location.search.includes('run=')", timeout=5_000)
+    page.reload()
+    page.locator(".run-status").filter(has_text="Year 0").wait_for(timeout=30_000)
+    session.wait_weeks(3, timeout=10)  # back at the week it was at, the lever moved at its week
+    session.tab("Hospital")
+    expect(session.lever("acute_beds_multiplier")).to_have_text("0.3×")
+    marker.wait_for(timeout=10_000)
+    assert marker.get_attribute("data-week") == "2" and session.weeks() == 3
+    assert session.errors == []
+
+
 def test_a_slider_drag_during_play_is_one_lever_change(session):
     """A drag across a slider commits once, on release: one change, one marker (issue 16), not one per step."""
     page = session.page
@@ -355,7 +378,7 @@ def test_export_and_upload_with_a_clear_error_for_a_bad_file(session, tmp_path):
     csv = Path(csv_download.value.path()).read_text()
     assert csv.startswith("week,year,place,population") and len(csv.splitlines()) == 1 + 4
     with page.expect_download() as yaml_download:
-        page.get_by_text("Current settings (scenario YAML)").click()
+        page.get_by_text("This run (scenario YAML, with its lever changes)").click()
     settings = yaml.safe_load(Path(yaml_download.value.path()).read_text())
     assert settings["population"] == POPULATION and settings["years"] == YEARS
     session.tab("Admissions")
@@ -804,7 +827,8 @@ def test_the_join_link_opens_a_dashboard_that_plays_within_the_limits(browser, r
     session = Session(browser, room_server + f"?room={ROOM_CODE}")
     page = session.page
     try:
-        assert page.url == room_server  # joined: the code was swapped for the room's cookie
+        url = page.url.split("?run=")[0]  # (the page's address then holds the run: run=)
+        assert url == room_server and "room=" not in page.url  # joined: the code was swapped for the room's cookie
         assert probe_websocket(page, room_server) == "open"  # with the cookie, the server takes websockets
         session.run_settings()
         expect(page.locator(".run-limits")).to_have_text(

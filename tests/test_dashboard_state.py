@@ -17,7 +17,7 @@ from abm.scenario import Scenario
 from dashboard import charts, controls, flows, png, svg
 from dashboard.cli import server_command
 from dashboard.figures import CARDS, headline
-from dashboard.state import Player, SessionRunner, Settings, replay, scenario_from_yaml
+from dashboard.state import Player, SessionRunner, Settings, replay, run_from_yaml, scenario_from_yaml
 from policies.levers import GROUPS, lever_table
 
 SMALL = dict(population=4000, years=1, seed=5)
@@ -267,18 +267,70 @@ def test_png_export_is_a_png():
     assert png.render(spec, dpi=40)[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_exported_settings_reload_with_the_current_levers():
+def test_exported_settings_reload_with_the_live_changes_and_their_weeks():
     runner = small_runner()
     runner.set_lever("social_care_capacity_multiplier", 1.4)
     text = runner.scenario_yaml()
-    data = scenario_from_yaml(text, "export.yaml")
-    assert data["levers"]["social_care_capacity_multiplier"] == 1.4
+    data, changes = run_from_yaml(text, "export.yaml")
+    assert "social_care_capacity_multiplier" not in (data.get("levers") or {})  # the levers as the run started
+    assert changes == [(0, "social_care_capacity_multiplier", 1.4)]
     assert data["population"] == SMALL["population"] and data["seed"] == SMALL["seed"]
-    assert "week 0: social_care_capacity_multiplier = 1.4" in text
+    assert "live_changes" not in scenario_from_yaml(text, "export.yaml")
+    assert "live_changes" not in small_runner().scenario_yaml()  # none moved: a plain scenario `abm run` reads
     assert runner.metrics_csv().splitlines() == [runner.metrics_csv().splitlines()[0]]  # no week yet: header
     runner.advance(3)
     lines = runner.metrics_csv().splitlines()
     assert lines[0].startswith("week,year,place,population") and len(lines) == 1 + 3 * len(runner.place_names)
+
+
+def test_an_exported_run_imported_into_a_fresh_runner_replays_it_bit_for_bit():
+    runner = small_runner(years=2)
+    runner.advance(7)
+    runner.set_lever("acute_beds_multiplier", 0.6)
+    runner.advance(30)
+    runner.set_lever("social_care_capacity_multiplier", 1.5)
+    runner.advance(40)  # past a new financial year (week 52)
+    text = runner.scenario_yaml()
+    data, changes = run_from_yaml(text, "export.yaml")
+    assert changes == [(7, "acute_beds_multiplier", 0.6), (37, "social_care_capacity_multiplier", 1.5)]
+    fresh = SessionRunner(
+        Settings(source="uploaded: export", scenario=data, population=4000, years=2, seed=5, changes=changes), pool=None
+    )
+    fresh.reset()
+    assert fresh.user_changes == [] and fresh.lever_values()["acute_beds_multiplier"] == 1.0
+    fresh.advance(77)
+    np.testing.assert_array_equal(fresh.data(), runner.data())
+    assert fresh.markers() == runner.markers() and fresh.user_changes == runner.user_changes
+    assert fresh.scenario_yaml().split("\n", 1)[1] == text.split("\n", 1)[1]  # and it exports the same run
+
+
+@pytest.mark.parametrize(
+    "section, expected",
+    [
+        ("live_changes: 3", "live_changes: 3 is a int; allowed: list"),
+        (
+            "live_changes:\n- {week: 2, lever: acute_beds_multiplyer, value: 1.2}",
+            "did you mean 'acute_beds_multiplier'",
+        ),
+        (
+            "live_changes:\n- {week: 2, lever: acute_beds_multiplier, value: 9}",
+            "live_changes.0.value: 9.0 is out of range",
+        ),
+        (
+            "live_changes:\n- {week: 999, lever: acute_beds_multiplier, value: 1.2}",
+            "live_changes.0.week: 999 is beyond",
+        ),
+        ("live_changes:\n- {week: -1, lever: acute_beds_multiplier, value: 1.2}", "live_changes.0.week"),
+        ("live_changes:\n- {week: 1, lever: acute_beds_multiplier, value: 1.2, x: 1}", "unknown key"),
+        ("live_changes:\n" + "- {week: 1, lever: acute_beds_multiplier, value: 1.2}\n" * 101, "allowed: at most 100"),
+    ],
+)
+def test_a_forged_live_changes_section_is_a_short_error(section, expected):
+    with pytest.raises(ConfigError) as err:
+        run_from_yaml("years: 1\npopulation: 4000\n" + section, "forged.yaml")
+    message = " ".join(err.value.problems)
+    assert message.startswith("forged.yaml") and expected in message, message
+    assert len(message) < 600
 
 
 @pytest.mark.parametrize(
@@ -621,3 +673,68 @@ def test_a_session_says_which_scheduled_changes_its_horizon_leaves_out():
     assert "3 year(s) long" in ss.notice.value and "demand_multiplier = 1.2 in year 4" in ss.notice.value
     assert "year 2" not in ss.notice.value
     ss.notice.set("")
+
+
+def test_the_page_link_restores_the_run_at_its_week():
+    from dashboard.state import settings_from_link
+
+    runner = small_runner()
+    runner.advance(4)
+    runner.set_lever("acute_beds_multiplier", 0.6)
+    runner.advance(3)
+    link = runner.link()
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", link) and len(link) < 200
+    settings = settings_from_link(link)
+    assert (settings.source, settings.population, settings.years, settings.seed) == ("baseline", 4000, 1, 5)
+    assert settings.changes == [(4, "acute_beds_multiplier", 0.6)] and settings.resume_week == 7
+    settings.scenario["burn_in_weeks"] = 12  # as small_runner's (a link names a preset, with its own burn-in)
+    fresh = SessionRunner(settings, pool=None)
+    fresh.reset()
+    assert fresh.model.reporting_week == 7 and fresh.markers() == runner.markers()
+    np.testing.assert_array_equal(fresh.data(), runner.data())
+    uploaded = SessionRunner(Settings(source="uploaded: x", **SMALL), pool=None)
+    assert uploaded.link() == ""  # an uploaded scenario is too large for a link
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("x" * 7000, "too long"),
+        ("!!!", "not a dashboard link"),
+        ("W10", "not a dashboard link"),  # base64 of "[]"
+        ("eyJwIjoxfQ", "expected the keys"),  # {"p":1}
+    ],
+)
+def test_a_forged_link_is_a_short_error(value, expected):
+    from dashboard.state import settings_from_link
+
+    with pytest.raises(ConfigError) as err:
+        settings_from_link(value)
+    assert expected in " ".join(err.value.problems)
+
+
+def test_a_forged_link_with_good_json_is_checked_like_an_upload():
+    import base64
+    import json
+
+    from dashboard.state import settings_from_link
+
+    def link(**over):
+        state = {"p": "baseline", "n": 4000, "y": 1, "s": 1, "w": 0, "c": [], **over}
+        return base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
+
+    assert settings_from_link(link()).population == 4000
+    for state, expected in [
+        ({"p": "../../etc/passwd"}, "not one of this dashboard's presets"),
+        ({"n": 10**12}, "population"),
+        ({"n": True}, "whole numbers"),
+        ({"w": 9999}, "w: 9999"),
+        ({"c": [[1, "acute_beds_multiplier"]]}, "[week, lever, value]"),
+        ({"c": [[1, "acute_beds_multiplier", 99]]}, "out of range"),
+        ({"c": [[1, "nope", 1]]}, "is not a lever"),
+        ({"c": [[1, "acute_beds_multiplier", 1.2]] * 101}, "at most 100"),
+    ]:
+        with pytest.raises(ConfigError) as err:
+            settings_from_link(link(**state))
+        message = " ".join(err.value.problems)
+        assert message.startswith("link") and expected in message and len(message) < 600, message
