@@ -24,6 +24,10 @@ from playwright.sync_api import expect
 from dashboard import controls
 from policies.levers import lever_table
 
+# A browser test starts Chromium and a dashboard server (3-6 s each, about two minutes in all): the full suite
+# runs them, the fast lane (pytest -m "not slow") does not.  Run them alone with  pytest tests/test_dashboard_browser.py
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "dashboard"
 CHROMIUM = "/usr/bin/chromium"
@@ -411,7 +415,6 @@ def test_export_and_upload_with_a_clear_error_for_a_bad_file(session, tmp_path):
     assert [e for e in session.errors if "bad.yaml" not in e] == []
 
 
-@pytest.mark.slow  # ~10 s: two sessions played side by side
 def test_two_sessions_are_independent(browser, server):
     a, b = Session(browser, server), Session(browser, server)
     try:
@@ -822,7 +825,6 @@ def test_a_wrong_room_code_is_refused_and_the_right_one_typed_in_the_form_joins(
         context.close()
 
 
-@pytest.mark.slow  # ~8 s: plays a run to its end
 def test_the_join_link_opens_a_dashboard_that_plays_within_the_limits(browser, room_server):
     session = Session(browser, room_server + f"?room={ROOM_CODE}")
     page = session.page
