@@ -100,6 +100,12 @@ def add_parsers(commands) -> None:
     summarize.add_argument("sweep_dir", type=Path, metavar="DIR", help="a sweep directory (from abm sweep)")
     summarize.add_argument("--out", type=Path, metavar="DIR", help="where to write (default: DIR/summary)")
     summarize.add_argument("--no-plots", action="store_true", help="tables only")
+    summarize.add_argument(
+        "--tidy",
+        action="store_true",
+        help="also write tidy.parquet: one row per run x week x place (every Place and the ICS) with the "
+        "run's factor values and seed (designs with outputs: weekly)",
+    )
     summarize.add_argument("--quiet", "-q", action="store_true", help="print only where the files went")
     summarize.set_defaults(handler=cmd_summarize)
 
@@ -244,7 +250,7 @@ def cmd_summarize(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from experiments.sweep import SweepError
 
     try:
-        summary = summarize(args.sweep_dir, args.out, plots=not args.no_plots)
+        summary = summarize(args.sweep_dir, args.out, plots=not args.no_plots, tidy=args.tidy)
     except (SweepError, ValueError) as exc:
         return _error(str(exc))
     if not args.quiet:

@@ -23,6 +23,9 @@ Files written (atomically) to the summary directory:
   ``warnings`` (noise over 30% of the variance, S1 below 0, total indices summing to far
   more than 1, Morris sigma about mu* or more) and ``notes`` (cells left out) also printed;
 * ``weekly.parquet`` (designs with ``outputs: weekly``): every run's weekly ICS metrics;
+* ``tidy.parquet`` (with ``tidy=True``, ``abm summarize --tidy``; designs with ``outputs: weekly``):
+  one row per run x week x place (every Place and the ICS), with the run's factor values and seed
+  (see :mod:`experiments.tidy`);
 * ``trajectories.png``, ``differences.png`` and ``sensitivity.png``: see :mod:`experiments.plots`.
 
 Intervals need two or more replications; with one they are empty (NaN).
@@ -429,10 +432,13 @@ def _prcc(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- the command
-def summarize(sweep_dir: str | Path, out_dir: str | Path | None = None, plots: bool = True) -> Summary:
+def summarize(
+    sweep_dir: str | Path, out_dir: str | Path | None = None, plots: bool = True, tidy: bool = False
+) -> Summary:
     """Compute the summary tables of a sweep and write them (and the charts) to ``out_dir``.
 
-    ``out_dir`` defaults to ``SWEEP_DIR/summary``.
+    ``out_dir`` defaults to ``SWEEP_DIR/summary``.  ``tidy``: also write ``tidy.parquet``, one
+    row per run x week x place (:func:`experiments.tidy.sweep_table`; needs ``outputs: weekly``).
     """
     sweep_dir = Path(sweep_dir)
     out = Path(out_dir) if out_dir is not None else sweep_dir / "summary"
@@ -440,6 +446,11 @@ def summarize(sweep_dir: str | Path, out_dir: str | Path | None = None, plots: b
     if results.runs.empty:
         raise ValueError(f"{sweep_dir}: no completed run to summarise yet")
     plan, outcomes = results.plan, results.plan.outcomes
+    if tidy and plan.design.outputs != "weekly":  # refused before any file is written
+        raise ValueError(
+            f"{sweep_dir}: --tidy needs weekly metrics, and design {plan.design.name!r} has "
+            f"outputs: {plan.design.outputs} (set 'outputs: weekly' and sweep again)"
+        )
     yearly = [o for o in outcomes if o in results.annual.columns]  # declared outcomes have no per-year figure
     found = analyse(results, outcomes)
     summary = Summary(
@@ -467,6 +478,10 @@ def summarize(sweep_dir: str | Path, out_dir: str | Path | None = None, plots: b
         files.append(atomic_write_frame(summary.sensitivity, out / "sensitivity.csv"))
     if plan.design.outputs == "weekly":
         files.append(atomic_write_frame(weekly_table(sweep_dir, results), out / "weekly.parquet"))
+    if tidy:
+        from experiments.tidy import sweep_table
+
+        files.append(atomic_write_frame(sweep_table(sweep_dir), out / "tidy.parquet"))
     if plots:
         from experiments import plots as charts
 
