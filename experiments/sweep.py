@@ -3,6 +3,7 @@
     plan = load_design("experiments/designs/workforce_funding.yaml")
     report = run_sweep(plan, "runs/beds", jobs=4)              # joblib's loky processes
     report = run_sweep(plan, "runs/beds", backend="dask", scheduler="tcp://head:8786")
+    report = run_sweep(plan, "runs/beds", backend="dask", scheduler=SLURMCluster(...))  # dask-jobqueue
 
 The output directory::
 
@@ -114,7 +115,7 @@ def run_sweep(
     *,
     jobs: int = 1,
     backend: str = "loky",
-    scheduler: str | None = None,
+    scheduler: Any = None,
     progress: bool = True,
     command: list[str] | None = None,
 ) -> SweepReport:
@@ -125,7 +126,9 @@ def run_sweep(
         out_dir: the sweep directory (created; an existing one must hold this same plan).
         jobs: worker processes (loky), or local Dask workers when no ``scheduler`` is given.
         backend: ``"loky"`` (joblib's processes; ``jobs=1`` runs in this process) or ``"dask"``.
-        scheduler: a Dask scheduler address (``tcp://host:8786``) to run on a cluster.
+        scheduler: a Dask scheduler address (``tcp://host:8786``) to run on a cluster, or a
+            cluster object with a ``scheduler_address`` (dask-jobqueue's ``SLURMCluster``,
+            ``PBSCluster``..., or dask's ``LocalCluster``), which the caller starts, scales and closes.
         progress: show a progress bar with ETA on stderr.
         command: the command line recorded in sweep.json.
 
@@ -134,6 +137,7 @@ def run_sweep(
     """
     if backend not in BACKENDS:
         raise SweepError(f"--backend {backend!r} is not allowed; allowed: {', '.join(BACKENDS)}")
+    address = scheduler_address(scheduler)  # a cluster object (dask-jobqueue's) gives its scheduler's address
     clock = time.perf_counter()
     out = Path(out_dir)
     try:
@@ -155,7 +159,7 @@ def run_sweep(
         smoothing=0.1,
         dynamic_ncols=True,
     ) as bar:
-        outputs = execute(todo, plan.base, plan.design.outputs, jobs, backend, scheduler, plan.measures)
+        outputs = execute(todo, plan.base, plan.design.outputs, jobs, backend, address, plan.measures)
         finished = False
         try:
             for output in outputs:
@@ -256,7 +260,7 @@ def execute(
     outputs: str,
     jobs: int,
     backend: str,
-    scheduler: str | None,
+    scheduler: Any,
     measures: list[dict] | None = None,
 ) -> Generator[dict, None, None]:
     """Each run's output, in the order they finish, through joblib (loky processes or Dask)."""
@@ -290,13 +294,28 @@ def end_workers(backend: str) -> None:
         executor.shutdown(wait=True, kill_workers=True)
 
 
+def scheduler_address(scheduler: Any) -> str | None:
+    """The address of a Dask scheduler given as an address, or as a cluster object (its ``scheduler_address``)."""
+    if scheduler is None or isinstance(scheduler, str):
+        return scheduler or None
+    address = getattr(scheduler, "scheduler_address", None)
+    if not isinstance(address, str):
+        raise SweepError(
+            f"scheduler: {type(scheduler).__name__} is neither a scheduler address (tcp://host:8786) nor a "
+            "Dask cluster with a scheduler_address (dask-jobqueue's SLURMCluster, dask's LocalCluster)"
+        )
+    return address
+
+
 @contextmanager
-def dask_client(scheduler: str | None, jobs: int):
-    """A Dask client: to the scheduler at ``scheduler``, or to a local cluster of ``jobs`` single-threaded processes."""
+def dask_client(scheduler: Any, jobs: int):
+    """A Dask client: to the scheduler at ``scheduler`` (an address or a cluster object), or to a local
+    cluster of ``jobs`` single-threaded processes."""
     try:
         from distributed import Client, LocalCluster
     except ImportError:
         raise SweepError("--backend dask needs Dask: pip install 'ics-abm[dask]'") from None
+    scheduler = scheduler_address(scheduler)
     if scheduler:
         try:
             client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT)
