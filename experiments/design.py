@@ -502,10 +502,15 @@ def _distribution_problems(factor: FactorPlan, drawn, default: Any, data: dict, 
         values = [math.ceil(values[0]), math.floor(values[1])]
         if values[0] > values[1]:
             return [f"{where}: {factor.key} takes whole numbers and [low, high] holds none"]
+    return _values_problems(factor.key, values, data, where)
+
+
+def _values_problems(key: str, values, data: dict, where: str) -> list[str]:
+    """What the scenario's own validation says of each value the factor ``key`` can take (none: all allowed)."""
     problems: list[str] = []
     for value in values:
         try:
-            build(Scenario, apply_overrides(data, {factor.key: value}))
+            build(Scenario, apply_overrides(data, {key: value}))
         except ConfigError as exc:
             problems.extend(f"{where}: {p}" for p in exc.problems)
     return problems
@@ -669,13 +674,7 @@ def _check_factor_values(factor: FactorPlan, default: Any, data: dict, where: st
         values, where = [round(v) if factor.integer else v for v in factor.sample_range], f"{where}.range"
     else:
         values, where = factor.grid_values, f"{where}.values"
-    problems: list[str] = []
-    for value in values:
-        try:
-            build(Scenario, apply_overrides(data, {factor.key: value}))
-        except ConfigError as exc:
-            problems.extend(f"{where}: {p}" for p in exc.problems)
-    return problems
+    return _values_problems(factor.key, values, data, where)
 
 
 def _salib_problem(method: str) -> list[str]:
