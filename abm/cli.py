@@ -435,6 +435,11 @@ def _add_calibrate_parser(commands) -> None:
         help="output folder (default: runs/calibrate-CONFIG); new, empty or an earlier calibration's (replaced)",
     )
     parser.add_argument("--jobs", "-j", type=int, default=1, metavar="J", help="worker processes for the seeds")
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run each trial's seeds on a Dask cluster, e.g. tcp://head:8786 (as abm sweep --scheduler)",
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no line per trial")
     parser.set_defaults(handler=cmd_calibrate)
 
@@ -459,7 +464,18 @@ def cmd_calibrate(args: argparse.Namespace, argv: Sequence[str]) -> int:
     def progress(done: int, total: int, loss: float, best: float) -> None:
         print(f"trial {done}/{total}: loss {loss:.4g} (best {best:.4g})", file=sys.stderr)
 
-    result = calibrate.calibrate(config, jobs=args.jobs, progress=None if args.quiet else progress)
+    from experiments.sweep import SweepError
+
+    try:
+        result = calibrate.calibrate(
+            config,
+            jobs=args.jobs,
+            progress=None if args.quiet else progress,
+            backend="dask" if args.scheduler else "loky",
+            scheduler=args.scheduler,
+        )
+    except SweepError as exc:  # a Dask scheduler that cannot be reached, or Dask not installed
+        return _error(str(exc))
     try:
         calibrate.write_results(result, out)
     except OSError as exc:

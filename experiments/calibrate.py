@@ -405,10 +405,19 @@ def _mean(values: list[float]) -> float:
     return sum(finite) / len(finite) if finite else float("nan")
 
 
-def calibrate(config: Config, jobs: int = 1, progress=None) -> Result:
-    """Run ``config.trials`` trials one after another; each runs every seed (``jobs`` processes)."""
+def calibrate(config: Config, jobs: int = 1, progress=None, backend: str = "loky", scheduler=None) -> Result:
+    """Run ``config.trials`` trials one after another; each runs every seed in parallel.
+
+    ``backend`` is ``"loky"`` (``jobs`` local processes) or ``"dask"``: the seeds run on a Dask cluster,
+    ``scheduler`` (an address or a cluster object, as :func:`experiments.sweep.run_sweep` takes), or a
+    local one of ``jobs`` workers.  Where the seeds run does not change any result.
+    """
+    from contextlib import ExitStack
+
     import optuna
-    from joblib import Parallel, delayed
+    from joblib import Parallel, delayed, parallel_config
+
+    from experiments.sweep import dask_client
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     startup = max(2, min(10, config.trials // 3))
@@ -416,7 +425,15 @@ def calibrate(config: Config, jobs: int = 1, progress=None) -> Result:
     study = optuna.create_study(direction="minimize", sampler=sampler)
     result = Result(config)
     best_loss = math.inf
-    with Parallel(n_jobs=jobs, backend="loky") as parallel:
+    with ExitStack() as stack:
+        if backend == "dask":
+            stack.enter_context(dask_client(scheduler, jobs))
+            stack.enter_context(parallel_config(backend="dask"))
+        elif backend != "loky":
+            raise ValueError(f"backend: {backend!r} is not allowed; allowed: 'loky', 'dask'")
+        parallel = stack.enter_context(
+            Parallel(n_jobs=jobs) if backend == "dask" else Parallel(n_jobs=jobs, backend="loky")
+        )
         for number in range(config.trials):
             trial = study.ask()
             values = {p.path: float(trial.suggest_float(p.path, p.low, p.high, log=p.log)) for p in config.parameters}

@@ -136,3 +136,23 @@ def test_the_fit_moves_towards_the_value_the_targets_were_made_with(tmp_path):
 def test_shipped_calibration_configs_are_valid(path):
     config = read_config(path)
     assert config.parameters and config.goals and config.trials >= 10
+
+
+def test_seeds_on_a_dask_cluster_give_the_same_trials_as_local_processes(tmp_path):
+    """Issue 17: calibration on local processes or Dask; where the seeds run changes no result."""
+    from distributed import LocalCluster
+
+    config = parse_config(tiny_config(trials=3), folder=tmp_path)
+    local = calibrate.calibrate(config, jobs=2)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        on_dask = calibrate.calibrate(config, jobs=2, backend="dask", scheduler=cluster)
+    assert on_dask.rows == local.rows
+
+
+def test_an_unreachable_scheduler_is_a_short_error(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("experiments.sweep.DASK_CONNECT_TIMEOUT", "1s")
+    (tmp_path / "fit.yaml").write_text(yaml.safe_dump(tiny_config(trials=1)))
+    code = cli.main(["calibrate", str(tmp_path / "fit.yaml"), "--out", str(tmp_path / "out"), "--scheduler",
+                     "tcp://127.0.0.1:9"])  # fmt: skip
+    assert code == 2 and "cannot reach the Dask scheduler" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
