@@ -394,7 +394,8 @@ def draw_deaths(model, u: np.ndarray) -> np.ndarray:
     dies = u < base_rates(model)["death"]
     waiting = pop.in_setting(Setting.ED)
     crisis = (acuity == Acuity.CRISIS.value).nonzero()[0]
-    extra = np.unique(np.concatenate([crisis, pop.in_setting(Setting.ACUTE_BED), waiting]))
+    # (a person in two of these lists is evaluated twice, to the same answer: cheaper than sorting them out)
+    extra = np.concatenate([crisis, pop.in_setting(Setting.ACUTE_BED), waiting])
     dies[extra] = u[extra] < death_prob(
         pop.age[extra], pop.frailty[extra], setting[extra], acuity[extra], pop.weeks_in_setting[extra], p
     )
