@@ -199,6 +199,14 @@ OUTPUTS: tuple[Output, ...] = (
         "people waiting in ED for a bed (corridor care) at the week's end",
     ),
     Output(
+        "elective_bed_days_planned",
+        "bed-days",
+        "elective bed-days planned",
+        Kind.COUNT,
+        Source.EVENT,
+        "the week's elective programme (planned with the beds the money pays for)",
+    ),
+    Output(
         "electives_cancelled_bed_days",
         "bed-days",
         "elective bed-days cancelled",

@@ -545,7 +545,9 @@ class CHSParams:
         units="patient contacts per clinical FTE per week",
         lo=1,
         hi=40,
-        source="001 Introduction: ~100m contacts a year by ~250k staff (004 §3), i.e. ~8-10 per FTE a week",
+        source="001 Introduction: ~100m contacts a year (1.8 a person) by ~250k staff (004 §3): with ~3.3 clinical "
+        "FTE in post per 1,000 (clinical_fte_per_1000 less vacancies) that is about 10.5 contacts per clinical "
+        "FTE a week",
         doc="productivity",
     )
     vacancy_rate_start: float = spec(

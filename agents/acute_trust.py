@@ -260,20 +260,28 @@ def step_down_to_virtual_ward(model, inpatients: np.ndarray) -> np.ndarray:
 
 
 def run_electives(model, trust: AcuteTrust, days: np.ndarray, capacity: np.ndarray) -> None:
-    """Electives use beds only below the flow threshold; the rest are cancelled (DESIGN 4).
+    """Planned operations run while the hospital has room; the fuller it would be, the more are cancelled (DESIGN 4).
 
     The elective programme is planned with the beds: ``elective_bed_days_per_1000_year`` at the starting beds
     per head, growing (or shrinking) as the money moves the planned beds, so growth money buys planned care
-    as well as room for emergencies."""
+    as well as room for emergencies.  When emergencies and the programme together would take the hospital
+    above the flow threshold, the trust cancels that share of the programme which the excess is of the
+    headroom above the threshold (none at the threshold, all at a full hospital; assumption: trusts
+    escalate cancellations with pressure), and never more electives than there are free beds.  So occupancy
+    above the threshold emerges from the pressure rather than being trimmed to the threshold."""
     p = model.params.acute
     population = trust.population
-    demand = p.elective_bed_days_per_1000_year / p.beds_per_1000 * trust.planned_beds / WEEKS_PER_YEAR
-    room = max(p.flow_occupancy * capacity[trust.index] - days[trust.index], 0.0)
-    granted = min(demand, room)
+    planned = p.elective_bed_days_per_1000_year / p.beds_per_1000 * trust.planned_beds / WEEKS_PER_YEAR
+    cap, used = capacity[trust.index], days[trust.index]
+    cancelled_share = min(
+        max((used + planned - p.flow_occupancy * cap) / max((1 - p.flow_occupancy) * cap, 1e-9), 0.0), 1.0
+    )
+    granted = min(planned * (1 - cancelled_share), max(cap - used, 0.0))
     days[trust.index] += granted
-    trust.electives_cancelled_bed_days = demand - granted
+    trust.electives_cancelled_bed_days = planned - granted
     shares = model.councils.table.population[trust.places] / max(population, 1)
-    model.events.add_amounts("electives_cancelled_bed_days", trust.places, (demand - granted) * shares)
+    model.events.add_amounts("elective_bed_days_planned", trust.places, planned * shares)
+    model.events.add_amounts("electives_cancelled_bed_days", trust.places, (planned - granted) * shares)
 
 
 def decide_admission(model, arrivals: np.ndarray) -> np.ndarray:

@@ -239,15 +239,49 @@ def _age_curves(frailty_by_age: tuple, ltc_by_age: tuple) -> AgeCurves:
 
 def sample_ages(rng: np.random.Generator, count: int, p: DemographyParams, age_shift: float = 0.0) -> np.ndarray:
     """Ages for a population with the band shares ``p.age_band_shares`` (0-17, 18-64, 65-74, 75-84, 85+):
-    uniform within a band, and an exponential tail above 85."""
+    within a band, fewer people at each older year, as the model's own mortality leaves them
+    (:func:`ages_within_bands`), and an exponential tail above 85."""
     band = choose(rng, p.age_band_shares, count)
-    lo = np.array([0, *AGE_BAND_EDGES])[band]
-    width = np.array([*np.diff(AGE_BAND_EDGES, prepend=0), 1])[band]
-    age = lo + rng.random(count) * width
+    u = rng.random(count)
+    age = ages_within_bands(p).searchsorted(u + band, side="right").astype(np.float64)
     old = band == len(AGE_BAND_EDGES)
     age[old] = AGE_BAND_EDGES[-1] + rng.exponential(p.oldest_band_mean_excess_years, size=int(old.sum()))
     age = age + age_shift * rng.random(count) * 2  # an older (younger) Place, spread around the shift
     return np.clip(age, 0, p.initial_age_max).astype(np.uint8)
+
+
+def ages_within_bands(p: DemographyParams) -> np.ndarray:
+    """For each band, the cumulative share of its people by single year of age, offset by the band's number
+    (band b's table runs from b to b + 1), so ``table.searchsorted(u + b)`` turns a uniform ``u`` into an age.
+
+    Within a band each year of age holds people in proportion to the share who survive to it under the
+    model's mortality at the mean frailty for age (a stationary population): so, starting the run, about as
+    many people reach 85 each year as the model's deaths leave, rather than the many more that equal numbers
+    at each age from 75 to 84 would send (which made the over-85s grow fastest in the first years)."""
+    return _ages_within_bands(
+        p.gompertz_log_base,
+        p.gompertz_slope,
+        p.frailty_death_base,
+        p.frailty_death_slope,
+        p.death_annual_cap,
+        tuple(p.frailty_by_age),
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _ages_within_bands(log_base, slope, death_base, death_slope, cap, frailty_by_age) -> np.ndarray:
+    ages = np.arange(256)
+    frailty = logistic_by_age(ages, *frailty_by_age)
+    deaths = np.minimum(gompertz_table(log_base, slope) * (death_base + death_slope * frailty), cap)
+    survival = np.concatenate([[1.0], np.cumprod(1.0 - deaths)[:-1]])
+    band = AGE_BAND_TABLE.astype(np.int64)
+    table = np.zeros(256)
+    for b in range(len(AGE_BAND_EDGES)):
+        here = band == b
+        cumulative = np.cumsum(survival[here]) / survival[here].sum()
+        table[here] = b + cumulative
+    table[band == len(AGE_BAND_EDGES)] = np.inf  # the oldest band is drawn apart
+    return _read_only(table)
 
 
 def new_person_attributes(model, rng: np.random.Generator, ages: np.ndarray, places: np.ndarray) -> dict:

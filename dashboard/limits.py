@@ -19,10 +19,10 @@ from dataclasses import dataclass
 # the workshop defaults: 5 x the default population, twice the default horizon, 1.5 x the default burn-in
 DEFAULT_MAX_POPULATION = 50_000
 DEFAULT_MAX_YEARS = 10
-DEFAULT_MAX_BURN_IN_WEEKS = 156
+DEFAULT_MAX_BURN_IN_WEEKS = 312
 # what a facilitator may set them to: up to the scenario's own bounds (above 200,000 people one session
-# takes a core), and a burn-in no shorter than the presets' own (104 weeks)
-OPTION_RANGES = {"population": (1_000, 200_000), "years": (1, 60), "burn_in_weeks": (104, 1040)}
+# takes a core), and a burn-in no shorter than the presets' own (260 weeks)
+OPTION_RANGES = {"population": (1_000, 200_000), "years": (1, 60), "burn_in_weeks": (260, 1040)}
 FIELD_MIN = {"population": 1_000, "years": 1, "burn_in_weeks": 0}  # the smallest a scenario may ask for
 ENV = {
     "population": "ABM_DASHBOARD_MAX_POPULATION",

@@ -464,8 +464,11 @@ def test_validate_prints_every_target_with_its_source_and_exit_code(capsys):
     assert "CHS contacts per person a year" in out and "001 Introduction" in out
     assert "growth of the over-85s in ten years" in out and "004 §5" in out
     summary = out.strip().splitlines()[-1]
-    within, total = (int(x) for x in summary.split(" targets")[0].split(" of "))
-    assert total >= 12 and (code == 0) == (within == total)
+    within, fitted = (int(x) for x in summary.split(" fitted targets")[0].split(" of "))
+    set_only = int(summary.split("; ")[1].split(" set, not fitted")[0])
+    assert fitted + set_only >= 12 and set_only >= 4 and (code == 0) == (within == fitted)
+    # the spend shares and CHS contacts follow from inputs: shown as "set", not counted
+    assert all(" set " in line for line in out.splitlines() if line.startswith(("acute share", "CHS contacts")))
 
 
 def test_validate_markdown_lists_calibrated_parameters(capsys):

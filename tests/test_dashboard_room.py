@@ -67,7 +67,7 @@ def test_abm_dashboard_on_every_interface_warns_and_prints_the_code_and_link(mon
     assert "Join link (give this to participants): http://" in out and f":8799/?room={made}" in out
     assert made not in " ".join(argv)  # the code reaches the server in its environment, not its command line
     assert argv[1:] == ["-m", "dashboard.serve", "--host", "0.0.0.0", "--port", "8799"]
-    assert "up to 50,000 people, 10 years and 156 weeks of burn-in" in out
+    assert "up to 50,000 people, 10 years and 312 weeks of burn-in" in out
 
 
 def test_abm_dashboard_takes_a_room_code_and_the_session_limits(monkeypatch, capsys):
@@ -81,7 +81,7 @@ def test_abm_dashboard_takes_a_room_code_and_the_session_limits(monkeypatch, cap
             "--max-years",
             "20",
             "--max-burn-in-weeks",
-            "208",
+            "364",
             "--population",
             "60000",
         ],
@@ -91,7 +91,7 @@ def test_abm_dashboard_takes_a_room_code_and_the_session_limits(monkeypatch, cap
     assert code == 0 and err == ""  # loopback: no warning, but the code is required
     assert env[room.ENV_CODE] == CODE
     assert f"Join link (give this to participants): http://localhost:8765/?room={CODE}" in out
-    assert Limits.from_env(env) == Limits(100_000, 20, 208) and env["ABM_DASHBOARD_POPULATION"] == "60000"
+    assert Limits.from_env(env) == Limits(100_000, 20, 364) and env["ABM_DASHBOARD_POPULATION"] == "60000"
     code, out, err, (argv, env) = start([], monkeypatch, capsys)
     assert code == 0 and room.ENV_CODE not in env and "Room code" not in out  # loopback, no code: none needed
     code, out, _, (argv, env) = start([], monkeypatch, capsys, environ={room.ENV_CODE: CODE})  # or from the env
@@ -103,7 +103,7 @@ def test_abm_dashboard_takes_a_room_code_and_the_session_limits(monkeypatch, cap
     [
         (["--host", "0.0.0.0", "--room-code", "no"], "error: --room-code must be 4 to 64 characters"),
         (["--max-population", "500"], "error: --max-population 500 is out of range; allowed: 1,000 to 200,000"),
-        (["--max-burn-in-weeks", "52"], "error: --max-burn-in-weeks 52 is out of range; allowed: 104 to 1,040"),
+        (["--max-burn-in-weeks", "52"], "error: --max-burn-in-weeks 52 is out of range; allowed: 260 to 1,040"),
         (
             ["--population", "60000"],
             "error: --population 60,000 is out of range; allowed: 1,000 to 50,000 (raise --max-population for more)",

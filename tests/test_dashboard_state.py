@@ -506,14 +506,14 @@ def test_a_run_over_the_session_limits_is_refused_and_the_current_run_goes_on():
 def test_limits_come_from_the_environment_the_facilitator_set():
     from dashboard.limits import Limits
 
-    assert Limits.from_env({}) == Limits(50_000, 10, 156)  # the workshop defaults
+    assert Limits.from_env({}) == Limits(50_000, 10, 312)  # the workshop defaults
     env = {
         "ABM_DASHBOARD_MAX_POPULATION": "100000",
         "ABM_DASHBOARD_MAX_YEARS": "20",
         "ABM_DASHBOARD_MAX_BURN_IN_WEEKS": "nonsense",
     }
-    assert Limits.from_env(env) == Limits(100_000, 20, 156)
-    assert Limits.from_env(Limits(30_000, 4, 200).env()) == Limits(30_000, 4, 200)
+    assert Limits.from_env(env) == Limits(100_000, 20, 312)
+    assert Limits.from_env(Limits(30_000, 4, 300).env()) == Limits(30_000, 4, 300)
     assert Limits.from_env({"ABM_DASHBOARD_MAX_POPULATION": "9999999"}).population == 50_000  # out of range
 
 
