@@ -607,6 +607,35 @@ class SessionRunner:
             self.user_changes.append((model.reporting_week, name, getattr(model.levers, name)))
             self.version += 1
 
+    def schedule_change(self, week: int, name: str, value) -> int:
+        """Schedule a lever change from reporting week ``week`` (a facilitator's shock, :mod:`dashboard.registry`);
+        return the week it acts from. It takes the path of a participant's move: a week already reached acts
+        from the next week (:meth:`set_lever`); a later one waits with the run's other pending changes and is
+        applied at its week as the run plays. Either way it is a marker on the charts, in the page's link and
+        the exported file, and a Reset replays it (the run's settings keep it). ConfigError names what is
+        wrong: no run yet, a week outside the run, a bad value, too many changes already."""
+        value = validate_lever(name, value, path=f"{name}")
+        with self.lock:
+            if self.model is None or not self.warm():
+                raise ConfigError(["this session is still starting; push again in a moment"])
+            horizon = self.model.horizon_weeks
+            if not isinstance(week, int) or isinstance(week, bool) or not 0 <= week < horizon:
+                raise ConfigError([f"week: {short(week)} is not a week of this run; allowed: 0 to {horizon - 1}"])
+            if len(self.planned_changes()) >= MAX_LIVE_CHANGES:
+                raise ConfigError(
+                    [f"this run has {MAX_LIVE_CHANGES} lever changes already, the most a run keeps; allowed: no more"]
+                )
+            now = self.model.reporting_week
+            if week <= now:
+                self.set_lever(name, value)
+                week = now
+            else:
+                after = sum(1 for w, _, _ in self.pending if w <= week)  # after the changes already due that week
+                self.pending.insert(after, (week, name, value))
+            self.settings = dataclasses.replace(self.settings, changes=[*self.settings.changes, (week, name, value)])
+            self.version += 1
+            return week
+
     # ------------------------------------------------------------------ reading
     @property
     def weeks(self) -> int:
