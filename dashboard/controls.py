@@ -13,6 +13,7 @@ import solara
 
 from abm.config import ConfigError
 from dashboard import session as ss
+from dashboard.registry import ROOM
 from dashboard.state import Settings, preset_choices
 from dashboard.words import lever_label, lever_range, lever_tooltip, lever_value, preset_title
 from policies.levers import GROUPS, lever_table
@@ -195,6 +196,26 @@ def ScenarioControls(session: ss.Session):
         f"{preset_title(settings.source)}: {description}" if description else preset_title(settings.source),
         style={"font-size": "13px", "color": "#444"},
         classes=["preset-description"],
+    )
+
+
+@solara.component
+def GroupName(session: ss.Session):
+    """The group's name, as the facilitator's room page lists this run (committed on Enter or leaving the field)."""
+    name, set_name = solara.use_state(ROOM.group(session.room_id) if session.room_id in ROOM.ids() else "")
+    if session.room_id is None:  # the room is full: this session is not listed
+        return
+
+    def commit(text):
+        set_name(text)
+        session.set_group(text)
+
+    solara.InputText(
+        "Your group's name (the facilitator sees it)",
+        value=name,
+        on_value=commit,
+        continuous_update=False,
+        classes=["input-group"],
     )
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from abm.config import ConfigError, short
+from abm.metrics import COLUMNS
 from abm.scenario import validate_lever
 from dashboard.figures import CARDS, ICS, card_window, headline
 from dashboard.state import MAX_LIVE_CHANGES
@@ -223,7 +224,7 @@ class Registry:
         runner = entry.runner
         with runner.lock:
             if runner.model is None:
-                return np.zeros((0, 1, 0)), 1, []
+                return np.zeros((0, 1, len(COLUMNS))), 1, []
             key = (runner.run_id, runner.version)
             if entry.weekly is None or entry.weekly[0] != key:
                 data = runner.data()[:, ICS:, :].copy()
@@ -282,7 +283,7 @@ def _starting_row(entry: _Entry) -> Row:
 def sort_rows(rows: list[Row], key: str, descending: bool = True) -> list[Row]:
     """Rows sorted by a headline card's key, or by 'group' or 'week'; rows with no value go last."""
     if key == "group":
-        return sorted(rows, key=lambda r: r.group.lower(), reverse=not descending)
+        return sorted(rows, key=lambda r: r.group.lower(), reverse=descending)
     if key == "week":
         return sorted(rows, key=lambda r: r.week, reverse=descending)
     if key not in {card.key for card in CARDS}:
@@ -290,7 +291,7 @@ def sort_rows(rows: list[Row], key: str, descending: bool = True) -> list[Row]:
         raise ConfigError([f"sort: {short(key)} is not a column; allowed: {columns}"])
     known = [r for r in rows if r.headlines.get(key) is not None]
     unknown = [r for r in rows if r.headlines.get(key) is None]
-    return sorted(known, key=lambda r: r.headlines[key], reverse=descending) + unknown
+    return sorted(known, key=lambda r: float(r.headlines[key] or 0.0), reverse=descending) + unknown
 
 
 ROOM = Registry()  # this server's sessions (one process: the pages and the room page share it)
