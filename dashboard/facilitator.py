@@ -43,7 +43,12 @@ table.room-table { border-collapse: collapse; font-size: 14px; width: 100%; font
                                  vertical-align: top; }
 .room-table th { background: #f2f4f7; font-weight: 600; }
 .room-table th .units { display: block; font-weight: 400; font-size: 12px; color: #555; }
-.room-table td.number, .room-table th.number { text-align: right; white-space: nowrap; }
+.room-table td.number { text-align: right; white-space: nowrap; }
+.room-table th.number { text-align: right; min-width: 5em; max-width: 10em; }
+.room-table td.changes { min-width: 15em; }
+.room-table td.preset { min-width: 8em; }
+.room-table thead th:first-child, .room-table tbody th.group { position: sticky; left: 0; z-index: 1; }
+.v-select__selections input:focus-visible { outline: none !important; }  /* the select shows its own focus */
 .room-table th[aria-sort] { background: #dfe7f1; }
 .room-table ul { margin: 0; padding-left: 0; list-style: none; font-size: 13px; }
 .room-table .to-come { color: #555; font-style: italic; }
@@ -127,10 +132,10 @@ def table_html(rows: list[Row], sorted_by: str, descending: bool = False) -> str
         else:
             figures = "".join(f"<td class='number'>{card_text(card, row.headlines[card.key])}</td>" for card in CARDS)
             cells = (
-                f"<td>{escape(preset_title(row.preset))}<div class='meta'>seed {row.seed}, {row.population:,} "
-                f"people, {row.years} years</div></td>"
+                f"<td class='preset'>{escape(preset_title(row.preset))}<div class='meta'>seed {row.seed}, "
+                f"{row.population:,} people, {row.years} years</div></td>"
                 f"<td class='number'>{row.week}<div class='meta'>year {max(row.week - 1, 0) // WEEKS_PER_YEAR}"
-                f"</div></td><td>{changes_html(row)}</td>{figures}"
+                f"</div></td><td class='changes'>{changes_html(row)}</td>{figures}"
             )
         body.append(f"<tr data-session='{row.id}'><th scope='row' class='group'>{escape(row.group)}</th>{cells}</tr>")
     if not rows:
@@ -204,8 +209,12 @@ def Overlay(rows: list[Row], refresh: int):
     first, set_first = solara.use_state(cast(str | None, None))
     second, set_second = solara.use_state(cast(str | None, None))
     with solara.Div(classes=["room-controls"]):
-        solara.Select("First group (solid line)", values=choices, value=first, on_value=set_first)
-        solara.Select("Second group (dashed line)", values=choices, value=second, on_value=set_second)
+        solara.Select(
+            "First group (solid line)", values=choices, value=first, on_value=set_first, classes=["overlay-first"]
+        )
+        solara.Select(
+            "Second group (dashed line)", values=choices, value=second, on_value=set_second, classes=["overlay-second"]
+        )
     picked = [r for r in rows if label(r) in (first, second) and not r.starting]
     picked.sort(key=lambda r: 0 if label(r) == first else 1)
     if len(picked) < 2:
