@@ -61,7 +61,9 @@ table.room-table { border-collapse: collapse; font-size: 14px; width: 100%; font
 .shock-result { font-size: 14px; }
 .room-page.presenter { font-size: 20px; }
 .room-page.presenter h2.region-heading { font-size: 28px; }
-.room-page.presenter table.room-table { font-size: 22px; }
+.room-page.presenter table.room-table { font-size: 21px; }
+.room-page.presenter .room-table td.changes { min-width: 9em; }
+.room-page.presenter .room-table td.preset { min-width: 5em; }
 .room-page.presenter .room-table th .units, .room-page.presenter .room-table .meta,
 .room-page.presenter .room-table ul { font-size: 18px; }
 .room-page.presenter .room-note { font-size: 18px; }

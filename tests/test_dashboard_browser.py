@@ -1000,6 +1000,9 @@ def test_the_room_page_lists_three_sessions_and_a_pushed_shock_reaches_each(brow
         assert table.evaluate("e => parseFloat(getComputedStyle(e).fontSize)") >= 1.5 * size
         expect(room_page.locator(".btn-push")).to_have_count(0)
         room_page.screenshot(path=str(ARTIFACTS / "room-presenter-1366x768.png"))
+        sessions[2].page.close(run_before_unload=True)  # a group closes its tab: its row goes
+        expect(table.locator("tbody th.group").filter(has_text="Blue team")).to_have_count(0, timeout=20_000)
+        expect(room_page.get_by_role("heading", name=re.compile(r"^Groups \(\d+\)$"))).to_be_visible()
         assert errors == [], errors
         assert all(session.errors == [] for session in sessions)
     finally:

@@ -152,6 +152,11 @@ def test_rows_sort_by_any_headline_with_missing_values_last(runners):
             known
         )
     assert [r.week for r in sort_rows(rows, "week")] == sorted((r.week for r in rows), reverse=True)
+    for id, name in zip(room.ids(), ("beta", "Alpha", "gamma"), strict=True):
+        room.set_group(id, name)
+    rows = room.rows()
+    assert [r.group for r in sort_rows(rows, "group", descending=False)] == ["Alpha", "beta", "gamma"]
+    assert [r.group for r in sort_rows(rows, "group")] == ["gamma", "beta", "Alpha"]
     with pytest.raises(ConfigError, match="sort: 'x' is not a column; allowed: group, week, admissions"):
         sort_rows(rows, "x")
 
