@@ -146,6 +146,7 @@ async def measure(
         await asyncio.sleep(1.0)  # let every session start
         weeks0 = [await weeks_of(page) for page in pages]
         starts = [await page.evaluate("performance.now()") for page in pages]
+        room_start = await room.evaluate("performance.now()") if room is not None else 0.0  # its own clock
         t0 = time.perf_counter()
         cpu0 = cpu_seconds(server_pid)
         await asyncio.sleep(seconds)
@@ -168,7 +169,7 @@ async def measure(
         gaps += [b - a for a, b in itertools.pairwise(times)]
     total_weeks = sum(b - a for a, b in zip(weeks0, weeks1, strict=True))
     gaps.sort()
-    measured = [t for t in refreshes or [] if starts[0] <= t <= starts[0] + 1000 * wall]
+    measured = [t for t in refreshes or [] if room_start <= t <= room_start + 1000 * wall]
     return {
         "sessions": sessions,
         "seconds": seconds,
