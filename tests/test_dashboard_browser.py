@@ -931,6 +931,8 @@ def test_the_room_page_lists_three_sessions_and_a_pushed_shock_reaches_each(brow
         sessions[0].pause()
 
         # the room code alone does not open the room page: it asks for the facilitator's code
+        refused = context.request.get(room_server + "room")  # without the room's cookie: refused
+        assert refused.status == 403 and "Room code needed" in refused.text()
         room_page.goto(room_server + f"room?room={ROOM_CODE}")  # joins the room, then asks
         expect(room_page.get_by_role("heading", name="Facilitator code needed")).to_be_visible()
         assert context.request.get(room_server + "room").status == 403  # with the room's cookie, still refused
@@ -969,8 +971,21 @@ def test_the_room_page_lists_three_sessions_and_a_pushed_shock_reaches_each(brow
             session.pause()
             marker = session.page.locator("svg[data-chart='admissions'] .lever-marker[data-week='20']")
             marker.wait_for(timeout=10_000)
-            assert "Winter pressure % set to 30%" in session.page.locator(".marker-list").inner_text()
+            expect(session.page.locator(".marker-list")).to_contain_text("Winter pressure % set to 30%")
             expect(session.lever("winter_pressure_pct")).to_have_text("30%")
+
+        # a shock to one chosen group only
+        room_page.get_by_label("Every group").uncheck(force=True)
+        choose_in(room_page, ".shock-groups", "Green team")
+        room_page.keyboard.press("Escape")
+        choose_in(room_page, ".shock-select", "Social-care cut")
+        room_page.locator(".shock-week input").fill("60")
+        room_page.locator(".shock-week input").press("Enter")
+        room_page.locator(".btn-push").click()
+        expect(result).to_contain_text("Scheduled 'Social-care cut' in 1 group(s): Green team (from week 60).")
+        green = table.locator("tr").filter(has=room_page.locator("th.group", has_text="Green team"))
+        expect(green).to_contain_text("week 60: Social care capacity multiplier set to 0.75×", timeout=10_000)
+        assert "Social care" not in red.inner_text()
 
         # two groups on the same axes, for the projector
         choose_in(room_page, ".overlay-first", "Red team")
