@@ -158,6 +158,8 @@ def ParticipantPage():
                 session.show(ConfigError([*getattr(exc, "problems", [str(exc)]), "started the default run instead"]))
             if settings is not None:
                 ss.notice.set("Restored the run this page's address holds (its preset, settings and lever changes).")
+                if settings.group:
+                    session.set_group(settings.group)
             session.reset(settings)
         return session.close  # when the browser session ends: stop its model, drop its baseline, leave the room
 

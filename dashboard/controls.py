@@ -13,7 +13,6 @@ import solara
 
 from abm.config import ConfigError
 from dashboard import session as ss
-from dashboard.registry import ROOM
 from dashboard.state import Settings, preset_choices
 from dashboard.words import lever_label, lever_range, lever_tooltip, lever_value, preset_title
 from policies.levers import GROUPS, lever_table
@@ -202,7 +201,10 @@ def ScenarioControls(session: ss.Session):
 @solara.component
 def GroupName(session: ss.Session):
     """The group's name, as the facilitator's room page lists this run (committed on Enter or leaving the field)."""
-    name, set_name = solara.use_state(ROOM.group(session.room_id) if session.room_id in ROOM.ids() else "")
+    ss.levers_tick.value  # noqa: B018 - refresh after a reset (a link restores the name)
+    group = session.runner.group
+    name, set_name = solara.use_state(group)
+    solara.use_effect(lambda: set_name(group), [group])
     if session.room_id is None:  # the room is full: this session is not listed
         return
 

@@ -13,7 +13,7 @@ targeted session schedules them through :meth:`SessionRunner.schedule_change`, t
 participant's own move takes, so a shock is a marker on that session's charts, in its link and
 exported file, and replays.
 
-Anything a browser sends is checked here: a group name is short plain text (:data:`GROUP_RULE`);
+Anything a browser sends is checked: a group name is short plain text (:data:`GROUP_RULE`);
 a shock is a key of the menu; targets are ids of live sessions, at most :data:`MAX_SESSIONS`.
 No Solara here, so it is tested directly (``tests/test_dashboard_registry.py``).
 """
@@ -21,7 +21,6 @@ No Solara here, so it is tested directly (``tests/test_dashboard_registry.py``).
 from __future__ import annotations
 
 import itertools
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,12 +31,9 @@ from abm.config import ConfigError, short
 from abm.metrics import COLUMNS
 from abm.scenario import validate_lever
 from dashboard.figures import CARDS, ICS, card_window, headline
-from dashboard.state import MAX_LIVE_CHANGES
+from dashboard.state import GROUP_MAX, GROUP_RULE, MAX_LIVE_CHANGES, check_group_name
 
 MAX_SESSIONS = 200  # rows the room holds (one per open page): well over a room of thirty
-GROUP_MAX = 40
-GROUP_RULE = f"1 to {GROUP_MAX} characters: letters, digits, spaces and - ' . , & ( )"
-GROUP_PATTERN = re.compile(r"[^\W_]|[ \-'.,&()]")  # [^\W_]: a letter or digit of any script
 LOCK_WAIT_SECONDS = 0.005  # how long the room waits for a session's lock before showing its last row
 
 
@@ -88,18 +84,6 @@ SHOCKS: dict[str, Shock] = {
 }
 
 
-def check_group_name(text) -> str:
-    """A group name as typed (trimmed, inner spaces collapsed), or ConfigError naming what is allowed."""
-    if not isinstance(text, str):
-        raise ConfigError([f"group name: {short(text)} is not text; allowed: {GROUP_RULE}"])
-    name = " ".join(text[: GROUP_MAX * 4].split())
-    bad = sorted({c for c in name if not GROUP_PATTERN.fullmatch(c)})
-    if not name or len(name) > GROUP_MAX or bad:
-        what = f"{', '.join(repr(c) for c in bad[:5])} not allowed" if bad else f"{len(name)} characters"
-        raise ConfigError([f"group name: {short(name)} has {what}; allowed: {GROUP_RULE}"])
-    return name
-
-
 @dataclass(frozen=True)
 class Row:
     """One session as the room sees it: who, what it runs, the levers it moved and its headline cards."""
@@ -128,10 +112,14 @@ class PushResult:
 class _Entry:
     def __init__(self, id: str, runner, notify: Callable[[str], None] | None):
         self.id, self.runner, self.notify = id, runner, notify
-        self.group = f"Group {id}"
         self.row: Row | None = None
-        self.row_key: tuple | None = None  # (run id, version, group) the row was read at
+        self.row_key: tuple | None = None  # (run id, version) the row was read at
         self.weekly: tuple[tuple, np.ndarray, int] | None = None  # (key, ICS weeks x columns, horizon)
+
+    @property
+    def group(self) -> str:
+        """The group's name its session was given, else 'Group N'."""
+        return self.runner.group or f"Group {self.id}"
 
 
 class Registry:
@@ -170,9 +158,7 @@ class Registry:
 
     def set_group(self, id: str, text) -> str:
         """Name a session's group (checked by :func:`check_group_name`); the name as kept."""
-        name = check_group_name(text)
-        self._entry(id).group = name
-        return name
+        return self._entry(id).runner.set_group(text)
 
     def group(self, id: str) -> str:
         return self._entry(id).group
@@ -193,7 +179,7 @@ class Registry:
         if not runner.lock.acquire(timeout=LOCK_WAIT_SECONDS):
             return entry.row or _starting_row(entry)
         try:
-            key = (runner.run_id, runner.version, entry.group)
+            key = (runner.run_id, runner.version)
             if entry.row is not None and entry.row_key == key:
                 return entry.row
             if runner.model is None or not runner.warm():
@@ -295,3 +281,15 @@ def sort_rows(rows: list[Row], key: str, descending: bool = True) -> list[Row]:
 
 
 ROOM = Registry()  # this server's sessions (one process: the pages and the room page share it)
+
+__all__ = [
+    "GROUP_MAX",
+    "GROUP_RULE",
+    "MAX_SESSIONS",
+    "ROOM",
+    "SHOCKS",
+    "Registry",
+    "Row",
+    "check_group_name",
+    "sort_rows",
+]

@@ -62,14 +62,13 @@ class Session:
 
     def set_group(self, text: str) -> None:
         """Name this session's group, as the room page shows it (short plain text; an error says what is allowed)."""
-        if self.room_id is None:
-            return
         try:
-            ROOM.set_group(self.room_id, text)
+            self.runner.set_group(text)
         except ConfigError as exc:
             self.show(exc)
             return
         problems.set([])
+        tick.set(self.runner.version)  # the page's address keeps the name
 
     # ------------------------------------------------------------------ feedback
     def _updated(self, baseline_arrived: bool = False) -> None:

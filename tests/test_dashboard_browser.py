@@ -1015,6 +1015,15 @@ def test_the_room_page_lists_three_sessions_and_a_pushed_shock_reaches_each(brow
         assert table.evaluate("e => parseFloat(getComputedStyle(e).fontSize)") >= 1.5 * size
         expect(room_page.locator(".btn-push")).to_have_count(0)
         room_page.screenshot(path=str(ARTIFACTS / "room-presenter-1366x768.png"))
+        green_page = sessions[1].page  # a reload keeps the group's name (the page's address holds it)
+        before = green.get_attribute("data-session")
+        green_page.reload()
+        green_page.locator(".run-status").filter(has_text="Year 0").wait_for(timeout=60_000)
+        expect(green_page.locator(".input-group input")).to_have_value("Green team")
+        green_rows = table.locator("tbody th.group").filter(has_text="Green team")
+        expect(green_rows).to_have_count(1, timeout=20_000)  # the old session left, the reloaded one is listed
+        expect(green).not_to_have_attribute("data-session", before)
+        expect(green).to_contain_text("week 60: Social care capacity multiplier set to 0.75×", timeout=10_000)
         sessions[2].page.close(run_before_unload=True)  # a group closes its tab: its row goes
         expect(table.locator("tbody th.group").filter(has_text="Blue team")).to_have_count(0, timeout=20_000)
         expect(room_page.get_by_role("heading", name=re.compile(r"^Groups \(\d+\)$"))).to_be_visible()

@@ -284,3 +284,29 @@ def test_an_exported_run_with_a_shock_loads_as_a_scenario():
     room.push_shock("demand_surge", 5, [room.add(runner)])
     data = yaml.safe_load(runner.scenario_yaml())
     assert data["live_changes"] == [{"week": 5, "lever": "demand_multiplier", "value": 1.2}]
+
+
+def test_a_groups_name_is_in_the_page_link_and_a_reload_restores_it():
+    runner = small_runner(seed=41)
+    room = Registry()
+    id = room.add(runner)
+    before = runner.link()
+    room.set_group(id, "Team Leeds")
+    assert runner.link() != before  # the page's address changes with the name
+    settings = settings_from_link(runner.link())
+    assert settings.group == "Team Leeds"
+    restored = SessionRunner(settings, pool=None)
+    assert room.group(room.add(restored)) == "Team Leeds"
+    assert settings_from_link(before).group == ""  # a link without a name is still a link
+
+
+@pytest.mark.parametrize("name", ["<b>x</b>", "", "x" * 41, 7])
+def test_a_forged_group_name_in_a_link_is_a_short_error(name):
+    import base64
+    import json
+
+    state = {"p": "baseline", "n": 4000, "y": 1, "s": 1, "w": 0, "c": [], "g": name}
+    value = base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
+    with pytest.raises(ConfigError) as err:
+        settings_from_link(value)
+    assert err.value.problems[0].startswith("link: g: group name: ") and "allowed: 1 to 40 characters" in str(err.value)
