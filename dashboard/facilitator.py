@@ -269,7 +269,11 @@ def ShockForm(choices: list[str]):
                 "Groups", all_values=choices, values=chosen, on_value=set_chosen, classes=["shock-groups"]
             )
         solara.Button("Push the shock", icon_name="mdi-flash", color="primary", on_click=push, classes=["btn-push"])
-    solara.HTML(tag="p", unsafe_innerHTML=escape(shock.description), classes=["room-note"])
+    solara.HTML(
+        tag="p",
+        unsafe_innerHTML=f"{escape(shock.description)} <span class='meta'>Evidence: {escape(shock.evidence)}.</span>",
+        classes=["room-note"],
+    )
     done, problems = outcome
     with solara.Div(attributes={"role": "status", "aria-live": "polite"}, classes=["shock-result"]):
         if done:

@@ -46,8 +46,9 @@ class Shock:
 
     key: str
     title: str
-    description: str
+    description: str  # what happens, in a workshop's words (the participants' pages are told this)
     changes: tuple[tuple[str, object], ...]
+    evidence: str = ""  # where its mechanism comes from (shown to the facilitator)
 
 
 SHOCKS: dict[str, Shock] = {
@@ -56,29 +57,31 @@ SHOCKS: dict[str, Shock] = {
         Shock(
             "winter_surge",
             "Winter surge",
-            "A hard winter: 30% more people fall ill at the peak in early January (winter pressure 30%; "
-            "DESIGN 5 'winter pressure').",
+            "A hard winter: 30% more people fall ill at the peak in early January (winter pressure 30%).",
             (("winter_pressure_pct", 30.0),),
+            "DESIGN 5 'winter pressure'; the size is the ODD's worked example (an assumption)",
         ),
         Shock(
             "demand_surge",
             "Demand surge",
             "Need for care rises by a fifth (demand 1.2×): an older, sicker population sooner than planned.",
             (("demand_multiplier", 1.2),),
+            "DESIGN 5 'demand'; the size is the ODD's worked example (an assumption)",
         ),
         Shock(
             "social_care_cut",
             "Social-care cut",
             "Council social-care capacity cut by a quarter (0.75×, as the social-care cuts story): patients "
-            "fit to leave wait in hospital beds (mechanism 10, 001 §2).",
+            "fit to leave wait in hospital beds.",
             (("social_care_capacity_multiplier", 0.75),),
+            "mechanism 10, 001 §2: social-care cuts raise delayed transfers of care",
         ),
         Shock(
             "workforce_crisis",
             "Workforce crisis",
-            "Community staff leave 60% faster and recruitment halves (as the workforce crisis story; "
-            "mechanism 11, 001 §2, 004 §3).",
+            "Community staff leave 60% faster and recruitment halves (as the workforce crisis story).",
             (("attrition_multiplier", 1.6), ("recruitment_multiplier", 0.5)),
+            "mechanism 11, 001 §2, 004 §3: community services cannot expand without the staff",
         ),
     )
 }

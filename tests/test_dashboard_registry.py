@@ -166,7 +166,8 @@ def test_every_shock_on_the_menu_is_a_valid_lever_change():
 
     assert len(SHOCKS) >= 3 and "winter_surge" in SHOCKS and "social_care_cut" in SHOCKS
     for shock in SHOCKS.values():
-        assert shock.title and shock.description and shock.changes
+        assert shock.title and shock.description and shock.changes and shock.evidence
+        assert "§" not in shock.description and "DESIGN" not in shock.description  # plain words for participants
         for lever, value in shock.changes:
             assert validate_lever(lever, value) == value
 
