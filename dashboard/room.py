@@ -266,26 +266,10 @@ class RoomGate:
 
     # ------------------------------------------------------------------ decisions
     def _has_cookie(self, headers: dict[str, str]) -> bool:
-        if self.cookie is None:
-            return True
-        jar = SimpleCookie()
-        try:
-            jar.load(headers.get("cookie", ""))
-        except Exception:  # noqa: BLE001 - a malformed cookie header is no cookie
-            return False
-        morsel = jar.get(COOKIE)
-        return morsel is not None and _same(morsel.value, self.cookie)
+        return self.cookie is None or _cookie_matches(headers, COOKIE, self.cookie)
 
     def _has_facilitator_cookie(self, headers: dict[str, str]) -> bool:
-        if self.facilitator is None:
-            return True
-        jar = SimpleCookie()
-        try:
-            jar.load(headers.get("cookie", ""))
-        except Exception:  # noqa: BLE001 - a malformed cookie header is no cookie
-            return False
-        morsel = jar.get(FACILITATOR_COOKIE)
-        return morsel is not None and _same(morsel.value, self.facilitator)
+        return self.facilitator is None or _cookie_matches(headers, FACILITATOR_COOKIE, self.facilitator)
 
     def _host_ok(self, headers: dict[str, str]) -> bool:
         return self.code is not None or is_loopback(_host_name(headers.get("host", "")))
@@ -342,16 +326,7 @@ class RoomGate:
                     ),
                 )
             if _same(offered[-1], self.code):
-                rest = urlencode([(k, v) for k, v in query if k != QUERY])
-                target = quote(path, safe="/") + (f"?{rest}" if rest else "")
-                cookie = f"{COOKIE}={self.cookie}; Path=/; HttpOnly; SameSite=Strict"
-                return await self._respond(
-                    send,
-                    200,
-                    "text/html; charset=utf-8",
-                    JOINING.format(url=escape(target), js_url=_js_string(target)),
-                    [("set-cookie", cookie), ("referrer-policy", "no-referrer")],
-                )
+                return await self._move_on_with_cookie(send, path, query, QUERY, COOKIE, self.cookie)
             self._wrong[client].append(self.clock())
             return await self._respond(
                 send,
@@ -391,21 +366,28 @@ class RoomGate:
                     send, 429, "text/html; charset=utf-8", page("Too many tries", "Wait a minute.", path=path)
                 )
             if _same(offered[-1], self.facilitator_code):
-                rest = urlencode([(k, v) for k, v in query if k != FACILITATOR_QUERY])
-                target = quote(path, safe="/") + (f"?{rest}" if rest else "")
-                cookie = f"{FACILITATOR_COOKIE}={self.facilitator}; Path=/; HttpOnly; SameSite=Strict"
-                return await self._respond(
-                    send,
-                    200,
-                    "text/html; charset=utf-8",
-                    JOINING.format(url=escape(target), js_url=_js_string(target)),
-                    [("set-cookie", cookie), ("referrer-policy", "no-referrer")],
+                return await self._move_on_with_cookie(
+                    send, path, query, FACILITATOR_QUERY, FACILITATOR_COOKIE, self.facilitator
                 )
             self._wrong[client].append(self.clock())
             return await self._facilitator_page(send, "That facilitator code is not right.")
         if self._has_facilitator_cookie(headers):
             return await self.app(scope, receive, send)
         return await self._facilitator_page(send)
+
+    async def _move_on_with_cookie(self, send, path, query, param: str, cookie_name: str, value) -> None:
+        """The right code: set its cookie (HttpOnly, SameSite=Strict) and move on to the same address without
+        the code (``param``) in it."""
+        rest = urlencode([(k, v) for k, v in query if k != param])
+        target = quote(path, safe="/") + (f"?{rest}" if rest else "")
+        cookie = f"{cookie_name}={value}; Path=/; HttpOnly; SameSite=Strict"
+        await self._respond(
+            send,
+            200,
+            "text/html; charset=utf-8",
+            JOINING.format(url=escape(target), js_url=_js_string(target)),
+            [("set-cookie", cookie), ("referrer-policy", "no-referrer")],
+        )
 
     async def _facilitator_page(self, send, note: str = "") -> None:
         await self._respond(
@@ -435,6 +417,17 @@ class RoomGate:
         headers += [(k.encode(), v.encode()) for k, v in extra]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": data})
+
+
+def _cookie_matches(headers: dict[str, str], name: str, expected: str) -> bool:
+    """Whether the request's cookie ``name`` holds ``expected`` (a malformed cookie header is no cookie)."""
+    jar = SimpleCookie()
+    try:
+        jar.load(headers.get("cookie", ""))
+    except Exception:  # noqa: BLE001 - a malformed cookie header is no cookie
+        return False
+    morsel = jar.get(name)
+    return morsel is not None and _same(morsel.value, expected)
 
 
 def _is_room_page(path: str) -> bool:
