@@ -206,7 +206,7 @@ def GroupsTable(rows: list[Row], sort_title: str, descending: bool):
 
 @solara.component
 def Overlay(rows: list[Row], refresh: int):
-    """Two groups chosen by the facilitator, their charts overlaid."""
+    """Two groups chosen by the facilitator, their charts overlaid (``refresh`` redraws them as the groups play)."""
     choices = [label(r) for r in rows if not r.starting]
     first, set_first = solara.use_state(cast(str | None, None))
     second, set_second = solara.use_state(cast(str | None, None))
