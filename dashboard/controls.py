@@ -213,7 +213,7 @@ def GroupName(session: ss.Session):
         session.set_group(text)
 
     solara.InputText(
-        "Your group's name (the facilitator sees it)",
+        "Your group's name",
         value=name,
         on_value=commit,
         continuous_update=False,

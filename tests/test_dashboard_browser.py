@@ -1004,7 +1004,7 @@ def test_the_room_page_lists_three_sessions_and_a_pushed_shock_reaches_each(brow
         for width, height in ((1366, 768), (1920, 1080), (390, 844)):
             room_page.set_viewport_size({"width": width, "height": height})
             room_page.wait_for_timeout(300)
-            room_page.screenshot(path=str(ARTIFACTS / f"room-{width}x{height}.png"))
+            room_page.screenshot(path=str(ARTIFACTS / f"facilitator-room-{width}x{height}.png"))
             assert room_page.evaluate("document.documentElement.scrollWidth") <= width  # the table scrolls itself
 
         # presenter mode: large text, no controls for the room to see
@@ -1014,7 +1014,7 @@ def test_the_room_page_lists_three_sessions_and_a_pushed_shock_reaches_each(brow
         expect(room_page.locator(".room-page.presenter")).to_have_count(1)
         assert table.evaluate("e => parseFloat(getComputedStyle(e).fontSize)") >= 1.5 * size
         expect(room_page.locator(".btn-push")).to_have_count(0)
-        room_page.screenshot(path=str(ARTIFACTS / "room-presenter-1366x768.png"))
+        room_page.screenshot(path=str(ARTIFACTS / "facilitator-room-presenter-1366x768.png"))
         green_page = sessions[1].page  # a reload keeps the group's name (the page's address holds it)
         before = green.get_attribute("data-session")
         green_page.reload()
