@@ -22,29 +22,14 @@ os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")  # a workshop
 import solara
 
 from abm.config import ConfigError
-from dashboard import charts, controls, panels
+from dashboard import charts, controls, facilitator, panels
 from dashboard import session as ss
+from dashboard.layout import A11Y_CSS, PageSetup, heading
 from dashboard.state import MAX_URL_CHARS, URL_PARAM, settings_from_link
 
 TITLE = "ICS workshop: how community health services shape a health system"
 TABS = [*charts.TABS, "Flows", "Follow a patient", "Files"]
 RUN_CONTROLS_ID = "run-controls"  # the skip link's target: the run controls' heading
-
-# Accessibility (issue 16): a focus ring wherever the keyboard is, the skip link hidden until focused, a
-# class for text only screen readers see, and headings that fit the page's sizes.
-A11Y_CSS = """
-:focus-visible { outline: 3px solid #0B5CAD !important; outline-offset: 2px !important; }
-[role=slider]:focus-visible { outline: none !important; }
-[role=slider]:focus-visible .v-slider__thumb { box-shadow: 0 0 0 3px white, 0 0 0 6px #0B5CAD; }
-a.skip-link { position: absolute; left: 8px; top: -200px; z-index: 10000; padding: 8px 14px; background: white;
-              color: #0B5CAD; font: 600 15px Roboto, Arial, sans-serif; border: 2px solid #0B5CAD; border-radius: 4px; }
-a.skip-link:focus { top: 8px; }
-.sr-only { position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
-           clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0; }
-h1.page-title { font-size: inherit; font-weight: inherit; margin: 0; line-height: inherit; white-space: nowrap;
-                overflow: hidden; text-overflow: ellipsis; }
-h2.region-heading, .v-navigation-drawer h2 { font-size: 16px; font-weight: 600; margin: 6px 0 4px 0; }
-"""
 
 # The workshop room (issue 16). On a laptop (1366x768) the sidebar's levers sit beside the charts they move: the
 # main column is run controls, a story folded to a line or two, the baseline bar, one row of cards, then two
@@ -84,13 +69,6 @@ LAYOUT_CSS = """
 """
 
 
-@solara.component_vue("page_setup.vue")
-def PageSetup(lang: str, target: str, skip_text: str, sidebar_button: str, sidebar_name: str):
-    """Sets the page's ``lang`` and zoomable viewport, names the sidebar and its button, puts the skip link to
-    the run controls first on the page, and on a phone closes the sidebar at the start, with its close button,
-    Escape or a tap beside it."""
-
-
 @solara.component_vue("url_state.vue")
 def UrlState(name: str, run: str):
     """Sets the page address's ``name=`` query parameter to ``run`` (removes it when empty), without a reload."""
@@ -102,14 +80,6 @@ def link_settings(search: str | None):
         return None
     values = parse_qs(search, max_num_fields=20).get(URL_PARAM)
     return settings_from_link(values[0]) if values else None
-
-
-def heading(text: str, level: int = 2, id: str | None = None, classes: list[str] | None = None):
-    """A real heading (h1/h2) for a region of the page."""
-    attributes = {"id": id, "tabindex": "-1"} if id else {}
-    return solara.HTML(
-        tag=f"h{level}", unsafe_innerHTML=text, classes=classes or ["region-heading"], attributes=attributes
-    )
 
 
 @solara.component
@@ -167,9 +137,16 @@ def LiveView(session: ss.Session):
             solara.Error(f"This panel could not be drawn: {type(exc).__name__}: {exc}")
 
 
+def new_session() -> ss.Session:
+    """This page's session, listed in the workshop room (the facilitator's page) from the start."""
+    session = ss.Session()
+    session.join_room()
+    return session
+
+
 @solara.component
-def Page():
-    session = solara.use_memo(ss.Session, [])
+def ParticipantPage():
+    session = solara.use_memo(new_session, [])
     search = solara.use_router().search  # the address the page was opened with: a link may restore a run
 
     def lifecycle():
@@ -181,8 +158,10 @@ def Page():
                 session.show(ConfigError([*getattr(exc, "problems", [str(exc)]), "started the default run instead"]))
             if settings is not None:
                 ss.notice.set("Restored the run this page's address holds (its preset, settings and lever changes).")
+                if settings.group:
+                    session.set_group(settings.group)
             session.reset(settings)
-        return session.close  # when the browser session ends, stop its model and drop its waiting baseline
+        return session.close  # when the browser session ends: stop its model, drop its baseline, leave the room
 
     solara.use_effect(lifecycle, [])
     solara.Title("ICS workshop dashboard")
@@ -202,7 +181,21 @@ def Page():
             solara.Button(
                 "Close", icon_name="mdi-close", text=True, small=True, classes=["sidebar-close"]
             )  # on a phone: page_setup.vue closes the sidebar (as its button in the app bar does)
+        controls.GroupName(session)
         controls.ScenarioControls(session)
         controls.Levers(session)
         controls.RunSettings(session)
     LiveView(session)
+
+
+@solara.component
+def Layout(children=()):
+    """Solara's app layout without the tabs it would add for the two routes: participants see their page only."""
+    return solara.AppLayout(children=list(children), navigation=False)
+
+
+# The participant's page at /, the facilitator's room page at /room (dashboard/facilitator.py).
+routes = [
+    solara.Route(path="/", component=ParticipantPage, label="Dashboard", layout=Layout),
+    solara.Route(path="room", component=facilitator.RoomPage, label="Room"),
+]

@@ -27,11 +27,13 @@ def server_env(
     presets: Path | None = None,
     limits: lim.Limits | None = None,
     room_code: str | None = None,
+    facilitator_code: str | None = None,
 ) -> dict:
     """The environment the server runs in: no telemetry, the workshop defaults and limits, extra presets,
     and the room code (passed here, not on the command line, which every local user can see with ``ps``)."""
     env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="false")
     env.pop(room.ENV_CODE, None)
+    env.pop(room.ENV_FACILITATOR, None)
     if presets is not None:
         env["ABM_DASHBOARD_PRESETS"] = str(Path(presets).resolve())
     if population is not None:
@@ -42,6 +44,8 @@ def server_env(
         env.update(limits.env())
     if room_code is not None:
         env[room.ENV_CODE] = room_code
+    if facilitator_code is not None:
+        env[room.ENV_FACILITATOR] = facilitator_code
     return env
 
 
@@ -64,6 +68,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"the code participants need to join ({room.CODE_RULE}); with a --host other than "
         f"127.0.0.1 one is made up and printed if none is given (or taken from "
         f"${room.ENV_CODE})",
+    )
+    parser.add_argument(
+        "--facilitator-code",
+        metavar="CODE",
+        help=f"the code for the facilitator's page, /room ({room.CODE_RULE}; not the room code); made up and "
+        f"printed whenever there is a room code and none is given (or taken from ${room.ENV_FACILITATOR})",
     )
     parser.add_argument(
         "--population",
@@ -141,6 +151,10 @@ def announce(plan: room.RoomPlan, limits: lim.Limits, out=None, err=None) -> Non
     if plan.code:
         print(f"Room code: {plan.code}", file=out)
         print(f"Join link (give this to participants): {plan.join_link}", file=out)
+    if plan.facilitator_link:
+        print(f"Facilitator's page (keep this link to yourself): {plan.facilitator_link}", file=out)
+    else:
+        print(f"Facilitator's page: {plan.url}room", file=out)
     print(
         f"Each session may run up to {limits.population:,} people, {limits.years} years and "
         f"{limits.burn_in_weeks} weeks of burn-in (--max-population, --max-years, --max-burn-in-weeks).",
@@ -156,8 +170,11 @@ def run_from_args(args: argparse.Namespace) -> int:
         return 2
     limits, errors = check_options(args)
     code = args.room_code if args.room_code is not None else (os.environ.get(room.ENV_CODE) or None)
+    facilitator = args.facilitator_code
+    if facilitator is None:
+        facilitator = os.environ.get(room.ENV_FACILITATOR) or None
     try:
-        plan = room.plan(args.host, args.port, code)
+        plan = room.plan(args.host, args.port, code, facilitator_code=facilitator)
     except ValueError as exc:
         errors.append(str(exc))
     for error in errors:
@@ -167,5 +184,9 @@ def run_from_args(args: argparse.Namespace) -> int:
     announce(plan, limits)
     command = server_command(args.host, args.port)
     # become the server (no child left behind when this process is stopped)
-    os.execve(command[0], command, server_env(args.population, args.years, args.presets, limits, plan.code))
+    os.execve(
+        command[0],
+        command,
+        server_env(args.population, args.years, args.presets, limits, plan.code, plan.facilitator_code),
+    )
     return 0  # pragma: no cover - execve does not return

@@ -199,6 +199,29 @@ def ScenarioControls(session: ss.Session):
 
 
 @solara.component
+def GroupName(session: ss.Session):
+    """The group's name, as the facilitator's room page lists this run (committed on Enter or leaving the field)."""
+    ss.levers_tick.value  # noqa: B018 - refresh after a reset (a link restores the name)
+    group = session.runner.group
+    name, set_name = solara.use_state(group)
+    solara.use_effect(lambda: set_name(group), [group])
+    if session.room_id is None:  # the room is full: this session is not listed
+        return
+
+    def commit(text):
+        set_name(text)
+        session.set_group(text)
+
+    solara.InputText(
+        "Your group's name",
+        value=name,
+        on_value=commit,
+        continuous_update=False,
+        classes=["input-group"],
+    )
+
+
+@solara.component
 def RunSettings(session: ss.Session):
     """Population, horizon and seed, folded at the foot of the sidebar (the levers come first); applying them
     resets the run."""

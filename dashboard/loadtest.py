@@ -12,6 +12,10 @@ slider to its marker appearing on the chart, in a few sessions mid-run) and, for
 started here, the CPU it used per update (from /proc): the figure that says how many
 sessions a given number of cores can serve when the browsers run elsewhere.
 
+With ``--room`` the facilitator's room page (``/room``) is open too while the sessions play
+(``--room-url`` gives its address when the server has a facilitator code: the facilitator's
+link); its refreshes a second are reported, and the server's CPU then includes the room's.
+
 The browsers run on the same machine as the server, so on a small machine they take
 CPU from it: the figure is pessimistic for a workshop where participants use their own
 laptops.  Say what else was running when you quote a figure.
@@ -64,6 +68,33 @@ async def open_session(browser, url: str):
     return context, page
 
 
+ROOM_RECORDER = """() => {
+  window.__refreshes = [];
+  let last = null;
+  setInterval(() => {
+    const el = document.querySelector('table.room-table tbody');
+    const text = el && el.innerText;
+    if (text !== last) { window.__refreshes.push(performance.now()); last = text; }
+  }, 50);
+}"""
+
+
+async def open_room(browser, url: str):
+    """The facilitator's room page, recording each change of its table."""
+    context = await browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = await context.new_page()
+    await page.goto(url)
+    await page.locator("table.room-table").wait_for(timeout=60_000)
+    await page.evaluate(ROOM_RECORDER)
+    return page
+
+
+def room_url_of(url: str) -> str:
+    """The room page of the dashboard at ``url`` (its query kept: a room code joins there too)."""
+    base, _, query = url.partition("?")
+    return base.rstrip("/") + "/room" + (f"?{query}" if query else "")
+
+
 async def weeks_of(page) -> int:
     return int(await page.locator(".run-status").get_attribute("data-weeks"))
 
@@ -96,7 +127,9 @@ def cpu_seconds(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def measure(url: str, sessions: int, seconds: float, server_pid: int | None = None) -> dict:
+async def measure(
+    url: str, sessions: int, seconds: float, server_pid: int | None = None, room_url: str | None = None
+) -> dict:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
@@ -106,12 +139,14 @@ async def measure(url: str, sessions: int, seconds: float, server_pid: int | Non
             batch = range(start, min(start + 5, sessions))
             opened += await asyncio.gather(*[open_session(browser, url) for _ in batch])
         pages = [page for _, page in opened]
+        room = await open_room(browser, room_url) if room_url else None
         for page in pages:
             await page.evaluate(RECORDER)
         await asyncio.gather(*[page.locator(".btn-play").click() for page in pages])
         await asyncio.sleep(1.0)  # let every session start
         weeks0 = [await weeks_of(page) for page in pages]
         starts = [await page.evaluate("performance.now()") for page in pages]
+        room_start = await room.evaluate("performance.now()") if room is not None else 0.0  # its own clock
         t0 = time.perf_counter()
         cpu0 = cpu_seconds(server_pid)
         await asyncio.sleep(seconds)
@@ -119,6 +154,7 @@ async def measure(url: str, sessions: int, seconds: float, server_pid: int | Non
         wall = time.perf_counter() - t0
         weeks1 = [await weeks_of(page) for page in pages]
         results = [await page.evaluate("window.__updates") for page in pages]
+        refreshes = await room.evaluate("window.__refreshes") if room is not None else None
         # then the lever latency, in a few sessions at once, while all the others still play
         latencies = await asyncio.gather(
             *[lever_latency(page) for page in pages[: min(5, len(pages))]], return_exceptions=True
@@ -133,9 +169,12 @@ async def measure(url: str, sessions: int, seconds: float, server_pid: int | Non
         gaps += [b - a for a, b in itertools.pairwise(times)]
     total_weeks = sum(b - a for a, b in zip(weeks0, weeks1, strict=True))
     gaps.sort()
+    measured = [t for t in refreshes or [] if room_start <= t <= room_start + 1000 * wall]
     return {
         "sessions": sessions,
         "seconds": seconds,
+        "room_page_open": room_url is not None,
+        "room_page_refreshes_per_second": round(len(measured) / wall, 2) if room_url else None,
         "updates_per_second_mean": round(statistics.mean(rates), 2),
         "updates_per_second_slowest": round(min(rates), 2),
         "sessions_at_2_per_second": sum(r >= 2.0 for r in rates),
@@ -197,12 +236,16 @@ def main(argv=None) -> int:
         default=10,
         help="horizon for a server started here (default 10, so no session finishes while measured)",
     )
+    parser.add_argument("--room", action="store_true", help="keep the facilitator's room page open while measuring")
+    parser.add_argument("--room-url", help="the room page's address (the facilitator's link); implies --room")
     args = parser.parse_args(argv)
     if args.url:
-        result = asyncio.run(measure(args.url, args.sessions, args.seconds))
+        room_url = args.room_url or (room_url_of(args.url) if args.room else None)
+        result = asyncio.run(measure(args.url, args.sessions, args.seconds, room_url=room_url))
     else:
         with local_server(args.population, args.years) as (url, pid):
-            result = asyncio.run(measure(url, args.sessions, args.seconds, pid))
+            room_url = args.room_url or (room_url_of(url) if args.room else None)
+            result = asyncio.run(measure(url, args.sessions, args.seconds, pid, room_url))
     print(json.dumps(result, indent=2))
     return 0 if result["sessions_at_2_per_second"] == args.sessions else 1
 

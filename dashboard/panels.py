@@ -187,6 +187,11 @@ def baseline_data(runner):
     return baseline.data if baseline is not None else None
 
 
+def card_text(card, value: float | None) -> str:
+    """A card's figure as its card shows it: '93.1%', '1,234', '12.3'; '-' before the first week."""
+    return "-" if value is None else (f"{value * 100:.1f}%" if card.percent else format_number(value))
+
+
 def cards_html(data, base) -> str:
     """The six headline cards as one block of HTML (one element to update, not thirty)."""
     start, stop = card_window(data.shape[0])
@@ -199,7 +204,7 @@ def cards_html(data, base) -> str:
     for card in CARDS:
         value = headline(data, card.key, start, stop)
         base_value = headline(base, card.key, start, stop) if base is not None and not short else None
-        shown = "-" if value is None else (f"{value * 100:.1f}%" if card.percent else format_number(value))
+        shown = card_text(card, value)
         delta = delta_text(value, base_value, card) if value is not None else Delta("")
         units, beds = card.units, ""
         demand = unbedded_demand(data, start, stop) if card.key == "admissions" else None

@@ -22,6 +22,15 @@ Codes are compared with :func:`hmac.compare_digest`.  The cookie holds an HMAC o
 not the code.  The code is a shared secret on what is usually an unencrypted local network:
 it keeps strangers out of a workshop, it is not protection for sensitive data.
 
+The facilitator's page (``/room``: every group's run, and shocks pushed to them) needs a second
+code, the **facilitator code**, so a participant cannot push a shock to everyone: the
+facilitator's (``--facilitator-code CODE``) or one generated at start whenever a room code is in
+force, printed with its own link ``http://ADDRESS:PORT/room?room=CODE&facilitator=FCODE``.  It
+follows the room code's rules (same characters, its own HttpOnly cookie ``abm_facilitator``
+holding an HMAC, wrong tries counted with the room code's).  ``/room`` without that cookie gets a
+403 page asking for it; and since a page can change its route without a new request, the room
+page checks the cookie again itself, from its websocket's cookies (:func:`is_facilitator`).
+
 With no code (loopback), requests must name a loopback host (``Host: localhost:8765``), so a
 web page elsewhere cannot reach the local dashboard by DNS rebinding; websockets must come
 from a page of the same origin in either case.
@@ -49,6 +58,10 @@ CODE_RULE = "4 to 64 characters: letters, digits, '-' and '_'"
 CODE_PATTERN = re.compile(r"[A-Za-z0-9_-]{4,64}")
 COOKIE = "abm_room"
 QUERY = "room"
+ENV_FACILITATOR = "ABM_DASHBOARD_FACILITATOR_CODE"
+FACILITATOR_COOKIE = "abm_facilitator"
+FACILITATOR_QUERY = "facilitator"
+ROOM_PATH = "/room"  # the facilitator's page
 MAX_WRONG = 10  # wrong codes a minute from one address before it must wait
 ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: easy to read out and type
 
@@ -95,15 +108,24 @@ class RoomPlan:
     url: str
     join_link: str | None
     warning: str | None  # for stderr
+    facilitator_code: str | None = None  # None: the room page needs no code of its own (loopback, no code)
+    facilitator_link: str | None = None
 
 
-def plan(host: str, port: int, room_code: str | None, address: str | None = None) -> RoomPlan:
-    """Decide the room code and the messages for ``--host``/``--room-code`` (ValueError for a bad code).
+def plan(
+    host: str, port: int, room_code: str | None, address: str | None = None, facilitator_code: str | None = None
+) -> RoomPlan:
+    """Decide the room and facilitator codes and the messages for ``--host``/``--room-code``/``--facilitator-code``
+    (ValueError for a bad code).
 
     ``address`` is what participants type for a server on every interface (default: found here).
     """
     if room_code is not None and not valid_code(room_code):
         raise ValueError(f"--room-code must be {CODE_RULE}; got {room_code!r}")
+    if facilitator_code is not None and not valid_code(facilitator_code):
+        raise ValueError(f"--facilitator-code must be {CODE_RULE}; got {facilitator_code!r}")
+    if facilitator_code is not None and facilitator_code == room_code:
+        raise ValueError("--facilitator-code must differ from the room code (participants know the room code)")
     loopback = is_loopback(host)
     wildcard = host in ("0.0.0.0", "::", "")
     shown = "localhost" if loopback else (address or this_machines_address()) if wildcard else host
@@ -111,9 +133,14 @@ def plan(host: str, port: int, room_code: str | None, address: str | None = None
         shown = f"[{shown}]"
     url = f"http://{shown}:{port}/"
     if loopback and room_code is None:
-        return RoomPlan(None, url, None, None)
+        link = f"{url}{ROOM_PATH[1:]}?{FACILITATOR_QUERY}={facilitator_code}" if facilitator_code else None
+        return RoomPlan(None, url, None, None, facilitator_code, link)
     code = room_code or generate_code()
     join = f"{url}?{QUERY}={code}"
+    facilitator = facilitator_code or generate_code()
+    while facilitator == code:  # pragma: no cover - one chance in 31**8
+        facilitator = generate_code()
+    facilitator_link = f"{url}{ROOM_PATH[1:]}?{QUERY}={code}&{FACILITATOR_QUERY}={facilitator}"
     warning = None
     if not loopback:
         warning = (
@@ -121,13 +148,37 @@ def plan(host: str, port: int, room_code: str | None, address: str | None = None
             f"with the room code can join. The code is a shared secret on an unencrypted network: "
             f"keep sensitive data out of the dashboard."
         )
-    return RoomPlan(code, url, join, warning)
+    return RoomPlan(code, url, join, warning, facilitator, facilitator_link)
 
 
 # --------------------------------------------------------------------------- the server's check
-def cookie_value(code: str) -> str:
+def cookie_value(code: str, purpose: bytes = b"ics-abm dashboard room") -> str:
     """What the room cookie holds: an HMAC of the code (the same across restarts with the same code)."""
-    return hmac.new(code.encode(), b"ics-abm dashboard room", hashlib.sha256).hexdigest()
+    return hmac.new(code.encode(), purpose, hashlib.sha256).hexdigest()
+
+
+def facilitator_cookie_value(code: str) -> str:
+    """What the facilitator's cookie holds: an HMAC of the facilitator code, for its own purpose."""
+    return cookie_value(code, b"ics-abm dashboard facilitator")
+
+
+_facilitator_cookie: str | None = None  # set by the server (dashboard.serve) when a facilitator code is in force
+
+
+def require_facilitator(code: str | None) -> None:
+    """Make the room page need the facilitator code ``code`` (None: it needs none, as on loopback)."""
+    global _facilitator_cookie
+    if code is not None and not valid_code(code):
+        raise ValueError(f"facilitator code must be {CODE_RULE}")
+    _facilitator_cookie = facilitator_cookie_value(code) if code else None
+
+
+def is_facilitator(cookies: dict | None) -> bool:
+    """Whether a browser with these cookies (its websocket's, as the page sees them) may use the room page."""
+    if _facilitator_cookie is None:
+        return True
+    value = (cookies or {}).get(FACILITATOR_COOKIE)
+    return isinstance(value, str) and _same(value, _facilitator_cookie)
 
 
 def _same(a: str, b: str) -> bool:
@@ -145,9 +196,13 @@ def _host_name(host_header: str) -> str:
     return host_header.rsplit(":", 1)[0] if host_header.count(":") == 1 else host_header
 
 
-def page(title: str, message: str, status_note: str = "", path: str = "/") -> str:
-    """The small page asking for the room code: plain HTML and CSS, no script, readable on a phone."""
+def page(
+    title: str, message: str, status_note: str = "", path: str = "/", field: str = QUERY, label: str = "Room code"
+) -> str:
+    """The small page asking for the room code (or the facilitator code): plain HTML and CSS, no script, readable
+    on a phone."""
     note = f'<p class="note" role="alert">{escape(status_note)}</p>' if status_note else ""
+    button = "Join" if field == QUERY else "Open"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(title)}: ICS workshop dashboard</title>
@@ -172,10 +227,10 @@ input:focus, button:focus {{ outline: 3px solid #f2b400; outline-offset: 1px; }}
 <h1>{escape(title)}</h1>
 {note}<p>{message}</p>
 <form method="get" action="{escape(path)}">
-<label for="room">Room code</label>
-<div class="row"><input id="room" name="{QUERY}" required autocomplete="off" autocapitalize="none"
+<label for="{field}">{escape(label)}</label>
+<div class="row"><input id="{field}" name="{field}" required autocomplete="off" autocapitalize="none"
  spellcheck="false" pattern="[A-Za-z0-9_\\-]{{4,64}}" title="{escape(CODE_RULE)}">
-<button type="submit">Join</button></div>
+<button type="submit">{button}</button></div>
 </form>
 </main></body></html>
 """
@@ -196,26 +251,25 @@ class RoomGate:
     loopback only). Lifespan events always pass.
     """
 
-    def __init__(self, app, code: str | None, clock=time.monotonic):
+    def __init__(self, app, code: str | None, clock=time.monotonic, facilitator: str | None = None):
         if code is not None and not valid_code(code):
             raise ValueError(f"room code must be {CODE_RULE}")
+        if facilitator is not None and (not valid_code(facilitator) or facilitator == code):
+            raise ValueError(f"facilitator code must be {CODE_RULE}, and not the room code")
         self.app = app
         self.code = code
         self.cookie = cookie_value(code) if code else None
+        self.facilitator = facilitator_cookie_value(facilitator) if facilitator else None
+        self.facilitator_code = facilitator
         self.clock = clock
         self._wrong: dict[str, deque] = defaultdict(deque)
 
     # ------------------------------------------------------------------ decisions
     def _has_cookie(self, headers: dict[str, str]) -> bool:
-        if self.cookie is None:
-            return True
-        jar = SimpleCookie()
-        try:
-            jar.load(headers.get("cookie", ""))
-        except Exception:  # noqa: BLE001 - a malformed cookie header is no cookie
-            return False
-        morsel = jar.get(COOKIE)
-        return morsel is not None and _same(morsel.value, self.cookie)
+        return self.cookie is None or _cookie_matches(headers, COOKIE, self.cookie)
+
+    def _has_facilitator_cookie(self, headers: dict[str, str]) -> bool:
+        return self.facilitator is None or _cookie_matches(headers, FACILITATOR_COOKIE, self.facilitator)
 
     def _host_ok(self, headers: dict[str, str]) -> bool:
         return self.code is not None or is_loopback(_host_name(headers.get("host", "")))
@@ -255,9 +309,9 @@ class RoomGate:
             )
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         offered = [v for k, v in query if k == QUERY]
-        if self.code is None:
-            return await self.app(scope, receive, send)
         client = (scope.get("client") or ("?", 0))[0]
+        if self.code is None:
+            return await self._facilitator_check(scope, receive, send, headers, query, client)
         if offered:
             if self._too_many(client):
                 return await self._respond(
@@ -272,16 +326,7 @@ class RoomGate:
                     ),
                 )
             if _same(offered[-1], self.code):
-                rest = urlencode([(k, v) for k, v in query if k != QUERY])
-                target = quote(path, safe="/") + (f"?{rest}" if rest else "")
-                cookie = f"{COOKIE}={self.cookie}; Path=/; HttpOnly; SameSite=Strict"
-                return await self._respond(
-                    send,
-                    200,
-                    "text/html; charset=utf-8",
-                    JOINING.format(url=escape(target), js_url=_js_string(target)),
-                    [("set-cookie", cookie), ("referrer-policy", "no-referrer")],
-                )
+                return await self._move_on_with_cookie(send, path, query, QUERY, COOKIE, self.cookie)
             self._wrong[client].append(self.clock())
             return await self._respond(
                 send,
@@ -295,7 +340,7 @@ class RoomGate:
                 ),
             )
         if self._has_cookie(headers):
-            return await self.app(scope, receive, send)
+            return await self._facilitator_check(scope, receive, send, headers, query, client)
         return await self._respond(
             send,
             403,
@@ -305,6 +350,58 @@ class RoomGate:
                 "This workshop dashboard needs a room code. Type the code the facilitator gave "
                 "you, or open the link they shared.",
                 path=path,
+            ),
+        )
+
+    async def _facilitator_check(self, scope, receive, send, headers, query, client):
+        """A request that may use the room: the facilitator code, when offered, is checked (and swapped for its
+        cookie); the room page needs that cookie; everything else passes to the app."""
+        path = scope.get("path", "/")
+        offered = [v for k, v in query if k == FACILITATOR_QUERY]
+        if self.facilitator_code is None or not (offered or _is_room_page(path)):
+            return await self.app(scope, receive, send)
+        if offered:
+            if self._too_many(client):
+                return await self._respond(
+                    send, 429, "text/html; charset=utf-8", page("Too many tries", "Wait a minute.", path=path)
+                )
+            if _same(offered[-1], self.facilitator_code):
+                return await self._move_on_with_cookie(
+                    send, path, query, FACILITATOR_QUERY, FACILITATOR_COOKIE, self.facilitator
+                )
+            self._wrong[client].append(self.clock())
+            return await self._facilitator_page(send, "That facilitator code is not right.")
+        if self._has_facilitator_cookie(headers):
+            return await self.app(scope, receive, send)
+        return await self._facilitator_page(send)
+
+    async def _move_on_with_cookie(self, send, path, query, param: str, cookie_name: str, value) -> None:
+        """The right code: set its cookie (HttpOnly, SameSite=Strict) and move on to the same address without
+        the code (``param``) in it."""
+        rest = urlencode([(k, v) for k, v in query if k != param])
+        target = quote(path, safe="/") + (f"?{rest}" if rest else "")
+        cookie = f"{cookie_name}={value}; Path=/; HttpOnly; SameSite=Strict"
+        await self._respond(
+            send,
+            200,
+            "text/html; charset=utf-8",
+            JOINING.format(url=escape(target), js_url=_js_string(target)),
+            [("set-cookie", cookie), ("referrer-policy", "no-referrer")],
+        )
+
+    async def _facilitator_page(self, send, note: str = "") -> None:
+        await self._respond(
+            send,
+            403,
+            "text/html; charset=utf-8",
+            page(
+                "Facilitator code needed",
+                "The room page is for the workshop's facilitator: it shows every group's run and can push a "
+                "shock to them. Type the facilitator code, or open the facilitator's link.",
+                note,
+                path=ROOM_PATH,
+                field=FACILITATOR_QUERY,
+                label="Facilitator code",
             ),
         )
 
@@ -320,6 +417,21 @@ class RoomGate:
         headers += [(k.encode(), v.encode()) for k, v in extra]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": data})
+
+
+def _cookie_matches(headers: dict[str, str], name: str, expected: str) -> bool:
+    """Whether the request's cookie ``name`` holds ``expected`` (a malformed cookie header is no cookie)."""
+    jar = SimpleCookie()
+    try:
+        jar.load(headers.get("cookie", ""))
+    except Exception:  # noqa: BLE001 - a malformed cookie header is no cookie
+        return False
+    morsel = jar.get(name)
+    return morsel is not None and _same(morsel.value, expected)
+
+
+def _is_room_page(path: str) -> bool:
+    return path.rstrip("/") == ROOM_PATH or path.startswith(ROOM_PATH + "/")
 
 
 def _js_string(text: str) -> str:

@@ -7,7 +7,8 @@ does (the app in ``SOLARA_APP``, production mode, no telemetry, no version check
 Solara's quiet logging), and wraps the app in :class:`dashboard.room.RoomGate`, which
 checks the room code on every request and websocket (see :mod:`dashboard.room`).  The
 code comes from the environment (``ABM_DASHBOARD_ROOM_CODE``), never the command line, and
-is removed from the environment before the app starts.  A non-loopback ``--host`` with no
+is removed from the environment before the app starts; so is the facilitator code
+(``ABM_DASHBOARD_FACILITATOR_CODE``), which the room page (``/room``) needs.  A non-loopback ``--host`` with no
 code is refused here too, whoever starts the server.
 
 ``solara run dashboard/app.py`` still works for development: on loopback, with no code check.
@@ -21,7 +22,7 @@ import os
 import sys
 from pathlib import Path
 
-from dashboard.room import CODE_RULE, ENV_CODE, RoomGate, is_loopback, valid_code
+from dashboard.room import CODE_RULE, ENV_CODE, ENV_FACILITATOR, RoomGate, is_loopback, require_facilitator, valid_code
 
 APP = Path(__file__).resolve().parent / "app.py"
 
@@ -35,11 +36,13 @@ def prepare_environment(host: str, port: int) -> None:
     os.environ["SERVER_PORT"] = str(port)
 
 
-def build_app(code: str | None):
-    """Solara's Starlette app (for ``dashboard/app.py``) behind the room check."""
+def build_app(code: str | None, facilitator: str | None = None):
+    """Solara's Starlette app (for ``dashboard/app.py``) behind the room check; the room page (``/room``) needs
+    the facilitator code when one is given."""
     from solara.server.starlette import app
 
-    return RoomGate(app, code)
+    require_facilitator(facilitator)  # the room page checks it too (a page can change its route by itself)
+    return RoomGate(app, code, facilitator=facilitator)
 
 
 def main(argv=None) -> int:
@@ -48,8 +51,12 @@ def main(argv=None) -> int:
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args(argv)
     code = os.environ.pop(ENV_CODE, "") or None  # not left for the app, its threads or its worker processes
+    facilitator = os.environ.pop(ENV_FACILITATOR, "") or None
     if code is not None and not valid_code(code):
         print(f"error: the room code must be {CODE_RULE}", file=sys.stderr)
+        return 2
+    if facilitator is not None and (not valid_code(facilitator) or facilitator == code):
+        print(f"error: the facilitator code must be {CODE_RULE}, and not the room code", file=sys.stderr)
         return 2
     if code is None and not is_loopback(args.host):
         print(
@@ -62,7 +69,7 @@ def main(argv=None) -> int:
     from solara.__main__ import LOGGING_CONFIG
 
     config = uvicorn.Config(
-        build_app(code),
+        build_app(code, facilitator),
         host=args.host,
         port=args.port,
         log_config=copy.deepcopy(LOGGING_CONFIG),

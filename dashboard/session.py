@@ -15,6 +15,7 @@ from html import escape
 import solara
 
 from abm.config import ConfigError
+from dashboard.registry import ROOM
 from dashboard.state import Player, SessionRunner, Settings, run_from_yaml
 
 tick = solara.reactive(0)  # bumped when the page's structure changes (re-renders the main view)
@@ -34,6 +35,40 @@ class Session:
         self.player = Player(self.runner, on_update=self._updated, on_error=self._failed, on_stop=self._stopped)
         self._changes_seen = 0
         self.live: dict[str, tuple] = {}  # key -> (HTML widget, function giving its content): see push_live
+        self.room_id: str | None = None  # this session's row in the workshop room (dashboard.registry)
+
+    # ------------------------------------------------------------------ the workshop room
+    def join_room(self) -> None:
+        """List this session in the room (the facilitator's page), with a way to tell this page of a shock."""
+        from solara.server import kernel_context
+
+        context = kernel_context.get_current_context() if kernel_context.has_current_context() else None
+        self.room_id = ROOM.add(self.runner, notify=lambda message: self._told(context, message))
+
+    def _told(self, context, message: str) -> None:
+        """The facilitator changed this run (from the room page's thread): refresh this page, in its own
+        kernel's context, and say what happened."""
+
+        def refresh():
+            notice.set(message)
+            levers_tick.set(levers_tick.value + 1)
+            tick.set(self.runner.version)
+
+        if context is None:
+            refresh()
+        else:
+            with context:
+                refresh()
+
+    def set_group(self, text: str) -> None:
+        """Name this session's group, as the room page shows it (short plain text; an error says what is allowed)."""
+        try:
+            self.runner.set_group(text)
+        except ConfigError as exc:
+            self.show(exc)
+            return
+        problems.set([])
+        tick.set(self.runner.version)  # the page's address keeps the name
 
     # ------------------------------------------------------------------ feedback
     def _updated(self, baseline_arrived: bool = False) -> None:
@@ -70,9 +105,10 @@ class Session:
         problems.set(list(getattr(exc, "problems", None) or [f"{type(exc).__name__}: {exc}"]))
 
     def close(self) -> None:
-        """The browser session has ended: stop its model and drop its waiting baseline run."""
+        """The browser session has ended: stop its model, drop its waiting baseline run and leave the room."""
         self.player.stop()
         self.runner.close()
+        ROOM.remove(self.room_id)
 
     # ------------------------------------------------------------------ run
     def reset(self, settings: Settings | None = None) -> None:

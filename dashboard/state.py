@@ -26,6 +26,7 @@ import itertools
 import json
 import multiprocessing
 import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -58,6 +59,9 @@ LIMITS = Limits.from_env()  # the largest run a session may start (`abm dashboar
 MAX_LIVE_CHANGES = 100  # live lever changes a file or link may replay (as many as a scenario's schedule entries)
 LIVE_CHANGES_KEY = "live_changes"  # the exported scenario's section of live changes (read by the dashboard only)
 URL_PARAM = "run"  # the page's query parameter holding the session (preset, run settings, live changes, week)
+GROUP_MAX = 40  # a group's name, as the facilitator's room page lists the session
+GROUP_RULE = f"1 to {GROUP_MAX} characters: letters, digits, spaces and - ' . , & ( )"
+GROUP_PATTERN = re.compile(r"[^\W_]|[ \-'.,&()]")  # [^\W_]: a letter or digit of any script
 MAX_URL_CHARS = 6000  # a link's run= value: 100 changes fit in about 5,000 characters
 
 
@@ -72,6 +76,7 @@ class Settings:
     seed: int = 1
     changes: list = field(default_factory=list)  # live lever changes to replay: (reporting week, lever, value)
     resume_week: int = 0  # after the burn-in, play to this week (a link restores the week it was at)
+    group: str = ""  # the group's name a link restores (the session keeps it: SessionRunner.group)
 
     @classmethod
     def from_preset(cls, name: str, **run) -> Settings:
@@ -198,10 +203,22 @@ def scenario_from_yaml(text: str | bytes, filename: str = "upload") -> dict:
     return run_from_yaml(text, filename)[0]
 
 
+def check_group_name(text) -> str:
+    """A group's name as typed (trimmed, inner spaces collapsed), or ConfigError naming what is allowed."""
+    if not isinstance(text, str):
+        raise ConfigError([f"group name: {short(text)} is not text; allowed: {GROUP_RULE}"])
+    name = " ".join(text[: GROUP_MAX * 4].split())
+    bad = sorted({c for c in name if not GROUP_PATTERN.fullmatch(c)})
+    if not name or len(name) > GROUP_MAX or bad:
+        what = f"{', '.join(repr(c) for c in bad[:5])} not allowed" if bad else f"{len(name)} characters"
+        raise ConfigError([f"group name: {short(name)} has {what}; allowed: {GROUP_RULE}"])
+    return name
+
+
 # --------------------------------------------------------------------------- the page's link
-def settings_to_link(settings: Settings, changes: list, week: int) -> str:
-    """The ``run=`` value that restores a session from a preset: base64url of a small JSON (no padding).
-    An uploaded scenario is too large for a link: ``""``."""
+def settings_to_link(settings: Settings, changes: list, week: int, group: str = "") -> str:
+    """The ``run=`` value that restores a session from a preset: base64url of a small JSON (no padding), with
+    the group's name when it has one. An uploaded scenario is too large for a link: ``""``."""
     if settings.source not in preset_sources():
         return ""
     state = {
@@ -211,6 +228,7 @@ def settings_to_link(settings: Settings, changes: list, week: int) -> str:
         "s": settings.seed,
         "w": max(int(week), 0),
         "c": lever_changes_key(changes),
+        **({"g": group} if group else {}),
     }
     text = json.dumps(state, separators=(",", ":"), default=str)
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
@@ -228,8 +246,10 @@ def settings_from_link(value: str) -> Settings:
     except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         raise ConfigError([f"{where}: the run= value is not a dashboard link (base64url of JSON)"]) from None
     keys = {"p", "n", "y", "s", "w", "c"}
-    if not isinstance(state, dict) or set(state) != keys:
-        raise ConfigError([f"{where}: the run= value is not a dashboard link; expected the keys {sorted(keys)}"])
+    if not isinstance(state, dict) or not keys <= set(state) <= keys | {"g"}:
+        raise ConfigError(
+            [f"{where}: the run= value is not a dashboard link; expected the keys {sorted(keys)} (and g, optional)"]
+        )
     numbers = {k: state[k] for k in ("n", "y", "s", "w")}
     bad = [k for k, v in numbers.items() if not isinstance(v, int) or isinstance(v, bool)]
     if bad:
@@ -248,6 +268,11 @@ def settings_from_link(value: str) -> Settings:
     if not 0 <= state["w"] <= horizon:
         raise ConfigError([f"{where}: w: {state['w']} is not a week of this run; allowed: 0 to {horizon}"])
     settings.resume_week = state["w"]
+    if "g" in state:
+        try:
+            settings.group = check_group_name(state["g"])
+        except ConfigError as exc:
+            raise ConfigError([f"{where}: g: {p}" for p in exc.problems]) from None
     return settings
 
 
@@ -531,6 +556,7 @@ class SessionRunner:
         self.pinned: Baseline | None = None
         self.run_id = 0
         self.version = 0
+        self.group = self.settings.group  # its group's name, for the room page and the link ('': none given)
 
     # ------------------------------------------------------------------ lifecycle
     def reset(self, settings: Settings | None = None, warm_up: bool = True) -> None:
@@ -607,6 +633,43 @@ class SessionRunner:
             self.user_changes.append((model.reporting_week, name, getattr(model.levers, name)))
             self.version += 1
 
+    def set_group(self, text) -> str:
+        """Name this session's group (checked by :func:`check_group_name`); the name as kept."""
+        name = check_group_name(text)
+        with self.lock:
+            self.group = name
+            self.version += 1
+        return name
+
+    def schedule_change(self, week: int, name: str, value) -> int:
+        """Schedule a lever change from reporting week ``week`` (a facilitator's shock, :mod:`dashboard.registry`);
+        return the week it acts from. It takes the path of a participant's move: a week already reached acts
+        from the next week (:meth:`set_lever`); a later one waits with the run's other pending changes and is
+        applied at its week as the run plays. Either way it is a marker on the charts, in the page's link and
+        the exported file, and a Reset replays it (the run's settings keep it). ConfigError names what is
+        wrong: no run yet, a week outside the run, a bad value, too many changes already."""
+        value = validate_lever(name, value, path=f"{name}")
+        with self.lock:
+            if self.model is None or not self.warm():
+                raise ConfigError(["this session is still starting; push again in a moment"])
+            horizon = self.model.horizon_weeks
+            if not isinstance(week, int) or isinstance(week, bool) or not 0 <= week < horizon:
+                raise ConfigError([f"week: {short(week)} is not a week of this run; allowed: 0 to {horizon - 1}"])
+            if len(self.planned_changes()) >= MAX_LIVE_CHANGES:
+                raise ConfigError(
+                    [f"this run has {MAX_LIVE_CHANGES} lever changes already, the most a run keeps; allowed: no more"]
+                )
+            now = self.model.reporting_week
+            if week <= now:
+                self.set_lever(name, value)
+                week = now
+            else:
+                after = sum(1 for w, _, _ in self.pending if w <= week)  # after the changes already due that week
+                self.pending.insert(after, (week, name, value))
+            self.settings = dataclasses.replace(self.settings, changes=[*self.settings.changes, (week, name, value)])
+            self.version += 1
+            return week
+
     # ------------------------------------------------------------------ reading
     @property
     def weeks(self) -> int:
@@ -630,7 +693,7 @@ class SessionRunner:
         """The page's ``run=`` value for this session (``""`` for an uploaded scenario): :func:`settings_from_link`."""
         with self.lock:
             week = self.model.reporting_week if self.model is not None else 0
-            return settings_to_link(self.settings, self.planned_changes(), week)
+            return settings_to_link(self.settings, self.planned_changes(), week, self.group)
 
     def markers(self) -> list[tuple[int, str, object]]:
         """Every lever change so far (live ones and the scenario's schedule): (reporting week, lever, value)."""

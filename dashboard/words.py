@@ -8,6 +8,8 @@ No Solara here, so the charts' marker labels use it too.
 
 from __future__ import annotations
 
+import functools
+
 from policies.levers import lever_table
 
 WORDS = {"chs": "CHS", "ics": "ICS", "gp": "GP", "addon": "add-on", "pct": "%"}
@@ -82,7 +84,14 @@ def lever_tooltip(row: dict) -> str:
 
 def lever_change(name: str, value) -> str:
     """A lever change in words: 'Acute beds multiplier set to 0.3×' (an unknown name is said as it is)."""
-    row = next((r for r in lever_table() if r["name"] == name), None)
+    row = _lever_rows().get(name)
     if row is None:
         return f"{name} set to {value}"
     return f"{lever_label(row)} set to {lever_value(row, value)}"
+
+
+@functools.cache
+def _lever_rows() -> dict[str, dict]:
+    """Each lever's row of :func:`policies.levers.lever_table`, by name (built once: the levers are declared in
+    code; a marker label or a room-page row asks for them at every update)."""
+    return {row["name"]: row for row in lever_table()}

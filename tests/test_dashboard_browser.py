@@ -717,6 +717,7 @@ def test_a_chart_gives_its_values_under_the_pointer(browser, server):
 
 # --------------------------------------------------------------------------- rooms and limits (issue 13)
 ROOM_CODE = "ward-7-test"
+FACILITATOR_CODE = "lead-4-test"
 SHOTS = Path("/tmp/shots")  # the room-code page at three sizes, for a person to look at (not committed)
 
 
@@ -734,6 +735,8 @@ def room_server(tmp_path_factory):
             str(port),
             "--room-code",
             ROOM_CODE,
+            "--facilitator-code",
+            FACILITATOR_CODE,
             "--population",
             str(POPULATION),
             "--years",
@@ -765,6 +768,8 @@ def room_server(tmp_path_factory):
         assert f"Room code: {ROOM_CODE}" in printed
         assert f"Join link (give this to participants): http://localhost:{port}/?room={ROOM_CODE}" in printed
         assert "warning" not in printed  # loopback: nobody else can reach it
+        facilitator_link = f"http://localhost:{port}/room?room={ROOM_CODE}&facilitator={FACILITATOR_CODE}"
+        assert f"Facilitator's page (keep this link to yourself): {facilitator_link}" in printed
         yield url
         process.terminate()
         process.wait(timeout=20)
@@ -898,3 +903,141 @@ def test_a_forged_preset_path_a_bomb_and_an_oversized_file_are_refused(session):
     session.screenshot("12-hostile-input")
     assert session.weeks() == 1  # the run was left as it was
     assert [e for e in session.errors if "bomb" not in e] == []
+
+
+# --------------------------------------------------------------------------- the facilitator's room page (issue 16)
+GROUPS = ("Red team", "Green team", "Blue team")
+
+
+def test_the_room_page_lists_three_sessions_and_a_pushed_shock_reaches_each(browser, room_server):
+    """Three groups in three pages and the facilitator in a fourth: the rows appear with the groups' names, a
+    shock pushed to every group is scheduled in each (its page says so, and its chart marks the week it acted),
+    two groups' charts overlay, presenter mode enlarges the text; axe finds nothing serious; screenshots at three
+    sizes."""
+    sessions = [Session(browser, room_server + f"?room={ROOM_CODE}", 1366, 768) for _ in GROUPS]
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    room_page = context.new_page()
+    errors: list[str] = []
+    room_page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    room_page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        for session, name in zip(sessions, GROUPS, strict=True):
+            field = session.page.locator(".input-group input")
+            field.fill(name)
+            field.press("Enter")
+        sessions[0].choose("speed-select", "25")
+        sessions[0].play()  # one group plays ahead: its row's figures fill in
+        sessions[0].wait_weeks(8)
+        sessions[0].pause()
+
+        # the room code alone does not open the room page: it asks for the facilitator's code
+        refused = context.request.get(room_server + "room")  # without the room's cookie: refused
+        assert refused.status == 403 and "Room code needed" in refused.text()
+        room_page.goto(room_server + f"room?room={ROOM_CODE}")  # joins the room, then asks
+        expect(room_page.get_by_role("heading", name="Facilitator code needed")).to_be_visible()
+        assert context.request.get(room_server + "room").status == 403  # with the room's cookie, still refused
+        assert room_page.locator("table.room-table").count() == 0
+        room_page.get_by_label("Facilitator code").fill(FACILITATOR_CODE)
+        room_page.get_by_role("button", name="Open").click()
+        table = room_page.locator("table.room-table")
+        table.wait_for(timeout=60_000)
+        assert "facilitator=" not in room_page.url
+        errors.clear()  # (the refusal above is logged as a failed load)
+        for name in GROUPS:  # each group's row appears (refreshed live)
+            table.locator("tbody th.group").filter(has_text=name).wait_for(timeout=15_000)
+        red = table.locator("tr").filter(has=room_page.locator("th.group", has_text="Red team"))
+        expect(red.locator("td.number").first).to_have_text(re.compile(r"^\s*[1-9]"), timeout=15_000)  # weeks
+        card = sessions[0].page.locator(".card-admissions .card-value").inner_text()
+        assert card != "-"
+        expect(red.locator("td.number").nth(1)).to_have_text(card)  # the same figure as the group's own card
+
+        # push a winter surge to every group from week 20
+        room_page.locator(".shock-week input").fill("20")
+        room_page.locator(".shock-week input").press("Enter")
+        room_page.locator(".btn-push").click()
+        result = room_page.locator(".shock-result")
+        expect(result).to_contain_text("Scheduled 'Winter surge' in", timeout=10_000)
+        for name in GROUPS:
+            assert f"{name} (from week 20)" in result.inner_text()
+        for name in GROUPS:  # each row lists it, still to come
+            row = table.locator("tr").filter(has=room_page.locator("th.group", has_text=name))
+            expect(row).to_contain_text("week 20: Winter pressure % set to 30% (to come)", timeout=10_000)
+        for session in sessions:  # each page is told, and the change acts at its week as the run plays
+            expect(session.page.locator(".notice")).to_contain_text("The facilitator scheduled 'Winter surge'")
+            session.page.wait_for_function("location.search.includes('run=')")
+            session.choose("speed-select", "25")
+            session.play()
+            session.wait_weeks(22)
+            session.pause()
+            marker = session.page.locator("svg[data-chart='admissions'] .lever-marker[data-week='20']")
+            marker.wait_for(timeout=10_000)
+            expect(session.page.locator(".marker-list")).to_contain_text("Winter pressure % set to 30%")
+            expect(session.lever("winter_pressure_pct")).to_have_text("30%")
+
+        # a shock to one chosen group only
+        room_page.get_by_label("Every group").uncheck(force=True)
+        choose_in(room_page, ".shock-groups", "Green team")
+        room_page.keyboard.press("Escape")
+        choose_in(room_page, ".shock-select", "Social-care cut")
+        room_page.locator(".shock-week input").fill("60")
+        room_page.locator(".shock-week input").press("Enter")
+        room_page.locator(".btn-push").click()
+        expect(result).to_contain_text("Scheduled 'Social-care cut' in 1 group(s): Green team (from week 60).")
+        green = table.locator("tr").filter(has=room_page.locator("th.group", has_text="Green team"))
+        expect(green).to_contain_text("week 60: Social care capacity multiplier set to 0.75×", timeout=10_000)
+        assert "Social care" not in red.inner_text()
+
+        # two groups on the same axes, for the projector
+        choose_in(room_page, ".overlay-first", "Red team")
+        choose_in(room_page, ".overlay-second", "Blue team")
+        chart = room_page.locator("svg[data-chart='overlay_admissions']")
+        chart.wait_for(timeout=10_000)
+        assert chart.locator("polyline[data-series='Red team']").count() == 1
+        assert chart.locator("polyline[data-series='Blue team']").count() == 1
+        assert chart.locator(".lever-marker[data-week='20']").count() == 1  # both groups' shock: one marker
+
+        findings = axe_findings(room_page)
+        assert findings == [], "axe-core:\n" + "\n".join(findings)
+        assert room_page.evaluate("document.documentElement.lang") == "en"
+        assert room_page.locator("h1").inner_text() == "Workshop room: every group's run"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        for width, height in ((1366, 768), (1920, 1080), (390, 844)):
+            room_page.set_viewport_size({"width": width, "height": height})
+            room_page.wait_for_timeout(300)
+            room_page.screenshot(path=str(ARTIFACTS / f"facilitator-room-{width}x{height}.png"))
+            assert room_page.evaluate("document.documentElement.scrollWidth") <= width  # the table scrolls itself
+
+        # presenter mode: large text, no controls for the room to see
+        room_page.set_viewport_size({"width": 1366, "height": 768})
+        size = table.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+        room_page.get_by_label("Presenter mode (large text for the projector)").check(force=True)
+        expect(room_page.locator(".room-page.presenter")).to_have_count(1)
+        assert table.evaluate("e => parseFloat(getComputedStyle(e).fontSize)") >= 1.5 * size
+        expect(room_page.locator(".btn-push")).to_have_count(0)
+        room_page.screenshot(path=str(ARTIFACTS / "facilitator-room-presenter-1366x768.png"))
+        green_page = sessions[1].page  # a reload keeps the group's name (the page's address holds it)
+        before = green.get_attribute("data-session")
+        green_page.reload()
+        green_page.locator(".run-status").filter(has_text="Year 0").wait_for(timeout=60_000)
+        expect(green_page.locator(".input-group input")).to_have_value("Green team")
+        green_rows = table.locator("tbody th.group").filter(has_text="Green team")
+        expect(green_rows).to_have_count(1, timeout=20_000)  # the old session left, the reloaded one is listed
+        expect(green).not_to_have_attribute("data-session", before)
+        expect(green).to_contain_text("week 60: Social care capacity multiplier set to 0.75×", timeout=10_000)
+        sessions[2].page.close(run_before_unload=True)  # a group closes its tab: its row goes
+        expect(table.locator("tbody th.group").filter(has_text="Blue team")).to_have_count(0, timeout=20_000)
+        expect(room_page.get_by_role("heading", name=re.compile(r"^Groups \(\d+\)$"))).to_be_visible()
+        assert errors == [], errors
+        assert all(session.errors == [] for session in sessions)
+    finally:
+        context.close()
+        for session in sessions:
+            session.close()
+
+
+def choose_in(page, select: str, item: str) -> None:
+    """Pick the item starting with ``item`` in a Vuetify select."""
+    page.locator(select).click()
+    page.locator(".v-menu__content.menuable__content__active .v-list-item").filter(
+        has_text=re.compile(f"^\\s*{re.escape(item)}")
+    ).first.click()

@@ -227,3 +227,75 @@ def test_with_no_code_only_this_machine_may_ask():
     kind, *_ = call(gate, "websocket", headers={"host": "localhost:8765", "origin": "http://evil.example"})
     assert kind == "websocket.close"
     assert app.reached == ["http"] * 3
+
+
+# --------------------------------------------------------------------------- the facilitator's room page (issue 16)
+FACILITATOR = "lead-9-room"
+
+
+def test_the_room_page_needs_the_room_code_too():
+    app = Downstream()
+    gate = room.RoomGate(app, CODE, facilitator=FACILITATOR)
+    for path in ("/room", "/room/", f"/room?facilitator={FACILITATOR}"):
+        status, _, body = call(gate, path=path.split("?")[0], query=path.partition("?")[2])
+        assert status == 403 and "Room code needed" in body and 'name="room"' in body
+    assert app.reached == []
+
+
+def test_the_room_page_needs_the_facilitator_code_and_the_right_one_sets_its_own_cookie():
+    app = Downstream()
+    gate = room.RoomGate(app, CODE, facilitator=FACILITATOR)
+    participant = {"cookie": f"{room.COOKIE}={room.cookie_value(CODE)}"}
+    assert call(gate, path="/", headers=participant)[0] == 200  # a participant's page opens
+    status, _, body = call(gate, path="/room", headers=participant)  # the room page does not
+    assert status == 403 and "Facilitator code needed" in body and 'name="facilitator"' in body
+    assert FACILITATOR not in body and '<label for="facilitator">Facilitator code</label>' in body
+    status, _, body = call(gate, path="/room", query="facilitator=guess", headers=participant)
+    assert status == 403 and "That facilitator code is not right." in body
+    status, heads, body = call(gate, path="/room", query=f"facilitator={FACILITATOR}", headers=participant)
+    assert status == 200 and 'location.replace("/room")' in body
+    cookie = heads["set-cookie"]
+    assert cookie.startswith(f"{room.FACILITATOR_COOKIE}={room.facilitator_cookie_value(FACILITATOR)};")
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and FACILITATOR not in cookie
+    facilitator_cookie = f"{room.FACILITATOR_COOKIE}={room.facilitator_cookie_value(FACILITATOR)}"
+    both = {"cookie": f"{participant['cookie']}; {facilitator_cookie}"}
+    assert call(gate, path="/room", headers=both)[:3:2] == (200, "the dashboard")
+    forged = {"cookie": f"{participant['cookie']}; {room.FACILITATOR_COOKIE}={room.cookie_value(CODE)}"}
+    assert call(gate, path="/room", headers=forged)[0] == 403  # the room's cookie is not the facilitator's
+
+
+def test_the_page_checks_the_facilitator_cookie_itself():
+    """A page can change its route without a request, so the room page checks its websocket's cookies too."""
+    try:
+        room.require_facilitator(FACILITATOR)
+        assert not room.is_facilitator(None) and not room.is_facilitator({room.COOKIE: room.cookie_value(CODE)})
+        assert not room.is_facilitator({room.FACILITATOR_COOKIE: "x"})
+        assert room.is_facilitator({room.FACILITATOR_COOKIE: room.facilitator_cookie_value(FACILITATOR)})
+        with pytest.raises(ValueError, match="facilitator code must be 4 to 64 characters"):
+            room.require_facilitator("no")
+    finally:
+        room.require_facilitator(None)
+    assert room.is_facilitator(None)  # no facilitator code (this machine only): the room page is open
+
+
+def test_a_facilitator_code_is_made_up_with_a_room_code_and_checked_like_it():
+    plan = room.plan("0.0.0.0", 8766, CODE, address="192.168.1.20")
+    assert room.valid_code(plan.facilitator_code) and plan.facilitator_code != CODE
+    assert plan.facilitator_link == f"http://192.168.1.20:8766/room?room={CODE}&facilitator={plan.facilitator_code}"
+    given = room.plan("127.0.0.1", 8766, None, facilitator_code=FACILITATOR)
+    assert given.facilitator_link == f"http://localhost:8766/room?facilitator={FACILITATOR}"
+    assert room.plan("127.0.0.1", 8766, None).facilitator_code is None  # this machine only: none needed
+    with pytest.raises(ValueError, match="--facilitator-code must be 4 to 64 characters"):
+        room.plan("0.0.0.0", 8766, CODE, facilitator_code="a b")
+    with pytest.raises(ValueError, match="--facilitator-code must differ from the room code"):
+        room.plan("0.0.0.0", 8766, CODE, facilitator_code=CODE)
+
+
+def test_abm_dashboard_prints_the_facilitators_link_and_passes_the_code_in_the_environment(monkeypatch, capsys):
+    monkeypatch.delenv(room.ENV_CODE, raising=False)
+    code, out, err, (argv, env) = start(["--room-code", CODE, "--facilitator-code", FACILITATOR], monkeypatch, capsys)
+    assert code == 0 and env[room.ENV_FACILITATOR] == FACILITATOR and FACILITATOR not in " ".join(argv)
+    link = f"http://localhost:8765/room?room={CODE}&facilitator={FACILITATOR}"
+    assert f"Facilitator's page (keep this link to yourself): {link}" in out
+    code, out, err, _ = start(["--room-code", CODE, "--facilitator-code", CODE], monkeypatch, capsys)
+    assert code == 2 and "--facilitator-code must differ from the room code" in err
