@@ -82,6 +82,15 @@ class DemographyParams:
         "death hazard x (frailty_death_base + slope x frailty)",
         doc="how much frailty raises the death hazard",
     )
+    mortality_improvement_pct_year: float = spec(
+        1.0,
+        units="% a year by which the death risk at each age and frailty falls, from the start of reporting",
+        lo=-5,
+        hi=10,
+        source="national statistics, approximate: England's age-standardised mortality fell about 1-2% a year in "
+        "2001-2011 and about 0.5-1% a year in 2011-2019 (ONS)",
+        doc="falling mortality",
+    )
     frailty_death_base: float = spec(
         0.7,
         units="multiplier on the Gompertz hazard at frailty 0",

@@ -44,7 +44,10 @@ def weekly_prob(rate_per_year):
 # ---------------------------------------------------------------------------
 
 
-def death_prob(age, frailty, setting, acuity, weeks_in_setting, p: DemographyParams):
+NO_IMPROVEMENT = np.float32(1.0)
+
+
+def death_prob(age, frailty, setting, acuity, weeks_in_setting, p: DemographyParams, improvement=NO_IMPROVEMENT):
     """Weekly death probability.
 
     Gompertz mortality by age (national life tables, approximate), multiplied by
@@ -53,8 +56,9 @@ def death_prob(age, frailty, setting, acuity, weeks_in_setting, p: DemographyPar
     waiting in ED for a bed (decided to admit in an earlier week) is as ill as an inpatient and
     also in danger from the wait, more the longer it has been (``bed_wait_death_per_week`` for each
     week waited; size an assumption): so a full hospital harms the people it cannot admit.
+    The age-and-frailty risk falls over the years by ``improvement`` (:func:`mortality_improvement`).
     """
-    weekly = baseline_death_weekly(age, frailty, p)
+    weekly = baseline_death_weekly(age, frailty, p) * improvement
     crisis_outside = (acuity == Acuity.CRISIS.value) & is_outside_hospital(setting)
     in_bed = setting == Setting.ACUTE_BED.value
     waiting = setting == Setting.ED.value
@@ -64,6 +68,14 @@ def death_prob(age, frailty, setting, acuity, weeks_in_setting, p: DemographyPar
         + (in_bed | waiting) * (p.inpatient_death_weekly + p.inpatient_death_per_frailty * frailty)
         + waiting * (p.bed_wait_death_per_week * np.asarray(weeks_in_setting, dtype=np.float32))
     )
+
+
+def mortality_improvement(reporting_week: int, p: DemographyParams) -> np.float32:
+    """The factor on everyone's age-and-frailty death risk ``reporting_week`` weeks into the reporting years:
+    it falls by ``mortality_improvement_pct_year`` a year from the start of reporting (1 during the burn-in),
+    as England's age-specific mortality has fallen, so deaths track the country's as the population ages."""
+    years = max(reporting_week, 0) / WEEKS_PER_YEAR
+    return np.float32((1 - p.mortality_improvement_pct_year / 100) ** years)
 
 
 def baseline_death_weekly(age, frailty, p: DemographyParams):
@@ -450,13 +462,14 @@ def draw_deaths(model, u: np.ndarray) -> np.ndarray:
     """
     pop, p = model.pop, model.params.demography
     setting, acuity = pop.setting, pop.acuity
-    dies = u < base_rates(model)["death"]
+    improvement = mortality_improvement(model.reporting_week, p)
+    dies = u < base_rates(model)["death"] * improvement
     waiting = pop.in_setting(Setting.ED)
     crisis = (acuity == Acuity.CRISIS.value).nonzero()[0]
     # (a person in two of these lists is evaluated twice, to the same answer: cheaper than sorting them out)
     extra = np.concatenate([crisis, pop.in_setting(Setting.ACUTE_BED), waiting])
     dies[extra] = u[extra] < death_prob(
-        pop.age[extra], pop.frailty[extra], setting[extra], acuity[extra], pop.weeks_in_setting[extra], p
+        pop.age[extra], pop.frailty[extra], setting[extra], acuity[extra], pop.weeks_in_setting[extra], p, improvement
     )
     model.events.add("deaths_waiting_for_bed", pop.place[waiting[dies[waiting]]])
     died = dies.nonzero()[0]

@@ -41,6 +41,7 @@ from agents.patient import (
     high_need_share,
     is_treated,
     long_term_condition_gained,
+    mortality_improvement,
     onset_prob,
     pick_movers_out,
     place_onset_factor,
@@ -115,9 +116,9 @@ class PatientAgent(mesa.Agent):
 
     def maybe_die(self) -> bool:
         """Die this week with the weekly death probability; return whether they died."""
-        q = death_prob(
-            self.age, self.frailty, self.setting, self.acuity, self.weeks_in_setting, self.model.params.demography
-        )
+        p = self.model.params.demography
+        improvement = mortality_improvement(self.model.reporting_week, p)
+        q = death_prob(self.age, self.frailty, self.setting, self.acuity, self.weeks_in_setting, p, improvement)
         if self.model.streams.uniform32_one(Decision.DEATH, self.row) < q:
             self.move(Setting.DEAD)
             return True
