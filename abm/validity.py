@@ -83,6 +83,17 @@ MEASURES: dict[str, Measure] = {
         Measure("core CHS share", "of acute, CHS and primary spend", _share(("spend_chs_core",), SPEND)),
         Measure("add-on share", "of acute, CHS and primary spend", _share(("spend_addon",), SPEND)),
         Measure("cancelled electives", "bed-days per 1,000 a year", _rate("electives_cancelled_bed_days")),
+        Measure("acute beds", "per 1,000", _per_1000("beds")),
+        Measure(
+            "acute deficit",
+            "£ per head, mean over the year's weeks",
+            lambda rows: float(rows["acute_deficit"].mean() / rows["population"].mean()),
+        ),
+        Measure(
+            "cancelled elective share",
+            "of planned elective bed-days",
+            _share(("electives_cancelled_bed_days",), ("elective_bed_days_planned",)),
+        ),
     )
 }
 
@@ -346,6 +357,43 @@ CLAIMS: tuple[Claim, ...] = (
         band=(0.0, 0.15),
         note="20% fewer appointments (6.3 to 5.04 a head)",
     ),
+    # money and capacity
+    Claim(
+        "shift_closes_beds",
+        "Money moved out of acute closes beds, but only slowly (fewer beds, not at once)",
+        "000 Results (difficult to move money between sectors); 002 (acute cuts hard to realise)",
+        "acute beds",
+        (2, 10),
+        "down",
+        SHIFT_CORE,
+    ),
+    Claim(
+        "shift_acute_deficit",
+        "While beds close, the hospital runs a deficit (the money leaves before the costs do)",
+        "002 (double running); 000 Results",
+        "acute deficit",
+        (1, 3),
+        "up",
+        SHIFT_CORE,
+    ),
+    Claim(
+        "no_growth_pressure",
+        "Without real-terms growth, capacity falls behind an ageing population: the hospital fills",
+        "001 §2 (community budgets not keeping pace with rising demand); national statistics (real-terms growth)",
+        "bed occupancy",
+        (3, 10),
+        "up",
+        {"params.commissioner.growth_pct_year": 0.0},
+    ),
+    Claim(
+        "no_growth_unmet",
+        "Without real-terms growth, more need goes unmet",
+        "001 §2 (budgets not keeping pace with rising demand)",
+        "unmet need",
+        (3, 10),
+        "up",
+        {"params.commissioner.growth_pct_year": 0.0},
+    ),
     # the baseline holds (levels of the reference arm)
     Claim(
         "baseline_occupancy",
@@ -369,11 +417,10 @@ CLAIMS: tuple[Claim, ...] = (
         "baseline_electives",
         "The baseline delivers planned care: under 10% of elective bed-days cancelled in years 7-9",
         "DESIGN 4 (electives run below the flow threshold)",
-        "cancelled electives",
+        "cancelled elective share",
         (7, 10),
         "level",
-        band=(0.0, 13.0),
-        note="13 bed-days per 1,000 a year is 10% of the 130 planned",
+        band=(0.0, 0.10),
     ),
     Claim(
         "baseline_admissions",

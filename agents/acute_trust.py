@@ -4,8 +4,9 @@ Each trust is an :class:`~abm.organisations.Organisation` (its row of ``model.tr
 serving one or more Places.  Capacity is counted in bed-days: a week offers
 ``beds x 7``; patients already in beds and those
 medically fit but waiting for support (delayed discharges) use theirs first,
-emergency admissions take what is left in priority order, and electives only
-run while occupancy is under the flow threshold (~92%).  Emergency patients who
+emergency admissions take what is left in priority order, and the planned elective
+programme runs in the room left, cut back the more emergencies crowd the hospital
+above the flow threshold (~92%).  Emergency patients who
 cannot get a bed wait in ED (corridor care) and are first in line next week.
 """
 
@@ -264,18 +265,16 @@ def run_electives(model, trust: AcuteTrust, days: np.ndarray, capacity: np.ndarr
 
     The elective programme is planned with the beds: ``elective_bed_days_per_1000_year`` at the starting beds
     per head, growing (or shrinking) as the money moves the planned beds, so growth money buys planned care
-    as well as room for emergencies.  When emergencies and the programme together would take the hospital
-    above the flow threshold, the trust cancels that share of the programme which the excess is of the
-    headroom above the threshold (none at the threshold, all at a full hospital; assumption: trusts
-    escalate cancellations with pressure), and never more electives than there are free beds.  So occupancy
-    above the threshold emerges from the pressure rather than being trimmed to the threshold."""
+    as well as room for emergencies.  When emergency patients alone take the hospital above the flow
+    threshold, the trust cancels the share of the programme that their excess is of the headroom above the
+    threshold (none at the threshold, all when emergencies fill every bed; assumption: trusts escalate
+    cancellations with emergency pressure), and it never runs more electives than there are free beds.  So
+    occupancy emerges from demand and capacity rather than being trimmed to the threshold."""
     p = model.params.acute
     population = trust.population
     planned = p.elective_bed_days_per_1000_year / p.beds_per_1000 * trust.planned_beds / WEEKS_PER_YEAR
     cap, used = capacity[trust.index], days[trust.index]
-    cancelled_share = min(
-        max((used + planned - p.flow_occupancy * cap) / max((1 - p.flow_occupancy) * cap, 1e-9), 0.0), 1.0
-    )
+    cancelled_share = min(max((used - p.flow_occupancy * cap) / max((1 - p.flow_occupancy) * cap, 1e-9), 0.0), 1.0)
     granted = min(planned * (1 - cancelled_share), max(cap - used, 0.0))
     days[trust.index] += granted
     trust.electives_cancelled_bed_days = planned - granted
