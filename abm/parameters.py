@@ -484,6 +484,15 @@ class GPParams:
         source="mechanism 9 (001 §2): fewer GP home visits push work to district nursing",
         doc="pressure -> CHS referrals",
     )
+    access_deterrence: float = spec(
+        1.0,
+        units="fall in the share who try for an appointment: 1 / (1 + this x the practice's backlog per appointment)",
+        lo=0,
+        hi=20,
+        source="assumption for the size; direction: when GP appointments are hard to get some people do not try "
+        "(GP Patient Survey), so a backlog deters new demand rather than growing without bound",
+        doc="poor access deters seeking care",
+    )
     ed_spill_weekly: float = spec(
         0.04,
         units="probability per week per unit pressure, high need waiting",

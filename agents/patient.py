@@ -661,8 +661,20 @@ def start_episode(model, idx: np.ndarray, acuity: np.ndarray) -> None:
         "will_seek",
         idx,
         model.streams.uniform(Decision.SEEK_DECISION, idx)
-        < seek_table(model.params.need)[acuity, pop.deprivation[idx]],
+        < seek_table(model.params.need)[acuity, pop.deprivation[idx]] * still_try(model, pop.practice[idx]),
     )
+
+
+def still_try(model, practice):
+    """The share of people with a new episode who still try for an appointment at their practice, given its backlog
+    (last week's ``pressure``: people waiting per appointment): 1 / (1 + ``access_deterrence`` x pressure).
+
+    When appointments are hard to get some people do not try, and manage, wait or go without (their need is
+    unmet, never sought), rather than all joining a queue that grows without bound (assumption for the size;
+    the direction is the GP Patient Survey's: some who need an appointment do not try when access is poor).
+    A person whose need worsens decides afresh, whatever the backlog."""
+    pressure = model.practices.table.pressure[practice]
+    return 1.0 / (1.0 + model.params.gp.access_deterrence * pressure)
 
 
 def end_episode(model, idx: np.ndarray) -> None:

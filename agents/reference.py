@@ -47,6 +47,7 @@ from agents.patient import (
     place_onset_factor,
     resolve_prob,
     seek_prob,
+    still_try,
 )
 
 FIELD_NAMES = tuple(FIELDS)
@@ -162,7 +163,7 @@ class PatientAgent(mesa.Agent):
         self.rationed = False
         self.will_seek = bool(
             self.model.streams.uniform_one(Decision.SEEK_DECISION, self.row)
-            < seek_prob(self.acuity, self.deprivation, self.model.params.need)
+            < seek_prob(self.acuity, self.deprivation, self.model.params.need) * still_try(self.model, self.practice)
         )
 
     def end_episode(self) -> None:
