@@ -625,7 +625,7 @@ class CHSParams:
         "before ageing into the next (55+ is open)",
         lo=0.1,
         hi=50,
-        source="arithmetic of the bands; joining age about 25 an assumption",
+        source="assumption: staff join at about 25; the other widths are the bands' own (40-49, 50-54)",
         doc="ageing through the age bands",
     )
     retirement_per_year: list[float] = spec(
