@@ -656,6 +656,16 @@ class CHSParams:
         "(mechanism 11); the rest of the vacancies go uncovered",
         doc="bank and agency backfill",
     )
+    agency_pool_fte_per_1000: float = spec(
+        0.15,
+        units="bank and agency FTE a team can find per 1,000 people, at default recruitment",
+        lo=0,
+        hi=10,
+        source="assumption: about 4% of the funded establishment; bank and agency staff come from the same labour "
+        "market as recruits, so levers.recruitment_multiplier scales the pool (mechanism 11: money cannot buy "
+        "staff who are not there)",
+        doc="bank and agency pool",
+    )
     agency_cost_ratio: float = spec(
         1.5,
         units="cost of a bank or agency FTE relative to a substantive FTE",

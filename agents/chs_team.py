@@ -127,7 +127,8 @@ class CHSTeam(Organisation):
         safe_rate = p.attrition_per_year * levers.attrition_multiplier + w.age_mix @ np.asarray(p.retirement_per_year)
         w.addon_in_post += addon_gap * fill - w.addon_in_post * -np.expm1(-safe_rate / WEEKS_PER_YEAR)
         core_vacant = np.maximum(w.establishment - w.in_post, 0)
-        agency = agency_cover(core_vacant, p)
+        pool = p.agency_pool_fte_per_1000 * levers.recruitment_multiplier * w.population / 1000
+        agency = agency_cover(core_vacant, pool, p)
         w.agency = agency.sum(axis=1)
         productivity = p.contacts_per_fte_week * (1 + p.integration_productivity * w.integrated_share)
         fte = w.in_post + agency
@@ -206,15 +207,18 @@ def age_and_leave(by_age: np.ndarray, other_rate: np.ndarray, p) -> tuple[np.nda
     return stay, leaving.sum(axis=1), retired
 
 
-def agency_cover(core_vacant: np.ndarray, p) -> np.ndarray:
-    """Bank and agency FTE covering vacant core posts (by role): ``agency_backfill_share`` of the gap, at a premium.
+def agency_cover(core_vacant: np.ndarray, pool: np.ndarray, p) -> np.ndarray:
+    """Bank and agency FTE covering vacant core posts (teams x roles): part of the gap, at a premium, from a pool.
 
-    Mechanism 11: teams that cannot recruit backfill.  The vacant posts' money pays for them,
-    and an agency FTE costs ``agency_cost_ratio`` times a substantive one, so each covered post
-    buys 1 / ratio FTE (assumption).  The commissioner's money is unchanged: the cost shows
-    as capacity lost.
+    Mechanism 11: teams that cannot recruit backfill.  ``agency_backfill_share`` of the vacant
+    posts are covered; their money pays, and an agency FTE costs ``agency_cost_ratio`` times a
+    substantive one, so each covered post buys 1 / ratio FTE (assumption).  No team gets more
+    than its ``pool`` of bank and agency staff (FTE), drawn from the same labour market as
+    recruits.  The commissioner's money is unchanged: the cost shows as capacity lost.
     """
-    return core_vacant * p.agency_backfill_share / p.agency_cost_ratio
+    wanted = core_vacant * p.agency_backfill_share / p.agency_cost_ratio
+    scale = np.minimum(1.0, pool / np.maximum(wanted.sum(axis=1), 1e-12))
+    return wanted * scale[:, None]
 
 
 def virtual_ward_places(model) -> np.ndarray:

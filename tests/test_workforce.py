@@ -49,8 +49,10 @@ def test_unsafe_caseloads_raise_attrition_up_to_a_cap():
 
 def test_bank_and_agency_cover_part_of_the_gap_at_a_premium():
     p = CHSParams(agency_backfill_share=0.5, agency_cost_ratio=1.5)
-    cover = agency_cover(np.array([[3.0, 0.0, 1.5, 0.0]]), p)
+    vacant = np.array([[3.0, 0.0, 1.5, 0.0], [3.0, 0.0, 1.5, 0.0]])
+    cover = agency_cover(vacant, np.array([10.0, 0.75]), p)
     assert cover[0].tolist() == pytest.approx([1.0, 0.0, 0.5, 0.0])  # half the posts, two-thirds of an FTE each
+    assert cover[1].tolist() == pytest.approx([0.5, 0.0, 0.25, 0.0])  # no more than the pool, shared by role
 
 
 def test_a_third_of_staff_are_over_50_at_the_start_and_the_mix_stays_a_mix():
