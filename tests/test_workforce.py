@@ -29,7 +29,7 @@ def test_staff_age_through_the_bands_and_only_the_old_retire():
 
 def test_other_leaving_falls_on_every_band_and_is_not_retirement():
     p = CHSParams(retirement_per_year=[0.0, 0.0, 0.0, 0.0])
-    stay, left, retired = age_and_leave(np.array([[10.0, 20.0, 30.0, 40.0]]), np.array([0.52]), p)
+    _, left, retired = age_and_leave(np.array([[10.0, 20.0, 30.0, 40.0]]), np.array([0.52]), p)
     assert retired[0] == 0.0
     assert left[0] == pytest.approx(100 * -np.expm1(-0.52 / WEEKS_PER_YEAR))
 
