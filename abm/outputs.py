@@ -502,7 +502,6 @@ OUTPUTS: tuple[Output, ...] = (
         Kind.COUNT,
         Source.AGENT,
         "CHS staff in post who retired this week, full-time equivalents",
-        summary=Summary.TOTAL,
     ),
     Output(
         "chs_agency_fte",
