@@ -102,7 +102,7 @@ class ICSModel(mesa.Model):
         self.commissioner.week_of_year = weeks_gone - 1
         self._fund_teams(start=True)
         self._replan_pending = False
-        self._plan_week()
+        self._plan_week(start=True)
         council.seed_packages(self)
         self._phases = self.phases()
         self.phase_seconds: dict[str, float] | None = None  # set to {} to time phases
@@ -220,7 +220,7 @@ class ICSModel(mesa.Model):
         for team in self.teams:
             team.fund(float(core[team.place]), float(addon[team.place]), start=start)
 
-    def _plan_week(self) -> None:
+    def _plan_week(self, start: bool = False) -> None:
         """Providers set this week's capacity from funding, levers and population."""
         primary = self.commissioner.funding_ratio("primary")
         for g in self.practices:
@@ -229,7 +229,7 @@ class ICSModel(mesa.Model):
         gp_practice.plan_integration(self, self.commissioner.integration_share())
         CHSTeam.update_workforce(self)
         for trust in self.trusts:
-            trust.plan_week()
+            trust.plan_week(start)
         for c in self.councils:
             c.plan_week()
 

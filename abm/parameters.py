@@ -74,7 +74,7 @@ class DemographyParams:
         doc="mortality rise with age",
     )
     frailty_death_slope: float = spec(
-        2.7,
+        3.5,
         units="multiplier per unit frailty",
         lo=0,
         hi=10,
@@ -150,6 +150,16 @@ class DemographyParams:
         source="assumption: deconditioning in hospital (DESIGN 4: frailty rises with hospital stays)",
         doc="frailty added by each hospital stay",
     )
+    frailty_recovery_per_year: float = spec(
+        0.5,
+        units="share of the frailty hospital stays added that is regained each year",
+        lo=0,
+        hi=1,
+        source="assumption (outside the seeds): hospital-associated deconditioning is partly reversible; about "
+        "half of older people who lose function in hospital regain it within a year (Covinsky et al. 2011, "
+        "hospitalization-associated disability); without recovery each stay's frailty lasts for life",
+        doc="recovery from deconditioning",
+    )
     initial_frailty_concentration: float = spec(
         6.0,
         units="beta concentration (a + b) of starting frailty around its mean for age",
@@ -182,7 +192,7 @@ class DemographyParams:
         lo=0,
         hi=120,
         source="assumption shaped to 004 §5: more than 60% of over-65s have a long-term condition",
-        doc="mean long-term conditions by age at the start",
+        doc="mean long-term conditions by age (at the start, and the chance of one more each birthday)",
     )
     oldest_band_mean_excess_years: float = spec(
         5.0,
@@ -716,7 +726,7 @@ class CHSParams:
         doc="discharge support",
     )
     discharge_start_weekly: float = spec(
-        0.5,
+        0.45,
         units="probability per week a supported discharge is set up, capacity allowing",
         lo=0.01,
         hi=1,
@@ -852,8 +862,17 @@ class CHSParams:
 class AcuteParams:
     """Acute trusts: ED, beds, flow and finance."""
 
+    bed_adjustment_per_year: float = spec(
+        0.5,
+        units="share of the gap between the beds the money pays for and the beds open closed in a year",
+        lo=0.01,
+        hi=1,
+        source="assumption: opening or closing a ward takes months (staff, estate), and cuts of acute activity "
+        "are hard to realise (002: double running; 000: difficult to move money between sectors)",
+        doc="how fast beds follow the money",
+    )
     beds_per_1000: float = spec(
-        2.3,
+        2.1,
         units="general and acute beds per 1,000",
         lo=0.1,
         hi=20,
@@ -901,7 +920,7 @@ class AcuteParams:
         doc="spread of length of stay",
     )
     admit_crisis: list[float] = spec(
-        [0.55, 0.6],
+        [0.62, 0.6],
         units="admission probability for a crisis: base, per unit frailty",
         source="calibrated to ~110-120 emergency admissions per 1,000 a year (national statistics)",
         doc="admission threshold, crisis",
@@ -1064,7 +1083,7 @@ class SocialCareParams:
         doc="packages in use at the start",
     )
     package_start_weekly: float = spec(
-        0.4,
+        0.35,
         units="probability per week a free package starts for a waiting inpatient",
         lo=0.01,
         hi=1,
@@ -1129,7 +1148,24 @@ class CommissionerParams:
         weights=True,
     )
     growth_pct_year: float = spec(
-        3.0, units="% per year", lo=-10, hi=20, source="assumption: NHS cash growth", doc="budget growth"
+        2.0,
+        units="% per year, in real terms (the model's £ are at the starting year's prices)",
+        lo=-10,
+        hi=20,
+        source="national statistics, approximate: NHS England's day-to-day budget grew about 2% a year in real "
+        "terms from 2010/11 to 2023/24 (about 1% a year in the 2010s, more since 2019; the long-run average is "
+        "about 3.6%)",
+        doc="budget growth",
+    )
+    capacity_cost_growth_pct_year: float = spec(
+        1.0,
+        units="% per year: the rise in the real cost of the same capacity (a bed, a nurse, an appointment)",
+        lo=-10,
+        hi=20,
+        source="national statistics, approximate: health spending projections add about 1% a year of "
+        "non-demographic cost pressure (pay above inflation, new treatments) to the cost of the same care; "
+        "so the default money buys about 1% more capacity a year, close to the growth of demand with ageing",
+        doc="rising cost of capacity",
     )
     acute_gravity: float = spec(
         0.04,

@@ -202,6 +202,7 @@ FIELDS: dict[str, np.dtype] = {
     "team": np.dtype(np.uint16),
     "deprivation": np.dtype(np.uint8),  # quintile, 0 most deprived .. 4 least
     "frailty": np.dtype(np.float32),  # eFI-like, 0..1
+    "frailty_acquired": np.dtype(np.float32),  # the part of frailty hospital stays added, not yet regained
     "ltc": np.dtype(np.uint8),  # long-term conditions
     "acuity": np.dtype(np.uint8),
     "setting": np.dtype(np.uint8),
@@ -314,6 +315,7 @@ class Population:
     team: np.ndarray
     deprivation: np.ndarray
     frailty: np.ndarray
+    frailty_acquired: np.ndarray
     ltc: np.ndarray
     acuity: np.ndarray
     setting: np.ndarray

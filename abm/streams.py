@@ -106,6 +106,8 @@ class Decision(IntEnum):
     STEP_DOWN_QUEUE = 42  # tie-breaks for a step-down virtual-ward place
     # commissioners (agents/commissioner.py)
     OUTREACH = 43  # hidden need reached by Place outreach
+    # people again (agents/patient.py)
+    LONG_TERM_CONDITION = 44  # a person gains a long-term condition on a birthday
 
 
 def mix64(x: int) -> int:

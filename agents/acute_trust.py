@@ -23,6 +23,11 @@ from agents.chs_team import free_virtual_ward_places
 from agents.discharge import discharge_to
 
 
+def weekly_share(per_year: float) -> float:
+    """The share of a gap closed each week when ``per_year`` of it is closed in a year."""
+    return 1.0 - (1.0 - per_year) ** (1.0 / WEEKS_PER_YEAR)
+
+
 class AcuteTrust(Organisation):
     """An acute hospital trust with general and acute beds and an emergency department.
 
@@ -30,7 +35,9 @@ class AcuteTrust(Organisation):
     """
 
     population = Column("people registered in the Places it serves (alive), counted weekly", dtype=np.int64)
-    beds = Column("general and acute beds this week")
+    beds = Column("general and acute beds open this week (the planned beds, times the beds lever)")
+    funded_beds = Column("beds the commissioner's acute money pays for this year")
+    planned_beds = Column("beds the trust plans to open: moving towards the funded beds as wards open or close")
     occupancy = Column("share of bed-days used last week")
     inpatient_bed_days = Column("bed-days used this week by patients already in a bed")
     bed_days_used = Column("bed-days used this week (inpatients, delayed discharges, admissions, electives)")
@@ -54,10 +61,21 @@ class AcuteTrust(Organisation):
         """Cost above income this financial year (£; negative is a surplus)."""
         return self.cost - self.income
 
-    def plan_week(self) -> None:
-        """Beds per head, times the beds lever."""
-        p = self.model.params.acute
-        self.beds = p.beds_per_1000 * self.population / 1000 * self.model.levers.acute_beds_multiplier
+    def plan_week(self, start: bool = False) -> None:
+        """Beds follow the money, slowly: the funded beds are the starting beds per head times what this year's
+        acute money buys (:meth:`~agents.commissioner.Commissioner.funding_ratio`); the planned beds close a
+        share ``bed_adjustment_per_year`` of the gap a year (wards take months to open or close); the beds
+        open are the planned beds times the beds lever (beds opened without money, or closed, by policy)."""
+        p, model = self.model.params.acute, self.model
+        people = model.councils.table.population[self.places]
+        self.funded_beds = (
+            p.beds_per_1000 / 1000 * float(people @ model.commissioner.funding_ratio("acute")[self.places])
+        )
+        if start:
+            self.planned_beds = self.funded_beds
+        else:
+            self.planned_beds += (self.funded_beds - self.planned_beds) * weekly_share(p.bed_adjustment_per_year)
+        self.beds = self.planned_beds * model.levers.acute_beds_multiplier
 
     def slowdown(self) -> float:
         """How much longer recovery takes when the hospital is crowded (flow slows above ~92%)."""
@@ -84,14 +102,17 @@ class AcuteTrust(Organisation):
         return float(crowding + np.clip(self.deficit / max(self.income, 1e-9), 0.0, 1.0))
 
     def account_week(self, payment: float, corridor_patients: int) -> None:
-        """Income is the commissioner's payment; cost rises with occupancy and corridor care (assumption)."""
+        """Income is the commissioner's payment; cost follows the beds open (a bed costs what the money that
+        funds it pays), rising with occupancy and corridor care (assumption).  So beds kept open after money
+        has moved away, or opened without it, run a deficit, which pulls money back (acute gravity)."""
         p = self.model.params.acute
         self.weekly_payment = payment
         self.occupancy_sum += self.occupancy
         self.weeks_accounted += 1
         self.income += payment
-        fixed = p.cost_fixed_share  # the rest of the payment's worth of cost scales with occupancy
-        running = payment * (fixed + (1 - fixed) * self.occupancy / p.cost_reference_occupancy)
+        fixed = p.cost_fixed_share  # the rest of the beds' cost scales with occupancy
+        beds_cost = payment * self.beds / max(self.funded_beds, 1e-9)
+        running = beds_cost * (fixed + (1 - fixed) * self.occupancy / p.cost_reference_occupancy)
         self.cost += running + corridor_patients * p.corridor_premium_gbp
 
 
@@ -136,7 +157,9 @@ def progress_inpatients(model) -> None:
         p,
     )
     frailty = pop.frailty[fit]
-    pop.assign("frailty", fit, np.minimum(frailty + model.params.demography.frailty_per_admission, 1.0))
+    deconditioned = np.minimum(frailty + model.params.demography.frailty_per_admission, 1.0)
+    pop.assign("frailty_acquired", fit, pop.frailty_acquired[fit] + (deconditioned - frailty))
+    pop.assign("frailty", fit, deconditioned)
     pop.assign("support_needed", fit, support)
     discharge_to(model, fit[support == Support.NONE.value], Setting.HOME)
     pop.move(fit[support != Support.NONE.value], Setting.DELAYED_DISCHARGE)
@@ -237,10 +260,14 @@ def step_down_to_virtual_ward(model, inpatients: np.ndarray) -> np.ndarray:
 
 
 def run_electives(model, trust: AcuteTrust, days: np.ndarray, capacity: np.ndarray) -> None:
-    """Electives use beds only below the flow threshold; the rest are cancelled (DESIGN 4)."""
+    """Electives use beds only below the flow threshold; the rest are cancelled (DESIGN 4).
+
+    The elective programme is planned with the beds: ``elective_bed_days_per_1000_year`` at the starting beds
+    per head, growing (or shrinking) as the money moves the planned beds, so growth money buys planned care
+    as well as room for emergencies."""
     p = model.params.acute
     population = trust.population
-    demand = p.elective_bed_days_per_1000_year * population / 1000 / WEEKS_PER_YEAR
+    demand = p.elective_bed_days_per_1000_year / p.beds_per_1000 * trust.planned_beds / WEEKS_PER_YEAR
     room = max(p.flow_occupancy * capacity[trust.index] - days[trust.index], 0.0)
     granted = min(demand, room)
     days[trust.index] += granted

@@ -1,6 +1,6 @@
 """Commissioners: the ICB (and, once delegated, its Places) allocate the budget each year and pay providers.
 
-Each financial year (52 weeks) the budget per head, grown by ``growth_pct_year``, is split
+Each financial year (52 weeks) the budget per head, grown by ``growth_pct_year`` (real terms), is split
 across five sectors (acute, core CHS, add-on schemes, primary care, other) and paid in
 weekly instalments.  How the split moves from year to year is the commissioning rule
 (DESIGN 4).  First the commissioner's own decisions, which carry over ("organic" shares):
@@ -64,7 +64,9 @@ class Commissioner(mesa.Agent):
         self.plan = np.zeros((len(SECTORS), n_places))  # full-year money at the current plan, £
         self.capacity_plan = np.zeros((len(SECTORS), n_places))  # the part of it that buys capacity, £
         self.allocation = np.zeros((len(SECTORS), n_places))  # paid over this financial year, £
-        self.baseline = np.zeros((len(SECTORS), n_places))  # national shares at this year's budget per head, £
+        # what the starting capacity per head costs this year, by sector and Place (£): the national shares of the
+        # starting budget per head, grown by ``capacity_cost_growth_pct_year``; funding_ratio is money / this
+        self.reference_cost = np.zeros((len(SECTORS), n_places))
         self.paid = np.zeros((len(SECTORS), n_places))  # paid so far this financial year, £
         self.payments = np.zeros((len(SECTORS), n_places))  # paid this week, £
         self.financial_year: int | None = None
@@ -80,9 +82,10 @@ class Commissioner(mesa.Agent):
         p = self.model.params.commissioner
         self.financial_year = year
         self.need_index = need_index_by_place(self.model)
-        per_head = p.budget_per_head_gbp * (1 + p.growth_pct_year / 100) ** max(year, 0)
-        uniform = per_head * place_population.astype(np.float64)
-        self.baseline = self.default_shares[:, None] * uniform[None, :]
+        people = place_population.astype(np.float64)
+        uniform = p.budget_per_head_gbp * (1 + p.growth_pct_year / 100) ** max(year, 0) * people
+        unit_cost = p.budget_per_head_gbp * (1 + p.capacity_cost_growth_pct_year / 100) ** max(year, 0)
+        self.reference_cost = self.default_shares[:, None] * (unit_cost * people)[None, :]
         self.budget = self.place_budgets(year, uniform)
         if year >= 1 and self.transition_fraction(year) == 0:
             self.organic, self.scheme_addon = self.decide_shares(year)
@@ -265,9 +268,12 @@ class Commissioner(mesa.Agent):
         self.allocation_by_year[self.financial_year] = self.allocation
 
     def funding_ratio(self, sector: str) -> np.ndarray:
-        """The capacity this year's money buys relative to the national shares at this year's budget (1 = default)."""
+        """The capacity per head this year's money buys, relative to the start's (1 = the starting capacity per head).
+
+        Real-terms growth (``growth_pct_year``) buys more capacity, less the rising real cost of the same care
+        (``capacity_cost_growth_pct_year``): providers' capacity grows with the money, as it does in the NHS."""
         s = SECTORS.index(sector)
-        return self.capacity_plan[s] / np.maximum(self.baseline[s], 1e-9)
+        return self.capacity_plan[s] / np.maximum(self.reference_cost[s], 1e-9)
 
     def pay_week(self, week_of_year: int) -> None:
         """Pay an equal part of what remains this year; the last week pays the rest, so the year sums exactly."""

@@ -176,11 +176,26 @@ def seek_prob(acuity, deprivation, p: NeedParams):
     return np.clip(base - p.seek_deprivation_penalty * (4 - np.asarray(deprivation, dtype=np.float64)), 0.0, 1.0)
 
 
-def frailty_after_birthday(new_age, frailty, p: DemographyParams):
-    """Frailty rises each birthday as the population's mean eFI rises with age (assumption; keeps the
-    age profile stable, with hospital stays adding to it)."""
+def frailty_after_birthday(new_age, frailty, acquired, p: DemographyParams):
+    """Frailty each birthday: it rises as the population's mean eFI rises with age (assumption; keeps the
+    age profile stable), and part of what hospital stays added is regained (``frailty_recovery_per_year``:
+    deconditioning in hospital is partly reversible; without it each admission's frailty would ratchet
+    up for life and the population grow frailer every year at the same ages).
+
+    Returns the new frailty and the part of it still owed to hospital stays (``acquired``)."""
     step = age_curves(p).birthday_frailty_step[new_age]
-    return np.minimum(frailty + p.frailty_age_drift * step, 1.0).astype(np.float32)
+    regained = np.asarray(acquired, dtype=np.float32) * np.float32(p.frailty_recovery_per_year)
+    frailty = np.minimum(
+        np.maximum(np.asarray(frailty, dtype=np.float32) - regained, 0.0) + p.frailty_age_drift * step, 1.0
+    )
+    return frailty.astype(np.float32), (acquired - regained).astype(np.float32)
+
+
+def long_term_condition_gained(new_age, u, p: DemographyParams):
+    """Whether a person gains a long-term condition this birthday: with the probability that the mean
+    number by age rises from the year before (``ltc_by_age``), so each cohort accumulates conditions as
+    it ages (004 §5: over 60% of over-65s have one) rather than keeping those it had at the start."""
+    return u < age_curves(p).birthday_ltc_step[new_age]
 
 
 def logistic_by_age(age, floor: float, rise: float, midpoint: float, width: float):
@@ -194,6 +209,7 @@ class AgeCurves(NamedTuple):
     frailty_mean: np.ndarray  # mean frailty (``params.demography.frailty_by_age``)
     birthday_frailty_step: np.ndarray  # the rise in mean frailty from the year before
     ltc_mean: np.ndarray  # mean long-term conditions (``params.demography.ltc_by_age``)
+    birthday_ltc_step: np.ndarray  # the rise in mean long-term conditions from the year before (0 or more)
 
 
 def age_curves(p: DemographyParams) -> AgeCurves:
@@ -204,8 +220,12 @@ def age_curves(p: DemographyParams) -> AgeCurves:
 def _age_curves(frailty_by_age: tuple, ltc_by_age: tuple) -> AgeCurves:
     ages = np.arange(256)
     frailty = logistic_by_age(ages, *frailty_by_age)
+    ltc = logistic_by_age(ages, *ltc_by_age)
     curves = AgeCurves(
-        frailty, frailty - logistic_by_age(ages - 1, *frailty_by_age), logistic_by_age(ages, *ltc_by_age)
+        frailty,
+        frailty - logistic_by_age(ages - 1, *frailty_by_age),
+        ltc,
+        np.maximum(ltc - logistic_by_age(ages - 1, *ltc_by_age), 0.0).astype(np.float32),
     )
     for table in curves:
         table.flags.writeable = False
@@ -347,15 +367,20 @@ def demography(model) -> None:
 
 
 def birthdays(model) -> None:
-    """A 52nd of the living (every 52nd row, in turn) are a year older; frailty rises along the age profile."""
-    pop = model.pop
+    """A 52nd of the living (every 52nd row, in turn) are a year older: frailty rises along the age profile
+    (less what they regain of hospital stays' deconditioning) and some gain a long-term condition."""
+    pop, p = model.pop, model.params.demography
     birthday = slice(model.week_number % WEEKS_PER_YEAR, pop.n, WEEKS_PER_YEAR)
     alive_b = is_alive(pop.setting[birthday])
+    idx = np.arange(birthday.start, pop.n, WEEKS_PER_YEAR)[alive_b]
     ages = pop.age[birthday]
-    ages[alive_b] = np.minimum(ages[alive_b] + 1, model.params.demography.age_max)
-    frail = pop.frailty[birthday]
-    frail[alive_b] = frailty_after_birthday(ages[alive_b], frail[alive_b], model.params.demography)
-    pop.mark_changed(np.arange(birthday.start, pop.n, WEEKS_PER_YEAR)[alive_b])
+    ages[alive_b] = np.minimum(ages[alive_b] + 1, p.age_max)
+    frail, acquired = pop.frailty[birthday], pop.frailty_acquired[birthday]
+    frail[alive_b], acquired[alive_b] = frailty_after_birthday(ages[alive_b], frail[alive_b], acquired[alive_b], p)
+    gained = long_term_condition_gained(ages[alive_b], model.streams.uniform32(Decision.LONG_TERM_CONDITION, idx), p)
+    ltc = pop.ltc[birthday]
+    ltc[alive_b] = np.minimum(ltc[alive_b].astype(np.int16) + gained, 255).astype(np.uint8)
+    pop.mark_changed(idx)
 
 
 def base_rates(model) -> dict[str, np.ndarray]:

@@ -40,6 +40,7 @@ from agents.patient import (
     frailty_after_birthday,
     high_need_share,
     is_treated,
+    long_term_condition_gained,
     onset_prob,
     pick_movers_out,
     place_onset_factor,
@@ -64,6 +65,7 @@ class PatientAgent(mesa.Agent):
     team: int
     deprivation: int
     frailty: float
+    frailty_acquired: float
     ltc: int
     acuity: int
     setting: int
@@ -104,8 +106,12 @@ class PatientAgent(mesa.Agent):
     # ---- demography -----------------------------------------------------
     def birthday(self) -> None:
         """One year older; frailty rises along the population's age profile."""
-        self.age = min(self.age + 1, self.model.params.demography.age_max)
-        self.frailty = float(frailty_after_birthday(self.age, self.frailty, self.model.params.demography))
+        p = self.model.params.demography
+        self.age = min(self.age + 1, p.age_max)
+        frailty, acquired = frailty_after_birthday(self.age, self.frailty, self.frailty_acquired, p)
+        self.frailty, self.frailty_acquired = float(frailty), float(acquired)
+        u = self.model.streams.uniform32_one(Decision.LONG_TERM_CONDITION, self.row)
+        self.ltc = min(self.ltc + int(long_term_condition_gained(self.age, u, p)), 255)
 
     def maybe_die(self) -> bool:
         """Die this week with the weekly death probability; return whether they died."""

@@ -249,7 +249,7 @@ def test_delegation_freezes_decisions_loses_capacity_then_budgets_follow_need():
     for sector in (CORE, PRIMARY):
         np.testing.assert_allclose(transition.capacity_plan[sector], transition.plan[sector] * (1 - loss), rtol=1e-9)
     settled = model_at_year(3, **levers).commissioner
-    per_head = settled.budget / settled.baseline.sum(axis=0)
+    per_head = settled.budget / settled.reference_cost.sum(axis=0)
     need = settled.need_index
     assert np.argmax(per_head) == np.argmax(need) and np.argmin(per_head) == np.argmin(need)
     assert settled.maturity > 0 and settled.integration_share() > settled.model.levers.integration_share
