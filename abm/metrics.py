@@ -17,7 +17,6 @@ import pandas as pd
 from abm import outputs
 from abm.population import AGE_BAND_LABELS, AGE_BAND_TABLE, IS_ALIVE, N_SETTINGS, Setting, has_need
 from abm.units import DAYS_PER_WEEK, WEEKS_PER_YEAR
-from agents.chs_team import OVER_50
 
 COLUMNS = outputs.COLUMNS  # the weekly columns, declared in abm/outputs.py
 EVENT_COLUMNS = outputs.EVENTS  # the outputs the phases tally as they happen (Events)
@@ -146,8 +145,7 @@ class MetricsRecorder:
         row[:, col["spend_social_care"]] = councils.weekly_spend
         row[:, col["chs_fte"]] = topology.team_sum_by_place(teams.in_post.sum(axis=1))
         row[:, col["chs_vacancies"]] = topology.team_sum_by_place(teams.vacancies)
-        over_50 = teams.in_post.sum(axis=1) * teams.age_mix[:, OVER_50].sum(axis=1)
-        row[:, col["chs_fte_over_50"]] = topology.team_sum_by_place(over_50)
+        row[:, col["chs_fte_over_50"]] = topology.team_sum_by_place(teams.over_50)
         row[:, col["chs_retirements"]] = topology.team_sum_by_place(teams.retirements)
         row[:, col["chs_agency_fte"]] = topology.team_sum_by_place(teams.agency)
         for t in model.trusts:

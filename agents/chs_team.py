@@ -49,6 +49,7 @@ class CHSTeam(Organisation):
         "share of core staff in post by age band (under 40, 40-49, 50-54, 55+); the same in every role",
         width=len(AGE_BANDS),
     )
+    over_50 = Column("core staff in post aged 50 and over (FTE): those who could retire within ten years")
     retirements = Column("core staff retiring this week (FTE)")
     agency = Column("bank and agency staff covering vacant core posts this week (FTE), paid from the posts' money")
     addon_establishment = Column("funded add-on (virtual-ward) FTE")
@@ -124,6 +125,7 @@ class CHSTeam(Organisation):
         w.in_post = w.in_post * kept[:, None] + hired
         total = by_age.sum(axis=1, keepdims=True)
         w.age_mix = np.where(total > 0, by_age / np.maximum(total, 1e-12), w.age_mix)
+        w.over_50 = by_age[:, OVER_50].sum(axis=1)
         safe_rate = p.attrition_per_year * levers.attrition_multiplier + w.age_mix @ np.asarray(p.retirement_per_year)
         w.addon_in_post += addon_gap * fill - w.addon_in_post * -np.expm1(-safe_rate / WEEKS_PER_YEAR)
         core_vacant = np.maximum(w.establishment - w.in_post, 0)

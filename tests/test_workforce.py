@@ -63,6 +63,8 @@ def test_a_third_of_staff_are_over_50_at_the_start_and_the_mix_stays_a_mix():
     mix = model.teams.table.age_mix
     assert np.allclose(mix.sum(axis=1), 1.0) and (mix >= 0).all()
     assert (model.teams.table.retirements > 0).all()
+    teams = model.teams.table
+    assert np.allclose(teams.over_50, teams.in_post.sum(axis=1) * mix[:, OVER_50].sum(axis=1))
 
 
 def test_newly_trained_staff_follow_training_places_after_the_lag():
