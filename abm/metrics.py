@@ -145,6 +145,9 @@ class MetricsRecorder:
         row[:, col["spend_social_care"]] = councils.weekly_spend
         row[:, col["chs_fte"]] = topology.team_sum_by_place(teams.in_post.sum(axis=1))
         row[:, col["chs_vacancies"]] = topology.team_sum_by_place(teams.vacancies)
+        row[:, col["chs_fte_over_50"]] = topology.team_sum_by_place(teams.over_50)
+        row[:, col["chs_retirements"]] = topology.team_sum_by_place(teams.retirements)
+        row[:, col["chs_agency_fte"]] = topology.team_sum_by_place(teams.agency)
         for t in model.trusts:
             places = t.places
             share = alive[places] / max(alive[places].sum(), 1)

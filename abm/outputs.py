@@ -496,6 +496,31 @@ OUTPUTS: tuple[Output, ...] = (
         "funded CHS posts that are empty, full-time equivalents",
     ),
     Output(
+        "chs_fte_over_50",
+        "staff in post aged 50 and over (FTE)",
+        "CHS staff aged 50+",
+        Kind.STOCK,
+        Source.AGENT,
+        "CHS staff in post aged 50 and over, full-time equivalents: those who could retire within ten years (004 §3)",
+    ),
+    Output(
+        "chs_retirements",
+        "FTE retiring",
+        "CHS retirements",
+        Kind.COUNT,
+        Source.AGENT,
+        "CHS staff in post who retired this week, full-time equivalents",
+    ),
+    Output(
+        "chs_agency_fte",
+        "bank and agency staff (FTE)",
+        "CHS bank and agency staff",
+        Kind.STOCK,
+        Source.AGENT,
+        "bank and agency staff covering vacant core CHS posts, full-time equivalents (paid from the vacant "
+        "posts' money at a premium, so fewer than the posts they cover)",
+    ),
+    Output(
         "acute_deficit",
         "£",
         "acute deficit",

@@ -577,21 +577,33 @@ class CHSParams:
         doc="initial vacancies",
     )
     recruitment_per_year: float = spec(
-        0.9,
-        units="share of vacancies filled per year",
+        0.6,
+        units="share per year of the vacancies newly qualified staff leave open that the wider labour market fills",
         lo=0,
         hi=5,
-        source="mechanism 11 (001 §2, 004 §3): CHS cannot expand quickly; rate assumption",
-        doc="recruitment",
+        source="mechanism 11 (001 §2, 004 §3): CHS cannot expand quickly; rate assumption, sized so the baseline's "
+        "vacancies stay near their starting 8%",
+        doc="recruitment from the wider labour market",
+    )
+    newly_qualified_fte_per_1000_year: float = spec(
+        0.16,
+        units="newly trained community nurses and therapists (FTE) per 1,000 people a year, at default training places",
+        lo=0,
+        hi=20,
+        source="004 §3: training commissions shape the community workforce (DN training places falling); size "
+        "assumption: about half of what replacing leavers needs (about 0.32 per 1,000 a year), the rest from the "
+        "wider labour market",
+        doc="trained inflow (scaled by training places, after the training lag)",
     )
     labour_supply_fte_per_1000_year: float = spec(
-        0.6,
-        units="clinical FTE the labour market can supply per 1,000 people per year",
+        0.45,
+        units="clinical FTE the wider labour market (returners, movers from hospitals, international) can supply per "
+        "1,000 people per year",
         lo=0,
         hi=20,
         source="mechanism 11 (001 §2, 004 §3): district nurses halved 2000-2014, -20% 2014-17; CHS cannot expand "
-        "even when funded; value an assumption (about twice what replacing leavers needs)",
-        doc="recruitment is limited by supply",
+        "even when funded; value an assumption (binds only when many posts are empty, e.g. after new money)",
+        doc="recruitment from the wider labour market is limited by supply",
     )
     training_lag_years: float = spec(
         3.0,
@@ -602,12 +614,12 @@ class CHSParams:
         doc="training pipeline lag",
     )
     attrition_per_year: float = spec(
-        0.10,
-        units="share of staff leaving per year at safe caseloads",
+        0.07,
+        units="share of staff leaving per year for reasons other than retirement, at safe caseloads",
         lo=0,
         hi=1,
-        source="004 §3: >30% over 50 could retire within 10 years",
-        doc="attrition",
+        source="assumption: with retirement by age (retirement_per_year) about 10% of staff leave a year at the start",
+        doc="attrition (other than retirement)",
     )
     unsafe_attrition_slope: float = spec(
         1.0,
@@ -616,6 +628,82 @@ class CHSParams:
         hi=10,
         source="mechanism 3 (001 §2-3): pressure, rushed visits and lost continuity drive staff out; size assumption",
         doc="attrition rising with unsafe caseloads",
+    )
+    unsafe_attrition_max_rise: float = spec(
+        1.0,
+        units="largest relative rise in attrition (other than retirement) from unsafe caseloads",
+        lo=0,
+        hi=10,
+        source="assumption: unsafe caseloads at most double the rate at which staff leave; those most ready to go "
+        "leave first (mechanism 3, 001 §2-3 gives the direction, not a size)",
+        doc="the attrition spiral saturates",
+    )
+    staff_age_mix_start: list[float] = spec(
+        [0.25, 0.42, 0.22, 0.11],
+        units="share of core staff in post aged under 40, 40-49, 50-54, 55+ at the start of the burn-in",
+        lo=0,
+        hi=1,
+        weights=True,
+        source="004 §3: more than 30% of district nurses and health visitors are over 50 and could retire within "
+        "10 years (Drennan and Davis 2008); the split of the bands is an assumption (an older-than-steady-state "
+        "profile, so a retirement wave follows)",
+        doc="workforce age structure",
+    )
+    age_band_years: list[float] = spec(
+        [15.0, 10.0, 5.0],
+        units="years a member of staff spends in the bands under 40 (joining at about 25), 40-49 and 50-54 "
+        "before ageing into the next (55+ is open)",
+        lo=0.1,
+        hi=50,
+        source="assumption: staff join at about 25; the other widths are the bands' own (40-49, 50-54)",
+        doc="ageing through the age bands",
+    )
+    retirement_per_year: list[float] = spec(
+        [0.0, 0.0, 0.02, 0.25],
+        units="share of staff in each age band (under 40, 40-49, 50-54, 55+) retiring per year",
+        lo=0,
+        hi=1,
+        source="004 §3: staff over 50 could retire within 10 years; assumption: NHS nurses with special class "
+        "status may retire from 55, most by about 60 (a 55+ member of staff retires within about four years)",
+        doc="retirement by age",
+    )
+    recruit_age_mix: list[float] = spec(
+        [0.6, 0.3, 0.07, 0.03],
+        units="share of new recruits aged under 40, 40-49, 50-54, 55+",
+        lo=0,
+        hi=1,
+        weights=True,
+        source="004 §3 (expert seminar): young nurses traditionally work in hospital first and move into the "
+        "community later, so recruits are mostly young but not only newly qualified; shares an assumption",
+        doc="age of recruits",
+    )
+    agency_backfill_share: float = spec(
+        0.5,
+        units="share of vacant core posts covered by bank and agency staff",
+        lo=0,
+        hi=1,
+        source="assumption: teams that cannot recruit cover part of the gap with bank and agency staff "
+        "(mechanism 11); the rest of the vacancies go uncovered",
+        doc="bank and agency backfill",
+    )
+    agency_pool_fte_per_1000: float = spec(
+        0.15,
+        units="bank and agency FTE a team can find per 1,000 people, at default recruitment",
+        lo=0,
+        hi=10,
+        source="assumption: about 4% of the funded establishment; bank and agency staff come from the same labour "
+        "market as recruits, so levers.recruitment_multiplier scales the pool (mechanism 11: money cannot buy "
+        "staff who are not there)",
+        doc="bank and agency pool",
+    )
+    agency_cost_ratio: float = spec(
+        1.5,
+        units="cost of a bank or agency FTE relative to a substantive FTE",
+        lo=1,
+        hi=5,
+        source="assumption: agency staff cost about half as much again as staff in post; a vacant post's money buys "
+        "1 / this many agency FTE",
+        doc="bank and agency premium",
     )
     contacts_low: float = spec(
         0.5,

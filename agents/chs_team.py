@@ -1,10 +1,11 @@
 """Community health services neighbourhood teams: workforce and service lines.
 
 Each team is an :class:`~abm.organisations.Organisation` (its row of ``model.teams.table``)
-with a workforce by role (funded establishment, staff in post, vacancies), recruitment and
-attrition, and a weekly capacity in
-patient contacts.  :func:`run_services` allocates every team's capacity across
-its service lines in priority order (DESIGN 4):
+with a workforce by role (funded establishment, staff in post, vacancies) and by age band,
+recruitment (newly trained staff and the wider labour market), attrition and retirement, bank and
+agency staff covering part of the vacancies, and a weekly capacity in patient contacts.
+:func:`run_services` allocates every team's capacity across its service lines in priority
+order (DESIGN 4):
 
 1. discharge support for medically fit inpatients;
 2. urgent community response (2-hour UCR) to crises at home, with virtual-ward
@@ -31,6 +32,8 @@ from agents.discharge import discharge_to
 
 ROLES = ("district_nursing", "therapy", "support", "urgent_response")
 UCR = ROLES.index("urgent_response")
+AGE_BANDS = ("under 40", "40-49", "50-54", "55+")
+OVER_50 = slice(AGE_BANDS.index("50-54"), None)
 
 
 class CHSTeam(Organisation):
@@ -42,6 +45,13 @@ class CHSTeam(Organisation):
     population = Column("people registered with its practices (alive), counted weekly", dtype=np.int64)
     establishment = Column("funded core FTE by role", width=len(ROLES))
     in_post = Column("core staff in post, FTE by role", width=len(ROLES))
+    age_mix = Column(
+        "share of core staff in post by age band (under 40, 40-49, 50-54, 55+); the same in every role",
+        width=len(AGE_BANDS),
+    )
+    over_50 = Column("core staff in post aged 50 and over (FTE): those who could retire within ten years")
+    retirements = Column("core staff retiring this week (FTE)")
+    agency = Column("bank and agency staff covering vacant core posts this week (FTE), paid from the posts' money")
     addon_establishment = Column("funded add-on (virtual-ward) FTE")
     addon_in_post = Column("add-on staff in post (FTE)")
     integrated_share = Column("share of the team's practices in integrated neighbourhood teams")
@@ -82,15 +92,20 @@ class CHSTeam(Organisation):
         if start:
             self.in_post = self.establishment * (1 - p.vacancy_rate_start)
             self.addon_in_post = self.addon_establishment * (1 - p.vacancy_rate_start)
+            self.age_mix = np.asarray(p.staff_age_mix_start, dtype=np.float64) / np.sum(p.staff_age_mix_start)
 
     @staticmethod
     def update_workforce(model) -> None:
-        """Recruit into vacancies and lose staff, more when caseloads are unsafe (weekly, every team at once).
+        """Recruit into vacancies, lose staff to attrition and retirement, cover part of the gap (weekly, every team).
 
-        Recruitment fills a share of vacancies a year, but no more than the local labour
-        market supplies (mechanism 11: CHS cannot expand quickly even when funded); core
-        and add-on posts compete for that supply.  Attrition rises with load above safe
-        (mechanism 3).  Over-establishment (after a cut) is shed through attrition only.
+        Newly trained staff fill vacancies first: their number follows training places after the
+        training lag (004 §3: training commissions were falling while a third of staff neared
+        retirement).  The wider labour market fills a share of the vacancies left a year, but no
+        more than it supplies (mechanism 11: CHS cannot expand quickly even when funded); core and
+        add-on posts compete for both.  Staff leave for other reasons at a rate that rises with
+        load above safe, up to a cap (mechanism 3; :func:`attrition_factor`), and retire by age
+        (:func:`age_and_leave`).  Bank and agency staff cover part of the vacant core posts
+        (:func:`agency_cover`).  Over-establishment (after a cut) is shed through leaving only.
         Add-on posts can instead be filled at once by staff taken from core CHS
         (``addon_staffing: redeploy``, mechanism 5); add-on staff whose money ends move
         into core vacancies where there are any, and leave otherwise.
@@ -100,30 +115,29 @@ class CHSTeam(Organisation):
         core_gap = np.maximum(w.establishment - w.in_post, 0)
         addon_gap = np.maximum(w.addon_establishment - w.addon_in_post, 0.0)
         gap = core_gap.sum(axis=1) + addon_gap
-        wanted = gap * -np.expm1(-p.recruitment_per_year * levers.recruitment_multiplier / WEEKS_PER_YEAR)
-        trained = model.lever_value_weeks_ago("training_places_multiplier", p.training_lag_years * WEEKS_PER_YEAR)
-        supply = (
-            p.labour_supply_fte_per_1000_year
-            * levers.recruitment_multiplier
-            * trained
-            * w.population
-            / 1000
-            / WEEKS_PER_YEAR
-        )
-        fill = np.minimum(wanted, supply) / np.maximum(gap, 1e-9)  # share of every vacancy filled this week
-        unsafe = np.maximum(w.load - 1.0, 0.0)
-        leave_rate = p.attrition_per_year * levers.attrition_multiplier * (1 + p.unsafe_attrition_slope * unsafe)
-        w.in_post = w.in_post + core_gap * fill[:, None] - w.in_post * -np.expm1(-leave_rate / WEEKS_PER_YEAR)[:, None]
-        base_leave = -np.expm1(-p.attrition_per_year * levers.attrition_multiplier / WEEKS_PER_YEAR)
-        w.addon_in_post += addon_gap * fill - w.addon_in_post * base_leave
+        fill = recruits(model, gap) / np.maximum(gap, 1e-9)  # share of every vacancy filled this week
+        hired = core_gap * fill[:, None]
+        other_rate = p.attrition_per_year * levers.attrition_multiplier * attrition_factor(w.load, p)
+        staff = w.in_post.sum(axis=1)
+        by_age, left, w.retirements = age_and_leave(staff[:, None] * w.age_mix, other_rate, p)
+        by_age += hired.sum(axis=1)[:, None] * (np.asarray(p.recruit_age_mix) / np.sum(p.recruit_age_mix))[None, :]
+        kept = 1 - left / np.maximum(staff, 1e-9)  # every role loses the same share (one age mix per team)
+        w.in_post = w.in_post * kept[:, None] + hired
+        total = by_age.sum(axis=1, keepdims=True)
+        w.age_mix = np.where(total > 0, by_age / np.maximum(total, 1e-12), w.age_mix)
+        w.over_50 = by_age[:, OVER_50].sum(axis=1)
+        safe_rate = p.attrition_per_year * levers.attrition_multiplier + w.age_mix @ np.asarray(p.retirement_per_year)
+        w.addon_in_post += addon_gap * fill - w.addon_in_post * -np.expm1(-safe_rate / WEEKS_PER_YEAR)
+        core_vacant = np.maximum(w.establishment - w.in_post, 0)
+        pool = p.agency_pool_fte_per_1000 * levers.recruitment_multiplier * w.population / 1000
+        agency = agency_cover(core_vacant, pool, p)
+        w.agency = agency.sum(axis=1)
         productivity = p.contacts_per_fte_week * (1 + p.integration_productivity * w.integrated_share)
-        fte = w.in_post.copy()
+        fte = w.in_post + agency
         w.ucr_capacity = fte[:, UCR] * productivity
         fte[:, UCR] = 0
         w.capacity = fte.sum(axis=1) * productivity
-        w.vacancies = np.maximum(w.establishment - w.in_post, 0).sum(axis=1) + np.maximum(
-            w.addon_establishment - w.addon_in_post, 0.0
-        )
+        w.vacancies = core_vacant.sum(axis=1) + np.maximum(w.addon_establishment - w.addon_in_post, 0.0)
 
     @staticmethod
     def redeploy_or_release_addon_staff(model) -> None:
@@ -145,6 +159,68 @@ class CHSTeam(Organisation):
             released = w.in_post + room * np.minimum(-gap / np.maximum(room.sum(axis=1), 1e-9), 1.0)[:, None]
             w.in_post[over] = released[over]
             w.addon_in_post[over] += gap[over]
+
+
+def recruits(model, gap: np.ndarray) -> np.ndarray:
+    """FTE recruited this week per team: newly trained staff first, then the wider labour market.
+
+    The trained inflow is ``newly_qualified_fte_per_1000_year`` x the training places of
+    ``training_lag_years`` ago (004 §3); the wider market fills ``recruitment_per_year`` of the
+    vacancies left a year, no more than ``labour_supply_fte_per_1000_year`` (mechanism 11); a
+    recruitment drive (``recruitment_multiplier``) scales the wider market, not the trained inflow.
+    """
+    p, levers, w = model.params.chs, model.levers, model.teams.table
+    per_week = w.population / 1000 / WEEKS_PER_YEAR
+    training = model.lever_value_weeks_ago("training_places_multiplier", p.training_lag_years * WEEKS_PER_YEAR)
+    trained = np.minimum(p.newly_qualified_fte_per_1000_year * training * per_week, gap)
+    drive = levers.recruitment_multiplier
+    wanted = (gap - trained) * -np.expm1(-p.recruitment_per_year * drive / WEEKS_PER_YEAR)
+    return trained + np.minimum(wanted, p.labour_supply_fte_per_1000_year * drive * per_week)
+
+
+def attrition_factor(load: np.ndarray, p) -> np.ndarray:
+    """How many times the safe rate staff leave (other than retiring): rising with load above safe, capped.
+
+    Mechanism 3 (001 §2-3): unsafe caseloads drive staff out (``unsafe_attrition_slope`` per
+    unit of load above 1); the rise saturates at ``unsafe_attrition_max_rise`` (assumption:
+    those most ready to go leave first), so the spiral has a floor.
+    """
+    return 1 + np.minimum(p.unsafe_attrition_slope * np.maximum(load - 1.0, 0.0), p.unsafe_attrition_max_rise)
+
+
+def age_and_leave(by_age: np.ndarray, other_rate: np.ndarray, p) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One week of leaving, retiring and ageing of staff by age band (teams x bands, FTE).
+
+    Staff in every band leave at ``other_rate`` (per year, per team) and retire at their band's
+    ``retirement_per_year``; those who stay age into the next band at 1 / ``age_band_years``
+    a year (004 §3: a third of staff over 50 could retire within ten years, so an older
+    workforce brings a retirement wave).  Returns the staff by band after the week, and the
+    FTE who left (all reasons) and who retired, per team.
+    """
+    retire = np.asarray(p.retirement_per_year, dtype=np.float64)[None, :]
+    rate = other_rate[:, None] + retire
+    leaving = by_age * -np.expm1(-rate / WEEKS_PER_YEAR)
+    retired = (leaving * retire / np.maximum(rate, 1e-12)).sum(axis=1)
+    stay = by_age - leaving
+    ageing_rate = np.append(1 / np.asarray(p.age_band_years, dtype=np.float64), 0.0)  # the oldest band is open
+    ageing = stay * -np.expm1(-ageing_rate / WEEKS_PER_YEAR)[None, :]
+    stay -= ageing
+    stay[:, 1:] += ageing[:, :-1]
+    return stay, leaving.sum(axis=1), retired
+
+
+def agency_cover(core_vacant: np.ndarray, pool: np.ndarray, p) -> np.ndarray:
+    """Bank and agency FTE covering vacant core posts (teams x roles): part of the gap, at a premium, from a pool.
+
+    Mechanism 11: teams that cannot recruit backfill.  ``agency_backfill_share`` of the vacant
+    posts are covered; their money pays, and an agency FTE costs ``agency_cost_ratio`` times a
+    substantive one, so each covered post buys 1 / ratio FTE (assumption).  No team gets more
+    than its ``pool`` of bank and agency staff (FTE), drawn from the same labour market as
+    recruits.  The commissioner's money is unchanged: the cost shows as capacity lost.
+    """
+    wanted = core_vacant * p.agency_backfill_share / p.agency_cost_ratio
+    scale = np.minimum(1.0, pool / np.maximum(wanted.sum(axis=1), 1e-12))
+    return wanted * scale[:, None]
 
 
 def virtual_ward_places(model) -> np.ndarray:

@@ -265,8 +265,9 @@ class Levers:
         lo=0.0,
         hi=3.0,
         group="workforce",
-        doc="CHS recruitment relative to default (recruitment drive, international recruitment, training places). "
-        "Acts on agents.chs_team.CHSTeam.update_workforce (next week).",
+        doc="CHS recruitment from the wider labour market relative to default (recruitment drive, international "
+        "recruitment, returners): its rate and its supply; newly trained staff follow training_places_multiplier. "
+        "Acts on agents.chs_team.recruits (next week).",
         source="mechanism 11 (001 §2, 004 §3): workforce decline limits expansion",
         help="How fast community health services recruit, as a multiple of the usual rate (recruitment drives, "
         "recruiting from abroad). Acts from next week.",
@@ -281,7 +282,8 @@ class Levers:
         "labour market only after params.chs.training_lag_years, so a change during the run (scheduled or "
         "live) is felt years later. A value set in the scenario's levers counts as having always held: its "
         "graduates are already in the labour market from week 0. Acts on "
-        "agents.chs_team.CHSTeam.update_workforce (labour supply).",
+        "agents.chs_team.recruits (newly trained staff fill vacancies first; "
+        "params.chs.newly_qualified_fte_per_1000_year).",
         source="004 §3: commissions for district nurse training places were falling; mechanism 11 (workforce lags)",
         help="Training places for community nurses and therapists, as a multiple of the usual number. New staff "
         "arrive only when their training ends, so a change during the run is felt years later; set before the run "
@@ -293,7 +295,8 @@ class Levers:
         lo=0.0,
         hi=3.0,
         group="workforce",
-        doc="CHS staff leaving relative to default (retention). Acts on agents.chs_team.CHSTeam.update_workforce.",
+        doc="CHS staff leaving for reasons other than retirement, relative to default (retention); retirement "
+        "follows age. Acts on agents.chs_team.CHSTeam.update_workforce.",
         source="004 §3: >30% of district nurses over 50",
         help="How fast community health staff leave, as a multiple of the usual rate (below 1: staff are kept longer).",
     )

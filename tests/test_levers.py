@@ -62,6 +62,8 @@ def run_years(levers: tuple, seed: int, schedule: tuple = ()) -> dict[str, np.nd
         "rationed": rate("chs_rationed"),
         "gap": ics.unmet_need_equity_gap_per_1000.mean().to_numpy(),
         "core_fte": (ics.chs_fte.mean() / people * 1000).to_numpy(),
+        "over_50": (ics.chs_fte_over_50.mean() / ics.chs_fte.mean()).to_numpy(),
+        "retiring": (ics.chs_retirements.sum() / ics.chs_fte.mean()).to_numpy(),
         "virtual_ward": ics.virtual_ward_patients.mean().to_numpy(),
         "occupancy": ics.bed_occupancy.mean().to_numpy(),
         "core_share": (ics.spend_chs_core.sum() / spend).to_numpy(),
@@ -136,6 +138,52 @@ def test_the_shift_helps_less_when_recruitment_is_weak(baseline):
     assert diff > Z * se  # admissions fall less when staff cannot be recruited
     diff, se = paired(change(shifted, baseline, "unmet"), change(weak_shifted, weak, "unmet"))
     assert diff > Z * se
+
+
+# --------------------------------------------------------------------------- workforce
+CRISIS = [
+    {"year": 1, "lever": "attrition_multiplier", "value": 1.6},
+    {"year": 1, "lever": "recruitment_multiplier", "value": 0.5},
+]
+
+
+def test_training_places_change_staff_only_after_the_training_lag(baseline):
+    """004 §3, mechanism 11: newly trained staff fill vacancies first, so fewer places mean fewer staff, years later.
+
+    Places change in year 1; with a three-year lag nothing moves before year 4 (bit-identical),
+    then x0.7 lowers staff in post and x1.3 raises them, each beyond three standard errors.
+    """
+    fewer = arm(schedule=[{"year": 1, "lever": "training_places_multiplier", "value": 0.7}])
+    more = arm(schedule=[{"year": 1, "lever": "training_places_multiplier", "value": 1.3}])
+    for policy in (fewer, more):
+        assert (policy["core_fte"][:, :4] == baseline["core_fte"][:, :4]).all()  # still in training
+    diff, se = effect(fewer, baseline, "core_fte", slice(4, 6))
+    assert diff < -Z * se
+    diff, se = effect(more, baseline, "core_fte", slice(4, 6))
+    assert diff > Z * se
+
+
+def test_a_workforce_crisis_shrinks_staff_but_levels_off(baseline):
+    """Mechanisms 3, 11 (001 §2-3): unsafe caseloads drive staff out, but the rise is capped and agency staff cover
+    part of the gap, so the spiral has a floor: staff fall, and fall more slowly each year."""
+    crisis = arm(schedule=CRISIS)
+    diff, se = effect(crisis, baseline, "core_fte", slice(2, 6))
+    assert diff < -Z * se
+    loss = baseline["core_fte"] - crisis["core_fte"]  # seeds x years, paired
+    first, last = loss[:, 2] - loss[:, 1], loss[:, 5] - loss[:, 4]
+    diff, se = paired(first, last)  # the loss grows more slowly in year 5 than in year 2
+    assert diff < -Z * se
+    assert (crisis["core_fte"][:, 5] > 0.7 * crisis["core_fte"][:, 0]).all()  # no collapse
+
+
+def test_the_baseline_workforce_holds_while_a_retirement_wave_passes(baseline):
+    """004 §3: over 30% of staff are over 50 and could retire within ten years; recruits are younger, so the
+    over-50 share and the retirement rate fall as the older bands retire, while staff in post hold (within 10%)."""
+    assert (baseline["over_50"][:, 0] > 0.30).all()
+    assert (baseline["over_50"][:, 5] < baseline["over_50"][:, 0]).all()
+    assert (baseline["retiring"][:, 5] < baseline["retiring"][:, 0]).all()
+    change = baseline["core_fte"][:, 5] / baseline["core_fte"][:, 0] - 1
+    assert (np.abs(change) < 0.10).all()
 
 
 # --------------------------------------------------------------------------- add-on schemes
