@@ -317,18 +317,26 @@ def cmd_behaviours(args: argparse.Namespace) -> int:
     population, years = _whole(args.population, 20_000), _whole(args.years, 10)
     if population is None or years is None:
         return _error(f"--population {args.population} / --years {args.years}: allowed: whole numbers")
-    for flag, value, lo, hi in (
+    problem = _out_of_range(
         ("--population", population, 1_000, 5_000_000),
         ("--years", years, max(c.years[1] for c in validity.CLAIMS), 60),
         ("--seeds", args.seeds, 3, 1000),
         ("--jobs", args.jobs, 1, 256),
-    ):
-        if not lo <= value <= hi:
-            return _error(f"{flag} {value} is out of range; allowed: whole numbers {lo:,} to {hi:,}")
+    )
+    if problem:
+        return _error(problem)
     seeds = list(range(1, args.seeds + 1))
     results = validity.evaluate(population=population, years=years, seeds=seeds, jobs=args.jobs)
     print(validity.markdown(results, population, years, seeds) if args.markdown else validity.text(results), end="")
     return 0
+
+
+def _out_of_range(*checks: tuple[str, int, int, int]) -> str | None:
+    """The first of ``(flag, value, lo, hi)`` whose value is outside [lo, hi], as an error message (None if all fit)."""
+    for flag, value, lo, hi in checks:
+        if not lo <= value <= hi:
+            return f"{flag} {value} is out of range; allowed: whole numbers {lo:,} to {hi:,}"
+    return None
 
 
 def _whole(value: str | None, default: int) -> int | None:
@@ -363,14 +371,14 @@ def cmd_crn(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """``abm crn``: the paired-against-unpaired table, as Markdown."""
     from abm import crn
 
-    for flag, value, lo, hi in (
+    problem = _out_of_range(
         ("--population", args.population, 1_000, 5_000_000),
         ("--years", args.years, 1, 60),
         ("--seeds", args.seeds, 3, 1000),
         ("--jobs", args.jobs, 1, 256),
-    ):
-        if not lo <= value <= hi:
-            return _error(f"{flag} {value} is out of range; allowed: {lo:,} to {hi:,}")
+    )
+    if problem:
+        return _error(problem)
     seeds = list(range(1, args.seeds + 1))
     rows = crn.table(args.population, args.years, seeds, jobs=args.jobs)
     print(crn.markdown(rows, args.population, args.years, seeds), end="")
