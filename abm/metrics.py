@@ -55,6 +55,8 @@ def _head_count_table() -> np.ndarray:
     table[Setting.DELAYED_DISCHARGE, :, :, column["unmet_need_delayed_discharge"]] = 1
     table[Setting.HOME, 1, 0, column["unmet_need_never_sought"]] = 1
     table[..., column["unmet_need"]] = table[..., [column[c] for c in UNMET_COLUMNS]].sum(axis=-1)
+    sought = [column[c] for c in UNMET_COLUMNS if c != "unmet_need_never_sought"]
+    table[..., column["unmet_need_sought"]] = table[..., sought].sum(axis=-1)
     table.flags.writeable = False
     return table.reshape(N_CODES, len(HEAD_COUNTS))
 

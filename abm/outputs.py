@@ -324,6 +324,16 @@ OUTPUTS: tuple[Output, ...] = (
         summary=Summary.PER_1000,
     ),
     Output(
+        "unmet_need_sought",
+        "person-weeks",
+        "unmet need (sought)",
+        Kind.COUNT,
+        Source.CENSUS,
+        "unmet need of people who sought care and have not had it: waiting for a GP or CHS, rationed out, or "
+        "stuck in hospital (all the kinds below but the hidden need, whose size is an assumption)",
+        summary=Summary.PER_1000,
+    ),
+    Output(
         "unmet_need_gp",
         "person-weeks",
         "unmet need waiting for GP",

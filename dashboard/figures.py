@@ -46,7 +46,9 @@ class Card:
 
 CARDS = (
     Card("admissions", "emergency_admissions", True),
-    Card("unmet_need", "unmet_need", True),
+    # the need of people who sought care: hidden need (never sought) is most of all unmet need, its size an
+    # assumption, and hardly moves with policy, so the card would hide what services change (the chart shows both)
+    Card("unmet_need", "unmet_need_sought", True),
     Card("occupancy", "bed_occupancy", True),
     Card("delayed", "delayed_discharge_bed_days", True),
     Card("chs_share", "chs_share_of_spend", None),

@@ -200,7 +200,7 @@ def test_headlines_match_the_runner_summary():
     summary = summarise(runner.model.metrics.frame())["years"][0]
     data = runner.data()
     assert headline(data, "admissions", 0, 52) == pytest.approx(summary["emergency_admissions_per_1000"])
-    assert headline(data, "unmet_need", 0, 52) == pytest.approx(summary["unmet_need_per_1000"])
+    assert headline(data, "unmet_need", 0, 52) == pytest.approx(summary["unmet_need_sought_per_1000"])
     assert headline(data, "occupancy", 0, 52) == pytest.approx(summary["bed_occupancy"])
     assert headline(data, "delayed", 0, 52) == pytest.approx(summary["delayed_discharge_bed_days"])
     assert headline(data, "chs_share", 0, 52) == pytest.approx(summary["chs_share_of_spend"])

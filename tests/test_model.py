@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from abm import invariants
-from abm.metrics import COLUMNS
 from abm.model import ICSModel
+from abm.outputs import parts
 from abm.population import Setting
 from tests.conftest import REQUIRED_COLUMNS, SMALL, ics
 
@@ -117,8 +117,9 @@ def test_metrics_have_required_columns_and_rows(small_run):
     places = df[df.place != "ICS"].groupby("week")[["population", "emergency_admissions", "unmet_need"]].sum()
     total = df[df.place == "ICS"].set_index("week")[["population", "emergency_admissions", "unmet_need"]]
     np.testing.assert_allclose(places.to_numpy(), total.to_numpy())
-    kinds = df[[c for c in COLUMNS if c.startswith("unmet_need_") and "deprived" not in c and "gap" not in c]]
+    kinds = df[[o.name for o in parts("unmet_need")]]
     np.testing.assert_allclose(kinds.sum(axis=1), df.unmet_need)
+    np.testing.assert_allclose(df.unmet_need - df.unmet_need_never_sought, df.unmet_need_sought)
 
 
 def test_groups_table_sums_to_ics(small_run):
