@@ -638,12 +638,13 @@ class CHSParams:
         doc="district nurses doing social-care work",
     )
     social_care_need_frailty: float = spec(
-        0.25,
+        0.36,
         units="eFI",
         lo=0,
         hi=1,
-        source="assumption: people with moderate frailty or worse (eFI 0.25 and over) need help with daily living "
-        "when they have health need",
+        source="assumption: people with severe frailty (eFI over 0.36, the electronic frailty index's top band) "
+        "need help with daily living; the council's packages go to the frailest, whose median eFI in the model "
+        "is about 0.37",
         doc="who needs a care package",
     )
     contacts_discharge_start: float = spec(
