@@ -273,7 +273,6 @@ OUTPUTS: tuple[Output, ...] = (
         Source.EVENT,
         "CHS caseload contacts spent on personal and social-care tasks for patients who need a care package and "
         "have none (part of CHS contacts)",
-        summary=Summary.PER_PERSON,
     ),
     Output(
         "chs_rationed",
