@@ -30,7 +30,7 @@ from abm.scenario import Scenario, apply_overrides, load_scenario, validate_leve
 from abm.streams import Streams
 from abm.topology import build_topology
 from abm.units import WEEKS_PER_YEAR
-from agents import acute_trust, chs_team, commissioner, council, gp_practice, patient
+from agents import acute_trust, chs_team, council, gp_practice, patient
 from agents.acute_trust import AcuteTrust
 from agents.chs_team import CHSTeam
 from agents.commissioner import Commissioner
@@ -163,7 +163,6 @@ class ICSModel(mesa.Model):
             ("patients", "demography", rules.demography),
             ("patients", "need", rules.need),
             ("patients", "seek_care", rules.seek_care),
-            ("commissioning", "place_outreach", commissioner.place_outreach),
             ("acute", "progress_inpatients", acute_trust.progress_inpatients),
             ("social_care", "social_care", council.run_social_care),
             ("gp", "clinics", gp_practice.run_clinics),
@@ -226,7 +225,7 @@ class ICSModel(mesa.Model):
         for g in self.practices:
             g.plan_week(float(primary[g.place]))
         self.commissioner.update_maturity(self.reporting_week)
-        gp_practice.plan_integration(self, self.commissioner.integration_share())
+        gp_practice.plan_integration(self, self.levers.integration_share)
         CHSTeam.update_workforce(self)
         for trust in self.trusts:
             trust.plan_week(start)

@@ -274,6 +274,15 @@ OUTPUTS: tuple[Output, ...] = (
         summary=Summary.PER_PERSON,
     ),
     Output(
+        "chs_social_care_contacts",
+        "contacts",
+        "CHS contacts on social-care tasks",
+        Kind.COUNT,
+        Source.EVENT,
+        "CHS caseload contacts spent on personal and social-care tasks for patients who need a care package and "
+        "have none (part of CHS contacts)",
+    ),
+    Output(
         "chs_rationed",
         "people",
         "rationed out by CHS",

@@ -737,6 +737,34 @@ class CHSParams:
         source="assumption: a review every six to seven weeks",
         doc="proactive care intensity",
     )
+    contacts_outreach: float = spec(
+        1.0,
+        units="contacts per Place outreach visit",
+        lo=0.1,
+        hi=10,
+        source="assumption: one home visit or outreach contact",
+        doc="Place outreach intensity",
+    )
+    social_care_task_contacts: float = spec(
+        0.5,
+        units="contacts per week a caseload patient who needs a care package and has none takes for personal and "
+        "social-care tasks",
+        lo=0,
+        hi=10,
+        source="mechanism 10 (001 §2): district nurses are 'undertaking work that was previously done by social care "
+        "workers because of cuts to local authority funding of social care'; size assumption (a visit a fortnight)",
+        doc="district nurses doing social-care work",
+    )
+    social_care_need_frailty: float = spec(
+        0.36,
+        units="eFI",
+        lo=0,
+        hi=1,
+        source="assumption: people with severe frailty (eFI over 0.36, the electronic frailty index's top band) "
+        "need help with daily living; the council's packages go to the frailest, whose median eFI in the model "
+        "is about 0.37",
+        doc="who needs a care package",
+    )
     contacts_discharge_start: float = spec(
         2.0,
         units="contacts to set up a supported discharge",
@@ -1298,14 +1326,6 @@ class CommissionerParams:
         source="mechanism 8 (000): Place commissioning brings fine-grained needs analysis; size assumption",
         doc="budgets that follow need",
     )
-    integration_gain: float = spec(
-        0.5,
-        units="share of not-yet-integrated practices that integrate as Place matures",
-        lo=0,
-        hi=1,
-        source="mechanism 12 (001 §4): integration at neighbourhood level; DESIGN 4: delegation improves integration",
-        doc="Place and integration",
-    )
     culture_years: float = spec(
         3.0,
         units="years after the transition for Place working to mature",
@@ -1316,20 +1336,29 @@ class CommissionerParams:
     )
     place_proactive_targeting: float = spec(
         0.3,
-        units="priority added to proactive care per deprivation quintile (x maturity)",
+        units="priority added to proactive care per deprivation quintile (x maturity x data_quality)",
         lo=0,
         hi=5,
-        source="mechanism 8 (000): Place needs analysis targets small deprived areas; size assumption",
+        source="mechanism 8 (000 Results): Place teams use population-health data for 'risk stratification to "
+        "determine priorities'; scaled by how usable the data is; size assumption",
         doc="Place targets proactive care by deprivation",
     )
-    place_outreach_weekly: float = spec(
-        0.1,
-        units="probability per week a most-deprived person with unsought need is prompted to seek care "
-        "(x maturity; less in less deprived quintiles, none in the least)",
+    place_outreach_share: float = spec(
+        0.03,
+        units="share of each CHS team's core contacts set aside for Place outreach once Place has matured (x maturity)",
         lo=0,
-        hi=1,
-        source="mechanism 8 (000): fine-grained needs analysis across small areas; size assumption",
-        doc="Place outreach finds hidden need",
+        hi=0.5,
+        source="mechanism 8 (000 Results): needs analysis 'must be translated into action with the corresponding "
+        "financial and staff resources'; size assumption (about 4 FTE of a 40,000-person team)",
+        doc="Place outreach costs CHS staff time",
+    )
+    outreach_quintiles: int = spec(
+        2,
+        units="most deprived deprivation quintiles Place outreach covers",
+        lo=1,
+        hi=5,
+        source="mechanism 8 (000): fine-grained needs analysis across small (deprived) areas; assumption",
+        doc="where Place outreach goes",
     )
 
 

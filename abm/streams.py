@@ -104,10 +104,12 @@ class Decision(IntEnum):
     ADMISSION_QUEUE = 40  # tie-breaks for a bed
     STEP_DOWN = 41  # an inpatient not yet fit is willing to step down to a virtual ward
     STEP_DOWN_QUEUE = 42  # tie-breaks for a step-down virtual-ward place
-    # commissioners (agents/commissioner.py)
+    # Place outreach by CHS teams after delegation (agents/chs_team.py)
     OUTREACH = 43  # hidden need reached by Place outreach
+    OUTREACH_SCORE = 44  # the noise in a person's local-data risk score
+    OUTREACH_QUEUE = 45  # tie-breaks for an outreach visit
     # people again (agents/patient.py)
-    LONG_TERM_CONDITION = 44  # a person gains a long-term condition on a birthday
+    LONG_TERM_CONDITION = 46  # a person gains a long-term condition on a birthday
 
 
 def mix64(x: int) -> int:

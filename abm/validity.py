@@ -76,6 +76,8 @@ MEASURES: dict[str, Measure] = {
         Measure("CHS staff", "FTE per 1,000", _per_1000("chs_fte")),
         Measure("CHS staff aged 50+", "share of CHS staff in post", _share(("chs_fte_over_50",), ("chs_fte",))),
         Measure("CHS contacts", "per 1,000 a year", _rate("chs_contacts")),
+        Measure("CHS social-care contacts", "per 1,000 a year", _rate("chs_social_care_contacts")),
+        Measure("proactive care", "people per 1,000", _per_1000("proactive_care")),
         Measure("CHS waiting list", "people per 1,000", _per_1000("chs_waiting")),
         Measure("virtual-ward patients", "per 1,000", _per_1000("virtual_ward_patients")),
         Measure(
@@ -120,6 +122,13 @@ SHIFT_CORE = {"levers.funding_shift_pct": 5.0, "levers.addon_share_pct": 0.0, "l
 CUT_CHS = {"levers.funding_shift_pct": -10.0, "levers.funding_shift_start_year": 1}
 ADDON = {"levers.funding_shift_pct": 5.0, "levers.addon_share_pct": 100.0, "levers.funding_shift_start_year": 1}
 RISING = {"schedule": [{"year": 1, "lever": "demand_multiplier", "value": 1.15}]}
+DELEGATE = {
+    "levers.delegation_to_place": True,
+    "levers.delegation_start_year": 1,
+    "levers.delegation_transition_years": 1.5,
+}
+GOOD_DATA = {"levers.data_quality": 0.9}
+SOCIAL_CARE_CUT = {"levers.social_care_capacity_multiplier": 0.74}
 
 CLAIMS: tuple[Claim, ...] = (
     # community money
@@ -288,11 +297,7 @@ CLAIMS: tuple[Claim, ...] = (
         "unmet need",
         (1, 3),
         "up",
-        {
-            "levers.delegation_to_place": True,
-            "levers.delegation_start_year": 1,
-            "levers.delegation_transition_years": 1.5,
-        },
+        DELEGATE,
     ),
     Claim(
         "delegation_no_free_gain",
@@ -301,11 +306,19 @@ CLAIMS: tuple[Claim, ...] = (
         "unmet need",
         (4, 10),
         "not down",
-        {
-            "levers.delegation_to_place": True,
-            "levers.delegation_start_year": 1,
-            "levers.delegation_transition_years": 1.5,
-        },
+        DELEGATE,
+    ),
+    Claim(
+        "delegation_good_data_gap",
+        "Delegation with good local data narrows the deprivation gap in unmet need (budgets follow need; "
+        "Place teams find hidden need in deprived areas)",
+        "mechanism 8 (000 Results: fine-grained needs analysis, risk stratification)",
+        "equity gap",
+        (4, 10),
+        "down",
+        {**DELEGATE, **GOOD_DATA},
+        GOOD_DATA,
+        note="at a cost: the outreach is CHS staff time, so unmet need overall does not fall",
     ),
     # integration
     Claim(
@@ -334,17 +347,29 @@ CLAIMS: tuple[Claim, ...] = (
         "delayed discharges",
         (1, 10),
         "up",
-        {"levers.social_care_capacity_multiplier": 0.74},
+        SOCIAL_CARE_CUT,
     ),
     Claim(
         "social_care_dn_work",
-        "When social care is cut, district nurses take on social-care work (CHS contacts up)",
+        "When social care is cut, district nurses take on social-care work (CHS contacts on social-care tasks up)",
         "mechanism 10 (001 §2)",
-        "CHS contacts",
+        "CHS social-care contacts",
         (1, 10),
         "up",
-        {"levers.social_care_capacity_multiplier": 0.74},
-        note="not modelled yet: no path from social-care cuts to CHS work",
+        SOCIAL_CARE_CUT,
+        note="all CHS contacts are capped by the staff in post, so the work displaces other contacts",
+    ),
+    Claim(
+        "social_care_dn_displaces",
+        "District nurses' social-care work displaces their other work: after the same cut, teams that take it on "
+        "leave more need unmet than teams that turn it down",
+        "mechanisms 3, 10 (001 §2; 001 'Social care': teams turn down work not in their contracts)",
+        "unmet need",
+        (1, 10),
+        "up",
+        SOCIAL_CARE_CUT,
+        {**SOCIAL_CARE_CUT, "params.chs.social_care_task_contacts": 0.0},
+        note="proactive care is cut first",
     ),
     # hospital
     Claim(

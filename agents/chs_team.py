@@ -10,8 +10,10 @@ order (DESIGN 4):
 1. discharge support for medically fit inpatients;
 2. urgent community response (2-hour UCR) to crises at home, with virtual-ward
    places (add-on scheme) where there is room;
-3. planned care: the caseload, then the waiting list;
-4. proactive care for frail people at home: cut first when capacity is short.
+3. after delegation to Place, the time set aside for Place outreach (mechanism 8);
+4. planned care: the caseload (with the social-care tasks district nurses take on for
+   patients who need a care package and have none, mechanism 10), then the waiting list;
+5. proactive care for frail people at home: cut first when capacity is short.
 
 When demand exceeds capacity the team raises its threshold: low-need patients
 are discharged from the caseload and low-need referrals turned away (rationed),
@@ -254,6 +256,9 @@ def run_services(model) -> None:
     team_place = model.topology.team_place
     outcome = (model.place_lever("chs_contract") == ChsContract.OUTCOME)[team_place]
     reserve = left * np.where(outcome, p.outcome_proactive_reserve, 0.0)
+    used_outreach = place_outreach(model, left)
+    left -= used_outreach
+    used += used_outreach
     used_planned = planned_care(model, left - reserve, demand)
     left -= used_planned
     used += used_planned
@@ -411,6 +416,26 @@ def caseload_intensity(acuity: np.ndarray, p) -> np.ndarray:
     return np.where(acuity >= Acuity.HIGH.value, p.contacts_high, p.contacts_low)
 
 
+def social_care_tasks(model, idx: np.ndarray) -> np.ndarray:
+    """Contacts a week district nurses spend on personal and social-care tasks for these patients (mechanism 10).
+
+    001 §2: some district nursing services "are undertaking work that was previously done by
+    social care workers because of cuts to local authority funding of social care".  A patient
+    who needs a care package (frailty at least ``social_care_need_frailty``) and has none, because
+    the council's packages are short or still to start, takes ``social_care_task_contacts`` more
+    a week from the team (sizes are assumptions).  They are the team's own capacity, so they
+    displace its other work: proactive care first, then the caseload and the waiting list.
+    """
+    pop, p = model.pop, model.params.chs
+    without_package = (pop.frailty[idx] >= p.social_care_need_frailty) & ~pop.social_care[idx]
+    return without_package * p.social_care_task_contacts
+
+
+def visit_need(model, idx: np.ndarray) -> np.ndarray:
+    """Contacts a week these caseload (or waiting) patients need: clinical visits by need, plus social-care tasks."""
+    return caseload_intensity(model.pop.acuity[idx], model.params.chs) + social_care_tasks(model, idx)
+
+
 def planned_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarray:
     """The caseload's visits, then admissions from the waiting list, within capacity.
 
@@ -422,7 +447,7 @@ def planned_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarray:
     pop, p, streams = model.pop, model.params.chs, model.streams
     n_teams = len(capacity)
     caseload = pop.in_setting(Setting.CHS_CASELOAD)
-    need = caseload_intensity(pop.acuity[caseload], p)
+    need = visit_need(model, caseload)
     team = pop.team[caseload]
     demand += total_by(team, need, n_teams)
     # keep high need first, then those newest to the caseload, within capacity
@@ -436,11 +461,13 @@ def planned_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarray:
     )
     ration_out = caseload[~kept_mask]  # sent home with the turned away, below
     used = total_by(team[kept_mask], need[kept_mask], n_teams)
+    kept = caseload[kept_mask]
+    model.events.add_amounts("chs_social_care_contacts", pop.place[kept], social_care_tasks(model, kept))
 
     waiting = pop.in_setting(Setting.WAITING_CHS)
     waiting = waiting[pop.acuity[waiting] < Acuity.CRISIS.value]
     wteam = pop.team[waiting]
-    wneed = caseload_intensity(pop.acuity[waiting], p)
+    wneed = visit_need(model, waiting)
     demand += total_by(wteam, wneed, n_teams)
     admitted_mask = serve_in_priority_order(
         wteam,
@@ -450,8 +477,10 @@ def planned_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarray:
         streams.tiebreak(Decision.CHS_WAITING_QUEUE, waiting),
         wneed,
     )
-    pop.move(waiting[admitted_mask], Setting.CHS_CASELOAD)
+    admitted = waiting[admitted_mask]
+    pop.move(admitted, Setting.CHS_CASELOAD)
     used += total_by(wteam[admitted_mask], wneed[admitted_mask], n_teams)
+    model.events.add_amounts("chs_social_care_contacts", pop.place[admitted], social_care_tasks(model, admitted))
 
     over = demand > capacity
     still = waiting[~admitted_mask]
@@ -470,7 +499,7 @@ def proactive_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarra
     Current proactive patients keep their place while capacity allows; when it
     does not, places are withdrawn at random.  Spare capacity enrols the frailest
     people at home not yet on proactive care (case-finding; assumption); once Place
-    commissioning has matured, deprived people are found first (mechanism 8).  People on
+    teams act on local data, deprived people are found first (mechanism 8).  People on
     proactive care whose need is not yet taken to a GP are prompted to seek care
     (``case_finding_weekly``: population health management finds hidden need, 001 §4).
     """
@@ -509,13 +538,58 @@ def proactive_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarra
 
 
 def proactive_priority(model, idx: np.ndarray) -> np.ndarray:
-    """Who is offered proactive care first: the frailest, and, as Place matures, the most deprived (mechanism 8)."""
+    """Who is offered proactive care first: the frailest, and, where Place teams act on local data, the most deprived.
+
+    Mechanism 8 (000 Results: population-health data used for "risk stratification to determine
+    priorities"): the weight on deprivation grows with Place maturity and with ``data_quality``
+    (much of the data "is not in a readily usable form").  It moves places, it adds none.
+    """
     pop = model.pop
-    targeting = model.params.commissioner.place_proactive_targeting * model.commissioner.maturity
+    targeting = (
+        model.params.commissioner.place_proactive_targeting * model.commissioner.maturity * model.levers.data_quality
+    )
     frailty = pop.frailty[idx]
     if targeting == 0:
         return frailty
     return frailty + targeting * (4 - pop.deprivation[idx].astype(np.float32)) / 4
+
+
+def place_outreach(model, capacity: np.ndarray) -> np.ndarray:
+    """Place outreach after delegation: protected CHS time visiting deprived neighbourhoods to find hidden need.
+
+    Mechanism 8 (000 Results): Place commissioning brings fine-grained needs analysis across
+    small areas, but it "must be translated into action with the corresponding financial and
+    staff resources".  Once delegation's transition is over, each team sets aside
+    ``place_outreach_share`` x Place maturity of its core capacity (before planned care, so with
+    too few staff it displaces the caseload, the waiting list and proactive care) for visits of
+    ``contacts_outreach`` to people at home, not on proactive care, in the ``outreach_quintiles``
+    most deprived quintiles.  Who is visited comes from local data: a risk score that is 1 for
+    hidden need (need not yet taken to a GP) plus logistic noise of scale
+    (1 - ``data_quality``) / ``data_quality`` (000: much population-health data "is not in a
+    readily usable form"), so with poor data most visits find no one.  A visited person with
+    hidden need is prompted to seek care with probability ``case_finding_weekly`` (assumptions).
+    Returns the contacts used, per team.
+    """
+    p, pop, streams = model.params, model.pop, model.streams
+    budget = capacity * p.commissioner.place_outreach_share * model.commissioner.maturity
+    visits = np.floor(np.maximum(budget, 0) / p.chs.contacts_outreach)
+    if visits.sum() < 1:
+        return np.zeros(len(capacity))
+    candidates = (
+        (pop.setting == Setting.HOME.value) & ~pop.proactive & (pop.deprivation < p.commissioner.outreach_quintiles)
+    ).nonzero()[0]
+    hidden = is_in_need(pop.acuity[candidates]) & ~pop.will_seek[candidates]
+    quality = min(max(model.levers.data_quality, 1e-6), 1.0)
+    u = np.clip(streams.uniform(Decision.OUTREACH_SCORE, candidates), 1e-12, 1 - 1e-12)
+    score = hidden + (1 - quality) / quality * np.log(u / (1 - u))
+    visited = candidates[
+        serve_in_priority_order(
+            pop.team[candidates], score, None, visits, streams.tiebreak(Decision.OUTREACH_QUEUE, candidates)
+        )
+    ]
+    found = visited[is_in_need(pop.acuity[visited]) & ~pop.will_seek[visited]]
+    pop.assign("will_seek", found[streams.uniform(Decision.OUTREACH, found) < p.chs.case_finding_weekly], True)
+    return np.bincount(pop.team[visited], minlength=len(capacity)) * p.chs.contacts_outreach
 
 
 def find_hidden_need(model, idx: np.ndarray) -> None:

@@ -26,7 +26,9 @@ Then the year's mandated transfers, levels that do not compound:
 8. **Delegation to Place**: after the transition each Place's budget follows its local need
    (mechanism 8); during the transition decisions are delayed (shares do not evolve) and
    commissioning capacity is lost: a share of community and primary money buys no capacity
-   (mechanisms 7, 19).
+   (mechanisms 7, 19).  Structure alone buys nothing else (004 §6-7): what Place teams do with
+   local data afterwards (outreach, proactive targeting) is CHS staff time whose yield depends on
+   the data's quality (:func:`agents.chs_team.place_outreach`).
 
 Providers see their money through :meth:`Commissioner.funding_ratio`: the capacity this
 year's allocation buys relative to the national shares at this year's budget per head.
@@ -40,8 +42,6 @@ import mesa
 import numpy as np
 
 from abm.choices import ChsContract, ChsHost
-from abm.population import Setting, is_in_need
-from abm.streams import Decision
 from abm.units import WEEKS_PER_YEAR
 from agents.patient import need_index_by_place
 
@@ -74,7 +74,7 @@ class Commissioner(mesa.Agent):
         self.chs_demand: dict[int, np.ndarray] = {}  # financial year -> CHS demand per Place (contacts)
         self.allocation_by_year: dict[int, np.ndarray] = {}  # financial year -> money paid by sector and Place
         self.need_index = np.ones(n_places)  # expected need per head relative to the ICS
-        self.maturity = 0.0  # how far Place commissioning has matured after delegation (0-1; see update_maturity)
+        self.maturity = 0.0  # how far Place teams' local-data working is built up after delegation (0-1)
 
     # ------------------------------------------------------------------ the year
     def new_financial_year(self, year: int, place_population: np.ndarray) -> None:
@@ -249,13 +249,8 @@ class Commissioner(mesa.Agent):
         return float(np.clip((years - settled) / max(self.model.params.commissioner.culture_years, 1e-9), 0.0, 1.0))
 
     def update_maturity(self, reporting_week: int) -> None:
-        """This week's Place maturity (read by outreach, proactive targeting and integration)."""
+        """This week's Place maturity: how far its outreach and targeting are built up (read by agents.chs_team)."""
         self.maturity = self.place_maturity(reporting_week / WEEKS_PER_YEAR)
-
-    def integration_share(self) -> float:
-        """Share of practices in integrated teams: the lever, deepened as Place commissioning matures (mechanism 12)."""
-        share = self.model.levers.integration_share
-        return share + (1 - share) * self.model.params.commissioner.integration_gain * self.maturity
 
     # ------------------------------------------------------------------ paying
     def replan(self) -> None:
@@ -308,26 +303,3 @@ def starting_shares(national: np.ndarray, chs_share_pct: list) -> np.ndarray:
         shares[:, k] = national * scale
         shares[[CORE, ADDON], k] = national[[CORE, ADDON]] * (pct / 100) / community
     return shares
-
-
-def place_outreach(model) -> None:
-    """Place commissioners' outreach finds hidden need in deprived neighbourhoods (weekly, once Place has matured).
-
-    Mechanism 8 (000): Place commissioning brings fine-grained needs analysis across small
-    areas.  Each week a share ``place_outreach_weekly`` x maturity of people at home with
-    need they have not taken to a GP are prompted to seek care, most in the most deprived
-    quintile and none in the least (assumption).
-    """
-    maturity = model.commissioner.maturity
-    if maturity == 0:
-        return
-    pop = model.pop
-    hidden = (
-        (pop.setting == Setting.HOME.value)
-        & is_in_need(pop.acuity)
-        & ~pop.will_seek
-        & ~pop.rationed
-        & (pop.deprivation < 4)
-    ).nonzero()[0]
-    reach = model.params.commissioner.place_outreach_weekly * maturity * (4 - pop.deprivation[hidden]) / 4
-    pop.assign("will_seek", hidden[model.streams.uniform(Decision.OUTREACH, hidden) < reach], True)

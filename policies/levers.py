@@ -146,13 +146,17 @@ class Levers:
         units="true / false",
         group="commissioning",
         doc="Commissioning delegated to Place: each Place commissioner allocates its budget on local need "
-        "(need-weighted capitation), targets proactive care by deprivation, and integration of practices "
-        "with CHS teams deepens over the following years; during the transition decisions are delayed and "
-        "commissioning capacity is lost. Acts on agents.commissioner.",
-        source="mechanisms 7, 8, 19 (000, 003): fine-grained needs analysis; reorganisation resets skills",
-        help="On: commissioning is handed to each Place, which shares out its budget by local need, aims proactive "
-        "care at its most deprived areas, and brings GP practices and CHS teams closer over the following years. "
-        "While this settles, decisions are slower and commissioning skills are lost.",
+        "(need-weighted capitation); over the following years its CHS teams set staff time aside for outreach "
+        "in deprived areas and target proactive care by deprivation, as well as data_quality lets them; during "
+        "the transition decisions are delayed and commissioning capacity is lost. The structure itself brings "
+        "no gain (integration is its own lever). Acts on agents.commissioner and agents.chs_team "
+        "(place_outreach, proactive_priority).",
+        source="mechanisms 7, 8, 19 (000, 003): fine-grained needs analysis; reorganisation resets skills; "
+        "mechanism 12 (004 §6-7): structural reorganisation alone, no gain",
+        help="On: commissioning is handed to each Place, which shares out its budget by local need. Over the "
+        "following years community teams spend some of their time reaching out to people in the most deprived "
+        "areas and aim proactive care at them: how much that finds depends on the data quality. While this "
+        "settles, decisions are slower and commissioning skills are lost.",
     )
     delegation_start_year: int = spec(
         1,
@@ -222,12 +226,14 @@ class Levers:
         group="commissioning",
         doc="How visible core CHS's effect on admissions is to commissioners (investment in data). Add-on "
         "schemes' effects are visible in full; core CHS's only in this proportion, so with poor data "
-        "discretionary money drifts to add-ons and acute. Acts on agents.commissioner.",
+        "discretionary money drifts to add-ons and acute. After delegation it also sets how well Place "
+        "outreach and proactive targeting find need. Acts on agents.commissioner and agents.chs_team "
+        "(place_outreach, proactive_priority).",
         source="mechanism 4 (000 Results): 'standalone services are more likely to attract investment'; "
         "001 §2: poor national CHS data; default an assumption",
         help="How much of what core CHS prevents the commissioners can see (investment in data): 0 none of it, 1 all "
         "of it. What add-on schemes achieve is always seen in full, so with poor data spare money drifts to add-ons "
-        "and the hospital.",
+        "and the hospital. After delegation to Place, better data also helps community teams find hidden need.",
     )
     # ------------------------------------------------------------------ services
     integration_share: float = spec(

@@ -28,6 +28,7 @@ BASE = {"population": 10_000, "years": 6, "burn_in_weeks": 52}
 CORE_SHIFT = {"funding_shift_pct": 10.0, "addon_share_pct": 0.0}
 ADDON_SHIFT = {"funding_shift_pct": 10.0, "addon_share_pct": 100.0, "addon_staffing": "redeploy"}
 ADDON_ENDING = {**ADDON_SHIFT, "addon_recurrent": False, "addon_funding_years": 2}
+DELEGATE = {"delegation_to_place": True, "delegation_start_year": 1, "delegation_transition_years": 1.5}
 RISING_DEMAND = [
     {"year": 1, "lever": "demand_multiplier", "value": 1.1},
     {"year": 2, "lever": "demand_multiplier", "value": 1.2},
@@ -59,6 +60,7 @@ def run_years(levers: tuple, seed: int, schedule: tuple = ()) -> dict[str, np.nd
         "unmet": rate("unmet_need"),
         "delayed": rate("delayed_discharge_bed_days"),
         "chs_waits": (ics.chs_waiting.mean() / people * 1000).to_numpy(),
+        "proactive": (ics.proactive_care.mean() / people * 1000).to_numpy(),
         "rationed": rate("chs_rationed"),
         "gap": ics.unmet_need_equity_gap_per_1000.mean().to_numpy(),
         "core_fte": (ics.chs_fte.mean() / people * 1000).to_numpy(),
@@ -286,13 +288,29 @@ def test_block_contract_under_rising_demand_grows_chs_waits_and_rationing():
     assert diff > Z * se  # the activity contract's money follows the demand
 
 
-def test_delegation_narrows_the_equity_gap_after_a_transition_dip(baseline):
-    """Mechanisms 7, 8, 19 (000, 003; 004 §10: ~18 months to settle)."""
-    delegated = arm(delegation_to_place=True, delegation_start_year=1, delegation_transition_years=1.5)
+def test_delegation_narrows_the_equity_gap_after_a_transition_dip_but_brings_no_free_gain(baseline):
+    """Mechanisms 7, 8, 19 (000, 003; 004 §10: ~18 months to settle); 004 §6-7: structure alone, no gain."""
+    delegated = arm(**DELEGATE)
     dip, se = effect(delegated, baseline, "unmet", slice(1, 2))
     assert dip > Z * se  # decisions delayed, commissioning capacity lost
     narrower, se = effect(delegated, baseline, "gap", slice(4, 6))
-    assert narrower < -Z * se
+    assert narrower < -Z * se  # budgets follow need; outreach in deprived areas
+    change, se = effect(delegated, baseline, "unmet", slice(4, 6))
+    assert change > -Z * se  # at the default data quality, nothing comes free of the structure
+
+
+def test_delegation_with_good_local_data_narrows_the_gap_further_at_a_cost_in_chs_time():
+    """Mechanism 8 (000 Results): Place teams' outreach finds hidden need as well as their data lets them,
+    and it is staff time taken from the same CHS teams."""
+    good, good_base = arm(data_quality=0.9, **DELEGATE), arm(data_quality=0.9)
+    poor, poor_base = arm(data_quality=0.1, **DELEGATE), arm(data_quality=0.1)
+    years = slice(4, 6)
+    narrowing_good = good["gap"][:, years].mean(axis=1) - good_base["gap"][:, years].mean(axis=1)
+    narrowing_poor = poor["gap"][:, years].mean(axis=1) - poor_base["gap"][:, years].mean(axis=1)
+    further, se = paired(narrowing_poor, narrowing_good)
+    assert further < -Z * se
+    fewer, se = effect(good, good_base, "proactive", years)
+    assert fewer < -Z * se  # the outreach time displaces proactive care (cut first)
 
 
 # --------------------------------------------------------------------------- plausible sizes
