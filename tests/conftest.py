@@ -26,6 +26,7 @@ REQUIRED_COLUMNS = [
     "chs_waiting",
     "chs_contacts",
     "unmet_need",
+    "unmet_need_sought",
     "unmet_need_gp",
     "unmet_need_chs",
     "unmet_need_rationed",
