@@ -257,7 +257,13 @@ class Report:
     population: int
     years: int
     seed: int
+    replicates: int = 1  # figures are means over seeds seed .. seed + replicates - 1
     rows: list[dict] = field(default_factory=list)
+
+    def seeds(self) -> str:
+        if self.replicates == 1:
+            return f"seed {self.seed}"
+        return f"seeds {self.seed}-{self.seed + self.replicates - 1} (each figure their mean)"
 
     @property
     def ok(self) -> bool:
@@ -277,7 +283,7 @@ class Report:
     def text(self) -> str:
         """A plain table: target, model, gap, within tolerance, source."""
         lines = [
-            f"Calibration of '{self.scenario}': {self.population:,} people, {self.years} years, seed {self.seed}; "
+            f"Calibration of '{self.scenario}': {self.population:,} people, {self.years} years, {self.seeds()}; "
             f"tolerance ±{TOLERANCE:.0%}"
         ]
         width = max(len(r["target"]) for r in self.rows)
@@ -293,7 +299,7 @@ class Report:
     def markdown(self) -> str:
         """The same as a Markdown table, with the calibrated parameters."""
         lines = [
-            f"Baseline `{self.scenario}`, {self.population:,} people, {self.years} years, seed {self.seed} "
+            f"Baseline `{self.scenario}`, {self.population:,} people, {self.years} years, {self.seeds()} "
             f"(`abm validate`); tolerance ±{TOLERANCE:.0%}.",
             "",
             "| target | evidence | model | gap | within | units | source |",
@@ -321,30 +327,22 @@ def _fmt(value: float) -> str:
     return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
 
 
-def validate(scenario="baseline", overrides: dict | list | None = None, progress=None) -> Report:
-    """Run ``scenario`` with a :class:`Tracker` and compare it with every target."""
-    from abm.model import ICSModel
+def validate(scenario="baseline", overrides: dict | list | None = None, progress=None, replicates: int = 1) -> Report:
+    """Run ``scenario`` with a :class:`Tracker` and compare it with every target; with ``replicates`` > 1, each
+    figure is the mean over that many seeds from the scenario's (a small ICS's figures vary from seed to seed)."""
     from abm.scenario import load_scenario
 
     scenario = load_scenario(scenario, overrides)
-    model = ICSModel(scenario)
-    tracker = Tracker()
-    total = model.burn_in_weeks + model.horizon_weeks
-    for done in range(total):
-        model.step()
-        tracker.week(model)
-        if progress is not None:
-            progress(done + 1, total)
-    metrics = model.metrics.frame()
-    report = Report(scenario.name, scenario.population, scenario.years, scenario.seed)
-    for target in TARGETS:
-        value = float(target.measure(metrics, model, tracker))
-        gap = value / target.target - 1
+    figures = np.array([_figures(scenario, scenario.seed + k, progress, k, replicates) for k in range(replicates)])
+    figures = figures.mean(axis=0)
+    report = Report(scenario.name, scenario.population, scenario.years, scenario.seed, replicates)
+    for target, value in zip(TARGETS, figures, strict=True):
+        gap = float(value) / target.target - 1
         report.rows.append(
             {
                 "target": target.name,
                 "value": target.target,
-                "model": value,
+                "model": float(value),
                 "gap": gap,
                 "within": abs(gap) <= TOLERANCE,
                 "fitted": target.fitted,
@@ -354,3 +352,19 @@ def validate(scenario="baseline", overrides: dict | list | None = None, progress
             }
         )
     return report
+
+
+def _figures(scenario, seed: int, progress=None, run: int = 0, runs: int = 1) -> list[float]:
+    """Every target's figure from one run of ``scenario`` with ``seed`` (run ``run`` of ``runs``, for progress)."""
+    from abm.model import ICSModel
+
+    model = ICSModel(scenario, rng=seed)
+    tracker = Tracker()
+    total = model.burn_in_weeks + model.horizon_weeks
+    for done in range(total):
+        model.step()
+        tracker.week(model)
+        if progress is not None:
+            progress(run * total + done + 1, runs * total)
+    metrics = model.metrics.frame()
+    return [float(target.measure(metrics, model, tracker)) for target in TARGETS]

@@ -276,6 +276,7 @@ def _add_validate_parser(commands) -> None:
         epilog="Examples:\n"
         "  abm validate\n"
         "  abm validate --population 50000 --seed 2\n"
+        "  abm validate --population 20000 --years 3 --replicates 4\n"
         "  abm validate --markdown > docs/calibration.md\n"
         "  abm validate --behaviours --jobs 2 --markdown > docs/validity.md",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -286,6 +287,13 @@ def _add_validate_parser(commands) -> None:
     parser.add_argument("--behaviours", action="store_true", help="the validity report: claims from the evidence")
     parser.add_argument("--seeds", type=int, default=8, metavar="K", help="with --behaviours: seeds 1..K (default 8)")
     parser.add_argument("--jobs", type=int, default=1, metavar="J", help="with --behaviours: worker processes")
+    parser.add_argument(
+        "--replicates",
+        type=int,
+        default=1,
+        metavar="R",
+        help="without --behaviours: each figure the mean over R seeds from the scenario's (default 1)",
+    )
     parser.set_defaults(handler=cmd_validate)
 
 
@@ -299,11 +307,14 @@ def cmd_validate(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
     overrides = scenario_overrides(args)
     load_scenario(args.scenario, overrides)  # refuse bad input before running
+    problem = _out_of_range(("--replicates", args.replicates, 1, 100))
+    if problem:
+        return _error(problem)
     if args.quiet or args.markdown:
-        report = validate(args.scenario, overrides)
+        report = validate(args.scenario, overrides, replicates=args.replicates)
     else:
         with ProgressBar("weeks") as bar:
-            report = validate(args.scenario, overrides, progress=bar)
+            report = validate(args.scenario, overrides, progress=bar, replicates=args.replicates)
     print(report.markdown() if args.markdown else report.text())
     return 0 if report.ok else 1
 
@@ -312,7 +323,7 @@ def cmd_behaviours(args: argparse.Namespace) -> int:
     """``abm validate --behaviours``: every claim in :mod:`abm.validity`, tested."""
     from abm import validity
 
-    if args.scenario != "baseline" or args.overrides or args.seed is not None:
+    if args.scenario != "baseline" or args.overrides or args.seed is not None or args.replicates != 1:
         return _error("--behaviours runs its own scenarios; allowed with it: --population, --years, --seeds, --jobs")
     population, years = _whole(args.population, 20_000), _whole(args.years, 10)
     if population is None or years is None:

@@ -74,7 +74,7 @@ class DemographyParams:
         doc="mortality rise with age",
     )
     frailty_death_slope: float = spec(
-        3.5,
+        4.0,
         units="multiplier per unit frailty",
         lo=0,
         hi=10,

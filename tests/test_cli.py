@@ -505,3 +505,16 @@ def test_a_second_run_into_the_same_out_needs_force(tmp_path, capsys):
     assert json.loads((out / "run.json").read_text())["seed"] == 8
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["again"]
+
+
+def test_validate_replicates_average_each_figure_over_seeds(capsys):
+    from abm.calibration import validate
+
+    small = ["population=3000", "years=1", "burn_in_weeks=4", "seed=7"]
+    one, two = validate("baseline", small), validate("baseline", [*small[:3], "seed=8"])
+    both = validate("baseline", small, replicates=2)
+    for a, b, mean in zip(one.rows, two.rows, both.rows, strict=True):
+        assert mean["model"] == pytest.approx((a["model"] + b["model"]) / 2)
+    assert "seeds 7-8 (each figure their mean)" in both.text()
+    assert cli.main(["validate", "--replicates", "0"]) == 2
+    assert "--replicates 0 is out of range" in capsys.readouterr().err
