@@ -639,14 +639,15 @@ class CHSParams:
         doc="the attrition spiral saturates",
     )
     staff_age_mix_start: list[float] = spec(
-        [0.25, 0.42, 0.22, 0.11],
+        [0.2, 0.36, 0.26, 0.18],
         units="share of core staff in post aged under 40, 40-49, 50-54, 55+ at the start of the burn-in",
         lo=0,
         hi=1,
         weights=True,
         source="004 §3: more than 30% of district nurses and health visitors are over 50 and could retire within "
-        "10 years (Drennan and Davis 2008); the split of the bands is an assumption (an older-than-steady-state "
-        "profile, so a retirement wave follows)",
+        "10 years (Drennan and Davis 2008): set so that about 31% are 50 or over when reporting starts, after the "
+        "five-year burn-in has aged them (an input, not a result); the split of the bands is an assumption (an "
+        "older-than-steady-state profile, so a retirement wave follows)",
         doc="workforce age structure",
     )
     age_band_years: list[float] = spec(

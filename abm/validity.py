@@ -493,7 +493,7 @@ CLAIMS: tuple[Claim, ...] = (
         (0, 1),
         "level",
         band=(0.30, 0.40),
-        note="'more than 30%'; the upper bound is ours",
+        note="'more than 30%'; the upper bound is ours; the starting mix is set to give it (an input, guarded)",
     ),
     Claim(
         "baseline_staff",
