@@ -841,7 +841,7 @@ def test_the_join_link_opens_a_dashboard_that_plays_within_the_limits(browser, r
         assert probe_websocket(page, room_server) == "open"  # with the cookie, the server takes websockets
         session.run_settings()
         expect(page.locator(".run-limits")).to_have_text(
-            "Allowed in this workshop: 1,000 to 20,000 people, 1 to 3 years, a burn-in of at most 156 weeks "
+            "Allowed in this workshop: 1,000 to 20,000 people, 1 to 3 years, a burn-in of at most 312 weeks "
             "(the facilitator's limits)."
         )
         session.choose("speed-select", "15")
