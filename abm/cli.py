@@ -288,6 +288,11 @@ def _add_validate_parser(commands) -> None:
     parser.add_argument("--seeds", type=int, default=8, metavar="K", help="with --behaviours: seeds 1..K (default 8)")
     parser.add_argument("--jobs", type=int, default=1, metavar="J", help="with --behaviours: worker processes")
     parser.add_argument(
+        "--claims",
+        metavar="NAMES",
+        help="with --behaviours: only these claims (comma-separated keys, as in abm/validity.py)",
+    )
+    parser.add_argument(
         "--replicates",
         type=int,
         default=1,
@@ -302,6 +307,8 @@ def cmd_validate(args: argparse.Namespace, argv: Sequence[str]) -> int:
     validity report; exit 0, since claims that fail are reported, not errors)."""
     if args.behaviours:
         return cmd_behaviours(args)
+    if args.claims is not None:
+        return _error("--claims goes with --behaviours")
     from abm.calibration import validate
     from abm.runner import ProgressBar
 
@@ -330,14 +337,18 @@ def cmd_behaviours(args: argparse.Namespace) -> int:
         return _error(f"--population {args.population} / --years {args.years}: allowed: whole numbers")
     problem = _out_of_range(
         ("--population", population, 1_000, 5_000_000),
-        ("--years", years, max(c.years[1] for c in validity.CLAIMS), 60),
+        ("--years", years, max(c.years[1] for c in validity.CLAIMS), 60),  # the report's windows, whatever --claims
         ("--seeds", args.seeds, 3, 1000),
         ("--jobs", args.jobs, 1, 256),
     )
     if problem:
         return _error(problem)
+    try:
+        claims = validity.select(args.claims)
+    except ValueError as exc:
+        return _error(str(exc))
     seeds = list(range(1, args.seeds + 1))
-    results = validity.evaluate(population=population, years=years, seeds=seeds, jobs=args.jobs)
+    results = validity.evaluate(claims, population=population, years=years, seeds=seeds, jobs=args.jobs)
     print(validity.markdown(results, population, years, seeds) if args.markdown else validity.text(results), end="")
     return 0
 

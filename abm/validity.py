@@ -548,6 +548,19 @@ class Result:
         return c.band[0] <= relative <= c.band[1]
 
 
+def select(names: str | None) -> tuple[Claim, ...]:
+    """The claims named in a comma-separated list (all of them for None), refusing a name that is not a claim."""
+    if names is None:
+        return CLAIMS
+    by_name = {c.key: c for c in CLAIMS}
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    unknown = [n for n in wanted if n not in by_name]
+    if unknown or not wanted:
+        shown = ", ".join(unknown) if unknown else repr(names)
+        raise ValueError(f"--claims {shown}: not a claim; allowed: {', '.join(by_name)}")
+    return tuple(by_name[n] for n in dict.fromkeys(wanted))
+
+
 def arm_key(overrides: dict) -> str:
     return repr(sorted((k, repr(v)) for k, v in overrides.items()))
 

@@ -108,3 +108,16 @@ def test_behaviours_refuses_options_it_does_not_use(capsys):
     assert "--behaviours runs its own scenarios" in capsys.readouterr().err
     assert cli.main(["validate", "--behaviours", "--years", "5"]) == 2
     assert "--years 5 is out of range" in capsys.readouterr().err
+
+
+def test_claims_selects_by_key_and_refuses_unknown_names(capsys):
+    assert [c.key for c in validity.select("baseline_deaths, gp_cut_plausible,baseline_deaths")] == [
+        "baseline_deaths",
+        "gp_cut_plausible",
+    ]
+    assert validity.select(None) == CLAIMS
+    assert cli.main(["validate", "--behaviours", "--claims", "baseline_deaths,no_such_claim"]) == 2
+    err = capsys.readouterr().err
+    assert "no_such_claim" in err and "allowed:" in err and "gp_cut_plausible" in err
+    assert cli.main(["validate", "--claims", "baseline_deaths"]) == 2
+    assert "--claims goes with --behaviours" in capsys.readouterr().err
