@@ -246,8 +246,11 @@ def ShockForm(choices: list[str]):
     chosen, set_chosen = solara.use_state(cast(list[str], []))
     outcome, set_outcome = solara.use_state(("", ""))  # (what happened, problems)
 
+    def targets() -> list[str] | None:
+        return None if everyone else [c.rsplit("(session ", 1)[-1].rstrip(")") for c in chosen if c in choices]
+
     def push():
-        ids = None if everyone else [c.rsplit("(session ", 1)[-1].rstrip(")") for c in chosen if c in choices]
+        ids = targets()
         if ids == []:
             set_outcome(("", "Choose at least one group, or push to every group."))
             return
@@ -259,6 +262,19 @@ def ShockForm(choices: list[str]):
         done = ", ".join(f"{group} (from week {w})" for group, w in result.scheduled) or "no group"
         set_outcome((f"Scheduled '{title}' in {len(result.scheduled)} group(s): {done}.", "; ".join(result.problems)))
 
+    def withdraw():
+        ids = targets()
+        if ids == []:
+            set_outcome(("", "Choose at least one group, or withdraw from every group."))
+            return
+        try:
+            groups = ROOM.withdraw_shock(titles.get(title), ids)
+        except ConfigError as exc:
+            set_outcome(("", "; ".join(exc.problems)))
+            return
+        where = f"{len(groups)} group(s): {', '.join(groups)}" if groups else "no group (it was on in none)"
+        set_outcome((f"Withdrew '{title}' from {where}.", ""))
+
     shock = SHOCKS[titles[title]]
     with solara.Div(classes=["shock-form"]):
         solara.Select("Shock", values=list(titles), value=title, on_value=set_title, classes=["shock-select"])
@@ -269,10 +285,18 @@ def ShockForm(choices: list[str]):
                 "Groups", all_values=choices, values=chosen, on_value=set_chosen, classes=["shock-groups"]
             )
         solara.Button("Push the shock", icon_name="mdi-flash", color="primary", on_click=push, classes=["btn-push"])
+        solara.Button("Withdraw it", icon_name="mdi-undo", outlined=True, on_click=withdraw, classes=["btn-withdraw"])
     solara.HTML(
         tag="p",
         unsafe_innerHTML=f"{escape(shock.description)} <span class='meta'>Evidence: {escape(shock.evidence)}.</span>",
         classes=["room-note"],
+    )
+    on = ROOM.room_shocks()
+    solara.HTML(
+        tag="p",
+        unsafe_innerHTML="<b>On now</b> (in every run the group starts, until withdrawn): "
+        + (escape("; ".join(on)) if on else "no shock."),
+        classes=["room-note", "shocks-on-now"],
     )
     done, problems = outcome
     with solara.Div(attributes={"role": "status", "aria-live": "polite"}, classes=["shock-result"]):
