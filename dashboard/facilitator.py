@@ -205,8 +205,9 @@ def GroupsTable(rows: list[Row], sort_title: str, descending: bool):
 
 
 @solara.component
-def Overlay(rows: list[Row], refresh: int):
-    """Two groups chosen by the facilitator, their charts overlaid (``refresh`` redraws them as the groups play)."""
+def Overlay(rows: list[Row], refresh: int, narrow: bool = False):
+    """Two groups chosen by the facilitator, their charts overlaid (``refresh`` redraws them as the groups play;
+    ``narrow``: drawn for a phone)."""
     choices = [label(r) for r in rows if not r.starting]
     first, set_first = solara.use_state(cast(str | None, None))
     second, set_second = solara.use_state(cast(str | None, None))
@@ -233,7 +234,7 @@ def Overlay(rows: list[Row], refresh: int):
     with solara.Div(classes=["overlay-row"]):
         for spec in overlay_specs(runs):
             with solara.Div(classes=["chart"]):
-                solara.HTML(tag="div", unsafe_innerHTML=svg.render(spec), classes=[f"chart-{spec.key}"])
+                solara.HTML(tag="div", unsafe_innerHTML=svg.render(spec, narrow=narrow), classes=[f"chart-{spec.key}"])
 
 
 @solara.component
@@ -310,7 +311,15 @@ def ShockForm(choices: list[str]):
 def RoomPage():
     solara.Title("Workshop room: ICS workshop dashboard")
     solara.Style(A11Y_CSS + ROOM_CSS)
-    PageSetup(lang="en", target=TABLE_ID, skip_text="Skip to the groups", sidebar_button="", sidebar_name="")
+    narrow, set_narrow = solara.use_state(False)
+    PageSetup(
+        lang="en",
+        target=TABLE_ID,
+        skip_text="Skip to the groups",
+        sidebar_button="",
+        sidebar_name="",
+        event_narrow=lambda value: set_narrow(value is True),
+    )
     with solara.AppBar():
         with solara.AppBarTitle():
             heading(TITLE, level=1, classes=["page-title"])
@@ -322,12 +331,13 @@ def RoomPage():
             "<code>abm dashboard</code> printed when it started.",
         )
         return
-    RoomView()
+    RoomView(narrow)
 
 
 @solara.component
-def RoomView():
-    """The room, for the facilitator: the groups' table, two groups compared, the shock form."""
+def RoomView(narrow: bool = False):
+    """The room, for the facilitator: the groups' table, two groups compared (``narrow``: charts drawn for a
+    phone), the shock form."""
     refresh = use_refresh(REFRESH_SECONDS)
     presenter, set_presenter = solara.use_state(False)
     sort_title, set_sort_title = solara.use_state("Group name")
@@ -355,7 +365,7 @@ def RoomView():
             )
             GroupsTable(rows, sort_title, descending)
         heading("Compare two groups")
-        Overlay(rows, refresh)
+        Overlay(rows, refresh, narrow)
         if not presenter:  # the projector shows the groups and their charts, not the controls
             heading("Push a shock")
             ShockForm([label(r) for r in rows if not r.starting])

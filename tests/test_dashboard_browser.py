@@ -699,6 +699,39 @@ def test_on_a_phone_the_sidebar_closes_with_its_button_escape_or_a_tap_beside_it
         session.close()
 
 
+TEXT_PX = """svg => [...svg.querySelectorAll('text')].filter(t => t.closest('.lever-marker') === null)
+    .map(t => t.getBoundingClientRect().height)"""  # each text's drawn height (its font size on screen, about)
+
+
+def test_on_a_phone_the_charts_are_drawn_for_its_width_and_their_text_reads(browser, server):
+    """390x844: one chart per row, drawn narrow (dashboard.svg.NARROW), so its smallest text is drawn at 12 px or
+    more (a laptop's chart shrunk to a phone's width would be 7 px); turned to a laptop's width, the page redraws
+    the charts wide, two to a row."""
+    session = Session(browser, server, 390, 844)
+    try:
+        page = session.page
+        chart = page.locator("svg[data-chart='admissions']")
+        expect(chart).to_have_attribute("data-narrow", "1", timeout=10_000)
+        expect(page.locator(".charts-row svg[data-narrow='1']")).to_have_count(2)
+        first, second = box(page.locator(".charts-row .chart").nth(0)), box(page.locator(".charts-row .chart").nth(1))
+        assert second["y"] >= first["y"] + first["height"] - 1  # one chart per row
+        assert box(chart)["width"] >= 340
+        heights = chart.evaluate(TEXT_PX)
+        assert min(heights) >= 12, heights
+        session.play()
+        session.wait_weeks(3)
+        session.pause()
+        expect(chart).to_have_attribute("data-narrow", "1")  # as it plays, still narrow
+        chart.scroll_into_view_if_needed()
+        session.screenshot("phone-chart-390x844")
+        page.set_viewport_size({"width": 1366, "height": 768})
+        expect(chart).not_to_have_attribute("data-narrow", "1", timeout=10_000)
+        assert min(chart.evaluate(TEXT_PX)) >= 9
+        assert session.errors == []
+    finally:
+        session.close()
+
+
 def test_a_chart_gives_its_values_under_the_pointer(browser, server):
     """Hovering a chart shows each line's value in that week, with the unit; the chart's name gives its latest
     values for screen readers (issue 16)."""
