@@ -253,7 +253,8 @@ class Registry:
             except ConfigError as exc:
                 result.problems.append(f"{entry.group}: {'; '.join(exc.problems)}")
                 continue
-            entry.shocks[shock.key] = changes
+            with self._lock:
+                entry.shocks[shock.key] = changes
             when = min(w for w, _, _ in changes)
             result.scheduled.append((entry.group, when))
             if entry.notify is not None:
@@ -274,7 +275,8 @@ class Registry:
                 self._room_shocks.pop(shock.key, None)
         withdrawn = []
         for entry in entries:
-            changes = entry.shocks.pop(shock.key, None)
+            with self._lock:
+                changes = entry.shocks.pop(shock.key, None)
             if changes is None:
                 continue
             cancelled = entry.runner.cancel_changes(list(changes))
@@ -290,33 +292,34 @@ class Registry:
         """``settings`` with the lever changes of every shock on in session ``id`` (for its next run: a reset
         keeps the facilitator's shocks); a change the settings hold already, or one beyond the run's horizon,
         is not added. Unchanged for a session not in the room."""
-        with self._lock:
-            entry = self._entries.get(id) if isinstance(id, str) else None
-        if entry is None or not entry.shocks:
+        shocks = self._shocks(id)
+        if not shocks:
             return settings
         weeks = settings.years * WEEKS_PER_YEAR if isinstance(settings.years, int) else 0
         have = list(settings.changes)
-        extra = [c for changes in entry.shocks.values() for c in changes if c not in have and 0 <= c[0] < weeks]
+        extra = [c for changes in shocks.values() for c in changes if c not in have and 0 <= c[0] < weeks]
         return dataclasses.replace(settings, changes=[*settings.changes, *extra]) if extra else settings
 
     def shocks_on(self, id: str | None) -> list[str]:
         """The shocks on in session ``id``, in words for its page: 'Winter surge (from week 20)'."""
+        return [f"{SHOCKS[key].title} (from week {min(w for w, _, _ in c)})" for key, c in self._shocks(id).items()]
+
+    def _shocks(self, id: str | None) -> dict[str, Changes]:
+        """The shocks on in session ``id`` (a copy; none for a session not in the room)."""
         with self._lock:
             entry = self._entries.get(id) if isinstance(id, str) else None
-        if entry is None:
-            return []
-        return [f"{SHOCKS[key].title} (from week {min(w for w, _, _ in c)})" for key, c in entry.shocks.items()]
+            return dict(entry.shocks) if entry is not None else {}
 
     def room_shocks(self) -> list[str]:
         """Every shock on in some session, in words for the room page: 'Winter surge: every group, from week
         20', 'Winter surge: Blue team, groups that join, from week 20' (pushed to every group, withdrawn from
         some) or 'Social-care cut: Green team'."""
         with self._lock:
-            entries = list(self._entries.values())
+            entries = [(entry.group, set(entry.shocks)) for entry in self._entries.values()]
             room = dict(self._room_shocks)
         said = []
         for key, shock in SHOCKS.items():
-            groups = [entry.group for entry in entries if key in entry.shocks]
+            groups = [group for group, keys in entries if key in keys]
             if key in room and len(groups) == len(entries):
                 said.append(f"{shock.title}: every group, from week {room[key]}")
             elif key in room:
