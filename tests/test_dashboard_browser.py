@@ -729,6 +729,7 @@ def test_on_a_phone_the_charts_are_drawn_for_its_width_and_their_text_reads(brow
         expect(chart).to_have_attribute("data-narrow", "1")  # as it plays, still narrow
         chart.scroll_into_view_if_needed()
         session.screenshot("phone-chart-390x844")
+        expect(page.get_by_text("This website runs on")).to_have_count(0)  # no banner over the chart's foot
         page.set_viewport_size({"width": 1366, "height": 768})
         expect(chart).not_to_have_attribute("data-narrow", "1", timeout=10_000)
         assert min(chart.evaluate(TEXT_PX)) >= 9
