@@ -378,7 +378,7 @@ CLAIMS: tuple[Claim, ...] = (
         "up",
         SOCIAL_CARE_CUT,
         {**SOCIAL_CARE_CUT, "params.chs.social_care_task_contacts": 0.0},
-        note="proactive care is cut first",
+        note="proactive care is cut first; the task is daily, as in 001 §2's patient story (medication prompting)",
     ),
     # productivity
     Claim(
