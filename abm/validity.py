@@ -391,8 +391,9 @@ CLAIMS: tuple[Claim, ...] = (
         band=(3.0, 5.0),
         population=900_000,
         run_years=1,
-        note="900,000 people: 23 teams; each team's own productivity is drawn independently of its case mix, "
-        "and tests/test_chs_productivity.py checks that case mix explains little of the spread",
+        note="900,000 people: 23 teams; each team's own productivity is drawn independently of its case mix "
+        "(about fourfold highest to lowest), and tests/test_chs_productivity.py checks that case mix explains little "
+        "of the spread; the delivered spread is narrower because the most productive teams run out of work",
     ),
     # hospital
     Claim(
