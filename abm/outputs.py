@@ -549,7 +549,6 @@ OUTPUTS: tuple[Output, ...] = (
         "response) in the least productive of the Place's teams; the ICS row is the lowest of all teams "
         "(004 §4: contacts per WTE vary between teams)",
         ics=Ics.OWN,
-        summary=Summary.MEAN,
     ),
     Output(
         "chs_contacts_per_fte_highest",
@@ -560,7 +559,6 @@ OUTPUTS: tuple[Output, ...] = (
         "core CHS contacts in the week per core FTE working in the most productive of the Place's teams; the ICS "
         "row is the highest of all teams (004 §4: about fourfold the lowest among 22 district nursing teams)",
         ics=Ics.OWN,
-        summary=Summary.MEAN,
     ),
     Output(
         "acute_deficit",
