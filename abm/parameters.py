@@ -1101,6 +1101,16 @@ class AcuteParams:
         source="national statistics: occupancy usually 90-95%",
         doc="starting occupancy",
     )
+    # --- elective planning (issue 15: planned care that is delivered) ---
+    elective_forecast_halflife_weeks: float = spec(
+        4.0,
+        units="weeks: half-life of the moving average of emergency bed-days the trust plans its elective lists from",
+        lo=0.1,
+        hi=52,
+        source="assumption: bed managers book elective lists a few weeks ahead from the recent bed state (DESIGN 4: "
+        "electives run below the flow threshold; winter planning books fewer electives when emergencies are high)",
+        doc="elective planning: how far back the emergency forecast looks",
+    )
 
 
 @dataclass
