@@ -72,3 +72,33 @@ def test_booked_electives_are_seldom_cancelled_on_the_day():
     """Trusts book around expected emergency demand, so few booked operations are cancelled on the day
     (national statistics: about 1% of elective admissions)."""
     assert max(elective_shares(seed=s)["cancelled"] for s in SEEDS[:2]) < 0.05
+
+
+# ---------------------------------------------------------------------------------------------- councils
+def council_packages(growth: float, cost_growth: float, weeks: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Each council's packages and population after ``weeks``, and the starting packages per 1,000."""
+    model = ICSModel(
+        population=4000,
+        years=6,
+        burn_in_weeks=0,
+        seed=3,
+        **{
+            "params.commissioner.growth_pct_year": growth,
+            "params.commissioner.capacity_cost_growth_pct_year": cost_growth,
+        },
+    )
+    model.run(weeks=weeks)
+    for council in model.councils:
+        council.plan_week()  # this week's packages from the population counted at the end of the week
+    councils = model.councils.table
+    return councils.capacity.copy(), councils.population.copy(), model.params.social_care.packages_per_1000
+
+
+@pytest.mark.parametrize(("growth", "cost_growth"), [(2.0, 1.0), (1.0, 1.0), (0.0, 1.0)])
+def test_council_packages_follow_real_terms_money(growth, cost_growth):
+    """Packages per head grow with the council's real-terms budget less the rising cost of care, as NHS capacity
+    does (capacity_cost_growth_pct_year); in year 0 they are the starting packages per head."""
+    for year in (0, 5):
+        capacity, people, per_1000 = council_packages(growth, cost_growth, weeks=year * 52 + 2)
+        bought = ((1 + growth / 100) / (1 + cost_growth / 100)) ** year
+        np.testing.assert_array_equal(capacity, np.round(per_1000 * people / 1000 * bought))
