@@ -234,6 +234,16 @@ OUTPUTS: tuple[Output, ...] = (
         summary=Summary.PER_PERSON,
     ),
     Output(
+        "minor_need_to_pharmacy",
+        "people",
+        "minor need taken to a pharmacy",
+        Kind.COUNT,
+        Source.EVENT,
+        "people with a minor (low) need who took it to a community pharmacy in the week instead of a GP: deterred "
+        "by their practice's backlog from trying, or signposted by a practice that could not see them",
+        summary=Summary.PER_1000,
+    ),
+    Output(
         "gp_waiting",
         "people",
         "waiting for a GP",

@@ -110,6 +110,9 @@ class Decision(IntEnum):
     OUTREACH_QUEUE = 45  # tie-breaks for an outreach visit
     # people again (agents/patient.py)
     LONG_TERM_CONDITION = 46  # a person gains a long-term condition on a birthday
+    # minor need and community pharmacy (issue 15; numbered apart from other work in progress)
+    PHARMACY = 50  # a person with minor need deterred by the GP backlog takes it to a pharmacy instead
+    GP_SIGNPOST = 51  # a low-need patient the practice could not see is signposted to a pharmacy
 
 
 def mix64(x: int) -> int:
