@@ -241,7 +241,6 @@ OUTPUTS: tuple[Output, ...] = (
         Source.EVENT,
         "people with a minor (low) need who took it to a community pharmacy in the week instead of a GP: deterred "
         "by their practice's backlog from trying, or signposted by a practice that could not see them",
-        summary=Summary.PER_1000,
     ),
     Output(
         "gp_waiting",
