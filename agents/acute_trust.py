@@ -181,6 +181,8 @@ def run_ed(model) -> None:
     coming stay lengthens by ``bed_wait_extra_los_days`` a week, and their danger of death rises
     with the wait (:func:`agents.patient.death_prob`).  So a full hospital shows as admission
     demand above admissions, and as harm, not as fewer admissions alone (DESIGN 4; sizes assumptions).
+    Beds go first to those who have waited since an earlier week, then to the elective list the trust
+    booked (:func:`run_electives`), then to this week's decisions to admit.
     """
     pop, streams = model.pop, model.streams
     n_trusts = len(model.trusts)
