@@ -83,6 +83,18 @@ def suggest(name: str, allowed: typing.Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def allowed_keys(keys: typing.Iterable[str], limit: int = 450) -> str:
+    """The allowed keys, sorted and comma-separated, cut to about ``limit`` characters (a section with many
+    parameters would otherwise make a long message); the cut says how many more there are."""
+    names = sorted(keys)
+    shown: list[str] = []
+    for name in names:
+        if shown and len(", ".join([*shown, name])) > limit:
+            return f"{', '.join(shown)} ... and {len(names) - len(shown)} more (abm params lists them all)"
+        shown.append(name)
+    return ", ".join(shown)
+
+
 def _type_name(tp: Any) -> str:
     origin = typing.get_origin(tp)
     if origin in (list, tuple):
@@ -187,7 +199,7 @@ def _build(cls: type, data: Any, path: str, problems: list[str]) -> Any:
     for key in data:
         if key not in known:
             full = clip(f"{path}.{key}" if path else str(key))
-            problems.append(f"{full}: unknown key{suggest(key, known)}; allowed keys here: {', '.join(sorted(known))}")
+            problems.append(f"{full}: unknown key{suggest(key, known)}; allowed keys here: {allowed_keys(known)}")
     kwargs = {}
     for name, f in known.items():
         if name not in data:
@@ -277,7 +289,7 @@ def set_path(data: dict, cls: type, dotted: str, value: Any) -> None:
         hints = typing.get_type_hints(tp)
         if key not in hints:
             raise ConfigError(
-                [f"{clip(here)}: unknown key{suggest(key, hints)}; allowed keys here: {', '.join(sorted(hints))}"]
+                [f"{clip(here)}: unknown key{suggest(key, hints)}; allowed keys here: {allowed_keys(hints)}"]
             )
         if last:
             _refuse_section(here, hints[key])

@@ -204,7 +204,8 @@ OUTPUTS: tuple[Output, ...] = (
         "elective bed-days planned",
         Kind.COUNT,
         Source.EVENT,
-        "the week's elective programme (planned with the beds the money pays for)",
+        "elective bed-days booked for the week: the programme (planned with the beds the money pays for), less "
+        "what the trust's forecast of emergency bed-days leaves no room for",
     ),
     Output(
         "electives_cancelled_bed_days",
@@ -215,6 +216,15 @@ OUTPUTS: tuple[Output, ...] = (
         "elective bed-days given up to emergency pressure in the week",
     ),
     Output(
+        "elective_bed_days_deferred",
+        "bed-days",
+        "elective bed-days deferred",
+        Kind.COUNT,
+        Source.EVENT,
+        "the week's elective programme not booked because the trust's forecast of emergency bed-days left no room "
+        "below the flow threshold (planned care postponed, not cancelled on the day)",
+    ),
+    Output(
         "gp_appointments",
         "appointments",
         "GP appointments",
@@ -222,6 +232,15 @@ OUTPUTS: tuple[Output, ...] = (
         Source.EVENT,
         "GP appointments in the week",
         summary=Summary.PER_PERSON,
+    ),
+    Output(
+        "minor_need_to_pharmacy",
+        "people",
+        "minor need taken to a pharmacy",
+        Kind.COUNT,
+        Source.EVENT,
+        "people with a minor (low) need who took it to a community pharmacy in the week instead of a GP: deterred "
+        "by their practice's backlog from trying, or signposted by a practice that could not see them",
     ),
     Output(
         "gp_waiting",

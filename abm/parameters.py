@@ -393,6 +393,18 @@ class NeedParams:
         source="assumption: most people who will seek care do so within a week or two",
         doc="weekly chance a person who will seek care does so",
     )
+    # --- minor need managed with pharmacy advice (issue 15: the GP-cut knife-edge) ---
+    self_care_escalation_multiplier: float = spec(
+        1.0,
+        units="multiplier on low -> high escalation while managing a minor need with pharmacy advice at home",
+        lo=0,
+        hi=10,
+        source="assumption for the size (the natural course: neither unmet need's acceleration nor GP management's "
+        "slowing); direction: 001 §2 'Community pharmacy' (pharmacies give minor ailments advice and could take "
+        "pressure off general practice); minor-ailment schemes in pharmacies resolve symptoms about as often as "
+        "general practice (Paudyal et al. 2013, Br J Gen Pract; outside the seeds)",
+        doc="escalation of minor need managed with pharmacy advice",
+    )
 
 
 @dataclass
@@ -526,6 +538,28 @@ class GPParams:
         source="004 §4: about 10% of district-nursing referrals are inappropriate; mechanism 12: integration "
         "means better referral (assumption: integrated teams screen them all out)",
         doc="integration: inappropriate referrals avoided",
+    )
+    # --- minor need and community pharmacy (issue 15: the GP-cut knife-edge) ---
+    pharmacy_share: float = spec(
+        0.5,
+        units="share of people with a new minor (low) need, deterred by their practice's backlog, who take it to a "
+        "community pharmacy instead (self-care with advice)",
+        lo=0,
+        hi=1,
+        source="assumption for the size; direction: 001 §2 'Community pharmacy' (minor ailments advice; extended roles "
+        "to reduce pressure on primary care) and the GP Patient Survey (people who cannot get an appointment often "
+        "go to a pharmacy instead; others go without)",
+        doc="deterred minor need goes to a pharmacy",
+    )
+    pharmacy_signpost_weekly: float = spec(
+        0.5,
+        units="probability per week that a low-need patient the practice could not see is signposted to a community "
+        "pharmacy (care navigation) and leaves the queue",
+        lo=0,
+        hi=1,
+        source="assumption for the size; direction: 001 §4 ('pharmacists are increasingly working in primary care to "
+        "improve same-day access') and 001 §2 'Community pharmacy' (minor ailments)",
+        doc="care navigation: unseen minor need signposted to a pharmacy",
     )
 
 
@@ -1116,6 +1150,16 @@ class AcuteParams:
         hi=1,
         source="national statistics: occupancy usually 90-95%",
         doc="starting occupancy",
+    )
+    # --- elective planning (issue 15: planned care that is delivered) ---
+    elective_forecast_halflife_weeks: float = spec(
+        4.0,
+        units="weeks: half-life of the moving average of emergency bed-days the trust plans its elective lists from",
+        lo=0.1,
+        hi=52,
+        source="assumption: bed managers book elective lists a few weeks ahead from the recent bed state (DESIGN 4: "
+        "electives run below the flow threshold; winter planning books fewer electives when emergencies are high)",
+        doc="elective planning: how far back the emergency forecast looks",
     )
 
 

@@ -212,6 +212,7 @@ FIELDS: dict[str, np.dtype] = {
     "rationed": np.dtype(np.bool_),  # turned away by a service this episode
     "proactive": np.dtype(np.bool_),  # on CHS proactive care
     "social_care": np.dtype(np.bool_),  # holds a council care package
+    "self_care": np.dtype(np.bool_),  # managing a minor need with pharmacy advice, not having seen a GP
     "package_ends": np.dtype(np.uint16),  # model week in which the package ends (drawn when it starts)
     "support_needed": np.dtype(np.uint8),  # Support, for inpatients
     "los_days": np.dtype(np.float32),  # remaining days in bed until medically fit
@@ -325,6 +326,7 @@ class Population:
     rationed: np.ndarray
     proactive: np.ndarray
     social_care: np.ndarray
+    self_care: np.ndarray
     package_ends: np.ndarray
     support_needed: np.ndarray
     los_days: np.ndarray

@@ -112,6 +112,9 @@ class Decision(IntEnum):
     LONG_TERM_CONDITION = 46  # a person gains a long-term condition on a birthday
     # CHS teams again (agents/chs_team.py)
     CHS_TEAM_PRODUCTIVITY = 47  # each team's own contacts per FTE (drawn once, at build time)
+    # minor need and community pharmacy (agents/patient.py, agents/gp_practice.py)
+    PHARMACY = 50  # a person with minor need deterred by the GP backlog takes it to a pharmacy instead
+    GP_SIGNPOST = 51  # a low-need patient the practice could not see is signposted to a pharmacy
 
 
 def mix64(x: int) -> int:

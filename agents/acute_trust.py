@@ -3,11 +3,12 @@
 Each trust is an :class:`~abm.organisations.Organisation` (its row of ``model.trusts.table``)
 serving one or more Places.  Capacity is counted in bed-days: a week offers
 ``beds x 7``; patients already in beds and those
-medically fit but waiting for support (delayed discharges) use theirs first,
-emergency admissions take what is left in priority order, and the planned elective
-programme runs in the room left, cut back the more emergencies crowd the hospital
-above the flow threshold (~92%).  Emergency patients who
-cannot get a bed wait in ED (corridor care) and are first in line next week.
+medically fit but waiting for support (delayed discharges) use theirs first, then
+emergency patients who have waited in ED since an earlier week, then the elective list
+the trust booked ahead from its forecast of emergency demand (cut back when the hospital
+is already above the flow threshold, ~92%), then this week's emergency admissions in
+priority order.  Emergency patients who cannot get a bed wait in ED (corridor care) and
+are first in line next week.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class AcuteTrust(Organisation):
     inpatient_bed_days = Column("bed-days used this week by patients already in a bed")
     bed_days_used = Column("bed-days used this week (inpatients, delayed discharges, admissions, electives)")
     electives_cancelled_bed_days = Column("planned bed-days not run this week for want of room")
+    emergency_forecast = Column("bed-days the trust expects emergencies (inpatients, delays, admissions) to use")
     emergency_room_bed_days = Column("bed-days free for emergencies this week")
     emergency_bed_days = Column("bed-days given to this week's emergency admissions")
     income = Column("income this financial year, £")
@@ -74,6 +76,8 @@ class AcuteTrust(Organisation):
         )
         if start:
             self.planned_beds = self.funded_beds
+            programme = elective_programme(model, self)
+            self.emergency_forecast = max(p.initial_occupancy * self.planned_beds * DAYS_PER_WEEK - programme, 0.0)
         else:
             self.planned_beds += (self.funded_beds - self.planned_beds) * weekly_share(p.bed_adjustment_per_year)
         self.beds = self.planned_beds * model.levers.acute_beds_multiplier
@@ -177,6 +181,8 @@ def run_ed(model) -> None:
     coming stay lengthens by ``bed_wait_extra_los_days`` a week, and their danger of death rises
     with the wait (:func:`agents.patient.death_prob`).  So a full hospital shows as admission
     demand above admissions, and as harm, not as fewer admissions alone (DESIGN 4; sizes assumptions).
+    Beds go first to those who have waited since an earlier week, then to the elective list the trust
+    booked (:func:`run_electives`), then to this week's decisions to admit.
     """
     pop, streams = model.pop, model.streams
     n_trusts = len(model.trusts)
@@ -206,19 +212,16 @@ def run_ed(model) -> None:
     pop.assign("los_days", queue, new_los)
     trust = place_trust[pop.place[queue]]
     capacity = model.trusts.table.beds * DAYS_PER_WEEK
-    room = np.maximum(capacity - days, 0)
     cost = np.minimum(new_los, DAYS_PER_WEEK)
-    admitted_mask = serve_in_priority_order(
-        trust,
-        pop.acuity[queue],
-        pop.weeks_in_setting[queue],
-        room,
-        streams.tiebreak(Decision.ADMISSION_QUEUE, queue),
-        cost,
-    )
+    room = np.maximum(capacity - days, 0)
+    # first in line, those who have waited for a bed since an earlier week; then the booked elective list;
+    # then this week's decisions to admit, in priority order (they arrive through the week)
+    admitted_mask = np.zeros(queue.size, dtype=bool)
+    admitted_mask[~fresh] = allocate_beds(model, queue[~fresh], trust[~fresh], cost[~fresh], days, capacity)
+    electives = np.array([run_electives(model, t, days, capacity) for t in model.trusts])
+    admitted_mask[fresh] = allocate_beds(model, queue[fresh], trust[fresh], cost[fresh], days, capacity)
     admitted = queue[admitted_mask]
     admitted_days = total_by(trust[admitted_mask], cost[admitted_mask], n_trusts)
-    days += admitted_days
     pop.assign("los_days", admitted, pop.los_days[admitted] - DAYS_PER_WEEK)
     pop.move(admitted, Setting.ACUTE_BED)
     model.events.add("emergency_admissions", pop.place[admitted])
@@ -228,10 +231,27 @@ def run_ed(model) -> None:
     for t in model.trusts:
         t.emergency_room_bed_days = float(room[t.index])
         t.emergency_bed_days = float(admitted_days[t.index])
-        run_electives(model, t, days, capacity)
+        update_emergency_forecast(model, t, days[t.index] - electives[t.index])
         t.bed_days_used = days[t.index]
         t.occupancy = float(days[t.index] / max(capacity[t.index], days[t.index], 1e-9))
         t.account_week(model.commissioner.weekly_payment_to("acute", t.places), int(corridor[t.index]))
+
+
+def allocate_beds(model, queue: np.ndarray, trust: np.ndarray, cost: np.ndarray, days, capacity) -> np.ndarray:
+    """Beds for the emergency patients in ``queue`` (their trusts, this week's bed-days each), in priority order
+    (need, then weeks waited), in the room each trust has left; ``days`` (bed-days used by trust) grows by theirs.
+    Returns who got a bed."""
+    room = np.maximum(capacity - days, 0)
+    mask = serve_in_priority_order(
+        trust,
+        model.pop.acuity[queue],
+        model.pop.weeks_in_setting[queue],
+        room,
+        model.streams.tiebreak(Decision.ADMISSION_QUEUE, queue),
+        cost,
+    )
+    days += total_by(trust[mask], cost[mask], len(capacity))
+    return mask
 
 
 def step_down_to_virtual_ward(model, inpatients: np.ndarray) -> np.ndarray:
@@ -260,27 +280,63 @@ def step_down_to_virtual_ward(model, inpatients: np.ndarray) -> np.ndarray:
     return going
 
 
-def run_electives(model, trust: AcuteTrust, days: np.ndarray, capacity: np.ndarray) -> None:
-    """Planned operations run while the hospital has room; the fuller it would be, the more are cancelled (DESIGN 4).
-
-    The elective programme is planned with the beds: ``elective_bed_days_per_1000_year`` at the starting beds
-    per head, growing (or shrinking) as the money moves the planned beds, so growth money buys planned care
-    as well as room for emergencies.  When emergency patients alone take the hospital above the flow
-    threshold, the trust cancels the share of the programme that their excess is of the headroom above the
-    threshold (none at the threshold, all when emergencies fill every bed; assumption: trusts escalate
-    cancellations with emergency pressure), and it never runs more electives than there are free beds.  So
-    occupancy emerges from demand and capacity rather than being trimmed to the threshold."""
+def elective_programme(model, trust: AcuteTrust) -> float:
+    """The week's elective programme in bed-days: ``elective_bed_days_per_1000_year`` at the starting beds per
+    head, growing (or shrinking) as the money moves the planned beds, so growth money buys planned care as well
+    as room for emergencies."""
     p = model.params.acute
-    population = trust.population
-    planned = p.elective_bed_days_per_1000_year / p.beds_per_1000 * trust.planned_beds / WEEKS_PER_YEAR
+    return p.elective_bed_days_per_1000_year / p.beds_per_1000 * trust.planned_beds / WEEKS_PER_YEAR
+
+
+def schedule_electives(model, trust: AcuteTrust, capacity: float) -> float:
+    """The bed-days of planned operations the trust books this week: its programme, less what would take the
+    hospital above the flow threshold after its forecast of emergency bed-days (``emergency_forecast``).
+
+    Trusts plan elective lists around expected emergency demand (winter planning: less elective work when
+    emergencies are expected to be high), so that few operations are cancelled on the day (DESIGN 4; national
+    statistics: last-minute cancellations for non-clinical reasons are about 1% of elective admissions).  What
+    is not booked is deferred, not cancelled (``elective_bed_days_deferred``)."""
+    room = max(model.params.acute.flow_occupancy * capacity - trust.emergency_forecast, 0.0)
+    return min(elective_programme(model, trust), room)
+
+
+def update_emergency_forecast(model, trust: AcuteTrust, emergency_days: float) -> None:
+    """The trust's forecast of next week's emergency bed-days: a moving average of recent weeks, weighted to the
+    latest (half-life ``elective_forecast_halflife_weeks``; assumption: bed managers plan from the last few
+    weeks' bed state)."""
+    halflife = model.params.acute.elective_forecast_halflife_weeks
+    weight = 1.0 - 0.5 ** (1.0 / max(halflife, 1e-9))
+    trust.emergency_forecast += weight * (emergency_days - trust.emergency_forecast)
+
+
+def run_electives(model, trust: AcuteTrust, days: np.ndarray, capacity: np.ndarray) -> float:
+    """The booked elective list runs while the hospital has room; the fuller it is, the more is cancelled (DESIGN 4).
+
+    The trust books its list ahead (:func:`schedule_electives`) to fit the room its forecast of emergency
+    bed-days leaves below the flow threshold; the rest of the programme is deferred (planned care postponed,
+    as in winter planning).  Booked patients arrive at the start of the week, after the patients already in a
+    bed, waiting to leave one, or waiting in ED for one since an earlier week (``days``), and before this week's
+    emergency admissions, which arrive through the week.  When those already there take the hospital above the
+    flow threshold, the trust cancels the share of the booked list that their excess is of the headroom above
+    the threshold (none at the threshold, all when they fill every bed; assumption: trusts escalate
+    cancellations with the pressure on their beds), and it never runs more electives than there are free beds.
+    So cancellations on the day come from a hospital already full, not from the noise of one week's
+    emergencies (national statistics: last-minute cancellations for non-clinical reasons are about 1% of
+    elective admissions), and a hospital that is full week after week defers and cancels more.  Returns the
+    bed-days run."""
+    p = model.params.acute
     cap, used = capacity[trust.index], days[trust.index]
+    programme = elective_programme(model, trust)
+    planned = schedule_electives(model, trust, cap)
     cancelled_share = min(max((used - p.flow_occupancy * cap) / max((1 - p.flow_occupancy) * cap, 1e-9), 0.0), 1.0)
     granted = min(planned * (1 - cancelled_share), max(cap - used, 0.0))
     days[trust.index] += granted
     trust.electives_cancelled_bed_days = planned - granted
-    shares = model.councils.table.population[trust.places] / max(population, 1)
+    shares = model.councils.table.population[trust.places] / max(trust.population, 1)
     model.events.add_amounts("elective_bed_days_planned", trust.places, planned * shares)
+    model.events.add_amounts("elective_bed_days_deferred", trust.places, (programme - planned) * shares)
     model.events.add_amounts("electives_cancelled_bed_days", trust.places, (planned - granted) * shares)
+    return granted
 
 
 def decide_admission(model, arrivals: np.ndarray) -> np.ndarray:

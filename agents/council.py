@@ -42,14 +42,29 @@ class Council(Organisation):
         return float(max(self.model.levers.public_health_multiplier, 0.05) ** -p.public_health_elasticity)
 
     def plan_week(self) -> None:
-        """Packages per head times the social-care lever; spend is the council's budget per head.
+        """Packages per head times what this year's council money buys, times the social-care lever; spend is the
+        council's budget per head, grown in real terms.
 
         001 Introduction: £16.97bn adult social care; mechanism 10: cuts raise delayed transfers.
         """
         p, lever = self.model.params.social_care, self.model.levers.social_care_capacity_multiplier
         population = self.population
-        self.capacity = round(p.packages_per_1000 * population / 1000 * lever)
-        self.weekly_spend = p.budget_per_head_gbp * population / WEEKS_PER_YEAR * lever
+        self.capacity = round(p.packages_per_1000 * population / 1000 * self.funding_ratio() * lever)
+        self.weekly_spend = p.budget_per_head_gbp * self.budget_growth() * population / WEEKS_PER_YEAR * lever
+
+    def budget_growth(self) -> float:
+        """The council's budget per head this financial year relative to the start's: real-terms growth of
+        ``params.commissioner.growth_pct_year`` a year (assumption: council money for care grows as the NHS's
+        does in the scenario), in steps at each financial year, as the ICB's."""
+        growth = self.model.params.commissioner.growth_pct_year
+        return (1 + growth / 100) ** max(self.model.year, 0)
+
+    def funding_ratio(self) -> float:
+        """The packages per head this year's money buys relative to the start's: the budget's real-terms growth
+        less the rising real cost of the same care (``params.commissioner.capacity_cost_growth_pct_year``: pay
+        above inflation), the logic of the NHS's :meth:`~agents.commissioner.Commissioner.funding_ratio`."""
+        cost_growth = self.model.params.commissioner.capacity_cost_growth_pct_year
+        return self.budget_growth() / (1 + cost_growth / 100) ** max(self.model.year, 0)
 
 
 def run_social_care(model) -> None:

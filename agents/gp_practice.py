@@ -92,6 +92,7 @@ def run_clinics(model) -> None:
     decide_after_consultation(model, seen, pressure, integrated)
 
     still_waiting = waiting[~served]  # those seen left the list; nobody joined it, and nobody's need changed
+    still_waiting = still_waiting[~signpost_to_pharmacy(model, still_waiting)]
     backlog = np.bincount(pop.practice[still_waiting], minlength=n_practices)
     spill_to_ed(model, still_waiting, pressure)
 
@@ -139,6 +140,26 @@ def decide_after_consultation(model, seen: np.ndarray, pressure: np.ndarray, int
     )
     model.events.add("chs_referrals", pop.place[seen[to_chs]])
     model.events.add("gp_hospital_referrals", pop.place[seen[to_hospital]])
+
+
+def signpost_to_pharmacy(model, unseen: np.ndarray) -> np.ndarray:
+    """Care navigation: of the patients the practice could not see this week, those with a minor (low) need are
+    signposted to a community pharmacy with probability ``pharmacy_signpost_weekly``; they leave the queue and
+    manage their need at home with the pharmacist's advice (``self_care``), seeking care again only if it worsens.
+
+    001 §4: pharmacists increasingly work with primary care to improve same-day access; 001 §2 'Community
+    pharmacy': minor ailments advice.  Sizes are assumptions.  Returns which of ``unseen`` were signposted."""
+    pop = model.pop
+    minor = pop.acuity[unseen] == Acuity.LOW.value
+    u = model.streams.uniform(Decision.GP_SIGNPOST, unseen[minor])
+    signposted = np.zeros(unseen.size, dtype=bool)
+    signposted[minor] = u < model.params.gp.pharmacy_signpost_weekly
+    going = unseen[signposted]
+    pop.assign("will_seek", going, False)
+    pop.assign("self_care", going, True)
+    pop.move(going, Setting.HOME)
+    model.events.add("minor_need_to_pharmacy", pop.place[going])
+    return signposted
 
 
 def spill_to_ed(model, waiting: np.ndarray, pressure: np.ndarray) -> None:

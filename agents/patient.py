@@ -134,12 +134,15 @@ def high_need_share(frailty, p: NeedParams):
     return np.minimum(p.high_need_share_base + p.high_need_share_per_frailty * frailty, p.high_need_share_max)
 
 
-def care_multiplier(setting, social_care, p: NeedParams):
+def care_multiplier(setting, social_care, p: NeedParams, self_care=False):
     """Multiplier on escalation from where a person is.
 
     Unmet need (at home with need, or waiting) accelerates deterioration (mechanism 3);
     GP management, a CHS caseload and a virtual ward slow it (mechanism 13, modest per
-    mechanism 18); a social-care package helps a little (assumption).
+    mechanism 18); a social-care package helps a little (assumption).  A person at home
+    managing a minor need with a pharmacist's advice (``self_care``: see :func:`start_episode`
+    and :func:`agents.gp_practice.signpost_to_pharmacy`) follows its natural course,
+    ``self_care_escalation_multiplier`` (001 §2 'Community pharmacy'; size an assumption).
     """
     table = by_setting(
         {
@@ -156,7 +159,12 @@ def care_multiplier(setting, social_care, p: NeedParams):
             Setting.LEFT: 1.0,
         }
     )
-    return table[setting] * np.where(social_care, p.social_care_escalation_multiplier, 1.0)
+    at_home = np.where(
+        np.asarray(self_care) & (np.asarray(setting) == Setting.HOME.value),
+        p.self_care_escalation_multiplier,
+        table[setting],
+    )
+    return at_home * np.where(social_care, p.social_care_escalation_multiplier, 1.0)
 
 
 def is_treated(setting):
@@ -527,9 +535,10 @@ def need(model) -> None:
     s = (is_in_need(acuity_all) & active).nonzero()[0]
     start_episode(model, starts, np.where(starts_high, Acuity.HIGH.value, Acuity.LOW.value).astype(np.uint8))
     a = acuity_all[s]
-    code = a * np.uint8(2 * N_SETTINGS)  # acuity x setting x social care: see need_tables
-    code += setting_all[s] * np.uint8(2)
-    code += pop.social_care[s]
+    code = a * np.uint8(4 * N_SETTINGS)  # acuity x setting x social care x self-care: see need_tables
+    code += setting_all[s] * np.uint8(4)
+    code += pop.social_care[s] * np.uint8(2)
+    code += pop.self_care[s]
     resolve, multiplier = need_tables(p)
     p_res = resolve[code]
     p_esc = escalate_prob(a, pop.frailty[s], multiplier[code], p)
@@ -539,6 +548,7 @@ def need(model) -> None:
     changed = down | up
     pop.assign("acuity", s[changed], (a + up - down)[changed])
     worse = s[up & (a == Acuity.LOW.value)]  # worsening need prompts a fresh decision to seek care
+    pop.assign("self_care", worse, False)  # no longer a minor need
     pop.assign(
         "will_seek",
         worse,
@@ -549,21 +559,24 @@ def need(model) -> None:
 
 
 def need_tables(p: NeedParams) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`resolve_prob` and :func:`care_multiplier` for every acuity x setting x social care (0/1),
-    flattened (index ``(acuity x N_SETTINGS + setting) x 2 + social_care``), for the vectorised rules to look up."""
+    """:func:`resolve_prob` and :func:`care_multiplier` for every acuity x setting x social care (0/1) x self-care
+    (0/1), flattened (index ``((acuity x N_SETTINGS + setting) x 2 + social_care) x 2 + self_care``), for the
+    vectorised rules to look up."""
     return _need_tables(
         tuple(p.resolve_low_weekly),
         tuple(p.resolve_high_weekly),
         p.unmet_escalation_multiplier,
         tuple(p.escalation_in_care_multiplier),
         p.social_care_escalation_multiplier,
+        p.self_care_escalation_multiplier,
     )
 
 
 @functools.lru_cache(maxsize=16)
-def _need_tables(low: tuple, high: tuple, unmet: float, in_care: tuple, social_care: float):
-    acuity, rest = np.divmod(np.arange(len(Acuity) * N_SETTINGS * 2), N_SETTINGS * 2)
-    setting, has_package = np.divmod(rest, 2)
+def _need_tables(low: tuple, high: tuple, unmet: float, in_care: tuple, social_care: float, self_care: float):
+    acuity, rest = np.divmod(np.arange(len(Acuity) * N_SETTINGS * 4), N_SETTINGS * 4)
+    setting, flags = np.divmod(rest, 4)
+    has_package, managing_minor_need = np.divmod(flags, 2)
     # the parameters these tables read, as NeedParams (the others keep their defaults and are not read)
     p = NeedParams(
         resolve_low_weekly=list(low),
@@ -571,10 +584,11 @@ def _need_tables(low: tuple, high: tuple, unmet: float, in_care: tuple, social_c
         unmet_escalation_multiplier=unmet,
         escalation_in_care_multiplier=list(in_care),
         social_care_escalation_multiplier=social_care,
+        self_care_escalation_multiplier=self_care,
     )
     return (
         _read_only(resolve_prob(acuity, is_treated(setting), p)),
-        _read_only(care_multiplier(setting, has_package.astype(bool), p)),
+        _read_only(care_multiplier(setting, has_package.astype(bool), p, managing_minor_need.astype(bool))),
     )
 
 
@@ -653,16 +667,30 @@ def draw_onsets(model, u: np.ndarray, place_factor: np.ndarray) -> tuple[np.ndar
 
 
 def start_episode(model, idx: np.ndarray, acuity: np.ndarray) -> None:
-    """A new episode of need: set acuity and decide whether it will be taken to a GP."""
+    """A new episode of need: set acuity and decide whether it will be taken to a GP.
+
+    Of those who would seek care but are deterred by their practice's backlog (:func:`still_try`), a share
+    ``pharmacy_share`` of those with a minor (low) need take it to a community pharmacy instead and manage it
+    with its advice (``self_care``; :func:`goes_to_pharmacy`)."""
     pop = model.pop
     pop.assign("acuity", idx, acuity)
     pop.assign("rationed", idx, False)
-    pop.assign(
-        "will_seek",
-        idx,
-        model.streams.uniform(Decision.SEEK_DECISION, idx)
-        < seek_table(model.params.need)[acuity, pop.deprivation[idx]] * still_try(model, pop.practice[idx]),
-    )
+    u = model.streams.uniform(Decision.SEEK_DECISION, idx)
+    would_seek = u < seek_table(model.params.need)[acuity, pop.deprivation[idx]]
+    will_seek = u < seek_table(model.params.need)[acuity, pop.deprivation[idx]] * still_try(model, pop.practice[idx])
+    pop.assign("will_seek", idx, will_seek)
+    deterred = idx[would_seek & ~will_seek & (acuity == Acuity.LOW.value)]
+    to_pharmacy = deterred[goes_to_pharmacy(model, model.streams.uniform(Decision.PHARMACY, deterred))]
+    pop.assign("self_care", idx, False)
+    pop.assign("self_care", to_pharmacy, True)
+    model.events.add("minor_need_to_pharmacy", pop.place[to_pharmacy])
+
+
+def goes_to_pharmacy(model, u):
+    """Whether a person with a minor need, deterred from trying for a GP appointment, takes it to a community
+    pharmacy instead (``pharmacy_share``; 001 §2 'Community pharmacy': minor ailments advice; the GP Patient
+    Survey: many who cannot get an appointment go to a pharmacy, others go without; size an assumption)."""
+    return u < model.params.gp.pharmacy_share
 
 
 def still_try(model, practice):
@@ -681,6 +709,7 @@ def end_episode(model, idx: np.ndarray) -> None:
     """Need resolved: leave any queue or caseload for home (proactive care continues)."""
     pop = model.pop
     pop.assign("rationed", idx, False)
+    pop.assign("self_care", idx, False)
     in_service = idx[pop.setting[idx] != Setting.HOME.value]
     pop.move(in_service, Setting.HOME)
 

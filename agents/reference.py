@@ -38,6 +38,7 @@ from agents.patient import (
     entries_this_week,
     escalate_prob,
     frailty_after_birthday,
+    goes_to_pharmacy,
     high_need_share,
     is_treated,
     long_term_condition_gained,
@@ -77,6 +78,7 @@ class PatientAgent(mesa.Agent):
     rationed: bool
     proactive: bool
     social_care: bool
+    self_care: bool
     package_ends: int
     support_needed: int
     los_days: float
@@ -145,7 +147,8 @@ class PatientAgent(mesa.Agent):
         elif self.in_need:
             u = streams.uniform32_one(Decision.NEED_CHANGE, self.row)
             p_res = resolve_prob(self.acuity, is_treated(self.setting), p)
-            p_esc = escalate_prob(self.acuity, self.frailty, care_multiplier(self.setting, self.social_care, p), p)
+            multiplier = care_multiplier(self.setting, self.social_care, p, self.self_care)
+            p_esc = escalate_prob(self.acuity, self.frailty, multiplier, p)
             if u < p_res:
                 self.acuity -= 1
                 if self.acuity == Acuity.WELL:
@@ -153,22 +156,31 @@ class PatientAgent(mesa.Agent):
             elif u < p_res + p_esc:
                 self.acuity += 1
                 if self.acuity == Acuity.HIGH:  # worsening need prompts a fresh decision to seek care
+                    self.self_care = False  # no longer a minor need
                     self.will_seek = bool(
                         streams.uniform_one(Decision.SEEK_AGAIN, self.row) < seek_prob(Acuity.HIGH, self.deprivation, p)
                     )
 
     def start_episode(self, acuity: int) -> None:
-        """A new episode of need: set acuity and decide whether it will be taken to a GP."""
+        """A new episode of need: set acuity and decide whether it will be taken to a GP; a minor need deterred by
+        the practice's backlog may be taken to a community pharmacy instead."""
+        model = self.model
         self.acuity = int(acuity)
         self.rationed = False
-        self.will_seek = bool(
-            self.model.streams.uniform_one(Decision.SEEK_DECISION, self.row)
-            < seek_prob(self.acuity, self.deprivation, self.model.params.need) * still_try(self.model, self.practice)
+        u = model.streams.uniform_one(Decision.SEEK_DECISION, self.row)
+        seek = seek_prob(self.acuity, self.deprivation, model.params.need)
+        self.will_seek = bool(u < seek * still_try(model, self.practice))
+        deterred = u < seek and not self.will_seek and self.acuity == Acuity.LOW
+        self.self_care = bool(
+            deterred and goes_to_pharmacy(model, model.streams.uniform_one(Decision.PHARMACY, self.row))
         )
+        if self.self_care:
+            model.events.add("minor_need_to_pharmacy", np.array([self.place], dtype=np.int64))
 
     def end_episode(self) -> None:
         """Need resolved: leave any queue or caseload for home (proactive care continues)."""
         self.rationed = False
+        self.self_care = False
         if self.setting != Setting.HOME:
             self.move(Setting.HOME)
 

@@ -99,10 +99,11 @@ def test_lookup_tables_match_the_rules(model):
     acuity = rng.integers(0, 4, size=500).astype(np.uint8)
     setting = rng.integers(0, 11, size=500).astype(np.uint8)
     social_care = rng.random(500) < 0.3
-    code = (acuity.astype(np.intp) * 11 + setting) * 2 + social_care
+    self_care = rng.random(500) < 0.3
+    code = ((acuity.astype(np.intp) * 11 + setting) * 2 + social_care) * 2 + self_care
     resolve, multiplier = patient.need_tables(p)
     np.testing.assert_array_equal(resolve[code], patient.resolve_prob(acuity, patient.is_treated(setting), p))
-    np.testing.assert_array_equal(multiplier[code], patient.care_multiplier(setting, social_care, p))
+    np.testing.assert_array_equal(multiplier[code], patient.care_multiplier(setting, social_care, p, self_care))
     deprivation = rng.integers(0, 5, size=500).astype(np.uint8)
     np.testing.assert_array_equal(patient.seek_table(p)[acuity, deprivation], patient.seek_prob(acuity, deprivation, p))
 

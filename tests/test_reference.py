@@ -31,15 +31,21 @@ REPLICATES = 5  # 15,000 people
 
 
 def weekly_metrics(
-    engine: str, scenario: str = "baseline", seed: int = 3, live: tuple | None = None, onset_multiplier: float = 1.0
+    engine: str,
+    scenario: str = "baseline",
+    seed: int = 3,
+    live: tuple | None = None,
+    onset_multiplier: float = 1.0,
+    overrides: dict | None = None,
 ) -> np.ndarray:
     """A whole run's weekly metrics; ``live`` = (reporting week, lever, value) moved during the run;
-    ``onset_multiplier`` perturbs the reference's onset of need (the vectorised engine is untouched)."""
+    ``onset_multiplier`` perturbs the reference's onset of need (the vectorised engine is untouched);
+    ``overrides`` are scenario values by dotted path."""
     original = reference.onset_prob
     if onset_multiplier != 1.0:
         reference.onset_prob = lambda *args: min(onset_multiplier * original(*args), 1.0)
     try:
-        model = ICSModel(scenario, **SCENARIO, rng=seed, patients=engine)
+        model = ICSModel(scenario, **SCENARIO, **(overrides or {}), rng=seed, patients=engine)
         while not model.finished:
             if live is not None and model.reporting_week == live[0]:
                 model.set_lever(live[1], live[2])
@@ -214,6 +220,17 @@ def test_engines_give_the_same_weekly_metrics():
 def test_engines_agree_with_a_policy_and_a_live_lever(scenario, live):
     a, b = weekly_metrics("arrays", scenario, seed=5, live=live), weekly_metrics("objects", scenario, seed=5, live=live)
     assert a.shape == b.shape and (a != b).sum() == 0, first_difference(a, b)
+
+
+@pytest.mark.slow
+def test_engines_agree_when_a_gp_backlog_sends_minor_need_to_pharmacies():
+    """A GP cut: patients deterred by the backlog, or signposted, take minor need to a pharmacy (self-care)."""
+    cut = {"params.gp.appointments_per_head_year": 4.0}
+    a, b = weekly_metrics("arrays", overrides=cut), weekly_metrics("objects", overrides=cut)
+    assert a.shape == b.shape and (a != b).sum() == 0, first_difference(a, b)
+    from abm.metrics import COLUMNS
+
+    assert a[:, -1, COLUMNS.index("minor_need_to_pharmacy")].sum() > 100  # the pharmacy route is exercised
 
 
 @pytest.mark.slow
