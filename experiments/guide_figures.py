@@ -51,9 +51,8 @@ def _a_year(column: str) -> Callable[[pd.DataFrame, float], float]:
     return lambda rows, people: float(rows[column].sum()) * WEEKS_PER_YEAR / len(rows)
 
 
-def _rate_a_year(column: str) -> Callable[[pd.DataFrame, float], float]:
-    """A weekly rate per 1,000 people summed over the year: person-weeks per 1,000 a year, as unmet need is."""
-    return lambda rows, people: float(rows[column].sum()) * WEEKS_PER_YEAR / len(rows)
+def _thousands_a_year(column: str) -> Callable[[pd.DataFrame, float], float]:
+    return lambda rows, people: float(rows[column].sum()) * WEEKS_PER_YEAR / len(rows) / 1000
 
 
 def _mean(column: str, scale: float = 1.0) -> Callable[[pd.DataFrame, float], float]:
@@ -93,10 +92,14 @@ FIGURES: dict[str, Figure] = {
     "vacancies": Figure("vacancies (FTE)", 1, _mean("chs_vacancies")),
     "rationed": Figure("rationed /1,000", 1, _per_1000_a_year("chs_rationed")),
     "proactive": Figure("on proactive care /1,000", 1, _mean_per_1000("proactive_care")),
+    "caseload": Figure("on a CHS caseload /1,000", 1, _mean_per_1000("chs_caseload")),
+    "chs_core_spend": Figure("core CHS spend (£k a year)", 0, _thousands_a_year("spend_chs_core")),
+    "acute_spend": Figure("acute spend (£k a year)", 0, _thousands_a_year("spend_acute")),
     "chs_waiting": Figure("waiting for CHS (people)", 1, _mean("chs_waiting")),
     "virtual_ward": Figure("on a virtual ward (people)", 1, _mean("virtual_ward_patients")),
     "corridor": Figure("waiting in corridors (people)", 1, _mean("corridor_care")),
-    "equity_gap": Figure("equity gap /1,000", 1, _rate_a_year("unmet_need_equity_gap_per_1000")),
+    # the weekly unmet need per 1,000 of the most deprived fifth minus the least deprived's (the Places tab's chart)
+    "equity_gap": Figure("equity gap /1,000", 1, _mean("unmet_need_equity_gap_per_1000")),
     "deaths": Figure("deaths /1,000", 2, _per_1000_a_year("deaths")),
     "deaths_waiting": Figure("deaths waiting for a bed (a year)", 1, _a_year("deaths_waiting_for_bed")),
 }
@@ -227,6 +230,7 @@ SECTIONS: dict[str, tuple[Levels | Difference | PlaceLevels, ...]] = {
                 "chs_fte",
                 "vacancies",
                 "proactive",
+                "caseload",
                 "rationed",
                 "equity_gap",
                 "deaths",
@@ -258,7 +262,7 @@ SECTIONS: dict[str, tuple[Levels | Difference | PlaceLevels, ...]] = {
             "`funding_shift_core` minus `baseline`",
             FSC,
             BASELINE,
-            (*DIFFERENCE, "chs_fte", "vacancies", "rationed", "proactive"),
+            (*DIFFERENCE, "chs_fte", "vacancies", "rationed", "proactive", "chs_core_spend", "acute_spend"),
             relative=True,
         ),
         Levels("`funding_shift_core`: levels", FSC, ("vacancies", "chs_fte", "proactive")),
@@ -287,7 +291,7 @@ SECTIONS: dict[str, tuple[Levels | Difference | PlaceLevels, ...]] = {
             "`addon_virtual_wards` minus `baseline`",
             ADDON,
             BASELINE,
-            (*DIFFERENCE, "virtual_ward", "chs_fte", "rationed"),
+            (*DIFFERENCE, "virtual_ward", "chs_fte", "rationed", "chs_waiting"),
         ),
         Difference(
             "`addon_virtual_wards` with new staff and recurrent money minus `baseline`",
