@@ -308,6 +308,12 @@ SECTIONS: dict[str, tuple[Levels | Difference | PlaceLevels, ...]] = {
             (*DIFFERENCE, "equity_gap", "hidden", "rationed"),
             relative=True,
         ),
+        Difference(
+            "with good data (quality 0.9 from the start): `delegation_to_place` minus `baseline`, both at 0.9",
+            Arm("delegation_to_place", overrides=(("levers.data_quality", 0.9),)),
+            Arm("baseline", overrides=(("levers.data_quality", 0.9),)),
+            ("unmet", "sought", "equity_gap", "proactive"),
+        ),
     ),
     "better_data": (
         Difference(
