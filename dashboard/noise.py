@@ -32,6 +32,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from abm.units import WEEKS_PER_YEAR
+
 BAND_SDS = 2  # the band's half-width in standard deviations of the replicates' paired changes
 MAX_REPLICATES = 8  # the most replicate seeds a session may ask for (`abm dashboard --noise-replicates`)
 DEFAULT_REPLICATES = 4  # enough for a rough standard deviation; 8 runs a session (4 of them shared per preset)
@@ -125,16 +127,17 @@ def card_amount(value: float, card, signed: bool = True) -> str:
 
 
 # --------------------------------------------------------------------------- sizing the workshop's population
-# The stories the facilitator's guide runs, and the card that carries each one's main effect (the story's
-# "what to watch"): the default population must separate that card's change from noise.
-STORIES: tuple[tuple[str, str], ...] = (
-    ("funding_shift_core", "admissions"),
-    ("addon_virtual_wards", "chs_share"),
-    ("workforce_crisis", "vacancies"),
-    ("delegation_to_place", "unmet_need"),
-    ("better_data", "chs_share"),
-    ("social_care_cuts", "delayed"),
-    ("outcome_contracts", "unmet_need"),
+# The stories the facilitator's guide runs, the card that carries each one's main effect (its story's steps and
+# "what to watch") and the reporting year whose 52 weeks that card shows when the story makes its point (the
+# story's "Play to the end of year Y"): the default population must separate that card's change from noise.
+STORIES: tuple[tuple[str, str, int], ...] = (
+    ("funding_shift_core", "admissions", 4),  # "admissions are a few per cent below the baseline"
+    ("addon_virtual_wards", "occupancy", 2),  # "bed days saved by step-down: occupancy is a little lower"
+    ("workforce_crisis", "admissions", 4),  # "admissions are above the baseline"
+    ("delegation_to_place", "unmet_need", 1),  # "delegation starts ... watch unmet need"
+    ("better_data", "chs_share", 4),  # "its share of spend is higher than in the baseline"
+    ("social_care_cuts", "delayed", 1),  # "medically fit patients wait longer in hospital"
+    ("outcome_contracts", "unmet_need", 4),  # "compare CHS waits": rationing and waits higher for several years
 )
 SIMULATION_ONLY = ("name", "description", "story")  # keys that do not change a run (two presets may share a baseline)
 
@@ -146,6 +149,7 @@ class Measured:
     preset: str
     card: str
     population: int
+    year: int  # the reporting year whose 52 weeks the card shows
     main: bool
     changes: list[float]
 
@@ -176,25 +180,26 @@ def measure(
     presets: Sequence[str], populations: Sequence[int], seeds: int, years: int, log=None, done=None
 ) -> list[Measured]:
     """Run each preset and its no-policy baseline with the same seeds at each population; each card's changes
-    over the last year of the run (what the card shows at the end). ``done(rows)`` is called after each preset
+    over each reporting year (what the card shows at the end of that year). ``done(rows)`` is called after each preset
     (to keep what is measured so far); ``log(text)`` tells progress."""
     from dashboard.figures import CARDS
     from dashboard.state import Settings, without_policy
 
-    main = dict(STORIES)
+    main = {(preset, card, year) for preset, card, year in STORIES}
     rows: list[Measured] = []
     for population in populations:
         cache: dict[str, object] = {}  # two presets with the same no-policy world share its runs
         for preset in presets:
-            per_card: dict[str, list[float]] = {card.key: [] for card in CARDS}
+            per_card: dict[tuple[str, int], list[float]] = {(c.key, y): [] for c in CARDS for y in range(years)}
             for seed in range(1, seeds + 1):
                 scenario = Settings.from_preset(preset, population=population, years=years, seed=seed).build().to_dict()
                 policy, base = _run(cache, scenario, log), _run(cache, without_policy(scenario), log)
-                stop = policy.shape[0]
-                for key, change in card_changes(policy, base, stop - 52, stop).items():
-                    per_card[key].append(math.nan if change is None else change)
-            for key, changes in per_card.items():
-                rows.append(Measured(preset, key, population, main.get(preset) == key, changes))
+                for year in range(years):
+                    start = year * WEEKS_PER_YEAR
+                    for key, change in card_changes(policy, base, start, start + WEEKS_PER_YEAR).items():
+                        per_card[key, year].append(math.nan if change is None else change)
+            for (key, year), changes in per_card.items():
+                rows.append(Measured(preset, key, population, year, (preset, key, year) in main, changes))
             if done:
                 done(rows)
             if log:
@@ -220,7 +225,7 @@ def markdown(rows: Sequence[Measured], main_only: bool = True) -> str:
     from dashboard.figures import CARD
 
     lines = [
-        "| story | card | people | mean change | noise band (± 2 SD) | separated | seeds' cards within noise |",
+        "| story | card (year) | people | mean change | noise band (± 2 SD) | separated | seeds' cards within noise |",
         "|---|---|---:|---:|---:|---|---:|",
     ]
     for row in rows:
@@ -228,7 +233,7 @@ def markdown(rows: Sequence[Measured], main_only: bool = True) -> str:
             continue
         card = CARD[row.card]
         lines.append(
-            f"| `{row.preset}` | {card.title} | {row.population:,} | {card_amount(row.mean, card)} | "
+            f"| `{row.preset}` | {card.title} (year {row.year}) | {row.population:,} | {card_amount(row.mean, card)} | "
             f"±{card_amount(row.half_width, card, signed=False)} | {'yes' if row.separated else 'no'} | "
             f"{row.cards_within_noise} of {len(row.changes)} |"
         )
@@ -243,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--populations", type=int, nargs="+", default=[10_000, 20_000])
     parser.add_argument("--seeds", type=int, default=8)
     parser.add_argument("--years", type=int, default=5)
-    parser.add_argument("--presets", nargs="+", default=[p for p, _ in STORIES])
+    parser.add_argument("--presets", nargs="+", default=[p for p, _, _ in STORIES])
     parser.add_argument("--json", metavar="FILE", help="also write every card's changes as JSON")
     parser.add_argument("--all-cards", action="store_true", help="every card, not only each story's main one")
     args = parser.parse_args(argv)
@@ -257,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     log = functools.partial(print, file=sys.stderr, flush=True)
     rows = measure(args.presets, args.populations, args.seeds, args.years, log=log, done=keep)
-    rows.sort(key=lambda r: (args.presets.index(r.preset), r.card, r.population))
+    rows.sort(key=lambda r: (args.presets.index(r.preset), r.card, r.year, r.population))
     print(markdown(rows, main_only=not args.all_cards))
     return 0
 

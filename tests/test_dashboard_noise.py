@@ -14,12 +14,14 @@ import pytest
 
 from abm.metrics import COLUMNS
 from dashboard import noise
+from dashboard.figures import CARDS
 from dashboard.noise import Band, band, card_bands, replicate_seeds
 from dashboard.panels import cards_html
 from dashboard.state import BaselinePool, SessionRunner, Settings, replay
 
 SMALL = dict(population=4000, years=1, seed=5)
 COL = {name: i for i, name in enumerate(COLUMNS)}
+CARD_KEYS = [card.key for card in CARDS]
 
 
 # --------------------------------------------------------------------------- the band
@@ -253,6 +255,7 @@ def test_the_replicates_are_the_same_runs_with_the_next_seeds_and_give_each_card
     runner = small_runner(pool, replicates=2)
     runner.baseline.future.result(timeout=120)
     runner.poll_baseline()
+    runner.set_lever("acute_beds_multiplier", 0.6)  # from week 0 (the preset's own shift starts in year 1)
     runner.advance(52)
     noise_request = runner.request_noise(force=True)
     wait([f for pair in noise_request.futures for f in pair], timeout=300)
@@ -260,8 +263,23 @@ def test_the_replicates_are_the_same_runs_with_the_next_seeds_and_give_each_card
     state, pairs = runner.noise_pairs()
     assert state == "ready"
     seed6 = {**runner.current_scenario.to_dict(), "seed": 6}
-    np.testing.assert_array_equal(pairs[0][0], replay(seed6, []))
+    np.testing.assert_array_equal(pairs[0][0], replay(seed6, [(0, "acute_beds_multiplier", 0.6)]))
     cards = cards_html(runner.data(), runner.baseline.data, (state, pairs))
     assert cards.count("data-noise='within'") + cards.count("data-noise='beyond'") >= 5
     assert "estimating" not in cards
     pool.shutdown()
+
+
+def test_the_population_table_says_whether_a_storys_card_separates_from_noise():
+    from dashboard.noise import STORIES, Measured, markdown
+
+    assert {card for _, card, _ in STORIES} <= set(CARD_KEYS) and all(0 <= year < 5 for _, _, year in STORIES)
+    clear = Measured("funding_shift_core", "admissions", 10_000, 4, True, [-3.0, -3.5, -2.5, -3.2])
+    assert clear.separated and clear.cards_within_noise == 0  # mean -3.05, band ±0.84
+    vague = Measured("addon_virtual_wards", "occupancy", 10_000, 2, True, [-0.004, 0.002, -0.006, 0.0])
+    assert not vague.separated and vague.cards_within_noise == 4
+    other = Measured("addon_virtual_wards", "admissions", 10_000, 2, False, [1.0, 2.0])
+    table = markdown([clear, vague, other])
+    assert "| `funding_shift_core` | Emergency admissions (year 4) | 10,000 | -3.05 | ±0.84 | yes | 0 of 4 |" in table
+    assert "| Bed occupancy (year 2) | 10,000 | -0.2 points | ±0.7 points | no | 4 of 4 |" in table
+    assert "admissions (year 2)" not in table  # only each story's main card
