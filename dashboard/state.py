@@ -423,14 +423,19 @@ class BaselinePool:
                 job = self._cached(key) or self._new_job(key, scenario, changes)
                 self._cache.move_to_end(key)
                 jobs.append(job)
-            self._drop_background(owner)
             waiting = [job for job in jobs if not job.started]
-            for job in waiting:
+            for job in waiting:  # (before the older request is dropped: a run in both is kept, not cancelled)
                 job.background.add(owner)
+            for job in self._background.pop(owner, []):
+                if job not in waiting:
+                    job.background.discard(owner)
+                    self._cancel_if_unwanted(job)
             if waiting:
                 self._background[owner] = waiting
                 self._count += 1
                 self._asked.setdefault(("background", owner), self._count)
+            else:
+                self._asked.pop(("background", owner), None)
             self._dispatch()
             return [job.future for job in jobs]
 

@@ -164,10 +164,13 @@ def test_a_newer_request_replaces_a_sessions_waiting_replicates_and_shares_anoth
     assert old[0].cancelled() and not old[1].cancelled() and new[1] is old[1]
     pool.forget("B")  # B's browser closed
     assert other[0].cancelled() and not new[1].cancelled()  # A still waits for the shared baseline
+    newer = pool.submit_background(runs("newest-policy", "shared-base"), owner="A")  # alone now, A asks again
+    assert new[0].cancelled() and newer[1] is new[1] and not new[1].cancelled()  # its baseline run is kept
+    new = newer
     gate.gate.set()
     wait(new, timeout=10)
-    assert sorted(gate.started) == ["busy", "new-policy", "shared-base"]
-    again = pool.submit_background(runs("new-policy"), owner="C")
+    assert sorted(gate.started) == ["busy", "newest-policy", "shared-base"]
+    again = pool.submit_background(runs("newest-policy"), owner="C")
     assert again[0] is new[0] and again[0].done()  # finished runs are cached for everyone
     pool.forget("A")
     assert pool.waiting_background() == 0
