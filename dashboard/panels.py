@@ -203,6 +203,14 @@ def noise_explanation(replicates: int) -> str:
     )
 
 
+def noise_size(half_width: float, card) -> str:
+    """The band's half-width, short enough for a narrow card (the change above it gives the unit): '269', '1.7'."""
+    if card.percent:
+        points = half_width * 100
+        return f"{points:.1f}" if points >= 0.1 or points == 0 else f"{points:.2f}"
+    return card_amount(half_width, card, signed=False)
+
+
 def noise_html(card, state: str, band: Band | None) -> str:
     """The card's noise line: 'Within noise (±2.4)', 'Beyond noise (±2.4)', 'Noise: estimating...', or empty
     (no bands, no baseline yet, or the baseline itself). Words and an icon, never colour alone."""
@@ -219,8 +227,8 @@ def noise_html(card, state: str, band: Band | None) -> str:
         title = "A few runs with other random seeds are computing in the background to show how large chance is."
     else:
         kind = "within" if band.within_noise else "beyond"
-        size = card_amount(band.half_width, card, signed=False)
-        text = f"{'Within' if band.within_noise else 'Beyond'} noise (±{size})"
+        size = noise_size(band.half_width, card)
+        text = f"{'Within' if band.within_noise else 'Beyond'} noise ±{size}"
         title = (
             f"{text}: the change is {card_amount(band.change, card)}, its noise band "
             f"{card_amount(band.low, card)} to {card_amount(band.high, card)}. {noise_explanation(band.replicates)}"

@@ -82,11 +82,11 @@ def test_a_change_inside_its_band_says_within_noise_in_words_and_icon_and_is_nei
     # replicate admissions changes of 0, +2, +4, +6 a week: 0, 104, 208, 312 per 1,000 a year (SD 134.6)
     pairs = [(weeks(10.0 + d), weeks(10.0)) for d in (0.0, 2.0, 4.0, 6.0)]
     small = admissions_card(cards_html(weeks(12.0), base, ("ready", pairs)))  # +104 a year, band ±269
-    assert "data-noise='within'" in small and "Within noise (±269)" in small
+    assert "data-noise='within'" in small and "Within noise ±269" in small
     assert "mdi-approximately-equal" in small
     assert "data-verdict=''" in small and "Higher: +104" in small and "Worse" not in small
     large = admissions_card(cards_html(weeks(20.0), base, ("ready", pairs)))  # +520 a year
-    assert "data-noise='beyond'" in large and "Beyond noise (±269)" in large
+    assert "data-noise='beyond'" in large and "Beyond noise ±269" in large
     assert "data-verdict='worse'" in large and "Worse: +520" in large
     assert "its noise band +251 to +789" in large and "standard deviation" in large  # the tooltip says what it is
 
