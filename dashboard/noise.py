@@ -121,7 +121,9 @@ def card_amount(value: float, card, signed: bool = True) -> str:
     from dashboard.chartspec import format_number
 
     if card.percent:
-        return f"{value * 100:{'+' if signed else ''}.1f} points"
+        points = value * 100
+        digits = 2 if 0 < abs(points) < 0.1 else 1  # a band of 0.03 points is not "0.0"
+        return f"{points:{'+' if signed else ''}.{digits}f} points"
     text = format_number(value)
     return "+" + text if signed and value > 0 else text
 

@@ -205,10 +205,7 @@ def noise_explanation(replicates: int) -> str:
 
 def noise_size(half_width: float, card) -> str:
     """The band's half-width, short enough for a narrow card (the change above it gives the unit): '269', '1.7'."""
-    if card.percent:
-        points = half_width * 100
-        return f"{points:.1f}" if points >= 0.1 or points == 0 else f"{points:.2f}"
-    return card_amount(half_width, card, signed=False)
+    return card_amount(half_width, card, signed=False).removesuffix(" points")
 
 
 def noise_html(card, state: str, band: Band | None) -> str:
