@@ -55,7 +55,7 @@ if TYPE_CHECKING:  # the model is imported when a session first builds one, not 
 
 # fluid play for ~30 sessions on two cores (README, Dashboard); `abm dashboard --population/--years` set these.
 # 10,000 people separate six of the seven stories' main effects from noise, and 20,000 does not add the seventh
-# (`python -m dashboard.noise`; the facilitator's guide, "How large a population").
+# (`python -m dashboard.noise_measure`; the facilitator's guide, "How large a population").
 WORKSHOP_POPULATION = int(os.environ.get("ABM_DASHBOARD_POPULATION", 10_000))
 WORKSHOP_YEARS = int(os.environ.get("ABM_DASHBOARD_YEARS", 5))
 COL = {name: i for i, name in enumerate(COLUMNS)}

@@ -274,7 +274,7 @@ def test_the_replicates_are_the_same_runs_with_the_next_seeds_and_give_each_card
 
 
 def test_the_population_table_says_whether_a_storys_card_separates_from_noise():
-    from dashboard.noise import STORIES, Measured, markdown
+    from dashboard.noise_measure import STORIES, Measured, markdown
 
     assert {card for _, card, _ in STORIES} <= set(CARD_KEYS) and all(0 <= year < 5 for _, _, year in STORIES)
     clear = Measured("funding_shift_core", "admissions", 10_000, 4, True, [-3.0, -3.5, -2.5, -3.2])
