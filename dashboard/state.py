@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import base64
 import binascii
+import contextlib
 import copy
 import dataclasses
 import functools
@@ -317,6 +318,16 @@ def _apply_due(model: ICSModel, pending: list, applied: list) -> None:
             applied.append((model.reporting_week, name, getattr(model.levers, name)))
 
 
+WORKER_NICENESS = 10  # the baseline worker yields the CPU to the server's pages (its runs are background work)
+
+
+def _start_worker(parent: int) -> None:
+    """In a baseline worker: run below the server's priority, and end when the server ends."""
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
+    _exit_with_parent(parent)
+
+
 def _exit_with_parent(parent: int) -> None:
     """In a baseline worker: end when the server that started it has gone (however it ended)."""
     import time
@@ -595,7 +606,7 @@ def _job_key(scenario: dict, changes: list) -> str:
 def _process_pool(workers: int) -> ProcessPoolExecutor:
     # spawn: never fork a threaded web server; the worker ends when the server does
     return ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_exit_with_parent, initargs=(os.getpid(),)
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker, initargs=(os.getpid(),)
     )
 
 
