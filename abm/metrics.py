@@ -64,13 +64,17 @@ def _head_count_table() -> np.ndarray:
 HEAD_COUNT_TABLE = _head_count_table()  # state code x head count
 _UNCOUNTED = [name for j, name in enumerate(HEAD_COUNTS) if not HEAD_COUNT_TABLE[:, j].any()]
 assert not _UNCOUNTED, f"head counts that no state counts in (add a rule to _head_count_table): {_UNCOUNTED}"
-# The ICS row's own rules (MetricsRecorder.record): occupancy over all trusts; the equity rates of the whole ICS.
+# The ICS row's own rules (MetricsRecorder.record): occupancy over all trusts; the equity rates of the whole ICS;
+# the lowest and highest team's contacts per FTE over all teams.
 EQUITY_COLUMNS = (
     "unmet_need_most_deprived_per_1000",
     "unmet_need_least_deprived_per_1000",
     "unmet_need_equity_gap_per_1000",
 )
-assert set(outputs.OWN_ICS) == {"bed_occupancy", *EQUITY_COLUMNS}, "an output's ICS rule is missing in record()"
+PRODUCTIVITY_COLUMNS = ("chs_contacts_per_fte_lowest", "chs_contacts_per_fte_highest")
+assert set(outputs.OWN_ICS) == {"bed_occupancy", *EQUITY_COLUMNS, *PRODUCTIVITY_COLUMNS}, (
+    "an output's ICS rule is missing in record()"
+)
 POPULATION, UNMET = HEAD_COUNTS.index("population"), HEAD_COUNTS.index("unmet_need")
 UNMET_BY_CODE = HEAD_COUNT_TABLE[:, UNMET].astype(np.uint16)  # unmet need (0/1) for each state code
 assert np.array_equal(UNMET_BY_CODE[0::2], UNMET_BY_CODE[1::2])  # whatever the last bit (rationed)
@@ -163,6 +167,7 @@ class MetricsRecorder:
             sum(max(t.beds * DAYS_PER_WEEK, t.bed_days_used) for t in model.trusts), 1e-9
         )
         self._equity(block, by_deprivation[:, :, UNMET], by_deprivation[:, :, POPULATION])
+        self._team_extremes(block, topology.team_place, teams.contacts_per_fte)
         for j, numerator, denominator in self._ratios:  # every row: its own sums' ratio
             block[:, j] = block[:, numerator].sum(axis=1) / np.maximum(block[:, denominator].sum(axis=1), 1e-9)
 
@@ -170,6 +175,16 @@ class MetricsRecorder:
         self.groups[week, :, :, 1] = by_group[:, :, UNMET]
         self.groups[week, :, :, 2] = model.events.admissions_by_group
         self.recorded = max(self.recorded, week + 1)
+
+    def _team_extremes(self, block, team_place: np.ndarray, per_team: np.ndarray) -> None:
+        """Each Place's lowest and highest team (and the ICS's, over all teams) by contacts per FTE."""
+        lowest, highest = (self._col[c] for c in PRODUCTIVITY_COLUMNS)
+        n_places = len(self.place_names) - 1
+        block[:n_places, lowest] = np.inf
+        block[:n_places, highest] = -np.inf
+        np.minimum.at(block[:, lowest], team_place, per_team)
+        np.maximum.at(block[:, highest], team_place, per_team)
+        block[n_places, lowest], block[n_places, highest] = per_team.min(), per_team.max()
 
     def _equity(self, row, unmet_by_dep, people_by_dep) -> None:
         col = self._col

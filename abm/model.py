@@ -218,6 +218,8 @@ class ICSModel(mesa.Model):
         core, addon = self.commissioner.funding_ratio("chs_core"), self.commissioner.funding_ratio("addon")
         for team in self.teams:
             team.fund(float(core[team.place]), float(addon[team.place]), start=start)
+        if start:
+            CHSTeam.draw_productivity(self)
 
     def _plan_week(self, start: bool = False) -> None:
         """Providers set this week's capacity from funding, levers and population."""

@@ -540,6 +540,27 @@ OUTPUTS: tuple[Output, ...] = (
         "posts' money at a premium, so fewer than the posts they cover)",
     ),
     Output(
+        "chs_contacts_per_fte_lowest",
+        "core contacts per FTE",
+        "CHS contacts per FTE, lowest team",
+        Kind.STOCK,
+        Source.AGENT,
+        "core CHS contacts in the week per core FTE working (in post and bank or agency, all roles but urgent "
+        "response) in the least productive of the Place's teams; the ICS row is the lowest of all teams "
+        "(004 §4: contacts per WTE vary between teams)",
+        ics=Ics.OWN,
+    ),
+    Output(
+        "chs_contacts_per_fte_highest",
+        "core contacts per FTE",
+        "CHS contacts per FTE, highest team",
+        Kind.STOCK,
+        Source.AGENT,
+        "core CHS contacts in the week per core FTE working in the most productive of the Place's teams; the ICS "
+        "row is the highest of all teams (004 §4: about fourfold the lowest among 22 district nursing teams)",
+        ics=Ics.OWN,
+    ),
+    Output(
         "acute_deficit",
         "£",
         "acute deficit",

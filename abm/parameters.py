@@ -747,13 +747,16 @@ class CHSParams:
         doc="Place outreach intensity",
     )
     social_care_task_contacts: float = spec(
-        0.5,
+        3.5,
         units="contacts per week a caseload patient who needs a care package and has none takes for personal and "
         "social-care tasks",
         lo=0,
         hi=10,
         source="mechanism 10 (001 §2): district nurses are 'undertaking work that was previously done by social care "
-        "workers because of cuts to local authority funding of social care'; size assumption (a visit a fortnight)",
+        "workers because of cuts to local authority funding of social care'; 001 §2's patient story: the task is "
+        "daily ('he will require medication prompting every day', which the district nursing team refers to the "
+        "council's carers), so a team that takes it on visits every day; assumption: a prompting visit takes half "
+        "a clinical contact's time (7 x 0.5)",
         doc="district nurses doing social-care work",
     )
     social_care_need_frailty: float = spec(
@@ -863,6 +866,19 @@ class CHSParams:
         hi=1,
         source="mechanism 12 (001, 004 §7): fewer duplicate assessments, better referral; size assumption",
         doc="integration effect on CHS productivity",
+    )
+    # ---- each team's own productivity (004 §4: fourfold variation in contacts per WTE) ----
+    productivity_spread: float = spec(
+        0.38,
+        units="standard deviation of the log of a team's contacts per FTE (its own ways of working), drawn once",
+        lo=0,
+        hi=1,
+        source="004 §4 (Jones and Russell 2007): a fourfold variation in contacts per WTE across 22 district "
+        "nursing teams, not explained by case mix (caseload management, recording, travel and skill mix are "
+        "the reasons given); the log-normal shape is an assumption, its spread set so that the highest team's "
+        "rate is about four times the lowest's among the 23 teams of a 900,000-person ICS (median 3.95 when each "
+        "Place's teams average the calibrated contacts_per_fte_week, as the model scales them)",
+        doc="CHS teams' productivity varies",
     )
     acute_host_discharge_multiplier: float = spec(
         1.3,

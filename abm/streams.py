@@ -110,6 +110,8 @@ class Decision(IntEnum):
     OUTREACH_QUEUE = 45  # tie-breaks for an outreach visit
     # people again (agents/patient.py)
     LONG_TERM_CONDITION = 46  # a person gains a long-term condition on a birthday
+    # CHS teams again (agents/chs_team.py)
+    CHS_TEAM_PRODUCTIVITY = 47  # each team's own contacts per FTE (drawn once, at build time)
 
 
 def mix64(x: int) -> int:

@@ -93,6 +93,13 @@ MEASURES: dict[str, Measure] = {
             lambda rows: float(rows["acute_deficit"].mean() / rows["population"].mean()),
         ),
         Measure(
+            "CHS contacts per FTE, highest to lowest team",
+            "ratio of the most to the least productive team's core contacts per FTE, means over the weeks",
+            lambda rows: float(
+                rows["chs_contacts_per_fte_highest"].mean() / rows["chs_contacts_per_fte_lowest"].mean()
+            ),
+        ),
+        Measure(
             "cancelled elective share",
             "of planned elective bed-days",
             _share(("electives_cancelled_bed_days",), ("elective_bed_days_planned",)),
@@ -116,6 +123,8 @@ class Claim:
     reference: dict = field(default_factory=dict)  # --set overrides of the reference arm (default: the baseline)
     band: tuple[float, float] | None = None  # "level": the allowed range; a contrast: the allowed relative size
     note: str = ""  # what the claim tests beyond its sentence (e.g. why a size bound)
+    population: int | None = None  # its own ICS size (e.g. enough teams to compare); None: the report's
+    run_years: int | None = None  # with its own size: reporting years to run (enough for its window)
 
 
 SHIFT_CORE = {"levers.funding_shift_pct": 5.0, "levers.addon_share_pct": 0.0, "levers.funding_shift_start_year": 1}
@@ -369,7 +378,22 @@ CLAIMS: tuple[Claim, ...] = (
         "up",
         SOCIAL_CARE_CUT,
         {**SOCIAL_CARE_CUT, "params.chs.social_care_task_contacts": 0.0},
-        note="proactive care is cut first",
+        note="proactive care is cut first; the task is daily, as in 001 §2's patient story (medication prompting)",
+    ),
+    # productivity
+    Claim(
+        "team_productivity_varies",
+        "Contacts per WTE vary up to about fourfold between CHS teams, not explained by case mix",
+        "004 §4 (Jones and Russell 2007: 22 district nursing teams)",
+        "CHS contacts per FTE, highest to lowest team",
+        (0, 1),
+        "level",
+        band=(3.0, 5.0),
+        population=900_000,
+        run_years=1,
+        note="900,000 people: 23 teams; each team's own productivity is drawn independently of its case mix "
+        "(about fourfold highest to lowest), and tests/test_chs_productivity.py checks that case mix explains little "
+        "of the spread; the delivered spread is narrower because the most productive teams run out of work",
     ),
     # hospital
     Claim(
@@ -589,22 +613,29 @@ def evaluate(
     """Run every arm the claims need once per seed, and test each claim."""
     from joblib import Parallel, delayed
 
-    arms: dict[str, dict] = {}
+    arms: dict[tuple, tuple[dict, int, int]] = {}  # (overrides, size, years) by key
+
+    def arm(c: Claim, overrides: dict) -> tuple:
+        size, length = (population, years) if c.population is None else (c.population, c.run_years or years)
+        key = (arm_key(overrides), size, length)
+        arms.setdefault(key, (overrides, size, length))
+        return key
+
     for c in claims:
-        arms.setdefault(arm_key(c.reference), c.reference)
+        arm(c, c.reference)
         if c.expect != "level":
-            arms.setdefault(arm_key(c.policy), c.policy)
+            arm(c, c.policy)
     jobs_list = [(key, seed) for key in arms for seed in seeds]
-    frames = Parallel(n_jobs=jobs)(delayed(run_arm)(arms[k], population, years, s) for k, s in jobs_list)
+    frames = Parallel(n_jobs=jobs)(delayed(run_arm)(*arms[k], s) for k, s in jobs_list)
     runs = dict(zip(jobs_list, frames, strict=True))
     results = []
     for c in claims:
-        base = np.array([measure(runs[(arm_key(c.reference), s)], c) for s in seeds])
+        base = np.array([measure(runs[(arm(c, c.reference), s)], c) for s in seeds])
         if c.expect == "level":
             se = base.std(ddof=1) / math.sqrt(len(seeds))
             results.append(Result(c, float(base.mean()), 0.0, float(se), float(base.min()), float(base.max())))
             continue
-        policy = np.array([measure(runs[(arm_key(c.policy), s)], c) for s in seeds])
+        policy = np.array([measure(runs[(arm(c, c.policy), s)], c) for s in seeds])
         d = policy - base
         se = d.std(ddof=1) / math.sqrt(len(seeds))
         results.append(Result(c, float(base.mean()), float(d.mean()), float(se), float(d.min()), float(d.max())))
@@ -620,9 +651,10 @@ def _scenario(c: Claim) -> str:
     def words(overrides: dict) -> str:
         return ", ".join(f"{k.split('.')[-1]}={v}" for k, v in overrides.items()) if overrides else "baseline"
 
+    size = f" ({c.population:,} people)" if c.population else ""
     if c.expect == "level":
-        return words(c.reference)
-    return f"{words(c.policy)} against {words(c.reference)}"
+        return words(c.reference) + size
+    return f"{words(c.policy)} against {words(c.reference)}{size}"
 
 
 def _effect(r: Result) -> str:

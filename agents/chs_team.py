@@ -23,6 +23,7 @@ mechanism 3 (001 §2-3: "it is always the prevention activity that gets reduced"
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import ndtri
 
 from abm.choices import ChsContract, ChsHost
 from abm.organisations import Column, Organisation
@@ -68,6 +69,12 @@ class CHSTeam(Organisation):
     ucr_contacts = Column("urgent-response contacts this week")
     vacancies = Column("funded posts empty after this week's recruitment and attrition, core and add-on (FTE)")
     proactive = Column("people on proactive care this week", dtype=np.int64)
+    productivity = Column(
+        "the team's own contacts per FTE relative to the ICS's average (its ways of working; drawn once, 004 §4)",
+        initial=1.0,
+    )
+    core_fte = Column("core staff working this week (in post and bank or agency, all roles but UCR), FTE")
+    contacts_per_fte = Column("core contacts this week per core FTE working (004 §4's contacts per WTE)")
 
     def __init__(self, model, table, index: int, place: int):
         super().__init__(model, table, index)
@@ -134,12 +141,38 @@ class CHSTeam(Organisation):
         pool = p.agency_pool_fte_per_1000 * levers.recruitment_multiplier * w.population / 1000
         agency = agency_cover(core_vacant, pool, p)
         w.agency = agency.sum(axis=1)
-        productivity = p.contacts_per_fte_week * (1 + p.integration_productivity * w.integrated_share)
+        productivity = p.contacts_per_fte_week * w.productivity * (1 + p.integration_productivity * w.integrated_share)
         fte = w.in_post + agency
         w.ucr_capacity = fte[:, UCR] * productivity
         fte[:, UCR] = 0
-        w.capacity = fte.sum(axis=1) * productivity
+        w.core_fte = fte.sum(axis=1)
+        w.capacity = w.core_fte * productivity
         w.vacancies = core_vacant.sum(axis=1) + np.maximum(w.addon_establishment - w.addon_in_post, 0.0)
+
+    @staticmethod
+    def draw_productivity(model) -> None:
+        """Each team's own contacts per FTE, relative to the ICS's average: drawn once, when the ICS is built.
+
+        004 §4 (Jones and Russell 2007): among 22 district nursing teams, contacts per WTE varied
+        fourfold, "a variation that could not be explained by differences in case mix"; the reasons
+        given are how caseloads are managed (some teams review and discharge, others keep people on
+        the caseload who no longer need it), recording, travel and skill mix.  The model does not
+        separate these: a team's multiplier is log-normal with ``productivity_spread`` (the shape is
+        an assumption; the spread is sized to the fourfold range) and independent of its case mix.
+        The variation is between the teams of a Place (assumption: one provider's teams, as in the
+        study): each Place's multipliers are scaled so that their population-weighted average is 1,
+        the calibrated ``contacts_per_fte_week`` (a national average), so a Place of one team has no
+        variation and no Place's average is moved by chance.  A less productive team has less
+        capacity from the same staff, so more of its caseload waits, is rationed out, or goes without
+        proactive care (:func:`run_services`); its load, and so its attrition, is higher.
+        """
+        w, spread = model.teams.table, model.params.chs.productivity_spread
+        u = model.streams.uniform(Decision.CHS_TEAM_PRODUCTIVITY, np.arange(w.rows), week=-1)
+        raw = np.exp(spread * ndtri(np.clip(u, 1e-12, 1 - 1e-12)))
+        weight = np.maximum(w.population.astype(np.float64), 1.0)
+        place = model.topology.team_place
+        average = np.bincount(place, weight * raw) / np.bincount(place, weight)
+        w.productivity = raw / average[place]
 
     @staticmethod
     def redeploy_or_release_addon_staff(model) -> None:
@@ -267,6 +300,7 @@ def run_services(model) -> None:
 
     w.available, w.ucr_available = capacity, ucr_left
     w.core_contacts, w.ucr_contacts, w.demand = used, ucr_used, demand
+    w.contacts_per_fte = used / np.maximum(w.core_fte, 1e-9)
     w.load = demand / np.maximum(capacity, 1e-9)
     w.contacts = used + ucr_used + vw_contacts
     model.events.add_amounts("chs_contacts", team_place, used + ucr_used + vw_contacts)
@@ -423,8 +457,11 @@ def social_care_tasks(model, idx: np.ndarray) -> np.ndarray:
     social care workers because of cuts to local authority funding of social care".  A patient
     who needs a care package (frailty at least ``social_care_need_frailty``) and has none, because
     the council's packages are short or still to start, takes ``social_care_task_contacts`` more
-    a week from the team (sizes are assumptions).  They are the team's own capacity, so they
-    displace its other work: proactive care first, then the caseload and the waiting list.
+    a week from the team.  The size follows 001 §2's patient story, where the task is daily
+    medication prompting that the district nursing team asks the council's carers to do: a team
+    that does it itself visits every day (the time a visit takes, and the frailty threshold, are
+    assumptions).  They are the team's own capacity, so they displace its other work: proactive
+    care first, then the caseload and the waiting list.
     """
     pop, p = model.pop, model.params.chs
     without_package = (pop.frailty[idx] >= p.social_care_need_frailty) & ~pop.social_care[idx]

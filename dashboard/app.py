@@ -15,6 +15,7 @@ the metrics array (:mod:`dashboard.svg`); matplotlib draws only the PNG download
 from __future__ import annotations
 
 import os
+from html import escape
 from urllib.parse import parse_qs
 
 os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")  # a workshop tool does not phone home
@@ -58,6 +59,8 @@ LAYOUT_CSS = """
 .chart-guide { position: fixed; z-index: 19; pointer-events: none; width: 0; border-left: 1px solid #555; }
 .solara-autorouter-content > .v-sheet > div:empty { display: none; }  /* Solara's empty portal placeholders */
 .main-view { gap: 8px !important; }
+.shocks-on { margin: 0; padding: 4px 10px; border-left: 4px solid #B35C00; background: #FFF4E5; font-size: 14px;
+             line-height: 1.4; }
 .speed-select.v-input { margin-top: 0; padding-top: 12px; }
 .speed-select .v-text-field__details { display: none; }
 .main-tabs .v-tabs-bar { height: 40px; }
@@ -94,6 +97,20 @@ def Problems():
 
 
 @solara.component
+def ShocksOn(shocks: list[str]):
+    """The facilitator's shocks on in this session: they act in every run it starts until the facilitator
+    withdraws them (dashboard.registry), so the page says so while they are on."""
+    if shocks:
+        solara.HTML(
+            tag="p",
+            unsafe_innerHTML="<b>Facilitator's shock on:</b> "
+            + escape("; ".join(shocks))
+            + ". It stays on when you reset or choose another preset, until the facilitator withdraws it.",
+            classes=["shocks-on"],
+        )
+
+
+@solara.component
 def TabBar(tab: int, on_tab):
     """The tab titles (their own component, so an update does not rebuild them)."""
     with solara.Column(classes=["main-tabs"]):
@@ -117,6 +134,7 @@ def LiveView(session: ss.Session):
             solara.Info("Starting the model...")
             return
         UrlState(name=URL_PARAM, run=runner.link())
+        ShocksOn(session.shocks_on())
         panels.StoryPanel(session).key(f"story-{runner.run_id}")  # a new run starts at step 1
         panels.BaselineBar(session, panels.baseline_state(runner))
         heading("Headlines", classes=["region-heading", "sr-only"])
@@ -172,6 +190,7 @@ def ParticipantPage():
         skip_text="Skip to run controls",
         sidebar_button="Show or hide the sidebar",
         sidebar_name="Scenario and levers",
+        event_narrow=session.set_narrow,
     )
     with solara.AppBar():
         with solara.AppBarTitle():

@@ -30,9 +30,11 @@ def server_env(
     facilitator_code: str | None = None,
     noise_replicates: int | None = None,
 ) -> dict:
-    """The environment the server runs in: no telemetry, the workshop defaults and limits, extra presets,
-    and the room code (passed here, not on the command line, which every local user can see with ``ps``)."""
-    env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="false")
+    """The environment the server runs in: no telemetry, no 'This website runs on Solara' banner (fixed at the
+    foot of the page, it covers a chart's download button on a phone), the workshop defaults and limits, extra
+    presets, and the room code (passed here, not on the command line, which every local user can see with
+    ``ps``)."""
+    env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="false", SOLARA_THEME_SHOW_BANNER="false")
     env.pop(room.ENV_CODE, None)
     env.pop(room.ENV_FACILITATOR, None)
     if presets is not None:

@@ -205,8 +205,9 @@ def GroupsTable(rows: list[Row], sort_title: str, descending: bool):
 
 
 @solara.component
-def Overlay(rows: list[Row], refresh: int):
-    """Two groups chosen by the facilitator, their charts overlaid (``refresh`` redraws them as the groups play)."""
+def Overlay(rows: list[Row], refresh: int, narrow: bool = False):
+    """Two groups chosen by the facilitator, their charts overlaid (``refresh`` redraws them as the groups play;
+    ``narrow``: drawn for a phone)."""
     choices = [label(r) for r in rows if not r.starting]
     first, set_first = solara.use_state(cast(str | None, None))
     second, set_second = solara.use_state(cast(str | None, None))
@@ -233,7 +234,7 @@ def Overlay(rows: list[Row], refresh: int):
     with solara.Div(classes=["overlay-row"]):
         for spec in overlay_specs(runs):
             with solara.Div(classes=["chart"]):
-                solara.HTML(tag="div", unsafe_innerHTML=svg.render(spec), classes=[f"chart-{spec.key}"])
+                solara.HTML(tag="div", unsafe_innerHTML=svg.render(spec, narrow=narrow), classes=[f"chart-{spec.key}"])
 
 
 @solara.component
@@ -246,8 +247,11 @@ def ShockForm(choices: list[str]):
     chosen, set_chosen = solara.use_state(cast(list[str], []))
     outcome, set_outcome = solara.use_state(("", ""))  # (what happened, problems)
 
+    def targets() -> list[str] | None:
+        return None if everyone else [c.rsplit("(session ", 1)[-1].rstrip(")") for c in chosen if c in choices]
+
     def push():
-        ids = None if everyone else [c.rsplit("(session ", 1)[-1].rstrip(")") for c in chosen if c in choices]
+        ids = targets()
         if ids == []:
             set_outcome(("", "Choose at least one group, or push to every group."))
             return
@@ -259,6 +263,19 @@ def ShockForm(choices: list[str]):
         done = ", ".join(f"{group} (from week {w})" for group, w in result.scheduled) or "no group"
         set_outcome((f"Scheduled '{title}' in {len(result.scheduled)} group(s): {done}.", "; ".join(result.problems)))
 
+    def withdraw():
+        ids = targets()
+        if ids == []:
+            set_outcome(("", "Choose at least one group, or withdraw from every group."))
+            return
+        try:
+            groups = ROOM.withdraw_shock(titles.get(title), ids)
+        except ConfigError as exc:
+            set_outcome(("", "; ".join(exc.problems)))
+            return
+        where = f"{len(groups)} group(s): {', '.join(groups)}" if groups else "no group (it was on in none)"
+        set_outcome((f"Withdrew '{title}' from {where}.", ""))
+
     shock = SHOCKS[titles[title]]
     with solara.Div(classes=["shock-form"]):
         solara.Select("Shock", values=list(titles), value=title, on_value=set_title, classes=["shock-select"])
@@ -269,10 +286,18 @@ def ShockForm(choices: list[str]):
                 "Groups", all_values=choices, values=chosen, on_value=set_chosen, classes=["shock-groups"]
             )
         solara.Button("Push the shock", icon_name="mdi-flash", color="primary", on_click=push, classes=["btn-push"])
+        solara.Button("Withdraw it", icon_name="mdi-undo", outlined=True, on_click=withdraw, classes=["btn-withdraw"])
     solara.HTML(
         tag="p",
         unsafe_innerHTML=f"{escape(shock.description)} <span class='meta'>Evidence: {escape(shock.evidence)}.</span>",
         classes=["room-note"],
+    )
+    on = ROOM.room_shocks()
+    solara.HTML(
+        tag="p",
+        unsafe_innerHTML="<b>On now</b> (in every run the group starts, until withdrawn): "
+        + (escape("; ".join(on)) if on else "no shock."),
+        classes=["room-note", "shocks-on-now"],
     )
     done, problems = outcome
     with solara.Div(attributes={"role": "status", "aria-live": "polite"}, classes=["shock-result"]):
@@ -286,7 +311,15 @@ def ShockForm(choices: list[str]):
 def RoomPage():
     solara.Title("Workshop room: ICS workshop dashboard")
     solara.Style(A11Y_CSS + ROOM_CSS)
-    PageSetup(lang="en", target=TABLE_ID, skip_text="Skip to the groups", sidebar_button="", sidebar_name="")
+    narrow, set_narrow = solara.use_state(False)
+    PageSetup(
+        lang="en",
+        target=TABLE_ID,
+        skip_text="Skip to the groups",
+        sidebar_button="",
+        sidebar_name="",
+        event_narrow=lambda value: set_narrow(value is True),
+    )
     with solara.AppBar():
         with solara.AppBarTitle():
             heading(TITLE, level=1, classes=["page-title"])
@@ -298,12 +331,13 @@ def RoomPage():
             "<code>abm dashboard</code> printed when it started.",
         )
         return
-    RoomView()
+    RoomView(narrow)
 
 
 @solara.component
-def RoomView():
-    """The room, for the facilitator: the groups' table, two groups compared, the shock form."""
+def RoomView(narrow: bool = False):
+    """The room, for the facilitator: the groups' table, two groups compared (``narrow``: charts drawn for a
+    phone), the shock form."""
     refresh = use_refresh(REFRESH_SECONDS)
     presenter, set_presenter = solara.use_state(False)
     sort_title, set_sort_title = solara.use_state("Group name")
@@ -331,7 +365,7 @@ def RoomView():
             )
             GroupsTable(rows, sort_title, descending)
         heading("Compare two groups")
-        Overlay(rows, refresh)
+        Overlay(rows, refresh, narrow)
         if not presenter:  # the projector shows the groups and their charts, not the controls
             heading("Push a shock")
             ShockForm([label(r) for r in rows if not r.starting])

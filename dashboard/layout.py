@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import solara
 
 # Accessibility (issue 16): a focus ring wherever the keyboard is, the skip link hidden until focused, a
@@ -22,11 +24,23 @@ h2.region-heading, .v-navigation-drawer h2 { font-size: 16px; font-weight: 600; 
 """
 
 
+NARROW_QUERY = "(max-width: 599px)"  # a phone: charts drawn for its width (dashboard.svg.NARROW)
+
+
 @solara.component_vue("page_setup.vue")
-def PageSetup(lang: str, target: str, skip_text: str, sidebar_button: str, sidebar_name: str):
+def PageSetup(
+    lang: str,
+    target: str,
+    skip_text: str,
+    sidebar_button: str,
+    sidebar_name: str,
+    narrow_query: str = NARROW_QUERY,
+    event_narrow: Callable[[bool], None] | None = None,
+):
     """Sets the page's ``lang`` and zoomable viewport, names the sidebar and its button, puts the skip link to
     the run controls first on the page, and on a phone closes the sidebar at the start, with its close button,
-    Escape or a tap beside it."""
+    Escape or a tap beside it. Names each select's list from the select's label while its menu is open. Tells
+    ``event_narrow`` whether the page matches ``narrow_query`` (at the start and whenever that changes)."""
 
 
 def heading(text: str, level: int = 2, id: str | None = None, classes: list[str] | None = None):

@@ -2,6 +2,8 @@
 
     python -m dashboard.loadtest --sessions 30 --seconds 30            # starts its own server
     python -m dashboard.loadtest --sessions 30 --url http://host:8765/  # or measures a running one
+    python -m dashboard.loadtest --sessions 30 --seconds 20 --room      # with the facilitator's room page open
+    python -m dashboard.loadtest --sessions 30 --room-cost              # the room page's refresh, in CPU ms
 
 Each session is its own browser context (so its own Solara kernel and model) in one
 headless Chromium (Debian's, /usr/bin/chromium).  All sessions press Play; a script in
@@ -14,7 +16,11 @@ sessions a given number of cores can serve when the browsers run elsewhere.
 
 With ``--room`` the facilitator's room page (``/room``) is open too while the sessions play
 (``--room-url`` gives its address when the server has a facilitator code: the facilitator's
-link); its refreshes a second are reported, and the server's CPU then includes the room's.
+link); its refreshes a second and the gaps between them (it asks for one every
+``dashboard.facilitator.REFRESH_SECONDS``) are reported, and the server's CPU then includes the room's.
+
+``--room-cost`` measures instead, in this process and in CPU time (so what else runs on the machine does not
+count), what one refresh of the room page costs the server with ``--sessions`` groups playing.
 
 The browsers run on the same machine as the server, so on a small machine they take
 CPU from it: the figure is pessimistic for a workshop where participants use their own
@@ -169,12 +175,15 @@ async def measure(
         gaps += [b - a for a, b in itertools.pairwise(times)]
     total_weeks = sum(b - a for a, b in zip(weeks0, weeks1, strict=True))
     gaps.sort()
-    measured = [t for t in refreshes or [] if room_start <= t <= room_start + 1000 * wall]
+    measured = [t / 1000 for t in refreshes or [] if room_start <= t <= room_start + 1000 * wall]
+    room_gaps = sorted(b - a for a, b in itertools.pairwise(measured))
     return {
         "sessions": sessions,
         "seconds": seconds,
         "room_page_open": room_url is not None,
         "room_page_refreshes_per_second": round(len(measured) / wall, 2) if room_url else None,
+        "room_page_refresh_gap_median_s": round(room_gaps[len(room_gaps) // 2], 2) if room_gaps else None,
+        "room_page_refresh_gap_max_s": round(room_gaps[-1], 2) if room_gaps else None,
         "updates_per_second_mean": round(statistics.mean(rates), 2),
         "updates_per_second_slowest": round(min(rates), 2),
         "sessions_at_2_per_second": sum(r >= 2.0 for r in rates),
@@ -186,6 +195,53 @@ async def measure(
         "server_cpu_ms_per_week_played": (
             round(1000 * (cpu - cpu0) / max(1, total_weeks), 1) if cpu0 is not None and cpu is not None else None
         ),
+    }
+
+
+def room_refresh_cost(sessions: int, population: int, refreshes: int = 20, weeks: int = 2) -> dict:
+    """The server's CPU time for one refresh of the room page, measured in this process (so other load on the
+    machine does not count): ``sessions`` runs of ``population`` people register in a room; before each refresh
+    every run plays ``weeks`` weeks (so no row is kept from the refresh before), then the page's table is built
+    from the registry's rows and two groups' overlay charts are drawn, as :func:`dashboard.facilitator.RoomView`
+    does every ``REFRESH_SECONDS``. The burn-in is cut to 8 weeks: the refresh reads the recorded weeks only."""
+    from dashboard import svg
+    from dashboard.facilitator import REFRESH_SECONDS, overlay_specs, table_html
+    from dashboard.registry import Registry, sort_rows
+    from dashboard.state import SessionRunner, Settings
+
+    room = Registry()
+    runners = []
+    for seed in range(1, sessions + 1):
+        settings = Settings.from_preset("baseline", population=population, seed=seed)
+        settings.scenario["burn_in_weeks"] = 8
+        runner = SessionRunner(settings, pool=None)
+        runner.reset()
+        runner.advance(26)
+        runners.append(runner)
+        room.add(runner)
+    ids = room.ids()
+    table, overlay = [], []
+    for _ in range(refreshes):
+        for runner in runners:
+            runner.advance(weeks)
+        start = time.process_time()
+        rows = room.rows()
+        html = table_html(sort_rows(rows, "admissions"), "admissions")
+        middle = time.process_time()
+        runs = [(room.group(i), *room.weekly(i)) for i in ids[:2]]
+        charts = [svg.render(spec) for spec in overlay_specs(runs)]
+        table.append(middle - start)
+        overlay.append(time.process_time() - middle)
+    per_refresh = statistics.median(table) + statistics.median(overlay)
+    return {
+        "sessions": sessions,
+        "population": population,
+        "refreshes": refreshes,
+        "table_ms_median": round(1000 * statistics.median(table), 2),
+        "overlay_ms_median": round(1000 * statistics.median(overlay), 2),
+        "table_html_kb": round(len(html) / 1024, 1),
+        "overlay_svg_kb": round(sum(len(c) for c in charts) / 1024, 1),
+        "room_cpu_share_of_a_core": round(per_refresh / REFRESH_SECONDS, 4),
     }
 
 
@@ -238,7 +294,18 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--room", action="store_true", help="keep the facilitator's room page open while measuring")
     parser.add_argument("--room-url", help="the room page's address (the facilitator's link); implies --room")
+    parser.add_argument(
+        "--room-cost",
+        action="store_true",
+        help="measure the room page's refresh in this process (CPU ms; --sessions runs of --population people) "
+        "instead of the browsers' rates",
+    )
     args = parser.parse_args(argv)
+    if args.room_cost:
+        from dashboard.state import WORKSHOP_POPULATION
+
+        print(json.dumps(room_refresh_cost(args.sessions, args.population or WORKSHOP_POPULATION), indent=2))
+        return 0
     if args.url:
         room_url = args.room_url or (room_url_of(args.url) if args.room else None)
         result = asyncio.run(measure(args.url, args.sessions, args.seconds, room_url=room_url))

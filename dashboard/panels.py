@@ -483,7 +483,7 @@ def Chart(session: ss.Session, make_spec, version: int = 0):
         LiveHTML(
             session,
             f"chart-{spec.key}",
-            lambda: svg.render(make_spec()),
+            lambda: svg.render(make_spec(), narrow=session.narrow),
             classes=[f"chart-{spec.key}"],
             version=version,
         )

@@ -11,7 +11,11 @@ So thirty sessions cost the room page a few milliseconds a refresh, and never ho
 A shock (:data:`SHOCKS`, a fixed menu) is one or more lever changes from a given week.  Each
 targeted session schedules them through :meth:`SessionRunner.schedule_change`, the path a
 participant's own move takes, so a shock is a marker on that session's charts, in its link and
-exported file, and replays.
+exported file, and replays.  A pushed shock stays *on* in that session until the facilitator
+withdraws it: every new run the session starts (Reset, "Apply and reset", another preset, a loaded
+file) gets its changes again (:meth:`Registry.with_shocks`, which the session calls at each reset),
+and the session's page says which shocks are on (:meth:`Registry.shocks_on`).  A shock pushed to
+every group is on for the room: a group that joins later, or reloads its page, gets it too.
 
 Anything a browser sends is checked: a group name is short plain text (:data:`GROUP_RULE`);
 a shock is a key of the menu; targets are ids of live sessions, at most :data:`MAX_SESSIONS`.
@@ -20,6 +24,7 @@ No Solara here, so it is tested directly (``tests/test_dashboard_registry.py``).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 from collections.abc import Callable
@@ -30,8 +35,9 @@ import numpy as np
 from abm.config import ConfigError, short
 from abm.metrics import COLUMNS
 from abm.scenario import validate_lever
+from abm.units import WEEKS_PER_YEAR
 from dashboard.figures import CARDS, ICS, card_window, headline
-from dashboard.state import GROUP_MAX, GROUP_RULE, MAX_LIVE_CHANGES, check_group_name
+from dashboard.state import GROUP_MAX, GROUP_RULE, MAX_LIVE_CHANGES, Settings, check_group_name
 
 MAX_SESSIONS = 200  # rows the room holds (one per open page): well over a room of thirty
 LOCK_WAIT_SECONDS = 0.005  # how long the room waits for a session's lock before showing its last row
@@ -112,9 +118,13 @@ class PushResult:
     problems: list[str] = field(default_factory=list)
 
 
+Changes = tuple[tuple[int, str, object], ...]  # lever changes: (reporting week, lever, value)
+
+
 class _Entry:
     def __init__(self, id: str, runner, notify: Callable[[str], None] | None):
         self.id, self.runner, self.notify = id, runner, notify
+        self.shocks: dict[str, Changes] = {}  # the facilitator's shocks on in this session: key -> its changes
         self.row: Row | None = None
         self.row_key: tuple | None = None  # (run id, version) the row was read at
         self.weekly: tuple[tuple, np.ndarray, int] | None = None  # (key, ICS weeks x columns, horizon)
@@ -133,6 +143,7 @@ class Registry:
         self._lock = threading.Lock()
         self._entries: dict[str, _Entry] = {}
         self._ids = itertools.count(1)
+        self._room_shocks: dict[str, int] = {}  # shocks pushed to every group: key -> the week asked for
 
     def __len__(self) -> int:
         with self._lock:
@@ -145,7 +156,9 @@ class Registry:
             if len(self._entries) >= self.max_sessions:
                 return None
             id = str(next(self._ids))
-            self._entries[id] = _Entry(id, runner, notify)
+            entry = _Entry(id, runner, notify)
+            entry.shocks = {key: _at(SHOCKS[key], week) for key, week in self._room_shocks.items()}
+            self._entries[id] = entry
             return id
 
     def remove(self, id: str | None) -> None:
@@ -226,43 +239,128 @@ class Registry:
         every session). ConfigError for a shock not on the menu, a bad week or an unknown target; a session
         that cannot take it (still starting, too short a run, too many changes) is listed in the result and
         the others take it."""
-        shock = SHOCKS.get(shock_key) if isinstance(shock_key, str) else None
-        if shock is None:
-            raise ConfigError([f"shock: {short(shock_key)} is not on the menu; allowed: {', '.join(SHOCKS)}"])
+        shock = _shock(shock_key)
         if not isinstance(week, int) or isinstance(week, bool) or week < 0:
             raise ConfigError([f"week: {short(week)} is not a week; allowed: a whole number from 0"])
+        entries = self._targets(targets)
         if targets is None:
             with self._lock:
-                entries = list(self._entries.values())
-        else:
-            if not isinstance(targets, list) or len(targets) > self.max_sessions:
-                raise ConfigError([f"sessions: allowed: a list of at most {self.max_sessions} sessions"])
-            entries = [self._entry(i) for i in dict.fromkeys(targets)]
+                self._room_shocks[shock.key] = week  # on for the room: groups that join later get it too
         result = PushResult()
         for entry in entries:
             try:
-                when = _schedule(entry.runner, shock, week)
+                changes = _schedule(entry.runner, shock, week)
             except ConfigError as exc:
                 result.problems.append(f"{entry.group}: {'; '.join(exc.problems)}")
                 continue
+            with self._lock:
+                entry.shocks[shock.key] = changes
+            when = min(w for w, _, _ in changes)
             result.scheduled.append((entry.group, when))
             if entry.notify is not None:
                 entry.notify(
-                    f"The facilitator scheduled '{shock.title}' in your run from week {when}: {shock.description}"
+                    f"The facilitator scheduled '{shock.title}' in your run from week {when}: {shock.description} "
+                    "It stays on when you reset or choose another preset, until the facilitator withdraws it."
                 )
         return result
 
+    def withdraw_shock(self, shock_key, targets: list | None = None) -> list[str]:
+        """Take the shock ``shock_key`` off the sessions ``targets`` (ids; None: every session, and the room):
+        their later runs no longer get it, and its changes still to come in their current runs are cancelled
+        (those it already made stay in that run, as a participant's past moves do). The groups it was on in."""
+        shock = _shock(shock_key)
+        entries = self._targets(targets)
+        if targets is None:
+            with self._lock:
+                self._room_shocks.pop(shock.key, None)
+        withdrawn = []
+        for entry in entries:
+            with self._lock:
+                changes = entry.shocks.pop(shock.key, None)
+            if changes is None:
+                continue
+            cancelled = entry.runner.cancel_changes(list(changes))
+            withdrawn.append(entry.group)
+            if entry.notify is not None:
+                still = (
+                    "" if cancelled == len(changes) else " What it already changed stays in this run until you reset."
+                )
+                entry.notify(f"The facilitator withdrew '{shock.title}': your next runs will not have it.{still}")
+        return withdrawn
 
-def _schedule(runner, shock: Shock, week: int) -> int:
-    """Schedule each of the shock's lever changes in one session (all or none are checked first)."""
-    for lever, value in shock.changes:
-        validate_lever(lever, value)
+    def with_shocks(self, id: str | None, settings: Settings) -> Settings:
+        """``settings`` with the lever changes of every shock on in session ``id`` (for its next run: a reset
+        keeps the facilitator's shocks); a change the settings hold already, or one beyond the run's horizon,
+        is not added. Unchanged for a session not in the room."""
+        shocks = self._shocks(id)
+        if not shocks:
+            return settings
+        weeks = settings.years * WEEKS_PER_YEAR if isinstance(settings.years, int) else 0
+        have = list(settings.changes)
+        extra = [c for changes in shocks.values() for c in changes if c not in have and 0 <= c[0] < weeks]
+        return dataclasses.replace(settings, changes=[*settings.changes, *extra]) if extra else settings
+
+    def shocks_on(self, id: str | None) -> list[str]:
+        """The shocks on in session ``id``, in words for its page: 'Winter surge (from week 20)'."""
+        return [f"{SHOCKS[key].title} (from week {min(w for w, _, _ in c)})" for key, c in self._shocks(id).items()]
+
+    def _shocks(self, id: str | None) -> dict[str, Changes]:
+        """The shocks on in session ``id`` (a copy; none for a session not in the room)."""
+        with self._lock:
+            entry = self._entries.get(id) if isinstance(id, str) else None
+            return dict(entry.shocks) if entry is not None else {}
+
+    def room_shocks(self) -> list[str]:
+        """Every shock on in some session, in words for the room page: 'Winter surge: every group, from week
+        20', 'Winter surge: Blue team, groups that join, from week 20' (pushed to every group, withdrawn from
+        some) or 'Social-care cut: Green team'."""
+        with self._lock:
+            entries = [(entry.group, set(entry.shocks)) for entry in self._entries.values()]
+            room = dict(self._room_shocks)
+        said = []
+        for key, shock in SHOCKS.items():
+            groups = [group for group, keys in entries if key in keys]
+            if key in room and len(groups) == len(entries):
+                said.append(f"{shock.title}: every group, from week {room[key]}")
+            elif key in room:
+                said.append(f"{shock.title}: {', '.join([*groups, 'groups that join'])}, from week {room[key]}")
+            elif groups:
+                said.append(f"{shock.title}: {', '.join(groups)}")
+        return said
+
+    def _targets(self, targets: list | None) -> list[_Entry]:
+        """The sessions a push or withdrawal names (None: every session); ConfigError for a bad list."""
+        if targets is None:
+            with self._lock:
+                return list(self._entries.values())
+        if not isinstance(targets, list) or len(targets) > self.max_sessions:
+            raise ConfigError([f"sessions: allowed: a list of at most {self.max_sessions} sessions"])
+        return [self._entry(i) for i in dict.fromkeys(targets)]
+
+
+def _shock(key) -> Shock:
+    """The menu's shock called ``key``; ConfigError naming the menu for anything else."""
+    shock = SHOCKS.get(key) if isinstance(key, str) else None
+    if shock is None:
+        raise ConfigError([f"shock: {short(key)} is not on the menu; allowed: {', '.join(SHOCKS)}"])
+    return shock
+
+
+def _at(shock: Shock, week: int) -> Changes:
+    """The shock's lever changes from ``week`` (their values cleaned as a run keeps them)."""
+    return tuple((week, lever, validate_lever(lever, value)) for lever, value in shock.changes)
+
+
+def _schedule(runner, shock: Shock, week: int) -> Changes:
+    """Schedule each of the shock's lever changes in one session (all or none are checked first); the changes
+    as scheduled (a week already reached acts from the next one)."""
+    changes = _at(shock, week)
     with runner.lock:
-        if len(runner.planned_changes()) + len(shock.changes) > MAX_LIVE_CHANGES:
+        if len(runner.planned_changes()) + len(changes) > MAX_LIVE_CHANGES:
             raise ConfigError(
                 [f"this run has too many lever changes to take this shock; allowed: {MAX_LIVE_CHANGES} in a run"]
             )
-        return min(runner.schedule_change(week, lever, value) for lever, value in shock.changes)
+        return tuple((runner.schedule_change(week, lever, value), lever, value) for _, lever, value in changes)
 
 
 def _starting_row(entry: _Entry) -> Row:

@@ -39,6 +39,7 @@ class Session:
         self.live: dict[str, tuple] = {}  # key -> (HTML widget, function giving its content): see push_live
         self.room_id: str | None = None  # this session's row in the workshop room (dashboard.registry)
         self._noise_timer: threading.Timer | None = None  # asks for the noise band once the levers settle
+        self.narrow = False  # the page is a phone's: its charts are drawn narrow (dashboard.svg.NARROW)
 
     # ------------------------------------------------------------------ the workshop room
     def join_room(self) -> None:
@@ -50,8 +51,7 @@ class Session:
 
     def _told(self, context, message: str) -> None:
         """The facilitator changed this run (from the room page's thread): refresh this page, in its own
-        kernel's context, and say what happened."""
-
+        kernel's context, and say what happened (the cards' noise band is asked for again once it settles)."""
         self.settle_noise()
 
         def refresh():
@@ -65,6 +65,10 @@ class Session:
             with context:
                 refresh()
 
+    def shocks_on(self) -> list[str]:
+        """The facilitator's shocks on in this session, in words ('Winter surge (from week 20)')."""
+        return ROOM.shocks_on(self.room_id)
+
     def set_group(self, text: str) -> None:
         """Name this session's group, as the room page shows it (short plain text; an error says what is allowed)."""
         try:
@@ -74,6 +78,13 @@ class Session:
             return
         problems.set([])
         tick.set(self.runner.version)  # the page's address keeps the name
+
+    def set_narrow(self, narrow) -> None:
+        """The page says whether it is narrow (a phone): its charts are redrawn to suit, at once."""
+        narrow = narrow is True
+        if narrow != self.narrow:
+            self.narrow = narrow
+            self.push_live()
 
     # ------------------------------------------------------------------ feedback
     def _updated(self, baseline_arrived: bool = False) -> None:
@@ -120,8 +131,9 @@ class Session:
 
     # ------------------------------------------------------------------ run
     def reset(self, settings: Settings | None = None) -> None:
-        """Rebuild the model (and its burn-in) in the background; errors leave the current run as it was."""
-        settings = settings or self.runner.settings
+        """Rebuild the model (and its burn-in) in the background; errors leave the current run as it was. The
+        facilitator's shocks on in this session act in the new run too (:meth:`Registry.with_shocks`)."""
+        settings = ROOM.with_shocks(self.room_id, settings or self.runner.settings)
         try:  # checked here, before the current run is stopped: a refused run leaves it playing
             over = self.runner.limits.problems(settings.build())  # the facilitator's per-session limits
             if over:

@@ -829,6 +829,19 @@ class SessionRunner:
             self.changed_at = time.monotonic()
             return week
 
+    def cancel_changes(self, changes: list[tuple[int, str, object]]) -> int:
+        """Take scheduled changes (a withdrawn shock's, :mod:`dashboard.registry`) out of this session: those still
+        to come in the run are cancelled, and no later run replays them (the run's settings drop them); those
+        already made stay in this run. How many were still to come."""
+        with self.lock:
+            to_come = [c for c in changes if c in self.pending]
+            self.pending = [c for c in self.pending if c not in to_come]
+            self.settings = dataclasses.replace(
+                self.settings, changes=[c for c in self.settings.changes if c not in changes]
+            )
+            self.version += 1
+            return len(to_come)
+
     # ------------------------------------------------------------------ reading
     @property
     def weeks(self) -> int:

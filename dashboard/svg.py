@@ -7,6 +7,8 @@ this writes a few polylines in well under a millisecond and needs no front-end a
 
 from __future__ import annotations
 
+import textwrap
+from dataclasses import dataclass
 from html import escape
 
 import numpy as np
@@ -20,21 +22,60 @@ FONT = "font-family='Roboto, Arial, sans-serif'"
 CHAR_PX = 6.6  # approximate width of one 12px character, for laying out the legend
 
 
-def year_ticks(horizon_weeks: int) -> list[int]:
-    """Tick positions (weeks) at whole years, thinned so there are at most ~11 labels."""
+@dataclass(frozen=True)
+class Frame:
+    """A chart's geometry (in the SVG's own units, which the page scales to the chart's width) and text sizes."""
+
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: int = LEFT
+    right: int = RIGHT
+    bottom: int = BOTTOM
+    title_size: int = 15
+    text_size: int = 12
+    char_px: float = CHAR_PX  # one text_size character, for laying out the legend
+    title_chars: int = 0  # wrap the title at this many characters (0: one line)
+    unit_above: bool = False  # the unit under the title, not up the y axis (a narrow chart has no room there)
+    x_labels: int = 11  # at most this many year labels
+    y_ticks: int = 5
+
+
+WIDE = Frame()
+# On a phone (page under 600 px wide) a chart fills the width at about 360 px: drawn 360 units wide it keeps its
+# text at its own size (13-16 px) instead of shrinking a 600-unit chart to 7-9 px. Fewer ticks, the title wrapped,
+# the unit written under it.
+NARROW = Frame(
+    width=360,
+    height=330,
+    left=46,
+    right=12,
+    bottom=40,
+    title_size=16,
+    text_size=13,
+    char_px=7.2,
+    title_chars=38,
+    unit_above=True,
+    x_labels=6,
+    y_ticks=4,
+)
+
+
+def year_ticks(horizon_weeks: int, most: int = 11) -> list[int]:
+    """Tick positions (weeks) at whole years, thinned so there are at most ``most`` labels."""
     years = max(1, int(np.ceil(horizon_weeks / WEEKS_PER_YEAR)))
-    step = next(s for s in (1, 2, 5, 10, 20) if years / s <= 10)
+    step = next(s for s in (1, 2, 5, 10, 20, 50) if years / s <= most - 1)
     return [WEEKS_PER_YEAR * y for y in range(0, years + 1, step)]
 
 
-def _legend(spec: ChartSpec, top: float) -> tuple[list[str], float]:
+def _legend(spec: ChartSpec, top: float, frame: Frame = WIDE) -> tuple[list[str], float]:
     """Legend entries laid out left to right, wrapping; returns the SVG parts and the height used."""
     parts: list[str] = []
-    x, y = float(LEFT), top
+    x, y = float(frame.left), top
+    row = frame.text_size + 4
     for s in spec.series:
-        width = 28 + CHAR_PX * len(s.label) + 14
-        if x + width > WIDTH - RIGHT and x > LEFT:
-            x, y = LEFT, y + 16
+        width = 28 + frame.char_px * len(s.label) + 14
+        if x + width > frame.width - frame.right and x > frame.left:
+            x, y = frame.left, y + row
         dash = " stroke-dasharray='5 3'" if s.dashed else ""
         if spec.stacked:
             parts.append(f"<rect x='{x:.0f}' y='{y - 8:.0f}' width='18' height='10' fill='{s.colour}' opacity='0.85'/>")
@@ -43,62 +84,95 @@ def _legend(spec: ChartSpec, top: float) -> tuple[list[str], float]:
                 f"<line x1='{x:.0f}' y1='{y - 3:.0f}' x2='{x + 18:.0f}' y2='{y - 3:.0f}' "
                 f"stroke='{s.colour}' stroke-width='2.5'{dash}/>"
             )
-        parts.append(f"<text x='{x + 24:.0f}' y='{y:.0f}' font-size='12' {FONT} fill='#333'>{escape(s.label)}</text>")
+        parts.append(
+            f"<text x='{x + 24:.0f}' y='{y:.0f}' font-size='{frame.text_size}' {FONT} fill='#333'>"
+            f"{escape(s.label)}</text>"
+        )
         x += width
-    return parts, (y - top) + 16
+    return parts, (y - top) + row
 
 
-def render(spec: ChartSpec) -> str:
-    """The chart as a standalone ``<svg>`` element (scales to its container's width)."""
-    title = f"<text x='{LEFT}' y='18' font-size='15' font-weight='600' {FONT} fill='#222'>{escape(spec.title)}</text>"
-    legend, legend_height = _legend(spec, 36)
-    top = 36 + legend_height + 4
-    bottom = HEIGHT - BOTTOM
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, bottom - top
+def _heading(spec: ChartSpec, frame: Frame) -> tuple[list[str], int]:
+    """The title (wrapped on a narrow chart) and, on a narrow chart, the unit under it; the parts and the
+    baseline of their last line."""
+    if not frame.title_chars:
+        return [
+            f"<text x='{frame.left}' y='18' font-size='{frame.title_size}' font-weight='600' {FONT} fill='#222'>"
+            f"{escape(spec.title)}</text>"
+        ], 18
+    parts, y = [], 0
+    for line in textwrap.wrap(spec.title, frame.title_chars):
+        y += frame.title_size + 3
+        parts.append(
+            f"<text x='8' y='{y:.0f}' font-size='{frame.title_size}' font-weight='600' {FONT} fill='#222'>"
+            f"{escape(line)}</text>"
+        )
+    if frame.unit_above:
+        y += frame.text_size + 4
+        parts.append(
+            f"<text x='8' y='{y:.0f}' font-size='{frame.text_size}' {FONT} fill='#333'>{escape(spec.y_label)}</text>"
+        )
+    return parts, y
+
+
+def render(spec: ChartSpec, narrow: bool = False) -> str:
+    """The chart as a standalone ``<svg>`` element (scales to its container's width); ``narrow``: drawn for a
+    phone (:data:`NARROW`)."""
+    frame = NARROW if narrow else WIDE
+    width, height = frame.width, frame.height
+    heading, last = _heading(spec, frame)
+    legend, legend_height = _legend(spec, last + 18, frame)
+    top = last + 18 + legend_height + 4
+    bottom = height - frame.bottom
+    plot_w, plot_h = width - frame.left - frame.right, bottom - top
     horizon = max(spec.horizon_weeks, 1)
     lo, hi = spec.y_range()
-    ticks = nice_ticks(lo, hi)
+    ticks = nice_ticks(lo, hi, frame.y_ticks)
     lo, hi = min(lo, ticks[0]), max(hi, ticks[-1])
+    size = frame.text_size
+    mark = " data-narrow='1'" if narrow else ""
 
     def sx(week):
-        return LEFT + plot_w * np.asarray(week, dtype=float) / horizon
+        return frame.left + plot_w * np.asarray(week, dtype=float) / horizon
 
     def sy(value):
         return bottom - plot_h * (np.asarray(value, dtype=float) - lo) / (hi - lo)
 
     parts = [
-        f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {WIDTH} {HEIGHT}' width='100%' "
+        f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} {height}' width='100%' "
         f"role='img' aria-label='{escape(spec.title + latest_text(spec))}' data-chart='{spec.key}' "
-        f"data-left='{LEFT}' data-plot-width='{plot_w}' data-horizon='{horizon}' data-top='{top:.0f}' "
-        f"data-bottom='{bottom}' data-percent='{int(spec.percent)}' data-unit='{escape(spec.y_label)}'>",
-        f"<rect width='{WIDTH}' height='{HEIGHT}' fill='white'/>",
-        title,
+        f"data-left='{frame.left}' data-plot-width='{plot_w}' data-horizon='{horizon}' data-top='{top:.0f}' "
+        f"data-bottom='{bottom}' data-percent='{int(spec.percent)}' data-unit='{escape(spec.y_label)}'{mark}>",
+        f"<rect width='{width}' height='{height}' fill='white'/>",
+        *heading,
         *legend,
     ]
     # grid and y axis
     for t, label in zip(ticks, tick_labels(ticks, spec.percent), strict=True):
         y = float(sy(t))
-        parts.append(f"<line x1='{LEFT}' y1='{y:.1f}' x2='{WIDTH - RIGHT}' y2='{y:.1f}' stroke='#e5e5e5'/>")
+        parts.append(f"<line x1='{frame.left}' y1='{y:.1f}' x2='{width - frame.right}' y2='{y:.1f}' stroke='#e5e5e5'/>")
         parts.append(
-            f"<text x='{LEFT - 6}' y='{y + 4:.1f}' font-size='12' text-anchor='end' {FONT} fill='#555'>{label}</text>"
+            f"<text x='{frame.left - 6}' y='{y + 4:.1f}' font-size='{size}' text-anchor='end' {FONT} fill='#555'>"
+            f"{label}</text>"
         )
-    cy = top + plot_h / 2
-    parts.append(
-        f"<text x='14' y='{cy:.0f}' font-size='12' text-anchor='middle' {FONT} fill='#333' "
-        f"transform='rotate(-90 14 {cy:.0f})'>{escape(spec.y_label)}</text>"
-    )
+    if not frame.unit_above:
+        cy = top + plot_h / 2
+        parts.append(
+            f"<text x='14' y='{cy:.0f}' font-size='{size}' text-anchor='middle' {FONT} fill='#333' "
+            f"transform='rotate(-90 14 {cy:.0f})'>{escape(spec.y_label)}</text>"
+        )
     # x axis in years
-    for w in year_ticks(horizon):
+    for w in year_ticks(horizon, frame.x_labels):
         x = float(sx(w))
         parts.append(f"<line x1='{x:.1f}' y1='{bottom}' x2='{x:.1f}' y2='{bottom + 4}' stroke='#555'/>")
         parts.append(
-            f"<text x='{x:.1f}' y='{bottom + 16}' font-size='12' text-anchor='middle' {FONT} fill='#555'>"
+            f"<text x='{x:.1f}' y='{bottom + 4 + size}' font-size='{size}' text-anchor='middle' {FONT} fill='#555'>"
             f"{w // WEEKS_PER_YEAR}</text>"
         )
-    parts.append(f"<line x1='{LEFT}' y1='{bottom}' x2='{WIDTH - RIGHT}' y2='{bottom}' stroke='#555'/>")
+    parts.append(f"<line x1='{frame.left}' y1='{bottom}' x2='{width - frame.right}' y2='{bottom}' stroke='#555'/>")
     note = f" ({spec.note})" if spec.note else ""
     parts.append(
-        f"<text x='{LEFT + plot_w / 2:.0f}' y='{HEIGHT - 10}' font-size='12' text-anchor='middle' {FONT} "
+        f"<text x='{frame.left + plot_w / 2:.0f}' y='{height - 10}' font-size='{size}' text-anchor='middle' {FONT} "
         f"fill='#333'>reporting year{escape(note)}</text>"
     )
     parts.extend(_series(spec, sx, sy, bottom))
@@ -191,4 +265,4 @@ def _markers(spec: ChartSpec, sx, top: float, bottom: float) -> list[str]:
     return parts
 
 
-__all__ = ["BASELINE_COLOUR", "render", "year_ticks"]
+__all__ = ["BASELINE_COLOUR", "NARROW", "WIDE", "render", "year_ticks"]

@@ -43,3 +43,12 @@ def test_t_is_the_mean_over_its_paired_standard_error():
 def test_bad_options_are_refused(args, message, capsys):
     assert cli.main(["crn", *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_row_knows_when_one_arm_barely_varies():
+    """A lever that puts one arm on a flat part of a clipped response leaves nothing to pair: the table says so."""
+    flat = crn.Row("c", "o", 1.0, 0.1, paired_sd=2.0, unpaired_sd=2.05, seeds=8, base_sd=2.0, changed_sd=0.4)
+    both = crn.Row("c", "o", 1.0, 0.1, paired_sd=1.0, unpaired_sd=2.8, seeds=8, base_sd=2.0, changed_sd=2.0)
+    assert flat.one_arm_flat and not both.one_arm_flat
+    text = crn.markdown([flat, both], 2000, 1, [1, 2, 3])
+    assert "(over; one arm flat)" in text and "| 2 / 0.4 |" in text and "| 2 / 2 |" in text

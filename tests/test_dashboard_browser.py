@@ -505,6 +505,31 @@ def test_axe_finds_no_serious_or_critical_problem(browser, server):
         session.close()
 
 
+OPENED = """() => { const menu = document.querySelector('.v-menu__content.menuable__content__active');
+    return menu && getComputedStyle(menu).opacity === '1' && menu.getAnimations({subtree: true}).length === 0; }"""
+
+
+def test_axe_finds_nothing_serious_while_a_selects_menu_is_open(browser, server):
+    """A select's open list (Vuetify's role=listbox) is named from the select's label, so axe finds no nameless
+    input field (aria-input-field-name) or anything else serious while a menu is open: the speed, a preset."""
+    session = Session(browser, server, 1366, 768)
+    try:
+        page = session.page
+        for select, name in (("speed-select", "Speed"), ("preset-select", "Preset")):
+            page.locator(f".{select}").click()
+            listbox = page.locator(".v-menu__content.menuable__content__active [role=listbox]")
+            expect(listbox).to_be_visible()
+            expect(listbox).to_have_attribute("aria-label", re.compile(f"^{name}.*: choices$"))
+            page.wait_for_function(OPENED)  # axe on a menu fading in finds its half-transparent text too pale
+            findings = axe_findings(page)
+            assert findings == [], f"axe-core with the {select} menu open:\n" + "\n".join(findings)
+            page.keyboard.press("Escape")
+            expect(page.locator(".v-menu__content.menuable__content__active")).to_have_count(0)
+        assert session.errors == []
+    finally:
+        session.close()
+
+
 @pytest.mark.parametrize("width, height", [(1366, 768), (1920, 1080), (390, 844)])
 def test_the_first_tab_is_a_skip_link_to_the_run_controls(browser, server, width, height):
     """Keyboard users: the skip link, hidden until focused, then Play (focused, with a visible ring)."""
@@ -674,6 +699,40 @@ def test_on_a_phone_the_sidebar_closes_with_its_button_escape_or_a_tap_beside_it
         session.play()  # Play works with the sidebar closed
         session.wait_weeks(3)
         session.pause()
+        assert session.errors == []
+    finally:
+        session.close()
+
+
+TEXT_PX = """svg => [...svg.querySelectorAll('text')].filter(t => t.closest('.lever-marker') === null)
+    .map(t => t.getBoundingClientRect().height)"""  # each text's drawn height (its font size on screen, about)
+
+
+def test_on_a_phone_the_charts_are_drawn_for_its_width_and_their_text_reads(browser, server):
+    """390x844: one chart per row, drawn narrow (dashboard.svg.NARROW), so its smallest text is drawn at 12 px or
+    more (a laptop's chart shrunk to a phone's width would be 7 px); turned to a laptop's width, the page redraws
+    the charts wide, two to a row."""
+    session = Session(browser, server, 390, 844)
+    try:
+        page = session.page
+        chart = page.locator("svg[data-chart='admissions']")
+        expect(chart).to_have_attribute("data-narrow", "1", timeout=10_000)
+        expect(page.locator(".charts-row svg[data-narrow='1']")).to_have_count(2)
+        first, second = box(page.locator(".charts-row .chart").nth(0)), box(page.locator(".charts-row .chart").nth(1))
+        assert second["y"] >= first["y"] + first["height"] - 1  # one chart per row
+        assert box(chart)["width"] >= 340
+        heights = chart.evaluate(TEXT_PX)
+        assert min(heights) >= 12, heights
+        session.play()
+        session.wait_weeks(3)
+        session.pause()
+        expect(chart).to_have_attribute("data-narrow", "1")  # as it plays, still narrow
+        chart.scroll_into_view_if_needed()
+        session.screenshot("phone-chart-390x844")
+        expect(page.get_by_text("This website runs on")).to_have_count(0)  # no banner over the chart's foot
+        page.set_viewport_size({"width": 1366, "height": 768})
+        expect(chart).not_to_have_attribute("data-narrow", "1", timeout=10_000)
+        assert min(chart.evaluate(TEXT_PX)) >= 9
         assert session.errors == []
     finally:
         session.close()
@@ -974,7 +1033,19 @@ def test_the_room_page_lists_three_sessions_and_a_pushed_shock_reaches_each(brow
             expect(session.page.locator(".marker-list")).to_contain_text("Winter pressure % set to 30%")
             expect(session.lever("winter_pressure_pct")).to_have_text("30%")
 
-        # a shock to one chosen group only
+        # the shock stays on through "Apply and reset" (a new seed): the new run has it again, and the page says so
+        red_page = sessions[0]
+        shocks_on = red_page.page.locator(".shocks-on")
+        expect(shocks_on).to_contain_text("Facilitator's shock on: Winter surge (from week 20)")
+        red_page.run_settings()
+        red_page.page.locator(".input-seed input").fill("7")
+        red_page.page.locator(".apply-reset").click()
+        expect(red_page.page.locator(".run-status")).to_have_attribute("data-weeks", "0", timeout=60_000)
+        expect(red).to_contain_text("seed 7", timeout=20_000)
+        expect(red).to_contain_text("week 20: Winter pressure % set to 30% (to come)")
+        expect(shocks_on).to_contain_text("Winter surge (from week 20)")
+        expect(room_page.locator(".shocks-on-now")).to_contain_text("Winter surge: every group, from week 20")
+
         room_page.get_by_label("Every group").uncheck(force=True)
         choose_in(room_page, ".shock-groups", "Green team")
         room_page.keyboard.press("Escape")
@@ -987,12 +1058,24 @@ def test_the_room_page_lists_three_sessions_and_a_pushed_shock_reaches_each(brow
         expect(green).to_contain_text("week 60: Social care capacity multiplier set to 0.75×", timeout=10_000)
         assert "Social care" not in red.inner_text()
 
+        # withdrawn from one group: its run to come drops it, and its page no longer says it is on
+        choose_in(room_page, ".shock-select", "Winter surge")
+        choose_in(room_page, ".shock-groups", "Green team")  # (unchosen)
+        choose_in(room_page, ".shock-groups", "Red team")
+        room_page.keyboard.press("Escape")
+        room_page.locator(".btn-withdraw").click()
+        expect(result).to_contain_text("Withdrew 'Winter surge' from 1 group(s): Red team.")
+        expect(red).not_to_contain_text("Winter pressure", timeout=10_000)
+        expect(shocks_on).to_have_count(0)
+        expect(red_page.page.locator(".notice")).to_contain_text("The facilitator withdrew 'Winter surge'")
+        expect(sessions[2].page.locator(".shocks-on")).to_contain_text("Winter surge")  # still on for Blue
+
         # two groups on the same axes, for the projector
-        choose_in(room_page, ".overlay-first", "Red team")
+        choose_in(room_page, ".overlay-first", "Green team")  # (Red's new run has no week yet)
         choose_in(room_page, ".overlay-second", "Blue team")
         chart = room_page.locator("svg[data-chart='overlay_admissions']")
         chart.wait_for(timeout=10_000)
-        assert chart.locator("polyline[data-series='Red team']").count() == 1
+        assert chart.locator("polyline[data-series='Green team']").count() == 1
         assert chart.locator("polyline[data-series='Blue team']").count() == 1
         assert chart.locator(".lever-marker[data-week='20']").count() == 1  # both groups' shock: one marker
 

@@ -311,3 +311,99 @@ def test_a_forged_group_name_in_a_link_is_a_short_error(name):
     with pytest.raises(ConfigError) as err:
         settings_from_link(value)
     assert err.value.problems[0].startswith("link: g: group name: ") and "allowed: 1 to 40 characters" in str(err.value)
+
+
+# --------------------------------------------------------------------------- a shock stays on until withdrawn
+def reset_as_the_page_does(room: Registry, id: str, runner: SessionRunner, settings: Settings | None = None) -> None:
+    """What :meth:`dashboard.session.Session.reset` does: the new run's settings get the shocks on in the session."""
+    settings = room.with_shocks(id, settings or runner.settings)
+    settings.scenario["burn_in_weeks"] = 8
+    runner.reset(settings)
+
+
+def test_a_pushed_shock_survives_apply_and_reset_and_a_new_preset_until_withdrawn():
+    runner = small_runner(seed=51)
+    room = Registry()
+    heard: list[str] = []
+    id = room.add(runner, notify=heard.append)
+    runner.advance(4)
+    room.push_shock("winter_surge", 10, [id])
+    surge = (10, "winter_pressure_pct", 30.0)
+    assert room.shocks_on(id) == ["Winter surge (from week 10)"] and "stays on when you reset" in heard[-1]
+
+    # "Apply and reset" with a new seed: settings built afresh, with no lever changes of their own
+    reset_as_the_page_does(room, id, runner, Settings.from_preset("baseline", **{**SMALL, "seed": 52}))
+    assert runner.pending == [surge] and runner.settings.seed == 52
+    runner.advance(12)
+    assert runner.lever_values()["winter_pressure_pct"] == 30.0 and surge in runner.markers()
+    # another preset: the shock comes too
+    reset_as_the_page_does(room, id, runner, Settings.from_preset("social_care_cuts", **SMALL))
+    assert runner.pending == [surge] and runner.settings.source == "social_care_cuts"
+    # a plain Reset: once, not twice (the run's settings hold it already)
+    reset_as_the_page_does(room, id, runner)
+    assert runner.pending == [surge] and runner.settings.changes.count(surge) == 1
+    assert room.shocks_on(id) == ["Winter surge (from week 10)"]
+
+    # withdrawn: cancelled in this run (still to come), and the next runs do not have it
+    assert room.withdraw_shock("winter_surge", [id]) == ["Group 1"]
+    assert runner.pending == [] and runner.planned_changes() == [] and room.shocks_on(id) == []
+    assert "withdrew 'Winter surge'" in heard[-1] and "stays in this run" not in heard[-1]
+    runner.advance(12)
+    assert runner.lever_values()["winter_pressure_pct"] == 0.0
+    reset_as_the_page_does(room, id, runner, Settings.from_preset("baseline", **SMALL))
+    assert runner.pending == [] and room.withdraw_shock("winter_surge", [id]) == []
+
+
+def test_a_withdrawn_shock_that_already_acted_stays_in_that_run_only():
+    runner = small_runner(seed=53)
+    room = Registry()
+    heard: list[str] = []
+    id = room.add(runner, notify=heard.append)
+    runner.advance(6)
+    room.push_shock("demand_surge", 2, [id])  # week 2 is past: it acts from week 6
+    assert runner.lever_values()["demand_multiplier"] == 1.2
+    assert room.withdraw_shock("demand_surge", None) == ["Group 1"]
+    assert "stays in this run until you reset" in heard[-1]
+    assert runner.lever_values()["demand_multiplier"] == 1.2  # made already: stays in this run
+    assert (6, "demand_multiplier", 1.2) not in runner.settings.changes
+    reset_as_the_page_does(room, id, runner)
+    runner.advance(10)
+    assert runner.lever_values()["demand_multiplier"] == 1.0 and runner.planned_changes() == []
+
+
+def test_a_shock_pushed_to_every_group_is_on_for_groups_that_join_later():
+    room = Registry()
+    first = small_runner(seed=54)
+    room.set_group(room.add(first), "North")
+    chosen = small_runner(seed=55)
+    chosen_id = room.add(chosen)
+    room.set_group(chosen_id, "South")
+    room.push_shock("winter_surge", 20)
+    room.push_shock("social_care_cut", 30, [chosen_id])
+    assert room.room_shocks() == ["Winter surge: every group, from week 20", "Social-care cut: South"]
+    late = small_runner(seed=56)  # joins (or reloads its page) after the push
+    late_id = room.add(late)
+    assert room.shocks_on(late_id) == ["Winter surge (from week 20)"]
+    reset_as_the_page_does(room, late_id, late)
+    assert late.pending == [(20, "winter_pressure_pct", 30.0)]
+    room.withdraw_shock("winter_surge", [chosen_id])  # from one group: still on for the others and later ones
+    assert room.room_shocks()[0] == "Winter surge: North, Group 3, groups that join, from week 20"
+    room.withdraw_shock("winter_surge")
+    assert room.room_shocks() == ["Social-care cut: South"] and late.pending == []
+    assert room.shocks_on(room.add(small_runner(seed=57))) == []  # withdrawn from the room: later groups too
+
+
+def test_a_shock_beyond_a_shorter_run_is_not_added_and_a_bad_withdrawal_is_refused():
+    runner = small_runner(seed=58, years=2)
+    room = Registry()
+    id = room.add(runner)
+    room.push_shock("winter_surge", 70, [id])
+    shorter = room.with_shocks(id, Settings.from_preset("baseline", **SMALL))  # one year: weeks 0 to 51
+    assert shorter.changes == []
+    longer = room.with_shocks(id, Settings.from_preset("baseline", **{**SMALL, "years": 2}))
+    assert longer.changes == [(70, "winter_pressure_pct", 30.0)]
+    with pytest.raises(ConfigError, match="shock: 'flood' is not on the menu; allowed: winter_surge"):
+        room.withdraw_shock("flood")
+    with pytest.raises(ConfigError, match="session: '999' is not a session in this room"):
+        room.withdraw_shock("winter_surge", ["999"])
+    assert room.shocks_on(id) == ["Winter surge (from week 70)"]

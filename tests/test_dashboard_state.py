@@ -739,3 +739,27 @@ def test_a_forged_link_with_good_json_is_checked_like_an_upload():
             settings_from_link(link(**state))
         message = " ".join(err.value.problems)
         assert message.startswith("link") and expected in message and len(message) < 600, message
+
+
+def test_on_a_phone_a_chart_is_drawn_narrow_so_its_text_keeps_its_size():
+    """At 390x844 a chart is about 360 px wide: the 600-unit laptop chart would shrink its 12-unit text to 7 px;
+    the narrow one is drawn 360 units wide with 13-16 unit text, a wrapped title, the unit under it (not up the
+    axis) and at most six year labels, so it reads at 13 px or more (issue 16)."""
+    runner = small_runner()
+    runner.advance(10)
+    markers = charts.markers_of(runner.markers())
+    shown_px = 358  # the chart's width on a 390 px phone (measured in the browser test)
+    for builder in charts.ALL_CHARTS:
+        spec = charts.build_chart(builder, runner.data(), None, 10 * 52, markers, runner.place_names)
+        wide, narrow = svg.render(spec), svg.render(spec, narrow=True)
+        assert "viewBox='0 0 600 300'" in wide and "viewBox='0 0 360 330'" in narrow
+        scale = shown_px / 360
+        sizes = [int(s) for s in re.findall(r"<text [^>]*font-size='(\d+)'", narrow) if s != "10"]  # (marker numbers)
+        assert min(sizes) * scale >= 12.5 and 12 * shown_px / 600 < 8  # the narrow text reads; the wide would not
+        assert "rotate(" not in narrow and f">{escape(spec.y_label)}</text>" in narrow
+        title_lines = re.findall(r"font-weight='600'[^>]*>([^<]*)</text>", narrow)
+        assert " ".join(title_lines) == escape(spec.title) and all(len(line) <= 38 for line in title_lines)
+        years = re.findall(r"text-anchor='middle'[^>]*fill='#555'>(\d+)</text>", narrow)
+        assert years == ["0", "2", "4", "6", "8", "10"]
+        for series in spec.series:
+            assert f"data-series='{series.label}'" in narrow

@@ -87,12 +87,13 @@ def test_a_social_care_cut_sends_social_care_work_to_district_nurses():
 
 @pytest.mark.slow
 def test_social_care_work_displaces_other_chs_work():
-    """Mechanisms 3, 10 (001 §2): the same staff do it, so prevention goes first, and need does not go down.
+    """Mechanisms 3, 10 (001 §2): the same staff do it, so prevention goes first, and more need goes unmet.
 
-    The rise in unmet need is small (about 3 standard errors at this size, t 2.4 in docs/validity.md at
-    20,000 people), so only its direction beyond 3 standard errors the wrong way is refused here."""
+    The task is daily (001 §2's patient story: medication prompting every day), so the work is a few
+    percent of the teams' time: proactive care falls by about a quarter, and unmet need rises by under 1%
+    (t +8 at 20,000 people, 4 seeds, years 1-9), beyond 3 standard errors here too."""
     taking_it_on, turning_it_down = CUT, {**CUT, **TURN_DOWN}
     diff, se = paired(mean_over_years(turning_it_down, "unmet"), mean_over_years(taking_it_on, "unmet"))
-    assert diff > -Z * se
+    assert diff > Z * se
     diff, se = paired(mean_over_years(turning_it_down, "proactive"), mean_over_years(taking_it_on, "proactive"))
     assert diff < -Z * se

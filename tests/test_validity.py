@@ -121,3 +121,33 @@ def test_claims_selects_by_key_and_refuses_unknown_names(capsys):
     assert "no_such_claim" in err and "allowed:" in err and "gp_cut_plausible" in err
     assert cli.main(["validate", "--claims", "baseline_deaths"]) == 2
     assert "--claims goes with --behaviours" in capsys.readouterr().err
+
+
+def test_a_claim_of_its_own_size_runs_at_that_size(monkeypatch):
+    """A claim that needs many teams names its own ICS size and run length; the others share the report's."""
+    sizes = []
+    run_arm = validity.run_arm
+
+    def recording(overrides, population, years, seed):
+        sizes.append((population, years))
+        return run_arm(overrides, population, years, seed)
+
+    monkeypatch.setattr(validity, "run_arm", recording)
+    claims = (
+        Claim("small", "Occupancy is a share", "DESIGN 7", "bed occupancy", (0, 1), "level", band=(0.0, 1.0)),
+        Claim(
+            "sized",
+            "Contacts per FTE vary between teams",
+            "004 §4",
+            "CHS contacts per FTE, highest to lowest team",
+            (0, 1),
+            "level",
+            band=(1.0, 100.0),
+            population=6000,
+            run_years=1,
+        ),
+    )
+    results = validity.evaluate(claims, population=3000, years=2, seeds=(1, 2))
+    assert sorted(sizes) == [(3000, 2), (3000, 2), (6000, 1), (6000, 1)]  # the same baseline, two sizes
+    assert all(r.holds for r in results)
+    assert "(6,000 people)" in validity.markdown(results, 3000, 2, (1, 2))
