@@ -84,7 +84,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--population",
         type=int,
         metavar="N",
-        help="population of each session's model (default 10,000: fluid for ~30 sessions)",
+        help=f"population of each session's model (default {lim.DEFAULT_POPULATION:,}: fluid for ~30 sessions, and the "
+        "cards separate the stories' effects from noise)",
     )
     parser.add_argument("--years", type=int, metavar="Y", help="reporting years of each session's run (default 5)")
     parser.add_argument(
@@ -145,9 +146,10 @@ def check_options(args: argparse.Namespace) -> tuple[lim.Limits, list[str]]:
         if value is not None and not lo <= value <= hi:
             hint = f" (raise {option} for more)" if value > hi else ""
             errors.append(f"{name} {value:,} is out of range; allowed: {lo:,} to {hi:,}{hint}")
-    if args.population is None and limits.population < 10_000:
+    if args.population is None and limits.population < lim.DEFAULT_POPULATION:
         errors.append(
-            f"--max-population {limits.population:,} is below the default population (10,000): give --population too"
+            f"--max-population {limits.population:,} is below the default population "
+            f"({lim.DEFAULT_POPULATION:,}): give --population too"
         )
     if args.years is None and limits.years < 5:
         errors.append(f"--max-years {limits.years} is below the default horizon (5 years): give --years too")

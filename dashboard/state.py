@@ -47,17 +47,16 @@ from abm.errors import clip
 from abm.metrics import COLUMNS
 from abm.scenario import Scenario, apply_overrides, load_scenario_dict, preset_names, validate_lever
 from abm.units import WEEKS_PER_YEAR
-from dashboard.limits import Limits
+from dashboard.limits import DEFAULT_POPULATION, Limits
 from dashboard.noise import SETTLE_SECONDS, replicate_seeds, replicates_from_env
 from policies.levers import CONDITIONS, Levers
 
 if TYPE_CHECKING:  # the model is imported when a session first builds one, not with the page
     from abm.model import ICSModel
 
-# fluid play for ~30 sessions on two cores (README, Dashboard); `abm dashboard --population/--years` set these.
-# 10,000 people separate six of the seven stories' main effects from noise, and 20,000 does not add the seventh
-# (`python -m dashboard.noise_measure`; the facilitator's guide, "How large a population").
-WORKSHOP_POPULATION = int(os.environ.get("ABM_DASHBOARD_POPULATION", 10_000))
+# fluid play for ~30 sessions on two cores, cards that separate the stories from noise (dashboard.limits,
+# DEFAULT_POPULATION); `abm dashboard --population/--years` set these
+WORKSHOP_POPULATION = int(os.environ.get("ABM_DASHBOARD_POPULATION", DEFAULT_POPULATION))
 WORKSHOP_YEARS = int(os.environ.get("ABM_DASHBOARD_YEARS", 5))
 COL = {name: i for i, name in enumerate(COLUMNS)}
 LIMITS = Limits.from_env()  # the largest run a session may start (`abm dashboard --max-population ...`)
