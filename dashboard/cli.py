@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from dashboard import limits as lim
-from dashboard import room
+from dashboard import noise, room
 
 APP = Path(__file__).resolve().parent / "app.py"
 DEFAULT_PORT = 8765
@@ -28,6 +28,7 @@ def server_env(
     limits: lim.Limits | None = None,
     room_code: str | None = None,
     facilitator_code: str | None = None,
+    noise_replicates: int | None = None,
 ) -> dict:
     """The environment the server runs in: no telemetry, no 'This website runs on Solara' banner (fixed at the
     foot of the page, it covers a chart's download button on a phone), the workshop defaults and limits, extra
@@ -48,6 +49,8 @@ def server_env(
         env[room.ENV_CODE] = room_code
     if facilitator_code is not None:
         env[room.ENV_FACILITATOR] = facilitator_code
+    if noise_replicates is not None:
+        env[noise.ENV_REPLICATES] = str(noise_replicates)
     return env
 
 
@@ -81,7 +84,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--population",
         type=int,
         metavar="N",
-        help="population of each session's model (default 10,000: fluid for ~30 sessions)",
+        help=f"population of each session's model (default {lim.DEFAULT_POPULATION:,}: fluid for ~30 sessions, and the "
+        "cards separate the stories' effects from noise)",
     )
     parser.add_argument("--years", type=int, metavar="Y", help="reporting years of each session's run (default 5)")
     parser.add_argument(
@@ -103,6 +107,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"the longest burn-in an uploaded scenario may ask for (default {lim.DEFAULT_MAX_BURN_IN_WEEKS})",
     )
     parser.add_argument(
+        "--noise-replicates",
+        type=int,
+        metavar="K",
+        help=f"replicate seeds run in the background for each card's noise band (default {noise.DEFAULT_REPLICATES}; "
+        f"0 turns the bands off, at most {noise.MAX_REPLICATES}); each settled lever change costs 2 x K runs "
+        "at low priority",
+    )
+    parser.add_argument(
         "--presets",
         type=Path,
         metavar="DIR",
@@ -118,6 +130,7 @@ def check_options(args: argparse.Namespace) -> tuple[lim.Limits, list[str]]:
             lim.check_limit_option("population", args.max_population),
             lim.check_limit_option("years", args.max_years),
             lim.check_limit_option("burn_in_weeks", args.max_burn_in_weeks),
+            noise.check_replicates_option(getattr(args, "noise_replicates", None)),
         )
         if e
     ]
@@ -133,9 +146,10 @@ def check_options(args: argparse.Namespace) -> tuple[lim.Limits, list[str]]:
         if value is not None and not lo <= value <= hi:
             hint = f" (raise {option} for more)" if value > hi else ""
             errors.append(f"{name} {value:,} is out of range; allowed: {lo:,} to {hi:,}{hint}")
-    if args.population is None and limits.population < 10_000:
+    if args.population is None and limits.population < lim.DEFAULT_POPULATION:
         errors.append(
-            f"--max-population {limits.population:,} is below the default population (10,000): give --population too"
+            f"--max-population {limits.population:,} is below the default population "
+            f"({lim.DEFAULT_POPULATION:,}): give --population too"
         )
     if args.years is None and limits.years < 5:
         errors.append(f"--max-years {limits.years} is below the default horizon (5 years): give --years too")
@@ -189,6 +203,14 @@ def run_from_args(args: argparse.Namespace) -> int:
     os.execve(
         command[0],
         command,
-        server_env(args.population, args.years, args.presets, limits, plan.code, plan.facilitator_code),
+        server_env(
+            args.population,
+            args.years,
+            args.presets,
+            limits,
+            plan.code,
+            plan.facilitator_code,
+            args.noise_replicates,
+        ),
     )
     return 0  # pragma: no cover - execve does not return

@@ -13,6 +13,7 @@ import solara
 
 from abm.config import ConfigError
 from dashboard import session as ss
+from dashboard.limits import DEFAULT_POPULATION
 from dashboard.state import Settings, preset_choices
 from dashboard.words import lever_label, lever_range, lever_tooltip, lever_value, preset_title
 from policies.levers import GROUPS, lever_table
@@ -247,7 +248,7 @@ def RunSettings(session: ss.Session):
     with solara.Details(summary=summary):
         with solara.Column(gap="0px", classes=["run-settings"]):
             solara.InputInt(
-                "Population (people; 10,000 keeps 30 sessions fluid)",
+                f"Population (people; {DEFAULT_POPULATION:,} keeps 30 sessions fluid)",
                 value=population,
                 on_value=set_population,
                 continuous_update=True,

@@ -16,6 +16,7 @@ from dashboard import charts, flows, png, svg
 from dashboard import session as ss
 from dashboard.chartspec import format_number
 from dashboard.figures import CARDS, card_window, headline, unbedded_demand
+from dashboard.noise import BAND_SDS, Band, card_amount, card_bands
 from dashboard.state import SPEEDS
 from dashboard.words import lever_change, preset_title
 
@@ -140,6 +141,11 @@ def RunControls(session: ss.Session, version: int = 0):
 # and never by colour alone: each has its icon and its word.
 BETTER_COLOUR, WORSE_COLOUR, NEUTRAL_COLOUR = "#0B5CAD", "#B45309", "#444"
 ICONS = {"better": "mdi-thumb-up-outline", "worse": "mdi-alert-outline"}
+NOISE_ICONS = {
+    "within": "mdi-approximately-equal",
+    "beyond": "mdi-check-circle-outline",
+    "estimating": "mdi-timer-sand",
+}
 
 
 @dataclass(frozen=True)
@@ -181,6 +187,53 @@ def delta_text(value, base, card, missing: str = "baseline computing...") -> Del
     return Delta(f"{word}: {amount}", verdict, f"{word}: {amount} vs baseline ({card.units})")
 
 
+def within_noise_delta(delta: Delta, diff: float, card) -> Delta:
+    """A change inside its noise band is said as higher or lower, neither better nor worse (no colour or icon)."""
+    amount = delta.text.split(": ", 1)[-1]
+    word = "Higher" if diff > 0 else "Lower"
+    return Delta(f"{word}: {amount}", "", f"{word}: {amount} vs baseline ({card.units}), within noise")
+
+
+def noise_explanation(replicates: int) -> str:
+    """What the band is, in plain words (the noise line's tooltip)."""
+    return (
+        f"Noise band: this run's change ± {BAND_SDS} × the spread (standard deviation) of the same change in "
+        f"{replicates} other runs with other random seeds, over the same weeks. 'Within noise': the band includes "
+        "zero, so chance alone could give a change this large; 'beyond noise': it does not."
+    )
+
+
+def noise_size(half_width: float, card) -> str:
+    """The band's half-width, short enough for a narrow card (the change above it gives the unit): '269', '1.7'."""
+    return card_amount(half_width, card, signed=False).removesuffix(" points")
+
+
+def noise_html(card, state: str, band: Band | None) -> str:
+    """The card's noise line: 'Within noise (±2.4)', 'Beyond noise (±2.4)', 'Noise: estimating...', or empty
+    (no bands, no baseline yet, or the baseline itself). Words and an icon, never colour alone."""
+    if state == "off":
+        return "<div class='card-noise'></div>"
+    if state.startswith("failed"):
+        return f"<div class='card-noise' title='{escape(state)}'>Noise: not known</div>"
+    if band is not None and band.change == 0 and band.half_width == 0:  # the same run (no lever has acted yet)
+        return "<div class='card-noise'></div>"
+    if band is None:
+        if state != "estimating":
+            return "<div class='card-noise'></div>"
+        kind, text = "estimating", "Noise: estimating..."
+        title = "A few runs with other random seeds are computing in the background to show how large chance is."
+    else:
+        kind = "within" if band.within_noise else "beyond"
+        size = noise_size(band.half_width, card)
+        text = f"{'Within' if band.within_noise else 'Beyond'} noise ±{size}"
+        title = (
+            f"{text}: the change is {card_amount(band.change, card)}, its noise band "
+            f"{card_amount(band.low, card)} to {card_amount(band.high, card)}. {noise_explanation(band.replicates)}"
+        )
+    icon = f"<i class='v-icon mdi {NOISE_ICONS[kind]}' aria-hidden='true'></i> "
+    return f"<div class='card-noise' data-noise='{kind}' title='{escape(title)}'>{icon}{escape(text)}</div>"
+
+
 def baseline_data(runner):
     """The baseline's weekly array (a pinned run's weeks so far, while its full rerun computes), else None."""
     baseline = runner.baseline
@@ -192,8 +245,14 @@ def card_text(card, value: float | None) -> str:
     return "-" if value is None else (f"{value * 100:.1f}%" if card.percent else format_number(value))
 
 
-def cards_html(data, base) -> str:
-    """The six headline cards as one block of HTML (one element to update, not thirty)."""
+def _minus(value: float | None, base: float | None) -> float | None:
+    return None if value is None or base is None else value - base
+
+
+def cards_html(data, base, noise: tuple[str, list] = ("off", [])) -> str:
+    """The six headline cards as one block of HTML (one element to update, not thirty). ``noise`` is the
+    session's replicate runs (:meth:`dashboard.state.SessionRunner.noise_pairs`): each card's change gets its
+    noise band from them."""
     start, stop = card_window(data.shape[0])
     period = f"weeks {start}-{stop - 1}" if stop else "no week yet"
     parts = [
@@ -201,11 +260,19 @@ def cards_html(data, base) -> str:
         "weeks.</div><div class='cards'>"
     ]
     short = base is not None and base.shape[0] < stop  # a pinned run whose full rerun has not arrived yet
+    values = {card.key: headline(data, card.key, start, stop) for card in CARDS}
+    base_values = {
+        card.key: headline(base, card.key, start, stop) if base is not None and not short else None for card in CARDS
+    }
+    changes = {key: _minus(values[key], base_values[key]) for key in values}
+    state, pairs = noise
+    bands = card_bands(changes, pairs, start, stop) if state == "ready" and stop else {}
     for card in CARDS:
-        value = headline(data, card.key, start, stop)
-        base_value = headline(base, card.key, start, stop) if base is not None and not short else None
+        value, base_value, band = values[card.key], base_values[card.key], bands.get(card.key)
         shown = card_text(card, value)
         delta = delta_text(value, base_value, card) if value is not None else Delta("")
+        if band is not None and band.within_noise and ": " in delta.text:  # a change, but no larger than chance
+            delta = within_noise_delta(delta, band.change, card)
         units, beds = card.units, ""
         demand = unbedded_demand(data, start, stop) if card.key == "admissions" else None
         if demand is not None:  # a full hospital: fewer admissions are not better
@@ -214,11 +281,12 @@ def cards_html(data, base) -> str:
             if delta.verdict == "better":
                 text = delta.text.replace("Better", "Fewer got a bed", 1)
                 delta = Delta(text, "", f"{text} vs baseline, because beds were full, not because fewer needed one")
+        noise_line = noise_html(card, state if changes[card.key] is not None else "off", band)
         parts.append(
             f"<div class='headline-card card-{card.key}' data-verdict='{delta.verdict}'{beds}>"
             f"<div class='card-title' title='{escape(card.title)}'>{card.title}</div>"
             f"<div class='card-value'>{shown}</div>"
-            f"<div class='card-units' title='{escape(units)}'>{escape(units)}</div>{delta.html()}</div>"
+            f"<div class='card-units' title='{escape(units)}'>{escape(units)}</div>{delta.html()}{noise_line}</div>"
         )
     return "".join(parts) + "</div>"
 
@@ -235,14 +303,17 @@ CARD_CSS = """
                  box-shadow: 0 1px 3px rgba(0,0,0,.25); font-size: 13px; border-left: 5px solid #bbb; }
 .headline-card[data-verdict=better] { border-left-color: #0B5CAD; }
 .headline-card[data-verdict=worse] { border-left-color: #B45309; }
-.headline-card .card-title, .headline-card .card-delta { white-space: nowrap; overflow: hidden;
-                                                         text-overflow: ellipsis; }
+.headline-card .card-title, .headline-card .card-delta, .headline-card .card-units,
+.headline-card .card-noise { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .headline-card .card-title { font-weight: 600; font-size: 13px; }
 .headline-card .card-value { font-size: 22px; line-height: 1.25; font-variant-numeric: tabular-nums;
                              white-space: nowrap; }
-.headline-card .card-units { color: #555; font-size: 12px; line-height: 15px; height: 30px; overflow: hidden; }
-.headline-card .card-delta { font-size: 12px; margin-top: 3px; font-weight: 500; }
-.headline-card .card-delta .v-icon { font-size: 15px; color: inherit; vertical-align: -2px; }
+.headline-card .card-units { color: #555; font-size: 12px; line-height: 15px; height: 15px; }
+.headline-card .card-delta { font-size: 12px; line-height: 17px; height: 17px; margin-top: 3px; font-weight: 500; }
+.headline-card .card-noise { font-size: 12px; line-height: 17px; height: 17px; color: #333; }
+.headline-card .card-noise[data-noise=estimating] { color: #555; font-style: italic; }
+.headline-card .card-delta .v-icon, .headline-card .card-noise .v-icon { font-size: 15px; color: inherit;
+                                                                         vertical-align: -2px; }
 """
 
 
@@ -253,7 +324,7 @@ def Cards(session: ss.Session, version: int = 0):
     LiveHTML(
         session,
         "cards",
-        lambda: cards_html(runner.data(), baseline_data(runner)),
+        lambda: cards_html(runner.data(), baseline_data(runner), runner.noise_pairs()),
         classes=["headline-cards"],
         version=version,
     )

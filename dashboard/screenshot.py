@@ -2,11 +2,11 @@
 
     python -m dashboard.screenshot --out docs/images/dashboard.png
 
-Starts a server (10,000 people a session), opens the page in headless Chromium (Debian's,
+Starts a server (the workshop's 20,000 people a session), opens the page in headless Chromium (Debian's,
 /usr/bin/chromium) at a laptop's 1366x768, chooses the ``funding_shift_core`` story, plays two
 years, raises the recruitment lever during play (so a marker shows on the charts), plays on to
-the end of year 3, shows the CHS tab beside the lever, points at the workforce chart (its
-read-out of the week's values) and saves the page. The run is the story's own seed, so the
+the end of year 3, waits for the cards' noise bands, shows the CHS tab beside the lever, points at
+the workforce chart (its read-out of the week's values) and saves the page. The run is the story's own seed, so the
 picture is repeatable up to the moment of the lever press.
 """
 
@@ -17,6 +17,7 @@ import re
 import sys
 from pathlib import Path
 
+from dashboard.limits import DEFAULT_POPULATION
 from dashboard.loadtest import ARGS, CHROMIUM, local_server
 from dashboard.words import preset_title
 
@@ -53,6 +54,11 @@ def take(url: str, out: Path, width: int = 1366, height: int = 768) -> None:
         status.filter(has_text="Year 3").wait_for(timeout=120_000)
         page.locator(".btn-pause").click()
         page.locator(".btn-play").wait_for()
+        page.wait_for_function(  # the cards' noise bands (replicate seeds run in the background once paused)
+            "document.querySelectorAll(\".card-noise[data-noise='within'], .card-noise[data-noise='beyond']\")"
+            ".length >= 6",
+            timeout=300_000,
+        )
         page.locator(".story-next").click()  # the story's second step
         page.locator(".v-tab").filter(has_text="CHS").click()
         chart = page.locator("svg[data-chart='workforce']")
@@ -70,7 +76,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("docs/images/dashboard.png"))
     parser.add_argument("--url", help="a running dashboard (default: start one here)")
-    parser.add_argument("--population", type=int, default=10_000, help="population of a server started here")
+    parser.add_argument(
+        "--population", type=int, default=DEFAULT_POPULATION, help="population of a server started here"
+    )
     args = parser.parse_args(argv)
     if args.url:
         take(args.url, args.out)

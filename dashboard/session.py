@@ -8,6 +8,7 @@ Every action catches its own errors and shows them in this session's page only.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from concurrent.futures import CancelledError
 from html import escape
@@ -15,8 +16,9 @@ from html import escape
 import solara
 
 from abm.config import ConfigError
+from dashboard.noise import SETTLE_SECONDS
 from dashboard.registry import ROOM
-from dashboard.state import Player, SessionRunner, Settings, run_from_yaml
+from dashboard.state import Noise, Player, SessionRunner, Settings, run_from_yaml
 
 tick = solara.reactive(0)  # bumped when the page's structure changes (re-renders the main view)
 live_tick = solara.reactive(0)  # bumped at every update while playing (only the patient panel listens)
@@ -36,6 +38,7 @@ class Session:
         self._changes_seen = 0
         self.live: dict[str, tuple] = {}  # key -> (HTML widget, function giving its content): see push_live
         self.room_id: str | None = None  # this session's row in the workshop room (dashboard.registry)
+        self._noise_timer: threading.Timer | None = None  # asks for the noise band once the levers settle
         self.narrow = False  # the page is a phone's: its charts are drawn narrow (dashboard.svg.NARROW)
 
     # ------------------------------------------------------------------ the workshop room
@@ -48,7 +51,8 @@ class Session:
 
     def _told(self, context, message: str) -> None:
         """The facilitator changed this run (from the room page's thread): refresh this page, in its own
-        kernel's context, and say what happened."""
+        kernel's context, and say what happened (the cards' noise band is asked for again once it settles)."""
+        self.settle_noise()
 
         def refresh():
             notice.set(message)
@@ -111,6 +115,7 @@ class Session:
     def _stopped(self) -> None:
         playing.set(False)
         tick.set(self.runner.version)
+        self.ask_noise(force=True)  # paused (or at the end): the cards' noise band for the levers as they are
 
     def show(self, exc: Exception) -> None:
         """Show an error (ConfigError lists each problem) in this page."""
@@ -119,6 +124,8 @@ class Session:
     def close(self) -> None:
         """The browser session has ended: stop its model, drop its waiting baseline run and leave the room."""
         self.player.stop()
+        if self._noise_timer is not None:
+            self._noise_timer.cancel()
         self.runner.close()
         ROOM.remove(self.room_id)
 
@@ -150,6 +157,7 @@ class Session:
                 self.runner.reset(settings)
                 self._changes_seen = len(self.runner.current_model.lever_changes)
                 self.wait_for_baseline()
+                self.ask_noise(force=True)
             except Exception as exc:  # noqa: BLE001 - shown in this page
                 self.show(exc)
             finally:
@@ -176,6 +184,39 @@ class Session:
                     tick.set(self.runner.version)
 
         threading.Thread(target=wait, daemon=True, name="abm-baseline").start()
+
+    # ------------------------------------------------------------------ noise bands
+    def settle_noise(self) -> None:
+        """Ask for the cards' noise band once no lever has moved for ``SETTLE_SECONDS`` (a drag, or several levers
+        moved in turn, asks once)."""
+        if self._noise_timer is not None:
+            self._noise_timer.cancel()
+        self._noise_timer = threading.Timer(SETTLE_SECONDS + 0.05, self.ask_noise)
+        self._noise_timer.daemon = True
+        self._noise_timer.start()
+
+    def ask_noise(self, force: bool = False) -> Noise | None:
+        """Ask for the replicate runs of the noise band (if not already asked for the levers as they are), and
+        refresh the page when they arrive (the cards show 'estimating' until then)."""
+        try:
+            noise = self.runner.request_noise(force)
+        except Exception as exc:  # noqa: BLE001 - shown in this page; the run goes on
+            self.show(exc)
+            return None
+        if noise is None or not noise.futures:
+            return noise
+
+        def wait():
+            for pair in noise.futures:
+                for future in pair:
+                    with contextlib.suppress(CancelledError):  # superseded by a newer request from this session
+                        future.exception()
+            if self.runner.poll_noise():
+                self.push_live()
+                tick.set(self.runner.version)
+
+        threading.Thread(target=wait, daemon=True, name="abm-noise").start()
+        return noise
 
     def play(self, stop_week: int | None = None) -> None:
         if not self.runner.warm():
@@ -205,6 +246,7 @@ class Session:
         try:
             self.runner.set_lever(name, value)
             self._changes_seen = len(self.runner.current_model.lever_changes)
+            self.settle_noise()
         except ConfigError as exc:
             self.show(exc)
         levers_tick.set(levers_tick.value + 1)  # the controls show the value now in force
@@ -219,6 +261,7 @@ class Session:
             return
         notice.set("Pinned this run as the baseline: move a lever, and the cards show what it changes.")
         self.wait_for_baseline()
+        self.ask_noise(force=True)
         tick.set(self.runner.version)
 
     # ------------------------------------------------------------------ files

@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import base64
 import binascii
+import contextlib
 import copy
 import dataclasses
 import functools
@@ -28,6 +29,7 @@ import multiprocessing
 import os
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Executor, Future, ProcessPoolExecutor
@@ -45,17 +47,20 @@ from abm.errors import clip
 from abm.metrics import COLUMNS
 from abm.scenario import Scenario, apply_overrides, load_scenario_dict, preset_names, validate_lever
 from abm.units import WEEKS_PER_YEAR
-from dashboard.limits import Limits
+from dashboard.limits import DEFAULT_POPULATION, Limits
+from dashboard.noise import SETTLE_SECONDS, replicate_seeds, replicates_from_env
 from policies.levers import CONDITIONS, Levers
 
 if TYPE_CHECKING:  # the model is imported when a session first builds one, not with the page
     from abm.model import ICSModel
 
-# fluid play for ~30 sessions on two cores (README, Dashboard); `abm dashboard --population/--years` set these
-WORKSHOP_POPULATION = int(os.environ.get("ABM_DASHBOARD_POPULATION", 10_000))
+# fluid play for ~30 sessions on two cores, cards that separate the stories from noise (dashboard.limits,
+# DEFAULT_POPULATION); `abm dashboard --population/--years` set these
+WORKSHOP_POPULATION = int(os.environ.get("ABM_DASHBOARD_POPULATION", DEFAULT_POPULATION))
 WORKSHOP_YEARS = int(os.environ.get("ABM_DASHBOARD_YEARS", 5))
 COL = {name: i for i, name in enumerate(COLUMNS)}
 LIMITS = Limits.from_env()  # the largest run a session may start (`abm dashboard --max-population ...`)
+REPLICATES = replicates_from_env()  # replicate seeds behind each card's noise band (`abm dashboard --noise-replicates`)
 MAX_LIVE_CHANGES = 100  # live lever changes a file or link may replay (as many as a scenario's schedule entries)
 LIVE_CHANGES_KEY = "live_changes"  # the exported scenario's section of live changes (read by the dashboard only)
 URL_PARAM = "run"  # the page's query parameter holding the session (preset, run settings, live changes, week)
@@ -312,6 +317,16 @@ def _apply_due(model: ICSModel, pending: list, applied: list) -> None:
             applied.append((model.reporting_week, name, getattr(model.levers, name)))
 
 
+WORKER_NICENESS = 10  # the baseline worker yields the CPU to the server's pages (its runs are background work)
+
+
+def _start_worker(parent: int) -> None:
+    """In a baseline worker: run below the server's priority, and end when the server ends."""
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
+    _exit_with_parent(parent)
+
+
 def _exit_with_parent(parent: int) -> None:
     """In a baseline worker: end when the server that started it has gone (however it ended)."""
     import time
@@ -331,7 +346,13 @@ class _Job:
         self.key, self.scenario, self.changes = key, scenario, changes
         self.future: Future = Future()
         self.owners: set = set()  # sessions whose waiting job this is
+        self.background: set = set()  # sessions whose waiting replicate run (noise band) this is
         self.started = False
+
+    @property
+    def unwanted(self) -> bool:
+        """Nobody waits for it and it has not started: it can be cancelled."""
+        return not self.owners and not self.background and not self.started
 
 
 class _Anonymous:
@@ -349,6 +370,9 @@ class BaselinePool:
     * **Bounded**: a job over the session limits (:mod:`dashboard.limits`) is refused.
     * **Shared**: sessions asking for the same run (settings, seed, lever changes) get the same
       future; a finished run is kept for the next ``cache_size`` distinct requests.
+    * **Background**: the replicate runs of the noise bands (:meth:`submit_background`) wait in a
+      lane of their own that runs only when no session's own baseline waits; between sessions
+      they too take turns, and a session's newer request replaces its waiting ones.
 
     ``run`` (what a job calls; ``replay``) and ``make_executor`` (``workers -> Executor``; a
     spawned process pool) are there for tests.
@@ -357,7 +381,7 @@ class BaselinePool:
     def __init__(
         self,
         workers: int = 1,
-        cache_size: int = 64,
+        cache_size: int = 192,  # ~0.4 MB a 5-year run: baselines and the replicates of 30 sessions
         run=replay,
         make_executor: Callable[[int], Executor] | None = None,
         limits: Limits | None = None,
@@ -372,20 +396,19 @@ class BaselinePool:
         self._waiting: dict[object, _Job] = {}  # owner -> its waiting job
         self._asked: dict[object, int] = {}  # owner -> when its waiting started (ties among the never served)
         self._served: dict[object, int] = {}  # owner -> the turn its last job started
+        self._background: dict[object, list[_Job]] = {}  # owner -> its waiting replicate runs, in order
+        self._background_served: dict[object, int] = {}  # owner -> the turn its last replicate run started
         self._count = 0  # requests and turns, one clock
         self._running = 0
         self._lock = threading.RLock()
 
     def submit(self, scenario: dict, changes: list, owner=None) -> Future:
         """The future of this run: a cached or waiting one if another request asked for the same run."""
-        if self.limits is not None and (problems := self.limits.problems(scenario)):
-            raise ConfigError([f"baseline: {p}" for p in problems])
-        key = json.dumps([scenario, lever_changes_key(changes)], sort_keys=True, default=str)
+        self._check(scenario)
+        key = _job_key(scenario, changes)
         owner = _Anonymous() if owner is None else owner
         with self._lock:
-            job = self._cache.get(key)
-            if job is not None and job.future.done() and (job.future.cancelled() or job.future.exception()):
-                job = None  # failed or cancelled: run it again
+            job = self._cached(key)
             if job is not None:
                 self._cache.move_to_end(key)
                 if job.started:  # running or done: nothing to queue, and this session's older request is moot
@@ -393,23 +416,76 @@ class BaselinePool:
                 elif self._waiting.get(owner) is not job:  # waiting for another session: wait for it too
                     self._wait(owner, job)
                 return job.future
-            job = _Job(key, scenario, changes)
+            job = self._new_job(key, scenario, changes)
             self._wait(owner, job)
-            self._cache[key] = job
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)  # a waiting job so dropped still runs
             self._dispatch()
             return job.future
 
+    def submit_background(self, runs: list[tuple[dict, list]], owner) -> list[Future]:
+        """The futures of replicate runs ((scenario, changes) each; a noise band's): they start only when no
+        session's own baseline waits, and they replace ``owner``'s waiting replicate runs (cancelled unless
+        another session waits for the same run). A run already asked for, running or done is shared, so
+        sessions on the same preset share their replicate baselines."""
+        for scenario, _ in runs:
+            self._check(scenario)
+        with self._lock:
+            jobs = []
+            for scenario, changes in runs:
+                key = _job_key(scenario, changes)
+                job = self._cached(key) or self._new_job(key, scenario, changes)
+                self._cache.move_to_end(key)
+                jobs.append(job)
+            waiting = [job for job in jobs if not job.started]
+            for job in waiting:  # (before the older request is dropped: a run in both is kept, not cancelled)
+                job.background.add(owner)
+            for job in self._background.pop(owner, []):
+                if job not in waiting:
+                    job.background.discard(owner)
+                    self._cancel_if_unwanted(job)
+            if waiting:
+                self._background[owner] = waiting
+                self._count += 1
+                self._asked.setdefault(("background", owner), self._count)
+            else:
+                self._asked.pop(("background", owner), None)
+            self._dispatch()
+            return [job.future for job in jobs]
+
     def forget(self, owner) -> None:
-        """A session has ended: its waiting job is dropped (cancelled if nobody else waits for it)."""
+        """A session has ended: its waiting jobs are dropped (cancelled if nobody else waits for them)."""
         with self._lock:
             self._drop(owner)
+            self._drop_background(owner)
             self._served.pop(owner, None)
+            self._background_served.pop(owner, None)
 
     def waiting(self) -> int:
         with self._lock:
             return len(self._waiting)
+
+    def waiting_background(self) -> int:
+        """Replicate runs waiting to start, over all sessions."""
+        with self._lock:
+            return sum(1 for jobs in self._background.values() for job in jobs if not job.started)
+
+    # ------------------------------------------------------------------ jobs
+    def _check(self, scenario: dict) -> None:
+        if self.limits is not None and (problems := self.limits.problems(scenario)):
+            raise ConfigError([f"baseline: {p}" for p in problems])
+
+    def _cached(self, key: str) -> _Job | None:
+        """The job for ``key`` if it is waiting, running or done well (a failed or cancelled one runs again)."""
+        job = self._cache.get(key)
+        if job is not None and job.future.done() and (job.future.cancelled() or job.future.exception()):
+            return None
+        return job
+
+    def _new_job(self, key: str, scenario: dict, changes: list) -> _Job:
+        job = _Job(key, scenario, changes)
+        self._cache[key] = job
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)  # a waiting job so dropped still runs
+        return job
 
     # ------------------------------------------------------------------ the queue
     def _wait(self, owner, job: _Job) -> None:
@@ -429,23 +505,58 @@ class BaselinePool:
         if job is None:
             return
         job.owners.discard(owner)
-        if not job.owners and not job.started:  # nobody waits for it any more
+        self._cancel_if_unwanted(job)
+
+    def _drop_background(self, owner) -> None:
+        """``owner``'s waiting replicate runs are no longer its (each cancelled if nobody else waits for it)."""
+        self._asked.pop(("background", owner), None)
+        for job in self._background.pop(owner, []):
+            job.background.discard(owner)
+            self._cancel_if_unwanted(job)
+
+    def _cancel_if_unwanted(self, job: _Job) -> None:
+        if job.unwanted:  # nobody waits for it any more
             job.future.cancel()
             if self._cache.get(job.key) is job:
                 del self._cache[job.key]
 
+    def _next_background(self) -> tuple[object, _Job] | None:
+        """The replicate run to start next: the first waiting one of the session served least recently."""
+        while self._background:
+            owner = min(
+                self._background,
+                key=lambda o: (self._background_served.get(o, 0), self._asked.get(("background", o), 0)),
+            )
+            jobs = self._background[owner]
+            job = jobs.pop(0)
+            if not jobs:
+                del self._background[owner]
+                self._asked.pop(("background", owner), None)
+            job.background.discard(owner)
+            if not job.started and not job.future.done():  # (started by another request, or cancelled)
+                self._count += 1
+                self._background_served[owner] = self._count
+                return owner, job
+        return None
+
     def _dispatch(self) -> None:
-        """Start waiting jobs while a worker is free: the session served least recently first."""
-        while self._running < self.workers and self._waiting:
-            owner = min(self._waiting, key=lambda o: (self._served.get(o, 0), self._asked.get(o, 0)))
-            job = self._waiting[owner]
-            for other in list(job.owners):  # every session waiting for this run is served by it
-                self._waiting.pop(other, None)
-                self._asked.pop(other, None)
-            job.owners.clear()
-            self._count += 1
-            if not isinstance(owner, _Anonymous):
-                self._served[owner] = self._count
+        """Start waiting jobs while a worker is free: the sessions' own baselines first, the session served least
+        recently first; then the replicate runs of the noise bands, in the same way."""
+        while self._running < self.workers and (self._waiting or self._background):
+            if not self._waiting:
+                _, job = self._next_background() or (None, None)
+                if job is None:
+                    break
+            else:
+                owner = min(self._waiting, key=lambda o: (self._served.get(o, 0), self._asked.get(o, 0)))
+                job = self._waiting[owner]
+                for other in list(job.owners):  # every session waiting for this run is served by it
+                    self._waiting.pop(other, None)
+                    self._asked.pop(other, None)
+                job.owners.clear()
+                self._count += 1
+                if not isinstance(owner, _Anonymous):
+                    self._served[owner] = self._count
             if not job.future.set_running_or_notify_cancel():
                 continue
             job.started = True
@@ -479,15 +590,22 @@ class BaselinePool:
         with self._lock:
             for owner in list(self._waiting):
                 self._drop(owner)
+            for owner in list(self._background):
+                self._drop_background(owner)
             if self._executor is not None:
                 self._executor.shutdown(wait=False, cancel_futures=True)
                 self._executor = None
 
 
+def _job_key(scenario: dict, changes: list) -> str:
+    """What a run is: its scenario (seed included) and its live lever changes."""
+    return json.dumps([scenario, lever_changes_key(changes)], sort_keys=True, default=str)
+
+
 def _process_pool(workers: int) -> ProcessPoolExecutor:
     # spawn: never fork a threaded web server; the worker ends when the server does
     return ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_exit_with_parent, initargs=(os.getpid(),)
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker, initargs=(os.getpid(),)
     )
 
 
@@ -533,6 +651,32 @@ class Baseline:
         return self.data is not None and self.future is None
 
 
+@dataclass
+class Noise:
+    """The replicate runs behind the cards' noise bands (:mod:`dashboard.noise`): for each replicate seed, this
+    run's settings and lever changes (the policy arm) and its baseline's, run with that seed."""
+
+    stamp: int  # the session's noise_stamp when asked: its lever changes and baseline then
+    seeds: list[int]
+    futures: list[tuple[Future, Future]]  # (policy arm, baseline arm) for each seed
+    pairs: list[tuple[np.ndarray, np.ndarray]] | None = None  # their weekly arrays, once all have arrived
+    error: str | None = None
+
+    def poll(self) -> bool:
+        """Pick up the replicate runs once all have finished; True when they just arrived (or one failed)."""
+        if self.pairs is not None or self.error is not None:
+            return False
+        if not all(f.done() for pair in self.futures for f in pair):
+            return False
+        try:
+            self.pairs = [(policy.result(), base.result()) for policy, base in self.futures]
+        except CancelledError:  # superseded (the session asked again) or the pool shut: no band from these
+            self.error = "the noise estimate was cancelled"
+        except Exception as exc:  # noqa: BLE001 - shown on the cards, the session goes on
+            self.error = f"the noise estimate failed: {exc}"
+        return True
+
+
 # --------------------------------------------------------------------------- the session
 _OWNERS = itertools.count(1)
 
@@ -541,7 +685,11 @@ class SessionRunner:
     """One session's model and everything the page shows about it (thread-safe)."""
 
     def __init__(
-        self, settings: Settings | None = None, pool: BaselinePool | None = POOL, limits: Limits | None = None
+        self,
+        settings: Settings | None = None,
+        pool: BaselinePool | None = POOL,
+        limits: Limits | None = None,
+        replicates: int | None = None,
     ):
         self.lock = threading.RLock()
         self.pool = pool
@@ -557,6 +705,10 @@ class SessionRunner:
         self.run_id = 0
         self.version = 0
         self.group = self.settings.group  # its group's name, for the room page and the link ('': none given)
+        self.replicates = REPLICATES if replicates is None else replicates  # 0: no noise bands
+        self.noise: Noise | None = None
+        self.noise_stamp = 0  # bumped when what the noise band depends on changes (levers, baseline, reset)
+        self.changed_at = 0.0  # time.monotonic() of the last lever change (replicates wait for it to settle)
 
     # ------------------------------------------------------------------ lifecycle
     def reset(self, settings: Settings | None = None, warm_up: bool = True) -> None:
@@ -585,6 +737,8 @@ class SessionRunner:
             self.version += 1
             self.baseline = None
             self.pinned = None
+            self.noise = None
+            self.noise_stamp += 1
         self.request_default_baseline()
 
     def close(self) -> None:
@@ -632,6 +786,8 @@ class SessionRunner:
             model.set_lever(name, value)
             self.user_changes.append((model.reporting_week, name, getattr(model.levers, name)))
             self.version += 1
+            self.noise_stamp += 1
+            self.changed_at = time.monotonic()
 
     def set_group(self, text) -> str:
         """Name this session's group (checked by :func:`check_group_name`); the name as kept."""
@@ -668,6 +824,8 @@ class SessionRunner:
                 self.pending.insert(after, (week, name, value))
             self.settings = dataclasses.replace(self.settings, changes=[*self.settings.changes, (week, name, value)])
             self.version += 1
+            self.noise_stamp += 1
+            self.changed_at = time.monotonic()
             return week
 
     def cancel_changes(self, changes: list[tuple[int, str, object]]) -> int:
@@ -767,6 +925,7 @@ class SessionRunner:
         if self.pool is None:
             self.baseline.data = replay(scenario, pinned.changes)
         self.version += 1
+        self.noise_stamp += 1
         return self.baseline
 
     def poll_baseline(self) -> bool:
@@ -774,6 +933,67 @@ class SessionRunner:
             self.version += 1
             return True
         return False
+
+    # ------------------------------------------------------------------ noise bands
+    def request_noise(self, force: bool = False) -> Noise | None:
+        """Ask the pool for the replicate runs of the cards' noise bands (:mod:`dashboard.noise`), unless they are
+        already asked for this run's lever changes and baseline; the new request if one was sent.
+
+        Each replicate seed (the next ``replicates`` after this run's) runs both arms over the whole horizon: this
+        run's scenario with its lever changes at their weeks, and the baseline's scenario with its changes. A lever
+        change asks only once no lever has moved for ``SETTLE_SECONDS`` (``force``: at once, as on a pause), so a
+        slider dragged during play sends one request, not one a week; the pool drops this session's older
+        waiting runs."""
+        with self.lock:
+            baseline = self.baseline
+            if self.pool is None or self.replicates <= 0 or self.model is None or baseline is None:
+                return None
+            if self.noise is not None and self.noise.stamp == self.noise_stamp:
+                return None
+            if not force and time.monotonic() - self.changed_at < SETTLE_SECONDS:
+                return None
+            scenario, changes = self.current_scenario.to_dict(), self.planned_changes()
+            stamp = self.noise_stamp
+        seeds = replicate_seeds(int(scenario["seed"]), self.replicates)
+        runs = []
+        for seed in seeds:
+            runs.append((dict(scenario, seed=seed), changes))
+            runs.append((dict(baseline.scenario, seed=seed), list(baseline.changes)))
+        try:
+            futures = self.pool.submit_background(runs, owner=self.owner)
+        except ConfigError as exc:
+            noise = Noise(stamp, seeds, [], error=f"no noise estimate: {'; '.join(exc.problems)}")
+        else:
+            noise = Noise(stamp, seeds, list(zip(futures[::2], futures[1::2], strict=True)))
+        with self.lock:
+            if stamp != self.noise_stamp:  # a lever moved while this was asked: the next request replaces it
+                return None
+            self.noise = noise
+            self.version += 1
+        return noise
+
+    def poll_noise(self) -> bool:
+        """Pick up the replicate runs; True when they just arrived."""
+        noise = self.noise
+        if noise is not None and noise.poll():
+            self.version += 1
+            return True
+        return False
+
+    def noise_pairs(self) -> tuple[str, list]:
+        """What the cards show of the noise: ('off', []) with no bands, ('estimating', []) until the replicates
+        for this run's lever changes and baseline are in, ('failed: why', []) or ('ready', [(policy, base), ...])."""
+        noise = self.noise
+        if self.replicates <= 0 or self.pool is None:
+            return "off", []
+        if noise is None or noise.stamp != self.noise_stamp:
+            return "estimating", []
+        noise.poll()
+        if noise.error is not None:
+            return f"failed: {noise.error}", []
+        if noise.pairs is None:
+            return "estimating", []
+        return "ready", noise.pairs
 
     # ------------------------------------------------------------------ export
     def scenario_yaml(self) -> str:
