@@ -68,6 +68,7 @@ def run_years(levers: tuple, seed: int, schedule: tuple = ()) -> dict[str, np.nd
         "retiring": (ics.chs_retirements.sum() / ics.chs_fte.mean()).to_numpy(),
         "virtual_ward": ics.virtual_ward_patients.mean().to_numpy(),
         "occupancy": ics.bed_occupancy.mean().to_numpy(),
+        "inpatients": (ics.inpatients.mean() / people * 1000).to_numpy(),  # emergency patients in a bed
         "core_share": (ics.spend_chs_core.sum() / spend).to_numpy(),
         "addon_share": (ics.spend_addon.sum() / spend).to_numpy(),
     }
@@ -224,11 +225,13 @@ def test_addon_gain_fades_when_the_money_ends(baseline):
     assert wards_after < 0.5  # and none to speak of once it has ended
     share_after, _ = effect(addon, baseline, "addon_share", slice(4, 6))
     assert share_after < 0.02 * baseline["addon_share"][:, 4:].mean()
-    while_running, se_running = effect(addon, baseline, "occupancy", slice(1, 3))
-    assert while_running < -Z * se_running  # bed days saved by step-down
+    # bed days saved by step-down (001 §4, Bradford): emergency patients in a bed, not occupancy, since the trust
+    # books planned care into the beds its forecast sees freed (agents/acute_trust.py)
+    while_running, se_running = effect(addon, baseline, "inpatients", slice(1, 3))
+    assert while_running < -Z * se_running
     fading, se = paired(
-        addon["occupancy"][:, 1:3].mean(axis=1) - baseline["occupancy"][:, 1:3].mean(axis=1),
-        addon["occupancy"][:, 4:6].mean(axis=1) - baseline["occupancy"][:, 4:6].mean(axis=1),
+        addon["inpatients"][:, 1:3].mean(axis=1) - baseline["inpatients"][:, 1:3].mean(axis=1),
+        addon["inpatients"][:, 4:6].mean(axis=1) - baseline["inpatients"][:, 4:6].mean(axis=1),
     )
     assert fading > Z * se  # the gain fades
 
