@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
@@ -69,3 +72,24 @@ def paired(values_a, values_b):
     """Mean paired difference and its standard error."""
     d = np.asarray(values_b, dtype=float) - np.asarray(values_a, dtype=float)
     return d.mean(), d.std(ddof=1) / np.sqrt(len(d))
+
+
+class GatedRuns:
+    """Stands in for ``replay`` in a thread pool (the dashboard's baseline pool): records the order runs start;
+    the first waits for ``gate``."""
+
+    def __init__(self):
+        self.started: list[str] = []
+        self.gate = threading.Event()
+
+    def __call__(self, scenario, changes):
+        self.started.append(scenario["name"])
+        if len(self.started) == 1:
+            assert self.gate.wait(10), "the test never opened the gate"
+        return np.full((1, 1, 1), float(len(self.started)))
+
+    def wait_started(self, n: int) -> None:
+        deadline = time.time() + 10
+        while len(self.started) < n:
+            assert time.time() < deadline, f"started: {self.started}"
+            time.sleep(0.01)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import re
 import statistics
-import threading
-import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 import numpy as np
@@ -18,6 +16,7 @@ from dashboard.figures import CARDS
 from dashboard.noise import Band, band, card_bands, replicate_seeds
 from dashboard.panels import cards_html
 from dashboard.state import BaselinePool, SessionRunner, Settings, replay
+from tests.conftest import GatedRuns
 
 SMALL = dict(population=4000, years=1, seed=5)
 COL = {name: i for i, name in enumerate(COLUMNS)}
@@ -112,32 +111,12 @@ def test_card_bands_use_the_weeks_the_card_shows():
 
 
 # --------------------------------------------------------------------------- the pool's low-priority lane
-class Gate:
-    """Stands in for ``replay`` in a thread pool: records the order runs start; the first waits for ``gate``."""
-
-    def __init__(self):
-        self.started: list[str] = []
-        self.gate = threading.Event()
-
-    def __call__(self, scenario, changes):
-        self.started.append(scenario["name"])
-        if len(self.started) == 1:
-            assert self.gate.wait(10), "the test never opened the gate"
-        return np.full((1, 1, 1), float(len(self.started)))
-
-    def wait_started(self, n: int) -> None:
-        deadline = time.time() + 10
-        while len(self.started) < n:
-            assert time.time() < deadline, f"started: {self.started}"
-            time.sleep(0.01)
-
-
 def runs(*names) -> list:
     return [({"name": n}, []) for n in names]
 
 
 def test_replicate_runs_wait_for_every_sessions_own_baseline_and_take_turns():
-    gate = Gate()
+    gate = GatedRuns()
     pool = BaselinePool(run=gate, make_executor=ThreadPoolExecutor)
     pool.submit({"name": "busy"}, [], owner="X")
     gate.wait_started(1)
@@ -153,7 +132,7 @@ def test_replicate_runs_wait_for_every_sessions_own_baseline_and_take_turns():
 
 
 def test_a_newer_request_replaces_a_sessions_waiting_replicates_and_shares_anothers():
-    gate = Gate()
+    gate = GatedRuns()
     pool = BaselinePool(run=gate, make_executor=ThreadPoolExecutor)
     pool.submit({"name": "busy"}, [], owner="X")
     gate.wait_started(1)
@@ -181,7 +160,7 @@ def test_a_replicate_run_over_the_limits_is_refused():
     from abm.config import ConfigError
     from dashboard.limits import Limits
 
-    pool = BaselinePool(run=Gate(), make_executor=ThreadPoolExecutor, limits=Limits(population=20_000))
+    pool = BaselinePool(run=GatedRuns(), make_executor=ThreadPoolExecutor, limits=Limits(population=20_000))
     with pytest.raises(ConfigError):
         pool.submit_background([({"name": "big", "population": 200_000}, [])], owner="A")
     assert pool.waiting_background() == 0

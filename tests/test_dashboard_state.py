@@ -4,7 +4,6 @@ headline figures, charts, export and upload checks, the command."""
 from __future__ import annotations
 
 import re
-import threading
 import time
 from html import escape
 
@@ -19,6 +18,7 @@ from dashboard.cli import server_command
 from dashboard.figures import CARDS, headline
 from dashboard.state import Player, SessionRunner, Settings, replay, run_from_yaml, scenario_from_yaml
 from policies.levers import GROUPS, lever_table
+from tests.conftest import GatedRuns
 
 SMALL = dict(population=4000, years=1, seed=5)
 
@@ -546,26 +546,6 @@ def test_every_way_a_session_starts_a_run_checks_the_limits(path):
 
 
 # --------------------------------------------------------------------------- a fair baseline pool (issue 13)
-class GatedRuns:
-    """Stands in for ``replay`` in a thread pool: records the order jobs start; the first waits for ``gate``."""
-
-    def __init__(self):
-        self.started: list[str] = []
-        self.gate = threading.Event()
-
-    def __call__(self, scenario, changes):
-        self.started.append(scenario["name"])
-        if len(self.started) == 1:
-            assert self.gate.wait(10), "the test never opened the gate"
-        return np.full((1, 1, 1), len(self.started))
-
-    def wait_started(self, n: int) -> None:
-        deadline = time.time() + 10
-        while len(self.started) < n:
-            assert time.time() < deadline, f"started: {self.started}"
-            time.sleep(0.01)
-
-
 def gated_pool(**kw):
     from concurrent.futures import ThreadPoolExecutor
 
