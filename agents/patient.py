@@ -676,8 +676,9 @@ def start_episode(model, idx: np.ndarray, acuity: np.ndarray) -> None:
     pop.assign("acuity", idx, acuity)
     pop.assign("rationed", idx, False)
     u = model.streams.uniform(Decision.SEEK_DECISION, idx)
-    would_seek = u < seek_table(model.params.need)[acuity, pop.deprivation[idx]]
-    will_seek = u < seek_table(model.params.need)[acuity, pop.deprivation[idx]] * still_try(model, pop.practice[idx])
+    seek = seek_table(model.params.need)[acuity, pop.deprivation[idx]]
+    would_seek = u < seek
+    will_seek = u < seek * still_try(model, pop.practice[idx])
     pop.assign("will_seek", idx, will_seek)
     deterred = idx[would_seek & ~will_seek & (acuity == Acuity.LOW.value)]
     to_pharmacy = deterred[goes_to_pharmacy(model, model.streams.uniform(Decision.PHARMACY, deterred))]
