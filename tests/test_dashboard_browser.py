@@ -60,7 +60,7 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, request):
     """``abm dashboard`` (a production ``solara run``) with a small population and one extra story preset."""
     presets = tmp_path_factory.mktemp("presets")
     (presets / "story_demo.yaml").write_text(yaml.safe_dump(STORY_PRESET))
@@ -99,6 +99,14 @@ def server(tmp_path_factory):
         yield url
         process.terminate()
         process.wait(timeout=20)
+        show_log_after_failures(request, log)
+
+
+def show_log_after_failures(request, log) -> None:
+    """When a test failed, print the end of the server's log past pytest's capture (CI's output then has it)."""
+    if request.session.testsfailed:
+        log.seek(0)
+        print(f"\n--- the end of {log.name} ---\n{log.read()[-4000:]}", file=sys.__stderr__)
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +143,22 @@ class Session:
             assert time.time() < deadline, f"the run stayed at week {weeks} (expected {at_least})"
             time.sleep(0.2)
         return weeks
+
+    def expect_new_run(self, timeout: float = 60_000) -> None:
+        """The run restarts at week 0 (after "Apply and reset"); if it does not, say what the page shows instead."""
+        try:
+            expect(self.page.locator(".run-status")).to_have_attribute("data-weeks", "0", timeout=timeout)
+        except AssertionError as exc:
+            shown = {
+                name: [text.strip() for text in self.page.locator(selector).all_inner_texts()]
+                for name, selector in (
+                    ("problems", ".problems"),
+                    ("notice", ".notice"),
+                    ("alerts", ".v-alert"),
+                )
+            }
+            shown["seed field"] = [self.page.locator(".input-seed input").input_value()]
+            raise AssertionError(f"the run did not restart at week 0; the page shows {shown}; {self.errors}") from exc
 
     def choose(self, select_class: str, item: str) -> None:
         """Pick ``item`` in a Vuetify select (by its first line: a preset's name, not its description)."""
@@ -361,7 +385,8 @@ def test_pin_reruns_the_pinned_run_in_full_with_the_same_seed(session):
     page.wait_for_function("!document.querySelector('.baseline-label').innerText.includes('computing')", timeout=60_000)
     # the rerun covers the whole horizon and matches this run week for week (same seed, same changes)
     baseline = session.polyline("admissions", "baseline")
-    assert int(baseline.get_attribute("data-points")) == 52 * YEARS
+    # (the label and the chart are drawn in separate updates: wait for the chart to draw the rerun)
+    expect(baseline).to_have_attribute("data-points", str(52 * YEARS), timeout=15_000)
     live = session.points("admissions", "this run")
     assert live == session.points("admissions", "baseline")[: len(live)]
     assert page.locator(".card-admissions .card-delta").inner_text().strip() == "Same as baseline"
@@ -783,7 +808,7 @@ SHOTS = Path("/tmp/shots")  # the room-code page at three sizes, for a person to
 
 
 @pytest.fixture(scope="module")
-def room_server(tmp_path_factory):
+def room_server(tmp_path_factory, request):
     """``abm dashboard --room-code CODE`` on 127.0.0.1 (a code set on loopback is required), with small limits."""
     port = free_port()
     with open(tmp_path_factory.mktemp("room-log") / "server.log", "w+") as log:
@@ -834,6 +859,7 @@ def room_server(tmp_path_factory):
         yield url
         process.terminate()
         process.wait(timeout=20)
+        show_log_after_failures(request, log)
 
 
 WEBSOCKET_PROBE = """url => new Promise(done => {
@@ -1042,7 +1068,7 @@ def test_the_room_page_lists_three_sessions_and_a_pushed_shock_reaches_each(brow
         red_page.run_settings()
         red_page.page.locator(".input-seed input").fill("7")
         red_page.page.locator(".apply-reset").click()
-        expect(red_page.page.locator(".run-status")).to_have_attribute("data-weeks", "0", timeout=60_000)
+        red_page.expect_new_run()
         expect(red).to_contain_text("seed 7", timeout=20_000)
         expect(red).to_contain_text("week 20: Winter pressure % set to 30% (to come)")
         expect(shocks_on).to_contain_text("Winter surge (from week 20)")
