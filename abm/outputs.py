@@ -302,6 +302,15 @@ OUTPUTS: tuple[Output, ...] = (
         "have none (part of CHS contacts)",
     ),
     Output(
+        "chs_kept_contacts",
+        "contacts",
+        "CHS contacts with people kept on a caseload they no longer need",
+        Kind.COUNT,
+        Source.EVENT,
+        "CHS contacts with people whose need resolved but whom a team with time to spare keeps on its caseload "
+        "(004 §4: teams that do not review their caseloads; part of CHS contacts)",
+    ),
+    Output(
         "chs_rationed",
         "people",
         "rationed out by CHS",

@@ -914,6 +914,24 @@ class CHSParams:
         "Place's teams average the calibrated contacts_per_fte_week, as the model scales them)",
         doc="CHS teams' productivity varies",
     )
+    # ---- caseloads kept without review (004 §4: why contacts per WTE vary) ----
+    kept_review_weekly: float = spec(
+        0.125,
+        units="share a week of people kept on a caseload they no longer need who are discharged at a review",
+        lo=0.01,
+        hi=1,
+        source="004 §4 (Audit Commission 1999): teams that do not systematically review their clients keep "
+        "people on the caseload who no longer need to be; a review about every eight weeks is an assumption",
+        doc="caseloads kept without review",
+    )
+    contacts_kept: float = spec(
+        0.5,
+        units="contacts per week for a person kept on a caseload they no longer need",
+        lo=0,
+        hi=5,
+        source="assumption: the low-need visit rate (contacts_low), a fortnightly visit carried on",
+        doc="caseloads kept without review",
+    )
     acute_host_discharge_multiplier: float = spec(
         1.3,
         units="multiplier on discharge_start_weekly when CHS is inside the acute trust",

@@ -401,7 +401,8 @@ CLAIMS: tuple[Claim, ...] = (
         run_years=1,
         note="900,000 people: 23 teams; each team's own productivity is drawn independently of its case mix "
         "(about fourfold highest to lowest), and tests/test_chs_productivity.py checks that case mix explains little "
-        "of the spread; the delivered spread is narrower because the most productive teams run out of work",
+        "of the spread; a team with time to spare keeps people on its caseload who no longer need it (004 §4, "
+        "caseloads not reviewed), so the most productive teams' time shows as contacts, if not as care",
     ),
     # hospital
     Claim(

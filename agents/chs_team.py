@@ -75,6 +75,8 @@ class CHSTeam(Organisation):
     )
     core_fte = Column("core staff working this week (in post and bank or agency, all roles but UCR), FTE")
     contacts_per_fte = Column("core contacts this week per core FTE working (004 §4's contacts per WTE)")
+    recovered = Column("people whose need resolved on the caseload this week (counted as they leave it)")
+    kept = Column("people kept on the caseload who no longer need it (004 §4), at the end of this week")
 
     def __init__(self, model, table, index: int, place: int):
         super().__init__(model, table, index)
@@ -295,7 +297,10 @@ def run_services(model) -> None:
     used_planned = planned_care(model, left - reserve, demand)
     left -= used_planned
     used += used_planned
-    used += proactive_care(model, left, np.zeros(len(teams)))  # discretionary: not part of the team's load
+    used_proactive = proactive_care(model, left, np.zeros(len(teams)))  # discretionary: not part of the team's load
+    left -= used_proactive
+    used += used_proactive
+    used += keep_on_caseload(model, left)  # what is left after that: visits nobody needs
     vw_contacts = virtual_ward_contacts(model)
 
     w.available, w.ucr_available = capacity, ucr_left
@@ -572,6 +577,35 @@ def proactive_care(model, capacity: np.ndarray, demand: np.ndarray) -> np.ndarra
         on_proactive_care += np.bincount(pop.team[chosen], minlength=n_teams)
     model.teams.table.proactive = on_proactive_care
     return used
+
+
+def note_recovered(model, team: np.ndarray) -> None:
+    """People whose need resolved while on a caseload (one entry per person: their team) leave it this week."""
+    model.teams.table.recovered += np.bincount(team, minlength=len(model.teams))
+
+
+def keep_on_caseload(model, capacity: np.ndarray) -> np.ndarray:
+    """Time left after all the care people need is not idle: the team keeps visiting people who no longer need it.
+
+    004 §4: "some community teams set target timeframes for interventions and systematically review their
+    clients ..., others do not, with the result that staff continue to have people on their caseload when they
+    no longer need to be" (Audit Commission 1999), one of the reasons it gives for the fourfold variation in
+    contacts per WTE.  A team that is short of time reviews its caseload because it must; one with time left
+    does not: people whose need resolved on its caseload this week (:func:`note_recovered`) stay on its books,
+    visited ``contacts_kept`` a week, until a review discharges them (``kept_review_weekly``) or the time runs
+    out (the team's capacity left, after proactive care, bounds how many it keeps).  They are already home and
+    well, so the visits change nothing for them: their contacts count in the team's contacts per FTE and in
+    ``chs_contacts``, and appear on their own as ``chs_kept_contacts``.  The people are a count for the team (a
+    stock that flows in, is reviewed out and is cut to the time available), not a setting of each person:
+    nothing about them is decided (the sizes are assumptions; see the parameters)."""
+    w, p = model.teams.table, model.params.chs
+    stock = w.kept * (1 - p.kept_review_weekly) + w.recovered
+    room = np.maximum(capacity, 0.0) / p.contacts_kept if p.contacts_kept > 0 else np.zeros_like(stock)
+    w.kept = np.minimum(stock, room)
+    w.recovered = np.zeros_like(stock)
+    contacts = w.kept * p.contacts_kept
+    model.events.add_amounts("chs_kept_contacts", model.topology.team_place, contacts)
+    return contacts
 
 
 def proactive_priority(model, idx: np.ndarray) -> np.ndarray:

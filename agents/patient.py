@@ -32,6 +32,7 @@ from abm.population import (
 )
 from abm.streams import Decision
 from abm.units import WEEKS_PER_YEAR
+from agents import chs_team
 
 
 def weekly_prob(rate_per_year):
@@ -712,6 +713,7 @@ def end_episode(model, idx: np.ndarray) -> None:
     pop.assign("rationed", idx, False)
     pop.assign("self_care", idx, False)
     in_service = idx[pop.setting[idx] != Setting.HOME.value]
+    chs_team.note_recovered(model, pop.team[in_service[pop.setting[in_service] == Setting.CHS_CASELOAD.value]])
     pop.move(in_service, Setting.HOME)
 
 

@@ -31,6 +31,7 @@ import numpy as np
 from abm.population import FIELDS, Acuity, Population, Setting, is_alive, is_in_need, is_outside_hospital
 from abm.streams import Decision
 from abm.units import WEEKS_PER_YEAR
+from agents.chs_team import note_recovered
 from agents.patient import (
     add_entrants,
     care_multiplier,
@@ -181,6 +182,8 @@ class PatientAgent(mesa.Agent):
         """Need resolved: leave any queue or caseload for home (proactive care continues)."""
         self.rationed = False
         self.self_care = False
+        if self.setting == Setting.CHS_CASELOAD:
+            note_recovered(self.model, np.array([self.team]))
         if self.setting != Setting.HOME:
             self.move(Setting.HOME)
 
