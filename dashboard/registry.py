@@ -15,7 +15,9 @@ exported file, and replays.  A pushed shock stays *on* in that session until the
 withdraws it: every new run the session starts (Reset, "Apply and reset", another preset, a loaded
 file) gets its changes again (:meth:`Registry.with_shocks`, which the session calls at each reset),
 and the session's page says which shocks are on (:meth:`Registry.shocks_on`).  A shock pushed to
-every group is on for the room: a group that joins later, or reloads its page, gets it too.
+every group is on for the room: a group that joins later, or reloads its page, gets it too. One pushed
+to chosen groups follows each group's name: a reloaded page names itself again (from its link) and gets
+its group's shocks back.
 
 Anything a browser sends is checked: a group name is short plain text (:data:`GROUP_RULE`);
 a shock is a key of the menu; targets are ids of live sessions, at most :data:`MAX_SESSIONS`.
@@ -144,6 +146,7 @@ class Registry:
         self._entries: dict[str, _Entry] = {}
         self._ids = itertools.count(1)
         self._room_shocks: dict[str, int] = {}  # shocks pushed to every group: key -> the week asked for
+        self._group_shocks: dict[str, dict[str, int]] = {}  # shocks pushed to chosen named groups: group -> key -> week
 
     def __len__(self) -> int:
         with self._lock:
@@ -158,8 +161,16 @@ class Registry:
             id = str(next(self._ids))
             entry = _Entry(id, runner, notify)
             entry.shocks = {key: _at(SHOCKS[key], week) for key, week in self._room_shocks.items()}
+            self._take_group_shocks(entry)
             self._entries[id] = entry
             return id
+
+    def _take_group_shocks(self, entry: _Entry) -> None:
+        """A named group's page that reloads (a new session) or a session renamed to that group gets the shocks
+        pushed to that group and not withdrawn, as a group that joins later gets the room's (the caller holds
+        the lock)."""
+        for key, week in self._group_shocks.get(entry.runner.group, {}).items():
+            entry.shocks.setdefault(key, _at(SHOCKS[key], week))
 
     def remove(self, id: str | None) -> None:
         with self._lock:
@@ -173,8 +184,13 @@ class Registry:
         return entry
 
     def set_group(self, id: str, text) -> str:
-        """Name a session's group (checked by :func:`check_group_name`); the name as kept."""
-        return self._entry(id).runner.set_group(text)
+        """Name a session's group (checked by :func:`check_group_name`); the name as kept. The session gets the
+        shocks on for a group of that name (:meth:`_take_group_shocks`)."""
+        entry = self._entry(id)
+        name = entry.runner.set_group(text)
+        with self._lock:
+            self._take_group_shocks(entry)
+        return name
 
     def group(self, id: str) -> str:
         return self._entry(id).group
@@ -255,6 +271,8 @@ class Registry:
                 continue
             with self._lock:
                 entry.shocks[shock.key] = changes
+                if targets is not None and entry.runner.group:  # a named group keeps it across a reload
+                    self._group_shocks.setdefault(entry.runner.group, {})[shock.key] = week
             when = min(w for w, _, _ in changes)
             result.scheduled.append((entry.group, when))
             if entry.notify is not None:
@@ -273,10 +291,13 @@ class Registry:
         if targets is None:
             with self._lock:
                 self._room_shocks.pop(shock.key, None)
+                for shocks in self._group_shocks.values():
+                    shocks.pop(shock.key, None)
         withdrawn = []
         for entry in entries:
             with self._lock:
                 changes = entry.shocks.pop(shock.key, None)
+                self._group_shocks.get(entry.runner.group, {}).pop(shock.key, None)
             if changes is None:
                 continue
             cancelled = entry.runner.cancel_changes(list(changes))

@@ -72,7 +72,10 @@ class Session:
     def set_group(self, text: str) -> None:
         """Name this session's group, as the room page shows it (short plain text; an error says what is allowed)."""
         try:
-            self.runner.set_group(text)
+            if self.room_id is None:  # not listed in the room (it was full)
+                self.runner.set_group(text)
+            else:
+                ROOM.set_group(self.room_id, text)  # (a group's shocks follow its name across a reload)
         except ConfigError as exc:
             self.show(exc)
             return

@@ -407,3 +407,29 @@ def test_a_shock_beyond_a_shorter_run_is_not_added_and_a_bad_withdrawal_is_refus
     with pytest.raises(ConfigError, match="session: '999' is not a session in this room"):
         room.withdraw_shock("winter_surge", ["999"])
     assert room.shocks_on(id) == ["Winter surge (from week 70)"]
+
+
+def test_a_shock_pushed_to_a_chosen_group_follows_its_name_across_a_reload_until_withdrawn():
+    """A reload is a new session: the group's page names itself again (from its link) and gets its group's
+    shocks back, so "Apply and reset" after a reload still has them; another group's name does not."""
+    room = Registry()
+    south = small_runner(seed=60)
+    south_id = room.add(south)
+    room.set_group(south_id, "South")
+    room.push_shock("social_care_cut", 30, [south_id])
+    room.remove(south_id)  # the page reloads: its old session ends ...
+    again = small_runner(seed=60)
+    again_id = room.add(again)
+    assert room.shocks_on(again_id) == []  # (not named yet)
+    room.set_group(again_id, "South")  # ... and the new one names itself from the link
+    assert room.shocks_on(again_id) == ["Social-care cut (from week 30)"]
+    reset_as_the_page_does(room, again_id, again)
+    assert again.pending == [(30, "social_care_capacity_multiplier", 0.75)]
+    north_id = room.add(small_runner(seed=61))
+    room.set_group(north_id, "North")
+    assert room.shocks_on(north_id) == []
+    room.withdraw_shock("social_care_cut", [again_id])
+    room.remove(again_id)
+    later_id = room.add(small_runner(seed=62))
+    room.set_group(later_id, "South")
+    assert room.shocks_on(later_id) == []  # withdrawn: the group's later sessions do not get it
