@@ -694,8 +694,8 @@ def markdown(results: list[Result], population: int, years: int, seeds: Sequence
         f'"not down": not beyond {Z:g} the wrong way), and within the size band where one is given; a level '
         "holds when the reference arm's mean lies in its band. The claims and the rule live in `abm/validity.py`.",
         "",
-        f"**{held} of {len(results)} claims hold.** Those that fail are the model's known weaknesses "
-        "(the mechanisms issue works through them).",
+        f"**{held} of {len(results)} claims hold.**"
+        + (" Those that fail are the model's known weaknesses." if held < len(results) else ""),
         "",
         "| claim | source | scenario | outcome, years | expect | effect | holds |",
         "|---|---|---|---|---|---|---|",
