@@ -171,8 +171,9 @@ TARGETS = (
         "per person a year",
         "001 Introduction: ~100m CHS contacts a year (~1.8 per person)",
         _per_person_year("chs_contacts"),
-        set_by="CHS teams are busy (demand exceeds capacity; spare time goes to proactive care), so contacts are "
-        "staff in post x params.chs.contacts_per_fte_week, both inputs from the same national figures",
+        set_by="CHS teams are busy (demand exceeds capacity; spare time goes to proactive care, then to people kept "
+        "on a caseload they no longer need), so contacts are staff in post x params.chs.contacts_per_fte_week, both "
+        "inputs from the same national figures",
     ),
     Target(
         "emergency admissions per 1,000 a year",
