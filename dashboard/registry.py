@@ -146,7 +146,7 @@ class Registry:
         self._entries: dict[str, _Entry] = {}
         self._ids = itertools.count(1)
         self._room_shocks: dict[str, int] = {}  # shocks pushed to every group: key -> the week asked for
-        self._group_shocks: dict[str, dict[str, int]] = {}  # shocks pushed to chosen named groups: group -> key -> week
+        self._group_shocks: dict[str, dict[str, Changes]] = {}  # pushed to chosen named groups: group -> key -> changes
 
     def __len__(self) -> int:
         with self._lock:
@@ -169,8 +169,8 @@ class Registry:
         """A named group's page that reloads (a new session) or a session renamed to that group gets the shocks
         pushed to that group and not withdrawn, as a group that joins later gets the room's (the caller holds
         the lock)."""
-        for key, week in self._group_shocks.get(entry.runner.group, {}).items():
-            entry.shocks.setdefault(key, _at(SHOCKS[key], week))
+        for key, changes in self._group_shocks.get(entry.runner.group, {}).items():
+            entry.shocks.setdefault(key, changes)
 
     def remove(self, id: str | None) -> None:
         with self._lock:
@@ -272,7 +272,7 @@ class Registry:
             with self._lock:
                 entry.shocks[shock.key] = changes
                 if targets is not None and entry.runner.group:  # a named group keeps it across a reload
-                    self._group_shocks.setdefault(entry.runner.group, {})[shock.key] = week
+                    self._group_shocks.setdefault(entry.runner.group, {})[shock.key] = changes
             when = min(w for w, _, _ in changes)
             result.scheduled.append((entry.group, when))
             if entry.notify is not None:
@@ -318,7 +318,13 @@ class Registry:
             return settings
         weeks = settings.years * WEEKS_PER_YEAR if isinstance(settings.years, int) else 0
         have = list(settings.changes)
-        extra = [c for changes in shocks.values() for c in changes if c not in have and 0 <= c[0] < weeks]
+        restored = settings.resume_week > 0  # a reloaded page's run: its link holds the changes its shocks made
+        extra = [
+            c
+            for changes in shocks.values()
+            for c in changes
+            if not (_made_later(have, c) if restored else c in have) and 0 <= c[0] < weeks
+        ]
         return dataclasses.replace(settings, changes=[*settings.changes, *extra]) if extra else settings
 
     def shocks_on(self, id: str | None) -> list[str]:
@@ -357,6 +363,14 @@ class Registry:
         if not isinstance(targets, list) or len(targets) > self.max_sessions:
             raise ConfigError([f"sessions: allowed: a list of at most {self.max_sessions} sessions"])
         return [self._entry(i) for i in dict.fromkeys(targets)]
+
+
+def _made_later(changes: list, change: tuple) -> bool:
+    """Whether a restored run's ``changes`` already make the shock's ``change`` (week, lever, value): at its
+    week, or later, as when the run was already past the week when the shock was pushed and took it from the
+    next (its link holds it there; a shock pushed to the room is kept at the week asked for)."""
+    week, lever, value = change
+    return any(name == lever and to == value and at >= week for at, name, to in changes)
 
 
 def _shock(key) -> Shock:

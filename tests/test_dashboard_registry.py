@@ -433,3 +433,31 @@ def test_a_shock_pushed_to_a_chosen_group_follows_its_name_across_a_reload_until
     later_id = room.add(small_runner(seed=62))
     room.set_group(later_id, "South")
     assert room.shocks_on(later_id) == []  # withdrawn: the group's later sessions do not get it
+
+
+@pytest.mark.parametrize("to", ["the room", "its group"])
+def test_a_group_past_the_shocks_week_that_reloads_gets_it_once(to):
+    """Pushed for week 10 to a run already at week 20, the shock acts from week 20; the reloaded page's link
+    holds it there, so the new run is not given it a second time at week 10 (one marker, the same run)."""
+    runner = small_runner(seed=63)
+    room = Registry()
+    id = room.add(runner)
+    room.set_group(id, "East")
+    runner.advance(20)
+    room.push_shock("winter_surge", 10, None if to == "the room" else [id])
+    runner.advance(10)
+    played = runner.data().copy()
+    [(acted, _, _)] = runner.markers()
+    assert acted > 10
+    reloaded = SessionRunner(settings_from_link(runner.link()), pool=None)  # a reload of the page
+    room.remove(id)
+    reloaded_id = room.add(reloaded)
+    room.set_group(reloaded_id, "East")
+    asked = 10 if to == "the room" else acted  # (a group's shock is kept at the week it acted in that group)
+    assert room.shocks_on(reloaded_id) == [f"Winter surge (from week {asked})"]
+    settings = room.with_shocks(reloaded_id, reloaded.settings)
+    assert [c for c in settings.changes if c[1] == "winter_pressure_pct"] == [(acted, "winter_pressure_pct", 30.0)]
+    settings.scenario["burn_in_weeks"] = 8
+    reloaded.reset(settings)  # (the link's week: it plays to week 30 again)
+    np.testing.assert_array_equal(reloaded.data(), played)
+    assert [c[0] for c in reloaded.markers()] == [acted]
