@@ -1137,6 +1137,8 @@ def test_the_room_page_lists_three_sessions_and_a_pushed_shock_reaches_each(brow
         expect(green_rows).to_have_count(1, timeout=20_000)  # the old session left, the reloaded one is listed
         expect(green).not_to_have_attribute("data-session", before)
         expect(green).to_contain_text("week 60: Social care capacity multiplier set to 0.75×", timeout=10_000)
+        # the shock pushed to Green alone follows its name: the reloaded page says it is on (its next runs keep it)
+        expect(green_page.locator(".shocks-on")).to_contain_text("Social-care cut (from week 60)", timeout=10_000)
         sessions[2].page.close(run_before_unload=True)  # a group closes its tab: its row goes
         expect(table.locator("tbody th.group").filter(has_text="Blue team")).to_have_count(0, timeout=20_000)
         expect(room_page.get_by_role("heading", name=re.compile(r"^Groups \(\d+\)$"))).to_be_visible()
