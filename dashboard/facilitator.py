@@ -69,7 +69,8 @@ table.room-table { border-collapse: collapse; font-size: 14px; width: 100%; font
 .room-page.presenter .room-note { font-size: 18px; }
 @media (max-width: 700px) {
   .room-table th, .room-table td { padding: 4px 6px; }
-  .room-table th.number { min-width: 10em; }  /* a card's title and units on three or four lines, not eight: the table scrolls */
+  /* a card's title and units on about four lines, not eight: the table scrolls */
+  .room-table th.number { min-width: 10em; }
 }
 """
 
