@@ -83,11 +83,11 @@ class Session:
         tick.set(self.runner.version)  # the page's address keeps the name
 
     def set_narrow(self, narrow) -> None:
-        """The page says whether it is narrow (a phone): its charts are redrawn to suit, at once."""
-        narrow = narrow is True
-        if narrow != self.narrow:
-            self.narrow = narrow
-            self.push_live()
+        """The page says whether it is narrow (a phone): its charts are redrawn to suit, at once. The page says it
+        again a few times as it starts, and each time the live regions are checked (only those that differ are
+        sent): a render begun before the first message may have drawn them for the other width."""
+        self.narrow = narrow is True
+        self.push_live()
 
     # ------------------------------------------------------------------ feedback
     def _updated(self, baseline_arrived: bool = False) -> None:
