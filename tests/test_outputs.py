@@ -63,6 +63,21 @@ def dead_pid() -> int:
     return pid
 
 
+@pytest.fixture(autouse=True)
+def ctrl_c_interrupts():
+    """Ctrl+C raises KeyboardInterrupt here, as at a terminal, even where pytest was started in the background
+    (a non-interactive shell's background job starts with SIGINT ignored, and Python then leaves it so)."""
+    before = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before if before is not None else signal.SIG_DFL)
+
+
+def sigint_as_at_a_terminal() -> None:
+    """In a child before it starts: SIGINT at its default action, so Python installs its KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture(scope="module")
 def references(tmp_path_factory) -> dict[int, dict[str, bytes]]:
     """The complete output set of the runs with seeds 3 and 5 (run.json aside, which records times)."""
@@ -496,7 +511,14 @@ def start_slow_run(cwd: Path, out: Path, seed: int) -> subprocess.Popen:
     command = [sys.executable, "-c", SLOW_ABM, "run", *SMALL, "--seed", str(seed), "--out", str(out), "--force"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     return subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        command,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=sigint_as_at_a_terminal,
     )
 
 
