@@ -53,6 +53,9 @@ OUTCOMES: tuple[tuple[str, Callable], ...] = (
     ("CHS share", lambda ics: _ratio(ics, by_name("chs_share_of_spend"))),
 )
 TARGET_RATIO = 1 / 3  # issue 14: paired SD at most a third of the unpaired
+INTERVAL_LEVEL = 0.9  # the ratio's bootstrap interval (Row.ratio_interval)
+BOOTSTRAP_DRAWS = 4000
+BOOTSTRAP_SEED = 14  # the resamples' own generator: the table is reproducible
 
 
 @dataclass
@@ -66,6 +69,8 @@ class Row:
     seeds: int
     base_sd: float = math.nan  # the SD over seeds of each arm alone: where one arm barely varies (a lever that
     changed_sd: float = math.nan  # puts it on a flat part of a clipped response), there is no noise to pair
+    base_values: tuple[float, ...] = ()  # each seed's outcome in each arm, in seed order (the ratio's interval)
+    changed_values: tuple[float, ...] = ()
 
     @property
     def t(self) -> float:
@@ -76,6 +81,24 @@ class Row:
     @property
     def ratio(self) -> float:
         return self.paired_sd / self.unpaired_sd if self.unpaired_sd > 0 else (0.0 if self.paired_sd == 0 else math.inf)
+
+    def ratio_interval(self, level: float = INTERVAL_LEVEL, draws: int = BOOTSTRAP_DRAWS) -> tuple[float, float]:
+        """A bootstrap interval for :attr:`ratio`: the seeds resampled with replacement, ``draws`` times, from a
+        fixed generator (the table is the same each time it is made).  From 8 seeds an SD ratio is a rough
+        estimate, so the interval is wide: a row a little over the target may be within it."""
+        base, changed = np.asarray(self.base_values), np.asarray(self.changed_values)
+        if base.size < 3 or base.shape != changed.shape:
+            return (math.nan, math.nan)
+        picks = np.random.default_rng(BOOTSTRAP_SEED).integers(0, base.size, size=(draws, base.size))
+        b, c = base[picks], changed[picks]
+        paired = (c - b).std(axis=1, ddof=1)
+        unpaired = np.sqrt(b.var(axis=1, ddof=1) + c.var(axis=1, ddof=1))
+        ratios = paired[unpaired > 0] / unpaired[unpaired > 0]  # a resample of one seed repeated has no spread
+        if ratios.size == 0:
+            return (math.nan, math.nan)
+        tail = (1 - level) / 2 * 100
+        low, high = np.percentile(ratios, [tail, 100 - tail])
+        return (float(low), float(high))
 
     @property
     def one_arm_flat(self) -> bool:
@@ -125,6 +148,8 @@ def table(
                     n,
                     float(base[:, j].std(ddof=1)),
                     float(changed[:, j].std(ddof=1)),
+                    tuple(base[:, j].tolist()),
+                    tuple(changed[:, j].tolist()),
                 )
             )
     return rows
@@ -135,17 +160,18 @@ def markdown(rows: list[Row], population: int, years: int, seeds: Sequence[int])
     lines = [
         f"Paired against unpaired SD over seeds {seeds[0]}-{seeds[-1]} ({len(seeds)} seeds), "
         f"{population:,} people x {years} years (`abm crn --population {population} --years {years} "
-        f"--seeds {len(seeds)}`). Target: ratio <= {TARGET_RATIO:.2f}. t is the mean difference over its "
+        f"--seeds {len(seeds)}`). Target: ratio <= {TARGET_RATIO:.2f}; beside it, its {INTERVAL_LEVEL:.0%} "
+        "bootstrap interval over the seeds. t is the mean difference over its "
         "paired standard error (beyond 3: not noise). SD of each arm: the baseline's / the changed run's "
         '("one arm flat": one varies at most a third as much as the other, so there is little noise to pair).',
         "",
-        "| contrast | outcome | mean difference | paired SD | unpaired SD | ratio | t | SD of each arm |",
-        "|---|---|---|---|---|---|---|---|",
+        "| contrast | outcome | mean difference | paired SD | unpaired SD | ratio | interval | t | SD of each arm |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r.contrast} | {r.outcome} | {_fmt(r.mean_difference, r.mean_base)} | {_num(r.paired_sd)} | "
-            f"{_num(r.unpaired_sd)} | {r.ratio:.2f}{_over(r)} | {r.t:+.1f} | "
+            f"{_num(r.unpaired_sd)} | {r.ratio:.2f}{_over(r)} | {_interval(r)} | {r.t:+.1f} | "
             f"{_num(r.base_sd)} / {_num(r.changed_sd)} |"
         )
     return "\n".join(lines) + "\n"
@@ -155,6 +181,11 @@ def _over(row: Row) -> str:
     if row.ratio <= TARGET_RATIO:
         return ""
     return " (over; one arm flat)" if row.one_arm_flat else " (over)"
+
+
+def _interval(row: Row) -> str:
+    low, high = row.ratio_interval()
+    return "n/a" if math.isnan(low) else f"{low:.2f}-{high:.2f}"
 
 
 def _num(x: float) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from abm import cli, crn
@@ -52,3 +53,29 @@ def test_a_row_knows_when_one_arm_barely_varies():
     assert flat.one_arm_flat and not both.one_arm_flat
     text = crn.markdown([flat, both], 2000, 1, [1, 2, 3])
     assert "(over; one arm flat)" in text and "| 2 / 0.4 |" in text and "| 2 / 2 |" in text
+
+
+def test_the_ratio_has_a_bootstrap_interval_over_the_seeds():
+    """The ratio's interval resamples the seeds (the same each time): it holds the ratio, it is 0 for a change
+    that shifts every seed alike, and for arms that vary independently it is wide and reaches 1."""
+    rng = np.random.default_rng(3)
+    base = rng.normal(100, 10, 8)
+
+    def row(changed):
+        difference = changed - base
+        return crn.Row(
+            "c", "o", float(base.mean()), float(difference.mean()), float(difference.std(ddof=1)),
+            float(np.sqrt(base.var(ddof=1) + changed.var(ddof=1))), 8,
+            base_values=tuple(base), changed_values=tuple(changed),
+        )  # fmt: skip
+
+    shifted = row(base + 5.0)
+    assert shifted.ratio_interval() == (0.0, 0.0)
+    noisy = row(base + rng.normal(0, 4, 8))
+    low, high = noisy.ratio_interval()
+    assert low < noisy.ratio < high and noisy.ratio_interval() == (low, high)
+    assert high < 1
+    independent = row(rng.normal(100, 10, 8))
+    assert independent.ratio_interval()[1] > 0.9
+    assert math.isnan(crn.Row("c", "o", 1.0, 0.1, 1.0, 2.0, 8).ratio_interval()[0])
+    assert "| n/a |" in crn.markdown([crn.Row("c", "o", 1.0, 0.1, 1.0, 2.0, 8)], 2000, 1, [1, 2, 3])
