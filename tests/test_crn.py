@@ -22,8 +22,10 @@ def test_a_small_table_has_every_contrast_and_outcome():
 def test_pairing_narrows_every_contrast_at_the_workshop_size():
     """At 10,000 people x 5 years x 8 seeds (the README's table): unmet need's paired SD is at most a third
     of the unpaired for every contrast; admissions' and delayed discharges' at most 0.6 (measured 0.17-0.46:
-    beds and a funding shift move admissions through a full hospital, which pairs less well)."""
+    beds and a funding shift move admissions through a full hospital, which pairs less well); and every row
+    over the target is one that no pairing could bring under it (one arm flat, or at the divergence floor)."""
     rows = crn.table(population=10_000, years=5, seeds=list(range(1, 9)), jobs=2)
+    assert all(r.ratio <= crn.TARGET_RATIO or r.one_arm_flat or r.at_floor for r in rows if r.contrast != crn.FLOOR[0])
     for r in rows:
         if r.outcome == "unmet need":
             assert r.ratio <= 1 / 3, r
@@ -79,3 +81,30 @@ def test_the_ratio_has_a_bootstrap_interval_over_the_seeds():
     assert independent.ratio_interval()[1] > 0.9
     assert math.isnan(crn.Row("c", "o", 1.0, 0.1, 1.0, 2.0, 8).ratio_interval()[0])
     assert "| n/a |" in crn.markdown([crn.Row("c", "o", 1.0, 0.1, 1.0, 2.0, 8)], 2000, 1, [1, 2, 3])
+
+
+def test_a_row_over_the_target_says_when_it_is_at_the_divergence_floor():
+    """A contrast whose paired SD is no larger than that of a change too small to matter is "at the floor" (no
+    pairing could do better); one whose paired SD is clearly larger is plainly over; one within the target is
+    neither."""
+    rng = np.random.default_rng(5)
+    base = rng.normal(100, 10, 16)
+
+    def row(label, difference):
+        changed = base + difference
+        return crn.Row(
+            label, "o", float(base.mean()), float(difference.mean()), float(difference.std(ddof=1)),
+            float(np.sqrt(base.var(ddof=1) + changed.var(ddof=1))), base.size, float(base.std(ddof=1)),
+            float(changed.std(ddof=1)), tuple(base), tuple(changed),
+        )  # fmt: skip
+
+    divergence = rng.normal(0, 8, base.size)
+    floor, like_floor = row(crn.FLOOR[0], divergence), row("a", rng.permutation(divergence))
+    worse, within = row("b", 3 * rng.permutation(divergence)), row("c", divergence / 8)
+    rows = crn.mark_floor([like_floor, worse, within, floor])
+    assert like_floor.ratio > crn.TARGET_RATIO and worse.ratio > crn.TARGET_RATIO and within.ratio < crn.TARGET_RATIO
+    low, high = like_floor.floor_interval(floor)
+    assert low <= 1 <= high and worse.floor_interval(floor)[0] > 1
+    assert [r.at_floor for r in rows] == [True, False, False, False]
+    text = crn.markdown(rows, 2000, 1, list(range(1, 17)))
+    assert text.count("(over; at the floor)") == 1 and "| b | o |" in text and "(over) |" in text
