@@ -194,6 +194,7 @@ def test_targets_and_scaling_at_full_size_without_running():
     assert short[2]["value"] == pytest.approx(5.0) and "projected" in short[2]["note"]
 
 
+@pytest.mark.slow
 def test_against_a_revision_runs_both_trees_side_by_side():
     """``abm bench --against REV`` measures this checkout and REV's files (git archive) alternately."""
     import subprocess

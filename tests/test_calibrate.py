@@ -76,6 +76,7 @@ def test_a_target_file_is_checked_row_by_row(tmp_path):
     assert "row 1" not in text
 
 
+@pytest.mark.slow
 def test_a_tiny_fit_writes_every_output_and_its_best_scenario_runs(tmp_path):
     (tmp_path / "extra.csv").write_text("name,value,tolerance\nemergency_admissions_per_1000,110,0.2\n")
     config = tiny_config(targets={"calibration": ["bed occupancy"], "file": "extra.csv"})

@@ -159,6 +159,7 @@ def test_a_team_keeps_people_only_with_time_to_spare_and_reviews_them_out():
     assert w.kept[n - 1] == pytest.approx(1.0 / p.contacts_kept)
 
 
+@pytest.mark.slow
 def test_the_team_variation_script_prints_a_row_per_outcome_and_refuses_one_seed(capsys):
     """``python -m experiments.team_variation`` (the ODD's figures), at a tiny size."""
     from experiments import team_variation

@@ -10,6 +10,7 @@ import pytest
 from abm import cli, crn
 
 
+@pytest.mark.slow
 def test_a_small_table_has_every_contrast_and_outcome():
     rows = crn.table(population=2000, years=1, seeds=[1, 2, 3], contrasts=crn.CONTRASTS[:2])
     assert [(r.contrast, r.outcome) for r in rows] == [(c, o) for c, _ in crn.CONTRASTS[:2] for o, _ in crn.OUTCOMES]

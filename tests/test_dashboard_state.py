@@ -435,6 +435,7 @@ def test_dashboard_command_is_offered_and_checks_its_options(capsys):
     assert command[1:3] == ["-m", "dashboard.serve"] and command[3:] == ["--host", "127.0.0.1", "--port", "8765"]
 
 
+@pytest.mark.slow
 def test_baseline_runs_in_a_worker_process_that_ends_with_its_parent():
     import subprocess
     import sys

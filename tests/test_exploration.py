@@ -336,6 +336,7 @@ def test_robustness_prints_and_writes_regret_and_satisficing(explored, capsys):
     assert "--direction population=minimise" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_replications_are_added_to_an_existing_sweep_with_their_seeds(tmp_path, capsys):
     data = {**EXPLORE, "levers": {"acute_beds_multiplier": [0.8, 1.2]}, "sampling": {"samples": 1}}
     design = write(tmp_path, data)

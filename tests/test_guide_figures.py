@@ -27,6 +27,7 @@ def _tables(text: str) -> dict[str, list[list[str]]]:
     return tables
 
 
+@pytest.mark.slow
 def test_report_has_a_table_per_comparison_a_row_per_year_and_no_difference_before_the_policy():
     text = report(["funding_shift_core"], population=2_000, years=1, seeds=[1, 2], jobs=1)
     tables = _tables(text)

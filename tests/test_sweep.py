@@ -210,6 +210,7 @@ def test_refuses_a_directory_that_is_not_a_sweep(grid_file, tmp_path):
 
 
 # --------------------------------------------------------------------------- interrupted and failed runs
+@pytest.mark.slow
 def test_killed_sweep_resumes_each_run_exactly_once(grid_file, sequential, tmp_path):
     out = tmp_path / "sweep"
     command = [sys.executable, "-m", "abm", "sweep", str(grid_file), "--out", str(out), "--jobs", "1", "-q"]
@@ -547,6 +548,7 @@ SOBOL = {
 }
 
 
+@pytest.mark.slow
 def test_partial_sobol_sweep_writes_no_indices_and_says_why(tmp_path, capsys):
     """A Sobol' sweep with runs missing: no sensitivity table, a note naming how many runs are done; then resumed."""
     path, out = write_design(tmp_path, SOBOL), tmp_path / "sweep"

@@ -80,6 +80,7 @@ def test_a_size_band_caps_the_effect_and_a_level_must_sit_in_its_band():
     assert not Result(level, 0.97, 0.0, 0.01, 0.96, 0.98).holds
 
 
+@pytest.mark.slow
 def test_a_small_report_runs_end_to_end():
     claims = (
         Claim("winter", "Winter raises admissions", "DESIGN 5", "admissions", (0, 2), "up",
