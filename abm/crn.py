@@ -8,9 +8,11 @@ perturbs only the people and weeks it touches, so the paired SD is a small fract
 unpaired: the ratio is what narrows a workshop card's noise band and a sweep's paired intervals.
 
 The table ends with a change too small to matter (:data:`FLOOR`): once one discrete decision flips,
-queues at capacity (a full hospital, the social-care package queue) carry the two runs apart, so
-its paired SD is the floor of what pairing can do for each outcome.  Where a contrast's paired SD
-is well above that floor, the excess is the effect itself varying between seeds.
+the crowded hospital carries the two runs apart (above the flow line every inpatient's recovery slows
+with occupancy, so a patient more in one run slows everyone a little), so its paired SD is the floor
+of what pairing can do for each outcome.  Where a contrast's paired SD is well above that floor, the
+excess is the effect itself varying between seeds; a row over the target whose paired SD is not is
+marked "at the floor" (:func:`mark_floor`).
 
     abm crn --population 10000 --years 5 --seeds 8
 """
@@ -113,7 +115,8 @@ class Row:
         """A bootstrap interval for this row's paired SD over ``floor``'s (the same outcome under :data:`FLOOR`,
         with the same seeds, resampled together).  Its lower end at or below 1: this contrast's pairing is as
         tight as a change too small to matter allows, so no stream design could do better for this outcome at
-        this size; what remains is the model's own divergence (queues at capacity), not re-dealt numbers."""
+        this size; what remains is the model's own divergence (the crowded hospital), not re-dealt numbers.
+        From 8 seeds the interval is wide, so the label is a weak test there; from 32 it is a fair one."""
         n = len(self.base_values)
         if n < 3 or len(floor.base_values) != n or len(self.changed_values) != n or len(floor.changed_values) != n:
             return (math.nan, math.nan)
