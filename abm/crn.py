@@ -8,11 +8,13 @@ perturbs only the people and weeks it touches, so the paired SD is a small fract
 unpaired: the ratio is what narrows a workshop card's noise band and a sweep's paired intervals.
 
 The table ends with a change too small to matter (:data:`FLOOR`): once one discrete decision flips,
-the crowded hospital carries the two runs apart (above the flow line every inpatient's recovery slows
-with occupancy, so a patient more in one run slows everyone a little), so its paired SD is the floor
-of what pairing can do for each outcome.  Where a contrast's paired SD is well above that floor, the
-excess is the effect itself varying between seeds; a row over the target whose paired SD is not is
-marked "at the floor" (:func:`mark_floor`).
+the model's own dynamics carry the two runs apart (the crowded hospital above all: above the flow
+line every inpatient's recovery slows with occupancy, so a patient more in one run slows everyone a
+little), so its paired SD is what one flipped decision grows into.  A row over the target whose
+paired SD cannot be told apart from it is marked "at the floor" (:func:`mark_floor`): what spreads it
+is divergence of the size any change sets off, not re-dealt numbers (every draw is keyed).  A
+contrast that seldom touches a full hospital can pair better than the floor; one well above it has
+an effect that varies between seeds, or sets off more divergence.
 
     abm crn --population 10000 --years 5 --seeds 8
 """
@@ -36,9 +38,9 @@ CONTRASTS: tuple[tuple[str, dict], ...] = (
     ("data quality 0.9", {"levers.data_quality": 0.9}),
 )
 # A change too small to matter (a fiftieth of a bed at 10,000 people) that still flips the odd discrete decision
-# (one patient admitted a week earlier): from there the two runs' queues diverge.  Its paired SD is the floor no
-# contrast can go below, however good the pairing; a contrast's paired SD well above it is its effect varying
-# between seeds (a real difference, which a noise band shows), not re-dealt random numbers.
+# (one patient admitted a week earlier): from there the two runs diverge.  Its paired SD is what one flipped decision
+# grows into; a contrast's paired SD well above it is its effect varying between seeds (a real difference, which a
+# noise band shows) or the more divergence its many changed decisions set off, not re-dealt random numbers.
 FLOOR: tuple[str, dict] = ("beds x1.001 (divergence floor)", {"levers.acute_beds_multiplier": 1.001})
 
 
@@ -113,21 +115,24 @@ class Row:
         self, floor: Row, level: float = INTERVAL_LEVEL, draws: int = BOOTSTRAP_DRAWS
     ) -> tuple[float, float]:
         """A bootstrap interval for this row's paired SD over ``floor``'s (the same outcome under :data:`FLOOR`,
-        with the same seeds, resampled together).  Its lower end at or below 1: this contrast's pairing is as
-        tight as a change too small to matter allows, so no stream design could do better for this outcome at
-        this size; what remains is the model's own divergence (the crowded hospital), not re-dealt numbers.
-        From 8 seeds the interval is wide, so the label is a weak test there; from 32 it is a fair one."""
+        with the same seeds, resampled together).  Its lower end at or below 1: this contrast's paired SD cannot
+        be told apart from that of a change too small to matter, so what spreads it is the divergence any change
+        sets off, not re-dealt numbers.  A resample where the floor's SD is 0 and this row's is not counts as
+        an infinite ratio.  From 8 seeds the interval is wide, so the label is a weak test there; from 32 it is
+        a fair one."""
         n = len(self.base_values)
         if n < 3 or len(floor.base_values) != n or len(self.changed_values) != n or len(floor.changed_values) != n:
             return (math.nan, math.nan)
         picks = self._resamples(draws)
         mine = (np.asarray(self.changed_values) - np.asarray(self.base_values))[picks].std(axis=1, ddof=1)
         floors = (np.asarray(floor.changed_values) - np.asarray(floor.base_values))[picks].std(axis=1, ddof=1)
-        ratios = mine[floors > 0] / floors[floors > 0]
+        spread = (mine > 0) | (floors > 0)  # a resample with neither spread says nothing
+        with np.errstate(divide="ignore"):
+            ratios = np.where(floors[spread] > 0, mine[spread] / floors[spread], math.inf)
         if ratios.size == 0:
             return (math.nan, math.nan)
         tail = (1 - level) / 2 * 100
-        low, high = np.percentile(ratios, [tail, 100 - tail])
+        low, high = np.percentile(ratios, [tail, 100 - tail], method="nearest")
         return (float(low), float(high))
 
     @property
@@ -138,11 +143,14 @@ class Row:
         return high > 0 and low <= high * TARGET_RATIO
 
 
-def outcomes(overrides: dict, population: int, years: int, seed: int) -> np.ndarray:
-    """The headline outcomes of one run."""
+def outcomes(overrides: dict, population: int, years: int, seed: int, common: Sequence[str] = ()) -> np.ndarray:
+    """The headline outcomes of one run: the default scenario with ``common`` (KEY=VALUE, both arms), then
+    ``overrides`` (the contrast's own, which replace a common value for the same key)."""
     from abm.model import ICSModel
+    from abm.scenario import load_scenario
 
-    model = ICSModel(population=population, years=years, seed=seed, **overrides).run()
+    scenario = load_scenario(None, list(common)) if common else None
+    model = ICSModel(scenario, population=population, years=years, seed=seed, **overrides).run()
     df = model.metrics.frame()
     ics = df[df["place"] == "ICS"]
     return np.array([measure(ics) for _, measure in OUTCOMES])
@@ -154,12 +162,14 @@ def table(
     seeds: Sequence[int] = tuple(range(1, 9)),
     contrasts: Sequence[tuple[str, dict]] = (*CONTRASTS, FLOOR),
     jobs: int = 1,
+    common: Sequence[str] = (),
 ) -> list[Row]:
-    """Every contrast x outcome: mean difference, paired SD and unpaired SD over ``seeds``."""
+    """Every contrast x outcome: mean difference, paired SD and unpaired SD over ``seeds``; ``common`` (KEY=VALUE
+    overrides) changes the scenario of both arms, e.g. to ask how much a mechanism limits the pairing."""
     from joblib import Parallel, delayed
 
     runs = [({}, s) for s in seeds] + [(o, s) for _, o in contrasts for s in seeds]
-    results = Parallel(n_jobs=jobs)(delayed(outcomes)(o, population, years, s) for o, s in runs)
+    results = Parallel(n_jobs=jobs)(delayed(outcomes)(o, population, years, s, common) for o, s in runs)
     n = len(seeds)
     base = np.array(results[:n])
     rows = []
@@ -190,23 +200,25 @@ def mark_floor(rows: list[Row]) -> list[Row]:
     (:meth:`Row.floor_interval` reaches 1): the divergence floor, not the streams, sets them."""
     floors = {r.outcome: r for r in rows if r.contrast == FLOOR[0]}
     for r in rows:
+        r.at_floor = False
         floor = floors.get(r.outcome)
         if floor is not None and r is not floor and r.ratio > TARGET_RATIO:
             r.at_floor = bool(r.floor_interval(floor)[0] <= 1)
     return rows
 
 
-def markdown(rows: list[Row], population: int, years: int, seeds: Sequence[int]) -> str:
+def markdown(rows: list[Row], population: int, years: int, seeds: Sequence[int], common: Sequence[str] = ()) -> str:
     """The table as Markdown (the README's)."""
+    sets = "".join(f" --set {c}" for c in common)
     lines = [
         f"Paired against unpaired SD over seeds {seeds[0]}-{seeds[-1]} ({len(seeds)} seeds), "
         f"{population:,} people x {years} years (`abm crn --population {population} --years {years} "
-        f"--seeds {len(seeds)}`). Target: ratio <= {TARGET_RATIO:.2f}; beside it, its {INTERVAL_LEVEL:.0%} "
+        f"--seeds {len(seeds)}{sets}`). Target: ratio <= {TARGET_RATIO:.2f}; beside it, its {INTERVAL_LEVEL:.0%} "
         "bootstrap interval over the seeds. t is the mean difference over its "
         "paired standard error (beyond 3: not noise). SD of each arm: the baseline's / the changed run's "
         '("one arm flat": one varies at most a third as much as the other, so there is little noise to pair). '
-        '"At the floor": its paired SD is not clearly above (90% bootstrap interval) that of the last row, a '
-        "change too small to matter: no pairing could do better there.",
+        f'"At the floor": its paired SD cannot be told apart ({INTERVAL_LEVEL:.0%} bootstrap interval) from that '
+        "of the last row, a change too small to matter: it is spread by the divergence any change sets off.",
         "",
         "| contrast | outcome | mean difference | paired SD | unpaired SD | ratio | interval | t | SD of each arm |",
         "|---|---|---|---|---|---|---|---|---|",

@@ -85,9 +85,9 @@ def test_the_ratio_has_a_bootstrap_interval_over_the_seeds():
 
 
 def test_a_row_over_the_target_says_when_it_is_at_the_divergence_floor():
-    """A contrast whose paired SD is no larger than that of a change too small to matter is "at the floor" (no
-    pairing could do better); one whose paired SD is clearly larger is plainly over; one within the target is
-    neither."""
+    """A contrast whose paired SD cannot be told apart from that of a change too small to matter is "at the floor",
+    even when its own estimate is a little above the floor's; one whose paired SD is clearly larger is plainly over;
+    one within the target is neither; the floor's own row says it is the floor."""
     rng = np.random.default_rng(5)
     base = rng.normal(100, 10, 16)
 
@@ -99,13 +99,44 @@ def test_a_row_over_the_target_says_when_it_is_at_the_divergence_floor():
             float(changed.std(ddof=1)), tuple(base), tuple(changed),
         )  # fmt: skip
 
-    divergence = rng.normal(0, 8, base.size)
-    floor, like_floor = row(crn.FLOOR[0], divergence), row("a", rng.permutation(divergence))
-    worse, within = row("b", 3 * rng.permutation(divergence)), row("c", divergence / 8)
-    rows = crn.mark_floor([like_floor, worse, within, floor])
-    assert like_floor.ratio > crn.TARGET_RATIO and worse.ratio > crn.TARGET_RATIO and within.ratio < crn.TARGET_RATIO
-    low, high = like_floor.floor_interval(floor)
-    assert low <= 1 <= high and worse.floor_interval(floor)[0] > 1
+    divergence = rng.normal(0, 12, base.size)
+    floor, near_floor = row(crn.FLOOR[0], divergence), row("a", 1.2 * rng.permutation(divergence))
+    worse, within = row("b", 3 * rng.permutation(divergence)), row("c", divergence / 12)
+    rows = crn.mark_floor([near_floor, worse, within, floor])
+    assert min(floor.ratio, near_floor.ratio, worse.ratio) > crn.TARGET_RATIO > within.ratio
+    assert near_floor.paired_sd > floor.paired_sd  # above the floor's by its estimate, yet not clearly so
+    low, high = near_floor.floor_interval(floor)
+    assert low <= 1 < high and worse.floor_interval(floor)[0] > 1
     assert [r.at_floor for r in rows] == [True, False, False, False]
-    text = crn.markdown(rows, 2000, 1, list(range(1, 17)))
-    assert text.count("(over; at the floor)") == 1 and "| b | o |" in text and "(over) |" in text
+    lines = {line.split(" | ")[0]: line for line in crn.markdown(rows, 2000, 1, list(range(1, 17))).splitlines()}
+    assert "(over; at the floor) |" in lines["| a"] and "(over) |" in lines["| b"] and "(over" not in lines["| c"]
+    assert "(over; the floor itself) |" in lines[f"| {crn.FLOOR[0]}"]
+    flat_floor = row(crn.FLOOR[0], np.zeros(base.size))  # a floor with no spread: any spread is above it
+    assert near_floor.floor_interval(flat_floor) == (math.inf, math.inf)
+
+
+def test_set_changes_both_arms_and_a_contrast_keeps_its_own_lever_value():
+    """``abm crn --set KEY=VALUE`` runs every arm on the changed scenario (here without the crowding slowdown);
+    a contrast's own lever value replaces a common one for the same lever; the table's command shows it."""
+    plain = crn.outcomes({}, 1000, 1, seed=1)
+    assert not np.array_equal(crn.outcomes({}, 1000, 1, seed=1, common=["params.acute.los_slowdown=0"]), plain)
+    beds = {"levers.acute_beds_multiplier": 1.1}
+    assert np.array_equal(
+        crn.outcomes(beds, 1000, 1, seed=1, common=["levers.acute_beds_multiplier=0.5"]),
+        crn.outcomes(beds, 1000, 1, seed=1),
+    )
+    text = crn.markdown([crn.Row("c", "o", 1.0, 0.1, 1.0, 2.0, 3)], 1000, 1, [1, 2, 3], ["params.acute.los_slowdown=0"])
+    assert "--seeds 3 --set params.acute.los_slowdown=0`" in text
+
+
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ("seed=3", "--set 'seed=3': seed is set by --seeds, not --set"),
+        ("population=5000", "population is set by --population"),
+        ("params.acute.no_such_value=1", "no_such_value"),
+    ],
+)
+def test_set_refuses_what_crn_sets_itself_and_unknown_fields(setting, message, capsys):
+    assert cli.main(["crn", "--set", setting]) == 2
+    assert message in capsys.readouterr().err
