@@ -124,15 +124,16 @@ def add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--population", metavar="N", help="ICS population at the start (same as --set population=N)")
     parser.add_argument("--years", metavar="Y", help="reporting years (same as --set years=Y)")
     parser.add_argument("--seed", metavar="S", help="random seed (same as --set seed=S)")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override any scenario value by dotted path, e.g. levers.acute_beds_multiplier=1.2; "
+    add_set_argument(
+        parser,
+        "override any scenario value by dotted path, e.g. levers.acute_beds_multiplier=1.2; "
         "repeatable; applied after --population/--years/--seed",
     )
+
+
+def add_set_argument(parser: argparse.ArgumentParser, description: str) -> None:
+    """``--set KEY=VALUE`` (repeatable, into ``args.overrides``), described for this command."""
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=description)
 
 
 def scenario_overrides(args: argparse.Namespace) -> list[str]:
@@ -387,13 +388,9 @@ def _add_crn_parser(commands) -> None:
     parser.add_argument("--years", type=int, default=5, metavar="Y", help="reporting years (default 5)")
     parser.add_argument("--seeds", type=int, default=8, metavar="K", help="seeds 1..K (default 8; at least 3)")
     parser.add_argument("--jobs", type=int, default=1, metavar="J", help="worker processes (default 1)")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a scenario value for both arms of every contrast, by dotted path, e.g. params.acute.los_slowdown=0 "
+    add_set_argument(
+        parser,
+        "a scenario value for both arms of every contrast, by dotted path, e.g. params.acute.los_slowdown=0 "
         "(how much a mechanism limits the pairing); repeatable; a contrast's own lever value replaces it",
     )
     parser.set_defaults(handler=cmd_crn)
