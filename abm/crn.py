@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -99,11 +100,7 @@ class Row:
         paired = (c - b).std(axis=1, ddof=1)
         unpaired = np.sqrt(b.var(axis=1, ddof=1) + c.var(axis=1, ddof=1))
         ratios = paired[unpaired > 0] / unpaired[unpaired > 0]  # a resample of one seed repeated has no spread
-        if ratios.size == 0:
-            return (math.nan, math.nan)
-        tail = (1 - level) / 2 * 100
-        low, high = np.percentile(ratios, [tail, 100 - tail])
-        return (float(low), float(high))
+        return _central_interval(ratios, level)
 
     def _resamples(self, draws: int) -> np.ndarray:
         """The seeds' positions, resampled with replacement ``draws`` times from the fixed generator."""
@@ -129,11 +126,7 @@ class Row:
         spread = (mine > 0) | (floors > 0)  # a resample with neither spread says nothing
         with np.errstate(divide="ignore"):
             ratios = np.where(floors[spread] > 0, mine[spread] / floors[spread], math.inf)
-        if ratios.size == 0:
-            return (math.nan, math.nan)
-        tail = (1 - level) / 2 * 100
-        low, high = np.percentile(ratios, [tail, 100 - tail], method="nearest")
-        return (float(low), float(high))
+        return _central_interval(ratios, level, method="nearest")  # nearest: an infinite ratio is not interpolated
 
     @property
     def one_arm_flat(self) -> bool:
@@ -193,6 +186,17 @@ def table(
                 )
             )
     return mark_floor(rows)
+
+
+def _central_interval(
+    values: np.ndarray, level: float, method: Literal["linear", "nearest"] = "linear"
+) -> tuple[float, float]:
+    """The central ``level`` interval of bootstrap ``values`` (NaN, NaN when there are none)."""
+    if values.size == 0:
+        return (math.nan, math.nan)
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail], method=method)
+    return (float(low), float(high))
 
 
 def mark_floor(rows: list[Row]) -> list[Row]:
